@@ -1,0 +1,118 @@
+# sampletop: one entry point. `make` builds build/sampletop; `make check` runs
+# every test; `make demo` profiles the bundled demo; `V=1` shows full commands.
+# `make SAN=1` builds an ASan+UBSan variant into build/san/.
+
+OUTPUT ?= build
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PREFIX ?= /usr/local
+DESTDIR ?=
+ARCH := x86
+
+PKGS := libbpf libelf libdw ncursesw zlib liblzma jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifeq ($(SAN),1)
+OUTPUT := build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+CFLAGS ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) $(SAN_FLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -D_GNU_SOURCE -I$(OUTPUT) -Iinclude -Iuser $(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LDLIBS := $(PKG_LIBS) -liberty -lm -lpthread
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/obj/main.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+TARGET_SRCS := $(wildcard tests/targets/*.c)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+.PHONY: all deps test-deps check unit integration ui fuzz demo bench install clean format
+
+all: $(OUTPUT)/sampletop
+
+deps:
+	$(Q)scripts/deps.sh
+
+test-deps:
+	$(Q)scripts/deps.sh --test
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/sampletop.h $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUTPUT) -Iinclude -Ibpf -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Every userspace object waits for the skeletons; headers are tracked by -MMD.
+$(OUTPUT)/obj/%.o: user/%.c $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/sampletop: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+-include $(USER_OBJS:.o=.d)
+
+unit-bins: $(UNIT_BINS)
+
+# The test runner builds the target programs itself (they need specific flags).
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: test-deps all
+	$(Q)bench/run.sh
+
+fuzz: all
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: $(OUTPUT)/sampletop
+	install -D -m 0755 $(OUTPUT)/sampletop $(DESTDIR)$(PREFIX)/sbin/sampletop
+	install -D -m 0644 man/sampletop.8 $(DESTDIR)$(PREFIX)/share/man/man8/sampletop.8
+
+format:
+	clang-format -i $(USER_SRCS) $(wildcard user/*.h user/*/*.h) bpf/*.c include/*.h
+
+clean:
+	rm -rf build

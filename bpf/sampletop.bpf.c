@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Runs on every cpu-clock tick of every CPU: drops idle and non-target tasks,
+ * captures the user (and on request kernel) stack of the interrupted task and
+ * sends it as one raw record through a ring buffer. Userspace aggregates. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "sampletop.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by userspace between open and load. */
+const volatile __u8 filter_tgid = 0;	/* only tgids in the targets map */
+const volatile __u8 filter_tid = 0;	/* only tids in the tid_targets map */
+const volatile __u8 want_user = 1;
+const volatile __u8 want_kernel = 0;
+const volatile __u8 want_idle = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ST_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} tid_targets SEC(".maps");
+
+/* One sample's worth of scratch per CPU: too big for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_sample);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_CNT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Sized by userspace before load: ST_RINGBUF_BYTES_PER_CPU * ncpus. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} samples SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		(*c)++;
+}
+
+/* Read as 8 bytes (csx): newer kernels made cs a u16/u64 union and the
+ * verifier refuses narrow loads of the perf context. */
+static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
+{
+	return (ctx->regs.csx & 3) == 0;
+}
+
+SEC("perf_event")
+int on_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u32 zero = 0, user_nr = 0, kern_nr = 0;
+	struct st_sample *s;
+	long n, size;
+
+	count(ST_CNT_SEEN);
+	if (tid == 0 && !want_idle) {
+		count(ST_CNT_IDLE);
+		return 0;
+	}
+	if ((filter_tgid && !bpf_map_lookup_elem(&targets, &tgid)) ||
+	    (filter_tid && !bpf_map_lookup_elem(&tid_targets, &tid))) {
+		count(ST_CNT_FILTERED);
+		return 0;
+	}
+
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	s->tgid = tgid;
+	s->tid = tid;
+	s->time_ns = bpf_ktime_get_ns();
+	s->cpu = bpf_get_smp_processor_id();
+	s->flags = in_kernel_mode(ctx) ? ST_SAMPLE_IN_KERNEL : 0;
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+
+	if (want_user && tgid != 0) {
+		n = bpf_get_stack(ctx, s->ips, ST_MAX_FRAMES * sizeof(__u64), BPF_F_USER_STACK);
+		if (n < 0) {
+			count(ST_CNT_USER_STACK_ERR);
+			s->flags |= ST_SAMPLE_USER_FAILED;
+		} else {
+			user_nr = n / sizeof(__u64);
+			if (user_nr >= ST_MAX_FRAMES)
+				s->flags |= ST_SAMPLE_USER_TRUNCATED;
+		}
+	}
+	if (user_nr > ST_MAX_FRAMES)
+		user_nr = ST_MAX_FRAMES;
+
+	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL)) {
+		n = bpf_get_stack(ctx, &s->ips[user_nr], ST_MAX_FRAMES * sizeof(__u64), 0);
+		if (n < 0) {
+			count(ST_CNT_KERN_STACK_ERR);
+		} else {
+			kern_nr = n / sizeof(__u64);
+			if (kern_nr >= ST_MAX_FRAMES)
+				s->flags |= ST_SAMPLE_KERN_TRUNCATED;
+		}
+	}
+	if (kern_nr > ST_MAX_FRAMES)
+		kern_nr = ST_MAX_FRAMES;
+
+	if (user_nr + kern_nr == 0)
+		count(ST_CNT_EMPTY_STACK);
+	s->user_nr = user_nr;
+	s->kern_nr = kern_nr;
+
+	size = ST_SAMPLE_HDR_SIZE + (user_nr + kern_nr) * sizeof(__u64);
+	if (size > sizeof(*s))
+		size = sizeof(*s);
+	/* No wakeup: userspace drains on its own clock, which keeps the cost per
+	 * sample to a copy instead of an interrupt and a context switch. */
+	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
+		count(ST_CNT_RINGBUF_FULL);
+		return 0;
+	}
+	count(ST_CNT_RECORDED);
+	return 0;
+}

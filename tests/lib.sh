@@ -1,0 +1,58 @@
+# Shared by the shell tests: TAP-style checks, building targets, running
+# sampletop. Source it; call `finish` at the end.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+ST=$BUILD/sampletop
+TARGETS=$BUILD/targets
+WORK=$(mktemp -d /tmp/sampletop-test.XXXXXX)
+mkdir -p "$TARGETS"
+_n=0
+_failed=0
+_pids=()
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
+not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check_grep DESCRIPTION PATTERN FILE: passes when FILE has a line matching PATTERN (ERE).
+check_grep() {
+	if grep -qE -- "$2" "$3"; then ok "$1"; else not_ok "$1"; echo "#   no line matches /$2/ in $3:"; sed 's/^/#   /' "$3" | head -40; fi
+}
+check_no_grep() {
+	if ! grep -qE -- "$2" "$3"; then ok "$1"; else not_ok "$1"; echo "#   unexpected /$2/ in $3:"; grep -E -- "$2" "$3" | head -5 | sed 's/^/#   /'; fi
+}
+skip() { echo "# SKIP $*"; }
+
+# build_target NAME SOURCE CFLAGS...: compiles tests/targets/SOURCE into $TARGETS/NAME once.
+build_target() {
+	local name=$1 src=$2; shift 2
+	if [ ! -x "$TARGETS/$name" ] || [ "$TOP/tests/targets/$src" -nt "$TARGETS/$name" ]; then
+		${CC:-gcc} "$@" -o "$TARGETS/$name" "$TOP/tests/targets/$src" -lpthread || return 1
+	fi
+}
+
+# start TARGET ARGS...: runs a target in the background; its pid in $PID.
+start() { "$@" & PID=$!; _pids+=("$PID"); sleep 0.2; }
+
+cleanup() {
+	for p in "${_pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# share FOLDED FUNC: percentage of samples whose stack holds a frame named FUNC.
+share() {
+	awk -v f="$2" '{ n = $NF; total += n; line = $0; sub(/ [0-9]+$/, "", line);
+		k = split(line, fr, ";"); for (i = 1; i <= k; i++) if (fr[i] == f) { hit += n; break } }
+		END { if (total == 0) print 0; else printf "%.2f\n", 100 * hit / total }' "$1"
+}
+total_samples() { awk '{ t += $NF } END { print t + 0 }' "$1"; }
+# within VALUE LOW HIGH: numeric range check.
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+
+finish() {
+	echo "# $_n checks, $_failed failed"
+	[ "$_failed" -eq 0 ]
+}

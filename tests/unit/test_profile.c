@@ -1,0 +1,196 @@
+/* Unit tests of the profile model, call trees, and the text/folded reports. */
+#include "profile.h"
+#include "report/report.h"
+#include "tap.h"
+#include "tree.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+static frame_id_t fn(struct profile *p, const char *name)
+{
+	struct frame f = { .name = name, .module = "/usr/bin/demo", .kind = FRAME_NATIVE };
+
+	return profile_frame(p, &f);
+}
+
+static char *render(const struct profile *p, enum report_format fmt, const struct report_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	report_write(p, fmt, o, f);
+	fclose(f);
+	return buf;
+}
+
+/* main -> a -> leaf x6, main -> b -> leaf x3, main -> c x1 (self in c) */
+static struct profile *fixture(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 42, 42, "demo", "demo");
+	uint32_t th2 = profile_thread(p, 42, 43, "worker", "demo");
+	frame_id_t s1[] = { fn(p, "main"), fn(p, "a"), fn(p, "leaf") };
+	frame_id_t s2[] = { fn(p, "main"), fn(p, "b"), fn(p, "leaf") };
+	frame_id_t s3[] = { fn(p, "main"), fn(p, "c") };
+
+	p->meta.freq_hz = 1000;
+	p->meta.target = xstrdup("pid 42 (demo)");
+	profile_add_sample(p, th, s1, 3, 6);
+	profile_add_sample(p, th, s2, 3, 2);
+	profile_add_sample(p, th2, s2, 3, 1);
+	profile_add_sample(p, th, s3, 2, 1);
+	return p;
+}
+
+static uint32_t child_named(const struct tree *t, uint32_t n, const char *name)
+{
+	for (uint32_t c = tree_first(t, n); c != NODE_NONE; c = tree_next(t, c))
+		if (!strcmp(tree_frame(t, c)->name, name))
+			return c;
+	return NODE_NONE;
+}
+
+static void test_interning(void)
+{
+	struct profile *p = profile_new();
+	struct frame f = { .name = "x", .module = "m" };
+
+	CHECK(profile_frame(p, &f) == profile_frame(p, &f), "same frame interned once");
+	CHECK(profile_intern(p, "abc") == profile_intern(p, "abc"), "strings interned");
+	f.name = "";
+	CHECK_STR(profile_get_frame(p, profile_frame(p, &f))->name, "[unknown]",
+		  "an empty name becomes [unknown], never blank");
+	profile_free(p);
+}
+
+static void test_tree(void)
+{
+	struct profile *p = fixture();
+	struct view_opts vo = VIEW_OPTS_INIT;
+	struct tree *t = tree_build(p, &vo);
+	uint32_t main_n = child_named(t, 0, "main"), a, b, c;
+
+	CHECK(t->total == 10, "tree total is the sample count (%llu)", (unsigned long long)t->total);
+	CHECK(main_n != NODE_NONE && t->nodes[main_n].total == 10, "main holds every sample");
+	a = child_named(t, main_n, "a");
+	b = child_named(t, main_n, "b");
+	c = child_named(t, main_n, "c");
+	CHECK(a != NODE_NONE && t->nodes[a].total == 6, "a total 6");
+	CHECK(b != NODE_NONE && t->nodes[b].total == 3, "b total 3, both threads merged");
+	CHECK(c != NODE_NONE && t->nodes[c].self == 1 && t->nodes[c].total == 1, "c self 1");
+	CHECK(tree_first(t, main_n) == a && tree_next(t, a) == b, "children sorted hot first");
+	tree_free(t);
+
+	vo.by_thread = true;
+	t = tree_build(p, &vo);
+	CHECK(child_named(t, 0, "demo [42]") != NODE_NONE && child_named(t, 0, "worker [43]") != NODE_NONE,
+	      "by_thread puts one node per thread at the top");
+	tree_free(t);
+
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.invert = true;
+	t = tree_build(p, &vo);
+	{
+		uint32_t leaf = child_named(t, 0, "leaf");
+
+		CHECK(leaf != NODE_NONE && t->nodes[leaf].total == 9, "inverted: leaf at the top with 9");
+		CHECK(leaf != NODE_NONE && child_named(t, leaf, "a") != NODE_NONE,
+		      "inverted: callers below the leaf");
+	}
+	tree_free(t);
+
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.focus = "b";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3 && child_named(t, 0, "b") != NODE_NONE, "focus re-roots at b");
+	tree_free(t);
+
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.filter = "a";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 6 && child_named(t, 0, "main") != NODE_NONE, "filter keeps only stacks through a");
+	tree_free(t);
+	profile_free(p);
+}
+
+static void test_reports(void)
+{
+	struct profile *p = fixture();
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
+	char *s;
+
+	s = render(p, FMT_FOLDED, &o);
+	CHECK_STR(s, "main;a;leaf 6\nmain;b;leaf 3\nmain;c 1\n", "folded output, threads merged");
+	free(s);
+
+	s = render(p, FMT_TEXT, &o);
+	CHECK(strstr(s, "0.010 main  demo\n") != NULL, "text: root line 'total  function  module'");
+	CHECK(strstr(s, "├─ 0.006 a  demo\n") != NULL, "text: box drawing and hot path first");
+	CHECK(strstr(s, "│  └─ 0.006 leaf  demo\n") != NULL, "text: nested child");
+	CHECK(strstr(s, "Samples: 10") != NULL, "text: header counts samples");
+	free(s);
+
+	o.ascii = true;
+	s = render(p, FMT_TEXT, &o);
+	CHECK(strstr(s, "|- 0.006 a  demo\n") != NULL && !strstr(s, "├"), "text: --ascii");
+	free(s);
+
+	o.ascii = false;
+	o.min_percent = 15;
+	s = render(p, FMT_TEXT, &o);
+	CHECK(strstr(s, " c  demo") == NULL && strstr(s, " b  demo") != NULL,
+	      "text: nodes under --min-percent are elided");
+	free(s);
+	profile_free(p);
+}
+
+static void test_escaping(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 1, 1, "x", "x");
+	frame_id_t fr[] = { fn(p, "evil\033[2J;name\x01\xff") };
+	struct report_opts o = { .view = VIEW_OPTS_INIT };
+	char *s;
+
+	p->meta.freq_hz = 1000;
+	profile_add_sample(p, th, fr, 1, 1);
+	s = render(p, FMT_TEXT, &o);
+	CHECK(!strchr(s, '\033') && strstr(s, "evil\\x1b[2J;name\\x01\\xff"),
+	      "text: control bytes and invalid UTF-8 escaped");
+	free(s);
+	s = render(p, FMT_FOLDED, &o);
+	CHECK_STR(s, "evil\\x1b[2J\\x3bname\\x01\\xff 1\n", "folded: escaped, ';' cannot split a frame");
+	free(s);
+	profile_free(p);
+}
+
+static void test_escape_helpers(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_escaped(&sb, "caf\xc3\xa9 \xe2\x94\x80 ok\\");
+	CHECK_STR(sb.buf, "caf\xc3\xa9 \xe2\x94\x80 ok\\\\", "valid UTF-8 passes, backslash doubled");
+	strbuf_reset(&sb);
+	strbuf_add_escaped(&sb, "\xc2\x9b" "31m \xc0\xaf \xed\xa0\x80");
+	CHECK_STR(sb.buf, "\\xc2\\x9b31m \\xc0\\xaf \\xed\\xa0\\x80",
+		  "C1 controls, overlong forms and surrogates escaped");
+	strbuf_reset(&sb);
+	strbuf_add_html(&sb, "<script>alert('x')&</script>");
+	CHECK_STR(sb.buf, "&lt;script&gt;alert(&#39;x&#39;)&amp;&lt;/script&gt;", "HTML escaping");
+	strbuf_reset(&sb);
+	strbuf_add_json(&sb, "a\"b\\\n</\xff");
+	CHECK_STR(sb.buf, "a\\\"b\\\\\\u000a\\u003c/\\ufffd", "JSON escaping");
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	test_interning();
+	test_tree();
+	test_reports();
+	test_escaping();
+	test_escape_helpers();
+	return tap_done();
+}

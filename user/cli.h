@@ -1,0 +1,83 @@
+/*
+ * Command-line options of every subcommand, in one struct with its defaults
+ * in options_init(). Parsing prints usage errors itself and returns 2, the
+ * exit code for bad usage.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/report.h"
+
+enum unwind_mode { UNWIND_AUTO, UNWIND_DWARF, UNWIND_FP };
+enum tui_mode { TUI_AUTO, TUI_ON, TUI_OFF };
+
+#define MAX_GLOBS 64
+
+struct options {
+	/* what to profile */
+	uint32_t *pids;
+	size_t nr_pids;
+	uint32_t *tids;
+	size_t nr_tids;
+	bool all;		/* -a */
+	char **command;		/* after "--", NULL-terminated; NULL if none */
+	const char *cpus;	/* -C list */
+
+	/* sampling */
+	uint32_t freq_hz;
+	double duration_s;	/* 0: until Ctrl-C or the target exits */
+	bool kernel;		/* -K */
+	bool kernel_only;
+	bool idle;
+	enum unwind_mode unwind;
+
+	/* output */
+	const char *output;	/* -o */
+	int format;		/* enum report_format, or -1: from -o's extension, else text */
+	enum tui_mode tui;
+	int color;		/* -1 auto, 0 off, 1 on */
+	bool quiet;
+	int verbose;
+
+	/* view options (shared by the text report, the TUI and every report) */
+	const char *hide[MAX_GLOBS];
+	size_t nr_hide;
+	const char *show[MAX_GLOBS];
+	size_t nr_show;
+	bool show_all;
+	bool threads;
+	bool processes;		/* forced on for -a and several pids */
+	bool lines;
+	bool ascii;
+	bool invert;
+	double min_percent;
+	const char *focus;
+	bool no_demangle;
+
+	/* subcommand arguments (report FILE, diff A B, addr2line -e FILE ...) */
+	char **args;
+	int nr_args;
+	const char *exe;	/* addr2line -e */
+};
+
+void options_init(struct options *o);
+void options_free(struct options *o);
+
+/* Parses the record command line (argv[0] is the program). Returns 0, or an
+ * exit code (2 usage error, 0 after --help/--version) with *done set. */
+int cli_parse_record(struct options *o, int argc, char **argv, bool *done);
+/* For "report" and other subcommands that take view options and files. */
+int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done);
+
+/* Fills report options from the parsed view options; color_ok says whether
+ * the output is a terminal (colour only there, unless forced). */
+void options_report(const struct options *o, struct report_opts *r, bool color_ok);
+
+/* Parses "1,2,5-7" into a list of numbers. Returns 0 or -EINVAL. */
+int parse_id_list(const char *s, uint32_t **out, size_t *nr);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * ELF objects parsed for naming: loadable segments (to turn a file offset
+ * into an ELF virtual address) and function symbols (.symtab, with .dynsym
+ * as fallback) in a table sorted by address. Parsed once, then immutable.
+ * Every read is bounds-checked: the files belong to the profiled process.
+ */
+#ifndef ELF_SYMS_H
+#define ELF_SYMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct elf_sym {
+	uint64_t addr;
+	uint64_t size;		/* 0: extends to the next symbol */
+	uint32_t name;		/* offset into elf_obj.names */
+};
+
+struct elf_seg {
+	uint64_t offset, vaddr, filesz, memsz;
+};
+
+struct elf_obj {
+	char *path;		/* as opened */
+	uint16_t type;		/* ET_EXEC, ET_DYN, ... */
+	struct elf_seg *segs;	/* PT_LOAD segments */
+	uint32_t nr_segs;
+	struct elf_sym *syms;	/* sorted by addr, sizes clipped to the next symbol */
+	uint32_t nr_syms;
+	char *names;		/* NUL-separated names */
+	size_t names_len;
+	uint64_t refs;		/* users (sym_cache) */
+};
+
+/* Parses path. Returns 0 and *out, or a negative errno (-ENOENT, -ENOEXEC for
+ * not-ELF or corrupt, -ENOMEM). */
+int elf_obj_open(const char *path, struct elf_obj **out);
+/* Same, from a memory buffer (fuzzing, MiniDebugInfo). Copies what it keeps. */
+int elf_obj_from_mem(const void *data, size_t size, const char *name, struct elf_obj **out);
+void elf_obj_free(struct elf_obj *o);
+
+/* File offset -> ELF virtual address via the PT_LOAD segment holding it.
+ * Returns 0, or -ENOENT when no segment holds off. */
+int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr);
+
+/* The function containing vaddr, or NULL. Symbol sizes are respected: an
+ * address past a symbol's end is not that symbol. */
+const struct elf_sym *elf_obj_lookup(const struct elf_obj *o, uint64_t vaddr);
+
+static inline const char *elf_sym_name(const struct elf_obj *o, const struct elf_sym *s)
+{
+	return o->names + s->name;
+}
+
+#endif

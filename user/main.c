@@ -1,0 +1,361 @@
+/* sampletop's entry point: subcommand dispatch and the record command.
+ * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
+ * command's non-zero exit status is passed on. */
+#include "cli.h"
+#include "record.h"
+#include "report/report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How often the ring buffer is drained. Short enough that a process's maps
+ * are usually read while it still runs; long enough to cost nothing. */
+#define DRAIN_PERIOD_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int err_msg(const char *what, int err)
+{
+	fprintf(stderr, "sampletop: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	return 1;
+}
+
+static bool pid_alive(uint32_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void read_comm(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	buf[0] = 0;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+static char *describe_target(const struct options *o, pid_t child)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char comm[32];
+
+	if (o->all) {
+		strbuf_addstr(&sb, "all processes");
+	} else if (o->command) {
+		strbuf_addf(&sb, "command (pid %d):", (int)child);
+		for (char **a = o->command; *a; a++)
+			strbuf_addf(&sb, " %s", *a);
+	} else if (o->nr_pids) {
+		for (size_t i = 0; i < o->nr_pids; i++) {
+			read_comm(o->pids[i], comm, sizeof(comm));
+			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
+		}
+	} else {
+		for (size_t i = 0; i < o->nr_tids; i++)
+			strbuf_addf(&sb, "%stid %u", i ? ", " : "", o->tids[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+static void fill_host_meta(struct profile *p, int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct utsname u;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	p->meta.hostname = xstrdup(host);
+	p->meta.kernel = xstrdup(uname(&u) == 0 ? u.release : "?");
+	for (int i = 0; i < argc; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	p->meta.command = strbuf_detach(&sb);
+}
+
+/* Opens the report destination; stdout for NULL or "-". */
+static FILE *open_output(const char *path)
+{
+	int fd;
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	/* No symlink planted at the path is followed (we run as root). */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int write_report(const struct profile *prof, const struct options *o)
+{
+	struct report_opts ro;
+	FILE *out;
+	int fmt = o->format, err;
+
+	if (fmt < 0 && o->output)
+		fmt = report_format_by_path(o->output);
+	if (fmt < 0)
+		fmt = FMT_TEXT;
+	out = open_output(o->output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o->output, strerror(errno));
+		return 1;
+	}
+	options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_write(prof, fmt, &ro, out);
+	if (out != stdout) {
+		if (fclose(out) && !err)
+			err = -errno;
+	} else if (fflush(out) && !err) {
+		err = -errno;
+	}
+	if (err == -ENOTSUP) {
+		fprintf(stderr, "sampletop: the %s format is not available in this build\n",
+			report_format_name(fmt));
+		return 1;
+	}
+	if (err == -EPIPE)
+		return 0;
+	if (err)
+		return err_msg(o->output ? o->output : "writing the report", err);
+	if (o->output && !o->quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o->output, report_format_name(fmt));
+	return 0;
+}
+
+/* Forks the command stopped at a pipe; it execs once told to (after the
+ * sampler knows its pid), so no early sample is missed. */
+static pid_t spawn(char **argv, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+
+		close(fds[1]);
+		signal(SIGPIPE, SIG_DFL);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "sampletop: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct options o;
+	struct recorder_opts ro = { 0 };
+	struct recorder *rec = NULL;
+	struct profile *prof = NULL;
+	const char *why = NULL;
+	pid_t child = -1;
+	int go_fd = -1, status = 0, ret = 0, child_status = -1;
+	uint64_t deadline = 0;
+	bool done, exited = false;
+	bool *cpus = NULL;
+	size_t nr_cpus = 0;
+
+	options_init(&o);
+	ret = cli_parse_record(&o, argc, argv, &done);
+	if (done)
+		goto out;
+
+	for (size_t i = 0; i < o.nr_pids; i++) {
+		if (!pid_alive(o.pids[i])) {
+			fprintf(stderr, "sampletop: no process with pid %u\n", o.pids[i]);
+			ret = 1;
+			goto out;
+		}
+	}
+	if (o.cpus) {
+		uint32_t *list = NULL;
+		size_t n = 0;
+
+		if (parse_id_list(o.cpus, &list, &n)) {
+			fprintf(stderr, "sampletop: bad CPU list '%s' (e.g. 0,2-3)\n", o.cpus);
+			ret = 2;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			nr_cpus = list[i] + 1 > nr_cpus ? list[i] + 1 : nr_cpus;
+		cpus = xcalloc(nr_cpus, sizeof(*cpus));
+		for (size_t i = 0; i < n; i++)
+			cpus[list[i]] = true;
+		free(list);
+	}
+	if (o.all || o.nr_pids > 1 || o.command)
+		o.processes = o.processes || o.all || o.nr_pids > 1;
+
+	ro.sampler.freq_hz = o.freq_hz;
+	ro.sampler.user = !o.kernel_only;
+	ro.sampler.kernel = o.kernel;
+	ro.sampler.idle = o.idle;
+	ro.sampler.pids = o.pids;
+	ro.sampler.nr_pids = o.nr_pids;
+	ro.sampler.tids = o.tids;
+	ro.sampler.nr_tids = o.nr_tids;
+	ro.sampler.filter_pids = o.command != NULL;
+	ro.sampler.cpus = cpus;
+	ro.sampler.nr_cpus = nr_cpus;
+	ro.sym.kernel = o.kernel;
+
+	install_signals();
+	prof = profile_new();
+	fill_host_meta(prof, argc, argv);
+	ret = recorder_open(prof, &ro, &rec, &why);
+	if (ret) {
+		fprintf(stderr, "sampletop: %s (%s)\n", why ? why : "cannot start sampling",
+			strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
+		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
+				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
+	if (o.command) {
+		child = spawn(o.command, &go_fd);
+		if (child < 0) {
+			ret = err_msg("cannot start the command", errno);
+			goto out;
+		}
+		recorder_add_pid(rec, child);
+		if (write(go_fd, "g", 1) != 1) {
+			ret = err_msg("cannot start the command", errno);
+			goto out;
+		}
+		close(go_fd);
+		go_fd = -1;
+	}
+	prof->meta.target = describe_target(&o, child);
+	if (!o.quiet) {
+		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
+		if (o.duration_s)
+			fprintf(stderr, " for %.3g s", o.duration_s);
+		fprintf(stderr, "; Ctrl-C to stop\n");
+	}
+	if (o.duration_s)
+		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
+
+	while (!stop_signal) {
+		struct timespec ts = { 0, DRAIN_PERIOD_MS * 1000000L };
+		uint64_t now;
+
+		nanosleep(&ts, NULL);
+		if (recorder_poll(rec) < 0)
+			break;
+		now = now_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			exited = true;
+			break;
+		}
+		if (o.nr_pids) {
+			size_t alive = 0;
+
+			for (size_t i = 0; i < o.nr_pids; i++)
+				alive += pid_alive(o.pids[i]);
+			if (!alive) {
+				exited = true;
+				break;
+			}
+		}
+	}
+	recorder_poll(rec);
+	if (exited) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (child > 0)
+			strbuf_addf(&sb, "The command exited with status %d.", child_status);
+		else
+			strbuf_addstr(&sb, o.nr_pids > 1 ? "The target processes exited." : "The target process exited.");
+		prof->meta.note = strbuf_detach(&sb);
+		prof->meta.exit_status = child_status;
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (stop_signal && !o.quiet) {
+		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
+	}
+	/* Detach before writing: the report can take a while on large profiles. */
+	recorder_free(rec);
+	rec = NULL;
+	ret = write_report(prof, &o);
+	if (!ret && child_status > 0)
+		ret = child_status;
+out:
+	if (go_fd >= 0)
+		close(go_fd);
+	if (child > 0 && !exited) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	recorder_free(rec);
+	profile_free(prof);
+	free(cpus);
+	options_free(&o);
+	return ret;
+}
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct subcommand subcommands[] = {
+	{ "record", cmd_record },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+			if (!strcmp(argv[1], subcommands[i].name))
+				return subcommands[i].run(argc - 1, argv + 1);
+	}
+	return cmd_record(argc, argv);
+}

@@ -1,0 +1,262 @@
+/* The profile model: interning of strings, frames, stacks, threads, samples. */
+#include "profile.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const prof_counter_names[PC_NR] = {
+	[ST_CNT_SEEN] = "ticks",
+	[ST_CNT_IDLE] = "idle",
+	[ST_CNT_FILTERED] = "filtered",
+	[ST_CNT_RECORDED] = "recorded",
+	[ST_CNT_RINGBUF_FULL] = "lost_ringbuf_full",
+	[ST_CNT_USER_STACK_ERR] = "user_stack_errors",
+	[ST_CNT_KERN_STACK_ERR] = "kernel_stack_errors",
+	[ST_CNT_EMPTY_STACK] = "empty_stacks",
+	[PC_UNNAMED_FRAMES] = "unnamed_frames",
+	[PC_PROC_GONE] = "process_gone",
+	[PC_TRUNCATED_STACKS] = "truncated_stacks",
+};
+
+struct profile *profile_new(void)
+{
+	struct profile *p = xcalloc(1, sizeof(*p));
+
+	p->meta.exit_status = -1;
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nr_strs; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	free(p->frames);
+	free(p->stack_frames);
+	free(p->stacks);
+	free(p->threads);
+	free(p->samples);
+	idx_free(&p->str_index);
+	idx_free(&p->frame_index);
+	idx_free(&p->stack_index);
+	idx_free(&p->thread_index);
+	idx_free(&p->sample_index);
+	free(p->meta.target);
+	free(p->meta.command);
+	free(p->meta.hostname);
+	free(p->meta.kernel);
+	free(p->meta.note);
+	free(p);
+}
+
+static int str_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct profile *p = ctx;
+
+	return strcmp(p->strs[id], key) == 0;
+}
+
+const char *profile_intern(struct profile *p, const char *s)
+{
+	uint64_t h;
+	uint32_t id;
+
+	if (!s)
+		return NULL;
+	h = hash_bytes(s, strlen(s), HASH_SEED);
+	id = idx_find(&p->str_index, h, str_eq, s, p);
+	if (id != IDX_NONE)
+		return p->strs[id];
+	XGROW(p->strs, p->alloc_strs, p->nr_strs + 1);
+	p->strs[p->nr_strs] = xstrdup(s);
+	idx_insert(&p->str_index, h, p->nr_strs);
+	return p->strs[p->nr_strs++];
+}
+
+/* Frames hold interned strings, so pointer equality is string equality. */
+static int frame_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct profile *p = ctx;
+	const struct frame *a = &p->frames[id], *b = key;
+
+	return a->kind == b->kind && a->addr == b->addr && a->name == b->name &&
+	       a->module == b->module && a->file == b->file && a->line == b->line &&
+	       a->flags == b->flags;
+}
+
+static uint64_t frame_hash(const struct frame *f)
+{
+	uint64_t h = HASH_SEED;
+
+	h = hash_bytes(&f->kind, 1, h);
+	h = hash_bytes(&f->flags, 1, h);
+	h = hash_bytes(&f->addr, sizeof(f->addr), h);
+	h = hash_bytes(&f->line, sizeof(f->line), h);
+	h = hash_bytes(&f->name, sizeof(f->name), h);
+	h = hash_bytes(&f->module, sizeof(f->module), h);
+	h = hash_bytes(&f->file, sizeof(f->file), h);
+	return h;
+}
+
+frame_id_t profile_frame(struct profile *p, const struct frame *in)
+{
+	struct frame f = *in;
+	uint64_t h;
+	uint32_t id;
+
+	f.name = profile_intern(p, f.name && f.name[0] ? f.name : "[unknown]");
+	f.module = profile_intern(p, f.module ? f.module : "");
+	f.file = profile_intern(p, f.file);
+	h = frame_hash(&f);
+	id = idx_find(&p->frame_index, h, frame_eq, &f, p);
+	if (id != IDX_NONE)
+		return id;
+	XGROW(p->frames, p->alloc_frames, p->nr_frames + 1);
+	p->frames[p->nr_frames] = f;
+	idx_insert(&p->frame_index, h, p->nr_frames);
+	return p->nr_frames++;
+}
+
+frame_id_t profile_special_frame(struct profile *p, enum frame_kind kind, const char *name)
+{
+	struct frame f = { .name = name, .module = "", .kind = kind };
+
+	return profile_frame(p, &f);
+}
+
+struct thread_key {
+	uint32_t pid, tid;
+	const char *comm, *process;	/* interned */
+};
+
+static int thread_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct profile *p = ctx;
+	const struct thread *t = &p->threads[id];
+	const struct thread_key *k = key;
+
+	return t->pid == k->pid && t->tid == k->tid && t->comm == k->comm &&
+	       t->process == k->process;
+}
+
+uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			const char *process)
+{
+	struct thread_key k = { pid, tid, profile_intern(p, comm ? comm : ""),
+				profile_intern(p, process ? process : comm ? comm : "") };
+	struct strbuf sb = STRBUF_INIT;
+	struct thread *t;
+	uint64_t h;
+	uint32_t id;
+
+	h = hash_bytes(&k, sizeof(k), HASH_SEED);
+	id = idx_find(&p->thread_index, h, thread_eq, &k, p);
+	if (id != IDX_NONE)
+		return id;
+	XGROW(p->threads, p->alloc_threads, p->nr_threads + 1);
+	t = &p->threads[p->nr_threads];
+	t->pid = pid;
+	t->tid = tid;
+	t->comm = k.comm;
+	t->process = k.process;
+	strbuf_addf(&sb, "%s [%u]", k.process, pid);
+	/* profile_special_frame may grow p->frames but never p->threads. */
+	t->proc_frame = profile_special_frame(p, FRAME_PROCESS, sb.buf);
+	strbuf_reset(&sb);
+	strbuf_addf(&sb, "%s [%u]", k.comm, tid);
+	t->thread_frame = profile_special_frame(p, FRAME_THREAD, sb.buf);
+	strbuf_release(&sb);
+	idx_insert(&p->thread_index, h, p->nr_threads);
+	return p->nr_threads++;
+}
+
+struct stack_key {
+	const frame_id_t *frames;
+	uint32_t nr;
+};
+
+static int stack_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct profile *p = ctx;
+	const struct stack_key *k = key;
+	const struct stack *s = &p->stacks[id];
+
+	return s->nr == k->nr &&
+	       !memcmp(&p->stack_frames[s->off], k->frames, k->nr * sizeof(frame_id_t));
+}
+
+uint32_t profile_stack(struct profile *p, const frame_id_t *frames, uint32_t nr)
+{
+	struct stack_key k = { frames, nr };
+	uint64_t h = hash_bytes(frames, nr * sizeof(frame_id_t), HASH_SEED ^ nr);
+	uint32_t id = idx_find(&p->stack_index, h, stack_eq, &k, p);
+
+	if (id != IDX_NONE)
+		return id;
+	XGROW(p->stack_frames, p->alloc_stack_frames, p->nr_stack_frames + nr);
+	memcpy(&p->stack_frames[p->nr_stack_frames], frames, nr * sizeof(frame_id_t));
+	XGROW(p->stacks, p->alloc_stacks, p->nr_stacks + 1);
+	p->stacks[p->nr_stacks] = (struct stack){ (uint32_t)p->nr_stack_frames, nr };
+	p->nr_stack_frames += nr;
+	idx_insert(&p->stack_index, h, p->nr_stacks);
+	return p->nr_stacks++;
+}
+
+static int sample_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct profile *p = ctx;
+	const struct sample_rec *a = &p->samples[id], *b = key;
+
+	return a->stack == b->stack && a->thread == b->thread;
+}
+
+void profile_add(struct profile *p, uint32_t stack, uint32_t thread, uint64_t count)
+{
+	struct sample_rec k = { stack, thread, 0 };
+	uint64_t h = hash_u64(((uint64_t)stack << 32) | thread);
+	uint32_t id = idx_find(&p->sample_index, h, sample_eq, &k, p);
+
+	if (id == IDX_NONE) {
+		XGROW(p->samples, p->alloc_samples, p->nr_samples + 1);
+		id = p->nr_samples++;
+		p->samples[id] = k;
+		idx_insert(&p->sample_index, h, id);
+	}
+	p->samples[id].count += count;
+	p->total += count;
+}
+
+void profile_add_sample(struct profile *p, uint32_t thread, const frame_id_t *frames, uint32_t nr,
+			uint64_t count)
+{
+	profile_add(p, profile_stack(p, frames, nr), thread, count);
+}
+
+void profile_reset_counts(struct profile *p)
+{
+	for (size_t i = 0; i < p->nr_samples; i++)
+		p->samples[i].count = 0;
+	p->total = 0;
+}
+
+void profile_scale_counts(struct profile *p, uint64_t num, uint64_t den)
+{
+	p->total = 0;
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		p->samples[i].count = p->samples[i].count * num / den;
+		p->total += p->samples[i].count;
+	}
+}
+
+double profile_seconds(const struct profile *p, uint64_t count)
+{
+	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;
+}
+
+uint64_t profile_lost_samples(const struct profile *p)
+{
+	return p->meta.counters[ST_CNT_RINGBUF_FULL] + p->meta.counters[PC_PROC_GONE];
+}

@@ -1,0 +1,115 @@
+/* Raw samples -> named stacks in the profile. */
+#include "record.h"
+#include "procs.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct recorder {
+	struct profile *prof;
+	struct sampler *sampler;
+	struct procs *procs;
+	struct symbolizer *sym;
+	uint64_t start_ns;
+	bool kernel_only;
+	frame_id_t no_stack, truncated, gone;
+};
+
+int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
+		  const char **why)
+{
+	struct recorder *r = xcalloc(1, sizeof(*r));
+	int err;
+
+	r->prof = prof;
+	err = sampler_open(&o->sampler, &r->sampler, why);
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->procs = procs_new();
+	r->sym = symbolizer_new(prof, &o->sym);
+	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
+	r->start_ns = now_ns();
+	prof->meta.start_wall_ns = wall_ns();
+	prof->meta.freq_hz = o->sampler.freq_hz;
+	prof->meta.kernel_stacks = o->sampler.kernel;
+	prof->meta.ncpus = sampler_nr_cpus(r->sampler);
+	*out = r;
+	return 0;
+}
+
+void recorder_free(struct recorder *r)
+{
+	if (!r)
+		return;
+	sampler_free(r->sampler);
+	symbolizer_free(r->sym);
+	procs_free(r->procs);
+	free(r);
+}
+
+static void on_sample(const struct st_sample *s, size_t size, void *ctx)
+{
+	struct recorder *r = ctx;
+	struct profile *prof = r->prof;
+	frame_id_t frames[2 * ST_MAX_FRAMES + 1];
+	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread;
+	struct proc *p;
+
+	/* Never trust counts beyond what arrived. */
+	if (unr > ST_MAX_FRAMES || knr > ST_MAX_FRAMES ||
+	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
+		return;
+	p = procs_get(r->procs, s->tgid);
+	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
+
+	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {
+		frames[n++] = r->truncated;
+		prof->meta.counters[PC_TRUNCATED_STACKS]++;
+	}
+	emit_user = unr;
+	if (unr && p->gone && !p->nr_maps) {
+		frames[n++] = r->gone;
+		prof->meta.counters[PC_PROC_GONE]++;
+		emit_user = 0;
+	}
+	/* ips are leaf first; the profile wants root first. Every user frame but
+	 * the interrupted one holds a return address. */
+	for (uint32_t i = emit_user; i > 0; i--)
+		frames[n++] = symbolizer_user(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0);
+	for (uint32_t i = knr; i > 0; i--)
+		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
+	if (n == 0)
+		frames[n++] = r->no_stack;
+	for (uint32_t i = 0; i < n; i++)
+		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
+			prof->meta.counters[PC_UNNAMED_FRAMES]++;
+	profile_add_sample(prof, thread, frames, n, 1);
+}
+
+long recorder_poll(struct recorder *r)
+{
+	uint64_t c[ST_CNT_NR];
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_drain(r->sampler, on_sample, r);
+	sampler_counters(r->sampler, c);
+	memcpy(r->prof->meta.counters, c, sizeof(c));
+	r->prof->meta.duration_ns = now_ns() - r->start_ns;
+	return n;
+}
+
+int recorder_add_pid(struct recorder *r, uint32_t pid)
+{
+	return sampler_add_pid(r->sampler, pid);
+}
+
+struct symbolizer *recorder_symbolizer(struct recorder *r)
+{
+	return r->sym;
+}

@@ -1,0 +1,31 @@
+/*
+ * Recording: the sampler's raw samples, named by the symbolizer against the
+ * process maps, added to a profile. Used by the record command and the live
+ * view alike: open, poll on your own clock, free.
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include "profile.h"
+#include "sampler.h"
+#include "symbolizer.h"
+
+struct recorder_opts {
+	struct sampler_opts sampler;
+	struct symbolizer_opts sym;
+};
+
+struct recorder;
+
+/* Returns 0 or a negative errno with *why set to a one-line explanation. */
+int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
+		  const char **why);
+void recorder_free(struct recorder *r);
+
+/* Drains waiting samples into the profile and refreshes its counters and
+ * duration. Returns the number of samples drained, or a negative errno. */
+long recorder_poll(struct recorder *r);
+int recorder_add_pid(struct recorder *r, uint32_t pid);
+struct symbolizer *recorder_symbolizer(struct recorder *r);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Reports: one file per output format, all reading a profile through the same
+ * options. report_write() picks the writer from the format table.
+ */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "profile.h"
+#include "tree.h"
+#include "util.h"
+
+enum report_format {
+	FMT_TEXT,
+	FMT_FOLDED,
+	FMT_JSON,
+	FMT_HTML,
+	FMT_SPEEDSCOPE,
+	FMT_PPROF,
+	FMT_NR,
+};
+
+struct report_opts {
+	struct view_opts view;
+	bool lines;		/* show file:line */
+	bool ascii;		/* no box drawing */
+	bool color;		/* ANSI colour (text on a terminal) */
+	bool show_all;		/* no library collapsing */
+	const char **hide;	/* globs of frames/modules to collapse */
+	size_t nr_hide;
+	const char **show;	/* globs that are never collapsed */
+	size_t nr_show;
+	double min_percent;	/* nodes under this share of the total are elided */
+};
+
+/* Writes p as fmt to out. Returns 0 or a negative errno. */
+int report_write(const struct profile *p, enum report_format fmt, const struct report_opts *o,
+		 FILE *out);
+
+/* "text", "json", ... -> format; -1 if unknown. */
+int report_format_by_name(const char *name);
+/* Inferred from a file name's extension (".speedscope.json" before ".json"); -1 if none. */
+int report_format_by_path(const char *path);
+const char *report_format_name(enum report_format fmt);
+
+/* The header every human-readable report starts with (target, time, samples,
+ * CPU time, frequency, lost and failed counts). */
+void report_text_header(const struct profile *p, struct strbuf *sb);
+
+/* The writers. Each returns 0 or a negative errno. */
+int report_text(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_folded(const struct profile *p, const struct report_opts *o, FILE *out);
+
+#endif

@@ -1,0 +1,175 @@
+/* The text report: a pyinstrument-like header and an indented call tree,
+ * "total-seconds  function  module", hot paths first, [self] rows. */
+#include "report/report.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <time.h>
+
+#define C_RESET "\033[0m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+#define C_RED "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN "\033[32m"
+#define C_CYAN "\033[36m"
+
+struct text_ctx {
+	const struct profile *p;
+	const struct report_opts *o;
+	struct tree *t;
+	struct strbuf out;
+	struct strbuf prefix;
+	uint64_t min_count;
+};
+
+static const char *heat(const struct text_ctx *c, uint64_t count)
+{
+	double share = c->t->total ? (double)count / c->t->total : 0;
+
+	if (!c->o->color)
+		return "";
+	return share >= 0.6 ? C_RED : share >= 0.3 ? C_YELLOW : share >= 0.2 ? C_GREEN : C_CYAN;
+}
+
+static void add_colored(struct text_ctx *c, const char *color, const char *s)
+{
+	if (c->o->color && color[0])
+		strbuf_addstr(&c->out, color);
+	strbuf_add_escaped(&c->out, s);
+	if (c->o->color && color[0])
+		strbuf_addstr(&c->out, C_RESET);
+}
+
+static void add_line(struct text_ctx *c, uint64_t count, const char *name, const struct frame *f)
+{
+	strbuf_addstr(&c->out, heat(c, count));
+	strbuf_addf(&c->out, "%.3f", profile_seconds(c->p, count));
+	if (c->o->color)
+		strbuf_addstr(&c->out, C_RESET);
+	strbuf_addch(&c->out, ' ');
+	add_colored(c, f && f->kind <= FRAME_PYTHON ? "" : C_BOLD, name);
+	if (f && f->kind == FRAME_KERNEL) {
+		add_colored(c, C_DIM, "  [kernel]");
+	} else if (f && f->module[0]) {
+		strbuf_addstr(&c->out, "  ");
+		add_colored(c, C_DIM, module_basename(f->module));
+	}
+	if (f && c->o->lines && f->file && f->line) {
+		struct strbuf loc = STRBUF_INIT;
+
+		strbuf_addf(&loc, "%s:%u", f->file, f->line);
+		strbuf_addstr(&c->out, "  ");
+		add_colored(c, C_DIM, loc.buf);
+		strbuf_release(&loc);
+	}
+	if (f && (f->flags & FRAME_F_INLINED))
+		add_colored(c, C_DIM, " (inlined)");
+	strbuf_addch(&c->out, '\n');
+}
+
+static void walk(struct text_ctx *c, uint32_t n)
+{
+	const struct tree *t = c->t;
+	const char *tee = c->o->ascii ? "|- " : "├─ ", *elbow = c->o->ascii ? "`- " : "└─ ";
+	const char *bar = c->o->ascii ? "|  " : "│  ";
+	uint32_t first = tree_first(t, n);
+	bool show_self;
+	size_t plen;
+
+	/* Children are sorted by total, so the ones shown are a prefix. */
+#define SHOWN(k) ((k) != NODE_NONE && t->nodes[k].total >= c->min_count)
+	/* A [self] row only where there is something else to compare it with. */
+	show_self = SHOWN(first) && t->nodes[n].self >= c->min_count;
+
+	plen = c->prefix.len;
+	for (uint32_t k = first; SHOWN(k); k = tree_next(t, k)) {
+		bool last = !SHOWN(tree_next(t, k)) && !show_self;
+
+		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
+		strbuf_addstr(&c->out, last ? elbow : tee);
+		add_line(c, t->nodes[k].total, tree_frame(t, k)->name, tree_frame(t, k));
+		strbuf_addstr(&c->prefix, last ? "   " : bar);
+		walk(c, k);
+		c->prefix.len = plen;
+		c->prefix.buf[plen] = 0;
+	}
+#undef SHOWN
+	if (show_self) {
+		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
+		strbuf_addstr(&c->out, elbow);
+		strbuf_addstr(&c->out, heat(c, t->nodes[n].self));
+		strbuf_addf(&c->out, "%.3f", profile_seconds(c->p, t->nodes[n].self));
+		if (c->o->color)
+			strbuf_addstr(&c->out, C_RESET);
+		strbuf_addstr(&c->out, " [self]\n");
+	}
+}
+
+/* The roots are printed flush left, like pyinstrument's. */
+static void walk_roots(struct text_ctx *c)
+{
+	const struct tree *t = c->t;
+
+	for (uint32_t k = tree_first(t, 0); k != NODE_NONE; k = tree_next(t, k)) {
+		if (t->nodes[k].total < c->min_count)
+			continue;
+		add_line(c, t->nodes[k].total, tree_frame(t, k)->name, tree_frame(t, k));
+		walk(c, k);
+	}
+}
+
+void report_text_header(const struct profile *p, struct strbuf *sb)
+{
+	const struct profile_meta *m = &p->meta;
+	time_t when = m->start_wall_ns / 1000000000ull;
+	double secs = m->duration_ns / 1e9;
+	char date[64] = "?";
+	struct tm tm;
+
+	if (when && localtime_r(&when, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	strbuf_addstr(sb, "sampletop: ");
+	strbuf_add_escaped(sb, m->target ? m->target : "?");
+	strbuf_addch(sb, '\n');
+	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   Samples: %llu", date, secs,
+		    (unsigned long long)p->total);
+	if (secs > 0)
+		strbuf_addf(sb, " (%.0f/s)", p->total / secs);
+	strbuf_addf(sb, "\nCPU time: %.3f s   Frequency: %u Hz   Lost: %llu", profile_seconds(p, p->total),
+		    m->freq_hz, (unsigned long long)profile_lost_samples(p));
+	for (int i = ST_CNT_RINGBUF_FULL; i < PC_NR; i++) {
+		if (i == ST_CNT_RECORDED || !m->counters[i])
+			continue;
+		strbuf_addf(sb, "   %s: %llu", prof_counter_names[i],
+			    (unsigned long long)m->counters[i]);
+	}
+	strbuf_addch(sb, '\n');
+	if (m->note) {
+		strbuf_add_escaped(sb, m->note);
+		strbuf_addch(sb, '\n');
+	}
+}
+
+int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
+{
+	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
+	int err = 0;
+
+	c.t = tree_build(p, &o->view);
+	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
+	if (c.min_count == 0)
+		c.min_count = 1;
+	report_text_header(p, &c.out);
+	strbuf_addch(&c.out, '\n');
+	if (!c.t->total)
+		strbuf_addstr(&c.out, "No samples.\n");
+	walk_roots(&c);
+	if (fwrite(c.out.buf, 1, c.out.len, out) != c.out.len)
+		err = -EIO;
+	strbuf_release(&c.out);
+	strbuf_release(&c.prefix);
+	tree_free(c.t);
+	return err;
+}

@@ -1,0 +1,47 @@
+/*
+ * The BPF side seen from userspace: load the program, attach one cpu-clock
+ * perf event per online CPU, drain raw samples from the ring buffer, read the
+ * drop counters, detach. It knows nothing of symbols or screens.
+ */
+#ifndef SAMPLER_H
+#define SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sampletop.h"
+
+struct sampler_opts {
+	uint32_t freq_hz;
+	bool user;		/* capture user stacks */
+	bool kernel;		/* capture kernel stacks */
+	bool idle;		/* keep pid 0 */
+	const uint32_t *pids;	/* tgids to keep; all when nr_pids == 0 */
+	size_t nr_pids;
+	bool filter_pids;	/* filter by tgid even if nr_pids is 0 (added later) */
+	const uint32_t *tids;
+	size_t nr_tids;
+	const bool *cpus;	/* cpus[i]: sample CPU i; NULL for all */
+	size_t nr_cpus;
+};
+
+struct sampler;
+
+/* Opens, loads and attaches. Returns 0 or a negative errno; *why gets a
+ * static one-line explanation for the user on failure. */
+int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why);
+void sampler_free(struct sampler *s);
+
+/* Adds a tgid to the filter (a launched command, a forked child). */
+int sampler_add_pid(struct sampler *s, uint32_t pid);
+
+typedef void (*sampler_fn)(const struct st_sample *s, size_t size, void *ctx);
+/* Hands every sample waiting in the ring buffer to fn. Returns how many. */
+long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
+/* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
+void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
+/* Number of perf events attached (online CPUs sampled). */
+int sampler_nr_cpus(const struct sampler *s);
+
+#endif
