@@ -10,25 +10,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by userspace between open and load. */
-const volatile __u8 filter_tgid = 0;	/* only tgids in the targets map */
-const volatile __u8 filter_tid = 0;	/* only tids in the tid_targets map */
 const volatile __u8 want_user = 1;
 const volatile __u8 want_kernel = 0;
 const volatile __u8 want_idle = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ST_MAX_TARGETS);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ST_MAX_TARGETS);
-	__type(key, __u32);
-	__type(value, __u8);
-} tid_targets SEC(".maps");
 
 /* One sample's worth of scratch per CPU: too big for the 512-byte BPF stack. */
 struct {
@@ -58,6 +42,9 @@ static __always_inline void count(__u32 which)
 		(*c)++;
 }
 
+#include "filter.bpf.h"
+#include "ustack.bpf.h"
+
 /* Read as 8 bytes (csx): newer kernels made cs a u16/u64 union and the
  * verifier refuses narrow loads of the perf context. */
 static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
@@ -79,8 +66,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		count(ST_CNT_IDLE);
 		return 0;
 	}
-	if ((filter_tgid && !bpf_map_lookup_elem(&targets, &tgid)) ||
-	    (filter_tid && !bpf_map_lookup_elem(&tid_targets, &tid))) {
+	if (!is_target(tgid, tid)) {
 		count(ST_CNT_FILTERED);
 		return 0;
 	}
@@ -96,14 +82,12 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 
 	if (want_user && tgid != 0) {
-		n = bpf_get_stack(ctx, s->ips, ST_MAX_FRAMES * sizeof(__u64), BPF_F_USER_STACK);
+		n = capture_user_stack(ctx, s);
 		if (n < 0) {
 			count(ST_CNT_USER_STACK_ERR);
 			s->flags |= ST_SAMPLE_USER_FAILED;
 		} else {
-			user_nr = n / sizeof(__u64);
-			if (user_nr >= ST_MAX_FRAMES)
-				s->flags |= ST_SAMPLE_USER_TRUNCATED;
+			user_nr = n;
 		}
 	}
 	if (user_nr > ST_MAX_FRAMES)
