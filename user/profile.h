@@ -75,6 +75,7 @@ enum prof_counter {
 	PC_UNNAMED_FRAMES = ST_CNT_NR,	/* frames (per sample) shown as [unknown] */
 	PC_PROC_GONE,		/* samples of processes that exited before we read them */
 	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
+	PC_UNWIND_TABLE_FULL,	/* objects whose unwind table did not fit the BPF rows map */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];
