@@ -48,49 +48,85 @@ struct ust_state {
 	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
 };
 
+/* Binary searches run as bpf_loop callbacks: verified once each, instead
+ * of once per path through an unrolled loop. */
+struct map_search {
+	const struct st_uproc *p;
+	__u64 pc;
+	__u32 lo, hi;
+	__u32 found;		/* index + 1, or 0 */
+};
+
+static long map_search_step(__u32 i, void *arg)
+{
+	struct map_search *ms = arg;
+	const struct st_uproc *p = ms->p;
+	__u32 mid = ms->lo + (ms->hi - ms->lo) / 2;
+	const struct st_umap *m;
+
+	if (!p || ms->lo >= ms->hi || mid >= ST_UNWIND_MAX_MAPS)
+		return 1;
+	m = &p->maps[mid];
+	if (ms->pc < m->start) {
+		ms->hi = mid;
+	} else if (ms->pc >= m->end) {
+		ms->lo = mid + 1;
+	} else {
+		ms->found = mid + 1;
+		return 1;
+	}
+	return 0;
+}
+
 static __always_inline const struct st_umap *unwind_find_map(const struct st_uproc *p, __u64 pc)
 {
-	__u32 lo = 0, hi = p->nr;
+	struct map_search ms = { .p = p, .pc = pc, .hi = p->nr };
+	__u32 idx;
 
-	if (hi > ST_UNWIND_MAX_MAPS)
-		hi = ST_UNWIND_MAX_MAPS;
-	for (int i = 0; i < ST_UNWIND_MAP_STEPS && lo < hi; i++) {
-		__u32 mid = lo + (hi - lo) / 2;
-		const struct st_umap *m;
+	if (ms.hi > ST_UNWIND_MAX_MAPS)
+		ms.hi = ST_UNWIND_MAX_MAPS;
+	bpf_loop(ST_UNWIND_MAP_STEPS, map_search_step, &ms, 0);
+	if (!ms.found)
+		return NULL;
+	idx = ms.found - 1;
+	barrier_var(idx);	/* keep the check next to the access it guards */
+	if (idx >= ST_UNWIND_MAX_MAPS)
+		return NULL;
+	return &p->maps[idx];
+}
 
-		if (mid >= ST_UNWIND_MAX_MAPS)
-			return NULL;
-		m = &p->maps[mid];
-		if (pc < m->start)
-			hi = mid;
-		else if (pc >= m->end)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
+struct row_search {
+	__u32 lo, hi, off;
+};
+
+static long row_search_step(__u32 i, void *arg)
+{
+	struct row_search *rs = arg;
+	__u32 mid = rs->lo + (rs->hi - rs->lo) / 2;
+	const struct st_urow *r;
+
+	if (rs->lo >= rs->hi)
+		return 1;
+	r = bpf_map_lookup_elem(&unwind_rows, &mid);
+	if (!r)
+		return 1;
+	if (r->pc <= rs->off)
+		rs->lo = mid + 1;
+	else
+		rs->hi = mid;
+	return 0;
 }
 
 /* The last row at or below off among [first, first + nr). */
 static __always_inline const struct st_urow *unwind_find_row(__u32 first, __u32 nr, __u32 off)
 {
-	__u32 lo = first, hi = first + nr, idx;
-	const struct st_urow *r;
+	struct row_search rs = { .lo = first, .hi = first + nr, .off = off };
+	__u32 idx;
 
-	for (int i = 0; i < ST_UNWIND_ROW_STEPS && lo < hi; i++) {
-		__u32 mid = lo + (hi - lo) / 2;
-
-		r = bpf_map_lookup_elem(&unwind_rows, &mid);
-		if (!r)
-			return NULL;
-		if (r->pc <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo <= first)
+	bpf_loop(ST_UNWIND_ROW_STEPS, row_search_step, &rs, 0);
+	if (rs.lo <= first)
 		return NULL;
-	idx = lo - 1;
+	idx = rs.lo - 1;
 	return bpf_map_lookup_elem(&unwind_rows, &idx);
 }
 
