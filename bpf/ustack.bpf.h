@@ -22,6 +22,15 @@ struct {
 	__type(value, struct st_urow);
 } unwind_rows SEC(".maps");
 
+/* Per object, the rows of each 256-byte bucket (see struct st_ubucket). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ST_UNWIND_MAX_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct st_ubucket);
+} unwind_buckets SEC(".maps");
+
 /* tgid -> its executable mappings. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -39,13 +48,30 @@ struct {
 #define UC_RSP (UC_MCONTEXT + 15 * 8)
 #define UC_RIP (UC_MCONTEXT + 16 * 8)
 
+_Static_assert((ST_MAX_FRAMES & (ST_MAX_FRAMES + 1)) == 0, "ST_MAX_FRAMES + 1 is a power of two");
+
+/* The walk's registers live in a per-CPU map, not on the stack: the
+ * verifier then sees unknown scalars at every step instead of ever new
+ * ranges, and verifies the step callback once. */
 struct ust_state {
 	__u64 ip, sp, bp;
-	struct st_sample *s;
-	struct st_uproc *proc;
 	__u32 n;		/* frames written to s->ips */
+	__u32 map_hint;		/* index + 1 of the last mapping found */
 	__u8 exact;		/* ip is an exact pc (leaf, signal), not a return address */
 	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ust_state);
+} unwind_state SEC(".maps");
+
+struct ust_ctx {
+	struct st_sample *s;
+	struct st_uproc *proc;
+	struct ust_state *st;
 };
 
 /* Binary searches run as bpf_loop callbacks: verified once each, instead
@@ -61,10 +87,12 @@ static long map_search_step(__u32 i, void *arg)
 {
 	struct map_search *ms = arg;
 	const struct st_uproc *p = ms->p;
-	__u32 mid = ms->lo + (ms->hi - ms->lo) / 2;
+	/* Masked, not compared: the verifier then needs no precise lo and hi,
+	 * and states of different iterations prune against each other. */
+	__u32 mid = (ms->lo + (ms->hi - ms->lo) / 2) & (ST_UNWIND_MAX_MAPS - 1);
 	const struct st_umap *m;
 
-	if (!p || ms->lo >= ms->hi || mid >= ST_UNWIND_MAX_MAPS)
+	if (!p || ms->lo >= ms->hi)
 		return 1;
 	m = &p->maps[mid];
 	if (ms->pc < m->start) {
@@ -78,20 +106,23 @@ static long map_search_step(__u32 i, void *arg)
 	return 0;
 }
 
-static __always_inline const struct st_umap *unwind_find_map(const struct st_uproc *p, __u64 pc)
+/* The mapping holding pc; *hint (index + 1, or 0) is tried first, since
+ * neighbouring frames are mostly in the same object, and updated. */
+static __always_inline const struct st_umap *unwind_find_map(const struct st_uproc *p, __u64 pc,
+							     __u32 *hint)
 {
 	struct map_search ms = { .p = p, .pc = pc, .hi = p->nr };
-	__u32 idx;
+	__u32 idx = (*hint - 1) & (ST_UNWIND_MAX_MAPS - 1);
 
+	if (*hint && pc >= p->maps[idx].start && pc < p->maps[idx].end)
+		return &p->maps[idx];
 	if (ms.hi > ST_UNWIND_MAX_MAPS)
 		ms.hi = ST_UNWIND_MAX_MAPS;
 	bpf_loop(ST_UNWIND_MAP_STEPS, map_search_step, &ms, 0);
 	if (!ms.found)
 		return NULL;
-	idx = ms.found - 1;
-	barrier_var(idx);	/* keep the check next to the access it guards */
-	if (idx >= ST_UNWIND_MAX_MAPS)
-		return NULL;
+	idx = (ms.found - 1) & (ST_UNWIND_MAX_MAPS - 1);
+	*hint = ms.found;
 	return &p->maps[idx];
 }
 
@@ -117,17 +148,30 @@ static long row_search_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* The last row at or below off among [first, first + nr). */
-static __always_inline const struct st_urow *unwind_find_row(__u32 first, __u32 nr, __u32 off)
+/* The row of mapping m covering ELF vaddr off: the bucket of off gives
+ * the few rows to search. */
+static __always_inline const struct st_urow *unwind_find_row(const struct st_umap *m, __u64 off)
 {
-	struct row_search rs = { .lo = first, .hi = first + nr, .off = off };
-	__u32 idx;
+	struct row_search rs = { .off = off };
+	const struct st_ubucket *bk;
+	__u32 b, k;
 
-	bpf_loop(ST_UNWIND_ROW_STEPS, row_search_step, &rs, 0);
-	if (rs.lo <= first)
+	if (off < m->base)
 		return NULL;
-	idx = rs.lo - 1;
-	return bpf_map_lookup_elem(&unwind_rows, &idx);
+	b = (off - m->base) >> ST_UNWIND_BUCKET_SHIFT;
+	if (off - m->base >= ((__u64)m->bucket_nr << ST_UNWIND_BUCKET_SHIFT)) {
+		k = m->row_first + m->row_nr - 1;	/* past the last bucket: the last row */
+		return bpf_map_lookup_elem(&unwind_rows, &k);
+	}
+	k = m->bucket_first + b;
+	bk = bpf_map_lookup_elem(&unwind_buckets, &k);
+	if (!bk)
+		return NULL;
+	rs.lo = m->row_first + bk->first;
+	rs.hi = m->row_first + bk->last + 1;
+	bpf_loop(ST_UNWIND_BUCKET_STEPS, row_search_step, &rs, 0);
+	k = rs.lo - 1;
+	return bpf_map_lookup_elem(&unwind_rows, &k);
 }
 
 static __always_inline int read_user_u64(__u64 *out, __u64 addr)
@@ -157,24 +201,30 @@ static __always_inline int unwind_fp_step(struct ust_state *st)
 /* bpf_loop body: records st->ip, then steps to the caller. 1 stops. */
 static long unwind_step(__u32 i, void *arg)
 {
-	struct ust_state *st = arg;
-	struct st_sample *s = st->s;
+	struct ust_ctx *c = arg;
+	struct ust_state *st = c->st;
+	struct st_sample *s = c->s;
 	const struct st_umap *m;
 	const struct st_urow *r;
 	__u64 pc, cfa, ra, off;
-	__u32 n = st->n;
+	__u32 n;
 
+	if (!st)
+		return 1;
+	n = st->n;
 	if (n >= ST_MAX_FRAMES) {
 		st->more = 1;
 		return 1;
 	}
-	if (!s || !st->proc || st->ip < 4096)
+	if (!s || !st || !c->proc || st->ip < 4096)
 		return 1;
-	s->ips[n] = st->ip;
+	/* Masked, not only compared: the verifier then needs no precise n, and
+	 * the states of successive frames prune against each other. */
+	s->ips[n & ST_MAX_FRAMES] = st->ip;
 	st->n = n + 1;
 
 	pc = st->exact ? st->ip : st->ip - 1;
-	m = unwind_find_map(st->proc, pc);
+	m = unwind_find_map(c->proc, pc, &st->map_hint);
 	if (!m) {
 		count(ST_CNT_UNWIND_NO_MAP);
 		s->flags |= ST_SAMPLE_UNWIND_MISS;
@@ -183,7 +233,7 @@ static long unwind_step(__u32 i, void *arg)
 	off = pc - m->bias;
 	if (!m->row_nr || off > 0xffffffffULL)
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
-	r = unwind_find_row(m->row_first, m->row_nr, off);
+	r = unwind_find_row(m, off);
 	if (!r)
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
 
@@ -273,23 +323,29 @@ static __always_inline long capture_user_stack_fp(struct bpf_perf_event_data *ct
 static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 					       struct st_sample *s)
 {
-	struct ust_state st = { .s = s, .exact = 1 };
-	__u32 tgid = s->tgid;
+	struct ust_ctx c = { .s = s };
+	__u32 tgid = s->tgid, zero = 0;
+	struct ust_state *st;
 
 	if (unwind_mode == ST_UNWIND_FP)
 		return capture_user_stack_fp(ctx, s);
-	st.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
-	if (!st.proc) {
+	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
+	if (!c.proc) {
 		count(ST_CNT_UNWIND_NO_PROC);
 		s->flags |= ST_SAMPLE_UNWIND_MISS;
 		return capture_user_stack_fp(ctx, s);
 	}
-	if (user_regs(ctx, &st))
+	st = bpf_map_lookup_elem(&unwind_state, &zero);
+	if (!st)
 		return 0;
-	bpf_loop(ST_MAX_FRAMES + 1, unwind_step, &st, 0);
-	if (st.more)
+	*st = (struct ust_state){ .exact = 1 };
+	if (user_regs(ctx, st))
+		return 0;
+	c.st = st;
+	bpf_loop(ST_MAX_FRAMES + 1, unwind_step, &c, 0);
+	if (st->more)
 		s->flags |= ST_SAMPLE_USER_TRUNCATED;
-	return st.n;
+	return st->n;
 }
 
 #endif

@@ -96,13 +96,27 @@ struct st_urow {
  * room for ~60 libc-sized objects (libc.so.6 needs ~33k rows). Objects that
  * do not fit are counted and walked by frame pointer. */
 #define ST_UNWIND_MAX_ROWS (2u << 20)
-/* Binary search steps that cover ST_UNWIND_MAX_ROWS rows. */
-#define ST_UNWIND_ROW_STEPS 22
 /* Executable mappings per process (python with many extensions has ~100). */
-#define ST_UNWIND_MAX_MAPS 256
+#define ST_UNWIND_MAX_MAPS 256	/* a power of two: the BPF side masks indexes with it */
 #define ST_UNWIND_MAP_STEPS 9
 /* Processes with unwind tables at once; entries of exited ones are removed. */
 #define ST_UNWIND_MAX_PROCS 4096
+
+/* Each object's rows are indexed by 256-byte buckets of its address range:
+ * a bucket holds the rows covering its first and last byte, so the search
+ * for a pc runs over the few rows of one bucket (~5 in libc) instead of
+ * them all. 1M buckets (8 MiB) cover 256 MiB of code. */
+#define ST_UNWIND_BUCKET_SHIFT 8
+#define ST_UNWIND_MAX_BUCKETS (1u << 20)
+
+/* Array map elements are 8-byte aligned, also when mmapped: a bucket is 8 bytes. */
+struct st_ubucket {
+	__u32 first;		/* row (of the object) covering the bucket's first byte */
+	__u32 last;		/* row covering its last byte */
+};
+/* Binary search steps within one bucket's rows (a bucket holds at most 256
+ * rows, one per byte). */
+#define ST_UNWIND_BUCKET_STEPS 9
 
 /* An executable mapping of a process: ELF vaddr = address - bias. */
 struct st_umap {
@@ -110,6 +124,10 @@ struct st_umap {
 	__u64 bias;
 	__u32 row_first;	/* first row in the rows map */
 	__u32 row_nr;		/* 0: no table (frame pointers, or stop in dwarf mode) */
+	__u32 bucket_first;	/* first bucket in the buckets map */
+	__u32 bucket_nr;
+	__u32 base;		/* ELF vaddr of bucket 0 (the first row's pc) */
+	__u32 pad;
 };
 
 /* A process's executable mappings sorted by start (value of unwind_procs). */

@@ -25,11 +25,11 @@ struct recorder {
 static int bind_unwind_maps(struct sampler *s, void *ctx)
 {
 	struct recorder *r = ctx;
-	int rows_fd, procs_fd, err;
-	uint32_t max_rows;
+	struct unwind_bpf_maps m;
+	int err;
 
-	sampler_unwind_maps(s, &rows_fd, &max_rows, &procs_fd);
-	err = unwind_maps_bind(r->unw, rows_fd, max_rows, procs_fd);
+	sampler_unwind_maps(s, &m);
+	err = unwind_maps_bind(r->unw, &m);
 	for (size_t i = 0; !err && i < r->nr_push; i++)
 		unwind_maps_push(r->unw, r->push[i]);
 	return err;

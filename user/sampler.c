@@ -1,6 +1,7 @@
 /* Loading the BPF program, attaching it to cpu-clock events, draining samples. */
 #include "sampler.h"
 #include "sampletop.skel.h"
+#include "unwind_maps.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 _Static_assert(sizeof(struct st_sample) == 48 + 2 * ST_MAX_FRAMES * 8, "st_sample layout");
+_Static_assert(sizeof(struct st_urow) == 8 && sizeof(struct st_ubucket) == 8,
+	       "unwind rows and buckets are mmapped with the 8-byte stride of array maps");
 
 struct sampler {
 	struct sampletop_bpf *skel;
@@ -95,6 +98,7 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	s->skel->rodata->unwind_mode = o->unwind;
 	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
 		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(s->skel->maps.unwind_buckets, 1);
 		bpf_map__set_max_entries(s->skel->maps.unwind_procs, 1);
 	}
 	/* Ring buffer size must be a power of two multiple of the page size. */
@@ -216,12 +220,13 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 	free(vals);
 }
 
-void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
-			 int *procs_fd)
+void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m)
 {
-	*rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
-	*max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
-	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
+	m->rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
+	m->max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	m->buckets_fd = bpf_map__fd(s->skel->maps.unwind_buckets);
+	m->max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
+	m->procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)

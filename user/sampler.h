@@ -46,10 +46,9 @@ typedef void (*sampler_fn)(const struct st_sample *s, size_t size, void *ctx);
 long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
-/* The BPF unwinder's maps (see unwind_maps.h): the mmapable rows array
- * holding *max_rows rows, and the per-process mappings hash. */
-void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
-			 int *procs_fd);
+/* The BPF unwinder's maps (see unwind_maps.h). */
+struct unwind_bpf_maps;
+void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
 

@@ -28,9 +28,9 @@ struct uobj {
 	char *path;
 	struct unwind_table *table;	/* NULL: err says why */
 	int err;
-	bool placed;		/* rows written at row_first */
+	bool placed;		/* rows written at row_first, buckets at bucket_first */
 	bool full;
-	uint32_t row_first;
+	uint32_t row_first, bucket_first;
 };
 
 struct uproc_state {
@@ -42,10 +42,13 @@ struct uproc_state {
 };
 
 struct unwind_maps {
-	int rows_fd, procs_fd;
+	int procs_fd;
 	struct st_urow *rows;	/* mmapped unwind_rows */
 	uint32_t max_rows, next_row;
 	size_t rows_size;
+	struct st_ubucket *buckets;	/* mmapped unwind_buckets */
+	uint32_t max_buckets, next_bucket;
+	size_t buckets_size;
 	struct uobj *objs;
 	size_t nr_objs, alloc_objs;
 	struct idx_table obj_index;
@@ -64,24 +67,38 @@ struct unwind_maps *unwind_maps_new(void)
 {
 	struct unwind_maps *u = xcalloc(1, sizeof(*u));
 
-	u->rows_fd = u->procs_fd = -1;
+	u->procs_fd = -1;
 	u->scratch = xcalloc(1, sizeof(*u->scratch));
 	return u;
 }
 
-int unwind_maps_bind(struct unwind_maps *u, int rows_fd, uint32_t max_rows, int procs_fd)
+static void *map_mmap(int fd, size_t bytes, size_t *size)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t size = ((size_t)max_rows * sizeof(struct st_urow) + page - 1) / page * page;
-	void *rows = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, rows_fd, 0);
+	void *p;
 
-	if (rows == MAP_FAILED)
+	*size = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m)
+{
+	u->rows = map_mmap(m->rows_fd, (size_t)m->max_rows * sizeof(struct st_urow), &u->rows_size);
+	if (!u->rows)
 		return -errno;
-	u->rows = rows;
-	u->rows_size = size;
-	u->rows_fd = rows_fd;
-	u->procs_fd = procs_fd;
-	u->max_rows = max_rows;
+	u->buckets = map_mmap(m->buckets_fd, (size_t)m->max_buckets * sizeof(*u->buckets),
+			      &u->buckets_size);
+	if (!u->buckets) {
+		int err = -errno;
+
+		munmap(u->rows, u->rows_size);
+		u->rows = NULL;
+		return err;
+	}
+	u->max_rows = m->max_rows;
+	u->max_buckets = m->max_buckets;
+	u->procs_fd = m->procs_fd;
 	for (size_t i = 0; i < u->nr_objs; i++)
 		place(u, &u->objs[i]);
 	return 0;
@@ -102,6 +119,8 @@ void unwind_maps_free(struct unwind_maps *u)
 	free(u->scratch);
 	if (u->rows)
 		munmap(u->rows, u->rows_size);
+	if (u->buckets)
+		munmap(u->buckets, u->buckets_size);
 	free(u);
 }
 
@@ -141,22 +160,26 @@ static int build_vdso(struct unwind_table **out)
 	return unwind_table_build_mem((const void *)base, size, out);
 }
 
-/* Writes an object's rows into the BPF map once; counts it when full. */
+/* Writes an object's rows and buckets into the BPF maps once; counts it
+ * when either is full. */
 static void place(struct unwind_maps *u, struct uobj *o)
 {
-	uint32_t n;
+	const struct unwind_table *t = o->table;
 
-	if (!u->rows || o->placed || o->full || !o->table || !o->table->nr_rows)
+	if (!u->rows || o->placed || o->full || !t || !t->nr_rows)
 		return;
-	n = o->table->nr_rows;
-	if (n > u->max_rows - u->next_row) {
+	if (t->nr_rows > u->max_rows - u->next_row ||
+	    t->nr_buckets > u->max_buckets - u->next_bucket) {
 		o->full = true;
 		u->table_full++;
 		return;
 	}
-	memcpy(&u->rows[u->next_row], o->table->rows, (size_t)n * sizeof(*u->rows));
+	memcpy(&u->rows[u->next_row], t->rows, (size_t)t->nr_rows * sizeof(*u->rows));
+	memcpy(&u->buckets[u->next_bucket], t->buckets, (size_t)t->nr_buckets * sizeof(*u->buckets));
 	o->row_first = u->next_row;
-	u->next_row += n;
+	o->bucket_first = u->next_bucket;
+	u->next_row += t->nr_rows;
+	u->next_bucket += t->nr_buckets;
 	o->placed = true;
 }
 
@@ -215,6 +238,9 @@ static void fill_map(struct unwind_maps *u, uint32_t pid, const struct proc_map 
 	um->bias = bias;
 	um->row_first = o->row_first;
 	um->row_nr = o->table->nr_rows;
+	um->bucket_first = o->bucket_first;
+	um->bucket_nr = o->table->nr_buckets;
+	um->base = o->table->base;
 }
 
 static struct uproc_state *proc_state(struct unwind_maps *u, uint32_t pid)

@@ -17,10 +17,18 @@
 struct unwind_maps;
 
 struct unwind_maps *unwind_maps_new(void);
-/* Connects to the BPF maps: rows_fd, the BPF_F_MMAPABLE array of max_rows
- * struct st_urow; procs_fd, the tgid -> struct st_uproc hash. Must precede
- * the calls below. Returns 0 or a negative errno. */
-int unwind_maps_bind(struct unwind_maps *u, int rows_fd, uint32_t max_rows, int procs_fd);
+/* The BPF maps the unwinder reads (bpf/ustack.bpf.h). */
+struct unwind_bpf_maps {
+	int rows_fd;		/* BPF_F_MMAPABLE array of max_rows struct st_urow */
+	uint32_t max_rows;
+	int buckets_fd;		/* BPF_F_MMAPABLE array of max_buckets __u32 */
+	uint32_t max_buckets;
+	int procs_fd;		/* tgid -> struct st_uproc */
+};
+
+/* Connects to the BPF maps. Must precede the calls below. Returns 0 or a
+ * negative errno. */
+int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m);
 void unwind_maps_free(struct unwind_maps *u);
 
 /* Reads pid's mappings now and pushes them with their tables. Returns 0,

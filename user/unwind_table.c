@@ -284,6 +284,30 @@ static void walk_section(struct builder *b, Dwarf_CFI *eh, Dwarf_CFI *df, const 
 	emit(b, &r);
 }
 
+/* Bucket b covers [base + (b << ST_UNWIND_BUCKET_SHIFT), + 256): the rows
+ * covering its first and its last byte. */
+static void build_buckets(struct unwind_table *t)
+{
+	uint32_t r = 0;
+
+	if (!t->nr_rows)
+		return;
+	t->base = t->rows[0].pc;
+	t->nr_buckets = ((t->rows[t->nr_rows - 1].pc - t->base) >> ST_UNWIND_BUCKET_SHIFT) + 1;
+	t->buckets = xcalloc(t->nr_buckets, sizeof(*t->buckets));
+	for (uint32_t b = 0; b < t->nr_buckets; b++) {
+		uint64_t start = t->base + ((uint64_t)b << ST_UNWIND_BUCKET_SHIFT);
+		uint64_t last = start + (1u << ST_UNWIND_BUCKET_SHIFT) - 1;
+
+		while (r + 1 < t->nr_rows && t->rows[r + 1].pc <= start)
+			r++;
+		t->buckets[b].first = r;
+		t->buckets[b].last = r;
+		while (t->buckets[b].last + 1 < t->nr_rows && t->rows[t->buckets[b].last + 1].pc <= last)
+			t->buckets[b].last++;
+	}
+}
+
 struct range {
 	uint64_t lo, hi;
 };
@@ -366,6 +390,7 @@ int unwind_table_build(Elf *elf, struct unwind_table **out)
 	if (eh || df)
 		for (size_t i = 0; i < nr_ranges; i++)
 			walk_section(&b, eh, df, &s, ranges[i].lo, ranges[i].hi);
+	build_buckets(t);
 	t->build_ns = now_ns() - t0;
 	*out = t;
 	err = 0;
@@ -425,14 +450,23 @@ void unwind_table_free(struct unwind_table *t)
 	if (!t)
 		return;
 	free(t->rows);
+	free(t->buckets);
 	free(t->loads);
 	free(t);
 }
 
+/* The same search as the BPF program's: bucket, then the bucket's rows. */
 const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr)
 {
-	uint32_t lo = 0, hi = t->nr_rows;
+	uint32_t lo, hi, b;
 
+	if (!t->nr_rows || vaddr < t->base)
+		return NULL;
+	b = (vaddr - t->base) >> ST_UNWIND_BUCKET_SHIFT;
+	if (vaddr - t->base >= (uint64_t)t->nr_buckets << ST_UNWIND_BUCKET_SHIFT)
+		return &t->rows[t->nr_rows - 1];
+	lo = t->buckets[b].first;
+	hi = t->buckets[b].last + 1;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 

@@ -25,6 +25,9 @@ struct unwind_table {
 	struct st_urow *rows;	/* sorted by pc, no two neighbours alike */
 	uint32_t nr_rows;
 	uint32_t nr_unsupported;	/* CFI rows with a rule we cannot follow (ST_CFA_NONE) */
+	struct st_ubucket *buckets;	/* rows of each 256-byte bucket from base */
+	uint32_t nr_buckets;
+	uint32_t base;		/* pc of bucket 0 (the first row's) */
 	struct unwind_load *loads;
 	uint32_t nr_loads;
 	uint64_t build_ns;	/* time taken to build */
@@ -47,10 +50,11 @@ const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t v
 int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t pgoff,
 		      uint64_t *bias);
 
-/* Bytes the table takes in the BPF rows map. */
+/* Bytes the table takes in the BPF maps (rows and buckets). */
 static inline size_t unwind_table_bytes(const struct unwind_table *t)
 {
-	return (size_t)t->nr_rows * sizeof(struct st_urow);
+	return (size_t)t->nr_rows * sizeof(struct st_urow) +
+	       (size_t)t->nr_buckets * sizeof(struct st_ubucket);
 }
 
 /* The rule libdw gives for one address, reduced to a row (pc = vaddr).

@@ -41,14 +41,16 @@ for t in hot_o2 hot_fpo2; do
 	a=$(share "$WORK/$t.folded" hot_a); b=$(share "$WORK/$t.folded" hot_b); c=$(share "$WORK/$t.folded" hot_c)
 	check "$t: samples recorded (got $n)" within "$n" 500 4200
 	check "$t: at least 99% of samples reach main (got $m%)" within "$m" 99 100
-	check "$t: hot_a 60±2% (got $a)" within "$a" 58 62
-	check "$t: hot_b 30±2% (got $b)" within "$b" 28 32
-	check "$t: hot_c 10±2% (got $c)" within "$c" 8 12
+	# ±3 here: a few thousand samples on a shared machine; bench/unwind.sh
+	# measures the attribution on a longer run against perf --call-graph dwarf.
+	check "$t: hot_a 60±3% (got $a)" within "$a" 57 63
+	check "$t: hot_b 30±3% (got $b)" within "$b" 27 33
+	check "$t: hot_c 10±3% (got $c)" within "$c" 7 13
 	check_grep "$t: whole stack to _start" '^_start;__libc_start_main;[^;]+;main;hot_a;leaf [0-9]+$' "$WORK/$t.folded"
 done
 
 # The same -O2 target with --unwind=fp loses main: what the tables are for.
-start "$TARGETS/hot_o2" 3
+start "$TARGETS/hot_o2" 10
 profile fp 1 --unwind=fp
 m=$(share "$WORK/fp.folded" main)
 check "--unwind=fp on -O2 code: main mostly lost (got $m%)" within "$m" 0 50
@@ -61,7 +63,7 @@ check "--unwind=sideways: usage error (exit 2, got $rc)" test "$rc" -eq 2
 check_grep "-v: libc's table with its rows, size and build time" \
 	'^sampletop: unwind table: /.*/libc\.so\.6: [0-9]{4,} rows, [0-9]+ bytes, built in [0-9.]+ ms$' "$WORK/v.err"
 check_grep "-v: the vdso's table" '^sampletop: unwind table: \[vdso\]: [0-9]+ rows' "$WORK/v.err"
-wait "$PID" 2>/dev/null
+kill "$PID"; wait "$PID" 2>/dev/null
 
 # Deep recursion: exactly 40 recurse frames between run_recurse and burn.
 start "$TARGETS/unwind" recurse 4

@@ -130,8 +130,23 @@ static void check_shape(const struct unwind_table *t, const char *what)
 	}
 	CHECK(t->nr_rows > 0 && sorted, "%s: %u rows, sorted by pc", what, t->nr_rows);
 	CHECK(merged, "%s: no two neighbouring rows alike", what);
-	CHECK(unwind_table_bytes(t) == t->nr_rows * sizeof(struct st_urow),
-	      "%s: %zu bytes reported (8 per row)", what, unwind_table_bytes(t));
+	CHECK(unwind_table_bytes(t) == t->nr_rows * sizeof(struct st_urow) + t->nr_buckets * 8,
+	      "%s: %zu bytes reported (8 per row, 8 per bucket)", what, unwind_table_bytes(t));
+	{
+		bool ok = t->nr_buckets > 0 && t->base == t->rows[0].pc;
+
+		for (uint32_t b = 0; ok && b < t->nr_buckets; b++) {
+			uint64_t start = t->base + ((uint64_t)b << ST_UNWIND_BUCKET_SHIFT);
+			uint64_t end = start + (1u << ST_UNWIND_BUCKET_SHIFT);
+			uint32_t f = t->buckets[b].first, l = t->buckets[b].last;
+
+			ok = f <= l && l < t->nr_rows && t->rows[f].pc <= start &&
+			     (f + 1 == t->nr_rows || t->rows[f + 1].pc > start) &&
+			     (l + 1 == t->nr_rows || t->rows[l + 1].pc >= end) && t->rows[l].pc < end;
+		}
+		CHECK(ok, "%s: each of %u buckets names the rows covering its first and last byte", what,
+		      t->nr_buckets);
+	}
 }
 
 static void test_fixture(const char *name, const char *flags)
