@@ -4,7 +4,7 @@
 # `perf record -F 1000 -g`, under sampletop --unwind=fp and under sampletop's
 # default (CFI tables), interleaved over RUNS rounds. Prints median slowdowns
 # against no profiler, the BPF program's own time per sample in each mode
-# (kernel.bpf_stats_enabled is switched on for the run and restored), the
+# (run-time statistics held on by bench/bpf_stats.c for the run), the
 # share of samples that reach main, and the cost of libc's table.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,9 +12,10 @@ ST=$TOP/build/sampletop
 RUNS=${RUNS:-5}
 ROUNDS=${ROUNDS:-600}
 W=$(mktemp -d)
-stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was" 2>/dev/null || true; rm -rf "$W"' EXIT
-sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || echo "# cannot enable BPF run-time stats"
+gcc -O2 -o "$W/bpf_stats" "$TOP/bench/bpf_stats.c"
+"$W/bpf_stats" &
+stats_pid=$!
+trap 'kill "$stats_pid" 2>/dev/null; rm -rf "$W"' EXIT
 gcc -O2 -g -o "$W/work" "$TOP/tests/targets/hot.c"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -29,10 +30,21 @@ bpf_ns() {
 	local f t=0 c=0 rt rc
 	for f in /proc/"$1"/fdinfo/*; do
 		grep -q '^prog_type:' "$f" 2>/dev/null || continue
-		rt=$(awk '/^run_time_ns:/ { print $2 }' "$f"); rc=$(awk '/^run_cnt:/ { print $2 }' "$f")
+		rt=$(awk '/^run_time_ns:/ { print $2 }' "$f" 2>/dev/null || true)
+		rc=$(awk '/^run_cnt:/ { print $2 }' "$f" 2>/dev/null || true)
 		t=$((t + ${rt:-0})); c=$((c + ${rc:-0}))
 	done
 	awk -v t="$t" -v c="$c" 'BEGIN { printf "%.0f\n", c ? t / c : 0 }'
+}
+# last_bpf_ns WORKLOAD SAMPLETOP: bpf_ns of SAMPLETOP read until WORKLOAD ends.
+last_bpf_ns() {
+	local v last=0
+	while kill -0 "$1" 2>/dev/null; do
+		v=$(bpf_ns "$2")
+		[ "$v" != 0 ] && last=$v
+		sleep 0.1
+	done
+	echo "$last"
 }
 # sampletop_run MODE: one run of the workload under sampletop --unwind=MODE.
 sampletop_run() {
@@ -41,12 +53,30 @@ sampletop_run() {
 	wp=$!
 	"$ST" -q -p "$wp" --unwind="$mode" -o "$W/$mode.folded" &
 	sp=$!
-	wait "$wp"
-	bpf_ns "$sp" >>"$W/${mode}_ns"
-	wait "$sp"
+	last_bpf_ns "$wp" "$sp" >>"$W/${mode}_ns"
+	wait "$wp" "$sp"
 	tail -1 "$W/out" >>"$W/$mode"
 	reach_main "$W/$mode.folded" >>"$W/${mode}_main"
 	echo >>"$W/${mode}_main"
+}
+
+# perf_shares PERFDATA: "main hot_a hot_b hot_c" percentages of perf's samples.
+perf_shares() {
+	perf script -i "$1" -F comm,ip,sym 2>/dev/null | awk 'BEGIN { RS = "" }
+		{ t++; m = a = b = c = 0
+		  for (i = 1; i <= NF; i++) { m = m || $i == "main"; a = a || $i == "hot_a"
+			b = b || $i == "hot_b"; c = c || $i == "hot_c" }
+		  M += m; A += a; B += b; C += c }
+		END { printf "%.2f %.2f %.2f %.2f\n", 100 * M / t, 100 * A / t, 100 * B / t, 100 * C / t }'
+}
+# folded_shares FOLDED: the same from sampletop's folded output.
+folded_shares() {
+	awk '{ n = $NF; t += n; line = $0; sub(/ [0-9]+$/, "", line); k = split(line, fr, ";")
+		m = a = b = c = 0
+		for (i = 1; i <= k; i++) { m = m || fr[i] == "main"; a = a || fr[i] == "hot_a"
+			b = b || fr[i] == "hot_b"; c = c || fr[i] == "hot_c" }
+		M += m * n; A += a * n; B += b * n; C += c * n }
+		END { printf "%.2f %.2f %.2f %.2f\n", 100 * M / t, 100 * A / t, 100 * B / t, 100 * C / t }' "$1"
 }
 
 for f in none perf fp auto fp_ns auto_ns fp_main auto_main; do : >"$W/$f"; done
@@ -70,6 +100,31 @@ echo "unwind.bpf_cost_dwarf_over_fp: $(ratio "$auto_ns" "$fp_ns")"
 echo "unwind.reach_main_percent_fp: $(grep . "$W/fp_main" | median)"
 echo "unwind.reach_main_percent_dwarf: $(grep . "$W/auto_main" | median)"
 
+# Attribution against perf --call-graph dwarf (8 KiB of stack per sample,
+# unwound afterwards) on the same -O2 binary: one long run each.
+perf record -q -F 1000 --call-graph dwarf -o "$W/dwarf.data" -- "$W/work" -n $((ROUNDS * 3)) >/dev/null 2>&1
+read -r pm pa pb pc < <(perf_shares "$W/dwarf.data")
+"$W/work" -n $((ROUNDS * 3)) >/dev/null &
+wp=$!
+"$ST" -q -p "$wp" -o "$W/long.folded"
+read -r sm sa sb sc < <(folded_shares "$W/long.folded")
+echo "unwind.perf_dwarf_main_a_b_c_percent: $pm $pa $pb $pc"
+echo "unwind.sampletop_main_a_b_c_percent: $sm $sa $sb $sc"
+echo "unwind.sampletop_samples_long_run: $(awk '{ t += $NF } END { print t + 0 }' "$W/long.folded")"
+
+# The BPF cost where frame pointers do give whole stacks: the same workload
+# built with them, walked by the kernel (fp) and by the CFI tables.
+gcc -O2 -g -fno-omit-frame-pointer -o "$W/workfp" "$TOP/tests/targets/hot.c"
+for mode in fp auto; do
+	"$W/workfp" -n "$ROUNDS" >/dev/null &
+	wp=$!
+	"$ST" -q -p "$wp" --unwind="$mode" -o "$W/fpb.folded" &
+	sp=$!
+	echo "unwind.bpf_ns_per_sample_${mode/auto/dwarf}_fp_build: $(last_bpf_ns "$wp" "$sp")"
+	wait "$wp" "$sp"
+	echo "unwind.reach_main_percent_${mode/auto/dwarf}_fp_build: $(reach_main "$W/fpb.folded")"
+done
+
 # Deeper stacks: 40 recursive frames through a frameless function.
 gcc -O2 -g -o "$W/deep" "$TOP/tests/targets/unwind.c" -lpthread -ldl
 for mode in fp auto; do
@@ -77,8 +132,7 @@ for mode in fp auto; do
 	wp=$!
 	"$ST" -q -p "$wp" --unwind="$mode" -d 2 -o "$W/deep.folded" &
 	sp=$!
-	sleep 1.5
-	echo "unwind.bpf_ns_per_sample_${mode/auto/dwarf}_depth45: $(bpf_ns "$sp")"
+	echo "unwind.bpf_ns_per_sample_${mode/auto/dwarf}_depth45: $(last_bpf_ns "$sp" "$sp")"
 	wait "$sp" "$wp"
 done
 
