@@ -366,6 +366,7 @@ static int cmd_record(int argc, char **argv)
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
 	if (o.command) {
+		recorder_command_prepare(rec);
 		child = spawn(o.command, &go_fd);
 		if (child < 0) {
 			ret = err_msg("cannot start the command", errno);
@@ -378,6 +379,7 @@ static int cmd_record(int argc, char **argv)
 		}
 		close(go_fd);
 		go_fd = -1;
+		recorder_command_started(rec, child);
 	}
 	prof->meta.target = describe_target(&o, child);
 	if (!o.quiet) {

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct recorder {
 	struct profile *prof;
@@ -145,6 +146,18 @@ long recorder_poll(struct recorder *r)
 int recorder_add_pid(struct recorder *r, uint32_t pid)
 {
 	return sampler_add_pid(r->sampler, pid);
+}
+
+void recorder_command_prepare(struct recorder *r)
+{
+	if (r->unw)
+		unwind_maps_prebuild(r->unw, getpid());
+}
+
+void recorder_command_started(struct recorder *r, uint32_t pid)
+{
+	if (r->unw)
+		unwind_maps_push_after_exec(r->unw, pid);
 }
 
 struct symbolizer *recorder_symbolizer(struct recorder *r)

@@ -26,6 +26,12 @@ void recorder_free(struct recorder *r);
  * duration. Returns the number of samples drained, or a negative errno. */
 long recorder_poll(struct recorder *r);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
+/* Before a command is launched: builds the unwind tables it will likely
+ * need (those of the libraries we map ourselves). */
+void recorder_command_prepare(struct recorder *r);
+/* Once it was let go: waits for its exec and pushes its unwind tables so
+ * that its first samples are unwound (no-op with --unwind=fp). */
+void recorder_command_started(struct recorder *r, uint32_t pid);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
 /* The unwind tables fed to BPF, or NULL with --unwind=fp. */
 struct unwind_maps *recorder_unwind_maps(struct recorder *r);

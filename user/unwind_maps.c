@@ -15,11 +15,18 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <unistd.h>
 
 /* A process whose maps did not change since its last push is not pushed
  * again; its next attempt waits twice as long, up to the maximum. */
 #define PUSH_BACKOFF_MIN_NS (100 * 1000000ull)
 #define PUSH_BACKOFF_MAX_NS (2000 * 1000000ull)
+/* A launched command: how long to wait for its exec and for its dynamic
+ * loader to map its libraries (maps unchanged for a few steps). */
+#define EXEC_WAIT_STEP_US 500
+#define EXEC_WAIT_STEPS 400
+#define EXEC_SETTLED_STEPS 3
 /* How often exited processes are looked for. */
 #define REAP_PERIOD_NS (2000 * 1000000ull)
 
@@ -298,10 +305,20 @@ static void for_each_exec_map(char *buf, void (*fn)(void *ctx, const struct proc
 	}
 }
 
+static void prebuild_one(void *ctx, const struct proc_map *m);
+
 struct push_ctx {
 	struct unwind_maps *u;
 	uint32_t pid;
 };
+
+static void prebuild_one(void *ctx, const struct proc_map *m)
+{
+	struct push_ctx *c = ctx;
+
+	if (!(m->flags & MAP_F_ANON))
+		object_for(c->u, c->pid, m);
+}
 
 static void push_one(void *ctx, const struct proc_map *m)
 {
@@ -310,6 +327,20 @@ static void push_one(void *ctx, const struct proc_map *m)
 
 	if (up->nr < ST_UNWIND_MAX_MAPS)
 		fill_map(c->u, c->pid, m, &up->maps[up->nr++]);
+}
+
+int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid)
+{
+	struct push_ctx c = { u, pid };
+	char *buf = NULL;
+	size_t size = 0;
+	int err = read_maps_file(pid, &buf, &size);
+
+	if (err)
+		return err;
+	for_each_exec_map(buf, prebuild_one, &c);
+	free(buf);
+	return 0;
 }
 
 /* Pushes pid's mappings unless they are unchanged since the last push. */
@@ -348,6 +379,50 @@ int unwind_maps_push(struct unwind_maps *u, uint32_t pid)
 
 	ps->next_ns = now_ns() + ps->backoff_ns;
 	return err == -ENOENT ? -ESRCH : err;
+}
+
+static bool same_exe(uint32_t pid, const char *self)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return !strcmp(exe, self);
+}
+
+int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid)
+{
+	char self[PATH_MAX], *buf;
+	uint64_t h, last_h = 0;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t size;
+	int stable = 0;
+
+	if (n < 0)
+		return -errno;
+	self[n] = 0;
+	for (int i = 0; i < EXEC_WAIT_STEPS && same_exe(pid, self); i++)
+		usleep(EXEC_WAIT_STEP_US);
+	/* Then push at every change of its maps (the loader mapping libraries)
+	 * until they stay the same for a few steps. */
+	for (int i = 0; i < EXEC_WAIT_STEPS && stable < EXEC_SETTLED_STEPS; i++) {
+		buf = NULL;
+		size = 0;
+		if (read_maps_file(pid, &buf, &size))
+			return -ESRCH;
+		h = hash_bytes(buf, size, HASH_SEED);
+		free(buf);
+		if (h != last_h && unwind_maps_push(u, pid) == -ESRCH)
+			return -ESRCH;
+		stable = h == last_h ? stable + 1 : 0;
+		last_h = h;
+		usleep(EXEC_WAIT_STEP_US);
+	}
+	return 0;
 }
 
 void unwind_maps_request(struct unwind_maps *u, uint32_t pid)

@@ -34,6 +34,14 @@ void unwind_maps_free(struct unwind_maps *u);
 /* Reads pid's mappings now and pushes them with their tables. Returns 0,
  * or a negative errno (-ESRCH when the process is gone). */
 int unwind_maps_push(struct unwind_maps *u, uint32_t pid);
+/* Builds the tables of the objects pid maps, without pushing anything: a
+ * command about to be launched will most likely map the same libc, ld.so and
+ * vdso as we do. Returns 0 or a negative errno. */
+int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid);
+/* Waits (at most ~0.2 s) for pid, a child of ours, to leave our executable
+ * (exec) and for its mappings to settle (the dynamic loader has mapped its
+ * libraries), then pushes it: its first samples then find their tables. */
+int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid);
 /* Asks for pid to be pushed again at the next flush. Cheap; call per sample. */
 void unwind_maps_request(struct unwind_maps *u, uint32_t pid);
 /* Pushes the requested processes whose mappings changed since their last

@@ -65,6 +65,12 @@ check_grep "-v: libc's table with its rows, size and build time" \
 check_grep "-v: the vdso's table" '^sampletop: unwind table: \[vdso\]: [0-9]+ rows' "$WORK/v.err"
 kill "$PID"; wait "$PID" 2>/dev/null
 
+# A launched command: its tables are pushed right after its exec, so that
+# even its first samples are unwound (a few may precede the push).
+"$ST" -q -o "$WORK/cmd.folded" -- "$TARGETS/hot_o2" 2
+m=$(share "$WORK/cmd.folded" main)
+check "-- COMMAND: at least 98% of samples reach main (got $m%)" within "$m" 98 100
+
 # Deep recursion: exactly 40 recurse frames between run_recurse and burn.
 start "$TARGETS/unwind" recurse 4
 profile recurse 2
