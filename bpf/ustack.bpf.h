@@ -345,7 +345,9 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 	bpf_loop(ST_MAX_FRAMES + 1, unwind_step, &c, 0);
 	if (st->more)
 		s->flags |= ST_SAMPLE_USER_TRUNCATED;
-	return st->n;
+	/* n <= ST_MAX_FRAMES; masked so that the verifier knows it too (it
+	 * comes from a map). */
+	return st->n & ST_MAX_FRAMES;
 }
 
 #endif

@@ -116,6 +116,9 @@ m=$(share "$WORK/syscall.folded" main)
 check "syscall-heavy target: at least 99% reach main (got $m%)" within "$m" 99 100
 check_grep "syscall: main;run_syscall;write_many;<libc write>" \
 	';main;run_syscall;write_many;[^;]*write[^;]* [0-9]+$' "$WORK/syscall.folded"
+profile syscall_k 1 -K
+check_grep "syscall -K: kernel frames below main;run_syscall;write_many;<libc write>" \
+	';main;run_syscall;write_many;[^;]*write[^;]*(;[a-z_0-9.]+_\[k\])+ [0-9]+$' "$WORK/syscall_k.folded"
 
 # A library loaded after sampling began: its mapping is unknown to BPF at
 # first, then userspace pushes it; the chain through it comes out whole.
