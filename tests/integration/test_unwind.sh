@@ -110,7 +110,7 @@ check_grep "signal: handler stack shows the interrupted wait_loop" \
 	';main;run_signal;wait_loop(;[^;]+)+;on_alarm;burn [0-9]+$' "$WORK/signal.folded"
 
 # Samples taken in the kernel: user registers from the task, not the context.
-start "$TARGETS/unwind" syscall 4
+start "$TARGETS/unwind" syscall 10
 profile syscall 2
 m=$(share "$WORK/syscall.folded" main)
 check "syscall-heavy target: at least 99% reach main (got $m%)" within "$m" 99 100
@@ -119,6 +119,7 @@ check_grep "syscall: main;run_syscall;write_many;<libc write>" \
 profile syscall_k 1 -K
 check_grep "syscall -K: kernel frames below main;run_syscall;write_many;<libc write>" \
 	';main;run_syscall;write_many;[^;]*write[^;]*(;[a-z_0-9.]+_\[k\])+ [0-9]+$' "$WORK/syscall_k.folded"
+kill "$PID"; wait "$PID" 2>/dev/null
 
 # A library loaded after sampling began: its mapping is unknown to BPF at
 # first, then userspace pushes it; the chain through it comes out whole.
