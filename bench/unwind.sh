@@ -3,6 +3,7 @@
 # 60/30/10 workload built with plain -O2 (no frame pointers) alone, under
 # `perf record -F 1000 -g`, under sampletop --unwind=fp and under sampletop's
 # default (CFI tables), interleaved over RUNS rounds. Prints median slowdowns
+# in the workload's CPU time (bench/cpurun.c; robust on a busy machine) and wall time
 # against no profiler, the BPF program's own time per sample in each mode
 # (run-time statistics held on by bench/bpf_stats.c for the run), the
 # share of samples that reach main, and the cost of libc's table.
@@ -17,6 +18,7 @@ gcc -O2 -o "$W/bpf_stats" "$TOP/bench/bpf_stats.c"
 stats_pid=$!
 trap 'kill "$stats_pid" 2>/dev/null; rm -rf "$W"' EXIT
 gcc -O2 -g -o "$W/work" "$TOP/tests/targets/hot.c"
+gcc -O2 -o "$W/cpurun" "$TOP/bench/cpurun.c"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
@@ -48,14 +50,18 @@ last_bpf_ns() {
 }
 # sampletop_run MODE: one run of the workload under sampletop --unwind=MODE.
 sampletop_run() {
-	local mode=$1 wp sp
-	"$W/work" -n "$ROUNDS" >"$W/out" &
-	wp=$!
+	local mode=$1 wp sp cp
+	: >"$W/cr"
+	"$W/cpurun" "$W/work" -n "$ROUNDS" >"$W/cr" &
+	cp=$!
+	until [ -s "$W/cr" ]; do sleep 0.01; done
+	wp=$(head -1 "$W/cr")
 	"$ST" -q -p "$wp" --unwind="$mode" -o "$W/$mode.folded" &
 	sp=$!
 	last_bpf_ns "$wp" "$sp" >>"$W/${mode}_ns"
-	wait "$wp" "$sp"
-	tail -1 "$W/out" >>"$W/$mode"
+	wait "$cp" "$sp"
+	sed -n 2p "$W/cr" >>"$W/${mode}_wall"
+	tail -1 "$W/cr" >>"$W/$mode"
 	reach_main "$W/$mode.folded" >>"$W/${mode}_main"
 	echo >>"$W/${mode}_main"
 }
@@ -79,21 +85,31 @@ folded_shares() {
 		END { printf "%.2f %.2f %.2f %.2f\n", 100 * M / t, 100 * A / t, 100 * B / t, 100 * C / t }' "$1"
 }
 
-for f in none perf fp auto fp_ns auto_ns fp_main auto_main; do : >"$W/$f"; done
+for f in none perf fp auto fp_ns auto_ns fp_main auto_main none_wall perf_wall fp_wall auto_wall; do
+	: >"$W/$f"
+done
+# Each run: the workload's CPU time (user + system, the cost the profiler's
+# BPF program and interrupts add to it) and its wall-clock time.
 for i in $(seq "$RUNS"); do
-	"$W/work" -n "$ROUNDS" >>"$W/none"
-	perf record -q -F 1000 -g -o "$W/perf.data" -- "$W/work" -n "$ROUNDS" 2>/dev/null >>"$W/perf"
+	"$W/cpurun" "$W/work" -n "$ROUNDS" >"$W/cr"
+	sed -n 2p "$W/cr" >>"$W/none_wall"; tail -1 "$W/cr" >>"$W/none"
+	perf record -q -F 1000 -g -o "$W/perf.data" -- "$W/cpurun" "$W/work" -n "$ROUNDS" 2>/dev/null >"$W/cr"
+	sed -n 2p "$W/cr" >>"$W/perf_wall"; tail -1 "$W/cr" >>"$W/perf"
 	sampletop_run fp
 	sampletop_run auto
 done
 none=$(median <"$W/none")
 fp=$(median <"$W/fp"); auto=$(median <"$W/auto"); perf=$(median <"$W/perf")
 fp_ns=$(median <"$W/fp_ns"); auto_ns=$(median <"$W/auto_ns")
+nw=$(median <"$W/none_wall")
 echo "unwind.runs: $RUNS"
-echo "unwind.workload_seconds: $none"
-echo "unwind.slowdown_perf_record_g: $(ratio "$perf" "$none")"
-echo "unwind.slowdown_sampletop_fp: $(ratio "$fp" "$none")"
-echo "unwind.slowdown_sampletop_dwarf: $(ratio "$auto" "$none")"
+echo "unwind.workload_cpu_seconds: $none"
+echo "unwind.cpu_slowdown_perf_record_g: $(ratio "$perf" "$none")"
+echo "unwind.cpu_slowdown_sampletop_fp: $(ratio "$fp" "$none")"
+echo "unwind.cpu_slowdown_sampletop_dwarf: $(ratio "$auto" "$none")"
+echo "unwind.wall_slowdown_perf_record_g: $(ratio "$(median <"$W/perf_wall")" "$nw")"
+echo "unwind.wall_slowdown_sampletop_fp: $(ratio "$(median <"$W/fp_wall")" "$nw")"
+echo "unwind.wall_slowdown_sampletop_dwarf: $(ratio "$(median <"$W/auto_wall")" "$nw")"
 echo "unwind.bpf_ns_per_sample_fp: $fp_ns"
 echo "unwind.bpf_ns_per_sample_dwarf: $auto_ns"
 echo "unwind.bpf_cost_dwarf_over_fp: $(ratio "$auto_ns" "$fp_ns")"
