@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "record.h"
 #include "report/report.h"
+#include "tui/tui.h"
 #include "util.h"
 
 #include <errno.h>
@@ -195,7 +196,7 @@ static int cmd_record(int argc, char **argv)
 	pid_t child = -1;
 	int go_fd = -1, status = 0, ret = 0, child_status = -1;
 	uint64_t deadline = 0;
-	bool done, exited = false;
+	bool done, exited = false, tui;
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
@@ -271,7 +272,10 @@ static int cmd_record(int argc, char **argv)
 		go_fd = -1;
 	}
 	prof->meta.target = describe_target(&o, child);
-	if (!o.quiet) {
+	/* The live view: asked for, or on a terminal with no -d. */
+	tui = o.tui == TUI_ON ||
+	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (!o.quiet && !tui) {
 		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
 		if (o.duration_s)
 			fprintf(stderr, " for %.3g s", o.duration_s);
@@ -280,7 +284,19 @@ static int cmd_record(int argc, char **argv)
 	if (o.duration_s)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
-	while (!stop_signal) {
+	if (tui) {
+		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+
+		ret = tui_run(&ta);
+		if (ret) {
+			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		exited = ta.exited;
+		child_status = ta.child_status;
+	}
+	while (!tui && !stop_signal) {
 		struct timespec ts = { 0, DRAIN_PERIOD_MS * 1000000L };
 		uint64_t now;
 
@@ -307,7 +323,10 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	recorder_poll(rec);
-	if (exited) {
+	if (exited && tui) {
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (exited) {
 		struct strbuf sb = STRBUF_INIT;
 
 		if (child > 0)
@@ -318,13 +337,15 @@ static int cmd_record(int argc, char **argv)
 		prof->meta.exit_status = child_status;
 		if (!o.quiet)
 			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (stop_signal && !o.quiet) {
+	} else if (stop_signal && !o.quiet && !tui) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	ret = write_report(prof, &o);
+	/* The live view writes a report only when -o names one. */
+	if (!tui || o.output)
+		ret = write_report(prof, &o);
 	if (!ret && child_status > 0)
 		ret = child_status;
 out:

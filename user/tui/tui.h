@@ -1,0 +1,35 @@
+/*
+ * The live terminal view: samples keep flowing into the profile while an
+ * ncurses screen shows its call tree, refreshed about once a second. Runs in
+ * place of the record loop; the caller writes the report afterwards.
+ */
+#ifndef TUI_H
+#define TUI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "profile.h"
+#include "record.h"
+
+struct tui_args {
+	struct profile *prof;
+	struct recorder *rec;
+	const struct options *opts;
+	pid_t child;			/* the launched command, or -1 */
+	volatile sig_atomic_t *stop;	/* set by the caller's SIGINT/SIGTERM/SIGHUP handler */
+
+	/* Out: */
+	bool exited;			/* every target exited (the note is in prof->meta) */
+	int child_status;		/* the launched command's exit status, or -1 */
+	const char *why;		/* on error: what failed */
+};
+
+/* Runs until q, a signal, -d's deadline or an error. The terminal is restored
+ * before it returns, on every path. Returns 0 or a negative errno with
+ * args->why set. */
+int tui_run(struct tui_args *args);
+
+#endif
