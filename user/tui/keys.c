@@ -254,6 +254,12 @@ int tui_key_help(struct tui *t, int ch, int page)
 	case KEY_PPAGE:
 		t->help_top = t->help_top > (size_t)page ? t->help_top - page : 0;
 		return ACT_REDRAW;
+	case KEY_HOME:
+		t->help_top = 0;
+		return ACT_REDRAW;
+	case KEY_END:
+		t->help_top = tui_nr_keys > (size_t)page ? tui_nr_keys - page : 0;
+		return ACT_REDRAW;
 	case KEY_RESIZE:
 	case KEY_MOUSE:
 		return ACT_REDRAW;
