@@ -598,3 +598,56 @@ int tui_run(struct tui_args *a)
 	vm_free(s.t.vm);
 	return err;
 }
+
+int tui_bench(const struct profile *p, int cols, int lines, int n, double ms[3], size_t *rows)
+{
+	struct screen s = { .color = true, .utf8 = true };
+	struct vm_config vc = { .user = true };
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *sc = NULL;
+	int err = 0;
+
+	if (!out || !in || !(sc = newterm("xterm-256color", out, in))) {
+		err = -ENOTTY;
+		goto out_close;
+	}
+	resizeterm(lines, cols);
+	init_colors(&s);
+	s.t.prof = (struct profile *)p;
+	s.t.vm = vm_new(p, &vc);
+	vm_rebuild(s.t.vm);
+	for (size_t i = 0; i < s.t.vm->nr_rows; i++) {
+		if (s.t.vm->rows[i].depth == 0) {
+			vm_select(s.t.vm, i);
+			vm_expand_all(s.t.vm);
+		}
+	}
+	vm_select(s.t.vm, s.t.vm->nr_rows / 2);
+	ms[0] = ms[1] = ms[2] = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = now_ns(), t1, t2;
+
+		vm_rebuild(s.t.vm);
+		t1 = now_ns();
+		vm_update_rows(s.t.vm);
+		t2 = now_ns();
+		/* Every line changes each frame, as when all counts move. */
+		clearok(curscr, TRUE);
+		draw(&s);
+		ms[0] += (t1 - t0) / 1e6;
+		ms[1] += (t2 - t1) / 1e6;
+		ms[2] += (now_ns() - t2) / 1e6;
+	}
+	for (int k = 0; k < 3; k++)
+		ms[k] /= n > 0 ? n : 1;
+	*rows = s.t.vm->nr_rows;
+	vm_free(s.t.vm);
+	endwin();
+	delscreen(sc);
+out_close:
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+	return err;
+}

@@ -32,4 +32,10 @@ struct tui_args {
  * args->why set. */
 int tui_run(struct tui_args *args);
 
+/* For bench/tui.sh: shows p with every node expanded in a cols x lines
+ * terminal that writes to /dev/null, and times over n refreshes, in ms per
+ * refresh: [0] the tree rebuild, [1] the row update, [2] drawing the frame.
+ * *rows gets the number of rows. Returns 0 or a negative errno. */
+int tui_bench(const struct profile *p, int cols, int lines, int n, double ms[3], size_t *rows);
+
 #endif
