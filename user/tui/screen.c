@@ -599,7 +599,8 @@ int tui_run(struct tui_args *a)
 	return err;
 }
 
-int tui_bench(const struct profile *p, int cols, int lines, int n, double ms[3], size_t *rows)
+int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, int n, double ms[3],
+	      size_t *rows)
 {
 	struct screen s = { .color = true, .utf8 = true };
 	struct vm_config vc = { .user = true };
@@ -616,7 +617,7 @@ int tui_bench(const struct profile *p, int cols, int lines, int n, double ms[3],
 	s.t.prof = (struct profile *)p;
 	s.t.vm = vm_new(p, &vc);
 	vm_rebuild(s.t.vm);
-	for (size_t i = 0; i < s.t.vm->nr_rows; i++) {
+	for (size_t i = 0; expand_all && i < s.t.vm->nr_rows; i++) {
 		if (s.t.vm->rows[i].depth == 0) {
 			vm_select(s.t.vm, i);
 			vm_expand_all(s.t.vm);
