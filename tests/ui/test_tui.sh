@@ -187,6 +187,29 @@ check "40x10: sampletop still runs" running
 "${TM[@]}" resize-window -t "$S" -x 80 -y 24
 screen_has "back at 80x24: full header again" 'Samples [0-9]+ \('
 
+# Mouse: a click selects a line, a click on the selected line opens it.
+# (xterm X10 mouse reports, as the terminal sends them.)
+click() {
+	local cx cy
+	cx=$(printf "\\x$(printf %x $((33 + $1)))")
+	cy=$(printf "\\x$(printf %x $((33 + $2)))")
+	keys -l $'\e[M '"$cx$cy"
+	keys -l $'\e[M#'"$cx$cy"
+}
+wait_for "$CLOSED hot_b  hot_fp" 3
+leaves=$(count_lines 'leaf  hot_fp')
+y=$(($(line_of hot_b) - 1))
+click 20 "$y"
+sleep 0.5
+"${TM[@]}" capture-pane -e -p -t "$S" | sed -n "$((y + 1))p" >"$WORK/ansi"
+check_grep "a click selects hot_b (drawn in the selection colour)" $'\033\\[[0-9;]*46m.*hot_b' "$WORK/ansi"
+check "the click did not open it" test "$(count_lines 'leaf  hot_fp')" -eq "$leaves"
+snap
+y=$(($(line_of hot_b) - 1))
+click 20 "$y"
+screen_has "a second click opens it" "$OPEN hot_b  hot_fp"
+check "hot_b's leaf is shown" test "$(count_lines 'leaf  hot_fp')" -eq $((leaves + 1))
+
 # q exits cleanly and gives the terminal back.
 keys q
 screen_has "q exits with status 0" '^exit=0$'
@@ -214,6 +237,19 @@ sp=$(pgrep -f "^$ST -p $HOT\$" | head -1)
 kill -TERM "$sp"
 screen_has "SIGTERM: the view closes, exit 0" '^exit=0$'
 screen_has "SIGTERM: the shell prompt is back" '^ui-prompt\$ ?$'
+
+# Ctrl-C closes the view like q.
+run "$ST -p $HOT; echo exit=\$?"
+screen_has "Ctrl-C test: the view is up" "hot_a  hot_fp"
+keys C-c
+screen_has "Ctrl-C: exit 0" '^exit=0$'
+
+# A launched command: the view stays up after it exits and says so.
+run "clear; $ST -- $TARGETS/hot_fp 1.5; echo exit=\$?"
+screen_has "-- COMMAND: its tree is shown" "hot_a  hot_fp"
+screen_has "-- COMMAND: its exit is reported, the view stays" '^The command exited with status 0\.' 6
+keys q
+screen_has "-- COMMAND: q exits 0" '^exit=0$'
 
 # Names with control characters are shown escaped, never sent raw.
 evil=$WORK/$'ev\e[2Jil'

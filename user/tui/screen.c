@@ -420,7 +420,7 @@ static int on_mouse(struct screen *s)
 		return vm_move(vm, -3) ? ACT_REDRAW : ACT_NONE;
 	if (ev.bstate & BUTTON5_PRESSED)
 		return vm_move(vm, 3) ? ACT_REDRAW : ACT_NONE;
-	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED)))
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)))
 		return ACT_NONE;
 	if (ev.y < HEAD_LINES || ev.y >= HEAD_LINES + list_height())
 		return ACT_NONE;
@@ -517,7 +517,7 @@ static int screen_start(struct screen *s, const struct options *o)
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
+	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
 			  BUTTON5_PRESSED,
 		  NULL);
 	mouseinterval(200);
