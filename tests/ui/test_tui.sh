@@ -251,6 +251,26 @@ screen_has "-- COMMAND: its exit is reported, the view stays" '^The command exit
 keys q
 screen_has "-- COMMAND: q exits 0" '^exit=0$'
 
+# --no-color: no colours even on a colour terminal.
+run "clear; $ST --no-color -p $HOT; echo exit=\$?"
+screen_has "--no-color: the view is up" "hot_a  hot_fp"
+"${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
+check_no_grep "--no-color: no colour escapes" $'\033\\[[0-9;]*(3[0-7]|4[0-7]|38;|48;)[0-9;]*m' "$WORK/ansi"
+keys q
+screen_has "--no-color: q exits 0" '^exit=0$'
+
+# Kernel frames, when recorded, can be hidden and shown again.
+start dd if=/dev/zero of=/dev/null bs=64k
+run "clear; $ST -K -p $PID; echo exit=\$?"
+screen_has "-K: kernel frames are shown, marked [kernel]" '\[kernel\]$' 6
+keys K
+screen_lacks "K hides the kernel frames" '\[kernel\]$'
+keys K
+screen_has "K again shows them" '\[kernel\]$'
+keys q
+screen_has "-K: q exits 0" '^exit=0$'
+kill "$PID"
+
 # Names with control characters are shown escaped, never sent raw.
 evil=$WORK/$'ev\e[2Jil'
 cp "$TARGETS/hot_fp" "$evil"
