@@ -77,7 +77,7 @@ screen_has "header shows the view and the window mode" 'tree by total, cumulativ
 screen_has "hot path auto-expanded: main > hot_a > leaf" "$OPEN hot_a  hot_fp" 5
 check_grep "the leaf under hot_a is visible" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s +leaf  hot_fp' "$SCREEN"
 check_grep "hot_b is shown collapsed" "$CLOSED hot_b  hot_fp" "$SCREEN"
-check_grep "column titles" '^TOTAL%  SELF%     TIME  CALL TREE' "$SCREEN"
+check_grep "column titles" '^TOTAL%  SELF%      TIME  CALL TREE' "$SCREEN"
 check_grep "a key bar at the bottom" '^F1Help +/Search +fFilter +zFocus +vView' "$SCREEN"
 sleep 1.5
 a=$(row_total hot_a)
@@ -181,9 +181,13 @@ sleep 1.3
 snap
 check "40x10: the screen is 10 lines" test "$(wc -l <"$SCREEN")" -le 10
 screen_has "40x10: the tree is still drawn" 'hot_a +hot_fp|main +hot_fp'
+check_grep "40x10: the header still names the view" 'tree/total cum$' <(head -n1 "$SCREEN")
 check_grep "40x10: the key bar is on the last line" '^F1Help' <(tail -n1 "$SCREEN")
 running() { pgrep -f "^$ST -p $HOT\$" >/dev/null; }
 check "40x10: sampletop still runs" running
+"${TM[@]}" resize-window -t "$S" -x 12 -y 3
+sleep 1.3
+check "12x3: sampletop still runs" running
 "${TM[@]}" resize-window -t "$S" -x 80 -y 24
 screen_has "back at 80x24: full header again" 'Samples [0-9]+ \('
 

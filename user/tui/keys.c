@@ -182,6 +182,8 @@ const size_t tui_nr_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);
 
 int tui_key_dispatch(struct tui *t, int ch)
 {
+	/* A message lasts until the next key. */
+	t->vm->msg[0] = 0;
 	for (size_t i = 0; i < tui_nr_keys; i++)
 		for (size_t k = 0; k < 4 && tui_keys[i].codes[k]; k++)
 			if (tui_keys[i].codes[k] == ch)

@@ -138,12 +138,17 @@ static int putf(int y, int x, int xend, attr_t a, const char *fmt, ...)
 	return x;
 }
 
-/* Fills the rest of line y from x with blanks in attribute a. */
-static void fill(int y, int x, attr_t a)
+/* Fills line y from x up to column end with blanks in attribute a. */
+static void fill_to(int y, int x, int end, attr_t a)
 {
 	attrset(a);
-	for (; x < COLS; x++)
+	for (; x < end; x++)
 		mvaddch(y, x, ' ');
+}
+
+static void fill(int y, int x, attr_t a)
+{
+	fill_to(y, x, COLS, a);
 }
 
 static attr_t heat(const struct screen *s, double share)
@@ -175,25 +180,27 @@ static void draw_header(struct screen *s)
 	const uint64_t *c = p->meta.counters;
 	struct strbuf sb = STRBUF_INIT;
 	char elapsed[32];
-	int x;
+	int x, w;
 
+	/* State on the right, always (shorter when narrow): what the view shows
+	 * and whether it moves. The target takes what is left. */
+	if (COLS >= 60)
+		strbuf_addf(&sb, " %s by %s, %s", vm_view_names[vm->view],
+			    vm_sort_names[vm->sort[vm->view]], s->t.decay ? "decaying" : "cumulative");
+	else
+		strbuf_addf(&sb, " %s/%s %s", vm_view_names[vm->view],
+			    vm_sort_names[vm->sort[vm->view]], s->t.decay ? "dec" : "cum");
+	w = (int)sb.len + (s->t.paused ? 8 : 0);
+	if (w > COLS)
+		w = COLS;
+	put(0, COLS - w, COLS, sb.buf, A_NORMAL);
+	if (s->t.paused)
+		put(0, COLS - 8, COLS, " PAUSED ", pair_attr(s, PAIR_ALERT, A_REVERSE));
+	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "sampletop: ");
 	strbuf_add_escaped(&sb, p->meta.target ? p->meta.target : "?");
-	x = put(0, 0, COLS, sb.buf, A_BOLD);
-	fill(0, x, A_NORMAL);
-	/* State on the right: what the view shows and whether it moves. */
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, " %s by %s%s ", vm_view_names[vm->view], vm_sort_names[vm->sort[vm->view]],
-		    s->t.decay ? ", decaying" : ", cumulative");
-	if ((int)sb.len + 8 < COLS - x || COLS >= 60) {
-		int w = (int)sb.len, sx = COLS - w - (s->t.paused ? 8 : 0);
-
-		if (sx > x) {
-			put(0, sx, COLS, sb.buf, A_NORMAL);
-			if (s->t.paused)
-				put(0, COLS - 8, COLS, " PAUSED ", pair_attr(s, PAIR_ALERT, A_REVERSE));
-		}
-	}
+	x = put(0, 0, COLS - w - 1, sb.buf, A_BOLD);
+	fill_to(0, x, COLS - w, A_NORMAL);
 	format_elapsed(elapsed, sizeof(elapsed), p->meta.duration_ns);
 	strbuf_reset(&sb);
 	if (COLS >= 70)
@@ -210,8 +217,6 @@ static void draw_header(struct screen *s)
 			    profile_seconds(p, p->total), p->meta.freq_hz);
 	if (c[PC_UNNAMED_FRAMES])
 		strbuf_addf(&sb, "  Unnamed %llu", (unsigned long long)c[PC_UNNAMED_FRAMES]);
-	if (s->t.paused && COLS < 60)
-		strbuf_addstr(&sb, "  PAUSED");
 	x = put(1, 0, COLS, sb.buf, A_NORMAL);
 	fill(1, x, A_NORMAL);
 	strbuf_release(&sb);
@@ -269,7 +274,7 @@ static int nr_columns(void)
 
 static void draw_titles(struct screen *s)
 {
-	static const char *const titles[] = { "TOTAL%", " SELF%", "    TIME" };
+	static const char *const titles[] = { "TOTAL%", " SELF%", "     TIME" };
 	attr_t a = pair_attr(s, PAIR_BAR, A_REVERSE);
 	int x = 0, n = nr_columns();
 
@@ -290,7 +295,7 @@ static void draw_row(struct screen *s, int y, const struct vm_row *r, bool selec
 	attr_t name_attr;
 
 	if (r->kind == VM_ROW_HIDDEN) {
-		x = putf(y, x, COLS, base, "%*s", 7 * ncol + (ncol == 3 ? 2 : 0), "");
+		x = putf(y, x, COLS, base, "%*s", 7 + (ncol >= 2 ? 7 : 0) + (ncol >= 3 ? 10 : 0), "");
 	} else {
 		x = putf(y, x, COLS, selected ? base : base | heat(s, r->total / total), "%6.1f ",
 			 100.0 * r->total / total);
@@ -521,7 +526,8 @@ static int screen_start(struct screen *s, const struct options *o)
 			  BUTTON5_PRESSED,
 		  NULL);
 	mouseinterval(200);
-	s->color = o->color == 1 || (o->color < 0 && !getenv("NO_COLOR"));
+	/* NO_COLOR counts when set and not empty (no-color.org). */
+	s->color = o->color == 1 || (o->color < 0 && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
 	init_colors(s);
 	return 0;
 }
