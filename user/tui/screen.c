@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <wchar.h>
 
 /* The drain period matches the record loop's; the screen refreshes about
@@ -520,6 +522,7 @@ static int screen_start(struct screen *s, const struct options *o)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
 	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
@@ -538,6 +541,7 @@ int tui_run(struct tui_args *a)
 	struct vm_config vc;
 	uint64_t now, next_poll, next_refresh, deadline = 0, last_refresh;
 	int err = 0;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	bool dirty = true;
 
 	a->exited = false;
@@ -569,10 +573,15 @@ int tui_run(struct tui_args *a)
 			dirty = false;
 		}
 		now = now_ns();
-		timeout(next_poll > now ? (int)((next_poll - now) / 1000000) + 1 : 0);
-		ch = getch();
-		if (ch != ERR && (on_key(&s, ch) & ACT_REDRAW))
-			dirty = true;
+		pfd.revents = 0;
+		/* Sleep until a key, a signal (SIGWINCH too) or the next drain. */
+		if (poll(&pfd, 1, next_poll > now ? (int)((next_poll - now) / 1000000) + 1 : 0) > 0 &&
+		    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			break;	/* the terminal went away: nothing to show any more */
+		/* Every key waiting (and a resize), then one redraw. */
+		while ((ch = getch()) != ERR && !s.t.quit)
+			if (on_key(&s, ch) & ACT_REDRAW)
+				dirty = true;
 		now = now_ns();
 		if (now < next_poll)
 			continue;
