@@ -276,11 +276,11 @@ screen_has "-K: q exits 0" '^exit=0$'
 kill "$PID"
 
 # Names with control characters are shown escaped, never sent raw.
-evil=$WORK/$'ev\e[2Jil'
+evil=$WORK/$'ev\e[2Jil\xff'
 cp "$TARGETS/hot_fp" "$evil"
 start "$evil" 0
 run "clear; $ST -p $PID; echo exit=\$?"
-screen_has "a control character in a name is shown escaped" '^sampletop: pid [0-9]+ \(ev\\x1b\[2Jil\)'
+screen_has "control characters and invalid UTF-8 in a name are shown escaped" '^sampletop: pid [0-9]+ \(ev\\x1b\[2Jil\\xff\)'
 "${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
 check_no_grep "the raw escape never reaches the terminal" $'\033\\[2J' "$WORK/ansi"
 keys q

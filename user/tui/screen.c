@@ -599,13 +599,14 @@ int tui_run(struct tui_args *a)
 			continue;
 		check_targets(&s, a);
 		s.t.rate = s.t.drained * 1000000000ull / (now - last_refresh ? now - last_refresh : 1);
-		s.t.drained = 0;
 		last_refresh = now;
 		next_refresh = now + REFRESH_NS;
-		if (!s.t.paused)
+		/* No new sample and no decay: the tree would come out the same. */
+		if (!s.t.paused && (s.t.drained || s.t.decay))
 			vm_rebuild(s.t.vm);
 		if (s.t.decay)
 			profile_scale_counts(a->prof, DECAY_NUM, DECAY_DEN);
+		s.t.drained = 0;
 		dirty = true;
 	}
 	screen_restore();

@@ -28,7 +28,6 @@ struct tui {
 	size_t input_len;
 	uint64_t rate;		/* samples drained in the last refresh period, per second */
 	uint64_t drained;	/* since the last refresh */
-	bool want_rebuild;	/* rebuild at the next refresh even when paused */
 };
 
 /* Redraw flags that key actions return. */
