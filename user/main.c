@@ -372,6 +372,9 @@ static int cmd_record(int argc, char **argv)
 		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
 
 		ret = tui_run(&ta);
+		/* A terminal curses cannot drive: record and report as with --no-tui. */
+		if (ret == -ENOTTY && o.tui == TUI_AUTO)
+			tui = false, ret = 0;
 		if (ret) {
 			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
 			ret = 1;

@@ -217,8 +217,10 @@ static void draw_header(struct screen *s)
 			    (unsigned long long)profile_lost_samples(p),
 			    (unsigned long long)(c[ST_CNT_USER_STACK_ERR] + c[ST_CNT_KERN_STACK_ERR]),
 			    profile_seconds(p, p->total), p->meta.freq_hz);
-	if (c[PC_UNNAMED_FRAMES])
-		strbuf_addf(&sb, "  Unnamed %llu", (unsigned long long)c[PC_UNNAMED_FRAMES]);
+	/* Every other counter of damaged or missing data, when not zero. */
+	for (int i = ST_CNT_EMPTY_STACK; i < PC_NR; i++)
+		if (c[i])
+			strbuf_addf(&sb, "  %s %llu", prof_counter_names[i], (unsigned long long)c[i]);
 	x = put(1, 0, COLS, sb.buf, A_NORMAL);
 	fill(1, x, A_NORMAL);
 	strbuf_release(&sb);
