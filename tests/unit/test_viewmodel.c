@@ -249,6 +249,23 @@ static void test_processes_and_escaping(void)
 	vm_free(vm);
 }
 
+static void test_min_percent(void)
+{
+	struct vm_config c = { .user = true, .min_percent = 10 };
+	struct viewmodel *vm = vm_new(p, &c);
+
+	vm_rebuild(vm);
+	CHECK_ROWS(vm, ">main(0)- hot_b(1)- leaf(2) hot_a(1)+ hot_c(1)+ [1 more under 10%](1)",
+		   "nodes under --min-percent are summed up in one row");
+	CHECK(vm->rows[5].kind == VM_ROW_MORE && vm->rows[5].total == 2,
+	      "the [more] row carries their samples");
+	CHECK(!vm_set_search(vm, "cmp") && strstr(vm->msg, "m shows"),
+	      "search skips small nodes and says how to show them");
+	vm_set_show_small(vm, true);
+	CHECK(row_of(vm, "lib:qsort") == 5, "m shows the small nodes");
+	vm_free(vm);
+}
+
 int main(void)
 {
 	p = profile_new();
@@ -267,6 +284,7 @@ int main(void)
 	test_search();
 	test_filter_focus();
 	test_views();
+	test_min_percent();
 	test_processes_and_escaping();
 	profile_free(p);
 	return tap_done();

@@ -32,6 +32,10 @@ static int act_enter(struct tui *t)
 		vm_set_show_hidden(t->vm, true);
 		return ACT_REDRAW;
 	}
+	if (r->kind == VM_ROW_MORE) {
+		vm_set_show_small(t->vm, true);
+		return ACT_REDRAW;
+	}
 	return vm_toggle(t->vm) ? ACT_REDRAW : ACT_NONE;
 }
 
@@ -90,6 +94,12 @@ static int act_kernel(struct tui *t)
 static int act_hidden(struct tui *t)
 {
 	vm_set_show_hidden(t->vm, !t->vm->rules.show_all);
+	return ACT_REDRAW;
+}
+
+static int act_small(struct tui *t)
+{
+	vm_set_show_small(t->vm, !t->vm->show_small);
 	return ACT_REDRAW;
 }
 
@@ -159,6 +169,7 @@ const struct tui_key tui_keys[] = {
 	{ { '-' }, "-", "collapse", act_collapse },
 	{ { '*' }, "*", "expand everything below", act_expand_all },
 	{ { 'H' }, "H", "show/hide library frames ([N frames hidden])", act_hidden },
+	{ { 'm' }, "m", "show/hide nodes under --min-percent ([N more])", act_small },
 	{ { '/' }, "/", "search (highlight and jump)", act_search },
 	{ { 'n' }, "n", "next match", act_next },
 	{ { 'N' }, "N", "previous match", act_prev },

@@ -256,7 +256,7 @@ static void draw_status(struct screen *s)
 			strbuf_add_escaped(&sb, vm->search);
 			strbuf_addf(&sb, " (%zu match%s)", vm->nr_matches, vm->nr_matches == 1 ? "" : "es");
 		}
-		if (vm->by_process || vm->by_thread)
+		if ((vm->by_process || vm->by_thread) && vm->view != VM_FLAT)
 			strbuf_addf(&sb, "%sGrouped by %s", sb.len ? "  " : "",
 				    vm->by_process && vm->by_thread ? "process, thread"
 				    : vm->by_process ? "process" : "thread");
@@ -264,6 +264,8 @@ static void draw_status(struct screen *s)
 			strbuf_addstr(&sb, sb.len ? "  Kernel frames" : "Kernel frames");
 		if (vm->rules.show_all)
 			strbuf_addstr(&sb, sb.len ? "  Library frames shown" : "Library frames shown");
+		if (vm->show_small && vm->min_percent > 0)
+			strbuf_addstr(&sb, sb.len ? "  Small nodes shown" : "Small nodes shown");
 	}
 	x = put(2, 0, COLS, sb.buf, a);
 	fill(2, x, A_NORMAL);
@@ -300,6 +302,12 @@ static void draw_row(struct screen *s, int y, const struct vm_row *r, bool selec
 
 	if (r->kind == VM_ROW_HIDDEN) {
 		x = putf(y, x, COLS, base, "%*s", 7 + (ncol >= 2 ? 7 : 0) + (ncol >= 3 ? 10 : 0), "");
+	} else if (r->kind == VM_ROW_MORE) {
+		x = putf(y, x, COLS, base, "%6.1f ", 100.0 * r->total / total);
+		if (ncol >= 2)
+			x = putf(y, x, COLS, base, "%7s", "");
+		if (ncol >= 3)
+			x = putf(y, x, COLS, base, "%8.2fs ", profile_seconds(s->t.prof, r->total));
 	} else {
 		x = putf(y, x, COLS, selected ? base : base | heat(s, r->total / total), "%6.1f ",
 			 100.0 * r->total / total);
@@ -322,7 +330,7 @@ static void draw_row(struct screen *s, int y, const struct vm_row *r, bool selec
 		mark = "  ";
 	x = put(y, x, COLS, mark, base);
 	vm_row_label(vm, r, &sb);
-	if (r->kind == VM_ROW_HIDDEN)
+	if (r->kind == VM_ROW_HIDDEN || r->kind == VM_ROW_MORE)
 		name_attr = base | pair_attr(s, PAIR_DIM, A_DIM);
 	else if (r->flags & VM_ROW_F_MATCH)
 		name_attr = pair_attr(s, PAIR_MATCH, A_BOLD | A_UNDERLINE) | (selected ? A_REVERSE : 0);
@@ -501,6 +509,7 @@ static void vm_config_from(const struct options *o, const struct profile *p, str
 	c->kernel = o->kernel;
 	c->user = !o->kernel_only;
 	c->focus = o->focus;
+	c->min_percent = o->min_percent;
 	c->rules.hide = o->hide;
 	c->rules.nr_hide = o->nr_hide;
 	c->rules.show = o->show;

@@ -2,6 +2,7 @@
  * profile, the rows they show, expansion, selection, search, filter, focus. */
 #include "tui/viewmodel.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ const char *const vm_sort_names[VM_NR_SORTS] = { "total", "self", "name" };
 #define VM_MAX_DEPTH (TREE_MAX_PATH + 2)
 #define KEY_HIDDEN_SALT 0x5bd1e9955bd1e995ull
 #define KEY_FLAT_SALT 0xf1a7f1a7f1a7f1a7ull
+#define KEY_MORE_SALT 0x6d6f72656d6f7265ull
 
 struct viewmodel *vm_new(const struct profile *p, const struct vm_config *c)
 {
@@ -25,6 +27,7 @@ struct viewmodel *vm_new(const struct profile *p, const struct vm_config *c)
 	vm->kernel = c->kernel;
 	vm->user = c->user;
 	vm->rules = c->rules;
+	vm->min_percent = c->min_percent;
 	vm->rules.memo = NULL;
 	vm->rules.nr_memo = 0;
 	vm->text = (struct strbuf)STRBUF_INIT;
@@ -231,6 +234,9 @@ void vm_rebuild(struct viewmodel *vm)
 		fill_view_opts(vm, &o);
 		vm->tree = tree_build(vm->prof, &o);
 		vm->total = vm->tree->total;
+		vm->min_count = (uint64_t)ceil(vm->total * vm->min_percent / 100.0);
+		if (vm->min_count == 0 || vm->show_small)
+			vm->min_count = 1;
 		compute_phash(vm);
 		if (vm->auto_expand && vm->total) {
 			expand_hot_path(vm);
@@ -328,6 +334,8 @@ static void add_tree_rows(struct viewmodel *vm, uint32_t n, unsigned depth)
 {
 	const struct tree *t = vm->tree;
 	struct collapse_children *c;
+	uint64_t small_total = 0;
+	uint32_t small = 0;
 
 	if (depth + 1 >= VM_MAX_DEPTH)
 		return;
@@ -343,8 +351,16 @@ static void add_tree_rows(struct viewmodel *vm, uint32_t n, unsigned depth)
 	for (size_t i = 0; i < c->nr; i++) {
 		uint32_t k = c->nodes[i];
 		const struct tree_node *tn = &t->nodes[k];
-		struct vm_row *r = push_row(vm, VM_ROW_NODE, depth, k, vm->phash[k]);
-		bool open = tn->nr_children && is_expanded(vm, vm->phash[k]);
+		struct vm_row *r;
+		bool open;
+
+		if (tn->total < vm->min_count) {
+			small++;
+			small_total += tn->total;
+			continue;
+		}
+		r = push_row(vm, VM_ROW_NODE, depth, k, vm->phash[k]);
+		open = tn->nr_children && is_expanded(vm, vm->phash[k]);
 
 		r->total = tn->total;
 		r->self = vm->view == VM_INVERTED ? inverted_self(t, k) : tn->self;
@@ -356,6 +372,12 @@ static void add_tree_rows(struct viewmodel *vm, uint32_t n, unsigned depth)
 			r->flags |= VM_ROW_F_MATCH;
 		if (open)
 			add_tree_rows(vm, k, depth + 1);
+	}
+	if (small) {
+		struct vm_row *r = push_row(vm, VM_ROW_MORE, depth, n, vm->phash[n] ^ KEY_MORE_SALT);
+
+		r->nr_hidden = small;
+		r->total = small_total;
 	}
 }
 
@@ -592,6 +614,12 @@ void vm_set_show_hidden(struct viewmodel *vm, bool on)
 	vm_update_rows(vm);
 }
 
+void vm_set_show_small(struct viewmodel *vm, bool on)
+{
+	vm->show_small = on;
+	vm_rebuild(vm);
+}
+
 void vm_set_filter(struct viewmodel *vm, const char *text)
 {
 	snprintf(vm->filter, sizeof(vm->filter), "%s", text);
@@ -691,6 +719,8 @@ static void walk_all(struct viewmodel *vm, uint32_t n, unsigned depth, uint32_t 
 	for (size_t i = 0; i < c->nr; i++) {
 		uint32_t k = c->nodes[i];
 
+		if (vm->tree->nodes[k].total < vm->min_count)
+			continue;
 		XGROW(*out, *alloc, *nr + 1);
 		(*out)[(*nr)++] = k;
 		/* c is this depth's buffer: deeper calls use the next one. */
@@ -766,7 +796,8 @@ static bool search(struct viewmodel *vm, int dir, bool inclusive)
 		struct strbuf sb = STRBUF_INIT;
 
 		strbuf_add_escaped(&sb, vm->search);
-		snprintf(vm->msg, sizeof(vm->msg), "Not found: %s", sb.buf);
+		snprintf(vm->msg, sizeof(vm->msg), "Not found: %s%s", sb.buf,
+			 vm->min_count > 1 ? " (m shows the small nodes)" : "");
 		strbuf_release(&sb);
 	}
 	return hit;
@@ -802,6 +833,10 @@ void vm_row_label(const struct viewmodel *vm, const struct vm_row *r, struct str
 {
 	const struct frame *f = vm_row_frame(vm, r);
 
+	if (r->kind == VM_ROW_MORE) {
+		strbuf_addf(sb, "[%u more under %g%%]", r->nr_hidden, vm->min_percent);
+		return;
+	}
 	if (r->kind == VM_ROW_HIDDEN) {
 		strbuf_addf(sb, "[%u frame%s hidden] ", r->nr_hidden, r->nr_hidden == 1 ? "" : "s");
 		strbuf_add_escaped(sb, vm->text.buf + r->modules);

@@ -33,6 +33,7 @@ extern const char *const vm_sort_names[VM_NR_SORTS];
 enum vm_row_kind {
 	VM_ROW_NODE,	/* a tree node: node is its id */
 	VM_ROW_HIDDEN,	/* "[N frames hidden] modules": node is the parent's id */
+	VM_ROW_MORE,	/* "[N more under 0.5%]": small children left out; node is the parent */
 	VM_ROW_FUNC,	/* a flat-view function: node is its frame id */
 };
 
@@ -49,7 +50,7 @@ struct vm_row {
 	uint32_t node;
 	uint64_t key;		/* path hash (tree) or frame key (flat): stable across rebuilds */
 	uint64_t total, self;
-	uint32_t nr_hidden;	/* VM_ROW_HIDDEN: frames in the group */
+	uint32_t nr_hidden;	/* VM_ROW_HIDDEN: frames in the group; VM_ROW_MORE: nodes */
 	uint32_t modules;	/* VM_ROW_HIDDEN: offset of their modules in vm->text */
 };
 
@@ -65,6 +66,7 @@ struct vm_config {
 	bool kernel;		/* show kernel frames (when recorded) */
 	bool user;		/* show user frames (false with --kernel-only) */
 	const char *focus;	/* initial focus glob, or NULL */
+	double min_percent;	/* tree nodes under this share are summed up in one row */
 	struct collapse_rules rules;
 };
 
@@ -84,6 +86,9 @@ struct viewmodel {
 	enum vm_sort sort[VM_NR_VIEWS];	/* per view: the flat view starts by self */
 	bool by_process, by_thread, kernel, user;
 	struct collapse_rules rules;	/* rules.show_all is the "show library frames" toggle */
+	double min_percent;	/* 0 shows every node */
+	bool show_small;	/* the toggle that shows nodes under min_percent too */
+	uint64_t min_count;	/* min_percent of the total, in samples (>= 1) */
 	struct vm_focus focus[VM_MAX_FOCUS];
 	size_t nr_focus;
 	char filter[VM_MAX_INPUT];	/* as typed; "" for none */
@@ -144,6 +149,8 @@ void vm_set_grouping(struct viewmodel *vm, bool by_process, bool by_thread);
 /* Returns false (with vm->msg set) when no kernel stacks were recorded. */
 bool vm_set_kernel(struct viewmodel *vm, bool on);
 void vm_set_show_hidden(struct viewmodel *vm, bool on);
+/* Show the nodes under min_percent (on) or sum them up in one row (off). */
+void vm_set_show_small(struct viewmodel *vm, bool on);
 /* Keeps only stacks through a frame matching text (a glob, or a substring
  * when it holds no * ? [). "" removes the filter. */
 void vm_set_filter(struct viewmodel *vm, const char *text);
