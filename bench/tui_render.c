@@ -43,10 +43,13 @@ int main(int argc, char **argv)
 	t = tree_build(p, &vo);
 	nodes = t->nr - 1;
 	tree_free(t);
-	for (int all = 0; all < 2; all++) {
-		const char *k = all ? "all_expanded" : "hot_path";
+	/* As it opens, then every node expanded: with --min-percent's default
+	 * (0.5: small nodes summed up) and with 0 (every node a row). */
+	for (int run = 0; run < 3; run++) {
+		static const char *const keys[] = { "hot_path", "all_expanded", "all_expanded_min0" };
+		const char *k = keys[run];
 
-		if (tui_bench(p, 200, 60, all, frames, ms, &rows)) {
+		if (tui_bench(p, 200, 60, run > 0, run == 2 ? 0 : 0.5, frames, ms, &rows)) {
 			fprintf(stderr, "tui_render: cannot open a terminal on /dev/null\n");
 			return 1;
 		}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -25,6 +26,11 @@
  * weighs half after ~2.4 s, so the view follows phases of a few seconds. */
 #define DECAY_NUM 3
 #define DECAY_DEN 4
+/* Tree rebuilds take at most 1/REBUILD_SHARE of a core (2%): a profile so
+ * big that a rebuild costs more than 20 ms is rebuilt less often, at most
+ * every REBUILD_MAX_NS. The header still updates every second. */
+#define REBUILD_SHARE 50
+#define REBUILD_MAX_NS (10 * 1000000000ull)
 /* Rows above the list (header, status, column titles) and below (key bar). */
 #define HEAD_LINES 4
 #define FOOT_LINES 1
@@ -264,6 +270,9 @@ static void draw_status(struct screen *s)
 			strbuf_addstr(&sb, sb.len ? "  Kernel frames" : "Kernel frames");
 		if (vm->rules.show_all)
 			strbuf_addstr(&sb, sb.len ? "  Library frames shown" : "Library frames shown");
+		if (s->t.rebuild_every > REFRESH_NS)
+			strbuf_addf(&sb, "%sTree rebuilt every %.0f s (big profile)", sb.len ? "  " : "",
+				    s->t.rebuild_every / 1e9);
 		if (vm->show_small && vm->min_percent > 0)
 			strbuf_addstr(&sb, sb.len ? "  Small nodes shown" : "Small nodes shown");
 	}
@@ -466,6 +475,14 @@ static int on_key(struct screen *s, int ch)
 	return tui_key_dispatch(&s->t, ch);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
@@ -550,7 +567,7 @@ int tui_run(struct tui_args *a)
 {
 	struct screen s = { 0 };
 	struct vm_config vc;
-	uint64_t now, next_poll, next_refresh, deadline = 0, last_refresh;
+	uint64_t now, next_poll, next_refresh, next_rebuild, deadline = 0, last_refresh, pending = 0;
 	int err = 0;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	bool dirty = true;
@@ -571,7 +588,8 @@ int tui_run(struct tui_args *a)
 	now = now_ns();
 	s.start_ns = last_refresh = now;
 	next_poll = now + POLL_NS;
-	next_refresh = now + REFRESH_NS;
+	next_refresh = next_rebuild = now + REFRESH_NS;
+	s.t.rebuild_every = REFRESH_NS;
 	if (a->opts->duration_s)
 		deadline = now + (uint64_t)(a->opts->duration_s * 1e9);
 
@@ -612,12 +630,25 @@ int tui_run(struct tui_args *a)
 		s.t.rate = s.t.drained * 1000000000ull / (now - last_refresh ? now - last_refresh : 1);
 		last_refresh = now;
 		next_refresh = now + REFRESH_NS;
+		pending += s.t.drained;
+		s.t.drained = 0;
 		/* No new sample and no decay: the tree would come out the same. */
-		if (!s.t.paused && (s.t.drained || s.t.decay))
+		if (!s.t.paused && (pending || s.t.decay) && now >= next_rebuild) {
+			uint64_t cost = thread_cpu_ns();
+
 			vm_rebuild(s.t.vm);
+			/* CPU time, not wall time: a busy machine must not slow the view. */
+			cost = thread_cpu_ns() - cost;
+			pending = 0;
+			/* Keep rebuilding within REBUILD_SHARE of a core: a huge
+			 * profile is rebuilt less often than once a second. */
+			s.t.rebuild_every = cost * REBUILD_SHARE < REFRESH_NS ? REFRESH_NS
+					    : cost * REBUILD_SHARE > REBUILD_MAX_NS ? REBUILD_MAX_NS
+					    : cost * REBUILD_SHARE;
+			next_rebuild = now + s.t.rebuild_every - REFRESH_NS / 2;
+		}
 		if (s.t.decay)
 			profile_scale_counts(a->prof, DECAY_NUM, DECAY_DEN);
-		s.t.drained = 0;
 		dirty = true;
 	}
 	screen_restore();
@@ -626,11 +657,11 @@ int tui_run(struct tui_args *a)
 	return err;
 }
 
-int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, int n, double ms[3],
-	      size_t *rows)
+int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, double min_percent,
+	      int n, double ms[3], size_t *rows)
 {
 	struct screen s = { .color = true, .utf8 = true };
-	struct vm_config vc = { .user = true };
+	struct vm_config vc = { .user = true, .min_percent = min_percent };
 	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
 	SCREEN *sc = NULL;
 	int err = 0;

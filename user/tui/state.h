@@ -28,6 +28,7 @@ struct tui {
 	size_t input_len;
 	uint64_t rate;		/* samples drained in the last refresh period, per second */
 	uint64_t drained;	/* since the last refresh */
+	uint64_t rebuild_every;	/* ns between tree rebuilds: 1 s, more for huge profiles */
 };
 
 /* Redraw flags that key actions return. */
