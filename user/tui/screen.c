@@ -684,18 +684,18 @@ int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, dou
 	vm_select(s.t.vm, s.t.vm->nr_rows / 2);
 	ms[0] = ms[1] = ms[2] = 0;
 	for (int i = 0; i < n; i++) {
-		uint64_t t0 = now_ns(), t1, t2;
+		uint64_t t0 = thread_cpu_ns(), t1, t2;
 
 		vm_rebuild(s.t.vm);
-		t1 = now_ns();
+		t1 = thread_cpu_ns();
 		vm_update_rows(s.t.vm);
-		t2 = now_ns();
+		t2 = thread_cpu_ns();
 		/* Every line changes each frame, as when all counts move. */
 		clearok(curscr, TRUE);
 		draw(&s);
 		ms[0] += (t1 - t0) / 1e6;
 		ms[1] += (t2 - t1) / 1e6;
-		ms[2] += (now_ns() - t2) / 1e6;
+		ms[2] += (thread_cpu_ns() - t2) / 1e6;
 	}
 	for (int k = 0; k < 3; k++)
 		ms[k] /= n > 0 ? n : 1;

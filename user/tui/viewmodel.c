@@ -354,6 +354,12 @@ static void add_tree_rows(struct viewmodel *vm, uint32_t n, unsigned depth)
 		struct vm_row *r;
 		bool open;
 
+		/* Rows are memory-bound: fetch the next sibling while this one's
+		 * subtree is walked. */
+		if (i + 1 < c->nr) {
+			__builtin_prefetch(&t->nodes[c->nodes[i + 1]]);
+			__builtin_prefetch(&vm->phash[c->nodes[i + 1]]);
+		}
 		if (tn->total < vm->min_count) {
 			small++;
 			small_total += tn->total;
