@@ -4,7 +4,7 @@
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 
 # 60/30/10 attribution through a common leaf, frame pointers.
-start "$TARGETS/hot_fp" 8
+start "$TARGETS/hot_fp" 60
 "$ST" -q -p "$PID" -d 3 -o "$WORK/hot.folded"
 check "folded report written" test -s "$WORK/hot.folded"
 n=$(total_samples "$WORK/hot.folded")
