@@ -84,6 +84,16 @@ a=$(row_total hot_a)
 check "hot_a's total is about 60% (got $a)" within "${a:-0}" 50 70
 check "exactly one leaf row before expanding" test "$(count_lines 'leaf  hot_fp')" -eq 1
 
+# Library frames between main and _start are collapsed; H shows them.
+screen_has "libc frames collapsed pyinstrument-style" '^ +\[[0-9]+ frames? hidden\] libc\.so\.6$'
+hidden=$(count_lines '  libc\.so\.6$')
+keys H
+screen_has "H: the status line says library frames are shown" 'Library frames shown'
+screen_lacks "H: no [N frames hidden] line" 'frames? hidden\]'
+check "H: more libc frames on screen ($hidden before)" test "$(count_lines '  libc\.so\.6$')" -gt "$hidden"
+keys H
+screen_has "H again: collapsed again" 'frames? hidden\] libc\.so\.6$'
+
 # Search jumps to hot_b; Enter expands the selected line.
 keys / h o t _ b
 screen_has "search prompt echoes what is typed" '^Search: hot_b_'
