@@ -157,6 +157,21 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
+/* Drains for one period, waking early whenever a process execs: its maps
+ * are read at once, before a short-lived process can exit. */
+static long drain_period(struct recorder *rec)
+{
+	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;
+	long n;
+
+	while ((now = now_ns()) < end && !stop_signal) {
+		n = recorder_wait(rec, (int)((end - now + 999999) / 1000000));
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
 /* Forks the command stopped at a pipe; it execs once told to (after the
  * sampler knows its pid), so no early sample is missed. */
 static pid_t spawn(char **argv, int *go_fd)
@@ -281,11 +296,9 @@ static int cmd_record(int argc, char **argv)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
 	while (!stop_signal) {
-		struct timespec ts = { 0, DRAIN_PERIOD_MS * 1000000L };
 		uint64_t now;
 
-		nanosleep(&ts, NULL);
-		if (recorder_poll(rec) < 0)
+		if (drain_period(rec) < 0)
 			break;
 		now = now_ns();
 		if (deadline && now >= deadline)

@@ -16,6 +16,8 @@ struct recorder {
 	frame_id_t no_stack, truncated, gone;
 };
 
+static void on_event(const struct st_event *e, void *ctx);
+
 int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
 		  const char **why)
 {
@@ -29,6 +31,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		return err;
 	}
 	r->procs = procs_new();
+	sampler_set_event_fn(r->sampler, on_event);
 	r->sym = symbolizer_new(prof, &o->sym);
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
@@ -64,7 +67,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if (unr > ST_MAX_FRAMES || knr > ST_MAX_FRAMES ||
 	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
 		return;
-	p = procs_get(r->procs, s->tgid);
+	p = procs_lookup(r->procs, s->tgid, s->start_ns);
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
 	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {
@@ -91,16 +94,53 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	profile_add_sample(prof, thread, frames, n, 1);
 }
 
-long recorder_poll(struct recorder *r)
+/* Exec, fork and exit, in order with the samples. */
+static void on_event(const struct st_event *e, void *ctx)
+{
+	struct recorder *r = ctx;
+	char comm[ST_COMM_LEN + 1];
+
+	memcpy(comm, e->comm, ST_COMM_LEN);
+	comm[ST_COMM_LEN] = 0;
+	switch (e->kind) {
+	case ST_EV_EXEC:
+		procs_exec(r->procs, e->tgid, e->start_ns, comm);
+		break;
+	case ST_EV_FORK:
+		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
+		break;
+	case ST_EV_EXIT:
+		procs_exit(r->procs, e->tgid, e->start_ns);
+		break;
+	}
+}
+
+static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR];
+
+	sampler_counters(r->sampler, c);
+	memcpy(r->prof->meta.counters, c, sizeof(c));
+	r->prof->meta.duration_ns = now_ns() - r->start_ns;
+}
+
+long recorder_poll(struct recorder *r)
+{
 	long n;
 
 	procs_next_gen(r->procs);
 	n = sampler_drain(r->sampler, on_sample, r);
-	sampler_counters(r->sampler, c);
-	memcpy(r->prof->meta.counters, c, sizeof(c));
-	r->prof->meta.duration_ns = now_ns() - r->start_ns;
+	update_meta(r);
+	return n;
+}
+
+long recorder_wait(struct recorder *r, int timeout_ms)
+{
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_poll(r->sampler, timeout_ms, on_sample, r);
+	update_meta(r);
 	return n;
 }
 
