@@ -1,6 +1,7 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "cgroup.h"
 #include "cli.h"
 #include "record.h"
 #include "report/report.h"
@@ -8,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,16 @@ static void read_comm(uint32_t pid, char *buf, size_t size)
 	fclose(f);
 }
 
+static void describe_filters(const struct options *o, struct strbuf *sb)
+{
+	if (o->user)
+		strbuf_addf(sb, " of user %s", o->user);
+	for (size_t i = 0; i < o->nr_comms; i++)
+		strbuf_addf(sb, "%s%s", i ? " or " : " named ", o->comms[i]);
+	if (o->cgroup)
+		strbuf_addf(sb, " in cgroup %s", o->cgroup);
+}
+
 static char *describe_target(const struct options *o, pid_t child)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -81,10 +94,13 @@ static char *describe_target(const struct options *o, pid_t child)
 			read_comm(o->pids[i], comm, sizeof(comm));
 			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
 		}
-	} else {
+	} else if (o->nr_tids) {
 		for (size_t i = 0; i < o->nr_tids; i++)
 			strbuf_addf(&sb, "%stid %u", i ? ", " : "", o->tids[i]);
+	} else {
+		strbuf_addstr(&sb, "processes");
 	}
+	describe_filters(o, &sb);
 	return strbuf_detach(&sb);
 }
 
@@ -174,7 +190,71 @@ static long drain_period(struct recorder *rec)
 
 /* Forks the command stopped at a pipe; it execs once told to (after the
  * sampler knows its pid), so no early sample is missed. */
-static pid_t spawn(char **argv, int *go_fd)
+static bool several_processes(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
+}
+
+/* Whom a launched command runs as (--as-user). */
+struct child_user {
+	uid_t uid;
+	gid_t gid;
+	char *name, *home;
+};
+
+/* name NULL: the user who ran sudo. Returns 0 or -ENOENT/-ESRCH. */
+static int child_user_resolve(const char *name, struct child_user *cu)
+{
+	struct passwd *pw;
+
+	if (!name)
+		name = getenv("SUDO_USER");
+	if (!name || !*name)
+		return -ESRCH;
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	cu->uid = pw->pw_uid;
+	cu->gid = pw->pw_gid;
+	cu->name = xstrdup(pw->pw_name);
+	cu->home = xstrdup(pw->pw_dir);
+	return 0;
+}
+
+/* In the child, before exec. Returns 0 or -errno. */
+static int become(const struct child_user *cu)
+{
+	if (initgroups(cu->name, cu->gid) < 0 || setgid(cu->gid) < 0 || setuid(cu->uid) < 0)
+		return -errno;
+	setenv("USER", cu->name, 1);
+	setenv("LOGNAME", cu->name, 1);
+	setenv("HOME", cu->home, 1);
+	return 0;
+}
+
+/* -u: a user name or a numeric uid. */
+static int resolve_uid(const char *s, uint32_t *uid)
+{
+	struct passwd *pw = getpwnam(s);
+	char *end;
+	unsigned long v;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT32_MAX)
+		return -ENOENT;
+	*uid = v;
+	return 0;
+}
+
+static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
 {
 	int fds[2];
 	pid_t pid;
@@ -191,6 +271,11 @@ static pid_t spawn(char **argv, int *go_fd)
 		signal(SIGPIPE, SIG_DFL);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
+		if (cu && become(cu) < 0) {
+			fprintf(stderr, "sampletop: cannot run the command as %s: %s\n", cu->name,
+				strerror(errno));
+			_exit(127);
+		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "sampletop: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -204,6 +289,7 @@ static int cmd_record(int argc, char **argv)
 {
 	struct options o;
 	struct recorder_opts ro = { 0 };
+	struct child_user cu = { 0 };
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	const char *why = NULL;
@@ -242,8 +328,48 @@ static int cmd_record(int argc, char **argv)
 			cpus[list[i]] = true;
 		free(list);
 	}
-	if (o.all || o.nr_pids > 1 || o.command)
-		o.processes = o.processes || o.all || o.nr_pids > 1;
+	if (o.as_user) {
+		int err = child_user_resolve(o.child_user, &cu);
+
+		if (err) {
+			fprintf(stderr, err == -ESRCH ? "sampletop: --as-user: not run through sudo "
+							"($SUDO_USER unset); name a user: --as-user=USER\n"
+						      : "sampletop: --as-user: no user '%s'\n",
+				o.child_user ? o.child_user : getenv("SUDO_USER"));
+			ret = 2;
+			goto out;
+		}
+	}
+	if (o.user && resolve_uid(o.user, &ro.sampler.uid)) {
+		fprintf(stderr, "sampletop: -u: no user '%s'\n", o.user);
+		ret = 2;
+		goto out;
+	}
+	ro.sampler.filter_uid = o.user != NULL;
+	if (o.cgroup) {
+		int err = cgroup_resolve(o.cgroup, &ro.sampler.cgroup);
+
+		if (err) {
+			fprintf(stderr, "sampletop: --cgroup %s: %s\n", o.cgroup,
+				err == -ENOTDIR ? "not a cgroup directory"
+				: err == -EOPNOTSUPP ? "a cgroup v1 hierarchy without a controller "
+						       "(use a controller's or the cgroup v2 hierarchy)"
+				: strerror(-err));
+			ret = 1;
+			goto out;
+		}
+		ro.sampler.filter_cgroup = true;
+	}
+	for (size_t i = 0; i < o.nr_comms; i++)
+		if (strlen(o.comms[i]) > 15 && !o.quiet)
+			fprintf(stderr, "sampletop: warning: the kernel keeps 15 characters of a "
+					"process name; matching '%.15s'\n", o.comms[i]);
+	ro.sampler.comms = (const char *const *)o.comms;
+	ro.sampler.nr_comms = o.nr_comms;
+	/* Several processes: group by process at the root. A launched command's
+	 * tree is grouped once it has more than one process (see below). */
+	if (o.all || o.nr_pids > 1 || o.user || o.nr_comms || o.cgroup)
+		o.processes = true;
 
 	ro.sampler.freq_hz = o.freq_hz;
 	ro.sampler.user = !o.kernel_only;
@@ -254,6 +380,7 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.tids = o.tids;
 	ro.sampler.nr_tids = o.nr_tids;
 	ro.sampler.filter_pids = o.command != NULL;
+	ro.sampler.follow_forks = o.command != NULL;
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
@@ -272,7 +399,7 @@ static int cmd_record(int argc, char **argv)
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
 	if (o.command) {
-		child = spawn(o.command, &go_fd);
+		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
 		if (child < 0) {
 			ret = err_msg("cannot start the command", errno);
 			goto out;
@@ -337,6 +464,8 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
+	if (o.command && several_processes(prof))
+		o.processes = true;
 	ret = write_report(prof, &o);
 	if (!ret && child_status > 0)
 		ret = child_status;
@@ -350,6 +479,8 @@ out:
 	recorder_free(rec);
 	profile_free(prof);
 	free(cpus);
+	free(cu.name);
+	free(cu.home);
 	options_free(&o);
 	return ret;
 }

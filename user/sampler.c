@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ struct sampler {
 	int *pfds;
 	int nr_links, ncpus;
 	struct ring_buffer *rb;
+	int epfd;		/* edge-triggered on the ring: wakes on wake-up records only */
 	sampler_fn fn;
 	sampler_event_fn event_fn;
 	void *ctx;
@@ -115,6 +117,8 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
 	int err, ncpus;
+
+	s->epfd = -1;
 	size_t rb_size;
 
 	*why = NULL;
@@ -213,6 +217,14 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 		*why = "cannot map the BPF ring buffer";
 		goto out_free;
 	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.samples),
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
+		err = -errno;
+		*why = "cannot wait on the BPF ring buffer";
+		goto out_free;
+	}
 	*out = s;
 	return 0;
 
@@ -226,6 +238,8 @@ void sampler_free(struct sampler *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	if (s->epfd >= 0)
+		close(s->epfd);
 	for (size_t i = 0; i < ARRAY_SIZE(s->tp_links); i++)
 		bpf_link__destroy(s->tp_links[i]);
 	for (int i = 0; i < s->nr_links; i++) {
@@ -261,15 +275,19 @@ void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
 
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)
 {
+	struct epoll_event ev;
 	int err;
 
 	s->fn = fn;
 	s->ctx = ctx;
 	s->drained = 0;
-	err = ring_buffer__poll(s->rb, timeout_ms);
-	/* On a time-out poll consumes nothing: the samples are waiting. */
-	if (err >= 0 || err == -EINTR)
-		err = ring_buffer__consume(s->rb);
+	/* Level-triggered (libbpf's ring_buffer__poll), the ring would be
+	 * ready whenever a sample is waiting, and the loop would spin at the
+	 * sample rate; edge-triggered, only records sent with a wake-up end
+	 * the wait. */
+	if (epoll_wait(s->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	err = ring_buffer__consume(s->rb);
 	return err < 0 ? err : s->drained;
 }
 

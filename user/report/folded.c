@@ -1,5 +1,6 @@
 /* Folded stacks: "frame;frame;...;leaf COUNT" per distinct stack, root first
- * (flamegraph.pl's input); always top-down, whatever --invert says. Names are escaped; ';' inside a name would split
+ * (flamegraph.pl's input); always top-down, whatever --invert says. Grouped
+ * by process, the first frame is the process name, without its pid. Names are escaped; ';' inside a name would split
  * the frame, so it is written as \x3b. */
 #include "report/report.h"
 #include "util.h"
@@ -54,9 +55,16 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 		if (!n)
 			continue;
 		for (uint32_t k = 0; k < n; k++) {
+			const struct thread *th = &p->threads[s->thread];
+
 			if (k)
 				strbuf_addch(&sb, ';');
-			add_frame(&sb, profile_get_frame(p, path[k]), o->lines);
+			/* As bcc's profile -f: the process level is the bare name, so
+			 * that every run of a program (a build's many cc1) adds up. */
+			if (path[k] == th->proc_frame)
+				add_frame(&sb, &(struct frame){ .name = th->process }, false);
+			else
+				add_frame(&sb, profile_get_frame(p, path[k]), o->lines);
 		}
 		lines[nr].text = strbuf_detach(&sb);
 		lines[nr++].count = s->count;
