@@ -13,7 +13,7 @@ struct recorder {
 	struct symbolizer *sym;
 	uint64_t start_ns;
 	bool kernel_only;
-	frame_id_t no_stack, truncated, gone;
+	frame_id_t no_stack, truncated, gone, user_mode;
 };
 
 static void on_event(const struct st_event *e, void *ctx);
@@ -34,6 +34,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	sampler_set_event_fn(r->sampler, on_event);
 	r->sym = symbolizer_new(prof, &o->sym);
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	/* --kernel-only: time spent in user mode, whose stack was not asked for. */
+	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
+	r->kernel_only = !o->sampler.user;
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
 	r->start_ns = now_ns();
@@ -87,7 +90,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
 	if (n == 0)
-		frames[n++] = r->no_stack;
+		frames[n++] = r->kernel_only && !(s->flags & ST_SAMPLE_IN_KERNEL) ? r->user_mode
+										 : r->no_stack;
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;

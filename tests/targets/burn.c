@@ -1,8 +1,13 @@
 /* A short-lived process: burns argv[1] milliseconds of CPU (default 20) in
  * burn_spin, then exits. Launched by the hundred to test that processes
- * that come and go are named. */
+ * that come and go are named. -DBURN_FN=name renames the function (same
+ * length, same layout: the pid-reuse test tells two builds apart by it). */
 #include <stdlib.h>
 #include <time.h>
+
+#ifndef BURN_FN
+#define BURN_FN burn_spin
+#endif
 
 volatile unsigned long sink;
 
@@ -14,7 +19,7 @@ static double cpu_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-__attribute__((noinline)) void burn_spin(double ms)
+__attribute__((noinline)) void BURN_FN(double ms)
 {
 	double end = cpu_ms() + ms;
 
@@ -29,6 +34,6 @@ __attribute__((noinline)) void burn_spin(double ms)
 
 int main(int argc, char **argv)
 {
-	burn_spin(argc > 1 ? atof(argv[1]) : 20);
+	BURN_FN(argc > 1 ? atof(argv[1]) : 20);
 	return 0;
 }
