@@ -167,6 +167,7 @@ static int read_maps(struct proc *p)
 	if (!f)
 		return -errno;
 	free_maps(p);
+	p->read_ns = now_ns();
 	while (getline(&line, &cap, f) > 0) {
 		if (maps_parse_line(line, &m))
 			continue;
@@ -367,6 +368,7 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	free_maps(p);
 	u64map_clear(&p->ip_frames);
 	load_from_proc(ps, p);
+	p->early = true;
 	set_comm(p, comm);
 }
 
@@ -429,13 +431,22 @@ static const struct proc_map *find(const struct proc *p, uint64_t addr)
 	return NULL;
 }
 
+/* Could addr be in a user mapping at all (x86-64, 4-level or 5-level)? */
+static bool user_addr(uint64_t addr)
+{
+	return addr >= 0x1000 && addr < (1ull << 56);
+}
+
 const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
 	const struct proc_map *m = find(p, addr);
 	uint64_t st;
 
-	if (m || p->gone || p->exited || p->reload_gen == ps->gen)
+	if (m || p->gone || p->exited || p->reload_gen == ps->gen || !user_addr(addr))
 		return m;
+	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS)
+		return NULL;
+	p->early = false;
 	p->reload_gen = ps->gen;
 	st = proc_start_time(p->pid);
 	if (st != p->start_time) {

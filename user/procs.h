@@ -42,6 +42,10 @@ int maps_parse_line(const char *line, struct proc_map *m);
  * event are rare (the last thread's own, taken during its exit), so a few
  * drain periods' worth of exits is plenty. */
 #define PROCS_MAX_EXITED 1024
+/* An address outside every mapping re-reads the maps at most this often
+ * (garbage addresses from a broken frame chain would otherwise re-read a
+ * big process's maps on every drain), except right after an exec. */
+#define PROCS_RELOAD_NS 250000000ull
 
 struct proc {
 	uint32_t pid;
@@ -51,6 +55,8 @@ struct proc {
 	uint64_t parent_start_ns;
 	bool loaded;		/* maps read (or given up on) */
 	bool exited;		/* its exit was seen: /proc/PID is no longer its own */
+	bool early;		/* maps read at exec, maybe before ld.so mapped the libraries */
+	uint64_t read_ns;	/* when the maps were last read */
 	struct proc *older;	/* the previous instance of the same pid */
 	char comm[16];		/* process name (main thread) */
 	struct proc_map *maps;	/* executable mappings only, sorted by start */
@@ -90,8 +96,8 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns);
 /* Instances held (live and exited), for tests and -v. */
 size_t procs_count(const struct procs *ps);
 
-/* The mapping holding addr, or NULL. May re-read the maps once per drain
- * generation (procs_next_gen) if addr is not found. */
+/* The mapping holding addr, or NULL. May re-read the maps if addr is not
+ * found: once per drain generation (procs_next_gen) and PROCS_RELOAD_NS. */
 const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
 
 /* Starts a new drain generation (allows one maps reload per process). */
