@@ -101,11 +101,15 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	int target = is_target(tgid, tid);
 
+	/* A thread's id, too, may be reused by one that is no target. */
+	if (filter_tid)
+		bpf_map_delete_elem(&tid_targets, &tid);
 	if (!group_dead)
 		return 0;
-	if (is_target(tgid, (__u32)id))
+	if (target)
 		send_event(task, ST_EV_EXIT, 0, 0, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&fresh, &tgid);
 	/* The pid may be reused by a process that is no target. */

@@ -22,6 +22,8 @@
  * launched command's tree can grow to: forked children join the filter and
  * leave it when they exit. A fork that finds the map full is counted. */
 #define ST_MAX_TARGETS 4096
+/* ... and at least this many per CPU (userspace sizes the maps at load). */
+#define ST_TARGETS_PER_CPU 64
 /* Most --comm names. */
 #define ST_MAX_COMMS 64
 /* Samples of a freshly exec'd process that wake userspace at once, so that

@@ -3,6 +3,7 @@
  * command's non-zero exit status is passed on. */
 #include "cgroup.h"
 #include "cli.h"
+#include "procs.h"
 #include "record.h"
 #include "report/report.h"
 #include "util.h"
@@ -51,6 +52,12 @@ static int err_msg(const char *what, int err)
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Is the process that had this start time still there (not a reused pid)? */
+static bool process_alive(uint32_t pid, uint64_t start_time)
+{
+	return pid_alive(pid) && proc_start_time(pid) == start_time;
 }
 
 static void read_comm(uint32_t pid, char *buf, size_t size)
@@ -290,6 +297,7 @@ static int cmd_record(int argc, char **argv)
 	struct options o;
 	struct recorder_opts ro = { 0 };
 	struct child_user cu = { 0 };
+	uint64_t *pid_starts = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	const char *why = NULL;
@@ -305,7 +313,9 @@ static int cmd_record(int argc, char **argv)
 	if (done)
 		goto out;
 
+	pid_starts = xcalloc(o.nr_pids + 1, sizeof(*pid_starts));
 	for (size_t i = 0; i < o.nr_pids; i++) {
+		pid_starts[i] = proc_start_time(o.pids[i]);
 		if (!pid_alive(o.pids[i])) {
 			fprintf(stderr, "sampletop: no process with pid %u\n", o.pids[i]);
 			ret = 1;
@@ -439,7 +449,7 @@ static int cmd_record(int argc, char **argv)
 			size_t alive = 0;
 
 			for (size_t i = 0; i < o.nr_pids; i++)
-				alive += pid_alive(o.pids[i]);
+				alive += process_alive(o.pids[i], pid_starts[i]);
 			if (!alive) {
 				exited = true;
 				break;
@@ -479,6 +489,7 @@ out:
 	recorder_free(rec);
 	profile_free(prof);
 	free(cpus);
+	free(pid_starts);
 	free(cu.name);
 	free(cu.home);
 	options_free(&o);

@@ -68,9 +68,18 @@ static int on_rb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static uint32_t max_entries_for(size_t n)
+/* Room for every id named, with slack for the children of a launched
+ * command: ST_MAX_TARGETS, or more on a machine with many CPUs (more
+ * processes run at once). */
+static uint32_t max_entries_for(size_t n, int ncpus)
 {
-	return n > ST_MAX_TARGETS / 2 ? 2 * n : ST_MAX_TARGETS;
+	size_t want = 2 * n;
+
+	if (want < ST_MAX_TARGETS)
+		want = ST_MAX_TARGETS;
+	if (want < (size_t)ncpus * ST_TARGETS_PER_CPU)
+		want = (size_t)ncpus * ST_TARGETS_PER_CPU;
+	return want;
 }
 
 static int add_comms(int map_fd, const char *const *names, size_t n)
@@ -150,8 +159,8 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	s->skel->rodata->cgroup_level = o->cgroup.level;
 	s->skel->rodata->cgroup_id = o->cgroup.id;
 	/* Room for every pid and tid named, with the default as a floor. */
-	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids));
-	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids));
+	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
+	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
 	/* Ring buffer size must be a power of two multiple of the page size. */
 	rb_size = ST_RINGBUF_BYTES_PER_CPU;
 	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
