@@ -11,16 +11,16 @@ RUNS=${RUNS:-5}
 ROUNDS=${ROUNDS:-3000}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-gcc -O2 -fno-omit-frame-pointer -fno-optimize-sibling-calls -o "$W/work" "$TOP/bench/workload.c"
+gcc -O2 -fno-omit-frame-pointer -fno-optimize-sibling-calls -o "$W/work" "$TOP/tests/targets/hot.c"
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 clk=$(getconf CLK_TCK)
 
 : >"$W/none"; : >"$W/perf"; : >"$W/st"; : >"$W/stcpu"
 for i in $(seq "$RUNS"); do
-	"$W/work" "$ROUNDS" >>"$W/none"
-	perf record -q -F 1000 -g -o "$W/perf.data" -- "$W/work" "$ROUNDS" 2>/dev/null >>"$W/perf"
-	"$W/work" "$ROUNDS" >"$W/out" &
+	"$W/work" -n "$ROUNDS" >>"$W/none"
+	perf record -q -F 1000 -g -o "$W/perf.data" -- "$W/work" -n "$ROUNDS" 2>/dev/null >>"$W/perf"
+	"$W/work" -n "$ROUNDS" >"$W/out" &
 	wp=$!
 	"$ST" -q -p "$wp" -o "$W/st.folded" &
 	sp=$!

@@ -18,6 +18,12 @@ struct {
 	__type(value, __u8);
 } fresh SEC(".maps");
 
+/* Exec'd targets for userspace's maps snapshot thread, which has nothing
+ * else to do and reads their maps at once. Sized by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+} execs SEC(".maps");
+
 /* The process's start time as /proc/PID/stat derives field 22 from it. */
 static __always_inline __u64 process_start_ns(struct task_struct *task)
 {
@@ -68,9 +74,13 @@ int BPF_PROG(on_exec, struct task_struct *task)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	__u8 wakes = ST_FRESH_WAKES;
+	struct st_exec x = { .tgid = tgid };
 
 	if (!is_target(tgid, (__u32)id))
 		return 0;
+	x.start_ns = process_start_ns(task);
+	if (bpf_ringbuf_output(&execs, &x, sizeof(x), BPF_RB_FORCE_WAKEUP))
+		count(ST_CNT_EVENT_LOST);
 	bpf_map_update_elem(&fresh, &tgid, &wakes, BPF_ANY);
 	/* Wake userspace now: it reads the new maps before the process can exit. */
 	send_event(task, ST_EV_EXEC, 0, 0, BPF_RB_FORCE_WAKEUP);

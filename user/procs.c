@@ -1,5 +1,6 @@
 /* Processes keyed by (pid, start time) and their executable mappings. */
 #include "procs.h"
+#include "snapshot.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -19,6 +20,7 @@ struct procs {
 	size_t nr_procs;
 	uint64_t gen;
 	uint64_t ns_per_tick;
+	struct snapshots *snaps;	/* not owned; NULL: none */
 };
 
 static int parse_hex(const char **s, uint64_t *out)
@@ -122,9 +124,9 @@ uint64_t proc_start_time(uint32_t pid)
 	s = strrchr(buf, ')');
 	if (!s)
 		return 0;
-	/* s is at the end of field 2; each step moves to the space before the
-	 * next field, up to the one before field 22 (the start time). */
-	for (int field = 2; field < 22 && s; field++)
+	/* After ") " come fields 3..; start time is field 22, i.e. the 20th here. */
+	s++;
+	for (int field = 3; field < 22 && s; field++)
 		s = strchr(s + 1, ' ');
 	if (!s || sscanf(s, " %llu", &st) != 1)
 		return 0;
@@ -154,20 +156,14 @@ static void free_maps(struct proc *p)
 	p->nr_maps = 0;
 }
 
-static int read_maps(struct proc *p)
+/* Replaces p's maps with the executable mappings listed in f. */
+static void parse_maps(struct proc *p, FILE *f)
 {
-	char path[64];
 	char *line = NULL;
 	size_t cap = 0, alloc = 0;
 	struct proc_map m;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
 	free_maps(p);
-	p->read_ns = now_ns();
 	while (getline(&line, &cap, f) > 0) {
 		if (maps_parse_line(line, &m))
 			continue;
@@ -179,9 +175,53 @@ static int read_maps(struct proc *p)
 		p->maps[p->nr_maps++] = m;
 	}
 	free(line);
-	fclose(f);
 	/* The kernel lists mappings in address order already. */
+}
+
+static int read_maps(struct proc *p)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	p->read_ns = now_ns();
+	parse_maps(p, f);
+	fclose(f);
 	return 0;
+}
+
+/* The snapshot thread's latest maps of p, when /proc no longer has them.
+ * Kept only if they list at least as many mappings as p has: an earlier
+ * snapshot never replaces a later read. Returns true if p's maps changed. */
+static bool load_snapshot(struct procs *ps, struct proc *p)
+{
+	struct proc tmp = { 0 };
+	char *text;
+	FILE *f;
+
+	if (!p->start_ns)
+		return false;
+	text = snapshots_take(ps->snaps, p->pid, p->start_ns);
+	if (!text)
+		return false;
+	f = fmemopen(text, strlen(text), "r");
+	if (f) {
+		parse_maps(&tmp, f);
+		fclose(f);
+	}
+	free(text);
+	if (!tmp.nr_maps || tmp.nr_maps < p->nr_maps) {
+		free_maps(&tmp);
+		return false;
+	}
+	free_maps(p);
+	p->maps = tmp.maps;
+	p->nr_maps = tmp.nr_maps;
+	u64map_clear(&p->ip_frames);
+	return true;
 }
 
 static void proc_free(struct proc *p)
@@ -238,11 +278,19 @@ static void load_from_proc(struct procs *ps, struct proc *p)
 		p->start_time = ticks;
 	if (!ticks || ticks != p->start_time || p->exited) {
 		p->gone = true;
+		load_snapshot(ps, p);
 		return;
 	}
 	read_comm(p);
-	if (read_maps(p) < 0)
+	if (read_maps(p) < 0) {
 		p->gone = true;
+		load_snapshot(ps, p);
+	}
+}
+
+void procs_set_snapshots(struct procs *ps, struct snapshots *snaps)
+{
+	ps->snaps = snaps;
 }
 
 static struct proc **slot_of(struct procs *ps, uint32_t pid, bool create)
@@ -442,22 +490,25 @@ const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t 
 	const struct proc_map *m = find(p, addr);
 	uint64_t st;
 
-	if (m || p->gone || p->exited || p->reload_gen == ps->gen || !user_addr(addr))
+	if (m || !user_addr(addr))
 		return m;
+	if (p->gone || p->exited) {
+		/* /proc has nothing more for it; the snapshot thread may. */
+		return load_snapshot(ps, p) ? find(p, addr) : NULL;
+	}
+	if (p->reload_gen == ps->gen)
+		return NULL;
 	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS)
 		return NULL;
 	p->early = false;
 	p->reload_gen = ps->gen;
 	st = proc_start_time(p->pid);
-	if (st != p->start_time) {
-		/* Gone, or the pid now names another process: its mappings would
-		 * mislabel this one's addresses, so keep what we had and stop. */
+	/* Gone, or the pid now names another process: its mappings would
+	 * mislabel this one's addresses, so keep what we had (or what the
+	 * snapshot thread read) and stop reading /proc for it. */
+	if (st != p->start_time || read_maps(p) < 0) {
 		p->gone = true;
-		return NULL;
-	}
-	if (read_maps(p) < 0) {
-		p->gone = true;
-		return NULL;
+		return load_snapshot(ps, p) ? find(p, addr) : NULL;
 	}
 	p->ppid = 0;
 	u64map_clear(&p->ip_frames);

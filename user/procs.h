@@ -93,6 +93,11 @@ void procs_fork(struct procs *ps, uint32_t pid, uint64_t start_ns, uint32_t ppid
 		uint64_t parent_start_ns, const char *comm);
 void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns);
 
+struct snapshots;
+/* Where to look for the maps of a process that /proc no longer has (the
+ * snapshot thread, see snapshot.h). Not owned. */
+void procs_set_snapshots(struct procs *ps, struct snapshots *snaps);
+
 /* Instances held (live and exited), for tests and -v. */
 size_t procs_count(const struct procs *ps);
 

@@ -30,5 +30,7 @@ long recorder_poll(struct recorder *r);
 long recorder_wait(struct recorder *r, int timeout_ms);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
+/* The unwind tables fed to BPF, or NULL with --unwind=fp. */
+struct unwind_maps *recorder_unwind_maps(struct recorder *r);
 
 #endif

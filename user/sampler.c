@@ -161,11 +161,20 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	/* Room for every pid and tid named, with the default as a floor. */
 	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
 	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
+	s->skel->rodata->unwind_mode = o->unwind;
+	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
+		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(s->skel->maps.unwind_procs, 1);
+	}
 	/* Ring buffer size must be a power of two multiple of the page size. */
 	rb_size = ST_RINGBUF_BYTES_PER_CPU;
 	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
 		rb_size <<= 1;
 	bpf_map__set_max_entries(s->skel->maps.samples, rb_size);
+	rb_size = 64u << 10;
+	while (rb_size < (size_t)ncpus * ST_EXECS_BYTES_PER_CPU)
+		rb_size <<= 1;
+	bpf_map__set_max_entries(s->skel->maps.execs, rb_size);
 
 	err = sampletop_bpf__load(s->skel);
 	if (err) {
@@ -187,6 +196,13 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	if (err) {
 		*why = "cannot attach to the sched_process_exec/fork/exit tracepoints";
 		goto out_free;
+	}
+	if (o->before_attach) {
+		err = o->before_attach(s, o->before_attach_ctx);
+		if (err) {
+			*why = "cannot fill the BPF unwind maps";
+			goto out_free;
+		}
 	}
 
 	s->links = xcalloc(ncpus, sizeof(*s->links));
@@ -277,6 +293,11 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx)
 	return err < 0 ? err : s->drained;
 }
 
+int sampler_execs_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.execs);
+}
+
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
 {
 	s->event_fn = fn;
@@ -313,6 +334,14 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 			out[k] += vals[c];
 	}
 	free(vals);
+}
+
+void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
+			 int *procs_fd)
+{
+	*rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
+	*max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)

@@ -13,6 +13,8 @@
 #include "cgroup.h"
 #include "sampletop.h"
 
+struct sampler;
+
 struct sampler_opts {
 	uint32_t freq_hz;
 	bool user;		/* capture user stacks */
@@ -32,9 +34,12 @@ struct sampler_opts {
 	size_t nr_comms;
 	bool filter_cgroup;	/* only tasks in this cgroup or below it */
 	struct cgroup_target cgroup;
+	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
+	/* Called once loaded, before the perf events are attached (fill maps
+	 * that the first samples need). Returns 0 or a negative errno. */
+	int (*before_attach)(struct sampler *s, void *ctx);
+	void *before_attach_ctx;
 };
-
-struct sampler;
 
 /* Opens, loads and attaches. Returns 0 or a negative errno; *why gets a
  * static one-line explanation for the user on failure. */
@@ -51,11 +56,17 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 /* Process lifecycle events met while draining go to fn (with the drain's
  * ctx), in order with the samples; without one they are skipped. */
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
+/* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
+int sampler_execs_fd(const struct sampler *s);
 /* Waits up to timeout_ms for a record that asks for a wake-up (an exec),
  * then drains like sampler_drain. */
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
+/* The BPF unwinder's maps (see unwind_maps.h): the mmapable rows array
+ * holding *max_rows rows, and the per-process mappings hash. */
+void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
+			 int *procs_fd);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
 

@@ -1,6 +1,7 @@
 /* Unit tests of /proc/PID/maps parsing and kallsyms parsing. */
 #include "kallsyms.h"
 #include "procs.h"
+#include "snapshot.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -46,6 +47,25 @@ static void test_self(void)
 	      (unsigned long long)p->start_time);
 	CHECK(m && strstr(m->path, "test_procs"), "own code maps to the test binary");
 	CHECK(proc_find_map(ps, p, 8) == NULL, "address 8 is in no mapping");
+	{
+		/* Field 22 of /proc/self/stat, not its neighbour 23 (vsize), which
+		 * changes with every mmap and made live processes look replaced. */
+		unsigned long long want = 0;
+		char buf[1024], *q;
+		FILE *f = fopen("/proc/self/stat", "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		q = strrchr(buf, ')');
+		for (int field = 2; q && field < 22; field++)
+			q = strchr(q + 1, ' ');
+		if (q)
+			want = strtoull(q + 1, NULL, 10);
+		CHECK(want && p->start_time == want, "start time is field 22 (%llu, want %llu)",
+		      (unsigned long long)p->start_time, want);
+	}
 	procs_free(ps);
 }
 
@@ -109,6 +129,19 @@ static void test_instances(void)
 	procs_free(ps);
 }
 
+static void test_snapshot_read(void)
+{
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick;
+	char *text = snapshot_read(getpid(), start, ns_per_tick);
+
+	CHECK(text && strstr(text, "test_procs"), "snapshot of a live (pid, start): its maps text");
+	free(text);
+	text = snapshot_read(getpid(), start + 10 * 1000000000ull, ns_per_tick);
+	CHECK(!text, "snapshot of a (pid, start) that /proc no longer shows: nothing");
+	free(text);
+}
+
 static void test_kallsyms(void)
 {
 	const char *text = "ffffffff81000000 T _stext\n"
@@ -141,6 +174,7 @@ int main(void)
 	test_self();
 	test_start_time();
 	test_instances();
+	test_snapshot_read();
 	test_kallsyms();
 	return tap_done();
 }
