@@ -7,6 +7,7 @@
 #include "record.h"
 #include "unwind_maps.h"
 #include "report/report.h"
+#include "tui/tui.h"
 #include "util.h"
 
 #include <errno.h>
@@ -401,7 +402,7 @@ static int cmd_record(int argc, char **argv)
 	pid_t child = -1;
 	int go_fd = -1, status = 0, ret = 0, child_status = -1;
 	uint64_t deadline = 0;
-	bool done, exited = false;
+	bool done, exited = false, tui;
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
@@ -532,7 +533,10 @@ static int cmd_record(int argc, char **argv)
 		go_fd = -1;
 	}
 	prof->meta.target = describe_target(&o, child);
-	if (!o.quiet) {
+	/* The live view: asked for, or on a terminal with no -d. */
+	tui = o.tui == TUI_ON ||
+	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (!o.quiet && !tui) {
 		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
 		if (o.duration_s)
 			fprintf(stderr, " for %.3g s", o.duration_s);
@@ -541,7 +545,22 @@ static int cmd_record(int argc, char **argv)
 	if (o.duration_s)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
-	while (!stop_signal) {
+	if (tui) {
+		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+
+		ret = tui_run(&ta);
+		/* A terminal curses cannot drive: record and report as with --no-tui. */
+		if (ret == -ENOTTY && o.tui == TUI_AUTO)
+			tui = false, ret = 0;
+		if (ret) {
+			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		exited = ta.exited;
+		child_status = ta.child_status;
+	}
+	while (!tui && !stop_signal) {
 		uint64_t now;
 
 		if (drain_period(rec) < 0)
@@ -566,7 +585,10 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	recorder_poll(rec);
-	if (exited) {
+	if (exited && tui) {
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (exited) {
 		struct strbuf sb = STRBUF_INIT;
 
 		if (child > 0)
@@ -577,7 +599,7 @@ static int cmd_record(int argc, char **argv)
 		prof->meta.exit_status = child_status;
 		if (!o.quiet)
 			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (stop_signal && !o.quiet) {
+	} else if (stop_signal && !o.quiet && !tui) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
 	if (o.verbose)
@@ -587,7 +609,9 @@ static int cmd_record(int argc, char **argv)
 	rec = NULL;
 	if (o.command && several_processes(prof))
 		o.processes = true;
-	ret = write_report(prof, &o);
+	/* The live view writes a report only when -o names one. */
+	if (!tui || o.output)
+		ret = write_report(prof, &o);
 	if (!ret && child_status > 0)
 		ret = child_status;
 out:
