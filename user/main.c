@@ -272,8 +272,7 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* Forks the command stopped at a pipe; it execs once told to (after the
- * sampler knows its pid), so no early sample is missed. */
+/* A launched command that forked: group the report by process. */
 static bool several_processes(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
@@ -338,6 +337,8 @@ static int resolve_uid(const char *s, uint32_t *uid)
 	return 0;
 }
 
+/* Forks the command stopped at a pipe; it execs once told to (after the
+ * sampler knows its pid), so no early sample is missed. */
 static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
 {
 	int fds[2];
