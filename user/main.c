@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "record.h"
 #include "report/report.h"
+#include "store.h"
 #include "util.h"
 
 #include <errno.h>
@@ -341,6 +342,47 @@ out:
 	return ret;
 }
 
+/* Loads a saved profile, printing one line on failure. */
+static struct profile *load_profile(const char *path)
+{
+	struct profile *p;
+	char why[256] = "";
+	int err = store_load_file(path, &p, why, sizeof(why));
+
+	if (err) {
+		fprintf(stderr, "sampletop: %s: %s\n", path, why[0] ? why : strerror(-err));
+		return NULL;
+	}
+	return p;
+}
+
+/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+static int cmd_report(int argc, char **argv)
+{
+	struct options o;
+	struct profile *prof = NULL;
+	bool done;
+	int ret;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "report", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1) {
+		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
+				"Try 'sampletop report --help' for more information.\n");
+		ret = 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	prof = load_profile(o.args[0]);
+	ret = prof ? write_report(prof, &o) : 1;
+out:
+	profile_free(prof);
+	options_free(&o);
+	return ret;
+}
+
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -348,6 +390,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

@@ -52,5 +52,10 @@ void report_text_header(const struct profile *p, struct strbuf *sb);
 /* The writers. Each returns 0 or a negative errno. */
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out);
+/* The saved profile (store.h loads it back); view options do not apply. */
+int report_json(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_html(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_speedscope(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out);
 
 #endif
