@@ -324,7 +324,8 @@ static int load_sample(struct loader *l, json_t *a, size_t i)
 	}
 	if ((size_t)x[0] >= l->nr_stacks || (size_t)x[1] >= l->nr_threads)
 		return fail(l, "sample %zu names a stack or thread that does not exist", i);
-	if (l->p->total + (uint64_t)x[2] < l->p->total || (uint64_t)x[2] > INT64_MAX)
+	/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
+	if ((uint64_t)x[2] > INT64_MAX - l->p->total)
 		return fail(l, "sample %zu: the counts overflow", i);
 	profile_add(l->p, l->stack_map[x[0]], l->thread_map[x[1]], x[2]);
 	return 0;
