@@ -18,7 +18,7 @@ static const struct format_desc formats[FMT_NR] = {
 	[FMT_JSON] = { "json", ".json", report_json },
 	[FMT_HTML] = { "html", ".html", NULL },
 	[FMT_SPEEDSCOPE] = { "speedscope", ".speedscope.json", NULL },
-	[FMT_PPROF] = { "pprof", ".pb.gz", NULL },
+	[FMT_PPROF] = { "pprof", ".pb.gz", report_pprof },
 };
 
 int report_format_by_name(const char *name)
