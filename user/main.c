@@ -383,6 +383,55 @@ out:
 	return ret;
 }
 
+/* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
+static int cmd_diff(int argc, char **argv)
+{
+	struct options o;
+	struct profile *a = NULL, *b = NULL;
+	struct report_opts ro;
+	FILE *out = NULL;
+	bool done;
+	int ret, fmt, err;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "diff", argc, argv, &done);
+	if (done)
+		goto out;
+	ret = 2;
+	if (o.nr_args != 2) {
+		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
+				"Try 'sampletop diff --help' for more information.\n");
+		goto out;
+	}
+	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
+	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
+		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
+			fmt < 0 ? "that file type" : report_format_name(fmt));
+		goto out;
+	}
+	ret = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+		goto out;
+	out = open_output(o.output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
+		goto out;
+	}
+	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
+	if (out != stdout ? fclose(out) : fflush(out))
+		err = err ?: -errno;
+	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
+	if (!ret && o.output && !o.quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+out:
+	profile_free(a);
+	profile_free(b);
+	options_free(&o);
+	return ret;
+}
+
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -391,6 +440,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
 	{ "report", cmd_report },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)
