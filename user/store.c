@@ -288,44 +288,70 @@ static int load_thread(struct loader *l, json_t *o, size_t i)
 	return err;
 }
 
-static int load_stack(struct loader *l, json_t *a, size_t i)
+/*
+ * A string of decimal numbers separated by single spaces, each at most max.
+ * Returns how many (cap + 1: more than cap), or -1 if malformed.
+ */
+static int parse_numbers(json_t *v, uint64_t *out, int cap, uint64_t max)
 {
-	frame_id_t ids[STORE_MAX_STACK];
-	size_t n = json_array_size(a);
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	const char *end = s ? s + json_string_length(v) : NULL;
+	int n = 0;
 
-	if (!json_is_array(a))
-		return fail(l, "stack %zu is not an array", i);
+	if (!s)
+		return -1;
+	if (s == end)
+		return 0;
+	for (;;) {
+		uint64_t x = 0;
+		const char *start = s;
+
+		for (; s < end && *s >= '0' && *s <= '9'; s++) {
+			if (x > (max - (*s - '0')) / 10)
+				return -1;
+			x = x * 10 + (*s - '0');
+		}
+		if (s == start)
+			return -1;
+		if (n == cap)
+			return cap + 1;
+		out[n++] = x;
+		if (s == end)
+			return n;
+		if (*s != ' ' || ++s == end)
+			return -1;
+	}
+}
+
+static int load_stack(struct loader *l, json_t *v, size_t i)
+{
+	uint64_t ids[STORE_MAX_STACK];
+	frame_id_t fr[STORE_MAX_STACK];
+	int n = parse_numbers(v, ids, STORE_MAX_STACK, UINT32_MAX);
+
+	if (n < 0)
+		return fail(l, "stack %zu is not a string of frame numbers (\"0 1 2\")", i);
 	if (n > STORE_MAX_STACK)
 		return fail(l, "stack %zu is deeper than %d frames", i, STORE_MAX_STACK);
-	for (size_t k = 0; k < n; k++) {
-		json_t *v = json_array_get(a, k);
-		json_int_t x = json_is_integer(v) ? json_integer_value(v) : -1;
-
-		if (x < 0 || (size_t)x >= l->nr_frames)
-			return fail(l, "stack %zu: frame %zu is not a frame index", i, k);
-		ids[k] = l->frame_map[x];
+	for (int k = 0; k < n; k++) {
+		if (ids[k] >= l->nr_frames)
+			return fail(l, "stack %zu: frame %d is not a frame index", i, k);
+		fr[k] = l->frame_map[ids[k]];
 	}
-	l->stack_map[i] = profile_stack(l->p, ids, n);
+	l->stack_map[i] = profile_stack(l->p, fr, n);
 	return 0;
 }
 
-static int load_sample(struct loader *l, json_t *a, size_t i)
+static int load_sample(struct loader *l, json_t *v, size_t i)
 {
-	json_int_t x[3];
+	uint64_t x[3];
 
-	if (!json_is_array(a) || json_array_size(a) != 3)
-		return fail(l, "sample %zu is not [stack, thread, count]", i);
-	for (int k = 0; k < 3; k++) {
-		json_t *v = json_array_get(a, k);
-
-		x[k] = json_is_integer(v) ? json_integer_value(v) : -1;
-		if (x[k] < 0)
-			return fail(l, "sample %zu is not [stack, thread, count]", i);
-	}
-	if ((size_t)x[0] >= l->nr_stacks || (size_t)x[1] >= l->nr_threads)
+	if (parse_numbers(v, x, 3, INT64_MAX) != 3)
+		return fail(l, "sample %zu is not \"stack thread count\"", i);
+	if (x[0] >= l->nr_stacks || x[1] >= l->nr_threads)
 		return fail(l, "sample %zu names a stack or thread that does not exist", i);
 	/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
-	if ((uint64_t)x[2] > INT64_MAX - l->p->total)
+	if (x[2] > INT64_MAX - l->p->total)
 		return fail(l, "sample %zu: the counts overflow", i);
 	profile_add(l->p, l->stack_map[x[0]], l->thread_map[x[1]], x[2]);
 	return 0;

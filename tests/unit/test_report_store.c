@@ -126,11 +126,11 @@ int main(void)
 	refused(json, "\"format\": \"sampletop-profile\"", "\"format\": \"x\"",
 		"not a sampletop saved profile");
 	refused(json, "{\n", "[", "bad JSON");
-	refused(json, "[3,4,5,6,7,7,8]", "[3,4,5,6,7,7,99]", "stack 0: frame 6 is not a frame index");
-	refused(json, "[3,4,5,6,7,7,8]", "[3,4,5,6,7,7,-1]", "is not a frame index");
-	refused(json, "[0,0,600]", "[8,0,600]", "sample 0 names a stack or thread that does not exist");
-	refused(json, "[0,0,600]", "[0,2,600]", "names a stack or thread");
-	refused(json, "[0,0,600]", "[0,0,9223372036854775807]", "counts overflow");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 99\"", "stack 0: frame 6 is not a frame index");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 -1\"", "stack 0 is not a string of frame numbers");
+	refused(json, "\"0 0 600\"", "\"8 0 600\"", "sample 0 names a stack or thread that does not exist");
+	refused(json, "\"0 0 600\"", "\"0 2 600\"", "names a stack or thread");
+	refused(json, "\"0 0 600\"", "\"0 0 9223372036854775807\"", "counts overflow");
 	refused(json, "\"total\": 2000", "\"total\": 2001", "not the sum of the sample counts");
 	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": 0", "\"freq_hz\" is out of range");
 	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": \"1000\"", "\"freq_hz\" is of the wrong type");
@@ -142,18 +142,24 @@ int main(void)
 	refused(json, "636166c3a95ffffe", "636166c3a95fff00", "bad byte string");
 	refused(json, "\"pid\": 100", "\"pid\": 4294967296", "thread 0: \"pid\" is out of range");
 	refused(json, "\"samples\": [", "\"samplez\": [", "\"samples\" is missing");
+	refused(json, "\"0 0 600\"", "\"0 0  600\"", "sample 0 is not \"stack thread count\"");
+	refused(json, "\"0 0 600\"", "\"0 0 600 \"", "sample 0 is not");
+	refused(json, "\"0 0 600\"", "\"0 0\"", "sample 0 is not");
+	refused(json, "\"0 0 600\"", "[0, 0, 600]", "sample 0 is not");
+	refused(json, "\"0 0 600\"", "\"0 0 99999999999999999999\"", "sample 0 is not");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 4294967296\"", "stack 0 is not a string");
 	refused(json, "\"frames\": [", "\"frames\": {\"a\": 1}, \"framez\": [", "\"frames\" is missing or not an array");
 	{
 		/* A stack deeper than any the recorder makes. */
 		struct strbuf sb = STRBUF_INIT;
-		const char *at = strstr(json, "[3,4,5,6,7,7,8]");
+		const char *at = strstr(json, "\"3 4 5 6 7 7 8\"");
 
 		strbuf_add(&sb, json, at - json);
-		strbuf_addch(&sb, '[');
+		strbuf_addch(&sb, '"');
 		for (int i = 0; i < 300; i++)
-			strbuf_addstr(&sb, i ? ",3" : "3");
-		strbuf_addch(&sb, ']');
-		strbuf_addstr(&sb, at + strlen("[3,4,5,6,7,7,8]"));
+			strbuf_addstr(&sb, i ? " 3" : "3");
+		strbuf_addch(&sb, '"');
+		strbuf_addstr(&sb, at + strlen("\"3 4 5 6 7 7 8\""));
 		err = load(sb.buf, &q);
 		CHECK(err < 0 && strstr(why, "deeper than"), "a 300-frame stack is refused: %s", why);
 		strbuf_release(&sb);

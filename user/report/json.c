@@ -121,30 +121,32 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		add_str(&sb, t->process);
 		strbuf_addch(&sb, '}');
 	}
+	/* Stacks and samples are strings of numbers: as readable as arrays,
+	 * and far faster to load (one JSON value each, not one per number). */
 	strbuf_addstr(&sb, "\n  ],\n  \"stacks\": [");
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		const frame_id_t *fr = profile_stack_frames(p, i);
 
-		strbuf_addstr(&sb, i ? ",\n    [" : "\n    [");
+		strbuf_addstr(&sb, i ? ",\n    \"" : "\n    \"");
 		for (uint32_t k = 0; k < p->stacks[i].nr; k++) {
 			if (k)
-				strbuf_addch(&sb, ',');
+				strbuf_addch(&sb, ' ');
 			emit_u64(&sb, fr[k]);
 		}
-		strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '"');
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	strbuf_addstr(&sb, "\n  ],\n  \"samples\": [");
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
 
-		strbuf_addstr(&sb, i ? ",\n    [" : "\n    [");
+		strbuf_addstr(&sb, i ? ",\n    \"" : "\n    \"");
 		emit_u64(&sb, s->stack);
-		strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, ' ');
 		emit_u64(&sb, s->thread);
-		strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, ' ');
 		emit_u64(&sb, s->count);
-		strbuf_addch(&sb, ']');
+		strbuf_addch(&sb, '"');
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	strbuf_addstr(&sb, "\n  ]\n}\n");

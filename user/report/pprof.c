@@ -107,36 +107,71 @@ static void label(struct pprof *x, const char *key, const char *str, uint64_t nu
 	pb_msg(&x->msg, SAMPLE_LABEL, &x->sub);
 }
 
+/* An encoded piece cached by id: where it starts in a buffer and how long. */
+struct piece {
+	size_t off;
+	uint32_t len;
+	bool done;
+};
+
+/* Each stack's packed location ids and each thread's labels are encoded
+ * once: both recur across many samples. */
 static void add_samples(struct pprof *x, const struct report_opts *o)
 {
 	const struct profile *p = x->p;
 	uint64_t period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 0;
 	frame_id_t path[TREE_MAX_PATH];
+	struct strbuf locs = STRBUF_INIT, labels = STRBUF_INIT, packed = STRBUF_INIT;
+	struct piece *loc = xcalloc(p->nr_stacks + 1, sizeof(*loc));
+	struct piece *lab = xcalloc(p->nr_threads + 1, sizeof(*lab));
 
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
 		const struct thread *t = &p->threads[s->thread];
-		struct strbuf packed = STRBUF_INIT;
-		uint32_t n;
+		struct piece *l = &loc[s->stack], *b = &lab[s->thread];
 
-		if (!s->count || !(n = emit_sample_path(p, o, s, path, ARRAY_SIZE(path))))
+		if (!s->count)
 			continue;
-		/* Leaf first, as profile.proto wants. */
-		for (uint32_t k = n; k > 0; k--) {
-			pb_varint(&packed, path[k - 1] + 1);
-			x->frame_used[path[k - 1]] = true;
+		if (!l->done) {
+			uint32_t n = emit_sample_path(p, o, s, path, ARRAY_SIZE(path));
+
+			/* Leaf first, as profile.proto wants. */
+			for (uint32_t k = n; k > 0; k--) {
+				pb_varint(&packed, path[k - 1] + 1);
+				x->frame_used[path[k - 1]] = true;
+			}
+			l->off = locs.len;
+			/* Empty: a stack the view leaves out. */
+			if (n)
+				pb_msg(&locs, SAMPLE_LOCATION_ID, &packed);
+			l->len = locs.len - l->off;
+			l->done = true;
 		}
-		pb_msg(&x->msg, SAMPLE_LOCATION_ID, &packed);
+		if (!l->len)
+			continue;
+		if (!b->done) {
+			b->off = labels.len;
+			label(x, "pid", NULL, t->pid);
+			label(x, "tid", NULL, t->tid);
+			label(x, "thread", t->comm, 0);
+			label(x, "process", t->process, 0);
+			strbuf_add(&labels, x->msg.buf, x->msg.len);
+			strbuf_reset(&x->msg);
+			b->len = labels.len - b->off;
+			b->done = true;
+		}
+		strbuf_add(&x->msg, locs.buf + l->off, l->len);
 		pb_varint(&packed, s->count);
 		pb_varint(&packed, s->count * period);
 		pb_msg(&x->msg, SAMPLE_VALUE, &packed);
-		label(x, "pid", NULL, t->pid);
-		label(x, "tid", NULL, t->tid);
-		label(x, "thread", t->comm, 0);
-		label(x, "process", t->process, 0);
+		strbuf_add(&x->msg, labels.buf + b->off, b->len);
 		pb_msg(&x->out, PROF_SAMPLE, &x->msg);
-		strbuf_release(&packed);
 	}
+	strbuf_release(&packed);
+	strbuf_release(&labels);
+	strbuf_release(&locs);
+	free(loc);
+	free(lab);
 }
 
 /* One mapping per module of a used frame; fills frame_mapping/frame_addr. */
@@ -305,8 +340,9 @@ int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out
 	struct strbuf all = STRBUF_INIT;
 	int err;
 
-	/* pprof inverts and focuses by itself; keep the stacks top-down. */
-	top.view.invert = false;
+	/* pprof inverts by itself and splits by the pid/tid labels: keep the
+	 * stacks top-down, without process/thread levels. */
+	top.view.invert = top.view.by_process = top.view.by_thread = false;
 	x.frame_mapping = xcalloc(p->nr_frames + 1, sizeof(*x.frame_mapping));
 	x.frame_addr = xcalloc(p->nr_frames + 1, sizeof(*x.frame_addr));
 	x.frame_used = xcalloc(p->nr_frames + 1, sizeof(*x.frame_used));

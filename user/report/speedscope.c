@@ -46,10 +46,15 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 	struct strbuf sb = STRBUF_INIT, frames = STRBUF_INIT;
 	uint64_t period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 1;
 	frame_id_t path[TREE_MAX_PATH];
+	/* Each stack's "[i,j,...]" rendered once: stacks recur on many threads. */
+	struct strbuf cache = STRBUF_INIT;
+	size_t *cache_off = xmalloc((p->nr_stacks + 1) * sizeof(*cache_off));
 	bool first_profile = true;
 	int err = 0;
 
 	flat.view.by_process = flat.view.by_thread = flat.view.invert = false;
+	for (size_t i = 0; i <= p->nr_stacks; i++)
+		cache_off[i] = SIZE_MAX;
 	for (size_t i = 0; i <= p->nr_frames; i++)
 		shared[i] = UINT32_MAX;
 	for (size_t t = 0; t < p->nr_threads; t++)
@@ -103,24 +108,37 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 			const struct sample_rec *s = &p->samples[order[k]];
 			uint32_t n;
 
-			if (!s->count || !(n = emit_sample_path(p, &flat, s, path, ARRAY_SIZE(path))))
+			if (!s->count)
 				continue;
-			strbuf_addstr(&sb, first ? "[" : ",[");
-			if (!first)
-				strbuf_addch(&weights, ',');
-			first = false;
-			for (uint32_t j = 0; j < n; j++) {
-				if (shared[path[j]] == UINT32_MAX) {
-					if (nr_shared)
-						strbuf_addch(&frames, ',');
-					add_frame(&frames, profile_get_frame(p, path[j]));
-					shared[path[j]] = nr_shared++;
+			if (cache_off[s->stack] == SIZE_MAX) {
+				cache_off[s->stack] = cache.len;
+				n = emit_sample_path(p, &flat, s, path, ARRAY_SIZE(path));
+				if (n)
+					strbuf_addch(&cache, '[');
+				for (uint32_t j = 0; j < n; j++) {
+					if (shared[path[j]] == UINT32_MAX) {
+						if (nr_shared)
+							strbuf_addch(&frames, ',');
+						add_frame(&frames, profile_get_frame(p, path[j]));
+						shared[path[j]] = nr_shared++;
+					}
+					if (j)
+						strbuf_addch(&cache, ',');
+					emit_u64(&cache, shared[path[j]]);
 				}
-				if (j)
-					strbuf_addch(&sb, ',');
-				emit_u64(&sb, shared[path[j]]);
+				if (n)
+					strbuf_addch(&cache, ']');
+				/* NUL-separated, so that an empty entry marks "left out". */
+				strbuf_add(&cache, "", 1);
 			}
-			strbuf_addch(&sb, ']');
+			if (!cache.buf[cache_off[s->stack]])
+				continue;
+			if (!first) {
+				strbuf_addch(&sb, ',');
+				strbuf_addch(&weights, ',');
+			}
+			first = false;
+			strbuf_addstr(&sb, cache.buf + cache_off[s->stack]);
 			emit_u64(&weights, s->count * period);
 			end += s->count * period;
 			err = err ?: emit_flush(&sb, out, SPEEDSCOPE_FLUSH_BYTES);
@@ -136,6 +154,8 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 	err = err ?: emit_flush(&sb, out, 0);
 	strbuf_release(&sb);
 	strbuf_release(&frames);
+	strbuf_release(&cache);
+	free(cache_off);
 	free(tt);
 	free(shared);
 	free(by_thread_start);
