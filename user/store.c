@@ -342,18 +342,54 @@ static int load_stack(struct loader *l, json_t *v, size_t i)
 	return 0;
 }
 
-static int load_sample(struct loader *l, json_t *v, size_t i)
+/* Parses one decimal number at *s (before end) up to max; -1 if none. */
+static int parse_number(const char **s, const char *end, uint64_t max, uint64_t *out)
 {
-	uint64_t x[3];
+	const char *start = *s;
+	uint64_t x = 0;
 
-	if (parse_numbers(v, x, 3, INT64_MAX) != 3)
-		return fail(l, "sample %zu is not \"stack thread count\"", i);
-	if (x[0] >= l->nr_stacks || x[1] >= l->nr_threads)
-		return fail(l, "sample %zu names a stack or thread that does not exist", i);
-	/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
-	if (x[2] > INT64_MAX - l->p->total)
-		return fail(l, "sample %zu: the counts overflow", i);
-	profile_add(l->p, l->stack_map[x[0]], l->thread_map[x[1]], x[2]);
+	for (; *s < end && **s >= '0' && **s <= '9'; (*s)++) {
+		if (x > (max - (**s - '0')) / 10)
+			return -1;
+		x = x * 10 + (**s - '0');
+	}
+	*out = x;
+	return *s == start ? -1 : 0;
+}
+
+/* {"thread": T, "counts": "stack:count stack:count ..."} */
+static int load_sample(struct loader *l, json_t *o, size_t i)
+{
+	json_t *c = json_is_object(o) ? json_object_get(o, "counts") : NULL;
+	const char *s, *end;
+	json_int_t thread;
+	char what[48];
+	int err;
+
+	snprintf(what, sizeof(what), "samples entry %zu", i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, "thread", what, 0, (json_int_t)l->nr_threads - 1, false, 0,
+			   &thread)))
+		return err;
+	if (!json_is_string(c))
+		return fail(l, "%s: \"counts\" is not a string", what);
+	s = json_string_value(c);
+	end = s + json_string_length(c);
+	while (s < end) {
+		uint64_t stack, count;
+
+		if (parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, INT64_MAX, &count) || (s < end && (*s++ != ' ' || s == end)))
+			return fail(l, "%s: \"counts\" is not \"stack:count stack:count ...\"", what);
+		if (stack >= l->nr_stacks)
+			return fail(l, "%s names stack %llu, which does not exist", what,
+				    (unsigned long long)stack);
+		/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
+		if (count > INT64_MAX - l->p->total)
+			return fail(l, "%s: the counts overflow", what);
+		profile_add(l->p, l->stack_map[stack], l->thread_map[thread], count);
+	}
 	return 0;
 }
 

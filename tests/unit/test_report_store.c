@@ -128,9 +128,9 @@ int main(void)
 	refused(json, "{\n", "[", "bad JSON");
 	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 99\"", "stack 0: frame 6 is not a frame index");
 	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 -1\"", "stack 0 is not a string of frame numbers");
-	refused(json, "\"0 0 600\"", "\"8 0 600\"", "sample 0 names a stack or thread that does not exist");
-	refused(json, "\"0 0 600\"", "\"0 2 600\"", "names a stack or thread");
-	refused(json, "\"0 0 600\"", "\"0 0 9223372036854775807\"", "counts overflow");
+	refused(json, "\"counts\": \"0:600", "\"counts\": \"8:600", "samples entry 0 names stack 8, which does not exist");
+	refused(json, "{\"thread\": 1,", "{\"thread\": 2,", "samples entry 1: \"thread\" is out of range (2)");
+	refused(json, "\"counts\": \"0:600", "\"counts\": \"0:9223372036854775807", "samples entry 0: the counts overflow");
 	refused(json, "\"total\": 2000", "\"total\": 2001", "not the sum of the sample counts");
 	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": 0", "\"freq_hz\" is out of range");
 	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": \"1000\"", "\"freq_hz\" is of the wrong type");
@@ -142,11 +142,13 @@ int main(void)
 	refused(json, "636166c3a95ffffe", "636166c3a95fff00", "bad byte string");
 	refused(json, "\"pid\": 100", "\"pid\": 4294967296", "thread 0: \"pid\" is out of range");
 	refused(json, "\"samples\": [", "\"samplez\": [", "\"samples\" is missing");
-	refused(json, "\"0 0 600\"", "\"0 0  600\"", "sample 0 is not \"stack thread count\"");
-	refused(json, "\"0 0 600\"", "\"0 0 600 \"", "sample 0 is not");
-	refused(json, "\"0 0 600\"", "\"0 0\"", "sample 0 is not");
-	refused(json, "\"0 0 600\"", "[0, 0, 600]", "sample 0 is not");
-	refused(json, "\"0 0 600\"", "\"0 0 99999999999999999999\"", "sample 0 is not");
+	refused(json, "\"0:600 ", "\"0:600  ", "samples entry 0: \"counts\" is not \"stack:count stack:count ...\"");
+	refused(json, "\"0:600 ", "\"0::600 ", "\"counts\" is not");
+	refused(json, "7:100\"", "7:100 \"", "samples entry 1: \"counts\" is not");
+	refused(json, "\"0:600 ", "\"0 ", "\"counts\" is not");
+	refused(json, "\"counts\": \"0:600 1:150 2:250 3:100 4:50 5:250\"", "\"counts\": [0, 600]", "samples entry 0: \"counts\" is not a string");
+	refused(json, "\"0:600 ", "\"0:99999999999999999999 ", "\"counts\" is not");
+	refused(json, "{\"thread\": 0,", "{\"thread\": -1,", "\"thread\" is out of range");
 	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 4294967296\"", "stack 0 is not a string");
 	refused(json, "\"frames\": [", "\"frames\": {\"a\": 1}, \"framez\": [", "\"frames\" is missing or not an array");
 	{

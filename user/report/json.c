@@ -8,9 +8,13 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 /* Flush the buffer to the stream every so often to bound memory. */
 #define JSON_FLUSH_BYTES (1 << 20)
+/* "stack:count" pairs per "counts" string: long strings load fast, and
+ * breaking them keeps the file workable in an editor. */
+#define JSON_COUNTS_PER_LINE 64
 
 static const char *const kind_names[] = {
 	[FRAME_NATIVE] = "native", [FRAME_KERNEL] = "kernel", [FRAME_PYTHON] = "python",
@@ -99,6 +103,7 @@ static void add_frame(struct strbuf *sb, const struct frame *f)
 int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
+	uint32_t *order;
 	int err = 0;
 
 	strbuf_addf(&sb, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", STORE_FORMAT,
@@ -137,18 +142,28 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	strbuf_addstr(&sb, "\n  ],\n  \"samples\": [");
-	for (size_t i = 0; i < p->nr_samples; i++) {
-		const struct sample_rec *s = &p->samples[i];
+	order = emit_samples_by_thread(p);
+	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
+		const struct sample_rec *s = &p->samples[order[i]];
 
-		strbuf_addstr(&sb, i ? ",\n    \"" : "\n    \"");
+		if (!in_line) {
+			strbuf_addf(&sb, "%s{\"thread\": %u, \"counts\": \"", i ? ",\n    " : "\n    ",
+				    s->thread);
+		} else {
+			strbuf_addch(&sb, ' ');
+		}
 		emit_u64(&sb, s->stack);
-		strbuf_addch(&sb, ' ');
-		emit_u64(&sb, s->thread);
-		strbuf_addch(&sb, ' ');
+		strbuf_addch(&sb, ':');
 		emit_u64(&sb, s->count);
-		strbuf_addch(&sb, '"');
+		/* A new entry per thread, and every so many records. */
+		if (++in_line == JSON_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
+		    p->samples[order[i + 1]].thread != s->thread) {
+			strbuf_addstr(&sb, "\"}");
+			in_line = 0;
+		}
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
+	free(order);
 	strbuf_addstr(&sb, "\n  ]\n}\n");
 	err = err ?: emit_flush(&sb, out, 0);
 	strbuf_release(&sb);

@@ -125,8 +125,11 @@ static void add_samples(struct pprof *x, const struct report_opts *o)
 	struct piece *loc = xcalloc(p->nr_stacks + 1, sizeof(*loc));
 	struct piece *lab = xcalloc(p->nr_threads + 1, sizeof(*lab));
 
+	/* In the saved profile's order, so that a loaded copy writes the same bytes. */
+	uint32_t *order = emit_samples_by_thread(p);
+
 	for (size_t i = 0; i < p->nr_samples; i++) {
-		const struct sample_rec *s = &p->samples[i];
+		const struct sample_rec *s = &p->samples[order[i]];
 		const struct thread *t = &p->threads[s->thread];
 		struct piece *l = &loc[s->stack], *b = &lab[s->thread];
 
@@ -170,6 +173,7 @@ static void add_samples(struct pprof *x, const struct report_opts *o)
 	strbuf_release(&packed);
 	strbuf_release(&labels);
 	strbuf_release(&locs);
+	free(order);
 	free(loc);
 	free(lab);
 }
