@@ -114,7 +114,8 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 	c.lib = xmalloc(p->nr_frames + 1);
 	memset(c.lib, -1, p->nr_frames + 1);
 	walk(&c, 0, false);
-	qsort_r(c.v, c.nr, sizeof(*c.v), cmp_line, c.lines.buf);
+	if (c.nr)
+		qsort_r(c.v, c.nr, sizeof(*c.v), cmp_line, c.lines.buf);
 	/* Hidden frames can make two paths print the same: add them up. */
 	for (size_t i = 0; i < c.nr;) {
 		const char *text = c.lines.buf + c.v[i].off;
