@@ -150,8 +150,11 @@ fi
 
 # diff: the same profile with hot_c's samples made 5 times heavier.
 hc=$(jq '.frames | map(.name) | index("hot_c")' "$WORK/hot.json")
-jq --argjson f "$hc" '.stacks as $s | .samples |= map(if ($s[.[0]] | index($f)) != null then [.[0], .[1], .[2] * 5] else . end)
-	| .total = ([.samples[][2]] | add)' "$WORK/hot.json" >"$WORK/after.json"
+jq --argjson f "$hc" '([.stacks | to_entries[] | select(.value | split(" ") | map(tonumber) | index($f) != null) | .key]) as $hot
+	| .samples |= map(.counts |= (split(" ") | map(split(":") | map(tonumber)
+		| if (.[0] as $s | $hot | index($s)) != null then [.[0], .[1] * 5] else . end
+		| "\(.[0]):\(.[1])") | join(" ")))
+	| .total = ([.samples[].counts | split(" ")[] | split(":")[1] | tonumber] | add)' "$WORK/hot.json" >"$WORK/after.json"
 "$ST" diff "$WORK/hot.json" "$WORK/after.json" >"$WORK/d.txt" 2>"$WORK/err"
 check "diff: exit 0" test $? -eq 0
 check_grep "diff: hot_c grew (10% -> about 36%)" '^ +(9|10|11)\.[0-9]% +3[0-9]\.[0-9]% +\+2[0-9]\.[0-9] .* hot_c  hot_fp$' "$WORK/d.txt"
