@@ -10,6 +10,8 @@ test_pkgs=(tmux binutils elfutils linux-perf golang-go chromium libclang-rt-14-d
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+# npm (for the speedscope check): Debian's package, unless some nodejs already brings it.
+[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null && want+=(nodejs npm)
 
 missing=()
 for p in "${want[@]}"; do
