@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 
 	p = synth();
 	t1 = now_ns();
-	printf("synthetic profile: %llu samples, %zu stacks, %zu sample records, %zu frames "
-	       "(built in %.2f s)\n",
+	printf("reports.samples: %llu\nreports.stacks: %zu\nreports.sample_records: %zu\n"
+	       "reports.frames: %zu\nreports.build_seconds: %.3f\n",
 	       (unsigned long long)p->total, p->nr_stacks, p->nr_samples, p->nr_frames,
 	       secs(t0, t1));
 	for (int f = 0; f < FMT_NR; f++) {
@@ -114,8 +114,8 @@ int main(int argc, char **argv)
 		err |= fclose(out);
 		t1 = now_ns();
 		c1 = cpu_ns();
-		printf("write %-10s %6.3f s wall %6.3f s cpu  (limit 1 s)\n", report_format_name(f),
-		       secs(t0, t1), secs(c0, c1));
+		printf("reports.write_%s_seconds: %.3f\nreports.write_%s_cpu_seconds: %.3f\n",
+		       report_format_name(f), secs(t0, t1), report_format_name(f), secs(c0, c1));
 		if (secs(t0, t1) > worst)
 			worst = secs(t0, t1);
 	}
@@ -129,10 +129,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench failed: %s\n", why);
 		return 1;
 	}
-	printf("load  saved json  %6.3f s wall %6.3f s cpu  (limit 0.5 s)\n", secs(t0, t1),
-	       secs(c0, c1));
-	printf("slowest write %.3f s; loaded %llu samples, %zu stacks\n", worst,
-	       (unsigned long long)q->total, q->nr_stacks);
+	printf("reports.load_json_seconds: %.3f\nreports.load_json_cpu_seconds: %.3f\n",
+	       secs(t0, t1), secs(c0, c1));
+	printf("reports.slowest_write_seconds: %.3f\nreports.loaded_samples: %llu\n", worst,
+	       (unsigned long long)q->total);
 	profile_free(q);
 	profile_free(p);
 	return 0;
