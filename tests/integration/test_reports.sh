@@ -86,6 +86,17 @@ check_no_grep "--show-all: nothing hidden" 'hidden' "$WORK/v.txt"
 "$ST" report "$WORK/hot.json" --color >"$WORK/v.txt"
 check_grep "--color: ANSI colour on demand" $'\033\\[' "$WORK/v.txt"
 
+# --kernel: kernel frames recorded with -K are shown on request.
+start dd if=/dev/zero of=/dev/null bs=64k
+"$ST" -q -K -p "$PID" -d 1 -o "$WORK/k.json"
+kill "$PID" 2>/dev/null
+"$ST" report "$WORK/k.json" >"$WORK/v.txt"
+check_no_grep "report of a -K profile: kernel frames hidden by default" '\[kernel\]$' "$WORK/v.txt"
+"$ST" report "$WORK/k.json" --kernel >"$WORK/v.txt"
+check_grep "report --kernel: named kernel frames" '─ [0-9.]+ [a-z_0-9.]+  \[kernel\]$' "$WORK/v.txt"
+"$ST" report "$WORK/k.json" --kernel -f folded >"$WORK/v.folded"
+check_grep "report --kernel -f folded: kernel frames marked _[k]" ';[a-z_0-9.]+_\[k\]( [0-9]+$|;)' "$WORK/v.folded"
+
 # pprof in go tool pprof (Debian's golang-go).
 if command -v go >/dev/null; then
 	HOME=$WORK GOCACHE=$WORK/gocache GOFLAGS=-mod=mod timeout 120 go tool pprof -top "$WORK/a.pprof" >"$WORK/top" 2>&1
