@@ -15,6 +15,7 @@ static const char usage_text[] =
 	"Usage: sampletop [OPTIONS] [-p PID[,PID...] | -t TID[,...] | -a | -- COMMAND [ARGS...]]\n"
 	"                 [-u USER] [--comm NAME] [--cgroup PATH]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
+	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"
@@ -43,8 +44,10 @@ static const char usage_text[] =
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE         write the report to FILE\n"
-	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
-	"                            (default: from FILE's extension, else text)\n"
+	"  -f, --format FORMAT       text (.txt), json (.json: the saved profile that\n"
+	"                            'sampletop report' reloads), html (.html), folded\n"
+	"                            (.folded), speedscope (.speedscope.json), pprof\n"
+	"                            (.pb.gz); default: from FILE's extension, else text\n"
 	"      --tui / --no-tui      force the live terminal view on or off (default: on\n"
 	"                            when stdin and stdout are terminals and no -d)\n"
 	"      --color / --no-color  colour (default: on a terminal, unless NO_COLOR)\n"
@@ -58,8 +61,9 @@ static const char usage_text[] =
 	"      --hide GLOB           collapse frames or modules matching GLOB\n"
 	"      --show GLOB           never collapse frames matching GLOB\n"
 	"      --show-all            collapse nothing\n"
+	"      --kernel              show kernel frames (when recorded with -K)\n"
 	"      --lines               show file:line\n"
-	"      --min-percent P       elide nodes under P%% of the total (default 0.5)\n"
+	"      --min-percent P       elide nodes under P% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
 	"\n"
@@ -73,6 +77,9 @@ static const char usage_text[] =
 	"  sudo sampletop -- ./server --port 80   # launch and profile\n"
 	"  sudo sampletop --as-user -- make -j2   # profile a build, run as yourself\n"
 	"  sudo sampletop --cgroup /sys/fs/cgroup/system.slice/nginx.service -d 10\n"
+	"  sudo sampletop -p 1234 -d 10 -o p.json # save the profile, then:\n"
+	"  sampletop report p.json -o p.html      # re-render it (any format, any view)\n"
+	"  sampletop diff old.json new.json       # what grew, what shrank\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 bad usage; with -- COMMAND, the\n"
 	"command's own non-zero exit status.\n";
@@ -382,7 +389,22 @@ bad_value:
 
 static const char report_usage[] =
 	"Usage: sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
-	"Re-renders a saved profile (a .json report) in any format.\n";
+	"       sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS]\n"
+	"\n"
+	"report re-renders a saved profile (a .json report: -o FILE.json) in any\n"
+	"format with any view options; the text tree goes to stdout without -o.\n"
+	"diff compares two saved profiles: the functions whose share of the samples\n"
+	"grew or shrank (text), or a differential flame graph (html: red grew,\n"
+	"blue shrank).\n"
+	"\n"
+	"  -o, --output FILE         write to FILE (format from its extension)\n"
+	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
+	"      --threads, --processes, --invert, --focus GLOB, --hide GLOB,\n"
+	"      --show GLOB, --show-all, --kernel, --kernel-only, --lines,\n"
+	"      --min-percent P, --ascii, --color/--no-color: as for recording\n"
+	"                            (see sampletop --help)\n"
+	"\n"
+	"Exit status: 0 success, 1 error (e.g. a damaged profile), 2 bad usage.\n";
 
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done)
 {

@@ -7,6 +7,7 @@
 #include "record.h"
 #include "unwind_maps.h"
 #include "report/report.h"
+#include "store.h"
 #include "tui/tui.h"
 #include "util.h"
 
@@ -632,6 +633,96 @@ out:
 	return ret;
 }
 
+/* Loads a saved profile, printing one line on failure. */
+static struct profile *load_profile(const char *path)
+{
+	struct profile *p;
+	char why[256] = "";
+	int err = store_load_file(path, &p, why, sizeof(why));
+
+	if (err) {
+		fprintf(stderr, "sampletop: %s: %s\n", path, why[0] ? why : strerror(-err));
+		return NULL;
+	}
+	return p;
+}
+
+/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+static int cmd_report(int argc, char **argv)
+{
+	struct options o;
+	struct profile *prof = NULL;
+	bool done;
+	int ret;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "report", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1) {
+		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
+				"Try 'sampletop report --help' for more information.\n");
+		ret = 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	prof = load_profile(o.args[0]);
+	ret = prof ? write_report(prof, &o) : 1;
+out:
+	profile_free(prof);
+	options_free(&o);
+	return ret;
+}
+
+/* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
+static int cmd_diff(int argc, char **argv)
+{
+	struct options o;
+	struct profile *a = NULL, *b = NULL;
+	struct report_opts ro;
+	FILE *out = NULL;
+	bool done;
+	int ret, fmt, err;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "diff", argc, argv, &done);
+	if (done)
+		goto out;
+	ret = 2;
+	if (o.nr_args != 2) {
+		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
+				"Try 'sampletop diff --help' for more information.\n");
+		goto out;
+	}
+	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
+	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
+		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
+			fmt < 0 ? "that file type" : report_format_name(fmt));
+		goto out;
+	}
+	ret = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+		goto out;
+	out = open_output(o.output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
+		goto out;
+	}
+	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
+	if (out != stdout ? fclose(out) : fflush(out))
+		err = err ?: -errno;
+	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
+	if (!ret && o.output && !o.quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+out:
+	profile_free(a);
+	profile_free(b);
+	options_free(&o);
+	return ret;
+}
+
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -639,6 +730,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "report", cmd_report },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)
