@@ -107,7 +107,7 @@ void collapse_children(const struct tree *t, uint32_t n, const struct collapse_r
 	c->hidden_self = 0;
 	strbuf_reset(&c->modules);
 	collect(t, n, r, c);
-	if (c->nr_hidden)
+	if (c->nr_hidden && c->nr > 1)
 		qsort_r(c->nodes, c->nr, sizeof(*c->nodes), cmp_total, (void *)t);
 }
 
