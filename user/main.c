@@ -647,6 +647,21 @@ static struct profile *load_profile(const char *path)
 	return p;
 }
 
+/* report --tui: the live view on a saved profile; with -o, the report after q. */
+static int view_saved(struct profile *prof, const struct options *o)
+{
+	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	int err;
+
+	install_signals();
+	err = tui_run(&ta);
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		return 1;
+	}
+	return o->output ? write_report(prof, o) : 0;
+}
+
 /* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
 static int cmd_report(int argc, char **argv)
 {
@@ -667,7 +682,10 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
-	ret = prof ? write_report(prof, &o) : 1;
+	if (prof && o.tui == TUI_ON)
+		ret = view_saved(prof, &o);
+	else
+		ret = prof ? write_report(prof, &o) : 1;
 out:
 	profile_free(prof);
 	options_free(&o);

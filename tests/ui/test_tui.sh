@@ -141,7 +141,7 @@ keys f BSpace BSpace BSpace BSpace BSpace Enter
 screen_has "clearing the filter brings hot_a back" 'hot_a  hot_fp'
 keys g / h o t _ a Enter z
 screen_has "z focuses: the status line names the focus" '^Focus: hot_a'
-screen_has "focused: hot_a is the root at 100%" '^ +100\.0 +0\.0 +[0-9.]+s  (▾|-) hot_a  hot_fp'
+screen_has "focused: hot_a is the root at 100%" '^ +100\.0 +[0-9.]+ +[0-9.]+s  (▾|-) hot_a  hot_fp'
 screen_lacks "focused: main is gone" 'main  hot_fp'
 keys u
 screen_has "u backs out of the focus" 'main  hot_fp'
@@ -284,6 +284,20 @@ screen_has "K again shows them" '\[kernel\]$'
 keys q
 screen_has "-K: q exits 0" '^exit=0$'
 kill "$PID"
+
+# A saved profile opened in the view (report --tui): same tree, nothing sampled.
+"$ST" -q -p "$HOT" -d 2 -o "$WORK/saved.json"
+run "clear; $ST report $WORK/saved.json --tui -o $WORK/replay.txt; echo exit=\$?"
+screen_has "report --tui: the saved profile's target" "^sampletop: pid $HOT \\(hot_fp\\)"
+screen_has "report --tui: says it is a saved profile" '^Saved profile'
+screen_has "report --tui: the hot path is open" "$OPEN hot_a  hot_fp"
+keys d
+screen_has "report --tui: d explains a saved profile does not change" '^A saved profile does not change'
+keys v
+screen_has "report --tui: the inverted view works too" 'inverted by total'
+keys q
+screen_has "report --tui: q exits 0" '^exit=0$'
+check_grep "report --tui -o: the report is written on q" 'hot_a  hot_fp' "$WORK/replay.txt"
 
 # Names with control characters are shown escaped, never sent raw.
 evil=$WORK/$'ev\e[2Jil\xff'

@@ -170,8 +170,17 @@ static int act_small(struct tui *t)
 	return ACT_REDRAW;
 }
 
+/* Pause, reset and decay act on live counts; a saved profile has none. */
+static int saved_profile(struct tui *t)
+{
+	snprintf(t->vm->msg, sizeof(t->vm->msg), "A saved profile does not change");
+	return ACT_REDRAW;
+}
+
 static int act_pause(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	t->paused = !t->paused;
 	if (!t->paused)
 		vm_rebuild(t->vm);
@@ -180,6 +189,8 @@ static int act_pause(struct tui *t)
 
 static int act_reset(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	profile_reset_counts(t->prof);
 	t->drained = 0;
 	t->rate = 0;
@@ -189,6 +200,8 @@ static int act_reset(struct tui *t)
 
 static int act_decay(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	t->decay = !t->decay;
 	return ACT_REDRAW;
 }

@@ -16,7 +16,7 @@
 
 struct tui_args {
 	struct profile *prof;
-	struct recorder *rec;
+	struct recorder *rec;		/* NULL: browse a saved profile, nothing sampled */
 	const struct options *opts;
 	pid_t child;			/* the launched command, or -1 */
 	volatile sig_atomic_t *stop;	/* set by the caller's SIGINT/SIGTERM/SIGHUP handler */
