@@ -91,6 +91,86 @@ static void finish_syms(struct elf_obj *o)
 	}
 }
 
+/* Build-id from an SHT_NOTE section, if it holds NT_GNU_BUILD_ID. */
+static void read_build_id(struct elf_obj *o, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	if (!data)
+		return;
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
+		    nh.n_descsz > ELF_BUILD_ID_MAX ||
+		    memcmp((const char *)data->d_buf + name_off, "GNU", 4))
+			continue;
+		memcpy(o->build_id, (const char *)data->d_buf + desc_off, nh.n_descsz);
+		o->build_id_len = nh.n_descsz;
+		return;
+	}
+}
+
+/* .gnu_debuglink: a NUL-terminated file name, padding to 4 bytes, a CRC-32. */
+static void read_debuglink(struct elf_obj *o, Elf_Scn *scn, bool big_endian)
+{
+	Elf_Data *data = elf_rawdata(scn, NULL);
+	const unsigned char *b;
+	size_t len, crc_off;
+
+	if (!data || !data->d_buf || data->d_size < 6)
+		return;
+	b = data->d_buf;
+	len = strnlen((const char *)b, data->d_size);
+	crc_off = (len + 4) & ~(size_t)3;
+	if (len == 0 || len == data->d_size || crc_off + 4 > data->d_size)
+		return;
+	o->debuglink = xstrndup((const char *)b, len);
+	if (big_endian)
+		o->debuglink_crc = (uint32_t)b[crc_off] << 24 | b[crc_off + 1] << 16 |
+				   b[crc_off + 2] << 8 | b[crc_off + 3];
+	else
+		o->debuglink_crc = (uint32_t)b[crc_off + 3] << 24 | b[crc_off + 2] << 16 |
+				   b[crc_off + 1] << 8 | b[crc_off];
+}
+
+/* Notes, debug links and embedded debug data, found by section name. */
+static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_NOTE && !o->build_id_len) {
+			read_build_id(o, scn);
+			continue;
+		}
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (!strcmp(name, ".gnu_debuglink") && !o->debuglink) {
+			read_debuglink(o, scn, eh->e_ident[EI_DATA] == ELFDATA2MSB);
+		} else if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) {
+			o->has_dwarf = true;
+		} else if (!strcmp(name, ".gnu_debugdata") && !o->debugdata) {
+			Elf_Data *d = elf_rawdata(scn, NULL);
+
+			if (d && d->d_buf && d->d_size) {
+				o->debugdata = xmalloc(d->d_size);
+				memcpy(o->debugdata, d->d_buf, d->d_size);
+				o->debugdata_len = d->d_size;
+			}
+		}
+	}
+}
+
 static int parse(Elf *elf, const char *name, struct elf_obj **out)
 {
 	struct builder b = { 0 };
@@ -131,6 +211,8 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
 			nsym += read_symtab(&b, elf, scn, &sh);
 	}
+	b.o->has_symtab = have_symtab && nsym > 0;
+	read_sections(b.o, elf, &eh);
 	finish_syms(b.o);
 	*out = b.o;
 	return 0;
@@ -185,7 +267,45 @@ void elf_obj_free(struct elf_obj *o)
 	free(o->segs);
 	free(o->syms);
 	free(o->names);
+	free(o->debuglink);
+	free(o->debugdata);
 	free(o);
+}
+
+static void append_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	struct builder b = { o, o->nr_syms, o->names_len };
+
+	for (uint32_t i = 0; i < src->nr_syms; i++) {
+		struct elf_sym sym = src->syms[i];
+
+		sym.name = add_name(&b, elf_sym_name(src, &src->syms[i]));
+		XGROW(o->syms, b.alloc_syms, o->nr_syms + 1);
+		o->syms[o->nr_syms++] = sym;
+	}
+	finish_syms(o);
+}
+
+void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	free(o->syms);
+	free(o->names);
+	o->syms = NULL;
+	o->nr_syms = 0;
+	o->names = NULL;
+	o->names_len = 0;
+	{
+		struct builder b = { o, 0, 0 };
+
+		add_name(&b, "");
+	}
+	append_syms(o, src);
+	o->has_symtab = src->has_symtab;
+}
+
+void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	append_syms(o, src);
 }
 
 int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr)

@@ -1,6 +1,7 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "addr2line.h"
 #include "cli.h"
 #include "record.h"
 #include "report/report.h"
@@ -242,6 +243,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.sym.no_demangle = o.no_demangle;
+	ro.sym.lines = o.lines;
 
 	install_signals();
 	prof = profile_new();
@@ -348,6 +351,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "addr2line", addr2line_main },
 };
 
 int main(int argc, char **argv)

@@ -182,6 +182,7 @@ static void proc_free(struct proc *p)
 {
 	free_maps(p);
 	u64map_free(&p->ip_frames);
+	perfmap_free(p->perfmap);
 	free(p);
 }
 
@@ -236,7 +237,7 @@ struct proc *procs_get(struct procs *ps, uint32_t pid)
 	return ps->procs[ps->nr++];
 }
 
-static const struct proc_map *find(const struct proc *p, uint64_t addr)
+static struct proc_map *find(const struct proc *p, uint64_t addr)
 {
 	uint32_t lo = 0, hi = p->nr_maps;
 
@@ -253,9 +254,9 @@ static const struct proc_map *find(const struct proc *p, uint64_t addr)
 	return NULL;
 }
 
-const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
+struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
-	const struct proc_map *m = find(p, addr);
+	struct proc_map *m = find(p, addr);
 	uint64_t st;
 
 	if (m || p->gone || p->reload_gen == ps->gen)
@@ -283,4 +284,35 @@ void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *bu
 			 m->end);
 	else
 		snprintf(buf, size, "/proc/%u/root%s", p->pid, m->path);
+}
+
+uint32_t proc_ns_pid(uint32_t pid)
+{
+	char path[64], line[256];
+	uint32_t ns = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		/* Innermost namespace last. */
+		for (s = line + 6; *s;) {
+			unsigned long v = strtoul(s, &end, 10);
+
+			if (end == s)
+				break;
+			if (v && v <= UINT32_MAX)
+				ns = (uint32_t)v;
+			s = end;
+		}
+		break;
+	}
+	fclose(f);
+	return ns;
 }

@@ -1,5 +1,7 @@
-/* Address -> frame for user and kernel addresses, with a per-object cache. */
+/* Address -> frames for user and kernel addresses, with a per-object cache. */
 #include "symbolizer.h"
+#include "debuginfo.h"
+#include "demangle.h"
 #include "elf_syms.h"
 #include "kallsyms.h"
 #include "util.h"
@@ -8,21 +10,45 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 
-struct obj_entry {
-	uint64_t dev, ino, size, mtime;
-	struct elf_obj *obj;	/* NULL: could not be parsed (remembered) */
+/* One parsed file, shared by every process that maps it. */
+struct sym_obj {
+	uint64_t dev, ino, size, mtime;	/* identity (the cache key) */
+	char *path;		/* where it was opened from, to parse again after eviction */
+	char *root;		/* "/proc/PID/root" of the process it was found in, or "" */
+	char *ns_path;		/* its path inside that process's mount namespace */
+	char *dwarf_path;	/* file with its DWARF (itself or its debug file), or NULL */
+	struct elf_obj *elf;	/* NULL: unreadable, or evicted (then loaded == false) */
+	const char **disp;	/* per symbol: demangled name, lazily (NULL: not yet) */
+	struct dwarf_lines *dwarf;
+	bool loaded, dwarf_tried;
+	uint64_t bytes;		/* memory held, for the budget */
+	uint64_t last_use;
 };
+
+#define CHAIN_BIT (1u << 31)
 
 struct symbolizer {
 	struct profile *prof;
 	struct symbolizer_opts opts;
-	struct obj_entry *objs;
+	struct sym_obj **objs;
 	size_t nr_objs, alloc_objs;
 	struct idx_table obj_index;
+	uint64_t bytes, clock;
+	struct sym_obj *vdso;
 	struct ksyms *ksyms;
 	struct u64map kframes;	/* kernel ip -> frame */
+	/* Frame chains of addresses with inlined calls: [n, id0, id1, ...]. */
+	frame_id_t *chains;
+	size_t nr_chains, alloc_chains;
+	/* symbolizer_file's last file, so repeated lookups skip the stat. */
+	char *file_path;
+	long file_id;
+	/* Strings made for the frames of the current lookup. */
+	char *scratch[SYMBOLIZER_MAX_DEPTH + 1];
+	int nr_scratch;
 };
 
 struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_opts *o)
@@ -36,55 +62,244 @@ struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_
 	return s;
 }
 
+static void obj_unload(struct symbolizer *s, struct sym_obj *o)
+{
+	if (o->disp && o->elf) {
+		for (uint32_t i = 0; i < o->elf->nr_syms; i++) {
+			const char *d = o->disp[i];
+
+			if (d && (d < o->elf->names || d >= o->elf->names + o->elf->names_len))
+				free((char *)d);
+		}
+	}
+	free(o->disp);
+	o->disp = NULL;
+	elf_obj_free(o->elf);
+	o->elf = NULL;
+	dwarf_lines_free(o->dwarf);
+	o->dwarf = NULL;
+	o->dwarf_tried = false;
+	o->loaded = false;
+	s->bytes -= o->bytes;
+	o->bytes = 0;
+}
+
+static void obj_free(struct symbolizer *s, struct sym_obj *o)
+{
+	if (!o)
+		return;
+	obj_unload(s, o);
+	free(o->path);
+	free(o->root);
+	free(o->ns_path);
+	free(o->dwarf_path);
+	free(o);
+}
+
+static void clear_scratch(struct symbolizer *s)
+{
+	for (int i = 0; i < s->nr_scratch; i++)
+		free(s->scratch[i]);
+	s->nr_scratch = 0;
+}
+
 void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nr_objs; i++)
-		elf_obj_free(s->objs[i].obj);
+		obj_free(s, s->objs[i]);
 	free(s->objs);
+	obj_free(s, s->vdso);
 	idx_free(&s->obj_index);
 	ksyms_free(s->ksyms);
 	u64map_free(&s->kframes);
+	free(s->chains);
+	free(s->file_path);
+	clear_scratch(s);
 	free(s);
+}
+
+/* Parses o->path with its separate debug information. */
+static void obj_load(struct symbolizer *s, struct sym_obj *o)
+{
+	struct elf_obj *dbg = NULL;
+	char dpath[4200];
+
+	o->loaded = true;
+	if (elf_obj_open(o->path, &o->elf) < 0) {
+		o->elf = NULL;
+		return;
+	}
+	if (!o->elf->has_symtab || (s->opts.lines && !o->elf->has_dwarf)) {
+		if (!debuginfo_find(o->elf, o->root, o->ns_path, &dbg, dpath, sizeof(dpath))) {
+			if (dbg->has_symtab && !o->elf->has_symtab)
+				elf_obj_take_syms(o->elf, dbg);
+			if (dbg->has_dwarf && !o->dwarf_path)
+				o->dwarf_path = xstrdup(dpath);
+			elf_obj_free(dbg);
+			dbg = NULL;
+		}
+	}
+	/* MiniDebugInfo holds the local functions that .dynsym lacks. */
+	if (!o->elf->has_symtab && o->elf->debugdata && !debuginfo_minidebug(o->elf, &dbg)) {
+		elf_obj_merge_syms(o->elf, dbg);
+		elf_obj_free(dbg);
+	}
+	if (o->elf->has_dwarf && !o->dwarf_path)
+		o->dwarf_path = xstrdup(o->path);
+	o->bytes = sizeof(*o) + o->elf->nr_syms * (sizeof(struct elf_sym) + sizeof(char *)) +
+		   o->elf->names_len;
+	s->bytes += o->bytes;
+}
+
+/* Drops the least recently used parsed objects while over the budget. */
+static void enforce_budget(struct symbolizer *s, const struct sym_obj *keep)
+{
+	while (s->bytes > SYMBOLIZER_MEM_BUDGET) {
+		struct sym_obj *lru = NULL;
+
+		for (size_t i = 0; i < s->nr_objs; i++) {
+			struct sym_obj *o = s->objs[i];
+
+			if (o != keep && o->elf && (!lru || o->last_use < lru->last_use))
+				lru = o;
+		}
+		if (!lru)
+			return;
+		obj_unload(s, lru);
+	}
+}
+
+static struct sym_obj *obj_use(struct symbolizer *s, struct sym_obj *o)
+{
+	o->last_use = ++s->clock;
+	if (!o->loaded) {
+		obj_load(s, o);
+		enforce_budget(s, o);
+	}
+	return o->elf ? o : NULL;
 }
 
 static int obj_eq(uint32_t id, const void *key, const void *ctx)
 {
 	const struct symbolizer *s = ctx;
-	const struct obj_entry *a = &s->objs[id], *b = key;
+	const struct sym_obj *a = s->objs[id], *b = key;
 
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
 }
 
-/* The parsed object behind a mapping, keyed by file identity so that every
- * process sharing a library shares one parse. NULL if unreadable. */
-static struct elf_obj *object_for(struct symbolizer *s, const struct proc *p,
-				  const struct proc_map *m)
+/* The cached object for the file at path (seen as ns_path under root),
+ * keyed by its identity. Returns its id, or -1 if it cannot be stat'ed. */
+static long obj_find_or_add(struct symbolizer *s, const char *path, const char *root,
+			    const char *ns_path)
 {
-	struct obj_entry key = { 0 };
-	char path[4200];
+	struct sym_obj key = { 0 }, *o;
 	struct stat st;
 	uint64_t h;
 	uint32_t id;
 
-	proc_map_open_path(p, m, path, sizeof(path));
-	if (stat(path, &st) < 0)
-		return NULL;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
 	key.size = st.st_size;
 	key.mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
-	h = hash_bytes(&key, sizeof(key) - sizeof(key.obj), HASH_SEED);
+	h = hash_bytes(&key, 4 * sizeof(uint64_t), HASH_SEED);
 	id = idx_find(&s->obj_index, h, obj_eq, &key, s);
 	if (id != IDX_NONE)
-		return s->objs[id].obj;
-	if (elf_obj_open(path, &key.obj) < 0)
-		key.obj = NULL;
+		return id;
+	o = xcalloc(1, sizeof(*o));
+	*o = key;
+	o->path = xstrdup(path);
+	o->root = xstrdup(root);
+	o->ns_path = xstrdup(ns_path);
 	XGROW(s->objs, s->alloc_objs, s->nr_objs + 1);
-	s->objs[s->nr_objs] = key;
+	s->objs[s->nr_objs] = o;
 	idx_insert(&s->obj_index, h, s->nr_objs);
-	return s->objs[s->nr_objs++].obj;
+	return s->nr_objs++;
+}
+
+static const char *display_name(struct symbolizer *s, struct sym_obj *o, const struct elf_sym *sym)
+{
+	const char *raw = elf_sym_name(o->elf, sym);
+	size_t i = sym - o->elf->syms;
+	char *d;
+
+	if (s->opts.no_demangle || !demangle_is_mangled(raw))
+		return raw;
+	if (!o->disp) {
+		o->disp = xcalloc(o->elf->nr_syms ? o->elf->nr_syms : 1, sizeof(*o->disp));
+	}
+	if (!o->disp[i]) {
+		d = demangle(raw);
+		o->disp[i] = d ? d : raw;
+	}
+	return o->disp[i];
+}
+
+/* A name from DWARF, demangled into scratch space when needed. */
+static const char *dwarf_name(struct symbolizer *s, const char *name)
+{
+	char *d;
+
+	if (!name || s->opts.no_demangle || s->nr_scratch >= (int)ARRAY_SIZE(s->scratch))
+		return name;
+	d = demangle(name);
+	if (!d)
+		return name;
+	s->scratch[s->nr_scratch++] = d;
+	return d;
+}
+
+/*
+ * Frames for vaddr in o, outermost first, with transient strings. decl:
+ * locations are where each function is defined (one tree node per function)
+ * rather than the line of the address. Returns 0 when nothing names vaddr.
+ */
+static uint32_t obj_frames(struct symbolizer *s, struct sym_obj *o, uint64_t vaddr, bool decl,
+			   struct frame *out, uint32_t max)
+{
+	const struct elf_sym *sym = elf_obj_lookup(o->elf, vaddr);
+	struct src_frame src[SYMBOLIZER_MAX_DEPTH];
+	int k = 0;
+
+	if (s->opts.lines && !o->dwarf_tried) {
+		o->dwarf_tried = true;
+		if (o->dwarf_path && dwarf_lines_open(o->dwarf_path, &o->dwarf) < 0)
+			o->dwarf = NULL;
+	}
+	if (s->opts.lines && o->dwarf)
+		k = dwarf_lines_lookup(o->dwarf, vaddr, src,
+				       max < SYMBOLIZER_MAX_DEPTH ? max : SYMBOLIZER_MAX_DEPTH);
+	for (int i = 0; i < k; i++) {
+		struct frame *f = &out[i];
+
+		memset(f, 0, sizeof(*f));
+		f->kind = FRAME_NATIVE;
+		f->addr = sym ? sym->addr : vaddr;
+		/* The symbol names the real function; DWARF names inlined ones. */
+		f->name = i == 0 && sym ? display_name(s, o, sym) : dwarf_name(s, src[i].name);
+		f->file = decl ? src[i].decl_file : src[i].file;
+		f->line = decl ? src[i].decl_line : src[i].line;
+		if (decl && !f->file) {
+			f->file = src[i].file;
+			f->line = src[i].line;
+		}
+		if (i > 0)
+			f->flags |= FRAME_F_INLINED;
+		if (!f->name)
+			return i;	/* the chain stops at a nameless function */
+	}
+	if (k > 0)
+		return k;
+	if (!sym)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->kind = FRAME_NATIVE;
+	out->name = display_name(s, o, sym);
+	out->addr = sym->addr;
+	return 1;
 }
 
 static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64_t off)
@@ -102,44 +317,197 @@ static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64
 	return id;
 }
 
-static frame_id_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p,
-			       uint64_t pc)
+/* The object behind a file mapping of p, parsed once per file identity and
+ * remembered in the mapping so it stays reachable after p exits. */
+static struct sym_obj *object_for_map(struct symbolizer *s, const struct proc *p,
+				      struct proc_map *m)
 {
-	const struct proc_map *m = proc_find_map(ps, p, pc);
-	const struct elf_sym *sym;
-	struct elf_obj *obj;
-	uint64_t off, vaddr;
-	struct frame f = { .kind = FRAME_NATIVE };
+	char path[4200], root[64];
+	struct stat st;
+	long id;
 
-	if (!m) {
-		return unknown_frame(s, p->gone ? "[exited]" : "[unmapped]", pc);
+	if (m->obj)
+		return obj_use(s, s->objs[m->obj - 1]);
+	proc_map_open_path(p, m, path, sizeof(path));
+	/* The path may now name another file (replaced, or a different mount):
+	 * the kernel's own link to the mapped file is the truth then. */
+	if (!(m->flags & MAP_F_DELETED) && (stat(path, &st) < 0 || st.st_ino != m->ino))
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid,
+			 m->start, m->end);
+	snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
+	id = obj_find_or_add(s, path, root, m->path);
+	if (id < 0)
+		return NULL;
+	m->obj = (uint32_t)id + 1;
+	return obj_use(s, s->objs[id]);
+}
+
+/* This process's vDSO image is the kernel's for every 64-bit process. */
+static struct sym_obj *vdso_obj(struct symbolizer *s)
+{
+	uint64_t base = getauxval(AT_SYSINFO_EHDR), size = 0;
+	struct proc_map m;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (s->vdso)
+		return s->vdso->elf ? s->vdso : NULL;
+	s->vdso = xcalloc(1, sizeof(*s->vdso));
+	s->vdso->loaded = true;
+	f = fopen("/proc/self/maps", "re");
+	while (base && f && getline(&line, &cap, f) > 0) {
+		if (!maps_parse_line(line, &m)) {
+			if (m.start == base && !strcmp(m.path, "[vdso]"))
+				size = m.end - m.start;
+			free(m.path);
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (size && elf_obj_from_mem((const void *)(uintptr_t)base, size, "[vdso]", &s->vdso->elf))
+		s->vdso->elf = NULL;
+	return s->vdso->elf ? s->vdso : NULL;
+}
+
+/* JIT code: the process's perf map, re-read when an address is missing. */
+static bool jit_frame(struct symbolizer *s, struct proc *p, uint64_t pc, frame_id_t *out)
+{
+	const struct perfmap_sym *js;
+	struct frame f = { .module = "[jit]", .kind = FRAME_NATIVE, .flags = FRAME_F_JIT };
+
+	if (!p->perfmap_tried && !p->gone) {
+		char path[128];
+
+		p->perfmap_tried = true;
+		snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", p->pid,
+			 proc_ns_pid(p->pid));
+		p->perfmap = perfmap_new(path);
+		perfmap_refresh(p->perfmap);
+	}
+	if (!p->perfmap)
+		return false;
+	js = perfmap_lookup(p->perfmap, pc);
+	if (!js && !p->gone && perfmap_refresh(p->perfmap) > 0)
+		js = perfmap_lookup(p->perfmap, pc);
+	if (!js)
+		return false;
+	f.name = perfmap_name(p->perfmap, js);
+	if (!f.name[0])
+		return false;
+	f.addr = js->start;
+	*out = profile_frame(s->prof, &f);
+	return true;
+}
+
+static uint32_t intern_frames(struct symbolizer *s, struct frame *fr, uint32_t n,
+			      const char *module, frame_id_t *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		fr[i].module = module;
+		out[i] = profile_frame(s->prof, &fr[i]);
+	}
+	clear_scratch(s);
+	return n;
+}
+
+static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t pc,
+			     frame_id_t *out, uint32_t max)
+{
+	struct proc_map *m = proc_find_map(ps, p, pc);
+	struct frame fr[SYMBOLIZER_MAX_DEPTH];
+	struct sym_obj *o;
+	uint64_t off, vaddr;
+	uint32_t n;
+
+	if (max > SYMBOLIZER_MAX_DEPTH)
+		max = SYMBOLIZER_MAX_DEPTH;
+	if (!m || (m->flags & MAP_F_ANON)) {
+		if (jit_frame(s, p, pc, out))
+			return 1;
+		if (!m)
+			return (out[0] = unknown_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
+		return (out[0] = unknown_frame(s, "[anon]", pc - m->start)), 1;
 	}
 	off = pc - m->start + m->pgoff;
-	if (m->flags & (MAP_F_ANON | MAP_F_SPECIAL))
-		return unknown_frame(s, m->path[0] ? m->path : "[anon]", pc - m->start);
-	obj = object_for(s, p, m);
-	if (!obj || elf_obj_offset_to_vaddr(obj, off, &vaddr) < 0)
-		return unknown_frame(s, m->path, off);
-	sym = elf_obj_lookup(obj, vaddr);
-	if (!sym)
-		return unknown_frame(s, m->path, vaddr);
-	f.name = elf_sym_name(obj, sym);
-	f.module = m->path;
-	f.addr = sym->addr;
-	return profile_frame(s->prof, &f);
+	if (m->flags & MAP_F_SPECIAL) {
+		o = !strcmp(m->path, "[vdso]") ? vdso_obj(s) : NULL;
+		off = pc - m->start;
+		if (o && !elf_obj_offset_to_vaddr(o->elf, off, &vaddr) &&
+		    (n = obj_frames(s, o, vaddr, true, fr, max)))
+			return intern_frames(s, fr, n, m->path, out);
+		return (out[0] = unknown_frame(s, m->path, off)), 1;
+	}
+	o = object_for_map(s, p, m);
+	if (!o || elf_obj_offset_to_vaddr(o->elf, off, &vaddr) < 0)
+		return (out[0] = unknown_frame(s, m->path, off)), 1;
+	n = obj_frames(s, o, vaddr, true, fr, max);
+	if (!n) {
+		clear_scratch(s);
+		return (out[0] = unknown_frame(s, m->path, vaddr)), 1;
+	}
+	return intern_frames(s, fr, n, m->path, out);
+}
+
+uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct proc *p,
+				uint64_t ip, bool is_return, frame_id_t *out, uint32_t max)
+{
+	uint64_t pc = is_return && ip ? ip - 1 : ip;
+	uint32_t id, n;
+
+	if (u64map_get(&p->ip_frames, pc, &id)) {
+		if (!(id & CHAIN_BIT)) {
+			out[0] = id;
+			return 1;
+		}
+		id &= ~CHAIN_BIT;
+		n = s->chains[id] < max ? s->chains[id] : max;
+		memcpy(out, &s->chains[id + 1], n * sizeof(*out));
+		return n;
+	}
+	n = resolve_user(s, ps, p, pc, out, max ? max : 1);
+	if (n == 1) {
+		u64map_put(&p->ip_frames, pc, out[0]);
+	} else if (s->nr_chains < CHAIN_BIT) {
+		XGROW(s->chains, s->alloc_chains, s->nr_chains + n + 1);
+		s->chains[s->nr_chains] = n;
+		memcpy(&s->chains[s->nr_chains + 1], out, n * sizeof(*out));
+		u64map_put(&p->ip_frames, pc, (uint32_t)s->nr_chains | CHAIN_BIT);
+		s->nr_chains += n + 1;
+	}
+	return n;
 }
 
 frame_id_t symbolizer_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t ip,
 			   bool is_return)
 {
-	uint64_t pc = is_return && ip ? ip - 1 : ip;
-	uint32_t id;
+	frame_id_t f[SYMBOLIZER_MAX_DEPTH];
 
-	if (u64map_get(&p->ip_frames, pc, &id))
-		return id;
-	id = resolve_user(s, ps, p, pc);
-	u64map_put(&p->ip_frames, pc, id);
-	return id;
+	symbolizer_user_frames(s, ps, p, ip, is_return, f, SYMBOLIZER_MAX_DEPTH);
+	return f[0];
+}
+
+uint32_t symbolizer_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+			 struct frame *out, uint32_t max)
+{
+	struct sym_obj *o;
+	long id;
+
+	clear_scratch(s);
+	if (s->file_path && !strcmp(s->file_path, path)) {
+		id = s->file_id;
+	} else {
+		id = obj_find_or_add(s, path, "", path);
+		free(s->file_path);
+		s->file_path = xstrdup(path);
+		s->file_id = id;
+	}
+	if (id < 0 || !(o = obj_use(s, s->objs[id])))
+		return 0;
+	if (max > SYMBOLIZER_MAX_DEPTH)
+		max = SYMBOLIZER_MAX_DEPTH;
+	return obj_frames(s, o, vaddr, false, out, max);
 }
 
 frame_id_t symbolizer_kernel(struct symbolizer *s, uint64_t ip)
@@ -179,9 +547,9 @@ void symbolizer_stats(const struct symbolizer *s, uint32_t *objects, uint64_t *s
 	*objects = 0;
 	*symbols = 0;
 	for (size_t i = 0; i < s->nr_objs; i++) {
-		if (!s->objs[i].obj)
+		if (!s->objs[i]->elf)
 			continue;
 		(*objects)++;
-		*symbols += s->objs[i].obj->nr_syms;
+		*symbols += s->objs[i]->elf->nr_syms;
 	}
 }

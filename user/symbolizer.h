@@ -1,8 +1,11 @@
 /*
- * Naming frames: address in a process -> profile frame. Ties the process
+ * Naming frames: address in a process -> profile frames. Ties the process
  * maps (procs) to parsed ELF objects, cached across processes by file
- * identity (device, inode, size, mtime), and to the kernel's symbols.
- * Every address gets a frame: unnamed ones read "[unknown] module+0xoff".
+ * identity (device, inode, size, mtime) and parsed once, lazily; to their
+ * separate debug files (build-id, debuglink, MiniDebugInfo); to DWARF for
+ * file:line and inlined calls (only with lines); to perf maps for JIT code;
+ * and to the kernel's symbols. Every address gets a frame: unnamed ones read
+ * "[unknown] module+0xoff", never a neighbour's name.
  */
 #ifndef SYMBOLIZER_H
 #define SYMBOLIZER_H
@@ -10,11 +13,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dwarf_lines.h"
 #include "procs.h"
 #include "profile.h"
 
+/* Most frames one address can expand to: the function and its inlined calls. */
+#define SYMBOLIZER_MAX_DEPTH DWARF_MAX_INLINE
+
+/* Parsed objects are kept under this many bytes of tables; the least
+ * recently used are dropped (and parsed again if needed) beyond it. */
+#define SYMBOLIZER_MEM_BUDGET (512ull << 20)
+
 struct symbolizer_opts {
 	bool kernel;		/* load kallsyms */
+	bool no_demangle;	/* keep C++/Rust names mangled */
+	bool lines;		/* file:line and inlined frames from DWARF */
 };
 
 struct symbolizer;
@@ -22,11 +35,23 @@ struct symbolizer;
 struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_opts *o);
 void symbolizer_free(struct symbolizer *s);
 
-/* A user-space frame of process p. is_return: ip is a return address (every
- * frame but the interrupted one), so ip - 1 is looked up. */
+/* The frames of a user-space address of process p, outermost first (with
+ * lines, the function then the calls inlined into it). is_return: ip is a
+ * return address (every frame but the interrupted one), so ip - 1 is looked
+ * up. Fills out (room for max, at least 1) and returns how many (>= 1). */
+uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct proc *p,
+				uint64_t ip, bool is_return, frame_id_t *out, uint32_t max);
+/* The outermost frame of the same (the real function). */
 frame_id_t symbolizer_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t ip,
 			   bool is_return);
 frame_id_t symbolizer_kernel(struct symbolizer *s, uint64_t ip);
+
+/* Names an ELF virtual address of the file at path (addr2line): same as for
+ * a process, with lines per opts. Returns how many frames (0 when the file
+ * cannot be read). With lines, file and line are those of the address (and
+ * of each call site), not of the function's definition. */
+uint32_t symbolizer_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+			 struct frame *out, uint32_t max);
 
 /* True when kallsyms could be read but every address was hidden. */
 bool symbolizer_kernel_hidden(const struct symbolizer *s);
