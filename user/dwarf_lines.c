@@ -71,14 +71,60 @@ static void call_site(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles, const c
 		*file = dwarf_filesrc(files, w, NULL, NULL);
 }
 
+/* Depth of DIE nesting we follow (namespaces, blocks, inlined calls). */
+#define DWARF_MAX_NESTING 64
+
+/*
+ * The concrete functions containing vaddr under parent, outermost first:
+ * descends through namespaces and lexical blocks into the subprogram, then
+ * into the calls inlined in it. (dwarf_getscopes follows the abstract
+ * origin of an inlined call instead, losing its concrete callers.)
+ */
+static void find_chain(Dwarf_Die *parent, uint64_t vaddr, Dwarf_Die *chain, int *n, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > DWARF_MAX_NESTING || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+
+		switch (tag) {
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+			if (*n == 0)	/* functions defined inside (rare in concrete trees) */
+				find_chain(&child, vaddr, chain, n, depth + 1);
+			if (*n)
+				return;
+			break;
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			if (dwarf_haspc(&child, vaddr) != 1)
+				break;
+			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+				if (*n >= DWARF_MAX_INLINE)
+					return;
+				chain[(*n)++] = child;
+			}
+			find_chain(&child, vaddr, chain, n, depth + 1);
+			return;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
 int dwarf_lines_lookup(struct dwarf_lines *d, uint64_t vaddr, struct src_frame *out, int max)
 {
-	struct src_frame inner[DWARF_MAX_INLINE];
-	Dwarf_Die cudie, *scopes = NULL;
+	Dwarf_Die cudie, chain[DWARF_MAX_INLINE];
 	Dwarf_Files *files = NULL;
 	Dwarf_Line *l;
 	size_t nfiles = 0;
-	int nscopes, n = 0;
+	int n = 0, k;
 	const char *file = NULL;
 	uint32_t line = 0;
 
@@ -94,34 +140,34 @@ int dwarf_lines_lookup(struct dwarf_lines *d, uint64_t vaddr, struct src_frame *
 	}
 	if (dwarf_getsrcfiles(&cudie, &files, &nfiles))
 		files = NULL;
-	nscopes = dwarf_getscopes(&cudie, vaddr, &scopes);
-	/* scopes[0] is the innermost. Each frame's location is where the
-	 * next-inner frame was called (or the address itself, innermost). */
-	for (int i = 0; i < nscopes && n < DWARF_MAX_INLINE; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		struct src_frame *f;
+	find_chain(&cudie, vaddr, chain, &n, 0);
+	if (n == 0) {
+		if (!file)
+			return 0;
+		/* Line info without a function DIE (e.g. assembly). */
+		out[0] = (struct src_frame){ .file = file, .line = line };
+		return 1;
+	}
+	/* A frame's location is the call of the frame inside it; the innermost's
+	 * is the address itself. A truncated chain keeps its outer frames. */
+	k = n < max ? n : max;
+	for (int i = n - 1; i >= 0; i--) {
+		const char *f = file;
+		uint32_t ln = line;
 		int dl = 0;
 
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+		if (i + 1 < n)
+			call_site(&chain[i + 1], files, nfiles, &f, &ln);
+		file = f;
+		line = ln;
+		if (i >= k)
 			continue;
-		f = &inner[n++];
-		f->name = die_name(&scopes[i]);
-		f->file = file;
-		f->line = line;
-		f->decl_file = dwarf_decl_file(&scopes[i]);
-		f->decl_line = !dwarf_decl_line(&scopes[i], &dl) && dl > 0 ? (uint32_t)dl : 0;
-		f->inlined = tag == DW_TAG_inlined_subroutine;
-		if (tag == DW_TAG_subprogram)
-			break;
-		call_site(&scopes[i], files, nfiles, &file, &line);
+		out[i].name = die_name(&chain[i]);
+		out[i].file = f;
+		out[i].line = ln;
+		out[i].decl_file = dwarf_decl_file(&chain[i]);
+		out[i].decl_line = !dwarf_decl_line(&chain[i], &dl) && dl > 0 ? (uint32_t)dl : 0;
+		out[i].inlined = dwarf_tag(&chain[i]) == DW_TAG_inlined_subroutine;
 	}
-	free(scopes);
-	if (n == 0 && file) {
-		/* Line info without a function DIE (e.g. assembly). */
-		inner[n++] = (struct src_frame){ .file = file, .line = line };
-	}
-	/* Outermost first; a truncated chain keeps its outer frames. */
-	for (int i = 0; i < n && i < max; i++)
-		out[i] = inner[n - 1 - i];
-	return n < max ? n : max;
+	return k;
 }

@@ -117,8 +117,7 @@ uint64_t proc_start_time(uint32_t pid)
 	s = strrchr(buf, ')');
 	if (!s)
 		return 0;
-	/* After ") " come fields 3..; start time is field 22, i.e. the 20th here. */
-	s++;
+	/* s is at the ')' ending field 2; each space found starts the next field. */
 	for (int field = 2; field < 22 && s; field++)
 		s = strchr(s + 1, ' ');
 	if (!s || sscanf(s, " %llu", &st) != 1)
