@@ -89,6 +89,25 @@ prof "$WORK/z.txt" --lines --show-all -- "$WORK/z/app" hot 5
 check_grep "compressed debug sections: sym_hot_work  app  symbols.c:$decl" \
 	"sym_hot_work  app  [^ ]*symbols\\.c:$decl\$" "$WORK/z.txt"
 
+# --- MiniDebugInfo: local function symbols xz-compressed in .gnu_debugdata ---
+if command -v xz >/dev/null; then
+	mkdir -p "$WORK/mdi"
+	gcc "${FP[@]}" -o "$WORK/mdi/app" "$SRC/symbols.c"
+	nm -D "$WORK/mdi/app" --format=posix --defined-only | awk '{ print $1 }' | sort >"$WORK/mdi/dyn"
+	nm "$WORK/mdi/app" --format=posix --defined-only | awk '$2 ~ /[Tt]/ { print $1 }' | sort >"$WORK/mdi/funcs"
+	comm -13 "$WORK/mdi/dyn" "$WORK/mdi/funcs" >"$WORK/mdi/keep"
+	objcopy -S --remove-section .comment --keep-symbols="$WORK/mdi/keep" "$WORK/mdi/app" "$WORK/mdi/mini"
+	strip --strip-all "$WORK/mdi/app"
+	xz "$WORK/mdi/mini"
+	objcopy --add-section .gnu_debugdata="$WORK/mdi/mini.xz" "$WORK/mdi/app"
+	check "MiniDebugInfo fixture: no .symtab, a .gnu_debugdata" sh -c \
+		"readelf -S '$WORK/mdi/app' | grep -q gnu_debugdata && ! readelf -S '$WORK/mdi/app' | grep -q '\.symtab'"
+	prof "$WORK/mdi.folded" -- "$WORK/mdi/app" hot 5
+	check_frame "MiniDebugInfo (xz): sym_hot_work named" "$WORK/mdi.folded" sym_hot_work
+else
+	skip "xz absent: no MiniDebugInfo fixture"
+fi
+
 # --- build-id: Debian's stripped libc and libc6-dbg ---
 libc_dbg=$(ls /usr/lib/debug/.build-id/*/*.debug 2>/dev/null | head -1)
 if [ -n "$libc_dbg" ] && dpkg -s libc6-dbg >/dev/null 2>&1; then
@@ -130,6 +149,17 @@ sleep 0.3
 cp "$TARGETS/sym_exec" "$WORK/repl.new" && mv "$WORK/repl.new" "$WORK/repl"
 "$ST" -q -p "$pid" -d 1.5 -o "$WORK/replaced.folded"
 check_frame "binary replaced while running: the running one is named" "$WORK/replaced.folded" sym_hot_work
+
+# Deleted, then exits while sampled: what was read while it ran still names it.
+cp "$TARGETS/sym_pie" "$WORK/brief"
+"$WORK/brief" hot 1.2 &
+pid=$!; _pids+=("$pid")
+sleep 0.3
+rm "$WORK/brief"
+"$ST" -p "$pid" -d 5 -o "$WORK/brief.txt" 2>"$WORK/brief.err"
+check_grep "deleted then exited: sampletop saw the exit" 'target process exited' "$WORK/brief.err"
+check_grep "deleted then exited: sym_hot_work named" 'sym_hot_work  brief$' "$WORK/brief.txt"
+check_no_grep "deleted then exited: no unnamed frame" 'unknown|exited\]' "$WORK/brief.txt"
 
 # --- another mount namespace (a private tmpfs only the process sees) ---
 mkdir -p "$WORK/ns"
