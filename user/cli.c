@@ -14,6 +14,7 @@
 static const char usage_text[] =
 	"Usage: sampletop [OPTIONS] [-p PID[,PID...] | -t TID[,...] | -a | -- COMMAND [ARGS...]]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
+	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"
@@ -50,7 +51,7 @@ static const char usage_text[] =
 	"      --hide GLOB           collapse frames or modules matching GLOB\n"
 	"      --show GLOB           never collapse frames matching GLOB\n"
 	"      --show-all            collapse nothing\n"
-	"      --lines               show file:line\n"
+	"      --lines               show file:line of each function, and inlined calls\n"
 	"      --min-percent P       elide nodes under P%% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
