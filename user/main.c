@@ -342,7 +342,8 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
-				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
+				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
+				"show as [unknown]\n");
 	if (o.command) {
 		child = spawn(o.command, &go_fd);
 		if (child < 0) {

@@ -256,6 +256,25 @@ check_grep "--lines: inlined function marked (inlined) below its caller" \
 	"sym_inline_leaf  sym_pie  [^ ]*symbols\\.c:$inl \\(inlined\\)\$" "$WORK/lines.txt"
 check_no_grep "without --lines: no inlined frames" 'sym_inline_leaf' "$WORK/pie.folded"
 
+# --- kernel: kallsyms, and a clear warning when its addresses are hidden ---
+start dd if=/dev/zero of=/dev/null bs=64k
+"$ST" -q -K -p "$PID" -d 1 -o "$WORK/k.folded"
+check_grep "-K: kernel frames named from kallsyms" ';[a-z_0-9.]+_\[k\]( [0-9]+$|;)' "$WORK/k.folded"
+if command -v setpriv >/dev/null; then
+	setpriv --bounding-set=-syslog --inh-caps=-syslog "$ST" -q -K -p "$PID" -d 1 \
+		-o "$WORK/khidden.folded" 2>"$WORK/khidden.err"
+	if setpriv --bounding-set=-syslog --inh-caps=-syslog head -1 /proc/kallsyms | grep -q '^0000000000000000 '; then
+		check_grep "hidden kallsyms: one clear warning" \
+			'^sampletop: warning: kernel addresses are hidden \(kernel.kptr_restrict, or no CAP_SYSLOG\)' "$WORK/khidden.err"
+		check_grep "hidden kallsyms: kernel frames are [unknown] [kernel]+0x..., not blank" \
+			'\[unknown\] \[kernel\]\+0x[0-9a-f]+' "$WORK/khidden.folded"
+	else
+		skip "kallsyms readable without CAP_SYSLOG here (perf_event_paranoid <= 1): cannot hide it"
+	fi
+else
+	skip "setpriv absent: no hidden-kallsyms test"
+fi
+
 # --- addr2line ---
 A2L=("$ST" addr2line -e "$TARGETS/sym_pie")
 hot=$(nm "$TARGETS/sym_pie" | awk '$3 == "sym_hot_work" { print $1 }')
