@@ -36,7 +36,7 @@ struct symbolizer {
 	struct sym_obj **objs;
 	size_t nr_objs, alloc_objs;
 	struct idx_table obj_index;
-	uint64_t bytes, clock;
+	uint64_t bytes, clock, parses;
 	struct sym_obj *vdso;
 	struct ksyms *ksyms;
 	struct u64map kframes;	/* kernel ip -> frame */
@@ -57,6 +57,8 @@ struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_
 
 	s->prof = prof;
 	s->opts = *o;
+	if (!s->opts.mem_budget)
+		s->opts.mem_budget = SYMBOLIZER_MEM_BUDGET;
 	if (o->kernel)
 		s->ksyms = ksyms_load();
 	return s;
@@ -127,6 +129,7 @@ static void obj_load(struct symbolizer *s, struct sym_obj *o)
 	char dpath[4200];
 
 	o->loaded = true;
+	s->parses++;
 	if (elf_obj_open(o->path, &o->elf) < 0) {
 		o->elf = NULL;
 		return;
@@ -156,7 +159,7 @@ static void obj_load(struct symbolizer *s, struct sym_obj *o)
 /* Drops the least recently used parsed objects while over the budget. */
 static void enforce_budget(struct symbolizer *s, const struct sym_obj *keep)
 {
-	while (s->bytes > SYMBOLIZER_MEM_BUDGET) {
+	while (s->bytes > s->opts.mem_budget) {
 		struct sym_obj *lru = NULL;
 
 		for (size_t i = 0; i < s->nr_objs; i++) {
@@ -552,4 +555,10 @@ void symbolizer_stats(const struct symbolizer *s, uint32_t *objects, uint64_t *s
 		(*objects)++;
 		*symbols += s->objs[i]->elf->nr_syms;
 	}
+}
+
+void symbolizer_mem(const struct symbolizer *s, uint64_t *parses, uint64_t *bytes)
+{
+	*parses = s->parses;
+	*bytes = s->bytes;
 }

@@ -28,6 +28,7 @@ struct symbolizer_opts {
 	bool kernel;		/* load kallsyms */
 	bool no_demangle;	/* keep C++/Rust names mangled */
 	bool lines;		/* file:line and inlined frames from DWARF */
+	uint64_t mem_budget;	/* bytes of parsed tables kept; 0: SYMBOLIZER_MEM_BUDGET */
 };
 
 struct symbolizer;
@@ -57,5 +58,7 @@ uint32_t symbolizer_file(struct symbolizer *s, const char *path, uint64_t vaddr,
 bool symbolizer_kernel_hidden(const struct symbolizer *s);
 /* Objects parsed so far and their total symbol count (for -v and benches). */
 void symbolizer_stats(const struct symbolizer *s, uint32_t *objects, uint64_t *symbols);
+/* Objects parsed in all (reparses after eviction included) and bytes held now. */
+void symbolizer_mem(const struct symbolizer *s, uint64_t *parses, uint64_t *bytes);
 
 #endif

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -92,6 +94,63 @@ static void test_symbolize_self(void)
 		      !strncmp(profile_get_frame(prof, f[0])->name, "[unknown] ", 10),
 	      "an unmapped address is [unknown], never blank");
 	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
+/* The ELF virtual address of a function of this binary. */
+static uint64_t self_vaddr(const char *name)
+{
+	struct elf_obj *o;
+	uint64_t v = 0;
+
+	if (elf_obj_open("/proc/self/exe", &o))
+		return 0;
+	for (uint32_t i = 0; i < o->nr_syms; i++)
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), name))
+			v = o->syms[i].addr;
+	elf_obj_free(o);
+	return v;
+}
+
+/* One parse per file, shared by processes; a budget evicts and reparses. */
+static void test_cache(void)
+{
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	uint64_t ip = (uint64_t)(uintptr_t)&test_symbols_probe, parses, bytes, parses1, vaddr;
+	struct frame fr[SYMBOLIZER_MAX_DEPTH];
+	frame_id_t f;
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	f = symbolizer_user(s, ps, procs_get(ps, getpid()), ip, false);
+	symbolizer_mem(s, &parses1, &bytes);
+	f = symbolizer_user(s, ps, procs_get(ps, child), ip, false);
+	symbolizer_mem(s, &parses, &bytes);
+	CHECK_STR(profile_get_frame(prof, f)->name, "test_symbols_probe", "named in a forked child");
+	CHECK(parses == parses1, "the child's copy of the same file is not parsed again (%llu, %llu)",
+	      (unsigned long long)parses1, (unsigned long long)parses);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	procs_free(ps);
+	symbolizer_free(s);
+
+	so.mem_budget = 1;	/* every new object evicts the others */
+	s = symbolizer_new(prof, &so);
+	vaddr = self_vaddr("test_symbols_probe");
+	CHECK(symbolizer_file(s, "/proc/self/exe", vaddr, fr, 1) == 1, "named under a tiny budget");
+	symbolizer_file(s, "/bin/sh", 0, fr, 1);	/* another object: evicts ours */
+	CHECK(symbolizer_file(s, "/proc/self/exe", vaddr, fr, 1) == 1 &&
+		      !strcmp(fr[0].name, "test_symbols_probe"),
+	      "evicted object parsed again when needed");
+	symbolizer_mem(s, &parses, &bytes);
+	CHECK(parses == 3, "three parses: evicted and reparsed (got %llu)", (unsigned long long)parses);
 	symbolizer_free(s);
 	profile_free(prof);
 }
@@ -227,6 +286,7 @@ int main(void)
 	test_lookup_sizes();
 	test_self_elf();
 	test_symbolize_self();
+	test_cache();
 	test_perfmap();
 	test_perfmap_grows();
 	test_demangle();
