@@ -177,6 +177,10 @@ check_frame "mount namespace: stripped binary and its debuglink read via /proc/P
 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 3
 check_frame "perf map: first JIT function named" "$WORK/jit.folded" jit_first_fn
 check_frame "perf map re-read as it grows: second JIT function named" "$WORK/jit.folded" "jit_second_fn [grown]"
+# Names are bytes from the target: escaped when shown, never raw.
+prof "$WORK/jitesc.txt" --show-all -- "$TARGETS/sym_pie" jit 3 $'evil\033[31mred\x01\xff'
+check_grep "hostile JIT name escaped in the text report" 'evil\\x1b\[31mred\\x01\\xff  \[jit\]$' "$WORK/jitesc.txt"
+check_no_grep "no raw escape byte reaches the report" $'\033' "$WORK/jitesc.txt"
 if unshare -p -f -m --mount-proc true 2>/dev/null; then
 	rm -f /tmp/perf-1.map /tmp/perf-2.map
 	unshare -p -f -m --mount-proc sh -c "mount -t tmpfs tmpfs /tmp && exec '$TARGETS/sym_pie' jit 4" &

@@ -7,7 +7,8 @@
  *   vdso     call clock_gettime in a loop (time spent in the [vdso])
  *   jit      copy a spin loop into anonymous memory, name it in
  *            /tmp/perf-PID.map (PID as seen in our namespace), spin there;
- *            halfway, a second copy is added to the file and run
+ *            halfway, a second copy is added to the file and run; ARG
+ *            names the first one (default jit_first_fn)
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -88,7 +89,7 @@ static void *jit_emit(FILE *map, const char *name)
 	return p;
 }
 
-static void run_jit(double secs)
+static void run_jit(double secs, const char *first_name)
 {
 	char path[64];
 	FILE *map;
@@ -101,7 +102,7 @@ static void run_jit(double secs)
 		perror(path);
 		exit(1);
 	}
-	fn = (void (*)(void))jit_emit(map, "jit_first_fn");
+	fn = (void (*)(void))jit_emit(map, first_name);
 	while (now() < half)
 		fn();
 	fn = (void (*)(void))jit_emit(map, "jit_second_fn [grown]");
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 1000; i++)
 				clock_gettime(CLOCK_MONOTONIC, &ts);
 	} else if (!strcmp(mode, "jit")) {
-		run_jit(secs);
+		run_jit(secs, argc > 3 ? argv[3] : "jit_first_fn");
 	} else {
 		fprintf(stderr, "unknown mode %s\n", mode);
 		return 2;
