@@ -1,5 +1,6 @@
 /* file:line and inline chains through libdw's address -> DIE scopes. */
 #include "dwarf_lines.h"
+#include "hmap.h"
 #include "util.h"
 
 #include <dwarf.h>
@@ -12,6 +13,11 @@
 struct dwarf_lines {
 	int fd;
 	Dwarf *dbg;
+	/* Relative file names joined with their CU's directory, made once:
+	 * original string pointer -> index in joined. */
+	struct u64map joined_index;
+	char **joined;
+	size_t nr_joined, alloc_joined;
 };
 
 int dwarf_lines_open(const char *path, struct dwarf_lines **out)
@@ -39,6 +45,10 @@ void dwarf_lines_free(struct dwarf_lines *d)
 		return;
 	dwarf_end(d->dbg);
 	close(d->fd);
+	for (size_t i = 0; i < d->nr_joined; i++)
+		free(d->joined[i]);
+	free(d->joined);
+	u64map_free(&d->joined_index);
 	free(d);
 }
 
@@ -69,6 +79,27 @@ static void call_site(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles, const c
 	if (files && dwarf_attr(die, DW_AT_call_file, &a) && !dwarf_formudata(&a, &w) &&
 	    w < nfiles)
 		*file = dwarf_filesrc(files, w, NULL, NULL);
+}
+
+/* file as an absolute path: relative names are under the CU's comp_dir. */
+static const char *abs_path(struct dwarf_lines *d, Dwarf_Die *cudie, const char *file)
+{
+	struct strbuf sb = STRBUF_INIT;
+	Dwarf_Attribute a;
+	const char *dir;
+	uint32_t idx;
+
+	if (!file || file[0] == '/')
+		return file;
+	if (u64map_get(&d->joined_index, (uint64_t)(uintptr_t)file, &idx))
+		return d->joined[idx];
+	if (!dwarf_attr(cudie, DW_AT_comp_dir, &a) || !(dir = dwarf_formstring(&a)) || !dir[0])
+		return file;
+	strbuf_addf(&sb, "%s/%s", dir, file);
+	XGROW(d->joined, d->alloc_joined, d->nr_joined + 1);
+	d->joined[d->nr_joined] = strbuf_detach(&sb);
+	u64map_put(&d->joined_index, (uint64_t)(uintptr_t)file, d->nr_joined);
+	return d->joined[d->nr_joined++];
 }
 
 /* Depth of DIE nesting we follow (namespaces, blocks, inlined calls). */
@@ -145,7 +176,7 @@ int dwarf_lines_lookup(struct dwarf_lines *d, uint64_t vaddr, struct src_frame *
 		if (!file)
 			return 0;
 		/* Line info without a function DIE (e.g. assembly). */
-		out[0] = (struct src_frame){ .file = file, .line = line };
+		out[0] = (struct src_frame){ .file = abs_path(d, &cudie, file), .line = line };
 		return 1;
 	}
 	/* A frame's location is the call of the frame inside it; the innermost's
@@ -163,9 +194,9 @@ int dwarf_lines_lookup(struct dwarf_lines *d, uint64_t vaddr, struct src_frame *
 		if (i >= k)
 			continue;
 		out[i].name = die_name(&chain[i]);
-		out[i].file = f;
+		out[i].file = abs_path(d, &cudie, f);
 		out[i].line = ln;
-		out[i].decl_file = dwarf_decl_file(&chain[i]);
+		out[i].decl_file = abs_path(d, &cudie, dwarf_decl_file(&chain[i]));
 		out[i].decl_line = !dwarf_decl_line(&chain[i], &dl) && dl > 0 ? (uint32_t)dl : 0;
 		out[i].inlined = dwarf_tag(&chain[i]) == DW_TAG_inlined_subroutine;
 	}

@@ -247,6 +247,10 @@ if command -v rustc >/dev/null; then
 	check "Rust v0 fixture has _R symbols" sh -c "nm '$TARGETS/sym_rs_v0' | grep -q ' _R.*spin_here'"
 	prof "$WORK/rs0.folded" -- "$TARGETS/sym_rs_v0" 5
 	check_frame "Rust v0 mangling demangled" "$WORK/rs0.folded" "symbols_rs::work::spin_here"
+	r=$(nm "$TARGETS/sym_rs" | awk '$3 ~ /spin_here/ { print $1 }')
+	"$ST" addr2line --lines -e "$TARGETS/sym_rs" "$r" >"$WORK/rs-lines.txt"
+	check_grep "Rust --lines: absolute source path (comp_dir joined)" \
+		"^symbols_rs::work::spin_here  $SRC/symbols_rs\.rs:[0-9]+\$" "$WORK/rs-lines.txt"
 else
 	skip "rustc absent: no Rust test"
 fi
