@@ -172,6 +172,75 @@ static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
 	}
 }
 
+/* x86-64 PLT entries are 16 bytes; .plt starts with one resolver entry. */
+#define PLT_ENTRY_SIZE 16
+
+static Elf_Scn *section_by_name(Elf *elf, size_t shstrndx, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
+		    !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/* Names PLT stubs "func@plt" from .rela.plt, as binutils and perf do, so a
+ * sample in a stub names the function it jumps to instead of [unknown].
+ * Entry i of .plt.sec (or i + 1 of .plt) belongs to relocation i. */
+static void read_plt(struct builder *b, Elf *elf, const GElf_Ehdr *eh)
+{
+	GElf_Shdr rela_sh, plt_sh, dyn_sh;
+	Elf_Scn *rela, *plt, *dyn;
+	Elf_Data *rd, *dd;
+	uint64_t first;
+	size_t shstrndx, n;
+
+	if (eh->e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return;
+	rela = section_by_name(elf, shstrndx, ".rela.plt", &rela_sh);
+	if (!rela || rela_sh.sh_type != SHT_RELA || rela_sh.sh_entsize == 0)
+		return;
+	plt = section_by_name(elf, shstrndx, ".plt.sec", &plt_sh);
+	first = 0;
+	if (!plt || plt_sh.sh_type == SHT_NOBITS) {
+		plt = section_by_name(elf, shstrndx, ".plt", &plt_sh);
+		first = 1;
+	}
+	dyn = elf_getscn(elf, rela_sh.sh_link);
+	if (!plt || plt_sh.sh_type == SHT_NOBITS || !dyn || !gelf_getshdr(dyn, &dyn_sh) ||
+	    dyn_sh.sh_type != SHT_DYNSYM)
+		return;
+	rd = elf_getdata(rela, NULL);
+	dd = elf_getdata(dyn, NULL);
+	if (!rd || !dd)
+		return;
+	n = rd->d_size / rela_sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		uint64_t addr = plt_sh.sh_addr + (first + i) * PLT_ENTRY_SIZE;
+		GElf_Rela r;
+		GElf_Sym sym;
+		const char *name;
+
+		if ((first + i + 1) * PLT_ENTRY_SIZE > plt_sh.sh_size)
+			break;
+		if (!gelf_getrela(rd, i, &r) || GELF_R_SYM(r.r_info) == 0 ||
+		    !gelf_getsym(dd, GELF_R_SYM(r.r_info), &sym) ||
+		    !(name = elf_strptr(elf, dyn_sh.sh_link, sym.st_name)) || !name[0])
+			continue;
+		strbuf_addf(&sb, "%s@plt", name);
+		XGROW(b->o->syms, b->alloc_syms, b->o->nr_syms + 1);
+		b->o->syms[b->o->nr_syms++] =
+			(struct elf_sym){ addr, PLT_ENTRY_SIZE, add_name(b, sb.buf) };
+		strbuf_release(&sb);
+	}
+}
+
 static int parse(Elf *elf, const char *name, struct elf_obj **out)
 {
 	struct builder b = { 0 };
@@ -214,6 +283,7 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 	}
 	b.o->has_symtab = have_symtab && nsym > 0;
 	read_sections(b.o, elf, &eh);
+	read_plt(&b, elf, &eh);
 	finish_syms(b.o);
 	*out = b.o;
 	return 0;
@@ -289,18 +359,32 @@ static void append_syms(struct elf_obj *o, const struct elf_obj *src)
 
 void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src)
 {
-	free(o->syms);
-	free(o->names);
+	struct elf_obj old = *o;
+	struct builder b = { o, 0, 0 };
+
 	o->syms = NULL;
 	o->nr_syms = 0;
 	o->names = NULL;
 	o->names_len = 0;
-	{
-		struct builder b = { o, 0, 0 };
-
-		add_name(&b, "");
-	}
+	add_name(&b, "");
 	append_syms(o, src);
+	/* A debug file has no PLT (its .rela.plt is NOBITS): keep ours. */
+	for (uint32_t i = 0; i < old.nr_syms; i++) {
+		const char *name = elf_sym_name(&old, &old.syms[i]);
+		size_t len = strlen(name);
+		struct elf_sym sym = old.syms[i];
+
+		if (len < 4 || strcmp(name + len - 4, "@plt"))
+			continue;
+		b.alloc_syms = o->nr_syms;
+		b.alloc_names = o->names_len;
+		sym.name = add_name(&b, name);
+		XGROW(o->syms, b.alloc_syms, o->nr_syms + 1);
+		o->syms[o->nr_syms++] = sym;
+	}
+	finish_syms(o);
+	free(old.syms);
+	free(old.names);
 	o->has_symtab = src->has_symtab;
 }
 

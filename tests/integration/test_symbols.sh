@@ -295,6 +295,11 @@ printf '%s\n0x%s\n' "$sized" "$hot" | "${A2L[@]}" >"$WORK/a2l-stdin.txt"
 check "addr2line: addresses from stdin" test "$(tr '\n' ' ' <"$WORK/a2l-stdin.txt")" = "sized_fn sym_hot_work "
 "${A2L[@]}" --lines "$hot" >"$WORK/a2l-lines.txt"
 check_grep "addr2line --lines: file:line" "^sym_hot_work  [^ ]*symbols\\.c:[0-9]+$" "$WORK/a2l-lines.txt"
+plt=$(objdump -d "$TARGETS/sym_pie" | awk '/^[0-9a-f]+ <clock_gettime@plt>:/ { print $1 }')
+check "addr2line: a PLT stub is func@plt" test "$("${A2L[@]}" "$plt")" = "clock_gettime@plt"
+plt=$(objdump -d "$WORK/dl/app" 2>/dev/null | awk '/^[0-9a-f]+ <clock_gettime@plt>:/ { print $1 }')
+check "addr2line: PLT names kept when symbols come from a debug file" \
+	test "$("$ST" addr2line -e "$WORK/dl/app" "${plt:-0}")" = "clock_gettime@plt"
 if [ -x "$TARGETS/sym_cpp" ]; then
 	spin=$(nm "$TARGETS/sym_cpp" | awk '$3 == "_ZN14sampletop_test3BoxIlE4spinEl" { print $1 }')
 	check "addr2line demangles" test "$("$ST" addr2line -e "$TARGETS/sym_cpp" "$spin")" = \
