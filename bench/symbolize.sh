@@ -26,20 +26,27 @@ while read -r s z; do
 	printf '%x\n' $((0x$s + (0x$z > 1 ? (RANDOM * 32768 + RANDOM) % 0x$z : 0)))
 done <"$W/funcs" >"$W/addrs"
 
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+# run NAME CMD...: wall seconds, CPU seconds (user + sys) and peak RSS of CMD,
+# stdin from the address list. CPU time is the fair figure on a loaded machine.
+run() {
+	local name=$1; shift
+	/usr/bin/time -f "%e %U %S %M" -o "$W/time" "$@" <"$W/addrs" >/dev/null
+	read -r wall usr sys rss <"$W/time"
+	printf 'symbolize.%s_wall_seconds: %s\n' "$name" "$wall"
+	printf 'symbolize.%s_cpu_seconds: %.3f\n' "$name" "$(echo "$usr + $sys" | bc -l)"
+	printf 'symbolize.%s_max_rss_kb: %s\n' "$name" "$rss"
+	eval "${name}_cpu=$(echo "$usr + $sys" | bc -l)"
+}
 
-st=$(secs sh -c "'$ST' addr2line -e '$LIB' <'$W/addrs'")
-a2l=$(secs sh -c "addr2line -f -e '$LIB' <'$W/addrs'")
-if command -v eu-addr2line >/dev/null; then
-	eu=$(secs sh -c "eu-addr2line -f -e '$LIB' <'$W/addrs'")
-else
-	eu=nan
-fi
 printf 'symbolize.addresses: %s\n' "$(wc -l <"$W/addrs")"
-printf 'symbolize.sampletop_cold_seconds: %.3f\n' "$st"
-printf 'symbolize.addr2line_seconds: %.3f\n' "$a2l"
-printf 'symbolize.eu_addr2line_seconds: %s\n' "$eu"
-printf 'symbolize.speedup_vs_addr2line: %.0f\n' "$(echo "$a2l / $st" | bc -l)"
+run sampletop_cold "$ST" addr2line -e "$LIB"
+run addr2line addr2line -f -e "$LIB"
+if command -v eu-addr2line >/dev/null && [ -z "${NO_EU:-}" ]; then
+	run eu_addr2line eu-addr2line -f -e "$LIB"
+fi
+# CPU time has 10 ms resolution: count at least that much for sampletop.
+awk -v a="$addr2line_cpu" -v s="$sampletop_cold_cpu" \
+	'BEGIN { if (s < 0.01) s = 0.01; printf "symbolize.cpu_speedup_vs_addr2line: %.0f\n", a / s }'
 
 # Same names as binutils (demangled) for every address both name.
 "$ST" addr2line -e "$LIB" <"$W/addrs" >"$W/st.txt"
