@@ -1,5 +1,6 @@
 /* Locating and reading separate debug information (build-id, debuglink, MiniDebugInfo). */
 #include "debuginfo.h"
+#include "rootfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -13,22 +14,32 @@
 
 #define DEBUG_DIR "/usr/lib/debug"
 
-int debuginfo_file_crc(const char *path, uint32_t *crc)
+int debuginfo_fd_crc(int fd, uint32_t *crc)
 {
 	unsigned char buf[1 << 16];
 	uLong c = crc32(0, Z_NULL, 0);
+	off_t off = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
 		c = crc32(c, buf, (uInt)n);
-	close(fd);
+		off += n;
+	}
 	if (n < 0)
 		return -EIO;
 	*crc = (uint32_t)c;
 	return 0;
+}
+
+int debuginfo_file_crc(const char *path, uint32_t *crc)
+{
+	int fd = rootfs_open_direct(path), err;
+
+	if (fd < 0)
+		return fd;
+	err = debuginfo_fd_crc(fd, crc);
+	close(fd);
+	return err;
 }
 
 static bool same_build_id(const struct elf_obj *a, const struct elf_obj *b)
@@ -37,47 +48,41 @@ static bool same_build_id(const struct elf_obj *a, const struct elf_obj *b)
 	       !memcmp(a->build_id, b->build_id, a->build_id_len);
 }
 
-/* Parses path if it is a usable debug file for o: one with symbols, and with
- * o's build-id when o has one. */
-static int try_build_id_path(const struct elf_obj *o, const char *path, struct elf_obj **out)
-{
-	struct elf_obj *d;
-
-	if (access(path, R_OK) < 0 || elf_obj_open(path, &d) < 0)
-		return -ENOENT;
-	if (!same_build_id(o, d) || (!d->nr_syms && !d->has_dwarf)) {
-		elf_obj_free(d);
-		return -ENOENT;
-	}
-	*out = d;
-	return 0;
-}
-
-static int try_debuglink_path(const struct elf_obj *o, const char *path, struct elf_obj **out)
+/* Parses root/path if it is a usable debug file for o: one with symbols or
+ * DWARF, and the same build-id as o; without build-ids, the CRC that o's
+ * .gnu_debuglink records (check_crc). */
+static int try_candidate(const struct elf_obj *o, const char *root, const char *path,
+			 bool check_crc, struct elf_obj **out)
 {
 	struct elf_obj *d;
 	uint32_t crc;
+	int fd = rootfs_open(root, path);
 
-	if (access(path, R_OK) < 0)
+	if (fd < 0)
 		return -ENOENT;
-	/* The build-id, when both have one, is a cheaper and equally strong check. */
-	if (elf_obj_open(path, &d) < 0)
+	if (elf_obj_open_fd(fd, path, &d) < 0) {
+		close(fd);
 		return -ENOENT;
+	}
+	if (!d->nr_syms && !d->has_dwarf)
+		goto reject;
 	if (o->build_id_len && d->build_id_len) {
 		if (!same_build_id(o, d))
 			goto reject;
-	} else if (debuginfo_file_crc(path, &crc) < 0 || crc != o->debuglink_crc) {
+	} else if (!check_crc || debuginfo_fd_crc(fd, &crc) < 0 || crc != o->debuglink_crc) {
 		goto reject;
 	}
+	close(fd);
 	*out = d;
 	return 0;
 reject:
+	close(fd);
 	elf_obj_free(d);
 	return -ENOENT;
 }
 
 int debuginfo_find(const struct elf_obj *o, const char *root, const char *obj_path,
-		   struct elf_obj **out, char *path_out, size_t path_size)
+		   struct elf_obj **out, char *path_out, size_t path_size, const char **root_out)
 {
 	const char *roots[2] = { root, "" };
 	int nr_roots = root[0] ? 2 : 1;
@@ -88,10 +93,11 @@ int debuginfo_find(const struct elf_obj *o, const char *root, const char *obj_pa
 	for (int i = 0; i < o->build_id_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", o->build_id[i]);
 	for (int r = 0; o->build_id_len >= 2 && r < nr_roots; r++) {
-		snprintf(path_out, path_size, "%s" DEBUG_DIR "/.build-id/%.2s/%s.debug", roots[r],
-			 hex, hex + 2);
-		if (!try_build_id_path(o, path_out, out))
+		snprintf(path_out, path_size, DEBUG_DIR "/.build-id/%.2s/%s.debug", hex, hex + 2);
+		if (!try_candidate(o, roots[r], path_out, false, out)) {
+			*root_out = roots[r];
 			return 0;
+		}
 	}
 	if (!o->debuglink || strchr(o->debuglink, '/'))
 		return -ENOENT;
@@ -101,16 +107,17 @@ int debuginfo_find(const struct elf_obj *o, const char *root, const char *obj_pa
 	memcpy(dir, obj_path, slash - obj_path);
 	dir[slash - obj_path] = 0;
 	for (int r = 0; r < nr_roots; r++) {
-		static const char *const fmts[] = { "%s%s/%s", "%s%s/.debug/%s",
-						    "%s" DEBUG_DIR "%s/%s" };
+		static const char *const fmts[] = { "%s/%s", "%s/.debug/%s", DEBUG_DIR "%s/%s" };
 
 		for (size_t f = 0; f < ARRAY_SIZE(fmts); f++) {
-			int n = snprintf(path_out, path_size, fmts[f], roots[r], dir, o->debuglink);
+			int n = snprintf(path_out, path_size, fmts[f], dir, o->debuglink);
 
 			if (n < 0 || (size_t)n >= path_size)
 				continue;
-			if (!try_debuglink_path(o, path_out, out))
+			if (!try_candidate(o, roots[r], path_out, true, out)) {
+				*root_out = roots[r];
 				return 0;
+			}
 		}
 	}
 	return -ENOENT;

@@ -20,13 +20,12 @@ struct dwarf_lines {
 	size_t nr_joined, alloc_joined;
 };
 
-int dwarf_lines_open(const char *path, struct dwarf_lines **out)
+int dwarf_lines_open_fd(int fd, struct dwarf_lines **out)
 {
 	struct dwarf_lines *d;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	d = xcalloc(1, sizeof(*d));
 	d->fd = fd;
 	d->dbg = dwarf_begin(fd, DWARF_C_READ);

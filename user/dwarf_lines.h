@@ -25,9 +25,9 @@ struct src_frame {
 	bool inlined;		/* inlined into the frame before it */
 };
 
-/* Opens the DWARF of the ELF file at path. Returns 0, -ENOENT or -ENODATA
- * (no DWARF). */
-int dwarf_lines_open(const char *path, struct dwarf_lines **out);
+/* Opens the DWARF of the ELF file open as fd, which it takes over (closed
+ * on failure too). Returns 0 or -ENODATA (no DWARF). */
+int dwarf_lines_open_fd(int fd, struct dwarf_lines **out);
 void dwarf_lines_free(struct dwarf_lines *d);
 
 /* The functions at vaddr (an ELF virtual address), outermost first: the

@@ -1,5 +1,6 @@
 /* Reading loadable segments and function symbols out of ELF files with libelf. */
 #include "elf_syms.h"
+#include "rootfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -289,22 +290,27 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 	return 0;
 }
 
-int elf_obj_open(const char *path, struct elf_obj **out)
+int elf_obj_open_fd(int fd, const char *name, struct elf_obj **out)
 {
 	Elf *elf;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf) {
-		close(fd);
+	if (!elf)
 		return -ENOEXEC;
-	}
-	err = parse(elf, path, out);
+	err = parse(elf, name, out);
 	elf_end(elf);
+	return err;
+}
+
+int elf_obj_open(const char *path, struct elf_obj **out)
+{
+	int fd = rootfs_open_direct(path), err;
+
+	if (fd < 0)
+		return fd;
+	err = elf_obj_open_fd(fd, path, out);
 	close(fd);
 	return err;
 }

@@ -43,9 +43,11 @@ struct elf_obj {
 	size_t debugdata_len;
 };
 
-/* Parses path. Returns 0 and *out, or a negative errno (-ENOENT, -ENOEXEC for
- * not-ELF or corrupt, -ENOMEM). */
+/* Parses path (a regular file). Returns 0 and *out, or a negative errno
+ * (-ENOENT, -EINVAL not a regular file, -ENOEXEC not ELF or corrupt). */
 int elf_obj_open(const char *path, struct elf_obj **out);
+/* Same from an open file (not closed); name is kept as its path. */
+int elf_obj_open_fd(int fd, const char *name, struct elf_obj **out);
 /* Same, from a memory buffer (fuzzing, MiniDebugInfo). Copies what it keeps. */
 int elf_obj_from_mem(const void *data, size_t size, const char *name, struct elf_obj **out);
 void elf_obj_free(struct elf_obj *o);

@@ -1,5 +1,6 @@
 /* Perf map files: JIT code addresses -> names. */
 #include "perfmap.h"
+#include "rootfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -8,10 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-struct perfmap *perfmap_new(const char *path)
+struct perfmap *perfmap_new(const char *root, const char *path)
 {
 	struct perfmap *pm = xcalloc(1, sizeof(*pm));
 
+	pm->root = xstrdup(root);
 	pm->path = xstrdup(path);
 	return pm;
 }
@@ -20,6 +22,7 @@ void perfmap_free(struct perfmap *pm)
 {
 	if (!pm)
 		return;
+	free(pm->root);
 	free(pm->path);
 	free(pm->syms);
 	free(pm->names);
@@ -114,10 +117,10 @@ int perfmap_refresh(struct perfmap *pm)
 	size_t before = pm->nr, have = 0, cap = 1 << 16;
 	char *buf;
 	ssize_t n;
-	int fd = open(pm->path, O_RDONLY | O_CLOEXEC);
+	int fd = rootfs_open(pm->root, pm->path);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (lseek(fd, (off_t)pm->read_off, SEEK_SET) < 0) {
 		close(fd);
 		return -errno;

@@ -22,6 +22,7 @@ struct perfmap_sym {
 };
 
 struct perfmap {
+	char *root;		/* opened under this root ("" or /proc/PID/root) */
 	char *path;
 	uint64_t read_off;	/* bytes of the file consumed (whole lines) */
 	struct perfmap_sym *syms;	/* sorted by start once finished */
@@ -32,8 +33,8 @@ struct perfmap {
 	size_t bad_lines;
 };
 
-/* A perf map read from path (it may not exist yet). */
-struct perfmap *perfmap_new(const char *path);
+/* A perf map read from path under root (see rootfs_open); it may not exist yet. */
+struct perfmap *perfmap_new(const char *root, const char *path);
 void perfmap_free(struct perfmap *pm);
 
 /* Parses complete lines of data, adds them; returns bytes consumed (up to the

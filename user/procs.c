@@ -276,14 +276,6 @@ struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 	return find(p, addr);
 }
 
-void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size)
-{
-	if (m->flags & MAP_F_DELETED)
-		snprintf(buf, size, "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid, m->start,
-			 m->end);
-	else
-		snprintf(buf, size, "/proc/%u/root%s", p->pid, m->path);
-}
 
 uint32_t proc_ns_pid(uint32_t pid)
 {

@@ -72,9 +72,5 @@ uint64_t proc_start_time(uint32_t pid);
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 
-/* Path to open a mapping's file from our mount namespace: the process's own
- * root (/proc/PID/root/...) so containers and chroots resolve, or
- * /proc/PID/map_files/START-END for deleted files. Writes into buf. */
-void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size);
 
 #endif

@@ -4,6 +4,7 @@
 #include "demangle.h"
 #include "elf_syms.h"
 #include "kallsyms.h"
+#include "rootfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,14 +13,18 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One parsed file, shared by every process that maps it. */
 struct sym_obj {
 	uint64_t dev, ino, size, mtime;	/* identity (the cache key) */
-	char *path;		/* where it was opened from, to parse again after eviction */
+	char *path;		/* how to open it again (after eviction): under root, or */
+	bool direct;		/* ... as is (/proc/PID/map_files/..., addr2line's file) */
 	char *root;		/* "/proc/PID/root" of the process it was found in, or "" */
 	char *ns_path;		/* its path inside that process's mount namespace */
-	char *dwarf_path;	/* file with its DWARF (itself or its debug file), or NULL */
+	char *dwarf_root;	/* where its DWARF is (itself or its debug file): */
+	char *dwarf_path;	/* dwarf_path under dwarf_root (or direct), or NULL */
+	bool dwarf_direct;
 	struct elf_obj *elf;	/* NULL: unreadable, or evicted (then loaded == false) */
 	const char **disp;	/* per symbol: demangled name, lazily (NULL: not yet) */
 	struct dwarf_lines *dwarf;
@@ -94,6 +99,7 @@ static void obj_free(struct symbolizer *s, struct sym_obj *o)
 	free(o->path);
 	free(o->root);
 	free(o->ns_path);
+	free(o->dwarf_root);
 	free(o->dwarf_path);
 	free(o);
 }
@@ -122,24 +128,43 @@ void symbolizer_free(struct symbolizer *s)
 	free(s);
 }
 
-/* Parses o->path with its separate debug information. */
-static void obj_load(struct symbolizer *s, struct sym_obj *o)
+static int obj_open(const struct sym_obj *o)
+{
+	return o->direct ? rootfs_open_direct(o->path) : rootfs_open(o->root, o->path);
+}
+
+static void set_dwarf(struct sym_obj *o, const char *root, const char *path, bool direct)
+{
+	o->dwarf_root = xstrdup(root);
+	o->dwarf_path = xstrdup(path);
+	o->dwarf_direct = direct;
+}
+
+/* Parses the object (fd, or opened again when -1) with its separate debug
+ * information. Takes over fd. */
+static void obj_load(struct symbolizer *s, struct sym_obj *o, int fd)
 {
 	struct elf_obj *dbg = NULL;
+	const char *droot;
 	char dpath[4200];
 
 	o->loaded = true;
 	s->parses++;
-	if (elf_obj_open(o->path, &o->elf) < 0) {
+	if (fd < 0)
+		fd = obj_open(o);
+	if (fd < 0 || elf_obj_open_fd(fd, o->ns_path, &o->elf) < 0) {
+		if (fd >= 0)
+			close(fd);
 		o->elf = NULL;
 		return;
 	}
+	close(fd);
 	if (!o->elf->has_symtab || (s->opts.lines && !o->elf->has_dwarf)) {
-		if (!debuginfo_find(o->elf, o->root, o->ns_path, &dbg, dpath, sizeof(dpath))) {
+		if (!debuginfo_find(o->elf, o->root, o->ns_path, &dbg, dpath, sizeof(dpath), &droot)) {
 			if (dbg->has_symtab && !o->elf->has_symtab)
 				elf_obj_take_syms(o->elf, dbg);
 			if (dbg->has_dwarf && !o->dwarf_path)
-				o->dwarf_path = xstrdup(dpath);
+				set_dwarf(o, droot, dpath, false);
 			elf_obj_free(dbg);
 			dbg = NULL;
 		}
@@ -150,7 +175,7 @@ static void obj_load(struct symbolizer *s, struct sym_obj *o)
 		elf_obj_free(dbg);
 	}
 	if (o->elf->has_dwarf && !o->dwarf_path)
-		o->dwarf_path = xstrdup(o->path);
+		set_dwarf(o, o->root, o->path, o->direct);
 	o->bytes = sizeof(*o) + o->elf->nr_syms * (sizeof(struct elf_sym) + sizeof(char *)) +
 		   o->elf->names_len;
 	s->bytes += o->bytes;
@@ -174,12 +199,14 @@ static void enforce_budget(struct symbolizer *s, const struct sym_obj *keep)
 	}
 }
 
-static struct sym_obj *obj_use(struct symbolizer *s, struct sym_obj *o)
+static struct sym_obj *obj_use(struct symbolizer *s, struct sym_obj *o, int fd)
 {
 	o->last_use = ++s->clock;
 	if (!o->loaded) {
-		obj_load(s, o);
+		obj_load(s, o, fd);
 		enforce_budget(s, o);
+	} else if (fd >= 0) {
+		close(fd);
 	}
 	return o->elf ? o : NULL;
 }
@@ -192,17 +219,19 @@ static int obj_eq(uint32_t id, const void *key, const void *ctx)
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
 }
 
-/* The cached object for the file at path (seen as ns_path under root),
- * keyed by its identity. Returns its id, or -1 if it cannot be stat'ed. */
-static long obj_find_or_add(struct symbolizer *s, const char *path, const char *root,
-			    const char *ns_path)
+/* The cached object for the open file fd, keyed by its identity; a new one
+ * remembers how to open it again (path under root, or direct) and where it
+ * lives for the process (ns_path under root, for debug files). Returns its
+ * id, or -1 if fd cannot be stat'ed. Does not close fd. */
+static long obj_find_or_add(struct symbolizer *s, int fd, const char *root, const char *path,
+			    bool direct, const char *ns_path)
 {
 	struct sym_obj key = { 0 }, *o;
 	struct stat st;
 	uint64_t h;
 	uint32_t id;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0)
 		return -1;
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;
@@ -215,6 +244,7 @@ static long obj_find_or_add(struct symbolizer *s, const char *path, const char *
 	o = xcalloc(1, sizeof(*o));
 	*o = key;
 	o->path = xstrdup(path);
+	o->direct = direct;
 	o->root = xstrdup(root);
 	o->ns_path = xstrdup(ns_path);
 	XGROW(s->objs, s->alloc_objs, s->nr_objs + 1);
@@ -269,7 +299,10 @@ static uint32_t obj_frames(struct symbolizer *s, struct sym_obj *o, uint64_t vad
 
 	if (s->opts.lines && !o->dwarf_tried) {
 		o->dwarf_tried = true;
-		if (o->dwarf_path && dwarf_lines_open(o->dwarf_path, &o->dwarf) < 0)
+		if (o->dwarf_path &&
+		    dwarf_lines_open_fd(o->dwarf_direct ? rootfs_open_direct(o->dwarf_path) :
+							  rootfs_open(o->dwarf_root, o->dwarf_path),
+					&o->dwarf) < 0)
 			o->dwarf = NULL;
 	}
 	if (s->opts.lines && o->dwarf)
@@ -325,24 +358,36 @@ static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64
 static struct sym_obj *object_for_map(struct symbolizer *s, const struct proc *p,
 				      struct proc_map *m)
 {
-	char path[4200], root[64];
+	char files[128], root[64];
 	struct stat st;
+	bool direct = false;
 	long id;
+	int fd = -1;
 
 	if (m->obj)
-		return obj_use(s, s->objs[m->obj - 1]);
-	proc_map_open_path(p, m, path, sizeof(path));
-	/* The path may now name another file (replaced, or a different mount):
-	 * the kernel's own link to the mapped file is the truth then. */
-	if (!(m->flags & MAP_F_DELETED) && (stat(path, &st) < 0 || st.st_ino != m->ino))
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid,
-			 m->start, m->end);
+		return obj_use(s, s->objs[m->obj - 1], -1);
 	snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
-	id = obj_find_or_add(s, path, root, m->path);
-	if (id < 0)
+	snprintf(files, sizeof(files), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid,
+		 m->start, m->end);
+	if (!(m->flags & MAP_F_DELETED))
+		fd = rootfs_open(root, m->path);
+	/* Deleted, or the path now names another file (replaced, another
+	 * mount): the kernel's own link to the mapped file is the truth. */
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != m->ino) {
+		if (fd >= 0)
+			close(fd);
+		fd = rootfs_open_direct(files);
+		direct = true;
+	}
+	if (fd < 0)
 		return NULL;
+	id = obj_find_or_add(s, fd, root, direct ? files : m->path, direct, m->path);
+	if (id < 0) {
+		close(fd);
+		return NULL;
+	}
 	m->obj = (uint32_t)id + 1;
-	return obj_use(s, s->objs[id]);
+	return obj_use(s, s->objs[id], fd);
 }
 
 /* This process's vDSO image is the kernel's for every 64-bit process. */
@@ -384,9 +429,11 @@ static bool jit_frame(struct symbolizer *s, struct proc *p, uint64_t pc, frame_i
 		char path[128];
 
 		p->perfmap_tried = true;
-		snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", p->pid,
-			 proc_ns_pid(p->pid));
-		p->perfmap = perfmap_new(path);
+		char root[64];
+
+		snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
+		snprintf(path, sizeof(path), "/tmp/perf-%u.map", proc_ns_pid(p->pid));
+		p->perfmap = perfmap_new(root, path);
 		perfmap_refresh(p->perfmap);
 	}
 	if (!p->perfmap)
@@ -500,13 +547,19 @@ uint32_t symbolizer_file(struct symbolizer *s, const char *path, uint64_t vaddr,
 	clear_scratch(s);
 	if (s->file_path && !strcmp(s->file_path, path)) {
 		id = s->file_id;
+		o = id < 0 ? NULL : obj_use(s, s->objs[id], -1);
 	} else {
-		id = obj_find_or_add(s, path, "", path);
+		int fd = rootfs_open_direct(path);
+
+		id = fd < 0 ? -1 : obj_find_or_add(s, fd, "", path, true, path);
 		free(s->file_path);
 		s->file_path = xstrdup(path);
 		s->file_id = id;
+		o = id < 0 ? NULL : obj_use(s, s->objs[id], fd);
+		if (id < 0 && fd >= 0)
+			close(fd);
 	}
-	if (id < 0 || !(o = obj_use(s, s->objs[id])))
+	if (!o)
 		return 0;
 	if (max > SYMBOLIZER_MAX_DEPTH)
 		max = SYMBOLIZER_MAX_DEPTH;

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct perfmap *pm = perfmap_new("fuzz");
+	struct perfmap *pm = perfmap_new("", "fuzz");
 	size_t half = size / 2;
 
 	/* In two pieces, as a growing file is read. */

@@ -173,6 +173,28 @@ check "namespace: binary not visible from here" test ! -e "$WORK/ns/app"
 check_frame "mount namespace: stripped binary and its debuglink read via /proc/PID/root" \
 	"$WORK/ns.folded" sym_hot_work
 
+# Hostile files: a FIFO where the debug file should be must not hang us, and a
+# symlink inside the container must not lead us to our own files.
+mkdir -p "$WORK/fifo"
+cp "$WORK/dl/app" "$WORK/fifo/app"
+mkfifo "$WORK/fifo/app.debug"
+"$WORK/fifo/app" hot 5 &
+pid=$!; _pids+=("$pid")
+sleep 0.3
+timeout 20 "$ST" -q -p "$pid" -d 1 -o "$WORK/fifo.folded"; rc=$?
+check "a FIFO named like the debug file: no hang (exit $rc)" test "$rc" -eq 0
+check_grep "a FIFO named like the debug file: [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/fifo.folded"
+mkdir -p "$WORK/ns2/hidden"
+cp "$WORK/dl/app.debug" "$WORK/ns2/hidden/app.debug"
+unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns2' && cp '$WORK/dl/app' '$WORK/ns2/app' &&
+	ln -s '$WORK/ns2/hidden/app.debug' '$WORK/ns2/app.debug' && exec '$WORK/ns2/app' hot 5" &
+pid=$!; _pids+=("$pid")
+sleep 0.5
+"$ST" -q -p "$pid" -d 1 -o "$WORK/escape.folded"
+check_no_grep "a symlink in the container is resolved in the container (no host file read)" \
+	'sym_hot_work' "$WORK/escape.folded"
+check_grep "... so the frame stays [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/escape.folded"
+
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 3
 check_frame "perf map: first JIT function named" "$WORK/jit.folded" jit_first_fn

@@ -157,7 +157,7 @@ static void test_cache(void)
 
 static void test_perfmap(void)
 {
-	struct perfmap *pm = perfmap_new("/nonexistent");
+	struct perfmap *pm = perfmap_new("", "/nonexistent");
 	const char data[] = "1000 10 first\n"
 			    "0x2000 0x20 JS:*hot /a b.js:3\n"
 			    "zz 10 bad\n"
@@ -190,7 +190,7 @@ static void test_perfmap_grows(void)
 	CHECK(fd >= 0, "temp perf map");
 	if (fd < 0)
 		return;
-	pm = perfmap_new(path);
+	pm = perfmap_new("", path);
 	CHECK(write(fd, "a000 10 one\nb000 10 tw", 22) == 22, "write");
 	CHECK(perfmap_refresh(pm) == 1, "one complete line read");
 	CHECK(write(fd, "o\n", 2) == 2, "write the rest");
