@@ -11,10 +11,10 @@ SECS=${1:-${FUZZ_SECONDS:-60}}
 shift 2>/dev/null
 CC=${FUZZ_CC:-clang}
 # The parsers under test and what they need (no BPF, no profile).
-SRCS=(elf_syms debuginfo perfmap procs kallsyms rootfs util hmap)
+SRCS=(elf_syms debuginfo perfmap procs kallsyms rootfs dwarf_lines util hmap)
 FLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all
        -I"$TOP/user" -I"$TOP/include")
-LIBS=(-lelf -lz -llzma)
+LIBS=(-ldw -lelf -lz -llzma)
 
 mkdir -p "$OUT/obj"
 for s in "${SRCS[@]}"; do
