@@ -1,11 +1,10 @@
 /*
  * Naming frames: address in a process -> profile frames. Ties the process
- * maps (procs) to parsed ELF objects, cached across processes by file
- * identity (device, inode, size, mtime) and parsed once, lazily; to their
- * separate debug files (build-id, debuglink, MiniDebugInfo); to DWARF for
- * file:line and inlined calls (only with lines); to perf maps for JIT code;
- * and to the kernel's symbols. Every address gets a frame: unnamed ones read
- * "[unknown] module+0xoff", never a neighbour's name.
+ * maps (procs) to the parsed objects (symcache: symbols, debug files, DWARF
+ * for file:line and inlined calls), to perf maps for JIT code, to the vDSO
+ * and to the kernel's symbols, with a per-process address cache. Every
+ * address gets a frame: unnamed ones read "[unknown] module+0xoff", never a
+ * neighbour's name.
  */
 #ifndef SYMBOLIZER_H
 #define SYMBOLIZER_H
@@ -13,22 +12,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dwarf_lines.h"
 #include "procs.h"
 #include "profile.h"
+#include "symcache.h"
 
 /* Most frames one address can expand to: the function and its inlined calls. */
-#define SYMBOLIZER_MAX_DEPTH DWARF_MAX_INLINE
-
-/* Parsed objects are kept under this many bytes of tables; the least
- * recently used are dropped (and parsed again if needed) beyond it. */
-#define SYMBOLIZER_MEM_BUDGET (512ull << 20)
+#define SYMBOLIZER_MAX_DEPTH SYMCACHE_MAX_DEPTH
 
 struct symbolizer_opts {
 	bool kernel;		/* load kallsyms */
 	bool no_demangle;	/* keep C++/Rust names mangled */
 	bool lines;		/* file:line and inlined frames from DWARF */
-	uint64_t mem_budget;	/* bytes of parsed tables kept; 0: SYMBOLIZER_MEM_BUDGET */
+	uint64_t mem_budget;	/* bytes of parsed tables kept; 0: SYMCACHE_MEM_BUDGET */
 };
 
 struct symbolizer;
