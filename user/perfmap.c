@@ -15,6 +15,7 @@ struct perfmap *perfmap_new(const char *root, const char *path)
 
 	pm->root = xstrdup(root);
 	pm->path = xstrdup(path);
+	pm->fd = -1;
 	return pm;
 }
 
@@ -22,6 +23,8 @@ void perfmap_free(struct perfmap *pm)
 {
 	if (!pm)
 		return;
+	if (pm->fd >= 0)
+		close(pm->fd);
 	free(pm->root);
 	free(pm->path);
 	free(pm->syms);
@@ -115,19 +118,20 @@ size_t perfmap_parse(struct perfmap *pm, const char *data, size_t len)
 int perfmap_refresh(struct perfmap *pm)
 {
 	size_t before = pm->nr, have = 0, cap = 1 << 16;
+	uint64_t off = pm->read_off;
 	char *buf;
 	ssize_t n;
-	int fd = rootfs_open(pm->root, pm->path);
 
-	if (fd < 0)
-		return fd;
-	if (lseek(fd, (off_t)pm->read_off, SEEK_SET) < 0) {
-		close(fd);
-		return -errno;
+	if (pm->fd < 0) {
+		int fd = rootfs_open(pm->root, pm->path);
+
+		if (fd < 0)
+			return fd;
+		pm->fd = fd;
 	}
 	buf = xmalloc(cap);
 	for (;;) {
-		n = read(fd, buf + have, cap - have);
+		n = pread(pm->fd, buf + have, cap - have, (off_t)(off + have));
 		if (n <= 0)
 			break;
 		have += n;
@@ -141,12 +145,12 @@ int perfmap_refresh(struct perfmap *pm)
 			}
 			memmove(buf, buf + used, have - used);
 			have -= used;
-			pm->read_off += used;
+			off += used;
+			pm->read_off = off;
 		}
 	}
-	pm->read_off += perfmap_parse(pm, buf, have);
+	pm->read_off = off + perfmap_parse(pm, buf, have);
 	free(buf);
-	close(fd);
 	return (int)(pm->nr - before);
 }
 

@@ -24,6 +24,8 @@ struct perfmap_sym {
 struct perfmap {
 	char *root;		/* opened under this root ("" or /proc/PID/root) */
 	char *path;
+	int fd;			/* kept open once found: still readable after the
+			 * process exits and /proc/PID/root is gone */
 	uint64_t read_off;	/* bytes of the file consumed (whole lines) */
 	struct perfmap_sym *syms;	/* sorted by start once finished */
 	size_t nr, alloc;

@@ -82,7 +82,7 @@ static bool jit_frame(struct symbolizer *s, struct proc *p, uint64_t pc, frame_i
 	if (!p->perfmap)
 		return false;
 	js = perfmap_lookup(p->perfmap, pc);
-	if (!js && !p->gone && perfmap_refresh(p->perfmap) > 0)
+	if (!js && perfmap_refresh(p->perfmap) > 0)
 		js = perfmap_lookup(p->perfmap, pc);
 	if (!js)
 		return false;

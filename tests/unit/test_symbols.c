@@ -196,9 +196,13 @@ static void test_perfmap_grows(void)
 	CHECK(write(fd, "o\n", 2) == 2, "write the rest");
 	CHECK(perfmap_refresh(pm) == 1 && perfmap_lookup(pm, 0xb001), "the grown line read");
 	CHECK_STR(perfmap_name(pm, perfmap_lookup(pm, 0xb001)), "two", "its name whole");
-	perfmap_free(pm);
-	close(fd);
+	/* The writer exits and its file goes (as /proc/PID/root does): what it
+	 * wrote last is still read through the file we keep open. */
 	unlink(path);
+	CHECK(write(fd, "c000 10 three\n", 14) == 14, "write after unlink");
+	close(fd);
+	CHECK(perfmap_refresh(pm) == 1 && perfmap_lookup(pm, 0xc001), "read after the file is gone");
+	perfmap_free(pm);
 }
 
 static void check_demangle(const char *in, const char *want)
