@@ -18,14 +18,27 @@
  * so 1 MiB per CPU leaves a five-fold margin for a slow drain. */
 #define ST_RINGBUF_BYTES_PER_CPU (1u << 20)
 
-/* Most pids/tids/cgroups a target filter can name. */
+/* Most pids/tids a target filter can name, and most live processes a
+ * launched command's tree can grow to: forked children join the filter and
+ * leave it when they exit. A fork that finds the map full is counted. */
 #define ST_MAX_TARGETS 4096
+/* ... and at least this many per CPU (userspace sizes the maps at load). */
+#define ST_TARGETS_PER_CPU 64
+/* Most --comm names. */
+#define ST_MAX_COMMS 64
+/* Samples of a freshly exec'd process that wake userspace at once, so that
+ * it reads the maps (with the libraries ld.so mapped since the exec) while
+ * the process still runs. */
+#define ST_FRESH_WAKES 3
 
 enum st_sample_flags {
 	ST_SAMPLE_USER_TRUNCATED = 1 << 0,	/* user stack hit ST_MAX_FRAMES */
 	ST_SAMPLE_KERN_TRUNCATED = 1 << 1,
 	ST_SAMPLE_IN_KERNEL = 1 << 2,		/* interrupted in kernel mode */
 	ST_SAMPLE_USER_FAILED = 1 << 3,		/* user stack could not be read */
+	ST_SAMPLE_UNWIND_MISS = 1 << 4,		/* the unwinder met an unknown process or
+						 * mapping: userspace should push its tables */
+	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
 /* Why a sample was not (fully) recorded. One per-CPU counter each; every one
@@ -39,6 +52,13 @@ enum st_counter {
 	ST_CNT_USER_STACK_ERR,	/* user stack read failed (kept, without user frames) */
 	ST_CNT_KERN_STACK_ERR,	/* kernel stack read failed (kept, without kernel frames) */
 	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
+	ST_CNT_EVENT_LOST,	/* exec/fork/exit event lost: ring buffer full */
+	ST_CNT_TARGETS_FULL,	/* a forked child not followed: targets map full */
+	ST_CNT_UNWIND_NO_PROC,	/* no unwind tables yet for the process: frame pointers used */
+	ST_CNT_UNWIND_NO_MAP,	/* a pc outside every known mapping (dlopen, exec, garbage) */
+	ST_CNT_UNWIND_FP_FRAMES,	/* frames stepped by frame pointer (no table for the object) */
+	ST_CNT_UNWIND_NO_RULE,	/* stopped at a pc without a CFI rule we can follow */
+	ST_CNT_UNWIND_READ_ERR,	/* stopped: stack memory unreadable */
 	ST_CNT_NR,
 };
 
@@ -52,9 +72,98 @@ struct st_sample {
 	__u16 kern_nr;		/* ips[user_nr .. user_nr + kern_nr) are kernel frames */
 	__u32 pad;
 	char comm[ST_COMM_LEN];	/* thread name */
+	__u64 start_ns;		/* the process's start (boot-based ns): with tgid,
+				 * tells a reused pid apart */
 	__u64 ips[2 * ST_MAX_FRAMES];
 };
 
 #define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - 2 * ST_MAX_FRAMES * sizeof(__u64))
+
+enum st_event_kind {
+	ST_EV_EXEC = 1,		/* tgid exec'd: its mappings changed */
+	ST_EV_FORK,		/* tgid is a new process, forked by ppid */
+	ST_EV_EXIT,		/* the last thread of tgid exited */
+};
+
+/* A process lifecycle event. It travels in the same ring buffer as the
+ * samples, so that it arrives in order with them; its first five fields are
+ * a sample's, and flags always holds ST_REC_EVENT, which no sample has. */
+struct st_event {
+	__u32 tgid;
+	__u32 tid;
+	__u64 time_ns;
+	__u32 cpu;
+	__u32 flags;		/* ST_REC_EVENT */
+	__u32 kind;		/* enum st_event_kind */
+	__u32 ppid;		/* ST_EV_FORK: the parent's tgid */
+	__u64 start_ns;		/* the process's start (boot-based ns) */
+	__u64 parent_start_ns;	/* ST_EV_FORK: the parent's */
+	char comm[ST_COMM_LEN];	/* the process's name (after exec, for ST_EV_EXEC) */
+};
+
+/* An exec'd process, for the maps snapshot thread (ring buffer "execs"). */
+struct st_exec {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;
+};
+/* Bytes of the execs ring buffer per CPU (16 bytes a record; the snapshot
+ * thread drains it at once). */
+#define ST_EXECS_BYTES_PER_CPU (16u << 10)
+
+/* ---- User stack unwinding from .eh_frame (bpf/ustack.bpf.h, user/unwind_*.c) ---- */
+
+/* How the BPF program walks user stacks (rodata unwind_mode). */
+enum st_unwind_mode {
+	ST_UNWIND_FP,		/* the kernel's frame-pointer walk only */
+	ST_UNWIND_AUTO,		/* CFI tables; frame pointers where an object has none */
+	ST_UNWIND_DWARF,	/* CFI tables only: stop where an object has none */
+};
+
+/* How a frame's CFA (the caller's rsp before its call) is found. */
+enum st_cfa_kind {
+	ST_CFA_NONE,		/* no CFI here (a gap) or a rule we cannot follow */
+	ST_CFA_RSP,		/* rsp + off */
+	ST_CFA_RBP,		/* rbp + off */
+	ST_CFA_PLT,		/* PLT stub: rsp + 8, plus 8 when (rip & 15) >= off */
+	ST_CFA_STOP,		/* outermost frame: return address undefined */
+	ST_CFA_SIGNAL,		/* signal trampoline: registers in the ucontext at rsp */
+};
+
+/* One row of an object's unwind table: the rule for [pc, next row's pc).
+ * pc is an ELF virtual address; the return address is always at CFA - 8. */
+struct st_urow {
+	__u32 pc;
+	__u16 cfa_off;
+	__u8 cfa_kind;		/* enum st_cfa_kind */
+	__s8 rbp_off;		/* caller's rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged */
+};
+
+/* Rows of every object, in one array map (8 bytes each): 2M rows are 16 MiB,
+ * room for ~60 libc-sized objects (libc.so.6 needs ~33k rows). Objects that
+ * do not fit are counted and walked by frame pointer. */
+#define ST_UNWIND_MAX_ROWS (2u << 20)
+/* Binary search steps that cover ST_UNWIND_MAX_ROWS rows. */
+#define ST_UNWIND_ROW_STEPS 22
+/* Executable mappings per process (python with many extensions has ~100). */
+#define ST_UNWIND_MAX_MAPS 256
+#define ST_UNWIND_MAP_STEPS 9
+/* Processes with unwind tables at once; entries of exited ones are removed. */
+#define ST_UNWIND_MAX_PROCS 4096
+
+/* An executable mapping of a process: ELF vaddr = address - bias. */
+struct st_umap {
+	__u64 start, end;	/* [start, end) */
+	__u64 bias;
+	__u32 row_first;	/* first row in the rows map */
+	__u32 row_nr;		/* 0: no table (frame pointers, or stop in dwarf mode) */
+};
+
+/* A process's executable mappings sorted by start (value of unwind_procs). */
+struct st_uproc {
+	__u32 nr;
+	__u32 pad;
+	struct st_umap maps[ST_UNWIND_MAX_MAPS];
+};
 
 #endif

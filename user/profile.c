@@ -14,11 +14,19 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_USER_STACK_ERR] = "user_stack_errors",
 	[ST_CNT_KERN_STACK_ERR] = "kernel_stack_errors",
 	[ST_CNT_EMPTY_STACK] = "empty_stacks",
+	[ST_CNT_EVENT_LOST] = "lost_process_events",
+	[ST_CNT_TARGETS_FULL] = "children_not_followed",
+	[ST_CNT_UNWIND_NO_PROC] = "unwind_process_unknown",
+	[ST_CNT_UNWIND_NO_MAP] = "unwind_mapping_unknown",
+	[ST_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
+	[ST_CNT_UNWIND_NO_RULE] = "unwind_no_rule",
+	[ST_CNT_UNWIND_READ_ERR] = "unwind_read_errors",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
 	[PC_STACK_TABLE_FULL] = "stack_table_full",
 	[PC_FRAME_TABLE_FULL] = "frame_table_full",
+	[PC_UNWIND_TABLE_FULL] = "unwind_table_full",
 };
 
 struct profile *profile_new(void)

@@ -345,6 +345,17 @@ struct sym_obj *symcache_map_object(struct symcache *s, const struct proc *p,
 		fd = rootfs_open_direct(files);
 		direct = true;
 	}
+	/* The process has exited (its root and links are gone): the same path
+	 * in our root is its file if device and inode agree. */
+	if (fd < 0 && !(m->flags & MAP_F_DELETED) && m->path[0] == '/') {
+		fd = rootfs_open_direct(m->path);
+		if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != m->dev || st.st_ino != m->ino)) {
+			close(fd);
+			fd = -1;
+		}
+		root[0] = 0;
+		direct = false;
+	}
 	if (fd < 0)
 		return NULL;
 	id = obj_find_or_add(s, fd, root, direct ? files : m->path, direct, m->path);

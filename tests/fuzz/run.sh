@@ -10,25 +10,40 @@ OUT=${BUILD:-$TOP/build}/fuzz
 SECS=${1:-${FUZZ_SECONDS:-60}}
 shift 2>/dev/null
 CC=${FUZZ_CC:-clang}
-# The parsers under test and what they need (no BPF, no profile).
-SRCS=(elf_syms debuginfo perfmap procs kallsyms rootfs dwarf_lines util hmap)
 FLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all
-       -I"$TOP/user" -I"$TOP/include")
-LIBS=(-ldw -lelf -lz -llzma)
+       -I"$TOP/user" -I"$TOP/include" -I"$TOP/build" $(pkg-config --cflags libbpf libelf libdw ncursesw))
+LIBS=($(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm -lpthread)
 
-mkdir -p "$OUT/obj"
-for s in "${SRCS[@]}"; do
-	if [ ! -f "$OUT/obj/$s.o" ] || [ "$TOP/user/$s.c" -nt "$OUT/obj/$s.o" ]; then
-		"$CC" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -c "$TOP/user/$s.c" -o "$OUT/obj/$s.o" || exit 1
-	fi
+# Every userspace source but main.c, instrumented, so that a target can use
+# any module; sampler.c needs the BPF skeletons that `make` generates.
+for b in "$TOP"/bpf/*.bpf.c; do
+	make -s -C "$TOP" "build/$(basename "$b" .bpf.c).skel.h" >/dev/null || exit 1
 done
+mkdir -p "$OUT/obj"
+objs=()
+jobs=0
+for s in "$TOP"/user/*.c "$TOP"/user/*/*.c; do
+	[ "$(basename "$s")" = main.c ] && continue
+	rel=${s#"$TOP"/user/}
+	o="$OUT/obj/${rel//\//_}.o"
+	objs+=("$o")
+	if [ -f "$o" ] && [ ! "$s" -nt "$o" ] &&
+	   [ -z "$(find "$TOP/user" "$TOP/include" -name '*.h' -newer "$o" -print -quit)" ]; then
+		continue
+	fi
+	"$CC" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" &
+	jobs=$((jobs + 1))
+	if [ "$jobs" -ge 2 ]; then wait -n || { echo "fuzz: compile failed"; exit 1; }; jobs=$((jobs - 1)); fi
+done
+while [ "$jobs" -gt 0 ]; do wait -n || { echo "fuzz: compile failed"; exit 1; }; jobs=$((jobs - 1)); done
+
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
 	for f in "$TOP"/tests/fuzz/fuzz_*.c; do names+=("$(basename "$f" .c)"); done
 fi
 status=0
 for n in "${names[@]}"; do
-	"$CC" "${FLAGS[@]}" -fsanitize=fuzzer "$TOP/tests/fuzz/$n.c" "$OUT"/obj/*.o "${LIBS[@]}" \
+	"$CC" "${FLAGS[@]}" -fsanitize=fuzzer "$TOP/tests/fuzz/$n.c" "${objs[@]}" "${LIBS[@]}" \
 		-o "$OUT/$n" || { echo "fuzz: $n: build failed"; status=1; continue; }
 	mkdir -p "$OUT/corpus/$n"
 	seeds=()

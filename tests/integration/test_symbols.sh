@@ -220,7 +220,7 @@ if command -v node >/dev/null; then
 	function hotloop(n) { let s = 0; for (let i = 0; i < n; i++) { s += i % 7; } return s; }
 	const end = Date.now() + 5000; let t = 0; while (Date.now() < end) t += hotloop(1e6);
 	EOF
-	prof "$WORK/node.folded" -- node --perf-basic-prof "$WORK/hot.js"
+	prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
 	check_grep "node --perf-basic-prof: JS function named" "(^|;)JS:\\*hotloop $WORK/hot.js:1:[0-9]+( [0-9]+$|;)" "$WORK/node.folded"
 else
 	skip "node absent: no --perf-basic-prof test"
