@@ -1,6 +1,7 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "addr2line.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "procs.h"
@@ -505,6 +506,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.sym.no_demangle = o.no_demangle;
+	ro.sym.lines = o.lines;
 	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
@@ -520,7 +523,8 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
-				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
+				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
+				"show as [unknown]\n");
 	if (o.command) {
 		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
 		if (child < 0) {
@@ -749,6 +753,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "addr2line", addr2line_main },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
 };
