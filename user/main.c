@@ -453,6 +453,15 @@ out:
 	return ret;
 }
 
+/* Does a profile hold samples of more than one process? */
+static bool profile_many_pids(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
+}
+
 /* Loads a saved profile, printing one line on failure. */
 static struct profile *load_profile(const char *path)
 {
@@ -487,6 +496,9 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
 	ret = prof ? write_report(prof, &o) : 1;
 out:
 	profile_free(prof);
@@ -524,6 +536,8 @@ static int cmd_diff(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
 		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
 	out = open_output(o.output);
 	if (!out) {
 		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
