@@ -46,7 +46,7 @@ check "SIGINT: exit status 0 (got $rc)" test "$rc" -eq 0
 check_grep "SIGINT: report written with samples" 'hot_a;leaf [0-9]+$' "$WORK/int.folded"
 
 # The target exits mid-run: stop, report, say so.
-start "$TARGETS/hot_fp" 1
+start "$TARGETS/hot_fp" 2.5
 "$ST" -p "$PID" -d 30 -o "$WORK/exit.txt" 2>"$WORK/exit.err"
 rc=$?
 check "target exit: exit status 0 (got $rc)" test "$rc" -eq 0

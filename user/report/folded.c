@@ -3,7 +3,9 @@
  * Names are escaped; ';' inside a name would split the frame, so it is
  * written as \x3b. With --hide/--show, the library frames that the tree
  * views hide are left out. Built from the call tree, so each distinct path
- * is rendered once however many threads ran it. */
+ * is rendered once however many threads ran it. Grouped by process, the
+ * first frame is the bare process name, as bcc's profile -f writes it, so
+ * that every run of a program (a build's many cc1) adds up. */
 #include "report/emit.h"
 #include "util.h"
 
@@ -39,6 +41,15 @@ static const char *frame_text(struct folded *c, frame_id_t id)
 	if (c->text[id])
 		return c->text[id];
 	strbuf_add_escaped(&esc, f->name);
+	if (f->kind == FRAME_PROCESS) {
+		/* "name [pid]" -> "name" */
+		char *bracket = strrchr(esc.buf, '[');
+
+		if (bracket && bracket > esc.buf && bracket[-1] == ' ') {
+			esc.len = bracket - 1 - esc.buf;
+			esc.buf[esc.len] = 0;
+		}
+	}
 	for (const char *s = esc.buf; *s; s++) {
 		if (*s == ';')
 			strbuf_addstr(&sb, "\\x3b");
