@@ -119,7 +119,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
 
-	emit_collapse_rules(o, &c.rules);
+	emit_collapse_rules(p, o, &c.rules);
 	c.min_count = (uint64_t)ceil(t->total * min_pct / 100.0);
 	if (!c.min_count)
 		c.min_count = 1;
@@ -158,6 +158,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	strbuf_release(&sb);
 	strbuf_release(&c.nodes);
 	free(c.frame_idx);
+	emit_collapse_rules_release(&c.rules);
 	free(c.frames);
 	return err;
 }
