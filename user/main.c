@@ -1,6 +1,7 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "addr2line.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "procs.h"
@@ -273,8 +274,9 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* A launched command that forked: group the report by process. */
-static bool several_processes(const struct profile *p)
+/* Does a profile hold samples of more than one process? (A launched command
+ * that forked, a saved profile of several: group by process.) */
+static bool profile_many_pids(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
 		if (p->threads[i].pid != p->threads[0].pid)
@@ -505,6 +507,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.sym.no_demangle = o.no_demangle;
+	ro.sym.lines = o.lines;
 	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
@@ -520,7 +524,8 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
-				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
+				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
+				"show as [unknown]\n");
 	if (o.command) {
 		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
 		if (child < 0) {
@@ -610,7 +615,7 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	if (o.command && several_processes(prof))
+	if (o.command && profile_many_pids(prof))
 		o.processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!tui || o.output)
@@ -683,6 +688,9 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
 	else
@@ -723,6 +731,8 @@ static int cmd_diff(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
 		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
 	out = open_output(o.output);
 	if (!out) {
 		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
@@ -749,6 +759,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "addr2line", addr2line_main },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
 };
