@@ -202,7 +202,7 @@ check_grep "... so the frame stays [unknown] app+0x..." '\[unknown\] app\+0x' "$
 
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
 # Sampled until the target exits, so both halves are seen even on a slow start.
-PROF_D=30 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 4
+PROF_D=30 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 6
 check_frame "perf map: first JIT function named" "$WORK/jit.folded" jit_first_fn
 check_frame "perf map re-read as it grows: second JIT function named" "$WORK/jit.folded" "jit_second_fn [grown]"
 # Names are bytes from the target: escaped when shown, never raw.
@@ -224,9 +224,10 @@ fi
 if command -v node >/dev/null; then
 	cat >"$WORK/hot.js" <<-'EOF'
 	function hotloop(n) { let s = 0; for (let i = 0; i < n; i++) { s += i % 7; } return s; }
-	const end = Date.now() + 5000; let t = 0; while (Date.now() < end) t += hotloop(1e6);
+	const end = Date.now() + 30000; let t = 0; while (Date.now() < end) t += hotloop(1e6);
 	EOF
-	PROF_D=30 prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
+	# Building node's unwind table takes seconds under ASan: node outlives that.
+	PROF_D=3 prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
 	check_grep "node --perf-basic-prof: JS function named" "(^|;)JS:\\*hotloop $WORK/hot.js:1:[0-9]+( [0-9]+$|;)" "$WORK/node.folded"
 else
 	skip "node absent: no --perf-basic-prof test"
@@ -241,11 +242,11 @@ if [ -n "$py" ]; then
 	    for i in range(n):
 	        s += i % 7
 	    return s
-	end = time.time() + 5
+	end = time.time() + 30
 	while time.time() < end:
 	    hot_python_fn(100000)
 	EOF
-	prof "$WORK/py.folded" -- "$py" -X perf "$WORK/hot.py"
+	PROF_D=3 prof "$WORK/py.folded" -- "$py" -X perf "$WORK/hot.py"
 	if grep -q 'py::' "$WORK/py.folded"; then
 		check_grep "python -X perf: Python function named" "(^|;)py::hot_python_fn:$WORK/hot.py( [0-9]+$|;)" "$WORK/py.folded"
 	else
