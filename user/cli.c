@@ -394,6 +394,7 @@ static const char report_usage[] =
 	"\n"
 	"report re-renders a saved profile (a .json report: -o FILE.json) in any\n"
 	"format with any view options; the text tree goes to stdout without -o.\n"
+	"With --tui it opens the saved profile in the live view to browse it.\n"
 	"diff compares two saved profiles: the functions whose share of the samples\n"
 	"grew or shrank (text), or a differential flame graph (html: red grew,\n"
 	"blue shrank).\n"
@@ -424,6 +425,10 @@ int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bo
 			continue;
 		if (c == 'e') {
 			o->exe = optarg;
+			continue;
+		}
+		if (c == OPT_TUI) {
+			o->tui = TUI_ON;
 			continue;
 		}
 		if (c == 'h') {

@@ -274,8 +274,9 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* A launched command that forked: group the report by process. */
-static bool several_processes(const struct profile *p)
+/* Does a profile hold samples of more than one process? (A launched command
+ * that forked, a saved profile of several: group by process.) */
+static bool profile_many_pids(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
 		if (p->threads[i].pid != p->threads[0].pid)
@@ -409,6 +410,8 @@ static int cmd_record(int argc, char **argv)
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
+	/* First of all: a Ctrl-C during a slow start must still end in a report. */
+	install_signals();
 	options_init(&o);
 	ret = cli_parse_record(&o, argc, argv, &done);
 	if (done)
@@ -510,7 +513,6 @@ static int cmd_record(int argc, char **argv)
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
 
-	install_signals();
 	prof = profile_new();
 	fill_host_meta(prof, argc, argv);
 	ret = recorder_open(prof, &ro, &rec, &why);
@@ -613,7 +615,7 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	if (o.command && several_processes(prof))
+	if (o.command && profile_many_pids(prof))
 		o.processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!tui || o.output)
@@ -651,6 +653,21 @@ static struct profile *load_profile(const char *path)
 	return p;
 }
 
+/* report --tui: the live view on a saved profile; with -o, the report after q. */
+static int view_saved(struct profile *prof, const struct options *o)
+{
+	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	int err;
+
+	install_signals();
+	err = tui_run(&ta);
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		return 1;
+	}
+	return o->output ? write_report(prof, o) : 0;
+}
+
 /* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
 static int cmd_report(int argc, char **argv)
 {
@@ -671,7 +688,13 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
-	ret = prof ? write_report(prof, &o) : 1;
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
+	if (prof && o.tui == TUI_ON)
+		ret = view_saved(prof, &o);
+	else
+		ret = prof ? write_report(prof, &o) : 1;
 out:
 	profile_free(prof);
 	options_free(&o);
@@ -708,6 +731,8 @@ static int cmd_diff(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
 		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
 	out = open_output(o.output);
 	if (!out) {
 		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
