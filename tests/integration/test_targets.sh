@@ -113,11 +113,13 @@ check_grep "-p A,B: ... both of them" "^[0-9.]+ hot_out \\[$pout\\]\$" "$WORK/pi
 f=$(first_frames "$WORK/comm.folded")
 check "--comm hot_out: only hot_out (got: $f)" test "$f" = "hot_out"
 check_grep "--comm: its stacks are named" '^hot_out;.*hot_a;leaf [0-9]+$' "$WORK/comm.folded"
+kill "$pin" "$pout"
 
 # --- -u: one user's processes.
 if command -v setpriv >/dev/null; then
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/hot_in" 3 &
-	_pids+=($!)
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/hot_in" 0 &
+	pnobody=$!
+	_pids+=($pnobody)
 	sleep 0.2
 	"$ST" -q -u nobody -d 1 -o "$WORK/user.folded"
 	f=$(first_frames "$WORK/user.folded")
@@ -125,6 +127,7 @@ if command -v setpriv >/dev/null; then
 	"$ST" -q -u 65534 -d 0.5 -o "$WORK/uid.folded"
 	f=$(first_frames "$WORK/uid.folded")
 	check "-u 65534: a numeric uid works too (got: $f)" test "$f" = "hot_in"
+	kill "$pnobody"
 else
 	not_ok "setpriv (util-linux) missing: cannot test -u"
 fi
@@ -160,7 +163,7 @@ check "--cgroup /tmp: exit 1 (got $rc)" test "$rc" -eq 1
 check_grep "--cgroup /tmp: says why" '^sampletop: --cgroup /tmp: not a cgroup directory$' "$WORK/e"
 
 # --- -t: one thread of a two-thread program.
-start "$TARGETS/threads2" 10
+start "$TARGETS/threads2" 0
 sleep 0.2
 tb=
 for t in /proc/$PID/task/*; do
@@ -173,6 +176,20 @@ check "-t worker_b: spin_b (got $b%)" within "$b" 99 100
 "$ST" -q -p "$PID" -d 1 -o "$WORK/both.folded"
 a=$(share "$WORK/both.folded" spin_a); b=$(share "$WORK/both.folded" spin_b)
 check "-p of the same program: both threads (spin_a $a%, spin_b $b%)" within "$(awk -v a="$a" -v b="$b" 'BEGIN { print (a < b ? a : b) }')" 30 70
+
+# --- -C: only the CPUs named. Pin the two busy threads to CPU 0.
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	for t in /proc/$PID/task/*; do taskset -p -c 0 "${t##*/}" >/dev/null; done
+	"$ST" -q -a -C 1 -d 1 -o "$WORK/cpu1.folded"
+	n=$(samples_of "$WORK/cpu1.folded" threads2)
+	check "-C 1: no samples of threads pinned to CPU 0 (got $n)" test "$n" -eq 0
+	"$ST" -q -a -C 0 -d 1 -o "$WORK/cpu0.folded"
+	n=$(samples_of "$WORK/cpu0.folded" threads2)
+	check "-C 0: the pinned threads are sampled (got $n)" test "$n" -gt 100
+else
+	skip "-C: needs two CPUs and taskset"
+fi
+kill "$PID"
 
 # --- Thousands of threads: -t with every one of 5000 tids (more than the
 # default map size) still fills the filter.
