@@ -451,9 +451,15 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
 {
 	struct proc *p = find_instance(ps, pid, start_ns);
 
-	if (!p || p->exited)
+	if (!p || p->exited) {
+		/* Never sampled: its snapshot, if any, is of no more use. */
+		free(snapshots_take(ps->snaps, pid, start_ns));
 		return;
+	}
 	p->exited = true;
+	/* The snapshot thread's last read may hold libraries we have not seen;
+	 * a few samples can still follow the exit event. */
+	load_snapshot(ps, p);
 	if (ps->nr_exited == PROCS_MAX_EXITED) {
 		unlink_instance(ps, ps->exited[ps->exited_first]);
 		ps->exited_first = (ps->exited_first + 1) % PROCS_MAX_EXITED;
