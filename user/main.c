@@ -7,6 +7,8 @@
 #include "record.h"
 #include "unwind_maps.h"
 #include "report/report.h"
+#include "store.h"
+#include "tui/tui.h"
 #include "util.h"
 
 #include <errno.h>
@@ -271,8 +273,7 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* Forks the command stopped at a pipe; it execs once told to (after the
- * sampler knows its pid), so no early sample is missed. */
+/* A launched command that forked: group the report by process. */
 static bool several_processes(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
@@ -337,6 +338,8 @@ static int resolve_uid(const char *s, uint32_t *uid)
 	return 0;
 }
 
+/* Forks the command stopped at a pipe; it execs once told to (after the
+ * sampler knows its pid), so no early sample is missed. */
 static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
 {
 	int fds[2];
@@ -401,7 +404,7 @@ static int cmd_record(int argc, char **argv)
 	pid_t child = -1;
 	int go_fd = -1, status = 0, ret = 0, child_status = -1;
 	uint64_t deadline = 0;
-	bool done, exited = false;
+	bool done, exited = false, tui;
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
@@ -532,7 +535,10 @@ static int cmd_record(int argc, char **argv)
 		go_fd = -1;
 	}
 	prof->meta.target = describe_target(&o, child);
-	if (!o.quiet) {
+	/* The live view: asked for, or on a terminal with no -d. */
+	tui = o.tui == TUI_ON ||
+	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (!o.quiet && !tui) {
 		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
 		if (o.duration_s)
 			fprintf(stderr, " for %.3g s", o.duration_s);
@@ -541,7 +547,22 @@ static int cmd_record(int argc, char **argv)
 	if (o.duration_s)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
-	while (!stop_signal) {
+	if (tui) {
+		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+
+		ret = tui_run(&ta);
+		/* A terminal curses cannot drive: record and report as with --no-tui. */
+		if (ret == -ENOTTY && o.tui == TUI_AUTO)
+			tui = false, ret = 0;
+		if (ret) {
+			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		exited = ta.exited;
+		child_status = ta.child_status;
+	}
+	while (!tui && !stop_signal) {
 		uint64_t now;
 
 		if (drain_period(rec) < 0)
@@ -566,7 +587,10 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	recorder_poll(rec);
-	if (exited) {
+	if (exited && tui) {
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (exited) {
 		struct strbuf sb = STRBUF_INIT;
 
 		if (child > 0)
@@ -577,7 +601,7 @@ static int cmd_record(int argc, char **argv)
 		prof->meta.exit_status = child_status;
 		if (!o.quiet)
 			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (stop_signal && !o.quiet) {
+	} else if (stop_signal && !o.quiet && !tui) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
 	if (o.verbose)
@@ -587,7 +611,9 @@ static int cmd_record(int argc, char **argv)
 	rec = NULL;
 	if (o.command && several_processes(prof))
 		o.processes = true;
-	ret = write_report(prof, &o);
+	/* The live view writes a report only when -o names one. */
+	if (!tui || o.output)
+		ret = write_report(prof, &o);
 	if (!ret && child_status > 0)
 		ret = child_status;
 out:
@@ -607,6 +633,96 @@ out:
 	return ret;
 }
 
+/* Loads a saved profile, printing one line on failure. */
+static struct profile *load_profile(const char *path)
+{
+	struct profile *p;
+	char why[256] = "";
+	int err = store_load_file(path, &p, why, sizeof(why));
+
+	if (err) {
+		fprintf(stderr, "sampletop: %s: %s\n", path, why[0] ? why : strerror(-err));
+		return NULL;
+	}
+	return p;
+}
+
+/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+static int cmd_report(int argc, char **argv)
+{
+	struct options o;
+	struct profile *prof = NULL;
+	bool done;
+	int ret;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "report", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1) {
+		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
+				"Try 'sampletop report --help' for more information.\n");
+		ret = 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	prof = load_profile(o.args[0]);
+	ret = prof ? write_report(prof, &o) : 1;
+out:
+	profile_free(prof);
+	options_free(&o);
+	return ret;
+}
+
+/* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
+static int cmd_diff(int argc, char **argv)
+{
+	struct options o;
+	struct profile *a = NULL, *b = NULL;
+	struct report_opts ro;
+	FILE *out = NULL;
+	bool done;
+	int ret, fmt, err;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "diff", argc, argv, &done);
+	if (done)
+		goto out;
+	ret = 2;
+	if (o.nr_args != 2) {
+		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
+				"Try 'sampletop diff --help' for more information.\n");
+		goto out;
+	}
+	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
+	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
+		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
+			fmt < 0 ? "that file type" : report_format_name(fmt));
+		goto out;
+	}
+	ret = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+		goto out;
+	out = open_output(o.output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
+		goto out;
+	}
+	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
+	if (out != stdout ? fclose(out) : fflush(out))
+		err = err ?: -errno;
+	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
+	if (!ret && o.output && !o.quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+out:
+	profile_free(a);
+	profile_free(b);
+	options_free(&o);
+	return ret;
+}
+
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -614,6 +730,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "report", cmd_report },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)
