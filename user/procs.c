@@ -293,6 +293,8 @@ void procs_set_snapshots(struct procs *ps, struct snapshots *snaps)
 	ps->snaps = snaps;
 }
 
+static bool reload(struct procs *ps, struct proc *p);
+
 static struct proc **slot_of(struct procs *ps, uint32_t pid, bool create)
 {
 	uint32_t idx;
@@ -392,6 +394,8 @@ struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns)
 		p = new_instance(ps, pid, start_ns);
 	if (!p->loaded)
 		load(ps, p, 0);
+	else if (p->reload_due_ns && !p->gone && !p->exited && now_ns() >= p->reload_due_ns)
+		reload(ps, p);
 	return p;
 }
 
@@ -491,10 +495,28 @@ static bool user_addr(uint64_t addr)
 	return addr >= 0x1000 && addr < (1ull << 56);
 }
 
+/* Re-reads p's maps from /proc, or marks it gone (and falls back to the
+ * snapshot thread's text). Returns true if the maps changed. */
+static bool reload(struct procs *ps, struct proc *p)
+{
+	p->early = false;
+	p->reload_due_ns = 0;
+	p->reload_gen = ps->gen;
+	/* Gone, or the pid now names another process: its mappings would
+	 * mislabel this one's addresses, so keep what we had (or what the
+	 * snapshot thread read) and stop reading /proc for it. */
+	if (proc_start_time(p->pid) != p->start_time || read_maps(p) < 0) {
+		p->gone = true;
+		return load_snapshot(ps, p);
+	}
+	p->ppid = 0;
+	u64map_clear(&p->ip_frames);
+	return true;
+}
+
 const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
 	const struct proc_map *m = find(p, addr);
-	uint64_t st;
 
 	if (m || !user_addr(addr))
 		return m;
@@ -504,21 +526,14 @@ const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t 
 	}
 	if (p->reload_gen == ps->gen)
 		return NULL;
-	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS)
+	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS) {
+		/* Too soon: procs_lookup re-reads when it is time, and drops the
+		 * frames named meanwhile (the symbolizer caches them per pc). */
+		if (!p->reload_due_ns)
+			p->reload_due_ns = p->read_ns + PROCS_RELOAD_NS;
 		return NULL;
-	p->early = false;
-	p->reload_gen = ps->gen;
-	st = proc_start_time(p->pid);
-	/* Gone, or the pid now names another process: its mappings would
-	 * mislabel this one's addresses, so keep what we had (or what the
-	 * snapshot thread read) and stop reading /proc for it. */
-	if (st != p->start_time || read_maps(p) < 0) {
-		p->gone = true;
-		return load_snapshot(ps, p) ? find(p, addr) : NULL;
 	}
-	p->ppid = 0;
-	u64map_clear(&p->ip_frames);
-	return find(p, addr);
+	return reload(ps, p) ? find(p, addr) : NULL;
 }
 
 void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size)
