@@ -396,6 +396,8 @@ struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns)
 		load(ps, p, 0);
 	else if (p->reload_due_ns && !p->gone && !p->exited && now_ns() >= p->reload_due_ns)
 		reload(ps, p);
+	else if (p->gone && !p->nr_maps)
+		load_snapshot(ps, p);	/* it may have come since */
 	return p;
 }
 
@@ -419,7 +421,15 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	p->gone = false;
 	free_maps(p);
 	u64map_clear(&p->ip_frames);
-	load_from_proc(ps, p);
+	/* The snapshot thread has usually read it already (at its first
+	 * sample): no second read. */
+	if (load_snapshot(ps, p)) {
+		p->loaded = true;
+		p->reload_gen = ps->gen;
+		p->read_ns = now_ns();
+	} else {
+		load_from_proc(ps, p);
+	}
 	p->early = true;
 	set_comm(p, comm);
 }
