@@ -408,6 +408,8 @@ static int cmd_record(int argc, char **argv)
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
+	/* First of all: a Ctrl-C during a slow start must still end in a report. */
+	install_signals();
 	options_init(&o);
 	ret = cli_parse_record(&o, argc, argv, &done);
 	if (done)
@@ -507,7 +509,6 @@ static int cmd_record(int argc, char **argv)
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
 
-	install_signals();
 	prof = profile_new();
 	fill_host_meta(prof, argc, argv);
 	ret = recorder_open(prof, &ro, &rec, &why);
