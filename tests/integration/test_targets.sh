@@ -238,6 +238,12 @@ env -u SUDO_USER "$ST" --as-user -- true >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "--as-user without sudo: exit 2 (got $rc)" test "$rc" -eq 2
 check_grep "--as-user without sudo: says what to do" 'not run through sudo.*--as-user=USER' "$WORK/e"
 
+"$ST" --as-user -p 1 -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "--as-user without a command: exit 2 (got $rc)" test "$rc" -eq 2
+check_grep "--as-user without a command: says so" '^sampletop: --as-user runs a COMMAND: put one after --$' "$WORK/e"
+"$ST" --comm 'a,,b' -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "--comm with an empty name: exit 2 (got $rc)" test "$rc" -eq 2
+
 # --- --kernel-only and --idle.
 start dd if=/dev/zero of=/dev/null bs=64k
 "$ST" -q --kernel-only -p "$PID" -d 1 -o "$WORK/ko.folded"
