@@ -10,8 +10,7 @@
 const volatile __u8 follow_forks = 0;
 
 /* tgid -> samples left that ask for a maps snapshot (ST_FRESH_WAKES after
- * an exec).
- * LRU: a process that exits unsampled must not hold a slot for ever. */
+ * an exec). LRU: a process that exits unsampled must not hold a slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ST_MAX_TARGETS);
