@@ -228,6 +228,7 @@ static void proc_free(struct proc *p)
 {
 	free_maps(p);
 	u64map_free(&p->ip_frames);
+	perfmap_free(p->perfmap);
 	free(p);
 }
 
@@ -482,7 +483,7 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
 	ps->exited[(ps->exited_first + ps->nr_exited++) % PROCS_MAX_EXITED] = p;
 }
 
-static const struct proc_map *find(const struct proc *p, uint64_t addr)
+static struct proc_map *find(const struct proc *p, uint64_t addr)
 {
 	uint32_t lo = 0, hi = p->nr_maps;
 
@@ -524,9 +525,9 @@ static bool reload(struct procs *ps, struct proc *p)
 	return true;
 }
 
-const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
+struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
-	const struct proc_map *m = find(p, addr);
+	struct proc_map *m = find(p, addr);
 
 	if (m || !user_addr(addr))
 		return m;
@@ -568,4 +569,35 @@ int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, siz
 		return -ENOENT;
 	snprintf(buf, size, "%s", m->path);
 	return 0;
+}
+
+uint32_t proc_ns_pid(uint32_t pid)
+{
+	char path[64], line[256];
+	uint32_t ns = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		/* Innermost namespace last. */
+		for (s = line + 6; *s;) {
+			unsigned long v = strtoul(s, &end, 10);
+
+			if (end == s)
+				break;
+			if (v && v <= UINT32_MAX)
+				ns = (uint32_t)v;
+			s = end;
+		}
+		break;
+	}
+	fclose(f);
+	return ns;
 }
