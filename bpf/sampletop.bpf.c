@@ -127,10 +127,10 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	size = ST_SAMPLE_HDR_SIZE + (user_nr + kern_nr) * sizeof(__u64);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	/* No wakeup (but for a process that has just exec'd): userspace drains
-	 * on its own clock, which keeps the cost per sample to a copy instead of
-	 * an interrupt and a context switch. */
-	if (bpf_ringbuf_output(&samples, s, size, sample_wakeup(tgid))) {
+	ask_snapshot(tgid, s->start_ns);
+	/* No wakeup: userspace drains on its own clock, which keeps the cost per
+	 * sample to a copy instead of an interrupt and a context switch. */
+	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
 		count(ST_CNT_RINGBUF_FULL);
 		return 0;
 	}

@@ -26,9 +26,9 @@
 #define ST_TARGETS_PER_CPU 64
 /* Most --comm names. */
 #define ST_MAX_COMMS 64
-/* Samples of a freshly exec'd process that wake userspace at once, so that
- * it reads the maps (with the libraries ld.so mapped since the exec) while
- * the process still runs. */
+/* Samples of a freshly exec'd process that ask userspace's snapshot thread
+ * to read its maps at once (again: ld.so maps libraries after the exec),
+ * while the process still runs. */
 #define ST_FRESH_WAKES 3
 
 enum st_sample_flags {
@@ -101,7 +101,8 @@ struct st_event {
 	char comm[ST_COMM_LEN];	/* the process's name (after exec, for ST_EV_EXEC) */
 };
 
-/* An exec'd process, for the maps snapshot thread (ring buffer "execs"). */
+/* A freshly exec'd process just sampled, for the maps snapshot thread
+ * (ring buffer "execs"). */
 struct st_exec {
 	__u32 tgid;
 	__u32 pad;

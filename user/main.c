@@ -259,8 +259,9 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
-/* Drains for one period, waking early whenever a process execs: its maps
- * are read at once, before a short-lived process can exit. */
+/* Drains for one period; a record sent with a wake-up ends the wait early
+ * (none is, today: the maps of exec'd processes are read by the snapshot
+ * thread, see snapshot.h, so that this loop may be slow). */
 static long drain_period(struct recorder *rec)
 {
 	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;

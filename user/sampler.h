@@ -58,7 +58,7 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
 /* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
 int sampler_execs_fd(const struct sampler *s);
-/* Waits up to timeout_ms for a record that asks for a wake-up (an exec),
+/* Waits up to timeout_ms for a record sent with a wake-up (BPF_RB_FORCE_WAKEUP),
  * then drains like sampler_drain. */
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
