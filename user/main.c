@@ -242,6 +242,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.python.mode = o.python;
+	ro.python.lines = o.lines;
 
 	install_signals();
 	prof = profile_new();

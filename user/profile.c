@@ -14,9 +14,13 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_USER_STACK_ERR] = "user_stack_errors",
 	[ST_CNT_KERN_STACK_ERR] = "kernel_stack_errors",
 	[ST_CNT_EMPTY_STACK] = "empty_stacks",
+	[ST_CNT_PY_NO_THREAD] = "python_no_thread_state",
+	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
+	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
+	[PC_PY_MAP_FULL] = "python_map_full",
 };
 
 struct profile *profile_new(void)

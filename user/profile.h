@@ -75,6 +75,8 @@ enum prof_counter {
 	PC_UNNAMED_FRAMES = ST_CNT_NR,	/* frames (per sample) shown as [unknown] */
 	PC_PROC_GONE,		/* samples of processes that exited before we read them */
 	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
+	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
+	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];

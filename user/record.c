@@ -11,6 +11,7 @@ struct recorder {
 	struct sampler *sampler;
 	struct procs *procs;
 	struct symbolizer *sym;
+	struct python *py;
 	uint64_t start_ns;
 	bool kernel_only;
 	frame_id_t no_stack, truncated, gone;
@@ -30,6 +31,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	}
 	r->procs = procs_new();
 	r->sym = symbolizer_new(prof, &o->sym);
+	r->py = python_new(prof, &o->python, sampler_python_map_fd(r->sampler));
+	for (size_t i = 0; i < o->sampler.nr_pids; i++)
+		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
@@ -48,6 +52,7 @@ void recorder_free(struct recorder *r)
 		return;
 	sampler_free(r->sampler);
 	symbolizer_free(r->sym);
+	python_free(r->py);
 	procs_free(r->procs);
 	free(r);
 }
@@ -56,8 +61,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct profile *prof = r->prof;
-	frame_id_t frames[2 * ST_MAX_FRAMES + 1];
-	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread;
+	frame_id_t frames[2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 1];
+	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread, ustart;
 	struct proc *p;
 
 	/* Never trust counts beyond what arrived. */
@@ -79,8 +84,10 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	}
 	/* ips are leaf first; the profile wants root first. Every user frame but
 	 * the interrupted one holds a return address. */
+	ustart = n;
 	for (uint32_t i = emit_user; i > 0; i--)
 		frames[n++] = symbolizer_user(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0);
+	n = python_merge(r->py, r->procs, p, s, size, frames, ustart, n, ARRAY_SIZE(frames) - knr - 1);
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
 	if (n == 0)

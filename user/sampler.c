@@ -12,7 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct st_sample) == 48 + 2 * ST_MAX_FRAMES * 8, "st_sample layout");
+_Static_assert(sizeof(struct st_sample) ==
+		       48 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+	       "st_sample layout");
 
 struct sampler {
 	struct sampletop_bpf *skel;
@@ -207,4 +209,9 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 int sampler_nr_cpus(const struct sampler *s)
 {
 	return s->nr_links;
+}
+
+int sampler_python_map_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.py_procs);
 }

@@ -43,5 +43,7 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
+/* The BPF map of Python processes (pid -> struct st_py_info). */
+int sampler_python_map_fd(const struct sampler *s);
 
 #endif
