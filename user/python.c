@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -254,6 +255,25 @@ static bool maybe_python(const char *path)
 	       !strcmp(base, "python");
 }
 
+/* Does /proc/PID/maps name a libpython (an embedded interpreter)? */
+static bool has_libpython(unsigned long pid)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lu/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = strstr(line, "/libpython") != NULL;
+	free(line);
+	fclose(f);
+	return found;
+}
+
 static struct py_binary *bin_get(struct python *py, const struct proc *p, const struct proc_map *m)
 {
 	char path[4096 + 64];
@@ -383,6 +403,38 @@ void python_watch(struct python *py, struct procs *ps, struct proc *p)
 {
 	(void)ps;
 	proc_get(py, p);
+}
+
+/* Only processes whose executable could be an interpreter are read. */
+void python_watch_all(struct python *py, struct procs *ps)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], exe[4096];
+		unsigned long pid;
+		char *end;
+		ssize_t len;
+		struct proc *p;
+
+		pid = strtoul(de->d_name, &end, 10);
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/exe", pid);
+		len = readlink(path, exe, sizeof(exe) - 1);
+		if (len <= 0)
+			continue;
+		exe[len] = 0;
+		if (!maybe_python(exe) && !has_libpython(pid))
+			continue;
+		p = procs_get(ps, pid);
+		if (p)
+			proc_get(py, p);
+	}
+	closedir(d);
 }
 
 /* --- code objects ---------------------------------------------------------- */

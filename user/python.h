@@ -38,6 +38,9 @@ void python_free(struct python *py);
 /* Looks at process p now (before its first sample: -p targets). */
 void python_watch(struct python *py, struct procs *ps, struct proc *p);
 
+/* Looks at every running process whose executable or maps name a Python (-a). */
+void python_watch_all(struct python *py, struct procs *ps);
+
 /*
  * Merges one sample's Python frames into its native user frames.
  * frames[ustart .. n) are the native user frames, root first, named from

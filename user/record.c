@@ -32,6 +32,10 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	r->procs = procs_new();
 	r->sym = symbolizer_new(prof, &o->sym);
 	r->py = python_new(prof, &o->python, sampler_python_map_fd(r->sampler));
+	/* Python processes already running get their frames from the first sample. */
+	if (o->python.mode != PYTHON_OFF && !o->sampler.nr_pids && !o->sampler.nr_tids &&
+	    !o->sampler.filter_pids)
+		python_watch_all(r->py, r->procs);
 	for (size_t i = 0; i < o->sampler.nr_pids; i++)
 		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
