@@ -46,7 +46,7 @@ msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps test-deps check unit integration ui fuzz demo bench install clean format
 
 all: $(OUTPUT)/sampletop
@@ -93,8 +93,11 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) | $(OUTPUT)/tests
 unit-bins: $(UNIT_BINS)
 
 # The test runner builds the target programs itself (they need specific flags).
+# Every suite runs against build/, then unit and integration suites again
+# against the ASan+UBSan build in build/san/ (tests/run.sh).
 check: test-deps
 	$(Q)$(MAKE) --no-print-directory all unit-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 all unit-bins
 	$(Q)tests/run.sh
 
 demo: deps

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit test binaries, then the shell suites (integration,
-# ui), each as its own process. Prints each suite's TAP lines and closes with
-# "N passed, N failed" counted over every check. Exit 0 only if all pass.
+# ui), each as its own process; then, when build/san exists (make check
+# builds it), the unit and integration suites again against the
+# ASan+UBSan build, failing on any sanitizer report. Closes with one
+# "N passed, N failed" line counted over every check. Exit 0 only if all pass.
 # Usage: tests/run.sh [SUITE-GLOB...]   (e.g. tests/run.sh 'integration/*')
+#        NO_SAN=1 tests/run.sh ...      skips the sanitizer pass
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
+SAN_BUILD=${SAN_BUILD:-$TOP/build/san}
 export BUILD
 passed=0
 failed=0
@@ -38,16 +42,43 @@ patterns=("$@")
 [ ${#patterns[@]} -eq 0 ] && patterns=('*')
 matches() { local s=$1; for p in "${patterns[@]}"; do [[ $s == $p ]] && return 0; done; return 1; }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	matches "unit/$(basename "$t")" && run_suite "unit/$(basename "$t")" "$t"
-done
-for dir in integration ui; do
-	for t in "$TOP"/tests/$dir/test_*.sh; do
-		[ -f "$t" ] || continue
-		matches "$dir/$(basename "$t")" && run_suite "$dir/$(basename "$t")" bash "$t"
+# run_all PREFIX DIRS...: every unit binary of $BUILD and every shell suite in DIRS.
+run_all() {
+	local prefix=$1; shift
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		matches "unit/$(basename "$t")" && run_suite "${prefix}unit/$(basename "$t")" "$t"
 	done
-done
+	for dir in "$@"; do
+		for t in "$TOP"/tests/$dir/test_*.sh; do
+			[ -f "$t" ] || continue
+			# Fuzzers bring their own sanitizers; no need to run them twice.
+			[ -n "$prefix" ] && [ "$(basename "$t")" = test_fuzz.sh ] && continue
+			matches "$dir/$(basename "$t")" && run_suite "$prefix$dir/$(basename "$t")" bash "$t"
+		done
+	done
+}
+
+run_all "" integration ui
+
+if [ -z "${NO_SAN:-}" ] && [ -x "$SAN_BUILD/sampletop" ]; then
+	san_logs=$(mktemp -d)
+	export BUILD=$SAN_BUILD
+	export ASAN_OPTIONS="log_path=$san_logs/asan:exitcode=86:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$san_logs/ubsan:print_stacktrace=1:halt_on_error=1:exitcode=86"
+	run_all "san/" integration
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	echo "=== san/reports"
+	if ls "$san_logs"/* >/dev/null 2>&1; then
+		for f in "$san_logs"/*; do echo "# $f:"; head -40 "$f" | sed 's/^/#   /'; done
+		echo "not ok - sanitizer reports under the ASan+UBSan build"
+		failed=$((failed + 1))
+	else
+		echo "ok - no sanitizer report under the ASan+UBSan build"
+		passed=$((passed + 1))
+	fi
+	rm -rf "$san_logs"
+fi
 rm -f "$log"
 echo
 echo "$passed passed, $failed failed"

@@ -76,7 +76,8 @@ static void finish_syms(struct elf_obj *o)
 {
 	uint32_t k = 0;
 
-	qsort(o->syms, o->nr_syms, sizeof(*o->syms), cmp_sym);
+	if (o->nr_syms)
+		qsort(o->syms, o->nr_syms, sizeof(*o->syms), cmp_sym);
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
 		if (k && o->syms[k - 1].addr == o->syms[i].addr)
 			continue;

@@ -52,7 +52,8 @@ struct ksyms *ksyms_load_file(FILE *f)
 		k->syms[i].name = k->names + offs[i];
 	free(offs);
 	k->hidden = total > 0 && k->nr == 0 && zero > 0;
-	qsort(k->syms, k->nr, sizeof(*k->syms), cmp_ksym);
+	if (k->nr)
+		qsort(k->syms, k->nr, sizeof(*k->syms), cmp_ksym);
 	return k;
 }
 

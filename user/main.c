@@ -50,6 +50,51 @@ static bool pid_alive(uint32_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
+static char proc_state(uint32_t pid, unsigned long *flags)
+{
+	char path[64], buf[1024], state = 0, *s;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	if (!s || sscanf(s + 1, " %c %*d %*d %*d %*d %*d %lu", &state, flags) != 2)
+		return 0;
+	return state;
+}
+
+/* A pid must name a live process; a zombie has nothing left to sample and a
+ * kernel thread has no user stack (its kernel stack is sampled instead). */
+static int check_pid(struct options *o, uint32_t pid)
+{
+	unsigned long flags = 0;
+	char state;
+
+	if (!pid_alive(pid)) {
+		fprintf(stderr, "sampletop: no process with pid %u\n", pid);
+		return 1;
+	}
+	state = proc_state(pid, &flags);
+	if (state == 'Z' || state == 'X') {
+		fprintf(stderr, "sampletop: pid %u has exited (a zombie): nothing to sample\n", pid);
+		return 1;
+	}
+	if (flags & 0x00200000 /* PF_KTHREAD */ && !o->kernel) {
+		if (!o->quiet)
+			fprintf(stderr, "sampletop: pid %u is a kernel thread: sampling its kernel stack (-K)\n",
+				pid);
+		o->kernel = true;
+	}
+	return 0;
+}
+
 static void read_comm(uint32_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -102,18 +147,50 @@ static void fill_host_meta(struct profile *p, int argc, char **argv)
 	p->meta.command = strbuf_detach(&sb);
 }
 
-/* Opens the report destination; stdout for NULL or "-". */
+/* Opens the report destination; stdout for NULL or "-". We run as root and
+ * the path may be in a directory others can write: a symlink planted there is
+ * not followed, and nothing but a regular file is overwritten. Run through
+ * sudo, the file belongs to the invoking user. On failure prints one line
+ * and returns NULL. */
 static FILE *open_output(const char *path)
 {
-	int fd;
+	struct stat st;
+	const char *uid, *gid;
+	int fd, flags;
 	FILE *f;
 
 	if (!path || !strcmp(path, "-"))
 		return stdout;
-	/* No symlink planted at the path is followed (we run as root). */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	/* Not even opened when it is there and not a regular file (opening a
+	 * device can have effects); the fstat below closes the race. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
 		return NULL;
+	}
+	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", path,
+			errno == ELOOP ? "it is a symbolic link (not followed)" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
+		close(fd);
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (ftruncate(fd, 0) < 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	uid = getenv("SUDO_UID");
+	gid = getenv("SUDO_GID");
+	if (geteuid() == 0 && uid && gid && st.st_uid == 0 &&
+	    fchown(fd, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)) < 0)
+		fprintf(stderr, "sampletop: warning: cannot give %s to uid %s: %s\n", path, uid,
+			strerror(errno));
 	f = fdopen(fd, "w");
 	if (!f)
 		close(fd);
@@ -131,10 +208,8 @@ static int write_report(const struct profile *prof, const struct options *o)
 	if (fmt < 0)
 		fmt = FMT_TEXT;
 	out = open_output(o->output);
-	if (!out) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", o->output, strerror(errno));
+	if (!out)
 		return 1;
-	}
 	options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
 	err = report_write(prof, fmt, &ro, out);
 	if (out != stdout) {
@@ -205,11 +280,20 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 
 	for (size_t i = 0; i < o.nr_pids; i++) {
-		if (!pid_alive(o.pids[i])) {
-			fprintf(stderr, "sampletop: no process with pid %u\n", o.pids[i]);
+		ret = check_pid(&o, o.pids[i]);
+		if (ret)
+			goto out;
+	}
+	/* Find out now, not after a long run, that the report cannot be written. */
+	if (o.output) {
+		FILE *f = open_output(o.output);
+
+		if (!f) {
 			ret = 1;
 			goto out;
 		}
+		if (f != stdout)
+			fclose(f);
 	}
 	if (o.cpus) {
 		uint32_t *list = NULL;

@@ -19,6 +19,8 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
+	[PC_STACK_TABLE_FULL] = "stack_table_full",
+	[PC_FRAME_TABLE_FULL] = "frame_table_full",
 	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
 	[PC_PY_MAP_FULL] = "python_map_full",
 };
@@ -28,6 +30,10 @@ struct profile *profile_new(void)
 	struct profile *p = xcalloc(1, sizeof(*p));
 
 	p->meta.exit_status = -1;
+	p->max_stacks = PROFILE_MAX_STACKS;
+	p->max_frames = PROFILE_MAX_FRAMES;
+	p->overflow_frame = FRAME_NONE;
+	p->overflow_stack = UINT32_MAX;
 	return p;
 }
 
@@ -118,6 +124,16 @@ frame_id_t profile_frame(struct profile *p, const struct frame *in)
 	id = idx_find(&p->frame_index, h, frame_eq, &f, p);
 	if (id != IDX_NONE)
 		return id;
+	if (p->nr_frames >= p->max_frames) {
+		p->meta.counters[PC_FRAME_TABLE_FULL]++;
+		if (p->overflow_frame != FRAME_NONE)
+			return p->overflow_frame;
+		/* The one frame allowed past the cap, once. */
+		f = (struct frame){ .name = profile_intern(p, "[truncated: too many distinct frames]"),
+				    .module = profile_intern(p, ""), .kind = FRAME_SPECIAL };
+		h = frame_hash(&f);
+		p->overflow_frame = p->nr_frames;
+	}
 	XGROW(p->frames, p->alloc_frames, p->nr_frames + 1);
 	p->frames[p->nr_frames] = f;
 	idx_insert(&p->frame_index, h, p->nr_frames);
@@ -192,21 +208,39 @@ static int stack_eq(uint32_t id, const void *key, const void *ctx)
 	       !memcmp(&p->stack_frames[s->off], k->frames, k->nr * sizeof(frame_id_t));
 }
 
-uint32_t profile_stack(struct profile *p, const frame_id_t *frames, uint32_t nr)
+static uint64_t stack_hash(const frame_id_t *frames, uint32_t nr)
 {
-	struct stack_key k = { frames, nr };
-	uint64_t h = hash_bytes(frames, nr * sizeof(frame_id_t), HASH_SEED ^ nr);
-	uint32_t id = idx_find(&p->stack_index, h, stack_eq, &k, p);
+	return hash_bytes(frames, nr * sizeof(frame_id_t), HASH_SEED ^ nr);
+}
 
-	if (id != IDX_NONE)
-		return id;
+static uint32_t stack_append(struct profile *p, const frame_id_t *frames, uint32_t nr)
+{
 	XGROW(p->stack_frames, p->alloc_stack_frames, p->nr_stack_frames + nr);
 	memcpy(&p->stack_frames[p->nr_stack_frames], frames, nr * sizeof(frame_id_t));
 	XGROW(p->stacks, p->alloc_stacks, p->nr_stacks + 1);
 	p->stacks[p->nr_stacks] = (struct stack){ (uint32_t)p->nr_stack_frames, nr };
 	p->nr_stack_frames += nr;
-	idx_insert(&p->stack_index, h, p->nr_stacks);
+	idx_insert(&p->stack_index, stack_hash(frames, nr), p->nr_stacks);
 	return p->nr_stacks++;
+}
+
+uint32_t profile_stack(struct profile *p, const frame_id_t *frames, uint32_t nr)
+{
+	struct stack_key k = { frames, nr };
+	uint32_t id = idx_find(&p->stack_index, stack_hash(frames, nr), stack_eq, &k, p);
+	frame_id_t f;
+
+	if (id != IDX_NONE)
+		return id;
+	if (p->nr_stacks < p->max_stacks)
+		return stack_append(p, frames, nr);
+	/* Past the cap: one extra stack, made once, takes every new one. */
+	p->meta.counters[PC_STACK_TABLE_FULL]++;
+	if (p->overflow_stack == UINT32_MAX) {
+		f = profile_special_frame(p, FRAME_SPECIAL, "[truncated: too many distinct stacks]");
+		p->overflow_stack = stack_append(p, &f, 1);
+	}
+	return p->overflow_stack;
 }
 
 static int sample_eq(uint32_t id, const void *key, const void *ctx)
@@ -262,5 +296,5 @@ double profile_seconds(const struct profile *p, uint64_t count)
 
 uint64_t profile_lost_samples(const struct profile *p)
 {
-	return p->meta.counters[ST_CNT_RINGBUF_FULL] + p->meta.counters[PC_PROC_GONE];
+	return p->meta.counters[ST_CNT_RINGBUF_FULL];
 }

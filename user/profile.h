@@ -75,6 +75,8 @@ enum prof_counter {
 	PC_UNNAMED_FRAMES = ST_CNT_NR,	/* frames (per sample) shown as [unknown] */
 	PC_PROC_GONE,		/* samples of processes that exited before we read them */
 	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
+	PC_STACK_TABLE_FULL,	/* samples whose stack was new once the stack cap was hit */
+	PC_FRAME_TABLE_FULL,	/* frames that were new once the frame cap was hit */
 	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
 	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
 	PC_NR,
@@ -96,8 +98,18 @@ struct profile_meta {
 	uint64_t counters[PC_NR];
 };
 
+/* Memory bounds. A stack costs ~4 bytes a frame plus ~40 bytes of tables, a
+ * frame ~80 bytes plus its strings: the defaults keep a profile under ~1 GiB
+ * even with deep stacks. Past a cap, new stacks (frames) are counted and
+ * recorded as one "[truncated: ...]" stack (frame), so totals stay right. */
+#define PROFILE_MAX_STACKS (4u << 20)
+#define PROFILE_MAX_FRAMES (2u << 20)
+
 struct profile {
 	struct profile_meta meta;
+	uint32_t max_stacks, max_frames;	/* caps; tests may lower them */
+	frame_id_t overflow_frame;	/* FRAME_NONE until first needed */
+	uint32_t overflow_stack;	/* UINT32_MAX until first needed */
 
 	/* Interned strings: each separately allocated, so pointers are stable. */
 	char **strs;

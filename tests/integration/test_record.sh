@@ -8,7 +8,8 @@ start "$TARGETS/hot_fp" 8
 "$ST" -q -p "$PID" -d 3 -o "$WORK/hot.folded"
 check "folded report written" test -s "$WORK/hot.folded"
 n=$(total_samples "$WORK/hot.folded")
-check "about 3000 samples at 1 kHz for 3 s (got $n)" within "$n" 2500 3100
+# At most one sample per ms of CPU; a loaded machine gives the target less.
+check "up to 3000 samples at 1 kHz for 3 s of one busy thread (got $n)" within "$n" 1200 3100
 a=$(share "$WORK/hot.folded" hot_a); b=$(share "$WORK/hot.folded" hot_b); c=$(share "$WORK/hot.folded" hot_c)
 m=$(share "$WORK/hot.folded" main)
 check "hot_a within 60±3% (got $a)" within "$a" 57 63
@@ -21,13 +22,18 @@ check_grep "the common leaf sits under hot_a" '(^|;)main;hot_a;leaf [0-9]+$' "$W
 "$ST" -q -p "$PID" -d 1 >"$WORK/hot.txt" 2>"$WORK/err.txt"
 check_grep "text header names the target" "^sampletop: pid $PID \\(hot_fp\\)" "$WORK/hot.txt"
 check_grep "text header has samples and lost counts" '^CPU time: [0-9.]+ s   Frequency: 1000 Hz   Lost: 0' "$WORK/hot.txt"
-check_grep "text tree: hot_a line 'seconds  function  module'" '^[│ ]*[├└]─ 0\.[5-7][0-9]{2} hot_a  hot_fp$' "$WORK/hot.txt"
+check_grep "text tree: hot_a line 'seconds  function  module'" '^[│ ]*[├└]─ [0-9]+\.[0-9]{3} hot_a  hot_fp$' "$WORK/hot.txt"
+sa=$(sed -nE 's/^[│ ]*[├└]─ ([0-9.]+) hot_a  hot_fp$/\1/p' "$WORK/hot.txt")
+sb=$(sed -nE 's/^[│ ]*[├└]─ ([0-9.]+) hot_b  hot_fp$/\1/p' "$WORK/hot.txt")
+check "text tree: hot_a ($sa s) listed before and above hot_b ($sb s)" \
+	awk -v a="$sa" -v b="$sb" 'BEGIN { exit !(a > b && b > 0) }'
+check "text tree: hot_a comes first" test "$(grep -nE ' hot_a  hot_fp$' "$WORK/hot.txt" | cut -d: -f1)" -lt "$(grep -nE ' hot_b  hot_fp$' "$WORK/hot.txt" | cut -d: -f1)"
 check_no_grep "no escape codes when stdout is not a terminal" $'\033' "$WORK/hot.txt"
 "$ST" -q -p "$PID" -d 1 -o "$WORK/out.txt"
 check_grep "-o out.txt writes the text tree" 'hot_b  hot_fp' "$WORK/out.txt"
 "$ST" -q -p "$PID" -d 0.5 -F 200 -o "$WORK/f200.folded"
 n=$(total_samples "$WORK/f200.folded")
-check "-F 200 gives about 100 samples in 0.5 s (got $n)" within "$n" 70 115
+check "-F 200 gives at most ~100 samples in 0.5 s (got $n)" within "$n" 40 115
 
 # Ctrl-C: the report is still written.
 "$ST" -q -p "$PID" -o "$WORK/int.folded" &

@@ -185,8 +185,42 @@ static void test_escape_helpers(void)
 	strbuf_release(&sb);
 }
 
+static void test_caps(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 1, 1, "x", "x");
+	struct view_opts vo = VIEW_OPTS_INIT;
+	struct tree *t;
+	char name[32];
+
+	p->max_stacks = 3;
+	for (int i = 0; i < 10; i++) {
+		frame_id_t f;
+
+		snprintf(name, sizeof(name), "f%d", i);
+		f = fn(p, name);
+		profile_add_sample(p, th, &f, 1, 1);
+	}
+	CHECK(p->nr_stacks == 4, "stack cap 3: three stacks plus one overflow stack (%zu)", p->nr_stacks);
+	CHECK(p->meta.counters[PC_STACK_TABLE_FULL] == 7, "seven samples counted as stack_table_full");
+	CHECK(p->total == 10, "every sample still counted in the total");
+	t = tree_build(p, &vo);
+	CHECK(t->nr == 5 && !strcmp(tree_frame(t, tree_first(t, 0))->name,
+				     "[truncated: too many distinct stacks]"),
+	      "the overflow shows as one '[truncated: too many distinct stacks]' node, hottest");
+	tree_free(t);
+
+	p->max_frames = p->nr_frames;
+	CHECK(fn(p, "new1") == fn(p, "new2") &&
+		      !strcmp(profile_get_frame(p, fn(p, "new3"))->name, "[truncated: too many distinct frames]"),
+	      "frame cap: new frames share one truncation frame");
+	CHECK(p->meta.counters[PC_FRAME_TABLE_FULL] == 3, "frames past the cap counted (3 new names)");
+	profile_free(p);
+}
+
 int main(void)
 {
+	test_caps();
 	test_interning();
 	test_tree();
 	test_reports();

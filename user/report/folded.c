@@ -61,7 +61,8 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 		lines[nr].text = strbuf_detach(&sb);
 		lines[nr++].count = s->count;
 	}
-	qsort(lines, nr, sizeof(*lines), cmp_line);
+	if (nr)
+		qsort(lines, nr, sizeof(*lines), cmp_line);
 	for (size_t i = 0; i < nr;) {
 		uint64_t count = 0;
 		size_t j = i;
