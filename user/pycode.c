@@ -267,7 +267,8 @@ char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64
 	kind = (state >> 2) & 7;
 	if (!((state >> 5) & 1))	/* not compact: never for code object names */
 		return NULL;
-	if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
+	/* Longer than any real name or path: not a str we can trust. */
+	if (length < 0 || length > PYCODE_MAX_STR_LEN || (kind != 1 && kind != 2 && kind != 4))
 		return NULL;
 	if ((state >> 6) & 1) {		/* ascii */
 		if (kind != 1)
@@ -297,7 +298,7 @@ char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64
 		} else {
 			memcpy(&cp, raw + 4 * i, 4);
 		}
-		w = put_utf8(out + n, PYCODE_MAX_STR - n, cp);
+		w = cp ? put_utf8(out + n, PYCODE_MAX_STR - n, cp) : 0;
 		if (!w)
 			break;
 		n += w;

@@ -17,6 +17,8 @@
 
 /* Longest name or path kept from a code object (longer ones are cut). */
 #define PYCODE_MAX_STR 1024
+/* Longest str length believed at all: longer ones are damage, not names. */
+#define PYCODE_MAX_STR_LEN (1 << 20)
 /* Longest line table read (bigger ones leave lines at the first line). */
 #define PYCODE_MAX_LINETABLE (256 * 1024)
 

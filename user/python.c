@@ -379,6 +379,8 @@ static struct py_proc *proc_get(struct python *py, struct proc *p)
 	if (u64map_get(&py->proc_index, p->pid, &idx)) {
 		pp = py->procs[idx];
 		if (pp->start_time != p->start_time) {	/* pid reused */
+			if (pp->state == PY_YES && py->map_fd >= 0)
+				bpf_map_delete_elem(py->map_fd, &pp->pid);
 			py_proc_free(pp);
 			pp = py->procs[idx] = xcalloc(1, sizeof(*pp));
 			pp->pid = p->pid;
