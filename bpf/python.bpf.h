@@ -29,25 +29,40 @@ struct {
 struct py_thread_ctx {
 	const struct st_py_info *info;
 	__u64 fsbase;
-	__u64 tstate;		/* in: the list head; out: the match or 0 */
-	int err;
+	__u64 interp;		/* the interpreter whose threads are walked */
+	__u64 tstate;		/* in: its first thread; out: the match */
+	int err, found;
 };
 
+/* One thread state per step; at the end of an interpreter's list, on to
+ * the next interpreter's (subinterpreters). */
 static long py_thread_step(__u64 i, void *data)
 {
 	struct py_thread_ctx *c = data;
 	__u64 tid_val = 0, next = 0;
 
-	if (!c->tstate)
-		return 1;
+	if (!c->tstate) {
+		if (!c->interp ||
+		    bpf_probe_read_user(&c->interp, sizeof(c->interp),
+					(void *)(c->interp + c->info->interp_next)) ||
+		    !c->interp ||
+		    bpf_probe_read_user(&c->tstate, sizeof(c->tstate),
+					(void *)(c->interp + c->info->interp_threads))) {
+			c->tstate = 0;
+			return 1;
+		}
+		return 0;
+	}
 	if (bpf_probe_read_user(&tid_val, sizeof(tid_val),
 				(void *)(c->tstate + c->info->tstate_thread_id))) {
 		c->err = 1;
 		c->tstate = 0;
 		return 1;
 	}
-	if (tid_val == c->fsbase)
+	if (tid_val == c->fsbase) {
+		c->found = 1;
 		return 1;
+	}
 	if (bpf_probe_read_user(&next, sizeof(next), (void *)(c->tstate + c->info->tstate_next)))
 		c->err = 1;
 	c->tstate = next;
@@ -73,8 +88,9 @@ static __always_inline __u64 py_find_tstate(const struct st_py_info *info, __u32
 		return 0;
 	if (bpf_probe_read_user(&c.tstate, sizeof(c.tstate), (void *)(interp + info->interp_threads)))
 		return 0;
+	c.interp = interp;
 	n = bpf_loop(ST_PY_MAX_THREADS, py_thread_step, &c, 0);
-	if (n < 0 || c.err || n >= ST_PY_MAX_THREADS)
+	if (n < 0 || c.err || !c.found)
 		c.tstate = 0;
 	if (c.tstate)
 		bpf_map_update_elem(&py_tstates, &tid, &c.tstate, BPF_ANY);

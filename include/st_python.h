@@ -11,8 +11,8 @@
 
 /* Processes the BPF side knows as Python (the py_procs map). */
 #define ST_PY_MAX_PROCS 1024
-/* Thread states walked to find the sampled thread's; more threads than this
- * in one interpreter and the rest go without Python frames (counted). */
+/* Thread states walked (over every interpreter) to find the sampled thread's;
+ * more than this and the rest go without Python frames (counted). */
 #define ST_PY_MAX_THREADS 256
 /* Bytes of one frame read at once: enough for every field the walk needs on
  * 3.10 (PyFrameObject.f_lasti ends at 100) and 3.11+ (owner at 70). */
@@ -34,6 +34,7 @@ struct st_py_info {
 	__u64 interp_head;	/* address of _PyRuntime.interpreters.head */
 	__u16 layout;		/* enum st_py_layout */
 	__u16 version;		/* major << 8 | minor, for userspace */
+	__u16 interp_next;	/* PyInterpreterState -> next (subinterpreters) */
 	__u16 interp_threads;	/* PyInterpreterState -> threads.head */
 	__u16 tstate_next;
 	__u16 tstate_thread_id;	/* pthread_t, which is the fsbase on x86-64 glibc */
@@ -43,7 +44,7 @@ struct st_py_info {
 	__u16 frame_code;	/* f_code / f_executable */
 	__u16 frame_instr;	/* f_lasti (int) on 3.10, else an instruction pointer */
 	__u16 frame_entry;	/* is_entry (3.11) or owner (3.12+) byte, or ST_PY_NO_OFF */
-	__u16 pad[5];
+	__u16 pad[4];
 };
 
 /*

@@ -11,7 +11,7 @@
 static const struct py_offsets offset_table[] = {
 	{
 		.major = 3, .minor = 10, .layout = ST_PY_LAYOUT_FRAMEOBJ,
-		.runtime_interp_head = 32, .interp_threads = 8, .tstate_next = 8,
+		.runtime_interp_head = 32, .interp_next = 0, .interp_threads = 8, .tstate_next = 8,
 		.tstate_thread_id = 176, .tstate_frame = 24, .cframe_frame = ST_PY_NO_OFF,
 		.frame_previous = 24, .frame_code = 32, .frame_instr = 96,
 		.frame_entry = ST_PY_NO_OFF,
@@ -23,7 +23,7 @@ static const struct py_offsets offset_table[] = {
 	},
 	{
 		.major = 3, .minor = 11, .layout = ST_PY_LAYOUT_ENTRY_FLAG,
-		.runtime_interp_head = 40, .interp_threads = 16, .tstate_next = 8,
+		.runtime_interp_head = 40, .interp_next = 0, .interp_threads = 16, .tstate_next = 8,
 		.tstate_thread_id = 152, .tstate_frame = 56, .cframe_frame = 8,
 		.frame_previous = 48, .frame_code = 32, .frame_instr = 56, .frame_entry = 68,
 		.code_filename = 112, .code_name = 120, .code_qualname = 128,
@@ -34,7 +34,7 @@ static const struct py_offsets offset_table[] = {
 	},
 	{
 		.major = 3, .minor = 12, .layout = ST_PY_LAYOUT_CSTACK_OWNER,
-		.runtime_interp_head = 40, .interp_threads = 72, .tstate_next = 8,
+		.runtime_interp_head = 40, .interp_next = 0, .interp_threads = 72, .tstate_next = 8,
 		.tstate_thread_id = 136, .tstate_frame = 56, .cframe_frame = 0,
 		.frame_previous = 8, .frame_code = 0, .frame_instr = 56, .frame_entry = 70,
 		.code_filename = 112, .code_name = 120, .code_qualname = 128,
@@ -45,7 +45,8 @@ static const struct py_offsets offset_table[] = {
 	},
 	{
 		.major = 3, .minor = 13, .layout = ST_PY_LAYOUT_CSTACK_OWNER,
-		.runtime_interp_head = 632, .interp_threads = 7344, .tstate_next = 8,
+		.runtime_interp_head = 632, .interp_next = 7264,
+		.interp_threads = 7344, .tstate_next = 8,
 		.tstate_thread_id = 152, .tstate_frame = 72, .cframe_frame = ST_PY_NO_OFF,
 		.frame_previous = 8, .frame_code = 0, .frame_instr = 56, .frame_entry = 70,
 		.code_filename = 112, .code_name = 120, .code_qualname = 128,
@@ -72,6 +73,7 @@ enum {
 	DBG_VERSION = 8,
 	DBG_FREE_THREADED = 16,
 	DBG_RUNTIME_INTERP_HEAD = 40,
+	DBG_INTERP_NEXT = 64,
 	DBG_INTERP_THREADS_HEAD = 72,
 	DBG_TSTATE_NEXT = 168,
 	DBG_TSTATE_CURRENT_FRAME = 184,
@@ -135,6 +137,7 @@ int pyoffsets_from_debug(const void *buf, size_t len, struct py_offsets *out)
 	o.layout = ST_PY_LAYOUT_CSTACK_OWNER;
 	o.cframe_frame = ST_PY_NO_OFF;
 	err |= dbg_off(b, DBG_RUNTIME_INTERP_HEAD, 0xffff, &o.runtime_interp_head);
+	err |= dbg_off(b, DBG_INTERP_NEXT, 0xffff, &o.interp_next);
 	err |= dbg_off(b, DBG_INTERP_THREADS_HEAD, 0xffff, &o.interp_threads);
 	err |= dbg_off(b, DBG_TSTATE_NEXT, 0xffff, &o.tstate_next);
 	err |= dbg_off(b, DBG_TSTATE_CURRENT_FRAME, 0xffff, &o.tstate_frame);
@@ -199,6 +202,7 @@ void pyoffsets_to_bpf(const struct py_offsets *o, uint64_t interp_head, struct s
 	out->interp_head = interp_head;
 	out->layout = o->layout;
 	out->version = o->major << 8 | o->minor;
+	out->interp_next = o->interp_next;
 	out->interp_threads = o->interp_threads;
 	out->tstate_next = o->tstate_next;
 	out->tstate_thread_id = o->tstate_thread_id;

@@ -27,7 +27,7 @@ struct py_offsets {
 	uint8_t layout;		/* enum st_py_layout */
 	/* the walk (mirrored into struct st_py_info) */
 	uint16_t runtime_interp_head;	/* _PyRuntime -> interpreters.head */
-	uint16_t interp_threads, tstate_next, tstate_thread_id, tstate_frame, cframe_frame;
+	uint16_t interp_next, interp_threads, tstate_next, tstate_thread_id, tstate_frame, cframe_frame;
 	uint16_t frame_previous, frame_code, frame_instr, frame_entry;
 	/* code objects and the objects they point to */
 	uint16_t code_filename, code_name, code_qualname;	/* qualname: ST_PY_NO_OFF < 3.11 */
