@@ -153,7 +153,7 @@ static long py_walk_step(__u64 i, void *data)
 	struct py_walk_ctx *c = data;
 	const struct st_py_info *info = c->info;
 	struct py_frame_buf *b = c->buf;
-	__u64 code, instr, flags = 0, idx;
+	__u64 code, instr, flags = 0, idx, name = 0;
 
 	if (!c->frame)
 		return 1;
@@ -168,7 +168,10 @@ static long py_walk_step(__u64 i, void *data)
 	if (info->layout == ST_PY_LAYOUT_FRAMEOBJ) {
 		instr &= 0xffffffff;	/* int f_lasti */
 		flags = ST_PY_F_ENTRY;
-	} else if (info->frame_entry != ST_PY_NO_OFF) {
+	} else {
+		instr = instr >= code && instr - code < ST_PY_NO_INSTR ? instr - code : ST_PY_NO_INSTR;
+	}
+	if (info->layout != ST_PY_LAYOUT_FRAMEOBJ && info->frame_entry != ST_PY_NO_OFF) {
 		__u8 v = py_byte(b, info->frame_entry);
 
 		if (info->layout == ST_PY_LAYOUT_ENTRY_FLAG) {
@@ -189,8 +192,11 @@ static long py_walk_step(__u64 i, void *data)
 	idx = c->base + c->nr * ST_PY_FRAME_WORDS;
 	if (idx + 1 >= PY_IPS_WORDS)
 		return 1;
+	/* The tag: which code object lived at this address when sampled. */
+	if (code && bpf_probe_read_user(&name, sizeof(name), (void *)(code + info->code_name)))
+		name = 0;
 	py_put(c->s, idx, (code & ST_PY_ADDR_MASK) | flags);
-	py_put(c->s, idx + 1, instr);
+	py_put(c->s, idx + 1, (instr & 0xffffffff) | name << 32);
 	c->nr++;
 	return 0;
 }

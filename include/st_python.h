@@ -44,18 +44,25 @@ struct st_py_info {
 	__u16 frame_code;	/* f_code / f_executable */
 	__u16 frame_instr;	/* f_lasti (int) on 3.10, else an instruction pointer */
 	__u16 frame_entry;	/* is_entry (3.11) or owner (3.12+) byte, or ST_PY_NO_OFF */
-	__u16 pad[4];
+	__u16 code_name;	/* PyCodeObject -> co_name, the code object's tag */
+	__u16 pad[3];
 };
 
 /*
  * A Python frame in st_sample.ips, leaf first, ST_PY_FRAME_WORDS words:
  *   word 0: code object address | ST_PY_F_* flags in the top byte
- *   word 1: f_lasti (3.10, in code units) or the raw instruction pointer
+ *   word 1: low 32 bits: f_lasti (3.10, in code units) or the instruction
+ *           pointer minus the code object's address (3.11+), ST_PY_NO_INSTR
+ *           when out of range; high 32 bits: the low half of the code's
+ *           co_name pointer, read at sampling time. Userspace names code
+ *           objects later; the tag tells it when the address it reads by
+ *           then holds another code object (freed and reused memory).
  * ST_PY_F_ENTRY marks the outermost Python frame run by one C call of the
  * evaluation loop: the frames from one ENTRY (inclusive) leafward to the
  * next belong to one native _PyEval_EvalFrameDefault frame.
  */
 #define ST_PY_F_ENTRY (1ull << 56)
+#define ST_PY_NO_INSTR 0xffffffffu
 #define ST_PY_ADDR_MASK ((1ull << 56) - 1)
 
 #endif

@@ -23,6 +23,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_FRAME_TABLE_FULL] = "frame_table_full",
 	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
 	[PC_PY_MAP_FULL] = "python_map_full",
+	[PC_PY_CODE_REUSED] = "python_code_gone",
 };
 
 struct profile *profile_new(void)

@@ -212,6 +212,7 @@ void pyoffsets_to_bpf(const struct py_offsets *o, uint64_t interp_head, struct s
 	out->frame_code = o->frame_code;
 	out->frame_instr = o->frame_instr;
 	out->frame_entry = o->frame_entry;
+	out->code_name = o->code_name;
 }
 
 static int read_ptr(pymem_read_fn rd, void *ctx, uint64_t addr, uint64_t *out)
@@ -345,7 +346,8 @@ int pycode_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_
 		return -EFAULT;
 	if (code_type && type != code_type)
 		return -EINVAL;
-	if (read_ptr(rd, ctx, addr + name_off, &name_addr) ||
+	if (read_ptr(rd, ctx, addr + o->code_name, &out->name_ptr) ||
+	    read_ptr(rd, ctx, addr + name_off, &name_addr) ||
 	    read_ptr(rd, ctx, addr + o->code_filename, &file_addr) ||
 	    read_ptr(rd, ctx, addr + o->code_linetable, &table_addr) ||
 	    rd(ctx, addr + o->code_firstlineno, &first, sizeof(first)))

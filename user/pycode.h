@@ -63,6 +63,7 @@ struct pycode {
 	char *name;		/* qualname on 3.11+, else name; never NULL after success */
 	char *file;		/* co_filename */
 	int32_t firstlineno;
+	uint64_t name_ptr;	/* co_name's address: the tag the BPF side records */
 	uint8_t *linetable;	/* raw co_linetable, or NULL */
 	size_t linetable_len;
 };
@@ -78,6 +79,12 @@ void pycode_release(struct pycode *c);
 /* Reads a str object as UTF-8 (at most PYCODE_MAX_STR bytes, cut on a
  * character boundary). Returns a malloc'ed string or NULL. */
 char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_t addr);
+
+/* Does the tag of a sampled frame (st_python.h) name this code object? */
+static inline bool pycode_tag_matches(const struct pycode *c, uint32_t tag)
+{
+	return (uint32_t)c->name_ptr == tag;
+}
 
 /* The source line of the instruction at byte offset off into the code (3.10:
  * f_lasti * 2; 3.11+: into co_code_adaptive), from the line table. Returns

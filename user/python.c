@@ -26,7 +26,8 @@ struct py_binary {
 };
 
 struct py_code {
-	frame_id_t def_frame;		/* FRAME_NONE: unreadable */
+	frame_id_t def_frame;		/* FRAME_NONE: unreadable, or not the sampled object */
+	uint32_t tag;			/* the sampled tag this entry answers */
 	struct pycode code;		/* name/file/linetable kept for --lines */
 };
 
@@ -453,57 +454,77 @@ static int mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(pp->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t addr)
+/* Reads the code object now at addr into c, for samples tagged tag. */
+static void code_resolve(struct python *py, struct py_proc *pp, struct py_code *c, uint64_t addr,
+			 uint32_t tag)
 {
-	const struct py_offsets *o = &pp->bin->off;
-	struct py_code *c;
 	struct frame f = { .kind = FRAME_PYTHON };
+	uint64_t code_type = pp->bin->code_type ? pp->bias + pp->bin->code_type : 0;
+
+	pycode_release(&c->code);
+	c->def_frame = FRAME_NONE;
+	c->tag = tag;
+	if (pycode_read(&pp->bin->off, mem_read, pp, addr, code_type, &c->code))
+		return;
+	/* Freed and replaced since it was sampled: naming it would lie. */
+	if (tag && !pycode_tag_matches(&c->code, tag)) {
+		py->prof->meta.counters[PC_PY_CODE_REUSED]++;
+		return;
+	}
+	f.name = c->code.name;
+	f.module = c->code.file;
+	f.file = c->code.file;
+	f.line = c->code.firstlineno;
+	c->def_frame = profile_frame(py->prof, &f);
+	if (!py->opts.lines) {
+		free(c->code.linetable);
+		c->code.linetable = NULL;
+		c->code.linetable_len = 0;
+	}
+}
+
+/* The cached code object at addr, re-read when a sample's tag says the
+ * address now holds another one. Tag 0: the BPF side could not read it. */
+static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t addr, uint32_t tag)
+{
+	struct py_code *c;
 	uint32_t idx;
 
-	if (u64map_get(&pp->code_index, addr, &idx))
-		return &pp->codes[idx];
+	if (u64map_get(&pp->code_index, addr, &idx)) {
+		c = &pp->codes[idx];
+		if (!tag || c->tag == tag)
+			return c;
+		code_resolve(py, pp, c, addr, tag);
+		return c;
+	}
 	XGROW(pp->codes, pp->alloc_codes, pp->nr_codes + 1);
 	idx = pp->nr_codes++;
 	c = &pp->codes[idx];
 	memset(c, 0, sizeof(*c));
-	c->def_frame = FRAME_NONE;
-	if (!pycode_read(o, mem_read, pp, addr, pp->bin->code_type ? pp->bias + pp->bin->code_type : 0,
-			 &c->code)) {
-		f.name = c->code.name;
-		f.module = c->code.file;
-		f.file = c->code.file;
-		f.line = c->code.firstlineno;
-		c->def_frame = profile_frame(py->prof, &f);
-		if (!py->opts.lines) {
-			free(c->code.linetable);
-			c->code.linetable = NULL;
-			c->code.linetable_len = 0;
-		}
-	}
+	code_resolve(py, pp, c, addr, tag);
 	u64map_put(&pp->code_index, addr, idx);
 	return c;
 }
 
-static frame_id_t py_frame(struct python *py, struct py_proc *pp, uint64_t code, uint64_t instr,
+static frame_id_t py_frame(struct python *py, struct py_proc *pp, uint64_t code, uint64_t w1,
 			   bool leaf)
 {
 	const struct py_offsets *o = &pp->bin->off;
-	struct py_code *c = code_get(py, pp, code);
+	struct py_code *c = code_get(py, pp, code, w1 >> 32);
 	struct frame f = { .kind = FRAME_PYTHON };
+	uint32_t instr = (uint32_t)w1;
 	uint64_t off;
 
 	if (c->def_frame == FRAME_NONE)
 		return py->unknown;
-	if (!py->opts.lines)
+	if (!py->opts.lines || instr == ST_PY_NO_INSTR)
 		return c->def_frame;
 	if (o->layout == ST_PY_LAYOUT_FRAMEOBJ) {
-		off = instr * 2;
+		off = (uint64_t)instr * 2;
 	} else {
-		uint64_t start = code + o->code_adaptive;
-
-		if (instr < start)
+		if (instr < o->code_adaptive)
 			return c->def_frame;
-		off = instr - start;
+		off = instr - o->code_adaptive;
 		/* 3.13 callers point past their call. */
 		if (!leaf && o->minor >= 13 && off >= 2)
 			off -= 2;

@@ -244,6 +244,9 @@ static void test_code_objects(void)
 	fake_code(&o, "handle", file_ascii, 5, 1, t310, sizeof(t310));
 	CHECK(!pycode_read(&o, fake_read, NULL, BASE, 0, &c), "3.10 code object read");
 	CHECK_STR(c.name, "handle", "3.10: co_name (no qualname)");
+	CHECK(c.name_ptr == BASE + 0x400 && pycode_tag_matches(&c, (uint32_t)(BASE + 0x400)) &&
+		      !pycode_tag_matches(&c, 0x1234),
+	      "the tag is the low half of co_name's address");
 	CHECK(pycode_line(&o, &c, 0) == 11 && pycode_line(&o, &c, 5) == 11, "3.10: bytes 0-5 line 11");
 	CHECK(pycode_line(&o, &c, 6) == 13 && pycode_line(&o, &c, 9) == 13, "3.10: bytes 6-9 line 13");
 	CHECK(pycode_line(&o, &c, 10) == 10, "3.10: no line -> first line");
