@@ -1,6 +1,7 @@
 /* Python frames: interpreter detection, code object names, merging. */
 #include "python.h"
 #include "pycode.h"
+#include "pymerge.h"
 #include "util.h"
 
 #include <bpf/bpf.h>
@@ -551,30 +552,15 @@ static bool is_eval_frame(const struct python *py, const struct py_proc *pp, uin
 	return !strncmp(f->name, "_PyEval_EvalFrameDefault", 24);
 }
 
-static uint32_t group_start(const uint32_t *gend, uint32_t g)
-{
-	return g ? gend[g - 1] + 1 : 0;
-}
-
-/* Appends pyf[lo .. hi] root first (pyf is leaf first). */
-static uint32_t emit_group(frame_id_t *out, uint32_t nout, const frame_id_t *pyf, uint32_t lo,
-			   uint32_t hi)
-{
-	for (uint32_t i = hi + 1; i > lo; i--)
-		out[nout++] = pyf[i - 1];
-	return nout;
-}
-
 uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		      const struct st_sample *s, size_t size, frame_id_t *frames, uint32_t ustart,
 		      uint32_t n, uint32_t cap)
 {
-	frame_id_t pyf[ST_PY_MAX_FRAMES], out[ST_MAX_FRAMES + ST_PY_MAX_FRAMES];
-	uint32_t gend[ST_PY_MAX_FRAMES];	/* leaf-first group g: pyf[gstart .. gend[g]] */
-	uint32_t evalpos[ST_MAX_FRAMES];	/* leaf-first native indexes of eval frames */
+	struct pymerge_py pyf[ST_PY_MAX_FRAMES];
+	struct pymerge_native nat[ST_MAX_FRAMES];
 	uint32_t base = s->user_nr + s->kern_nr, pynr = s->py_nr, native = n - ustart;
-	uint32_t ngroups = 0, neval = 0, nout = 0, matched;
 	struct py_proc *pp;
+	bool cut;
 
 	(void)ps;
 	pp = proc_get(py, p);
@@ -584,73 +570,33 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		py->prof->meta.counters[PC_PY_BEFORE_FOUND]++;
 		return n;
 	}
-	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > ST_MAX_FRAMES ||
+	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > ST_MAX_FRAMES || ustart > cap ||
 	    ST_SAMPLE_HDR_SIZE + (base + (size_t)pynr * ST_PY_FRAME_WORDS) * sizeof(__u64) > size)
 		return n;
 	if (s->flags & ST_SAMPLE_PY_TRUNCATED)
 		py->prof->meta.counters[PC_TRUNCATED_STACKS]++;
 
-	/* Python frames, leaf first, cut into groups run by one C eval call. */
 	for (uint32_t i = 0; i < pynr; i++) {
 		uint64_t w0 = s->ips[base + i * ST_PY_FRAME_WORDS];
 		uint64_t w1 = s->ips[base + i * ST_PY_FRAME_WORDS + 1];
 
-		pyf[i] = py_frame(py, pp, w0 & ST_PY_ADDR_MASK, w1, i == 0);
-		if ((w0 & ST_PY_F_ENTRY) || i == pynr - 1)
-			gend[ngroups++] = i;
+		pyf[i].frame = py_frame(py, pp, w0 & ST_PY_ADDR_MASK, w1, i == 0);
+		pyf[i].entry = (w0 & ST_PY_F_ENTRY) != 0;
 	}
+	/* frames[ustart + k] is native frame k root first; s->ips[native - 1 - k]
+	 * its address (ips are leaf first; all but the leaf are return addresses). */
+	for (uint32_t k = 0; k < native; k++) {
+		uint32_t leaf_idx = native - 1 - k;
+		uint64_t ip = s->ips[leaf_idx];
 
-	if (py->opts.mode == PYTHON_ONLY) {
-		for (uint32_t i = pynr; i > 0 && ustart + nout < cap; i--)
-			frames[ustart + nout++] = pyf[i - 1];
-		return ustart + nout;
+		nat[k].frame = frames[ustart + k];
+		nat[k].eval = is_eval_frame(py, pp, ip, nat[k].frame, leaf_idx != 0);
+		nat[k].interp = ip >= pp->interp_lo && ip < pp->interp_hi;
 	}
-
-	/* Native eval frames, leaf first: native index k is frames[n - 1 - k]. */
-	for (uint32_t k = 0; k < native; k++)
-		if (is_eval_frame(py, pp, s->ips[k], frames[n - 1 - k], k != 0))
-			evalpos[neval++] = k;
-	matched = neval < ngroups ? neval : ngroups;
-
-	if (matched == 0) {
-		/* No eval frame seen (a broken native unwind): Python frames on
-		 * top, the native frames below them as they came. */
-		for (uint32_t i = pynr; i > 0; i--)
-			out[nout++] = pyf[i - 1];
-		for (uint32_t k = native; k > 0; k--)
-			out[nout++] = frames[n - k];
-	} else {
-		/* Root first. Native interpreter frames rootward of the leafmost
-		 * matched eval frame are call plumbing: dropped. Each matched eval
-		 * frame becomes its group; Python frames of eval calls the native
-		 * unwind did not reach go just rootward of the outermost match. */
-		uint32_t j = matched;	/* evalpos[j - 1] is the next matched eval frame */
-
-		for (uint32_t k = native; k > 0; k--) {
-			uint32_t nk = k - 1;
-			uint64_t ip = s->ips[nk];
-
-			if (j > 0 && nk == evalpos[j - 1]) {
-				j--;
-				if (j == matched - 1 && matched < ngroups)
-					nout = emit_group(out, nout, pyf, group_start(gend, matched),
-							  gend[ngroups - 1]);
-				nout = emit_group(out, nout, pyf, group_start(gend, j), gend[j]);
-				continue;
-			}
-			if (ip >= pp->interp_lo && ip < pp->interp_hi && nk > evalpos[0])
-				continue;
-			out[nout++] = frames[n - k];
-		}
-	}
-	/* Keep the leaf end when the merged stack is deeper than there is room. */
-	if (ustart + nout > cap) {
-		uint32_t drop = ustart + nout - cap;
-
-		memmove(out, out + drop, (nout - drop) * sizeof(*out));
-		nout -= drop;
+	n = ustart + pymerge(nat, native, pyf, pynr,
+			     py->opts.mode == PYTHON_ONLY ? PYMERGE_ONLY : PYMERGE_MERGE,
+			     frames + ustart, cap - ustart, &cut);
+	if (cut)
 		py->prof->meta.counters[PC_TRUNCATED_STACKS]++;
-	}
-	memcpy(frames + ustart, out, nout * sizeof(*out));
-	return ustart + nout;
+	return n;
 }

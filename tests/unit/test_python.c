@@ -3,6 +3,7 @@
  * how Python frames meet the library collapsing rules. */
 #include "collapse.h"
 #include "pycode.h"
+#include "pymerge.h"
 #include "python.h"
 #include "tap.h"
 
@@ -275,6 +276,76 @@ static void test_collapse(void)
 	CHECK(collapse_frame_is_library(&app, &with_hide), "--hide on the .py path hides it");
 }
 
+/* Frame ids stand for names in the merge tests. */
+enum { START = 1, MAIN, RUNMAIN, EVAL, CALL, ENCODER, ADD, GARBAGE,
+       MODULE = 20, PMAIN, HANDLE, DUMPS, KEYFN };
+
+static bool same(const frame_id_t *got, uint32_t n, const frame_id_t *want, uint32_t wn)
+{
+	if (n != wn) {
+		printf("#   got %u frames, want %u\n", n, wn);
+		return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			printf("#   frame %u: got %u, want %u\n", i, got[i], want[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void test_merge(void)
+{
+	/* <module> -> main -> handle -> dumps run by one eval call; dumps calls
+	 * the C encoder, which calls keyfn back through a second eval call. */
+	const struct pymerge_native full[] = {
+		{ START, false, true }, { MAIN, false, true }, { RUNMAIN, false, true },
+		{ EVAL, true, true }, { CALL, false, true }, { ENCODER, false, false },
+		{ EVAL, true, true }, { ADD, false, true },
+	};
+	const struct pymerge_py py[] = {
+		{ KEYFN, true }, { DUMPS, false }, { HANDLE, false }, { PMAIN, false }, { MODULE, true },
+	};
+	const struct pymerge_native short_unwind[] = {
+		{ GARBAGE, false, false }, { EVAL, true, true }, { ADD, false, true },
+	};
+	const struct pymerge_native no_eval[] = { { GARBAGE, false, false }, { ADD, false, true } };
+	/* 3.10: one eval call per Python frame. */
+	const struct pymerge_native n310[] = {
+		{ MAIN, false, true }, { EVAL, true, true }, { EVAL, true, true },
+		{ CALL, false, true }, { EVAL, true, true }, { ADD, false, true },
+	};
+	const struct pymerge_py p310[] = { { KEYFN, true }, { HANDLE, true }, { MODULE, true } };
+	frame_id_t out[64];
+	uint32_t n;
+	bool cut;
+
+	n = pymerge(full, 8, py, 5, PYMERGE_MERGE, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ MODULE, PMAIN, HANDLE, DUMPS, ENCODER, KEYFN, ADD }, 7) &&
+		      !cut,
+	      "merge: each eval frame becomes its Python frames, interpreter plumbing goes, "
+	      "the C extension and the leaf C code stay");
+	n = pymerge(short_unwind, 3, py, 5, PYMERGE_MERGE, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ GARBAGE, MODULE, PMAIN, HANDLE, DUMPS, KEYFN, ADD }, 7),
+	      "merge, short native unwind: unmatched outer groups just rootward of the match");
+	n = pymerge(no_eval, 2, py, 5, PYMERGE_MERGE, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ MODULE, PMAIN, HANDLE, DUMPS, KEYFN, GARBAGE, ADD }, 7),
+	      "merge, no eval frame found: Python frames on top of the native ones");
+	n = pymerge(full, 8, py, 5, PYMERGE_ONLY, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ MODULE, PMAIN, HANDLE, DUMPS, KEYFN }, 5),
+	      "only: the Python frames alone");
+	n = pymerge(n310, 6, p310, 3, PYMERGE_MERGE, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ MODULE, HANDLE, KEYFN, ADD }, 4),
+	      "3.10 (a C eval call per frame): one Python frame per eval frame");
+	n = pymerge(full, 8, py, 0, PYMERGE_MERGE, out, 64, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ START, MAIN, RUNMAIN, EVAL, CALL, ENCODER, EVAL, ADD }, 8),
+	      "no Python frames: the native stack unchanged");
+	n = pymerge(full, 8, py, 5, PYMERGE_MERGE, out, 3, &cut);
+	CHECK(same(out, n, (frame_id_t[]){ ENCODER, KEYFN, ADD }, 3) && cut,
+	      "too deep: the leaf end kept, flagged");
+}
+
 static void test_modes(void)
 {
 	enum python_mode m = PYTHON_OFF;
@@ -292,6 +363,7 @@ int main(void)
 	test_debug_offsets();
 	test_code_objects();
 	test_collapse();
+	test_merge();
 	test_modes();
 	return tap_done();
 }
