@@ -224,8 +224,10 @@ static __always_inline __u32 capture_python_stack(struct st_sample *s, __u32 tgi
 	if (info->cframe_frame != ST_PY_NO_OFF && frame &&
 	    bpf_probe_read_user(&frame, sizeof(frame), (void *)(frame + info->cframe_frame)))
 		goto fail;
-	if (!frame)
-		return 0;	/* a Python thread between Python calls */
+	if (!frame) {
+		count(ST_CNT_PY_NO_FRAME);	/* a Python thread between Python calls */
+		return 0;
+	}
 
 	c.buf = bpf_map_lookup_elem(&py_scratch, &zero);
 	if (!c.buf)

@@ -48,6 +48,7 @@ enum st_counter {
 	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
 	ST_CNT_PY_NO_THREAD,	/* Python process, but no thread state for this thread */
 	ST_CNT_PY_READ_ERR,	/* Python frame walk failed part way (frames so far kept) */
+	ST_CNT_PY_NO_FRAME,	/* Python thread state with no current frame (in C, or between calls) */
 	ST_CNT_NR,
 };
 

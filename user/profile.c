@@ -16,6 +16,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_EMPTY_STACK] = "empty_stacks",
 	[ST_CNT_PY_NO_THREAD] = "python_no_thread_state",
 	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
+	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",

@@ -396,6 +396,21 @@ static struct py_proc *proc_get(struct python *py, struct proc *p)
 		u64map_put(&py->proc_index, p->pid, py->nr_procs);
 		py->procs[py->nr_procs++] = pp;
 	}
+	/* Python, but its maps were re-read without the interpreter: it exec'd
+	 * another program. Forget it (and tell the BPF side) before looking again. */
+	if (pp->state == PY_YES && pp->checked_gen != p->reload_gen && !p->gone) {
+		bool still = false;
+
+		pp->checked_gen = p->reload_gen;
+		for (uint32_t i = 0; i < p->nr_maps && !still; i++)
+			still = p->maps[i].dev == pp->bin->dev && p->maps[i].ino == pp->bin->ino;
+		if (!still) {
+			if (py->map_fd >= 0)
+				bpf_map_delete_elem(py->map_fd, &pp->pid);
+			pp->state = PY_NOT;
+			pp->checked = false;
+		}
+	}
 	/* Not (yet) Python: look again whenever its maps were re-read (an exec,
 	 * libpython mapped after the first sample). */
 	if (pp->state == PY_NOT && (!pp->checked || pp->checked_gen != p->reload_gen) && !p->gone)
