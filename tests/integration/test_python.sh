@@ -44,7 +44,7 @@ for py in "${pythons[@]}"; do
 		"(^|;)<module> py_hot\\.py:[0-9]+;main py_hot\\.py:[0-9]+;$HOT(;| [0-9]+$)" "$WORK/hot.folded"
 	"$ST" -q -p "$PID" -d 1 >"$WORK/hot.txt"
 	check_grep "$tag -p: text tree names hot_loop and its file" '[├└]─ [0-9.]+ hot_loop  py_hot\.py$' "$WORK/hot.txt"
-	"$ST" -q --lines -p "$PID" -d 1 >"$WORK/lines.txt"
+	"$ST" -q --lines -p "$PID" -d 1.5 >"$WORK/lines.txt"
 	check_grep "$tag --lines: the full .py path and line" "hot_loop  py_hot\\.py  $T/py_hot\\.py:($((d + 1))|$((d + 2))|$((d + 3)))\$" "$WORK/lines.txt"
 
 	# -- COMMAND, two threads: each thread's function under its own thread.
@@ -73,7 +73,7 @@ py=${pythons[0]}
 # --python=only: Python frames alone; off: none.
 start "$py" "$T/py_hot.py" 8
 sleep 0.3
-"$ST" -q --python=only -p "$PID" -d 1 -o "$WORK/only.folded"
+"$ST" -q --python=only -p "$PID" -d 2 -o "$WORK/only.folded"
 s=$(share "$WORK/only.folded" hot_loop)
 check "--python=only: hot_loop >= 95% (got $s%)" within "$s" 95 100
 s=$(awk '{ n = $NF; t += n; if ($0 ~ /^<module>(;[^;]+)* [0-9]+$/ && $0 !~ /Py[A-Z_]|_Py|\[unknown\]/) h += n }
@@ -84,7 +84,7 @@ check "--python=off: samples recorded" test "$(total_samples "$WORK/off.folded")
 check_no_grep "--python=off: no Python frame" 'hot_loop|<module>' "$WORK/off.folded"
 
 # -a: a Python process that started before sampletop.
-"$ST" -q -a -d 1.5 -o "$WORK/all.folded"
+"$ST" -q -a -d 2.5 -o "$WORK/all.folded"
 grep -E "^[^;]+ \\[$PID\\];" "$WORK/all.folded" >"$WORK/all1.folded"
 n=$(total_samples "$WORK/all1.folded"); s=$(share "$WORK/all1.folded" hot_loop)
 check "-a: the Python process sampled (got $n)" test "$n" -gt 100

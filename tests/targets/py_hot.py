@@ -23,7 +23,7 @@ def main():
     if sys.argv[1:2] == ["-n"]:
         start = time.process_time()
         for _ in range(int(sys.argv[2])):
-            setup(150)
+            setup(100)
             hot_loop(40000)
         print("%.4f" % (time.process_time() - start))
         return
@@ -31,7 +31,7 @@ def main():
     end = start + float(sys.argv[1] if len(sys.argv) > 1 else 5)
     in_hot = 0.0
     while time.monotonic() < end:
-        setup(150)
+        setup(100)
         t = time.monotonic()
         hot_loop(40000)
         in_hot += time.monotonic() - t
