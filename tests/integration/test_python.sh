@@ -90,6 +90,12 @@ n=$(total_samples "$WORK/all1.folded"); s=$(share "$WORK/all1.folded" hot_loop)
 check "-a: the Python process sampled (got $n)" test "$n" -gt 100
 check "-a: hot_loop >= 95% of its samples (got $s%)" within "$s" 95 100
 
+# asyncio (an ASGI server's shape): coroutines under the event loop.
+"$ST" -q -o "$WORK/async.folded" -- "$py" "$T/py_async.py" 2
+s=$(awk '{ n = $NF; t += n; if ($0 ~ /(^|;)([A-Za-z]+\.)?_run_once;([^;]*;)*handle_request;([^;]*;)*render( |;)/) h += n }
+	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/async.folded")
+check "asyncio: _run_once -> ... -> handle_request -> render in >= 80% (got $s%)" within "$s" 80 100
+
 # Library frames carry their .py path, so the collapsing globs (the default
 # */lib/python3*/*, --hide, --show) apply to them (tests/unit/test_python.c).
 "$ST" -q --lines --show-all -o "$WORK/thr.txt" -- "$py" "$T/py_threads.py" 1.5
