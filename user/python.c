@@ -335,10 +335,21 @@ static int map_bias(const struct proc *p, const struct proc_map *m, uint64_t *bi
 
 /* --- processes ------------------------------------------------------------- */
 
-static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
+/* Hands the process's offsets and runtime address to the BPF side. */
+static void proc_tell_bpf(struct python *py, struct py_proc *pp)
 {
+	const struct py_binary *b = pp->bin;
 	struct st_py_info info;
 
+	if (py->opts.mode == PYTHON_OFF || py->map_fd < 0)
+		return;
+	pyoffsets_to_bpf(&b->off, pp->bias + b->runtime + b->off.runtime_interp_head, &info);
+	if (bpf_map_update_elem(py->map_fd, &pp->pid, &info, BPF_ANY))
+		py->prof->meta.counters[PC_PY_MAP_FULL]++;
+}
+
+static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
+{
 	pp->checked = true;
 	pp->checked_gen = p->reload_gen;
 	for (uint32_t i = 0; i < p->nr_maps; i++) {
@@ -364,13 +375,17 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		}
 		pp->state = PY_YES;
 		py->found++;
-		if (py->opts.mode == PYTHON_OFF)
-			return;
-		pyoffsets_to_bpf(&b->off, pp->bias + b->runtime + b->off.runtime_interp_head, &info);
-		if (py->map_fd >= 0 && bpf_map_update_elem(py->map_fd, &pp->pid, &info, BPF_ANY))
-			py->prof->meta.counters[PC_PY_MAP_FULL]++;
+		proc_tell_bpf(py, pp);
 		return;
 	}
+}
+
+void python_set_map(struct python *py, int info_map_fd)
+{
+	py->map_fd = info_map_fd;
+	for (size_t i = 0; i < py->nr_procs; i++)
+		if (py->procs[i]->state == PY_YES)
+			proc_tell_bpf(py, py->procs[i]);
 }
 
 static struct py_proc *proc_get(struct python *py, struct proc *p)

@@ -31,8 +31,10 @@ int python_mode_parse(const char *s, enum python_mode *out);
 
 struct python;
 
-/* info_map_fd: the BPF py_procs map (pid -> struct st_py_info). */
+/* info_map_fd: the BPF py_procs map (pid -> struct st_py_info), or -1 until
+ * python_set_map() gives it (processes found before are told then). */
 struct python *python_new(struct profile *prof, const struct python_opts *o, int info_map_fd);
+void python_set_map(struct python *py, int info_map_fd);
 void python_free(struct python *py);
 
 /* Looks at process p now (before its first sample: -p targets). */

@@ -24,20 +24,24 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	int err;
 
 	r->prof = prof;
-	err = sampler_open(&o->sampler, &r->sampler, why);
-	if (err) {
-		free(r);
-		return err;
-	}
 	r->procs = procs_new();
-	r->sym = symbolizer_new(prof, &o->sym);
-	r->py = python_new(prof, &o->python, sampler_python_map_fd(r->sampler));
-	/* Python processes already running get their frames from the first sample. */
+	/* Python processes already running are found before sampling starts, so
+	 * that their first samples have Python frames too. */
+	r->py = python_new(prof, &o->python, -1);
 	if (o->python.mode != PYTHON_OFF && !o->sampler.nr_pids && !o->sampler.nr_tids &&
 	    !o->sampler.filter_pids)
 		python_watch_all(r->py, r->procs);
 	for (size_t i = 0; i < o->sampler.nr_pids; i++)
 		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
+	err = sampler_open(&o->sampler, &r->sampler, why);
+	if (err) {
+		python_free(r->py);
+		procs_free(r->procs);
+		free(r);
+		return err;
+	}
+	python_set_map(r->py, sampler_python_map_fd(r->sampler));
+	r->sym = symbolizer_new(prof, &o->sym);
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
