@@ -58,6 +58,7 @@ struct python {
 	size_t nr_procs, alloc_procs;
 	struct u64map proc_index;	/* pid -> index into procs */
 	frame_id_t unknown;		/* "[unknown python code]" */
+	frame_id_t truncated;		/* the recorder's "[truncated stack]" */
 	uint32_t found;
 };
 
@@ -84,6 +85,7 @@ struct python *python_new(struct profile *prof, const struct python_opts *o, int
 	py->opts = *o;
 	py->map_fd = info_map_fd;
 	py->unknown = profile_frame(prof, &f);
+	py->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	elf_version(EV_CURRENT);
 	return py;
 }
@@ -600,11 +602,16 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		py->prof->meta.counters[PC_PY_BEFORE_FOUND]++;
 		return n;
 	}
-	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > ST_MAX_FRAMES || ustart > cap ||
+	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > ST_MAX_FRAMES || ustart >= cap ||
 	    ST_SAMPLE_HDR_SIZE + (base + (size_t)pynr * ST_PY_FRAME_WORDS) * sizeof(__u64) > size)
 		return n;
-	if (s->flags & ST_SAMPLE_PY_TRUNCATED)
+	/* A Python stack deeper than the BPF side walks: marked at the root,
+	 * like a deep native one (unless it already is). */
+	if ((s->flags & ST_SAMPLE_PY_TRUNCATED) && !(ustart && frames[ustart - 1] == py->truncated)) {
 		py->prof->meta.counters[PC_TRUNCATED_STACKS]++;
+		memmove(frames + ustart + 1, frames + ustart, native * sizeof(*frames));
+		frames[ustart++] = py->truncated;
+	}
 
 	for (uint32_t i = 0; i < pynr; i++) {
 		uint64_t w0 = s->ips[base + i * ST_PY_FRAME_WORDS];

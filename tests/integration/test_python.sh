@@ -96,6 +96,14 @@ s=$(awk '{ n = $NF; t += n; if ($0 ~ /(^|;)([A-Za-z]+\.)?_run_once;([^;]*;)*hand
 	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/async.folded")
 check "asyncio: _run_once -> ... -> handle_request -> render in >= 80% (got $s%)" within "$s" 80 100
 
+# Deeper than the BPF side walks: the leaf end kept, marked and counted.
+"$ST" -q --python=only -o "$WORK/deep.folded" -- "$py" "$T/py_deep.py" 1.5
+s=$(awk '{ n = $NF; t += n; if ($0 ~ /^\[truncated stack\](;rec){128} [0-9]+$/) h += n }
+	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/deep.folded")
+check "deep recursion: [truncated stack] then the 128 leafmost rec frames in >= 80% (got $s%)" within "$s" 80 100
+"$ST" -q -o "$WORK/deep.txt" -- "$py" "$T/py_deep.py" 1
+check_grep "deep recursion: truncated stacks counted in the header" 'truncated_stacks: [0-9]+' "$WORK/deep.txt"
+
 # Library frames carry their .py path, so the collapsing globs (the default
 # */lib/python3*/*, --hide, --show) apply to them (tests/unit/test_python.c).
 "$ST" -q --lines --show-all -o "$WORK/thr.txt" -- "$py" "$T/py_threads.py" 1.5
