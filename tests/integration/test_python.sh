@@ -91,14 +91,16 @@ check "-a: the Python process sampled (got $n)" test "$n" -gt 100
 check "-a: hot_loop >= 95% of its samples (got $s%)" within "$s" 95 100
 
 # asyncio (an ASGI server's shape): coroutines under the event loop.
-"$ST" -q -o "$WORK/async.folded" -- "$py" "$T/py_async.py" 2
+start "$py" "$T/py_async.py" 5
+sleep 0.5
+"$ST" -q -p "$PID" -d 2 -o "$WORK/async.folded"
 s=$(awk '{ n = $NF; t += n; if ($0 ~ /(^|;)([A-Za-z]+\.)?_run_once;([^;]*;)*handle_request;([^;]*;)*render( |;)/) h += n }
 	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/async.folded")
 check "asyncio: _run_once -> ... -> handle_request -> render in >= 80% (got $s%)" within "$s" 80 100
 
 # Deeper than the BPF side walks: the leaf end kept, marked and counted.
 "$ST" -q --python=only -o "$WORK/deep.folded" -- "$py" "$T/py_deep.py" 1.5
-s=$(awk '{ n = $NF; t += n; if ($0 ~ /^\[truncated stack\](;rec){128} [0-9]+$/) h += n }
+s=$(awk '{ n = $NF; t += n; line = $0; if (line ~ /^\[truncated stack\];rec/ && gsub(/;rec/, "", line) == 128) h += n }
 	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/deep.folded")
 check "deep recursion: [truncated stack] then the 128 leafmost rec frames in >= 80% (got $s%)" within "$s" 80 100
 "$ST" -q -o "$WORK/deep.txt" -- "$py" "$T/py_deep.py" 1
