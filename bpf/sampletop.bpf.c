@@ -5,6 +5,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "sampletop.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -53,6 +54,8 @@ static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
 	return (ctx->regs.csx & 3) == 0;
 }
 
+_Static_assert(ST_MAX_FRAMES == 127, "the kernel stack offset is masked with ST_MAX_FRAMES");
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -95,7 +98,15 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		user_nr = ST_MAX_FRAMES;
 
 	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL)) {
-		n = bpf_get_stack(ctx, &s->ips[user_nr], ST_MAX_FRAMES * sizeof(__u64), 0);
+		/* user_nr's range comes through the unwinder's bpf_loop callback,
+		 * which the verifier cannot follow, and clang may rewrite a clamp
+		 * it thinks is redundant: a mask behind a barrier survives both.
+		 * With ST_MAX_FRAMES == 127 the mask is the identity here. */
+		__u32 kidx = user_nr;
+
+		barrier_var(kidx);
+		kidx &= ST_MAX_FRAMES;
+		n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
 		if (n < 0) {
 			count(ST_CNT_KERN_STACK_ERR);
 		} else {

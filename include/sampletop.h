@@ -31,8 +31,10 @@ enum st_sample_flags {
 	ST_SAMPLE_KERN_TRUNCATED = 1 << 1,
 	ST_SAMPLE_IN_KERNEL = 1 << 2,		/* interrupted in kernel mode */
 	ST_SAMPLE_USER_FAILED = 1 << 3,		/* user stack could not be read */
-	ST_SAMPLE_PY = 1 << 4,			/* a Python process: its frames were walked */
-	ST_SAMPLE_PY_TRUNCATED = 1 << 5,	/* Python stack hit ST_PY_MAX_FRAMES */
+	ST_SAMPLE_UNWIND_MISS = 1 << 4,		/* the unwinder met an unknown process or
+						 * mapping: userspace should push its tables */
+	ST_SAMPLE_PY = 1 << 5,			/* a Python process: its frames were walked */
+	ST_SAMPLE_PY_TRUNCATED = 1 << 6,	/* Python stack hit ST_PY_MAX_FRAMES */
 };
 
 /* Why a sample was not (fully) recorded. One per-CPU counter each; every one
@@ -46,6 +48,11 @@ enum st_counter {
 	ST_CNT_USER_STACK_ERR,	/* user stack read failed (kept, without user frames) */
 	ST_CNT_KERN_STACK_ERR,	/* kernel stack read failed (kept, without kernel frames) */
 	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
+	ST_CNT_UNWIND_NO_PROC,	/* no unwind tables yet for the process: frame pointers used */
+	ST_CNT_UNWIND_NO_MAP,	/* a pc outside every known mapping (dlopen, exec, garbage) */
+	ST_CNT_UNWIND_FP_FRAMES,	/* frames stepped by frame pointer (no table for the object) */
+	ST_CNT_UNWIND_NO_RULE,	/* stopped at a pc without a CFI rule we can follow */
+	ST_CNT_UNWIND_READ_ERR,	/* stopped: stack memory unreadable */
 	ST_CNT_PY_NO_THREAD,	/* Python process, but no thread state for this thread */
 	ST_CNT_PY_READ_ERR,	/* Python frame walk failed part way (frames so far kept) */
 	ST_CNT_PY_NO_FRAME,	/* Python thread state with no current frame (in C, or between calls) */
@@ -68,5 +75,60 @@ struct st_sample {
 };
 
 #define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - sizeof(((struct st_sample *)0)->ips))
+
+/* ---- User stack unwinding from .eh_frame (bpf/ustack.bpf.h, user/unwind_*.c) ---- */
+
+/* How the BPF program walks user stacks (rodata unwind_mode). */
+enum st_unwind_mode {
+	ST_UNWIND_FP,		/* the kernel's frame-pointer walk only */
+	ST_UNWIND_AUTO,		/* CFI tables; frame pointers where an object has none */
+	ST_UNWIND_DWARF,	/* CFI tables only: stop where an object has none */
+};
+
+/* How a frame's CFA (the caller's rsp before its call) is found. */
+enum st_cfa_kind {
+	ST_CFA_NONE,		/* no CFI here (a gap) or a rule we cannot follow */
+	ST_CFA_RSP,		/* rsp + off */
+	ST_CFA_RBP,		/* rbp + off */
+	ST_CFA_PLT,		/* PLT stub: rsp + 8, plus 8 when (rip & 15) >= off */
+	ST_CFA_STOP,		/* outermost frame: return address undefined */
+	ST_CFA_SIGNAL,		/* signal trampoline: registers in the ucontext at rsp */
+};
+
+/* One row of an object's unwind table: the rule for [pc, next row's pc).
+ * pc is an ELF virtual address; the return address is always at CFA - 8. */
+struct st_urow {
+	__u32 pc;
+	__u16 cfa_off;
+	__u8 cfa_kind;		/* enum st_cfa_kind */
+	__s8 rbp_off;		/* caller's rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged */
+};
+
+/* Rows of every object, in one array map (8 bytes each): 2M rows are 16 MiB,
+ * room for ~60 libc-sized objects (libc.so.6 needs ~33k rows). Objects that
+ * do not fit are counted and walked by frame pointer. */
+#define ST_UNWIND_MAX_ROWS (2u << 20)
+/* Binary search steps that cover ST_UNWIND_MAX_ROWS rows. */
+#define ST_UNWIND_ROW_STEPS 22
+/* Executable mappings per process (python with many extensions has ~100). */
+#define ST_UNWIND_MAX_MAPS 256
+#define ST_UNWIND_MAP_STEPS 9
+/* Processes with unwind tables at once; entries of exited ones are removed. */
+#define ST_UNWIND_MAX_PROCS 4096
+
+/* An executable mapping of a process: ELF vaddr = address - bias. */
+struct st_umap {
+	__u64 start, end;	/* [start, end) */
+	__u64 bias;
+	__u32 row_first;	/* first row in the rows map */
+	__u32 row_nr;		/* 0: no table (frame pointers, or stop in dwarf mode) */
+};
+
+/* A process's executable mappings sorted by start (value of unwind_procs). */
+struct st_uproc {
+	__u32 nr;
+	__u32 pad;
+	struct st_umap maps[ST_UNWIND_MAX_MAPS];
+};
 
 #endif

@@ -3,6 +3,7 @@
  * command's non-zero exit status is passed on. */
 #include "cli.h"
 #include "record.h"
+#include "unwind_maps.h"
 #include "report/report.h"
 #include "util.h"
 
@@ -260,6 +261,27 @@ static pid_t spawn(char **argv, int *go_fd)
 	return pid;
 }
 
+/* -v: the unwind table of every object met, and what it costs. */
+static void print_unwind_tables(const struct unwind_maps *u)
+{
+	struct unwind_obj_info info;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; u && i < unwind_maps_nr_objects(u); i++) {
+		unwind_maps_object(u, i, &info);
+		strbuf_addstr(&sb, "sampletop: unwind table: ");
+		strbuf_add_escaped(&sb, info.path);
+		if (info.err)
+			strbuf_addf(&sb, ": none (%s)", strerror(-info.err));
+		else
+			strbuf_addf(&sb, ": %u rows, %zu bytes, built in %.1f ms%s", info.rows,
+				    info.bytes, info.build_ms, info.table_full ? " (did not fit)" : "");
+		fprintf(stderr, "%s\n", sb.buf);
+		strbuf_reset(&sb);
+	}
+	strbuf_release(&sb);
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	struct options o;
@@ -326,6 +348,9 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
+			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
+						       : ST_UNWIND_AUTO;
 	ro.python.mode = o.python;
 	ro.python.lines = o.lines;
 
@@ -407,6 +432,8 @@ static int cmd_record(int argc, char **argv)
 	} else if (stop_signal && !o.quiet) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
+	if (o.verbose)
+		print_unwind_tables(recorder_unwind_maps(rec));
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;

@@ -119,7 +119,7 @@ uint64_t proc_start_time(uint32_t pid)
 		return 0;
 	/* After ") " come fields 3..; start time is field 22, i.e. the 20th here. */
 	s++;
-	for (int field = 2; field < 22 && s; field++)
+	for (int field = 3; field < 22 && s; field++)
 		s = strchr(s + 1, ' ');
 	if (!s || sscanf(s, " %llu", &st) != 1)
 		return 0;

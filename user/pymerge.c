@@ -46,7 +46,15 @@ uint32_t pymerge(const struct pymerge_native *native, uint32_t nn, const struct 
 			tmp[n++] = native[k].frame;
 	} else {
 		uint32_t j = matched;	/* evalidx[j - 1]: the next matched eval frame, root first */
-		uint32_t leafmost = evalidx[0];
+		uint32_t leafmost = evalidx[0], plumb_end = leafmost + 1;
+
+		/* Interpreter frames between the leafmost eval frame and the C
+		 * extension it calls are plumbing too (not when no extension
+		 * follows: then they are the work, like long_add). */
+		while (plumb_end < nn && native[plumb_end].interp)
+			plumb_end++;
+		if (plumb_end == nn)
+			plumb_end = leafmost + 1;
 
 		for (uint32_t k = 0; k < nn; k++) {
 			if (j > 0 && k == evalidx[j - 1]) {
@@ -56,7 +64,7 @@ uint32_t pymerge(const struct pymerge_native *native, uint32_t nn, const struct 
 				n = emit_group(tmp, n, py, j ? gend[j - 1] + 1 : 0, gend[j]);
 				continue;
 			}
-			if (native[k].interp && k < leafmost)
+			if (native[k].interp && k < plumb_end)
 				continue;
 			tmp[n++] = native[k].frame;
 		}

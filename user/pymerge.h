@@ -7,8 +7,9 @@
  * first frame that call ran). The native stack's evaluation frames, matched
  * from the leaf, are each replaced by their group. Native frames of the
  * interpreter itself rootward of the leafmost matched evaluation frame are
- * call plumbing and go; every other native frame stays (C extensions, the
- * C code a Python function is running). Groups the native stack has no
+ * call plumbing and go, as are those between it and the C extension it
+ * calls; every other native frame stays (C extensions, and the interpreter's
+ * C code a Python function is running when it calls no extension). Groups the native stack has no
  * evaluation frame for (a short native unwind) go just rootward of the
  * outermost match; with no match at all the Python frames go on top of the
  * native ones.

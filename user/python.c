@@ -42,7 +42,9 @@ struct py_proc {
 	bool checked;
 	struct py_binary *bin;
 	uint64_t bias;			/* load address - ELF vaddr of the interpreter */
-	uint64_t interp_lo, interp_hi;	/* executable range of the interpreter's code */
+	/* Executable ranges of the interpreter's code: the binary with the runtime
+	 * (libpython or python) and a python launcher linked to libpython. */
+	uint64_t interp_lo[2], interp_hi[2];
 	struct u64map code_index;	/* code object address -> index into codes */
 	struct py_code *codes;
 	size_t nr_codes, alloc_codes;
@@ -350,6 +352,27 @@ static void proc_tell_bpf(struct python *py, struct py_proc *pp)
 		py->prof->meta.counters[PC_PY_MAP_FULL]++;
 }
 
+/* [lo, hi): every executable mapping of m's file (a split text). */
+static void map_range(const struct proc *p, const struct proc_map *m, uint64_t *lo, uint64_t *hi)
+{
+	*lo = m->start;
+	*hi = m->end;
+	for (uint32_t k = 0; k < p->nr_maps; k++) {
+		if (p->maps[k].dev == m->dev && p->maps[k].ino == m->ino) {
+			if (p->maps[k].start < *lo)
+				*lo = p->maps[k].start;
+			if (p->maps[k].end > *hi)
+				*hi = p->maps[k].end;
+		}
+	}
+}
+
+static bool is_interp(const struct py_proc *pp, uint64_t ip)
+{
+	return (ip >= pp->interp_lo[0] && ip < pp->interp_hi[0]) ||
+	       (ip >= pp->interp_lo[1] && ip < pp->interp_hi[1]);
+}
+
 static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 {
 	pp->checked = true;
@@ -364,15 +387,14 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		if (!b->ok || map_bias(p, m, &pp->bias))
 			continue;
 		pp->bin = b;
-		pp->interp_lo = m->start;
-		pp->interp_hi = m->end;
-		/* The interpreter's other executable mappings (a split text). */
+		map_range(p, m, &pp->interp_lo[0], &pp->interp_hi[0]);
 		for (uint32_t k = 0; k < p->nr_maps; k++) {
-			if (p->maps[k].dev == m->dev && p->maps[k].ino == m->ino) {
-				if (p->maps[k].start < pp->interp_lo)
-					pp->interp_lo = p->maps[k].start;
-				if (p->maps[k].end > pp->interp_hi)
-					pp->interp_hi = p->maps[k].end;
+			const struct proc_map *l = &p->maps[k];
+
+			if ((l->flags & MAP_F_EXEC) && l->path[0] && maybe_python(l->path) &&
+			    (l->dev != m->dev || l->ino != m->ino)) {
+				map_range(p, l, &pp->interp_lo[1], &pp->interp_hi[1]);
+				break;
 			}
 		}
 		pp->state = PY_YES;
@@ -628,7 +650,7 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 
 		nat[k].frame = frames[ustart + k];
 		nat[k].eval = is_eval_frame(py, pp, ip, nat[k].frame, leaf_idx != 0);
-		nat[k].interp = ip >= pp->interp_lo && ip < pp->interp_hi;
+		nat[k].interp = is_interp(pp, ip);
 	}
 	n = ustart + pymerge(nat, native, pyf, pynr,
 			     py->opts.mode == PYTHON_ONLY ? PYMERGE_ONLY : PYMERGE_MERGE,

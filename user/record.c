@@ -1,6 +1,7 @@
 /* Raw samples -> named stacks in the profile. */
 #include "record.h"
 #include "procs.h"
+#include "unwind_maps.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -12,15 +13,38 @@ struct recorder {
 	struct procs *procs;
 	struct symbolizer *sym;
 	struct python *py;
+	struct unwind_maps *unw;	/* NULL with --unwind=fp */
+	const uint32_t *push;	/* pids whose tables are pushed before attaching */
+	size_t nr_push;
 	uint64_t start_ns;
 	bool kernel_only;
 	frame_id_t no_stack, truncated, gone;
 };
 
+/* Connects the unwind tables to the loaded program and pushes the named
+ * targets before the first sample can be taken; tells it the Python
+ * processes found so far. */
+static int bind_unwind_maps(struct sampler *s, void *ctx)
+{
+	struct recorder *r = ctx;
+	int rows_fd, procs_fd, err = 0;
+	uint32_t max_rows;
+
+	python_set_map(r->py, sampler_python_map_fd(s));
+	if (!r->unw)
+		return 0;
+	sampler_unwind_maps(s, &rows_fd, &max_rows, &procs_fd);
+	err = unwind_maps_bind(r->unw, rows_fd, max_rows, procs_fd);
+	for (size_t i = 0; !err && i < r->nr_push; i++)
+		unwind_maps_push(r->unw, r->push[i]);
+	return err;
+}
+
 int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
 		  const char **why)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
+	struct sampler_opts sopts;
 	int err;
 
 	r->prof = prof;
@@ -33,14 +57,22 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		python_watch_all(r->py, r->procs);
 	for (size_t i = 0; i < o->sampler.nr_pids; i++)
 		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
-	err = sampler_open(&o->sampler, &r->sampler, why);
+	if (o->sampler.unwind != ST_UNWIND_FP) {
+		r->unw = unwind_maps_new();
+		r->push = o->sampler.pids;
+		r->nr_push = o->sampler.nr_pids;
+	}
+	sopts = o->sampler;
+	sopts.before_attach = bind_unwind_maps;
+	sopts.before_attach_ctx = r;
+	err = sampler_open(&sopts, &r->sampler, why);
 	if (err) {
+		unwind_maps_free(r->unw);
 		python_free(r->py);
 		procs_free(r->procs);
 		free(r);
 		return err;
 	}
-	python_set_map(r->py, sampler_python_map_fd(r->sampler));
 	r->sym = symbolizer_new(prof, &o->sym);
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
@@ -59,6 +91,7 @@ void recorder_free(struct recorder *r)
 	if (!r)
 		return;
 	sampler_free(r->sampler);
+	unwind_maps_free(r->unw);
 	symbolizer_free(r->sym);
 	python_free(r->py);
 	procs_free(r->procs);
@@ -77,6 +110,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if (unr > ST_MAX_FRAMES || knr > ST_MAX_FRAMES ||
 	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
 		return;
+	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
+		unwind_maps_request(r->unw, s->tgid);
 	p = procs_get(r->procs, s->tgid);
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
@@ -113,6 +148,10 @@ long recorder_poll(struct recorder *r)
 
 	procs_next_gen(r->procs);
 	n = sampler_drain(r->sampler, on_sample, r);
+	if (r->unw) {
+		unwind_maps_flush(r->unw);
+		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
+	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
 	r->prof->meta.duration_ns = now_ns() - r->start_ns;
@@ -127,4 +166,9 @@ int recorder_add_pid(struct recorder *r, uint32_t pid)
 struct symbolizer *recorder_symbolizer(struct recorder *r)
 {
 	return r->sym;
+}
+
+struct unwind_maps *recorder_unwind_maps(struct recorder *r)
+{
+	return r->unw;
 }

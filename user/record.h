@@ -29,5 +29,7 @@ void recorder_free(struct recorder *r);
 long recorder_poll(struct recorder *r);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
+/* The unwind tables fed to BPF, or NULL with --unwind=fp. */
+struct unwind_maps *recorder_unwind_maps(struct recorder *r);
 
 #endif

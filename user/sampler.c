@@ -94,6 +94,11 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	s->skel->rodata->want_user = o->user;
 	s->skel->rodata->want_kernel = o->kernel;
 	s->skel->rodata->want_idle = o->idle;
+	s->skel->rodata->unwind_mode = o->unwind;
+	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
+		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(s->skel->maps.unwind_procs, 1);
+	}
 	/* Ring buffer size must be a power of two multiple of the page size. */
 	rb_size = ST_RINGBUF_BYTES_PER_CPU;
 	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
@@ -113,6 +118,13 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	if (err) {
 		*why = "cannot fill the target filter map";
 		goto out_free;
+	}
+	if (o->before_attach) {
+		err = o->before_attach(s, o->before_attach_ctx);
+		if (err) {
+			*why = "cannot fill the BPF unwind maps";
+			goto out_free;
+		}
 	}
 
 	s->links = xcalloc(ncpus, sizeof(*s->links));
@@ -204,6 +216,14 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 			out[k] += vals[c];
 	}
 	free(vals);
+}
+
+void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
+			 int *procs_fd)
+{
+	*rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
+	*max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	*procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)

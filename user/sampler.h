@@ -12,6 +12,8 @@
 
 #include "sampletop.h"
 
+struct sampler;
+
 struct sampler_opts {
 	uint32_t freq_hz;
 	bool user;		/* capture user stacks */
@@ -24,9 +26,12 @@ struct sampler_opts {
 	size_t nr_tids;
 	const bool *cpus;	/* cpus[i]: sample CPU i; NULL for all */
 	size_t nr_cpus;
+	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
+	/* Called once loaded, before the perf events are attached (fill maps
+	 * that the first samples need). Returns 0 or a negative errno. */
+	int (*before_attach)(struct sampler *s, void *ctx);
+	void *before_attach_ctx;
 };
-
-struct sampler;
 
 /* Opens, loads and attaches. Returns 0 or a negative errno; *why gets a
  * static one-line explanation for the user on failure. */
@@ -41,6 +46,10 @@ typedef void (*sampler_fn)(const struct st_sample *s, size_t size, void *ctx);
 long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
+/* The BPF unwinder's maps (see unwind_maps.h): the mmapable rows array
+ * holding *max_rows rows, and the per-process mappings hash. */
+void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_rows,
+			 int *procs_fd);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
 /* The BPF map of Python processes (pid -> struct st_py_info). */

@@ -33,7 +33,7 @@ for py in "${pythons[@]}"; do
 	tag="$py ($v)"
 
 	# -p on a process started before sampletop.
-	start "$py" "$T/py_hot.py" 6 "$WORK/share.txt"
+	start "$py" "$T/py_hot.py" 20 "$WORK/share.txt"
 	sleep 0.5
 	"$ST" -q --lines -p "$PID" -d 2.5 -o "$WORK/hot.folded"
 	n=$(total_samples "$WORK/hot.folded")
@@ -46,6 +46,7 @@ for py in "${pythons[@]}"; do
 	check_grep "$tag -p: text tree names hot_loop and its file" '[├└]─ [0-9.]+ hot_loop  py_hot\.py$' "$WORK/hot.txt"
 	"$ST" -q --lines -p "$PID" -d 1.5 >"$WORK/lines.txt"
 	check_grep "$tag --lines: the full .py path and line" "hot_loop  py_hot\\.py  $T/py_hot\\.py:($((d + 1))|$((d + 2))|$((d + 3)))\$" "$WORK/lines.txt"
+	kill "$PID"
 
 	# -- COMMAND, two threads: each thread's function under its own thread.
 	"$ST" -q --threads -o "$WORK/thr.folded" -- "$py" "$T/py_threads.py" 2.5
@@ -61,17 +62,29 @@ for py in "${pythons[@]}"; do
 	# A C function called from Python stays visible below its caller. (-p:
 	# the library is mapped before the first sample; see the report note on
 	# addresses cached as unmapped within one drain.)
-	start "$py" "$T/py_native.py" "$WORK/libpyspin.so" 4
+	start "$py" "$T/py_native.py" "$WORK/libpyspin.so" 20
 	sleep 0.5
 	"$ST" -q -p "$PID" -d 1.5 -o "$WORK/nat.folded"
+	kill "$PID"
 	s=$(awk '{ n = $NF; t += n; if ($0 ~ /;call_native;(.*;)?spin_native [0-9]+$/) h += n }
 		END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/nat.folded")
 	check "$tag merge: call_native -> ... -> spin_native (C) in >= 80% (got $s%)" within "$s" 80 100
+
+	# The issue's picture: Python frames, then the C extension's own frames
+	# right under the Python function that called into it.
+	start "$py" "$T/py_json.py" 20
+	sleep 0.5
+	"$ST" -q -p "$PID" -d 2 -o "$WORK/json.folded"
+	kill "$PID"
+	s=$(awk '{ n = $NF; t += n; if ($0 ~ /(^|;)<module>;main;handle;dumps;([A-Za-z]+\.)?encode;([A-Za-z]+\.)?iterencode;(encoder_[a-z_]+|\[unknown\] _json\.[^;]+)(;| [0-9]+$)/) h += n }
+		END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/json.folded")
+	check "$tag merge: <module> -> main -> handle -> dumps -> ... -> _json's C encoder in >= 50% (got $s%)" \
+		within "$s" 50 100
 done
 
 py=${pythons[0]}
 # --python=only: Python frames alone; off: none.
-start "$py" "$T/py_hot.py" 8
+start "$py" "$T/py_hot.py" 30
 sleep 0.3
 "$ST" -q --python=only -p "$PID" -d 2 -o "$WORK/only.folded"
 s=$(share "$WORK/only.folded" hot_loop)
@@ -89,11 +102,13 @@ grep -E "^[^;]+ \\[$PID\\];" "$WORK/all.folded" >"$WORK/all1.folded"
 n=$(total_samples "$WORK/all1.folded"); s=$(share "$WORK/all1.folded" hot_loop)
 check "-a: the Python process sampled (got $n)" test "$n" -gt 100
 check "-a: hot_loop >= 95% of its samples (got $s%)" within "$s" 95 100
+kill "$PID"
 
 # asyncio (an ASGI server's shape): coroutines under the event loop.
-start "$py" "$T/py_async.py" 5
+start "$py" "$T/py_async.py" 20
 sleep 0.5
 "$ST" -q -p "$PID" -d 2 -o "$WORK/async.folded"
+kill "$PID"
 s=$(awk '{ n = $NF; t += n; if ($0 ~ /(^|;)([A-Za-z]+\.)?_run_once;([^;]*;)*handle_request;([^;]*;)*render( |;)/) h += n }
 	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/async.folded")
 check "asyncio: _run_once -> ... -> handle_request -> render in >= 80% (got $s%)" within "$s" 80 100

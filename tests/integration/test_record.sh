@@ -4,7 +4,7 @@
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 
 # 60/30/10 attribution through a common leaf, frame pointers.
-start "$TARGETS/hot_fp" 8
+start "$TARGETS/hot_fp" 60
 "$ST" -q -p "$PID" -d 3 -o "$WORK/hot.folded"
 check "folded report written" test -s "$WORK/hot.folded"
 n=$(total_samples "$WORK/hot.folded")
@@ -46,7 +46,7 @@ check "SIGINT: exit status 0 (got $rc)" test "$rc" -eq 0
 check_grep "SIGINT: report written with samples" 'hot_a;leaf [0-9]+$' "$WORK/int.folded"
 
 # The target exits mid-run: stop, report, say so.
-start "$TARGETS/hot_fp" 1
+start "$TARGETS/hot_fp" 2.5
 "$ST" -p "$PID" -d 30 -o "$WORK/exit.txt" 2>"$WORK/exit.err"
 rc=$?
 check "target exit: exit status 0 (got $rc)" test "$rc" -eq 0

@@ -341,6 +341,17 @@ static void test_merge(void)
 	n = pymerge(full, 8, py, 0, PYMERGE_MERGE, out, 64, &cut);
 	CHECK(same(out, n, (frame_id_t[]){ START, MAIN, RUNMAIN, EVAL, CALL, ENCODER, EVAL, ADD }, 8),
 	      "no Python frames: the native stack unchanged");
+	{
+		const struct pymerge_native ext[] = {
+			{ START, false, true }, { EVAL, true, true }, { CALL, false, true },
+			{ ENCODER, false, false }, { ADD, false, true },
+		};
+		const struct pymerge_py p2[] = { { DUMPS, false }, { MODULE, true } };
+
+		n = pymerge(ext, 5, p2, 2, PYMERGE_MERGE, out, 64, &cut);
+		CHECK(same(out, n, (frame_id_t[]){ MODULE, DUMPS, ENCODER, ADD }, 4),
+		      "merge: interpreter frames between Python and the extension it calls go");
+	}
 	n = pymerge(full, 8, py, 5, PYMERGE_MERGE, out, 3, &cut);
 	CHECK(same(out, n, (frame_id_t[]){ ENCODER, KEYFN, ADD }, 3) && cut,
 	      "too deep: the leaf end kept, flagged");

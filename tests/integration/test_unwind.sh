@@ -1,0 +1,121 @@
+# Unwinding without frame pointers: the BPF program follows the CFI tables
+# userspace builds, on targets built with plain -O2 and through Debian's libc.
+. "$(dirname "$0")/../lib.sh"
+
+build_target hot_o2 hot.c -O2 -g
+build_target hot_fpo2 hot.c -O2 -g -fno-omit-frame-pointer
+build_target unwind unwind.c -O2 -g -ldl
+gcc -O2 -g -shared -fPIC -o "$TARGETS/libunwchain.so" "$TOP/tests/targets/unwind_lib.c" ||
+	not_ok "cannot build libunwchain.so"
+
+# share_re FOLDED ERE: percentage of samples whose folded line matches ERE.
+share_re() {
+	local hit total
+	hit=$(grep -E -- "$2" "$1" | awk '{ t += $NF } END { print t + 0 }')
+	total=$(total_samples "$1")
+	awk -v h="$hit" -v t="$total" 'BEGIN { if (t == 0) print 0; else printf "%.2f\n", 100 * h / t }'
+}
+# main_share_of FOLDED FUNC: percentage of the samples holding FUNC that also hold main.
+main_share_of() {
+	awk -v f="$2" '{ n = $NF; line = $0; sub(/ [0-9]+$/, "", line);
+		k = split(line, fr, ";"); has = 0; m = 0
+		for (i = 1; i <= k; i++) { if (fr[i] == f) has = 1; if (fr[i] == "main") m = 1 }
+		if (has) { total += n; if (m) hit += n } }
+		END { if (total == 0) print 0; else printf "%.2f\n", 100 * hit / total }' "$1"
+}
+# profile NAME SECONDS ARGS...: runs sampletop on the last started target.
+profile() {
+	local name=$1 secs=$2; shift 2
+	"$ST" -q -p "$PID" -d "$secs" "$@" -o "$WORK/$name.folded" 2>"$WORK/$name.err"
+	[ -s "$WORK/$name.folded" ] || { echo "# no samples for $name:"; sed 's/^/#   /' "$WORK/$name.err"; }
+}
+
+# 60/30/10 through a common leaf, no frame pointers (plain -O2), then with
+# frame pointers but frameless leaves: the truth either way.
+for t in hot_o2 hot_fpo2; do
+	start "$TARGETS/$t" 6
+	profile "$t" 4
+	wait "$PID" 2>/dev/null
+	n=$(total_samples "$WORK/$t.folded")
+	m=$(share "$WORK/$t.folded" main)
+	a=$(share "$WORK/$t.folded" hot_a); b=$(share "$WORK/$t.folded" hot_b); c=$(share "$WORK/$t.folded" hot_c)
+	check "$t: samples recorded (got $n)" within "$n" 500 4200
+	check "$t: at least 99% of samples reach main (got $m%)" within "$m" 99 100
+	check "$t: hot_a 60±2% (got $a)" within "$a" 58 62
+	check "$t: hot_b 30±2% (got $b)" within "$b" 28 32
+	check "$t: hot_c 10±2% (got $c)" within "$c" 8 12
+	check_grep "$t: whole stack to _start" '^_start;__libc_start_main;[^;]+;main;hot_a;leaf [0-9]+$' "$WORK/$t.folded"
+done
+
+# The same -O2 target with --unwind=fp loses main: what the tables are for.
+start "$TARGETS/hot_o2" 3
+profile fp 1 --unwind=fp
+m=$(share "$WORK/fp.folded" main)
+check "--unwind=fp on -O2 code: main mostly lost (got $m%)" within "$m" 0 50
+profile dwarf 1 --unwind=dwarf
+m=$(share "$WORK/dwarf.folded" main)
+check "--unwind=dwarf: at least 99% reach main (got $m%)" within "$m" 99 100
+"$ST" -q -p "$PID" -d 0.3 --unwind=sideways >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "--unwind=sideways: usage error (exit 2, got $rc)" test "$rc" -eq 2
+"$ST" -q -v -p "$PID" -d 0.3 -o "$WORK/v.folded" 2>"$WORK/v.err"
+check_grep "-v: libc's table with its rows, size and build time" \
+	'^sampletop: unwind table: /.*/libc\.so\.6: [0-9]{4,} rows, [0-9]+ bytes, built in [0-9.]+ ms$' "$WORK/v.err"
+check_grep "-v: the vdso's table" '^sampletop: unwind table: \[vdso\]: [0-9]+ rows' "$WORK/v.err"
+wait "$PID" 2>/dev/null
+
+# Deep recursion: exactly 40 recurse frames between run_recurse and burn.
+start "$TARGETS/unwind" recurse 4
+profile recurse 2
+exact='^_start;__libc_start_main;[^;]+;main;run_recurse(;recurse){40};burn [0-9]+$'
+s=$(share_re "$WORK/recurse.folded" "$exact")
+m=$(share "$WORK/recurse.folded" main)
+check "recursion: at least 90% of samples are main;run_recurse;recurse x40;burn (got $s%)" within "$s" 90 100
+check "recursion: at least 99% reach main (got $m%)" within "$m" 99 100
+
+# A qsort comparator: through libc's (frameless) sort code and back.
+start "$TARGETS/unwind" qsort 4
+profile qsort 2
+check_grep "qsort: main;run_qsort;sort_many;qsort_r;<libc frames>;compare_slow;burn" \
+	'^_start;__libc_start_main;[^;]+;main;run_qsort;sort_many;qsort_r(;[^;]+)+;compare_slow;burn [0-9]+$' "$WORK/qsort.folded"
+c=$(share "$WORK/qsort.folded" compare_slow)
+m=$(main_share_of "$WORK/qsort.folded" compare_slow)
+check "qsort: the comparator is sampled (got $c%)" within "$c" 30 100
+check "qsort: at least 99% of comparator samples reach main (got $m%)" within "$m" 99 100
+
+# Threads: each worker's stack ends at libc's thread start, two frames up.
+start "$TARGETS/unwind" threads 4
+profile threads 2
+w=$(share "$WORK/threads.folded" worker)
+s=$(share_re "$WORK/threads.folded" '^[^;]+libc\.so\.6[^;]*;[^;]+;worker(;[^;]+)* [0-9]+$')
+check "threads: workers sampled (got $w%)" within "$w" 90 100
+check "threads: at least 99% of samples are <libc clone>;<libc start_thread>;worker;... (got $s%)" \
+	within "$s" 99 100
+
+# A signal handler: through the kernel's signal frame back to main.
+start "$TARGETS/unwind" signal 4
+profile signal 2
+h=$(share "$WORK/signal.folded" on_alarm)
+m=$(main_share_of "$WORK/signal.folded" on_alarm)
+check "signal: the handler is sampled (got $h%)" within "$h" 2 100
+check "signal: at least 99% of handler samples reach main (got $m%)" within "$m" 99 100
+check_grep "signal: handler stack shows the interrupted wait_loop" \
+	';main;run_signal;wait_loop(;[^;]+)+;on_alarm;burn [0-9]+$' "$WORK/signal.folded"
+
+# Samples taken in the kernel: user registers from the task, not the context.
+start "$TARGETS/unwind" syscall 4
+profile syscall 2
+m=$(share "$WORK/syscall.folded" main)
+check "syscall-heavy target: at least 99% reach main (got $m%)" within "$m" 99 100
+check_grep "syscall: main;run_syscall;write_many;<libc write>" \
+	';main;run_syscall;write_many;[^;]*write[^;]* [0-9]+$' "$WORK/syscall.folded"
+
+# A library loaded after sampling began: its mapping is unknown to BPF at
+# first, then userspace pushes it; the chain through it comes out whole.
+start "$TARGETS/unwind" dlopen 5 "$TARGETS/libunwchain.so"
+profile dlopen 4
+check_grep "dlopen: main;run_chain;lib_outer;lib_middle;chain_callback;burn" \
+	'^_start;__libc_start_main;[^;]+;main;run_chain;lib_outer;lib_middle;chain_callback;burn [0-9]+$' "$WORK/dlopen.folded"
+m=$(main_share_of "$WORK/dlopen.folded" chain_callback)
+check "dlopen: at least 95% of callback samples reach main (got $m%)" within "$m" 95 100
+
+finish

@@ -1,0 +1,288 @@
+/* The unwind table builder against libdw itself: on binaries this test
+ * builds (known shapes) and on Debian's libc, every address's row must say
+ * what libdw's CFI says, with neighbours merged and gaps marked. */
+#include "elf_syms.h"
+#include "tap.h"
+#include "unwind_table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+static const char fixture_src[] =
+	"#include <alloca.h>\n"
+	"#include <stdio.h>\n"
+	"volatile unsigned long sink;\n"
+	"__attribute__((noinline)) void frameless(unsigned long n)\n"
+	"{ for (unsigned long i = 0; i < n; i++) sink += i; }\n"
+	"__attribute__((noinline, optimize(\"no-omit-frame-pointer\"))) void with_fp(int n)\n"
+	"{ frameless(n); sink++; }\n"
+	"__attribute__((noinline)) void with_alloca(int n)\n"
+	"{ char *p = alloca(n); p[0] = 1; frameless(p[0]); sink += p[n - 1]; }\n"
+	"__attribute__((noinline)) void big_frame(int n)\n"
+	"{ volatile char buf[4000]; buf[n] = 1; frameless(buf[n]); sink += buf[0]; }\n"
+	"int main(int argc, char **argv)\n"
+	"{ with_fp(argc); with_alloca(argc + 16); big_frame(argc); puts(argv[0]); return 0; }\n";
+
+static char dir[] = "/tmp/test_unwind_table.XXXXXX";
+
+static int build_fixture(const char *name, const char *flags, char *path, size_t size)
+{
+	char src[256], cmd[1024];
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/fixture.c", dir);
+	f = fopen(src, "w");
+	if (!f)
+		return -1;
+	fputs(fixture_src, f);
+	fclose(f);
+	snprintf(path, size, "%s/%s", dir, name);
+	snprintf(cmd, sizeof(cmd), "gcc %s -o %s %s", flags, path, src);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static uint64_t sym_addr(const struct elf_obj *o, const char *name)
+{
+	for (uint32_t i = 0; i < o->nr_syms; i++)
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), name))
+			return o->syms[i].addr;
+	return 0;
+}
+
+static bool same(const struct st_urow *a, const struct st_urow *b)
+{
+	return a->cfa_kind == b->cfa_kind && a->cfa_off == b->cfa_off && a->rbp_off == b->rbp_off;
+}
+
+/* Every step-th address of [lo, hi): the table's row against libdw's rule. */
+static void compare_with_libdw(const char *path, const struct unwind_table *t, uint64_t lo,
+			       uint64_t hi, uint64_t step, const char *what)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Dwarf_CFI *cfi = elf ? dwarf_getcfi_elf(elf) : NULL;
+	uint64_t checked = 0, bad = 0, first_bad = 0;
+
+	for (uint64_t pc = lo; pc < hi; pc += step) {
+		struct st_urow want = { .pc = pc, .cfa_kind = ST_CFA_NONE };
+		const struct st_urow *got = unwind_table_find(t, pc);
+		uint64_t end;
+
+		unwind_rule_at(cfi, pc, &want, &end);
+		checked++;
+		if (!got || !same(got, &want)) {
+			if (!bad++)
+				first_bad = pc;
+		}
+	}
+	CHECK(cfi && checked > 100 && bad == 0,
+	      "%s: %llu addresses agree with libdw (%llu differ, first at %#llx)", what,
+	      (unsigned long long)checked, (unsigned long long)bad, (unsigned long long)first_bad);
+	if (cfi)
+		dwarf_cfi_end(cfi);
+	elf_end(elf);
+	close(fd);
+}
+
+/* .text bounds, from the section headers. */
+static int text_range(const char *path, uint64_t *lo, uint64_t *hi)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	int err = -ENOENT;
+
+	if (elf && !elf_getshdrstrndx(elf, &shstrndx)) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			const char *name;
+
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			name = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (name && !strcmp(name, ".text")) {
+				*lo = sh.sh_addr;
+				*hi = sh.sh_addr + sh.sh_size;
+				err = 0;
+			}
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+static void check_shape(const struct unwind_table *t, const char *what)
+{
+	bool sorted = true, merged = true;
+
+	for (uint32_t i = 1; i < t->nr_rows; i++) {
+		if (t->rows[i].pc <= t->rows[i - 1].pc)
+			sorted = false;
+		if (same(&t->rows[i], &t->rows[i - 1]))
+			merged = false;
+	}
+	CHECK(t->nr_rows > 0 && sorted, "%s: %u rows, sorted by pc", what, t->nr_rows);
+	CHECK(merged, "%s: no two neighbouring rows alike", what);
+	CHECK(unwind_table_bytes(t) == t->nr_rows * sizeof(struct st_urow),
+	      "%s: %zu bytes reported (8 per row)", what, unwind_table_bytes(t));
+}
+
+static void test_fixture(const char *name, const char *flags)
+{
+	char path[512], what[128];
+	struct unwind_table *t = NULL;
+	struct elf_obj *o = NULL;
+	const struct st_urow *r;
+	uint64_t lo = 0, hi = 0, a;
+	int err;
+
+	bool with_fp = strstr(flags, "-fno-omit-frame-pointer") != NULL;
+
+	snprintf(what, sizeof(what), "fixture %s", flags);
+	if (build_fixture(name, flags, path, sizeof(path))) {
+		CHECK(0, "%s: gcc builds the fixture", what);
+		return;
+	}
+	err = unwind_table_build_path(path, &t);
+	CHECK(err == 0 && t, "%s: table built (%d)", what, err);
+	if (err || elf_obj_open(path, &o)) {
+		unwind_table_free(t);
+		return;
+	}
+	check_shape(t, what);
+	if (!text_range(path, &lo, &hi))
+		compare_with_libdw(path, t, lo, hi, 1, what);
+
+	a = sym_addr(o, "frameless");
+	r = unwind_table_find(t, a);
+	CHECK(a && r && r->cfa_kind == ST_CFA_RSP && r->cfa_off == 8 && r->rbp_off == 0,
+	      "%s: frameless entry is CFA=rsp+8, rbp unchanged", what);
+
+	a = sym_addr(o, "with_fp");
+	r = NULL;
+	for (uint64_t pc = a; a && pc < a + 16; pc++) {
+		r = unwind_table_find(t, pc);
+		if (r && r->cfa_kind == ST_CFA_RBP)
+			break;
+	}
+	CHECK(r && r->cfa_kind == ST_CFA_RBP && r->cfa_off == 16 && r->rbp_off == -2,
+	      "%s: with_fp after its prologue is CFA=rbp+16, rbp saved at CFA-16", what);
+
+	a = sym_addr(o, "big_frame");
+	r = NULL;
+	for (uint64_t pc = a; a && pc < a + 32; pc++) {
+		r = unwind_table_find(t, pc);
+		if (r && ((r->cfa_kind == ST_CFA_RSP && r->cfa_off > 4000) ||
+			  (with_fp && r->cfa_kind == ST_CFA_RBP)))
+			break;
+	}
+	CHECK(r && (with_fp ? r->cfa_kind == ST_CFA_RBP && r->cfa_off == 16
+			    : r->cfa_kind == ST_CFA_RSP && r->cfa_off > 4000),
+	      "%s: big_frame's 4000-byte frame is CFA=%s+%u", what,
+	      r && r->cfa_kind == ST_CFA_RBP ? "rbp" : "rsp", r ? r->cfa_off : 0);
+
+	a = sym_addr(o, "_start");
+	r = unwind_table_find(t, a + 4);
+	CHECK(a && r && r->cfa_kind == ST_CFA_STOP, "%s: _start is the outermost frame", what);
+
+	{
+		bool plt = false;
+
+		for (uint32_t i = 0; i < t->nr_rows; i++)
+			plt |= t->rows[i].cfa_kind == ST_CFA_PLT && t->rows[i].cfa_off >= 10 &&
+			       t->rows[i].cfa_off <= 11;
+		CHECK(plt, "%s: the .plt has its PLT rule", what);
+	}
+	CHECK(t->nr_loads >= 1, "%s: executable segment read", what);
+	if (t->nr_loads) {
+		uint64_t bias = 0;
+		const struct unwind_load *l = &t->loads[0];
+
+		err = unwind_table_bias(t, 0x7f0000000000 + (l->offset & ~0xfffull),
+					l->offset & ~0xfffull, &bias);
+		CHECK(!err && bias == 0x7f0000000000 + l->offset - l->vaddr,
+		      "%s: bias of the text mapping", what);
+	}
+	elf_obj_free(o);
+	unwind_table_free(t);
+}
+
+static void test_libc(void)
+{
+	struct unwind_table *t = NULL;
+	uint64_t lo, hi;
+	uint32_t sig = 0;
+	int err;
+
+	if (access(LIBC, R_OK)) {
+		printf("# SKIP %s not found\n", LIBC);
+		return;
+	}
+	err = unwind_table_build_path(LIBC, &t);
+	CHECK(!err && t && t->nr_rows > 10000, "libc: table built, %u rows", t ? t->nr_rows : 0);
+	if (err)
+		return;
+	/* For the report: the cost of libc's table (not asserted, the CPU is shared). */
+	printf("# libc: %u rows, %zu bytes, built in %.1f ms, %u rules not followed\n",
+	       t->nr_rows, unwind_table_bytes(t), t->build_ns / 1e6, t->nr_unsupported);
+	check_shape(t, "libc");
+	if (!text_range(LIBC, &lo, &hi))
+		compare_with_libdw(LIBC, t, lo, hi, 7, "libc");
+	for (uint32_t i = 0; i < t->nr_rows; i++)
+		sig += t->rows[i].cfa_kind == ST_CFA_SIGNAL;
+	CHECK(sig >= 1, "libc: the signal trampoline (__restore_rt) is a signal frame");
+	CHECK(t->nr_unsupported < t->nr_rows / 100, "libc: fewer than 1%% of rules unsupported (%u)",
+	      t->nr_unsupported);
+	unwind_table_free(t);
+}
+
+static void test_hostile(void)
+{
+	static const char junk[] = "\177ELF this is not an object at all, only its magic";
+	struct unwind_table *t = NULL;
+	char path[512], buf[8192];
+	int fd, err;
+	ssize_t n;
+
+	CHECK(unwind_table_build_mem(junk, sizeof(junk), &t) == -ENOEXEC, "garbage: -ENOEXEC");
+	CHECK(unwind_table_build_path("/nonexistent/x", &t) == -ENOENT, "missing file: -ENOENT");
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	fd = open(path, O_RDONLY);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		/* A truncated object: no crash; an error or a table without rows. */
+		err = unwind_table_build_mem(buf, n, &t);
+		CHECK(err < 0 || (t && t->nr_rows < 64), "truncated object: %d", err);
+		if (!err)
+			unwind_table_free(t);
+	}
+}
+
+int main(void)
+{
+	char cmd[300];
+
+	elf_version(EV_CURRENT);
+	if (!mkdtemp(dir)) {
+		CHECK(0, "temporary directory");
+		return tap_done();
+	}
+	test_fixture("plain", "-O2 -g");
+	test_fixture("fp", "-O2 -fno-omit-frame-pointer");
+	test_fixture("nopie", "-O1 -no-pie -fno-asynchronous-unwind-tables -funwind-tables");
+	test_libc();
+	test_hostile();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		printf("# cannot remove %s\n", dir);
+	return tap_done();
+}
