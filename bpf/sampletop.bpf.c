@@ -44,6 +44,7 @@ static __always_inline void count(__u32 which)
 }
 
 #include "filter.bpf.h"
+#include "lifecycle.bpf.h"
 #include "ustack.bpf.h"
 #include "python.bpf.h"
 
@@ -83,6 +84,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->time_ns = bpf_ktime_get_ns();
 	s->cpu = bpf_get_smp_processor_id();
 	s->flags = in_kernel_mode(ctx) ? ST_SAMPLE_IN_KERNEL : 0;
+	s->start_ns = process_start_ns((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 
 	if (want_user && tgid != 0) {
@@ -132,9 +134,10 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	size = ST_SAMPLE_HDR_SIZE + (user_nr + kern_nr + py_nr * ST_PY_FRAME_WORDS) * sizeof(__u64);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	/* No wakeup: userspace drains on its own clock, which keeps the cost per
-	 * sample to a copy instead of an interrupt and a context switch. */
-	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
+	/* No wakeup (but for a process that has just exec'd): userspace drains
+	 * on its own clock, which keeps the cost per sample to a copy instead of
+	 * an interrupt and a context switch. */
+	if (bpf_ringbuf_output(&samples, s, size, sample_wakeup(tgid))) {
 		count(ST_CNT_RINGBUF_FULL);
 		return 0;
 	}

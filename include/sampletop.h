@@ -23,8 +23,18 @@
  * so 1 MiB per CPU leaves a five-fold margin for a slow drain. */
 #define ST_RINGBUF_BYTES_PER_CPU (1u << 20)
 
-/* Most pids/tids/cgroups a target filter can name. */
+/* Most pids/tids a target filter can name, and most live processes a
+ * launched command's tree can grow to: forked children join the filter and
+ * leave it when they exit. A fork that finds the map full is counted. */
 #define ST_MAX_TARGETS 4096
+/* ... and at least this many per CPU (userspace sizes the maps at load). */
+#define ST_TARGETS_PER_CPU 64
+/* Most --comm names. */
+#define ST_MAX_COMMS 64
+/* Samples of a freshly exec'd process that wake userspace at once, so that
+ * it reads the maps (with the libraries ld.so mapped since the exec) while
+ * the process still runs. */
+#define ST_FRESH_WAKES 3
 
 enum st_sample_flags {
 	ST_SAMPLE_USER_TRUNCATED = 1 << 0,	/* user stack hit ST_MAX_FRAMES */
@@ -35,6 +45,7 @@ enum st_sample_flags {
 						 * mapping: userspace should push its tables */
 	ST_SAMPLE_PY = 1 << 5,			/* a Python process: its frames were walked */
 	ST_SAMPLE_PY_TRUNCATED = 1 << 6,	/* Python stack hit ST_PY_MAX_FRAMES */
+	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
 /* Why a sample was not (fully) recorded. One per-CPU counter each; every one
@@ -48,6 +59,8 @@ enum st_counter {
 	ST_CNT_USER_STACK_ERR,	/* user stack read failed (kept, without user frames) */
 	ST_CNT_KERN_STACK_ERR,	/* kernel stack read failed (kept, without kernel frames) */
 	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
+	ST_CNT_EVENT_LOST,	/* exec/fork/exit event lost: ring buffer full */
+	ST_CNT_TARGETS_FULL,	/* a forked child not followed: targets map full */
 	ST_CNT_UNWIND_NO_PROC,	/* no unwind tables yet for the process: frame pointers used */
 	ST_CNT_UNWIND_NO_MAP,	/* a pc outside every known mapping (dlopen, exec, garbage) */
 	ST_CNT_UNWIND_FP_FRAMES,	/* frames stepped by frame pointer (no table for the object) */
@@ -70,11 +83,45 @@ struct st_sample {
 	__u16 py_nr;		/* Python frames after the kernel frames (st_python.h) */
 	__u16 pad;
 	char comm[ST_COMM_LEN];	/* thread name */
+	__u64 start_ns;		/* the process's start (boot-based ns): with tgid,
+				 * tells a reused pid apart */
 	/* [user][kernel][py_nr Python frames of ST_PY_FRAME_WORDS each] */
 	__u64 ips[2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES];
 };
 
 #define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - sizeof(((struct st_sample *)0)->ips))
+
+enum st_event_kind {
+	ST_EV_EXEC = 1,		/* tgid exec'd: its mappings changed */
+	ST_EV_FORK,		/* tgid is a new process, forked by ppid */
+	ST_EV_EXIT,		/* the last thread of tgid exited */
+};
+
+/* A process lifecycle event. It travels in the same ring buffer as the
+ * samples, so that it arrives in order with them; its first five fields are
+ * a sample's, and flags always holds ST_REC_EVENT, which no sample has. */
+struct st_event {
+	__u32 tgid;
+	__u32 tid;
+	__u64 time_ns;
+	__u32 cpu;
+	__u32 flags;		/* ST_REC_EVENT */
+	__u32 kind;		/* enum st_event_kind */
+	__u32 ppid;		/* ST_EV_FORK: the parent's tgid */
+	__u64 start_ns;		/* the process's start (boot-based ns) */
+	__u64 parent_start_ns;	/* ST_EV_FORK: the parent's */
+	char comm[ST_COMM_LEN];	/* the process's name (after exec, for ST_EV_EXEC) */
+};
+
+/* An exec'd process, for the maps snapshot thread (ring buffer "execs"). */
+struct st_exec {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;
+};
+/* Bytes of the execs ring buffer per CPU (16 bytes a record; the snapshot
+ * thread drains it at once). */
+#define ST_EXECS_BYTES_PER_CPU (16u << 10)
 
 /* ---- User stack unwinding from .eh_frame (bpf/ustack.bpf.h, user/unwind_*.c) ---- */
 

@@ -6,10 +6,12 @@ set -euo pipefail
 build_pkgs=(make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev libdw-dev
 	    libncurses-dev zlib1g-dev liblzma-dev libiberty-dev libjansson-dev)
 test_pkgs=(tmux binutils elfutils linux-perf golang-go chromium libclang-rt-14-dev
-	   rustc g++ util-linux procps)
+	   rustc g++ util-linux procps jq)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")
+# npm (for the speedscope check): Debian's package, unless some nodejs already brings it.
+[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null && want+=(nodejs npm)
 
 missing=()
 for p in "${want[@]}"; do

@@ -14,7 +14,9 @@
 
 static const char usage_text[] =
 	"Usage: sampletop [OPTIONS] [-p PID[,PID...] | -t TID[,...] | -a | -- COMMAND [ARGS...]]\n"
+	"                 [-u USER] [--comm NAME] [--cgroup PATH]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
+	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"
@@ -24,7 +26,14 @@ static const char usage_text[] =
 	"  -t, --tid TID[,TID...]    profile only these threads\n"
 	"  -a, --all                 profile every process on every CPU\n"
 	"  -C, --cpu LIST            sample only these CPUs (e.g. 0,2-3)\n"
-	"  -- COMMAND [ARGS...]      launch COMMAND and profile it until it exits\n"
+	"  -u, --user USER           only processes of USER (name or uid; effective uid)\n"
+	"      --comm NAME[,NAME...] only processes with this name (15 characters kept)\n"
+	"      --cgroup PATH         only processes in this cgroup or below it\n"
+	"                            (e.g. /sys/fs/cgroup/system.slice/nginx.service)\n"
+	"  -- COMMAND [ARGS...]      launch COMMAND and profile it and its children\n"
+	"                            until it exits\n"
+	"      --as-user[=USER]      run COMMAND as USER (default: $SUDO_USER, the\n"
+	"                            user who ran sudo)\n"
 	"\n"
 	"Sampling:\n"
 	"  -F, --freq HZ             samples per second per CPU (default 1000)\n"
@@ -38,10 +47,12 @@ static const char usage_text[] =
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE         write the report to FILE\n"
-	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
-	"                            (default: from FILE's extension, else text)\n"
-	"      --tui / --no-tui      force the live terminal view on or off (default:\n"
-	"                            on when stdout is a terminal and no -d is given)\n"
+	"  -f, --format FORMAT       text (.txt), json (.json: the saved profile that\n"
+	"                            'sampletop report' reloads), html (.html), folded\n"
+	"                            (.folded), speedscope (.speedscope.json), pprof\n"
+	"                            (.pb.gz); default: from FILE's extension, else text\n"
+	"      --tui / --no-tui      force the live terminal view on or off (default: on\n"
+	"                            when stdin and stdout are terminals and no -d)\n"
 	"      --color / --no-color  colour (default: on a terminal, unless NO_COLOR)\n"
 	"  -q, --quiet               no progress messages on stderr\n"
 	"\n"
@@ -53,8 +64,9 @@ static const char usage_text[] =
 	"      --hide GLOB           collapse frames or modules matching GLOB\n"
 	"      --show GLOB           never collapse frames matching GLOB\n"
 	"      --show-all            collapse nothing\n"
+	"      --kernel              show kernel frames (when recorded with -K)\n"
 	"      --lines               show file:line\n"
-	"      --min-percent P       elide nodes under P%% of the total (default 0.5)\n"
+	"      --min-percent P       elide nodes under P% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
 	"\n"
@@ -66,6 +78,11 @@ static const char usage_text[] =
 	"  sudo sampletop -p 1234 -d 5            # text tree on stdout after 5 s\n"
 	"  sudo sampletop -a -d 10 -o out.folded  # whole machine, folded stacks\n"
 	"  sudo sampletop -- ./server --port 80   # launch and profile\n"
+	"  sudo sampletop --as-user -- make -j2   # profile a build, run as yourself\n"
+	"  sudo sampletop --cgroup /sys/fs/cgroup/system.slice/nginx.service -d 10\n"
+	"  sudo sampletop -p 1234 -d 10 -o p.json # save the profile, then:\n"
+	"  sampletop report p.json -o p.html      # re-render it (any format, any view)\n"
+	"  sampletop diff old.json new.json       # what grew, what shrank\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 bad usage; with -- COMMAND, the\n"
 	"command's own non-zero exit status.\n";
@@ -89,6 +106,9 @@ enum {
 	OPT_MIN_PERCENT,
 	OPT_ASCII,
 	OPT_NO_DEMANGLE,
+	OPT_COMM,
+	OPT_CGROUP,
+	OPT_AS_USER,
 	OPT_PYTHON,
 };
 
@@ -97,6 +117,10 @@ static const struct option long_opts[] = {
 	{ "tid", required_argument, NULL, 't' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "cpu", required_argument, NULL, 'C' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "as-user", optional_argument, NULL, OPT_AS_USER },
 	{ "freq", required_argument, NULL, 'F' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "kernel", no_argument, NULL, 'K' },
@@ -143,6 +167,26 @@ void options_free(struct options *o)
 {
 	free(o->pids);
 	free(o->tids);
+	for (size_t i = 0; i < o->nr_comms; i++)
+		free(o->comms[i]);
+	free(o->comms);
+}
+
+/* Adds the names of "a,b" to o->comms. Returns 0 or -EINVAL (an empty name). */
+static int add_comms(struct options *o, const char *arg)
+{
+	size_t alloc = o->nr_comms;
+
+	do {
+		size_t len = strcspn(arg, ",");
+
+		if (!len)
+			return -EINVAL;
+		XGROW(o->comms, alloc, o->nr_comms + 1);
+		o->comms[o->nr_comms++] = xstrndup(arg, len);
+		arg += len + (arg[len] == ',');
+	} while (*arg);
+	return 0;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -250,7 +294,7 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 	optind = 1;
 	opterr = 0;
 	/* "+" stops at the first non-option: "sampletop -- cmd -x" keeps -x for cmd. */
-	while ((c = getopt_long(argc, argv, "+p:t:aC:F:d:Ko:f:qvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:t:aC:u:F:d:Ko:f:qvhV", long_opts, NULL)) != -1) {
 		double d;
 
 		r = view_option(o, c, optarg);
@@ -271,6 +315,16 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 			break;
 		case 'a': o->all = true; break;
 		case 'C': o->cpus = optarg; break;
+		case 'u': o->user = optarg; break;
+		case OPT_COMM:
+			if (add_comms(o, optarg))
+				goto bad_value;
+			break;
+		case OPT_CGROUP: o->cgroup = optarg; break;
+		case OPT_AS_USER:
+			o->as_user = true;
+			o->child_user = optarg;
+			break;
 		case 'F':
 			if (parse_double(optarg, 1, 100000, &d))
 				goto bad_value;
@@ -313,7 +367,7 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 		default:
 			*done = true;
 			if (optopt && optopt < 256)
-				return usage_error(strchr("ptCFdof", optopt) ? "option -%s needs a value"
+				return usage_error(strchr("ptCuFdof", optopt) ? "option -%s needs a value"
 									   : "unknown option -%s",
 						   (char[]){ (char)optopt, 0 });
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -330,9 +384,14 @@ bad_value:
 		}
 		o->command = &argv[optind];
 	}
-	if (!o->all && !o->nr_pids && !o->nr_tids && !o->command) {
+	if (!o->all && !o->nr_pids && !o->nr_tids && !o->command && !o->user && !o->nr_comms &&
+	    !o->cgroup) {
 		*done = true;
 		return usage_error("%s", "nothing to profile: give -p PID, -t TID, -a or -- COMMAND");
+	}
+	if (o->as_user && !o->command) {
+		*done = true;
+		return usage_error("%s", "--as-user runs a COMMAND: put one after --");
 	}
 	if ((o->all ? 1 : 0) + (o->nr_pids || o->nr_tids ? 1 : 0) + (o->command ? 1 : 0) > 1) {
 		*done = true;
@@ -343,7 +402,22 @@ bad_value:
 
 static const char report_usage[] =
 	"Usage: sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
-	"Re-renders a saved profile (a .json report) in any format.\n";
+	"       sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS]\n"
+	"\n"
+	"report re-renders a saved profile (a .json report: -o FILE.json) in any\n"
+	"format with any view options; the text tree goes to stdout without -o.\n"
+	"diff compares two saved profiles: the functions whose share of the samples\n"
+	"grew or shrank (text), or a differential flame graph (html: red grew,\n"
+	"blue shrank).\n"
+	"\n"
+	"  -o, --output FILE         write to FILE (format from its extension)\n"
+	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
+	"      --threads, --processes, --invert, --focus GLOB, --hide GLOB,\n"
+	"      --show GLOB, --show-all, --kernel, --kernel-only, --lines,\n"
+	"      --min-percent P, --ascii, --color/--no-color: as for recording\n"
+	"                            (see sampletop --help)\n"
+	"\n"
+	"Exit status: 0 success, 1 error (e.g. a damaged profile), 2 bad usage.\n";
 
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done)
 {

@@ -26,6 +26,12 @@ struct options {
 	bool all;		/* -a */
 	char **command;		/* after "--", NULL-terminated; NULL if none */
 	const char *cpus;	/* -C list */
+	const char *user;	/* -u: only this user's processes */
+	char **comms;		/* --comm: only processes with these names */
+	size_t nr_comms;
+	const char *cgroup;	/* --cgroup: only processes in this cgroup */
+	bool as_user;		/* --as-user: run COMMAND as child_user */
+	const char *child_user;	/* NULL: $SUDO_USER */
 
 	/* sampling */
 	uint32_t freq_hz;

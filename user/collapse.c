@@ -35,14 +35,26 @@ bool collapse_frame_is_library(const struct frame *f, const struct collapse_rule
 	return hit;
 }
 
+static bool node_is_library(const struct tree *t, uint32_t n, const struct collapse_rules *r)
+{
+	frame_id_t id = t->nodes[n].frame;
+
+	if (id == FRAME_NONE || r->show_all)
+		return false;
+	if (id >= r->nr_memo)
+		return collapse_frame_is_library(profile_get_frame(t->prof, id), r);
+	if (!r->memo[id])
+		r->memo[id] = 1 + collapse_frame_is_library(profile_get_frame(t->prof, id), r);
+	return r->memo[id] == 2;
+}
+
 bool collapse_node_hidden(const struct tree *t, uint32_t n, const struct collapse_rules *r)
 {
 	uint32_t parent = t->nodes[n].parent;
-	const struct frame *f = tree_frame(t, n), *pf;
 
-	if (!f || parent == NODE_NONE || !(pf = tree_frame(t, parent)))
+	if (parent == NODE_NONE)
 		return false;
-	return collapse_frame_is_library(f, r) && collapse_frame_is_library(pf, r);
+	return node_is_library(t, n, r) && node_is_library(t, parent, r);
 }
 
 static void add_module(struct collapse_children *c, const struct frame *f)
@@ -95,7 +107,7 @@ void collapse_children(const struct tree *t, uint32_t n, const struct collapse_r
 	c->hidden_self = 0;
 	strbuf_reset(&c->modules);
 	collect(t, n, r, c);
-	if (c->nr_hidden)
+	if (c->nr_hidden && c->nr > 1)
 		qsort_r(c->nodes, c->nr, sizeof(*c->nodes), cmp_total, (void *)t);
 }
 

@@ -25,6 +25,11 @@ struct collapse_rules {
 	const char *const *show;
 	size_t nr_show;
 	bool show_all;		/* collapse nothing */
+	/* Optional memo of the hide/show verdict per frame id (0 not known yet,
+	 * 1 no, 2 yes; nr_memo entries, owned by the caller). Views that walk big
+	 * trees often (the TUI) set it to skip the glob matching. */
+	uint8_t *memo;
+	size_t nr_memo;
 };
 
 /* Is f a library frame under these rules? Synthetic frames never are. */

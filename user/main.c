@@ -1,14 +1,20 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "cgroup.h"
 #include "cli.h"
+#include "procs.h"
 #include "record.h"
 #include "unwind_maps.h"
 #include "report/report.h"
+#include "store.h"
+#include "tui/tui.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,12 @@ static int err_msg(const char *what, int err)
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Is the process that had this start time still there (not a reused pid)? */
+static bool process_alive(uint32_t pid, uint64_t start_time)
+{
+	return pid_alive(pid) && proc_start_time(pid) == start_time;
 }
 
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
@@ -111,6 +123,16 @@ static void read_comm(uint32_t pid, char *buf, size_t size)
 	fclose(f);
 }
 
+static void describe_filters(const struct options *o, struct strbuf *sb)
+{
+	if (o->user)
+		strbuf_addf(sb, " of user %s", o->user);
+	for (size_t i = 0; i < o->nr_comms; i++)
+		strbuf_addf(sb, "%s%s", i ? " or " : " named ", o->comms[i]);
+	if (o->cgroup)
+		strbuf_addf(sb, " in cgroup %s", o->cgroup);
+}
+
 static char *describe_target(const struct options *o, pid_t child)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -127,10 +149,13 @@ static char *describe_target(const struct options *o, pid_t child)
 			read_comm(o->pids[i], comm, sizeof(comm));
 			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
 		}
-	} else {
+	} else if (o->nr_tids) {
 		for (size_t i = 0; i < o->nr_tids; i++)
 			strbuf_addf(&sb, "%stid %u", i ? ", " : "", o->tids[i]);
+	} else {
+		strbuf_addstr(&sb, "processes");
 	}
+	describe_filters(o, &sb);
 	return strbuf_detach(&sb);
 }
 
@@ -233,9 +258,89 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
+/* Drains for one period, waking early whenever a process execs: its maps
+ * are read at once, before a short-lived process can exit. */
+static long drain_period(struct recorder *rec)
+{
+	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;
+	long n;
+
+	while ((now = now_ns()) < end && !stop_signal) {
+		n = recorder_wait(rec, (int)((end - now + 999999) / 1000000));
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
+/* A launched command that forked: group the report by process. */
+static bool several_processes(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
+}
+
+/* Whom a launched command runs as (--as-user). */
+struct child_user {
+	uid_t uid;
+	gid_t gid;
+	char *name, *home;
+};
+
+/* name NULL: the user who ran sudo. Returns 0 or -ENOENT/-ESRCH. */
+static int child_user_resolve(const char *name, struct child_user *cu)
+{
+	struct passwd *pw;
+
+	if (!name)
+		name = getenv("SUDO_USER");
+	if (!name || !*name)
+		return -ESRCH;
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	cu->uid = pw->pw_uid;
+	cu->gid = pw->pw_gid;
+	cu->name = xstrdup(pw->pw_name);
+	cu->home = xstrdup(pw->pw_dir);
+	return 0;
+}
+
+/* In the child, before exec. Returns 0 or -errno. */
+static int become(const struct child_user *cu)
+{
+	if (initgroups(cu->name, cu->gid) < 0 || setgid(cu->gid) < 0 || setuid(cu->uid) < 0)
+		return -errno;
+	setenv("USER", cu->name, 1);
+	setenv("LOGNAME", cu->name, 1);
+	setenv("HOME", cu->home, 1);
+	return 0;
+}
+
+/* -u: a user name or a numeric uid. */
+static int resolve_uid(const char *s, uint32_t *uid)
+{
+	struct passwd *pw = getpwnam(s);
+	char *end;
+	unsigned long v;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT32_MAX)
+		return -ENOENT;
+	*uid = v;
+	return 0;
+}
+
 /* Forks the command stopped at a pipe; it execs once told to (after the
  * sampler knows its pid), so no early sample is missed. */
-static pid_t spawn(char **argv, int *go_fd)
+static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
 {
 	int fds[2];
 	pid_t pid;
@@ -252,6 +357,11 @@ static pid_t spawn(char **argv, int *go_fd)
 		signal(SIGPIPE, SIG_DFL);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
+		if (cu && become(cu) < 0) {
+			fprintf(stderr, "sampletop: cannot run the command as %s: %s\n", cu->name,
+				strerror(errno));
+			_exit(127);
+		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "sampletop: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -286,13 +396,15 @@ static int cmd_record(int argc, char **argv)
 {
 	struct options o;
 	struct recorder_opts ro = { 0 };
+	struct child_user cu = { 0 };
+	uint64_t *pid_starts = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
 	const char *why = NULL;
 	pid_t child = -1;
 	int go_fd = -1, status = 0, ret = 0, child_status = -1;
 	uint64_t deadline = 0;
-	bool done, exited = false;
+	bool done, exited = false, tui;
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
@@ -301,7 +413,9 @@ static int cmd_record(int argc, char **argv)
 	if (done)
 		goto out;
 
+	pid_starts = xcalloc(o.nr_pids + 1, sizeof(*pid_starts));
 	for (size_t i = 0; i < o.nr_pids; i++) {
+		pid_starts[i] = proc_start_time(o.pids[i]);
 		ret = check_pid(&o, o.pids[i]);
 		if (ret)
 			goto out;
@@ -333,8 +447,48 @@ static int cmd_record(int argc, char **argv)
 			cpus[list[i]] = true;
 		free(list);
 	}
-	if (o.all || o.nr_pids > 1 || o.command)
-		o.processes = o.processes || o.all || o.nr_pids > 1;
+	if (o.as_user) {
+		int err = child_user_resolve(o.child_user, &cu);
+
+		if (err) {
+			fprintf(stderr, err == -ESRCH ? "sampletop: --as-user: not run through sudo "
+							"($SUDO_USER unset); name a user: --as-user=USER\n"
+						      : "sampletop: --as-user: no user '%s'\n",
+				o.child_user ? o.child_user : getenv("SUDO_USER"));
+			ret = 2;
+			goto out;
+		}
+	}
+	if (o.user && resolve_uid(o.user, &ro.sampler.uid)) {
+		fprintf(stderr, "sampletop: -u: no user '%s'\n", o.user);
+		ret = 2;
+		goto out;
+	}
+	ro.sampler.filter_uid = o.user != NULL;
+	if (o.cgroup) {
+		int err = cgroup_resolve(o.cgroup, &ro.sampler.cgroup);
+
+		if (err) {
+			fprintf(stderr, "sampletop: --cgroup %s: %s\n", o.cgroup,
+				err == -ENOTDIR ? "not a cgroup directory"
+				: err == -EOPNOTSUPP ? "a cgroup v1 hierarchy without a controller "
+						       "(use a controller's or the cgroup v2 hierarchy)"
+				: strerror(-err));
+			ret = 1;
+			goto out;
+		}
+		ro.sampler.filter_cgroup = true;
+	}
+	for (size_t i = 0; i < o.nr_comms; i++)
+		if (strlen(o.comms[i]) > 15 && !o.quiet)
+			fprintf(stderr, "sampletop: warning: the kernel keeps 15 characters of a "
+					"process name; matching '%.15s'\n", o.comms[i]);
+	ro.sampler.comms = (const char *const *)o.comms;
+	ro.sampler.nr_comms = o.nr_comms;
+	/* Several processes: group by process at the root. A launched command's
+	 * tree is grouped once it has more than one process (see below). */
+	if (o.all || o.nr_pids > 1 || o.user || o.nr_comms || o.cgroup)
+		o.processes = true;
 
 	ro.sampler.freq_hz = o.freq_hz;
 	ro.sampler.user = !o.kernel_only;
@@ -345,6 +499,7 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.tids = o.tids;
 	ro.sampler.nr_tids = o.nr_tids;
 	ro.sampler.filter_pids = o.command != NULL;
+	ro.sampler.follow_forks = o.command != NULL;
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
@@ -368,7 +523,7 @@ static int cmd_record(int argc, char **argv)
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
 	if (o.command) {
-		child = spawn(o.command, &go_fd);
+		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
 		if (child < 0) {
 			ret = err_msg("cannot start the command", errno);
 			goto out;
@@ -382,7 +537,10 @@ static int cmd_record(int argc, char **argv)
 		go_fd = -1;
 	}
 	prof->meta.target = describe_target(&o, child);
-	if (!o.quiet) {
+	/* The live view: asked for, or on a terminal with no -d. */
+	tui = o.tui == TUI_ON ||
+	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (!o.quiet && !tui) {
 		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
 		if (o.duration_s)
 			fprintf(stderr, " for %.3g s", o.duration_s);
@@ -391,12 +549,25 @@ static int cmd_record(int argc, char **argv)
 	if (o.duration_s)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
-	while (!stop_signal) {
-		struct timespec ts = { 0, DRAIN_PERIOD_MS * 1000000L };
+	if (tui) {
+		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+
+		ret = tui_run(&ta);
+		/* A terminal curses cannot drive: record and report as with --no-tui. */
+		if (ret == -ENOTTY && o.tui == TUI_AUTO)
+			tui = false, ret = 0;
+		if (ret) {
+			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		exited = ta.exited;
+		child_status = ta.child_status;
+	}
+	while (!tui && !stop_signal) {
 		uint64_t now;
 
-		nanosleep(&ts, NULL);
-		if (recorder_poll(rec) < 0)
+		if (drain_period(rec) < 0)
 			break;
 		now = now_ns();
 		if (deadline && now >= deadline)
@@ -410,7 +581,7 @@ static int cmd_record(int argc, char **argv)
 			size_t alive = 0;
 
 			for (size_t i = 0; i < o.nr_pids; i++)
-				alive += pid_alive(o.pids[i]);
+				alive += process_alive(o.pids[i], pid_starts[i]);
 			if (!alive) {
 				exited = true;
 				break;
@@ -418,7 +589,10 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	recorder_poll(rec);
-	if (exited) {
+	if (exited && tui) {
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (exited) {
 		struct strbuf sb = STRBUF_INIT;
 
 		if (child > 0)
@@ -429,7 +603,7 @@ static int cmd_record(int argc, char **argv)
 		prof->meta.exit_status = child_status;
 		if (!o.quiet)
 			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (stop_signal && !o.quiet) {
+	} else if (stop_signal && !o.quiet && !tui) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
 	if (o.verbose)
@@ -437,7 +611,11 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	ret = write_report(prof, &o);
+	if (o.command && several_processes(prof))
+		o.processes = true;
+	/* The live view writes a report only when -o names one. */
+	if (!tui || o.output)
+		ret = write_report(prof, &o);
 	if (!ret && child_status > 0)
 		ret = child_status;
 out:
@@ -450,6 +628,99 @@ out:
 	recorder_free(rec);
 	profile_free(prof);
 	free(cpus);
+	free(pid_starts);
+	free(cu.name);
+	free(cu.home);
+	options_free(&o);
+	return ret;
+}
+
+/* Loads a saved profile, printing one line on failure. */
+static struct profile *load_profile(const char *path)
+{
+	struct profile *p;
+	char why[256] = "";
+	int err = store_load_file(path, &p, why, sizeof(why));
+
+	if (err) {
+		fprintf(stderr, "sampletop: %s: %s\n", path, why[0] ? why : strerror(-err));
+		return NULL;
+	}
+	return p;
+}
+
+/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+static int cmd_report(int argc, char **argv)
+{
+	struct options o;
+	struct profile *prof = NULL;
+	bool done;
+	int ret;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "report", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1) {
+		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
+				"Try 'sampletop report --help' for more information.\n");
+		ret = 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	prof = load_profile(o.args[0]);
+	ret = prof ? write_report(prof, &o) : 1;
+out:
+	profile_free(prof);
+	options_free(&o);
+	return ret;
+}
+
+/* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
+static int cmd_diff(int argc, char **argv)
+{
+	struct options o;
+	struct profile *a = NULL, *b = NULL;
+	struct report_opts ro;
+	FILE *out = NULL;
+	bool done;
+	int ret, fmt, err;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "diff", argc, argv, &done);
+	if (done)
+		goto out;
+	ret = 2;
+	if (o.nr_args != 2) {
+		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
+				"Try 'sampletop diff --help' for more information.\n");
+		goto out;
+	}
+	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
+	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
+		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
+			fmt < 0 ? "that file type" : report_format_name(fmt));
+		goto out;
+	}
+	ret = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+		goto out;
+	out = open_output(o.output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
+		goto out;
+	}
+	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
+	if (out != stdout ? fclose(out) : fflush(out))
+		err = err ?: -errno;
+	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
+	if (!ret && o.output && !o.quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+out:
+	profile_free(a);
+	profile_free(b);
 	options_free(&o);
 	return ret;
 }
@@ -461,6 +732,8 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "report", cmd_report },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,6 @@
 /* Processes keyed by (pid, start time) and their executable mappings. */
 #include "procs.h"
+#include "snapshot.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -8,12 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 struct procs {
-	struct proc **procs;	/* owned */
-	size_t nr, alloc;
-	struct u64map by_pid;	/* pid -> index in procs */
+	struct proc **heads;	/* per pid slot: the newest instance, chained by older */
+	size_t nr_heads, alloc_heads;
+	struct u64map by_pid;	/* pid -> slot in heads */
+	struct proc *exited[PROCS_MAX_EXITED];	/* FIFO of exited instances */
+	size_t exited_first, nr_exited;
+	size_t nr_procs;
 	uint64_t gen;
+	uint64_t ns_per_tick;
+	struct snapshots *snaps;	/* not owned; NULL: none */
 };
 
 static int parse_hex(const char **s, uint64_t *out)
@@ -149,18 +156,13 @@ static void free_maps(struct proc *p)
 	p->nr_maps = 0;
 }
 
-static int read_maps(struct proc *p)
+/* Replaces p's maps with the executable mappings listed in f. */
+static void parse_maps(struct proc *p, FILE *f)
 {
-	char path[64];
 	char *line = NULL;
 	size_t cap = 0, alloc = 0;
 	struct proc_map m;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
 	free_maps(p);
 	while (getline(&line, &cap, f) > 0) {
 		if (maps_parse_line(line, &m))
@@ -173,9 +175,53 @@ static int read_maps(struct proc *p)
 		p->maps[p->nr_maps++] = m;
 	}
 	free(line);
-	fclose(f);
 	/* The kernel lists mappings in address order already. */
+}
+
+static int read_maps(struct proc *p)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	p->read_ns = now_ns();
+	parse_maps(p, f);
+	fclose(f);
 	return 0;
+}
+
+/* The snapshot thread's latest maps of p, when /proc no longer has them.
+ * Kept only if they list at least as many mappings as p has: an earlier
+ * snapshot never replaces a later read. Returns true if p's maps changed. */
+static bool load_snapshot(struct procs *ps, struct proc *p)
+{
+	struct proc tmp = { 0 };
+	char *text;
+	FILE *f;
+
+	if (!p->start_ns)
+		return false;
+	text = snapshots_take(ps->snaps, p->pid, p->start_ns);
+	if (!text)
+		return false;
+	f = fmemopen(text, strlen(text), "r");
+	if (f) {
+		parse_maps(&tmp, f);
+		fclose(f);
+	}
+	free(text);
+	if (!tmp.nr_maps || tmp.nr_maps < p->nr_maps) {
+		free_maps(&tmp);
+		return false;
+	}
+	free_maps(p);
+	p->maps = tmp.maps;
+	p->nr_maps = tmp.nr_maps;
+	u64map_clear(&p->ip_frames);
+	return true;
 }
 
 static void proc_free(struct proc *p)
@@ -187,18 +233,33 @@ static void proc_free(struct proc *p)
 
 struct procs *procs_new(void)
 {
-	return xcalloc(1, sizeof(struct procs));
+	struct procs *ps = xcalloc(1, sizeof(struct procs));
+	long hz = sysconf(_SC_CLK_TCK);
+
+	ps->ns_per_tick = 1000000000ull / (hz > 0 ? hz : 100);
+	return ps;
 }
 
 void procs_free(struct procs *ps)
 {
 	if (!ps)
 		return;
-	for (size_t i = 0; i < ps->nr; i++)
-		proc_free(ps->procs[i]);
-	free(ps->procs);
+	for (size_t i = 0; i < ps->nr_heads; i++) {
+		struct proc *p = ps->heads[i], *older;
+
+		for (; p; p = older) {
+			older = p->older;
+			proc_free(p);
+		}
+	}
+	free(ps->heads);
 	u64map_free(&ps->by_pid);
 	free(ps);
+}
+
+size_t procs_count(const struct procs *ps)
+{
+	return ps->nr_procs;
 }
 
 void procs_next_gen(struct procs *ps)
@@ -206,34 +267,199 @@ void procs_next_gen(struct procs *ps)
 	ps->gen++;
 }
 
-static struct proc *proc_load(uint32_t pid, uint64_t start_time, uint64_t gen)
+/* Reads comm and maps if /proc/PID is still this instance, else marks it gone. */
+static void load_from_proc(struct procs *ps, struct proc *p)
 {
+	uint64_t ticks = proc_start_time(p->pid);
+
+	p->loaded = true;
+	p->reload_gen = ps->gen;
+	if (!p->start_time && !p->start_ns)
+		p->start_time = ticks;
+	if (!ticks || ticks != p->start_time || p->exited) {
+		p->gone = true;
+		load_snapshot(ps, p);
+		return;
+	}
+	read_comm(p);
+	if (read_maps(p) < 0) {
+		p->gone = true;
+		load_snapshot(ps, p);
+	}
+}
+
+void procs_set_snapshots(struct procs *ps, struct snapshots *snaps)
+{
+	ps->snaps = snaps;
+}
+
+static struct proc **slot_of(struct procs *ps, uint32_t pid, bool create)
+{
+	uint32_t idx;
+
+	if (u64map_get(&ps->by_pid, pid, &idx))
+		return &ps->heads[idx];
+	if (!create)
+		return NULL;
+	XGROW(ps->heads, ps->alloc_heads, ps->nr_heads + 1);
+	ps->heads[ps->nr_heads] = NULL;
+	u64map_put(&ps->by_pid, pid, ps->nr_heads);
+	return &ps->heads[ps->nr_heads++];
+}
+
+/* The instance of (pid, start_ns) if known; adopts one read from /proc
+ * alone (start_ns 0) when its start time in ticks agrees. */
+static struct proc *find_instance(struct procs *ps, uint32_t pid, uint64_t start_ns)
+{
+	struct proc **slot = slot_of(ps, pid, false);
+
+	if (!slot || !*slot)
+		return NULL;
+	if (!start_ns)
+		return *slot;
+	for (struct proc *p = *slot; p; p = p->older) {
+		if (p->start_ns == start_ns)
+			return p;
+		if (!p->start_ns && p->start_time == start_ns / ps->ns_per_tick) {
+			p->start_ns = start_ns;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* A new, not yet loaded instance, now the newest of its pid. */
+static struct proc *new_instance(struct procs *ps, uint32_t pid, uint64_t start_ns)
+{
+	struct proc **slot = slot_of(ps, pid, true);
 	struct proc *p = xcalloc(1, sizeof(*p));
 
 	p->pid = pid;
-	p->start_time = start_time;
-	p->reload_gen = gen;
-	read_comm(p);
-	if (!start_time || read_maps(p) < 0)
-		p->gone = true;
+	p->start_ns = start_ns;
+	p->start_time = start_ns / ps->ns_per_tick;
+	p->reload_gen = ps->gen;
+	p->older = *slot;
+	*slot = p;
+	ps->nr_procs++;
+	return p;
+}
+
+static void copy_maps(struct proc *dst, const struct proc *src)
+{
+	free_maps(dst);
+	if (!src->nr_maps)
+		return;
+	dst->maps = xcalloc(src->nr_maps, sizeof(*dst->maps));
+	for (uint32_t i = 0; i < src->nr_maps; i++) {
+		dst->maps[i] = src->maps[i];
+		dst->maps[i].path = xstrdup(src->maps[i].path);
+	}
+	dst->nr_maps = src->nr_maps;
+}
+
+/* Forks nest at most this deep before a child is read from /proc instead. */
+#define FORK_DEPTH 16
+
+static void load(struct procs *ps, struct proc *p, int depth)
+{
+	struct proc *parent;
+
+	if (p->ppid && depth < FORK_DEPTH) {
+		/* Not exec'd since the fork: the parent's mappings are its own,
+		 * even when /proc already shows a later exec. */
+		parent = find_instance(ps, p->ppid, p->parent_start_ns);
+		if (!parent)
+			parent = new_instance(ps, p->ppid, p->parent_start_ns);
+		if (!parent->loaded)
+			load(ps, parent, depth + 1);
+		if (parent->nr_maps) {
+			copy_maps(p, parent);
+			p->loaded = true;
+			p->reload_gen = ps->gen;
+			/* Later misses (a dlopen after the fork) re-read /proc. */
+			p->gone = p->exited;
+			return;
+		}
+	}
+	load_from_proc(ps, p);
+}
+
+struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns)
+{
+	struct proc *p = find_instance(ps, pid, start_ns);
+
+	if (!p)
+		p = new_instance(ps, pid, start_ns);
+	if (!p->loaded)
+		load(ps, p, 0);
 	return p;
 }
 
 struct proc *procs_get(struct procs *ps, uint32_t pid)
 {
-	uint32_t idx;
+	return procs_lookup(ps, pid, 0);
+}
 
-	if (u64map_get(&ps->by_pid, pid, &idx)) {
-		struct proc *p = ps->procs[idx];
+static void set_comm(struct proc *p, const char *comm)
+{
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
+}
 
-		/* A cached, live process is trusted until a lookup misses; pid reuse
-		 * is detected then (proc_find_map re-reads and compares start time). */
-		return p;
+void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm)
+{
+	struct proc *p = find_instance(ps, pid, start_ns);
+
+	if (!p)
+		p = new_instance(ps, pid, start_ns);
+	p->ppid = 0;
+	p->gone = false;
+	free_maps(p);
+	u64map_clear(&p->ip_frames);
+	load_from_proc(ps, p);
+	p->early = true;
+	set_comm(p, comm);
+}
+
+void procs_fork(struct procs *ps, uint32_t pid, uint64_t start_ns, uint32_t ppid,
+		uint64_t parent_start_ns, const char *comm)
+{
+	struct proc *p = find_instance(ps, pid, start_ns);
+
+	if (!p)
+		p = new_instance(ps, pid, start_ns);
+	p->ppid = ppid;
+	p->parent_start_ns = parent_start_ns;
+	set_comm(p, comm);
+}
+
+static void unlink_instance(struct procs *ps, struct proc *victim)
+{
+	struct proc **pp = slot_of(ps, victim->pid, false);
+
+	for (; pp && *pp; pp = &(*pp)->older) {
+		if (*pp == victim) {
+			*pp = victim->older;
+			break;
+		}
 	}
-	XGROW(ps->procs, ps->alloc, ps->nr + 1);
-	ps->procs[ps->nr] = proc_load(pid, proc_start_time(pid), ps->gen);
-	u64map_put(&ps->by_pid, pid, ps->nr);
-	return ps->procs[ps->nr++];
+	/* Children that still point at it by (ppid, start) fall back to /proc. */
+	proc_free(victim);
+	ps->nr_procs--;
+}
+
+void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
+{
+	struct proc *p = find_instance(ps, pid, start_ns);
+
+	if (!p || p->exited)
+		return;
+	p->exited = true;
+	if (ps->nr_exited == PROCS_MAX_EXITED) {
+		unlink_instance(ps, ps->exited[ps->exited_first]);
+		ps->exited_first = (ps->exited_first + 1) % PROCS_MAX_EXITED;
+		ps->nr_exited--;
+	}
+	ps->exited[(ps->exited_first + ps->nr_exited++) % PROCS_MAX_EXITED] = p;
 }
 
 static const struct proc_map *find(const struct proc *p, uint64_t addr)
@@ -253,25 +479,38 @@ static const struct proc_map *find(const struct proc *p, uint64_t addr)
 	return NULL;
 }
 
+/* Could addr be in a user mapping at all (x86-64, 4-level or 5-level)? */
+static bool user_addr(uint64_t addr)
+{
+	return addr >= 0x1000 && addr < (1ull << 56);
+}
+
 const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
 	const struct proc_map *m = find(p, addr);
 	uint64_t st;
 
-	if (m || p->gone || p->reload_gen == ps->gen)
+	if (m || !user_addr(addr))
 		return m;
+	if (p->gone || p->exited) {
+		/* /proc has nothing more for it; the snapshot thread may. */
+		return load_snapshot(ps, p) ? find(p, addr) : NULL;
+	}
+	if (p->reload_gen == ps->gen)
+		return NULL;
+	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS)
+		return NULL;
+	p->early = false;
 	p->reload_gen = ps->gen;
 	st = proc_start_time(p->pid);
-	if (st != p->start_time) {
-		/* Gone, or the pid now names another process: its mappings would
-		 * mislabel this one's addresses, so keep what we had and stop. */
+	/* Gone, or the pid now names another process: its mappings would
+	 * mislabel this one's addresses, so keep what we had (or what the
+	 * snapshot thread read) and stop reading /proc for it. */
+	if (st != p->start_time || read_maps(p) < 0) {
 		p->gone = true;
-		return NULL;
+		return load_snapshot(ps, p) ? find(p, addr) : NULL;
 	}
-	if (read_maps(p) < 0) {
-		p->gone = true;
-		return NULL;
-	}
+	p->ppid = 0;
 	u64map_clear(&p->ip_frames);
 	return find(p, addr);
 }
@@ -283,4 +522,19 @@ void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *bu
 			 m->end);
 	else
 		snprintf(buf, size, "/proc/%u/root%s", p->pid, m->path);
+}
+
+int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, size_t size,
+		  struct stat *st)
+{
+	proc_map_open_path(p, m, buf, size);
+	if (stat(buf, st) == 0)
+		return 0;
+	/* An exited process's root is gone with it; the file often is not. */
+	if ((m->flags & (MAP_F_ANON | MAP_F_SPECIAL | MAP_F_DELETED)) || m->path[0] != '/')
+		return -ENOENT;
+	if (stat(m->path, st) < 0 || st->st_dev != m->dev || st->st_ino != m->ino)
+		return -ENOENT;
+	snprintf(buf, size, "%s", m->path);
+	return 0;
 }

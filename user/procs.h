@@ -1,14 +1,20 @@
 /*
  * Processes and their memory maps. A process is known by (pid, start time),
- * since pids are reused; its executable mappings are read from
- * /proc/PID/maps on first sight and re-read when an address falls outside
- * every known mapping (dlopen), at most once per drain.
+ * since pids are reused: each instance of a pid has its own entry. Its
+ * executable mappings are read from /proc/PID/maps on first sight, at once
+ * when it execs (the lifecycle events), and again when an address falls
+ * outside every known mapping (dlopen), at most once per drain. A forked
+ * child that has not exec'd shares its parent's mappings. An exited
+ * process keeps its mappings, for samples still in flight, until
+ * PROCS_MAX_EXITED later exits push it out.
  */
 #ifndef PROCS_H
 #define PROCS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "hmap.h"
 
@@ -32,9 +38,26 @@ struct proc_map {
  * Returns 0 and fills *m (m->path allocated, caller frees) or -EINVAL. */
 int maps_parse_line(const char *line, struct proc_map *m);
 
+/* Exited processes whose mappings are kept: samples drained after the exit
+ * event are rare (the last thread's own, taken during its exit), so a few
+ * drain periods' worth of exits is plenty. */
+#define PROCS_MAX_EXITED 1024
+/* An address outside every mapping re-reads the maps at most this often
+ * (garbage addresses from a broken frame chain would otherwise re-read a
+ * big process's maps on every drain), except right after an exec. */
+#define PROCS_RELOAD_NS 250000000ull
+
 struct proc {
 	uint32_t pid;
 	uint64_t start_time;	/* field 22 of /proc/PID/stat, clock ticks since boot */
+	uint64_t start_ns;	/* the same, in ns as the BPF program reports it; 0 if unknown */
+	uint32_t ppid;		/* forked and not yet read: the parent whose maps it shares */
+	uint64_t parent_start_ns;
+	bool loaded;		/* maps read (or given up on) */
+	bool exited;		/* its exit was seen: /proc/PID is no longer its own */
+	bool early;		/* maps read at exec, maybe before ld.so mapped the libraries */
+	uint64_t read_ns;	/* when the maps were last read */
+	struct proc *older;	/* the previous instance of the same pid */
 	char comm[16];		/* process name (main thread) */
 	struct proc_map *maps;	/* executable mappings only, sorted by start */
 	uint32_t nr_maps;
@@ -54,8 +77,32 @@ void procs_free(struct procs *ps);
  * process is returned with gone set and no maps. */
 struct proc *procs_get(struct procs *ps, uint32_t pid);
 
-/* The mapping holding addr, or NULL. May re-read the maps once per drain
- * generation (procs_next_gen) if addr is not found. */
+/* The instance of pid that started at start_ns (boot-based ns, as the BPF
+ * program reports it); start_ns 0 means the newest one, as procs_get. An
+ * instance not seen before is read from /proc if /proc/PID is still that
+ * process, else it comes back gone, without maps: another process's maps
+ * never name its addresses. NULL only on allocation failure. */
+struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns);
+
+/* Lifecycle events, in order with the samples. exec: the process replaced
+ * its image (read the new maps now, before it can exit). fork: a new
+ * process that shares its parent's maps until it execs. exit: its last
+ * thread exited; keep its maps for a while, never re-read /proc for it. */
+void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm);
+void procs_fork(struct procs *ps, uint32_t pid, uint64_t start_ns, uint32_t ppid,
+		uint64_t parent_start_ns, const char *comm);
+void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns);
+
+struct snapshots;
+/* Where to look for the maps of a process that /proc no longer has (the
+ * snapshot thread, see snapshot.h). Not owned. */
+void procs_set_snapshots(struct procs *ps, struct snapshots *snaps);
+
+/* Instances held (live and exited), for tests and -v. */
+size_t procs_count(const struct procs *ps);
+
+/* The mapping holding addr, or NULL. May re-read the maps if addr is not
+ * found: once per drain generation (procs_next_gen) and PROCS_RELOAD_NS. */
 const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
 
 /* Starts a new drain generation (allows one maps reload per process). */
@@ -68,5 +115,10 @@ uint64_t proc_start_time(uint32_t pid);
  * root (/proc/PID/root/...) so containers and chroots resolve, or
  * /proc/PID/map_files/START-END for deleted files. Writes into buf. */
 void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size);
+/* Like proc_map_open_path, and stats the file into *st. When the process
+ * is gone, falls back to the same path in our own namespace if that file
+ * has the device and inode the mapping names. Returns 0 or -ENOENT. */
+int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, size_t size,
+		  struct stat *st);
 
 #endif

@@ -1,6 +1,7 @@
 /* Raw samples -> named stacks in the profile. */
 #include "record.h"
 #include "procs.h"
+#include "snapshot.h"
 #include "unwind_maps.h"
 #include "util.h"
 
@@ -11,15 +12,19 @@ struct recorder {
 	struct profile *prof;
 	struct sampler *sampler;
 	struct procs *procs;
+	struct snapshots *snaps;	/* early maps of exec'd processes */
 	struct symbolizer *sym;
 	struct python *py;
 	struct unwind_maps *unw;	/* NULL with --unwind=fp */
 	const uint32_t *push;	/* pids whose tables are pushed before attaching */
 	size_t nr_push;
 	uint64_t start_ns;
+	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
 	bool kernel_only;
-	frame_id_t no_stack, truncated, gone;
+	frame_id_t no_stack, truncated, gone, user_mode;
 };
+
+static void on_event(const struct st_event *e, void *ctx);
 
 /* Connects the unwind tables to the loaded program and pushes the named
  * targets before the first sample can be taken; tells it the Python
@@ -73,8 +78,19 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		free(r);
 		return err;
 	}
+	sampler_set_event_fn(r->sampler, on_event);
+	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
+	if (err) {
+		*why = "cannot start the maps snapshot thread";
+		recorder_free(r);
+		return err;
+	}
+	procs_set_snapshots(r->procs, r->snaps);
 	r->sym = symbolizer_new(prof, &o->sym);
 	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	/* --kernel-only: time spent in user mode, whose stack was not asked for. */
+	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
+	r->kernel_only = !o->sampler.user;
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
 	r->start_ns = now_ns();
@@ -90,6 +106,7 @@ void recorder_free(struct recorder *r)
 {
 	if (!r)
 		return;
+	snapshots_stop(r->snaps);
 	sampler_free(r->sampler);
 	unwind_maps_free(r->unw);
 	symbolizer_free(r->sym);
@@ -112,7 +129,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 		return;
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
 		unwind_maps_request(r->unw, s->tgid);
-	p = procs_get(r->procs, s->tgid);
+	p = procs_lookup(r->procs, s->tgid, s->start_ns);
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
 	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {
@@ -134,27 +151,71 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
 	if (n == 0)
-		frames[n++] = r->no_stack;
+		frames[n++] = r->kernel_only && !(s->flags & ST_SAMPLE_IN_KERNEL) ? r->user_mode
+										 : r->no_stack;
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
 	profile_add_sample(prof, thread, frames, n, 1);
 }
 
-long recorder_poll(struct recorder *r)
+/* Exec, fork and exit, in order with the samples. */
+static void on_event(const struct st_event *e, void *ctx)
 {
-	uint64_t c[ST_CNT_NR];
-	long n;
+	struct recorder *r = ctx;
+	char comm[ST_COMM_LEN + 1];
 
-	procs_next_gen(r->procs);
-	n = sampler_drain(r->sampler, on_sample, r);
-	if (r->unw) {
+	memcpy(comm, e->comm, ST_COMM_LEN);
+	comm[ST_COMM_LEN] = 0;
+	switch (e->kind) {
+	case ST_EV_EXEC:
+		procs_exec(r->procs, e->tgid, e->start_ns, comm);
+		break;
+	case ST_EV_FORK:
+		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
+		break;
+	case ST_EV_EXIT:
+		procs_exit(r->procs, e->tgid, e->start_ns);
+		break;
+	}
+}
+
+/* Pushing unwind tables can take a while (a new object's table is built):
+ * at most once per this period, so that a wake-up for an exec is answered
+ * at once, before a short-lived process can exit. */
+#define UNWIND_FLUSH_NS 100000000ull
+
+static void update_meta(struct recorder *r)
+{
+	uint64_t c[ST_CNT_NR], now = now_ns();
+
+	if (r->unw && now - r->unwind_flush_ns >= UNWIND_FLUSH_NS) {
+		r->unwind_flush_ns = now;
 		unwind_maps_flush(r->unw);
 		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
 	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
-	r->prof->meta.duration_ns = now_ns() - r->start_ns;
+	r->prof->meta.duration_ns = now - r->start_ns;
+}
+
+long recorder_poll(struct recorder *r)
+{
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_drain(r->sampler, on_sample, r);
+	update_meta(r);
+	return n;
+}
+
+long recorder_wait(struct recorder *r, int timeout_ms)
+{
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_poll(r->sampler, timeout_ms, on_sample, r);
+	update_meta(r);
 	return n;
 }
 

@@ -27,6 +27,9 @@ void recorder_free(struct recorder *r);
 /* Drains waiting samples into the profile and refreshes its counters and
  * duration. Returns the number of samples drained, or a negative errno. */
 long recorder_poll(struct recorder *r);
+/* Like recorder_poll, after waiting up to timeout_ms for a process to exec
+ * (whose maps are best read at once). */
+long recorder_wait(struct recorder *r, int timeout_ms);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
 /* The unwind tables fed to BPF, or NULL with --unwind=fp. */

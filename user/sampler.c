@@ -7,22 +7,30 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(struct st_sample) ==
-		       48 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+		       56 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
 	       "st_sample layout");
+_Static_assert(sizeof(struct st_event) == 64, "st_event layout");
+_Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
+	       "st_event shares the sample's flags");
 
 struct sampler {
 	struct sampletop_bpf *skel;
 	struct bpf_link **links;
+	struct bpf_link *tp_links[3];	/* exec, fork, exit */
 	int *pfds;
 	int nr_links, ncpus;
 	struct ring_buffer *rb;
+	int epfd;		/* edge-triggered on the ring: wakes on wake-up records only */
 	sampler_fn fn;
+	sampler_event_fn event_fn;
 	void *ctx;
 	long drained;
 };
@@ -50,10 +58,58 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 static int on_rb(void *ctx, void *data, size_t size)
 {
 	struct sampler *s = ctx;
+	const struct st_sample *smp = data;
 
-	if (size >= ST_SAMPLE_HDR_SIZE) {
+	if (size >= sizeof(struct st_event) && (smp->flags & ST_REC_EVENT)) {
+		if (s->event_fn)
+			s->event_fn(data, s->ctx);
+	} else if (size >= ST_SAMPLE_HDR_SIZE) {
 		s->fn(data, size, s->ctx);
 		s->drained++;
+	}
+	return 0;
+}
+
+/* Room for every id named, with slack for the children of a launched
+ * command: ST_MAX_TARGETS, or more on a machine with many CPUs (more
+ * processes run at once). */
+static uint32_t max_entries_for(size_t n, int ncpus)
+{
+	size_t want = 2 * n;
+
+	if (want < ST_MAX_TARGETS)
+		want = ST_MAX_TARGETS;
+	if (want < (size_t)ncpus * ST_TARGETS_PER_CPU)
+		want = (size_t)ncpus * ST_TARGETS_PER_CPU;
+	return want;
+}
+
+static int add_comms(int map_fd, const char *const *names, size_t n)
+{
+	__u8 one = 1;
+
+	if (n > ST_MAX_COMMS)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		char key[ST_COMM_LEN] = { 0 };
+
+		/* The kernel keeps 15 characters of a name, zero-padded. */
+		strncpy(key, names[i], sizeof(key) - 1);
+		if (bpf_map_update_elem(map_fd, key, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int attach_lifecycle(struct sampler *s)
+{
+	struct bpf_program *progs[] = { s->skel->progs.on_exec, s->skel->progs.on_fork,
+					s->skel->progs.on_exit };
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		s->tp_links[i] = bpf_program__attach(progs[i]);
+		if (!s->tp_links[i])
+			return -errno;
 	}
 	return 0;
 }
@@ -72,6 +128,8 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
 	int err, ncpus;
+
+	s->epfd = -1;
 	size_t rb_size;
 
 	*why = NULL;
@@ -94,6 +152,17 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	s->skel->rodata->want_user = o->user;
 	s->skel->rodata->want_kernel = o->kernel;
 	s->skel->rodata->want_idle = o->idle;
+	s->skel->rodata->follow_forks = o->follow_forks;
+	s->skel->rodata->filter_uid = o->filter_uid;
+	s->skel->rodata->target_uid = o->uid;
+	s->skel->rodata->filter_comm = o->nr_comms > 0;
+	s->skel->rodata->filter_cgroup = o->filter_cgroup;
+	s->skel->rodata->cgroup_ssid = o->cgroup.ssid;
+	s->skel->rodata->cgroup_level = o->cgroup.level;
+	s->skel->rodata->cgroup_id = o->cgroup.id;
+	/* Room for every pid and tid named, with the default as a floor. */
+	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
+	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
 	s->skel->rodata->unwind_mode = o->unwind;
 	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
 		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
@@ -104,6 +173,10 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
 		rb_size <<= 1;
 	bpf_map__set_max_entries(s->skel->maps.samples, rb_size);
+	rb_size = 64u << 10;
+	while (rb_size < (size_t)ncpus * ST_EXECS_BYTES_PER_CPU)
+		rb_size <<= 1;
+	bpf_map__set_max_entries(s->skel->maps.execs, rb_size);
 
 	err = sampletop_bpf__load(s->skel);
 	if (err) {
@@ -115,8 +188,15 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 	err = add_targets(bpf_map__fd(s->skel->maps.targets), o->pids, o->nr_pids);
 	if (!err)
 		err = add_targets(bpf_map__fd(s->skel->maps.tid_targets), o->tids, o->nr_tids);
+	if (!err)
+		err = add_comms(bpf_map__fd(s->skel->maps.comm_targets), o->comms, o->nr_comms);
 	if (err) {
 		*why = "cannot fill the target filter map";
+		goto out_free;
+	}
+	err = attach_lifecycle(s);
+	if (err) {
+		*why = "cannot attach to the sched_process_exec/fork/exit tracepoints";
 		goto out_free;
 	}
 	if (o->before_attach) {
@@ -164,6 +244,14 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 		*why = "cannot map the BPF ring buffer";
 		goto out_free;
 	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.samples),
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
+		err = -errno;
+		*why = "cannot wait on the BPF ring buffer";
+		goto out_free;
+	}
 	*out = s;
 	return 0;
 
@@ -177,6 +265,10 @@ void sampler_free(struct sampler *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	for (size_t i = 0; i < ARRAY_SIZE(s->tp_links); i++)
+		bpf_link__destroy(s->tp_links[i]);
 	for (int i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);
 		close(s->pfds[i]);
@@ -199,6 +291,34 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx)
 	s->fn = fn;
 	s->ctx = ctx;
 	s->drained = 0;
+	err = ring_buffer__consume(s->rb);
+	return err < 0 ? err : s->drained;
+}
+
+int sampler_execs_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.execs);
+}
+
+void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
+{
+	s->event_fn = fn;
+}
+
+long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)
+{
+	struct epoll_event ev;
+	int err;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->drained = 0;
+	/* Level-triggered (libbpf's ring_buffer__poll), the ring would be
+	 * ready whenever a sample is waiting, and the loop would spin at the
+	 * sample rate; edge-triggered, only records sent with a wake-up end
+	 * the wait. */
+	if (epoll_wait(s->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
 	err = ring_buffer__consume(s->rb);
 	return err < 0 ? err : s->drained;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "sampletop.h"
 
 struct sampler;
@@ -26,6 +27,13 @@ struct sampler_opts {
 	size_t nr_tids;
 	const bool *cpus;	/* cpus[i]: sample CPU i; NULL for all */
 	size_t nr_cpus;
+	bool follow_forks;	/* children of target tgids become targets */
+	bool filter_uid;	/* only tasks whose effective uid is uid */
+	uint32_t uid;
+	const char *const *comms;	/* only processes with these names (15 chars kept) */
+	size_t nr_comms;
+	bool filter_cgroup;	/* only tasks in this cgroup or below it */
+	struct cgroup_target cgroup;
 	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
 	/* Called once loaded, before the perf events are attached (fill maps
 	 * that the first samples need). Returns 0 or a negative errno. */
@@ -42,8 +50,17 @@ void sampler_free(struct sampler *s);
 int sampler_add_pid(struct sampler *s, uint32_t pid);
 
 typedef void (*sampler_fn)(const struct st_sample *s, size_t size, void *ctx);
+typedef void (*sampler_event_fn)(const struct st_event *e, void *ctx);
 /* Hands every sample waiting in the ring buffer to fn. Returns how many. */
 long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
+/* Process lifecycle events met while draining go to fn (with the drain's
+ * ctx), in order with the samples; without one they are skipped. */
+void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
+/* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
+int sampler_execs_fd(const struct sampler *s);
+/* Waits up to timeout_ms for a record that asks for a wake-up (an exec),
+ * then drains like sampler_drain. */
+long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
 /* The BPF unwinder's maps (see unwind_maps.h): the mmapable rows array

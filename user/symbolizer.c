@@ -68,8 +68,7 @@ static struct elf_obj *object_for(struct symbolizer *s, const struct proc *p,
 	uint64_t h;
 	uint32_t id;
 
-	proc_map_open_path(p, m, path, sizeof(path));
-	if (stat(path, &st) < 0)
+	if (proc_map_stat(p, m, path, sizeof(path), &st) < 0)
 		return NULL;
 	key.dev = st.st_dev;
 	key.ino = st.st_ino;

@@ -120,12 +120,35 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 	return n;
 }
 
+/* The node that a sample's own frames hang from: the root, or its process
+ * and thread levels. */
+static uint32_t sample_base(struct tree *t, struct idx_table *index, const struct view_opts *o,
+			    const struct thread *th)
+{
+	uint32_t node = 0;
+
+	/* --focus re-roots below the synthetic levels. */
+	if (o->focus)
+		return 0;
+	if (o->by_process)
+		node = child_of(t, index, node, th->proc_frame);
+	if (o->by_thread)
+		node = child_of(t, index, node, th->thread_frame);
+	return node;
+}
+
 struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
 	struct idx_table index = { 0 };
+	/* (base node, stack) -> leaf node: below its base, a sample's path
+	 * depends only on its stack, and stacks recur on many threads. */
+	struct u64map leaves = { 0 }, kept = { 0 };
 	frame_id_t path[TREE_MAX_PATH];
+	uint32_t top = (o->by_process ? 1 : 0) + (o->by_thread ? 1 : 0);
 
+	if (o->focus)
+		top = 0;
 	t->prof = p;
 	XGROW(t->nodes, t->alloc, 1);
 	t->nodes[0] = (struct tree_node){ FRAME_NONE, NODE_NONE, NODE_NONE, NODE_NONE, 0, 0, 0, 0 };
@@ -133,40 +156,57 @@ struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
-		uint32_t n, node = 0;
+		uint32_t n, base, node;
+		uint64_t key;
 
 		if (!s->count)
 			continue;
 		if (o->only_pid && p->threads[s->thread].pid != o->only_pid)
 			continue;
-		n = tree_sample_path(p, o, s, path, ARRAY_SIZE(path));
-		if (n == 0 && (o->filter || o->focus))
-			continue;
-		t->nodes[0].total += s->count;
-		if (!o->invert) {
-			for (uint32_t k = 0; k < n; k++) {
-				node = child_of(t, &index, node, path[k]);
-				t->nodes[node].total += s->count;
-			}
-		} else {
-			/* Synthetic process/thread levels stay on top when inverted. */
-			uint32_t top = (o->by_process ? 1 : 0) + (o->by_thread ? 1 : 0);
+		/* Filtered out? Decided by the stack alone; asked before any
+		 * process/thread level is made for it. */
+		if (o->filter || o->focus) {
+			uint32_t ok;
 
-			if (o->focus)
-				top = 0;
-			for (uint32_t k = 0; k < top && k < n; k++) {
-				node = child_of(t, &index, node, path[k]);
-				t->nodes[node].total += s->count;
+			if (!u64map_get(&kept, s->stack, &ok)) {
+				ok = tree_sample_path(p, o, s, path, ARRAY_SIZE(path)) != 0;
+				u64map_put(&kept, s->stack, ok);
 			}
-			for (uint32_t k = n; k > top; k--) {
-				node = child_of(t, &index, node, path[k - 1]);
-				t->nodes[node].total += s->count;
-			}
+			if (!ok)
+				continue;
 		}
-		t->nodes[node].self += s->count;
+		base = sample_base(t, &index, o, &p->threads[s->thread]);
+		key = (uint64_t)base << 32 | s->stack;
+		if (!u64map_get(&leaves, key, &node)) {
+			n = tree_sample_path(p, o, s, path, ARRAY_SIZE(path));
+			if (n == 0 && (o->filter || o->focus)) {
+				node = NODE_NONE;
+			} else if (!o->invert) {
+				node = base;
+				for (uint32_t k = top; k < n; k++)
+					node = child_of(t, &index, node, path[k]);
+			} else {
+				/* Synthetic process/thread levels stay on top when inverted. */
+				node = base;
+				for (uint32_t k = n; k > top; k--)
+					node = child_of(t, &index, node, path[k - 1]);
+			}
+			u64map_put(&leaves, key, node);
+		}
+		if (node != NODE_NONE)
+			t->nodes[node].self += s->count;
 	}
+	/* Totals bottom-up in one pass: a child's id is always above its
+	 * parent's, so every child is summed before its parent. */
+	for (size_t n = t->nr - 1; n > 0; n--) {
+		t->nodes[n].total += t->nodes[n].self;
+		t->nodes[t->nodes[n].parent].total += t->nodes[n].total;
+	}
+	t->nodes[0].total += t->nodes[0].self;
 	t->total = t->nodes[0].total;
 	idx_free(&index);
+	u64map_free(&leaves);
+	u64map_free(&kept);
 	sort_children(t);
 	return t;
 }

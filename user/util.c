@@ -8,8 +8,17 @@
 
 char strbuf_empty[1];
 
+static void (*fatal_hook)(void);
+
+void util_set_fatal_hook(void (*fn)(void))
+{
+	fatal_hook = fn;
+}
+
 static void oom(size_t n)
 {
+	if (fatal_hook)
+		fatal_hook();
 	fprintf(stderr, "sampletop: out of memory (allocating %zu bytes)\n", n);
 	exit(1);
 }

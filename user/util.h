@@ -21,6 +21,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Grow *p (of *alloc elements of size elem) so it holds at least want. */
 void xgrow(void **p, size_t *alloc, size_t want, size_t elem);
+/* Called before a fatal error is printed (the live view restores the
+ * terminal there); NULL for none. */
+void util_set_fatal_hook(void (*fn)(void));
 #define XGROW(arr, alloc, want) xgrow((void **)&(arr), &(alloc), (want), sizeof(*(arr)))
 
 /*

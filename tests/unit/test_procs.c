@@ -1,6 +1,7 @@
 /* Unit tests of /proc/PID/maps parsing and kallsyms parsing. */
 #include "kallsyms.h"
 #include "procs.h"
+#include "snapshot.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -68,6 +69,79 @@ static void test_self(void)
 	procs_free(ps);
 }
 
+static void test_start_time(void)
+{
+	double uptime = 0;
+	FILE *f = fopen("/proc/uptime", "r");
+	uint64_t ticks = proc_start_time(getpid());
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (f) {
+		if (fscanf(f, "%lf", &uptime) != 1)
+			uptime = 0;
+		fclose(f);
+	}
+	/* Field 22 of /proc/PID/stat: this test started in the last minute. */
+	CHECK(ticks <= uptime * hz + 1 && ticks + 60 * hz >= uptime * hz,
+	      "start time is field 22 (got %llu ticks, uptime %.0f ticks)", (unsigned long long)ticks,
+	      uptime * hz);
+	CHECK(proc_start_time(0) == 0, "no start time for pid 0");
+}
+
+/* A pid beyond any pid_max: never a live process. */
+#define FAKE_PID 99999990u
+
+static void test_instances(void)
+{
+	struct procs *ps = procs_new();
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick + 1234;
+	uint64_t code = (uint64_t)(uintptr_t)&test_instances;
+	struct proc *me, *other, *child;
+	size_t before;
+
+	me = procs_lookup(ps, getpid(), start);
+	CHECK(me && !me->gone && proc_find_map(ps, me, code), "(pid, start) of a live process is read");
+	CHECK(procs_lookup(ps, getpid(), start) == me, "the same (pid, start) is the same instance");
+	other = procs_lookup(ps, getpid(), start + 5000000000ull);
+	CHECK(other != me && other->gone && other->nr_maps == 0 && !proc_find_map(ps, other, code),
+	      "another start time on the same pid (reuse) gets no maps from /proc");
+
+	procs_fork(ps, FAKE_PID, 42, getpid(), start, "child");
+	child = procs_lookup(ps, FAKE_PID, 42);
+	CHECK(child && proc_find_map(ps, child, code) && !strcmp(child->comm, "child"),
+	      "a forked child that exited unread shares its parent's maps");
+
+	procs_exec(ps, getpid(), start, "renamed");
+	CHECK(!strcmp(me->comm, "renamed") && proc_find_map(ps, me, code),
+	      "exec: maps re-read, name from the event");
+
+	procs_exit(ps, getpid(), start);
+	CHECK(me->exited && proc_find_map(ps, me, code), "an exited process keeps its maps");
+	before = procs_count(ps);
+	for (uint32_t i = 0; i < PROCS_MAX_EXITED; i++) {
+		procs_fork(ps, FAKE_PID + 1, 100 + i, getpid(), start, "short");
+		procs_exit(ps, FAKE_PID + 1, 100 + i);
+	}
+	CHECK(procs_count(ps) == before + PROCS_MAX_EXITED - 1,
+	      "exited processes are bounded: the oldest is freed (%zu -> %zu)", before,
+	      procs_count(ps));
+	procs_free(ps);
+}
+
+static void test_snapshot_read(void)
+{
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick;
+	char *text = snapshot_read(getpid(), start, ns_per_tick);
+
+	CHECK(text && strstr(text, "test_procs"), "snapshot of a live (pid, start): its maps text");
+	free(text);
+	text = snapshot_read(getpid(), start + 10 * 1000000000ull, ns_per_tick);
+	CHECK(!text, "snapshot of a (pid, start) that /proc no longer shows: nothing");
+	free(text);
+}
+
 static void test_kallsyms(void)
 {
 	const char *text = "ffffffff81000000 T _stext\n"
@@ -98,6 +172,9 @@ int main(void)
 {
 	test_maps_lines();
 	test_self();
+	test_start_time();
+	test_instances();
+	test_snapshot_read();
 	test_kallsyms();
 	return tap_done();
 }

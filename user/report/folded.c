@@ -1,80 +1,156 @@
 /* Folded stacks: "frame;frame;...;leaf COUNT" per distinct stack, root first
- * (flamegraph.pl's input); always top-down, whatever --invert says. Names are escaped; ';' inside a name would split
- * the frame, so it is written as \x3b. */
-#include "report/report.h"
+ * (flamegraph.pl's input), sorted; always top-down, whatever --invert says.
+ * Names are escaped; ';' inside a name would split the frame, so it is
+ * written as \x3b. With --hide/--show, the library frames that the tree
+ * views hide are left out. Built from the call tree, so each distinct path
+ * is rendered once however many threads ran it. Grouped by process, the
+ * first frame is the bare process name, as bcc's profile -f writes it, so
+ * that every run of a program (a build's many cc1) adds up. */
+#include "report/emit.h"
 #include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define FOLDED_FLUSH_BYTES (1 << 20)
+
 struct line {
-	char *text;
+	size_t off;		/* of the NUL-terminated text in folded.lines */
 	uint64_t count;
 };
 
-static int cmp_line(const void *a, const void *b)
-{
-	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
-}
+struct folded {
+	const struct profile *p;
+	struct tree *t;
+	const struct report_opts *o;
+	struct collapse_rules rules;
+	bool collapsing;
+	char **text;		/* per frame, rendered once */
+	int8_t *lib;		/* per frame: library frame? -1 not known yet */
+	struct strbuf prefix, lines;
+	struct line *v;
+	size_t nr, alloc;
+};
 
-static void add_frame(struct strbuf *sb, const struct frame *f, bool lines)
+static const char *frame_text(struct folded *c, frame_id_t id)
 {
-	struct strbuf esc = STRBUF_INIT;
+	const struct frame *f = profile_get_frame(c->p, id);
+	struct strbuf esc = STRBUF_INIT, sb = STRBUF_INIT;
 
+	if (c->text[id])
+		return c->text[id];
 	strbuf_add_escaped(&esc, f->name);
-	for (const char *c = esc.buf; *c; c++) {
-		if (*c == ';')
-			strbuf_addstr(sb, "\\x3b");
+	if (f->kind == FRAME_PROCESS) {
+		/* "name [pid]" -> "name" */
+		char *bracket = strrchr(esc.buf, '[');
+
+		if (bracket && bracket > esc.buf && bracket[-1] == ' ') {
+			esc.len = bracket - 1 - esc.buf;
+			esc.buf[esc.len] = 0;
+		}
+	}
+	for (const char *s = esc.buf; *s; s++) {
+		if (*s == ';')
+			strbuf_addstr(&sb, "\\x3b");
 		else
-			strbuf_addch(sb, *c);
+			strbuf_addch(&sb, *s);
 	}
 	if (f->kind == FRAME_KERNEL)
-		strbuf_addstr(sb, "_[k]");
-	if (lines && f->file && f->line)
-		strbuf_addf(sb, " %s:%u", module_basename(f->file), f->line);
+		strbuf_addstr(&sb, "_[k]");
+	if (c->o->lines && f->file && f->line) {
+		strbuf_addch(&sb, ' ');
+		strbuf_add_escaped(&sb, module_basename(f->file));
+		strbuf_addf(&sb, ":%u", f->line);
+	}
 	strbuf_release(&esc);
+	return c->text[id] = strbuf_detach(&sb);
+}
+
+static bool is_lib(struct folded *c, frame_id_t id)
+{
+	if (!c->collapsing)
+		return false;
+	if (c->lib[id] < 0)
+		c->lib[id] = collapse_frame_is_library(profile_get_frame(c->p, id), &c->rules);
+	return c->lib[id];
+}
+
+static void walk(struct folded *c, uint32_t n, bool n_lib)
+{
+	const struct tree *t = c->t;
+	size_t plen = c->prefix.len;
+
+	for (uint32_t k = tree_first(t, n); k != NODE_NONE; k = tree_next(t, k)) {
+		frame_id_t f = t->nodes[k].frame;
+		bool lib = is_lib(c, f);
+
+		/* A library frame called from a library frame is hidden. */
+		if (!(lib && n_lib && n)) {
+			if (c->prefix.len)
+				strbuf_addch(&c->prefix, ';');
+			strbuf_addstr(&c->prefix, frame_text(c, f));
+		}
+		if (t->nodes[k].self) {
+			XGROW(c->v, c->alloc, c->nr + 1);
+			c->v[c->nr].off = c->lines.len;
+			c->v[c->nr++].count = t->nodes[k].self;
+			strbuf_add(&c->lines, c->prefix.buf, c->prefix.len + 1);
+		}
+		walk(c, k, lib);
+		c->prefix.len = plen;
+		c->prefix.buf[plen] = 0;
+	}
+}
+
+static int cmp_line(const void *a, const void *b, void *ctx)
+{
+	const char *base = ctx;
+
+	return strcmp(base + ((const struct line *)a)->off, base + ((const struct line *)b)->off);
 }
 
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out)
 {
-	struct line *lines = xcalloc(p->nr_samples ? p->nr_samples : 1, sizeof(*lines));
-	frame_id_t path[TREE_MAX_PATH];
-	size_t nr = 0;
+	struct view_opts v = o->view;
+	struct folded c = { .p = p, .o = o, .prefix = STRBUF_INIT, .lines = STRBUF_INIT };
+	struct strbuf sb = STRBUF_INIT;
 	int err = 0;
 
-	for (size_t i = 0; i < p->nr_samples; i++) {
-		const struct sample_rec *s = &p->samples[i];
-		struct strbuf sb = STRBUF_INIT;
-		uint32_t n;
-
-		if (!s->count)
-			continue;
-		n = tree_sample_path(p, &o->view, s, path, ARRAY_SIZE(path));
-		if (!n)
-			continue;
-		for (uint32_t k = 0; k < n; k++) {
-			if (k)
-				strbuf_addch(&sb, ';');
-			add_frame(&sb, profile_get_frame(p, path[k]), o->lines);
-		}
-		lines[nr].text = strbuf_detach(&sb);
-		lines[nr++].count = s->count;
-	}
-	if (nr)
-		qsort(lines, nr, sizeof(*lines), cmp_line);
-	for (size_t i = 0; i < nr;) {
+	v.invert = false;
+	c.t = tree_build(p, &v);
+	emit_collapse_rules(o, &c.rules);
+	c.collapsing = !o->show_all && (o->nr_hide || o->nr_show);
+	c.text = xcalloc(p->nr_frames + 1, sizeof(*c.text));
+	c.lib = xmalloc(p->nr_frames + 1);
+	memset(c.lib, -1, p->nr_frames + 1);
+	walk(&c, 0, false);
+	if (c.nr)
+		qsort_r(c.v, c.nr, sizeof(*c.v), cmp_line, c.lines.buf);
+	/* Hidden frames can make two paths print the same: add them up. */
+	for (size_t i = 0; i < c.nr;) {
+		const char *text = c.lines.buf + c.v[i].off;
 		uint64_t count = 0;
 		size_t j = i;
 
-		for (; j < nr && !strcmp(lines[j].text, lines[i].text); j++)
-			count += lines[j].count;
-		if (fprintf(out, "%s %llu\n", lines[i].text, (unsigned long long)count) < 0)
-			err = -EIO;
+		for (; j < c.nr && !strcmp(c.lines.buf + c.v[j].off, text); j++)
+			count += c.v[j].count;
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, ' ');
+		emit_u64(&sb, count);
+		strbuf_addch(&sb, '\n');
+		err = err ?: emit_flush(&sb, out, FOLDED_FLUSH_BYTES);
 		i = j;
 	}
-	for (size_t i = 0; i < nr; i++)
-		free(lines[i].text);
-	free(lines);
+	err = err ?: emit_flush(&sb, out, 0);
+	for (size_t i = 0; i < p->nr_frames; i++)
+		free(c.text[i]);
+	free(c.text);
+	free(c.lib);
+	free(c.v);
+	strbuf_release(&sb);
+	strbuf_release(&c.prefix);
+	strbuf_release(&c.lines);
+	tree_free(c.t);
 	return err;
 }

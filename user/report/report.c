@@ -15,10 +15,10 @@ struct format_desc {
 static const struct format_desc formats[FMT_NR] = {
 	[FMT_TEXT] = { "text", ".txt", report_text },
 	[FMT_FOLDED] = { "folded", ".folded", report_folded },
-	[FMT_JSON] = { "json", ".json", NULL },
-	[FMT_HTML] = { "html", ".html", NULL },
-	[FMT_SPEEDSCOPE] = { "speedscope", ".speedscope.json", NULL },
-	[FMT_PPROF] = { "pprof", ".pb.gz", NULL },
+	[FMT_JSON] = { "json", ".json", report_json },
+	[FMT_HTML] = { "html", ".html", report_html },
+	[FMT_SPEEDSCOPE] = { "speedscope", ".speedscope.json", report_speedscope },
+	[FMT_PPROF] = { "pprof", ".pb.gz", report_pprof },
 };
 
 int report_format_by_name(const char *name)

@@ -52,5 +52,21 @@ void report_text_header(const struct profile *p, struct strbuf *sb);
 /* The writers. Each returns 0 or a negative errno. */
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out);
+/* The saved profile (store.h loads it back); view options do not apply. */
+int report_json(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_html(const struct profile *p, const struct report_opts *o, FILE *out);
+/* The HTML page for a tree t of p. With base (a count per node of t, out of
+ * base_total), a differential flame graph: red grew, blue shrank. title and
+ * header are plain text (escaped here). */
+int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
+		     uint64_t base_total, const char *title, const char *header,
+		     const struct report_opts *o, FILE *out);
+/* Compares two profiles (before a, after b; names for the header): text (the
+ * functions whose share grew or shrank) or html (a differential flame graph);
+ * -ENOTSUP for other formats. */
+int report_diff(const struct profile *a, const struct profile *b, const char *name_a,
+		const char *name_b, enum report_format fmt, const struct report_opts *o, FILE *out);
+int report_speedscope(const struct profile *p, const struct report_opts *o, FILE *out);
+int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out);
 
 #endif

@@ -1,6 +1,7 @@
 /* The text report: a pyinstrument-like header and an indented call tree,
  * "total-seconds  function  module", hot paths first, [self] rows. */
-#include "report/report.h"
+#include "collapse.h"
+#include "report/emit.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct text_ctx {
 	struct strbuf out;
 	struct strbuf prefix;
 	uint64_t min_count;
+	struct collapse_rules rules;
 };
 
 static const char *heat(const struct text_ctx *c, uint64_t count)
@@ -69,23 +71,49 @@ static void add_line(struct text_ctx *c, uint64_t count, const char *name, const
 	strbuf_addch(&c->out, '\n');
 }
 
+static void add_self(struct text_ctx *c, const char *branch, uint64_t self)
+{
+	strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
+	strbuf_addstr(&c->out, branch);
+	strbuf_addstr(&c->out, heat(c, self));
+	strbuf_addf(&c->out, "%.3f", profile_seconds(c->p, self));
+	if (c->o->color)
+		strbuf_addstr(&c->out, C_RESET);
+	strbuf_addstr(&c->out, " [self]\n");
+}
+
+/* Prints the rows under visible node n: a "[N frames hidden] modules" row
+ * when library frames were collapsed, the children as shown (sorted by
+ * total, so the ones above --min-percent are a prefix), then [self]. */
 static void walk(struct text_ctx *c, uint32_t n)
 {
 	const struct tree *t = c->t;
 	const char *tee = c->o->ascii ? "|- " : "├─ ", *elbow = c->o->ascii ? "`- " : "└─ ";
 	const char *bar = c->o->ascii ? "|  " : "│  ";
-	uint32_t first = tree_first(t, n);
-	bool show_self;
-	size_t plen;
+	struct collapse_children cc = { .modules = STRBUF_INIT };
+	size_t shown = 0, plen = c->prefix.len;
+	uint64_t self;
+	bool show_hidden, show_self;
 
-	/* Children are sorted by total, so the ones shown are a prefix. */
-#define SHOWN(k) ((k) != NODE_NONE && t->nodes[k].total >= c->min_count)
+	collapse_children(t, n, &c->rules, &cc);
+	while (shown < cc.nr && t->nodes[cc.nodes[shown]].total >= c->min_count)
+		shown++;
+	/* Time in hidden frames with nothing visible below counts as the node's own. */
+	self = t->nodes[n].self + cc.hidden_self;
+	show_hidden = cc.nr_hidden && (shown || self >= c->min_count);
 	/* A [self] row only where there is something else to compare it with. */
-	show_self = SHOWN(first) && t->nodes[n].self >= c->min_count;
+	show_self = (shown || show_hidden) && self >= c->min_count;
 
-	plen = c->prefix.len;
-	for (uint32_t k = first; SHOWN(k); k = tree_next(t, k)) {
-		bool last = !SHOWN(tree_next(t, k)) && !show_self;
+	if (show_hidden) {
+		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
+		strbuf_addstr(&c->out, shown || show_self ? tee : elbow);
+		strbuf_addf(&c->out, "[%u frame%s hidden]  ", cc.nr_hidden, cc.nr_hidden == 1 ? "" : "s");
+		add_colored(c, C_DIM, cc.modules.buf);
+		strbuf_addch(&c->out, '\n');
+	}
+	for (size_t i = 0; i < shown; i++) {
+		uint32_t k = cc.nodes[i];
+		bool last = i + 1 == shown && !show_self;
 
 		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
 		strbuf_addstr(&c->out, last ? elbow : tee);
@@ -95,16 +123,9 @@ static void walk(struct text_ctx *c, uint32_t n)
 		c->prefix.len = plen;
 		c->prefix.buf[plen] = 0;
 	}
-#undef SHOWN
-	if (show_self) {
-		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
-		strbuf_addstr(&c->out, elbow);
-		strbuf_addstr(&c->out, heat(c, t->nodes[n].self));
-		strbuf_addf(&c->out, "%.3f", profile_seconds(c->p, t->nodes[n].self));
-		if (c->o->color)
-			strbuf_addstr(&c->out, C_RESET);
-		strbuf_addstr(&c->out, " [self]\n");
-	}
+	if (show_self)
+		add_self(c, elbow, self);
+	collapse_children_release(&cc);
 }
 
 /* The roots are printed flush left, like pyinstrument's. */
@@ -157,6 +178,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
 	int err = 0;
 
+	emit_collapse_rules(o, &c.rules);
 	c.t = tree_build(p, &o->view);
 	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
 	if (c.min_count == 0)

@@ -1,0 +1,67 @@
+// Drives a sampletop HTML report inside headless Chromium (injected by
+// test_reports.sh before </body>): real DOM events on the real page, results
+// written as "key=value" lines into <pre id="test-results"> for --dump-dom.
+(function () {
+	'use strict';
+	var out = [], hot = window.TEST_HOT;
+	function put(k, v) { out.push(k + '=' + String(v).replace(/\n/g, ' ')); }
+	function cells(name) {
+		return Array.prototype.filter.call(document.querySelectorAll('#flame .cell'),
+			function (c) { return c.textContent === name; });
+	}
+	function fire(el, type, init) {
+		var e = new MouseEvent(type, Object.assign({ bubbles: true, cancelable: true,
+			clientX: 50, clientY: 50 }, init || {}));
+		el.dispatchEvent(e);
+	}
+	function run() {
+		try {
+			put('ready', !!window.sampletopReady);
+			put('pwned', !!window.pwned);
+			put('cells', document.querySelectorAll('#flame .cell').length);
+			var h = cells(hot);
+			put('hot_cells', h.length);
+			put('evil_text_cells', cells(window.TEST_EVIL || '').length);
+			put('injected_elements', document.querySelectorAll('#flame img, #tree img, #flame script, #tree script').length);
+			if (h.length) {
+				fire(h[0], 'mousemove');
+				var tip = document.getElementById('tip');
+				put('tip_visible', tip.style.display === 'block');
+				put('tip_text', tip.textContent);
+				var before = h[0].style.width;
+				fire(h[0], 'click');
+				var cr = document.getElementById('crumbs');
+				put('zoom_text', cr.textContent);
+				put('zoom_width_before', before);
+				put('zoom_width_after', cells(hot)[0] ? cells(hot)[0].style.width : 'gone');
+				put('selected_row', (document.querySelector('.row.sel') || { dataset: {} }).dataset.name);
+				fire(cr.querySelector('span'), 'click');
+				put('unzoomed', cr.dataset.zoom);
+			}
+			var s = document.getElementById('search');
+			s.value = window.TEST_SEARCH || hot;
+			s.dispatchEvent(new Event('input', { bubbles: true }));
+			put('search_status', document.getElementById('status').textContent);
+			put('search_matches', document.getElementById('status').dataset.matches);
+			put('match_cells', document.querySelectorAll('#flame .cell.match').length);
+			put('dim_cells', document.querySelectorAll('#flame .cell.dim').length);
+			var rows = document.querySelectorAll('#tree .row');
+			put('tree_rows', rows.length);
+			var hr = Array.prototype.filter.call(rows, function (r) { return r.dataset.name === hot; });
+			put('tree_hot_rows', hr.length);
+			if (hr.length) {
+				var kids = hr[0].nextSibling;
+				var open = kids.childNodes.length;
+				fire(hr[0], 'click');
+				put('tree_toggle', open + '->' + kids.childNodes.length);
+			}
+		} catch (e) {
+			put('error', e && e.stack || e);
+		}
+		var pre = document.createElement('pre');
+		pre.id = 'test-results';
+		pre.textContent = '\n' + out.join('\n') + '\n';
+		document.body.appendChild(pre);
+	}
+	if (window.sampletopReady) run(); else window.addEventListener('load', run);
+})();

@@ -1,0 +1,212 @@
+# Choosing what to profile, for processes that come and go: -a, -p, -t, -u,
+# --comm, --cgroup, -- COMMAND (and its children), --as-user, short-lived
+# processes, forks without exec and reused pids. Real BPF, real processes.
+. "$(dirname "$0")/../lib.sh"
+
+FP="-O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls"
+build_target hot_fp hot.c $FP -fno-shrink-wrap
+build_target burn_short burn.c $FP
+build_target threads2 threads.c $FP
+build_target forker forker.c $FP
+# Two builds of one program that differ only in the name of the hot
+# function: if one's samples were named from the other's maps, it shows.
+build_target reuse_a burn.c $FP -DBURN_FN=reuse_fn_a
+build_target reuse_b burn.c $FP -DBURN_FN=reuse_fn_b
+# Differently named copies of one workload, to tell processes apart.
+cp "$TARGETS/hot_fp" "$WORK/hot_in"
+cp "$TARGETS/hot_fp" "$WORK/hot_out"
+chmod 755 "$WORK"
+
+# first_frames FOLDED: the distinct first frames (process names), one line.
+first_frames() { cut -d';' -f1 "$1" | sed 's/ [0-9]*$//' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+# share_in FOLDED PROC FUNC: % of PROC's samples whose stack holds FUNC.
+share_in() {
+	awk -v p="$2" -v f="$3" '{ n = $NF; line = $0; sub(/ [0-9]+$/, "", line);
+		k = split(line, fr, ";"); if (fr[1] != p) next; total += n;
+		for (i = 2; i <= k; i++) if (fr[i] == f) { hit += n; break } }
+		END { if (total == 0) print 0; else printf "%.2f\n", 100 * hit / total }' "$1"
+}
+samples_of() { awk -v p="$2" -F';' '$1 == p { n = $NF; sub(/.* /, "", n); t += n } END { print t + 0 }' "$1"; }
+# start_st OUT ARGS...: sampletop in the background, returns once it samples.
+start_st() {
+	local out=$1; shift
+	"$ST" "$@" -o "$out" 2>"$out.err" &
+	ST_PID=$!
+	for _ in $(seq 100); do grep -q '^sampletop: sampling' "$out.err" && return 0; sleep 0.1; done
+	return 1
+}
+stop_st() { kill -INT "$ST_PID"; wait "$ST_PID"; }
+
+# --- 200 short-lived processes under -a, each ~20 ms of CPU in burn_spin.
+cat >"$WORK/launch.sh" <<EOF
+#!/bin/sh
+i=0
+while [ \$i -lt 200 ]; do "$TARGETS/burn_short" 20; i=\$((i + 1)); done
+EOF
+chmod +x "$WORK/launch.sh"
+start_st "$WORK/short.folded" -a
+sh "$WORK/launch.sh"
+stop_st
+n=$(samples_of "$WORK/short.folded" burn_short)
+check "-a: the short processes were sampled (got $n samples of ~4000)" within "$n" 2000 5000
+s=$(share_in "$WORK/short.folded" burn_short burn_spin)
+check "-a: >= 90% of the short processes' samples are named burn_spin (got $s%)" within "$s" 90 100
+check_grep "-a: folded lines start with the process name" '^burn_short;.*;burn_spin [0-9]+$' "$WORK/short.folded"
+
+# --- A reused pid never lends its maps: reuse_a exits, reuse_b gets its pid.
+start_st "$WORK/reuse.folded" -a --processes
+reused=no
+for try in 1 2 3 4 5; do
+	"$TARGETS/reuse_a" 300 &
+	pa=$!
+	wait $pa
+	echo $((pa - 1)) >/proc/sys/kernel/ns_last_pid
+	"$TARGETS/reuse_b" 300 &
+	pb=$!
+	wait $pb
+	if [ "$pa" = "$pb" ]; then reused=yes; break; fi
+done
+stop_st
+if [ $reused = yes ]; then
+	a=$(share_in "$WORK/reuse.folded" reuse_a reuse_fn_a)
+	b=$(share_in "$WORK/reuse.folded" reuse_b reuse_fn_b)
+	check "pid reuse: reuse_a (pid $pa) named from its own maps (got $a%)" within "$a" 90 100
+	check "pid reuse: reuse_b (same pid) named from its own maps (got $b%)" within "$b" 90 100
+	check_no_grep "pid reuse: never one's function under the other's name" \
+		'^reuse_a;.*reuse_fn_b|^reuse_b;.*reuse_fn_a' "$WORK/reuse.folded"
+else
+	not_ok "pid reuse: the kernel gave the second process another pid 5 times (busy machine?)"
+fi
+
+# --- -- COMMAND: the whole process tree, to its exit, with its exit status.
+"$ST" -q -o "$WORK/tree.folded" -- sh -c "'$TARGETS/burn_short' 300; '$TARGETS/hot_fp' 0.5; exit 7"
+rc=$?
+check "-- COMMAND: the command's exit status 7 is passed on (got $rc)" test "$rc" -eq 7
+check_grep "-- COMMAND: a child (burn_short) is profiled, grouped by process" \
+	'^burn_short;.*burn_spin [0-9]+$' "$WORK/tree.folded"
+check_grep "-- COMMAND: the next child (hot_fp) too" '^hot_fp;.*;hot_a;leaf [0-9]+$' "$WORK/tree.folded"
+"$ST" -q -o "$WORK/one.folded" -- "$TARGETS/hot_fp" 0.5
+check_no_grep "-- COMMAND: one process, no process level" '^hot_fp;' "$WORK/one.folded"
+check_grep "-- COMMAND: ... but its frames" '(^|;)main;hot_a;leaf [0-9]+$' "$WORK/one.folded"
+
+# --- Forks without exec (a fork-per-request server): children named from
+# the parent's maps even when they are gone before they are read.
+"$ST" -q -o "$WORK/fork.folded" -- "$TARGETS/forker" 50 20
+s=$(share "$WORK/fork.folded" handle_request)
+n=$(total_samples "$WORK/fork.folded")
+check "fork without exec: $n samples, >= 90% named handle_request (got $s%)" within "$s" 90 100
+
+# --- -p does not leak other processes' samples.
+start "$WORK/hot_in" 0
+pin=$PID
+start "$WORK/hot_out" 0
+pout=$PID
+"$ST" -q -p "$pin" --processes -d 1 -o "$WORK/pid.folded"
+f=$(first_frames "$WORK/pid.folded")
+check "-p: only the target process (got: $f)" test "$f" = "hot_in"
+"$ST" -q -p "$pin,$pout" -d 1 -o "$WORK/pids.txt"
+check_grep "-p A,B: the text tree groups by process (name [pid])" "^[0-9.]+ hot_in \\[$pin\\]\$" "$WORK/pids.txt"
+check_grep "-p A,B: ... both of them" "^[0-9.]+ hot_out \\[$pout\\]\$" "$WORK/pids.txt"
+
+# --- --comm: a process name filter, in the kernel.
+"$ST" -q --comm hot_out -d 1 -o "$WORK/comm.folded"
+f=$(first_frames "$WORK/comm.folded")
+check "--comm hot_out: only hot_out (got: $f)" test "$f" = "hot_out"
+check_grep "--comm: its stacks are named" '^hot_out;.*hot_a;leaf [0-9]+$' "$WORK/comm.folded"
+
+# --- -u: one user's processes.
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/hot_in" 3 &
+	_pids+=($!)
+	sleep 0.2
+	"$ST" -q -u nobody -d 1 -o "$WORK/user.folded"
+	f=$(first_frames "$WORK/user.folded")
+	check "-u nobody: only nobody's process (got: $f)" test "$f" = "hot_in"
+	"$ST" -q -u 65534 -d 0.5 -o "$WORK/uid.folded"
+	f=$(first_frames "$WORK/uid.folded")
+	check "-u 65534: a numeric uid works too (got: $f)" test "$f" = "hot_in"
+else
+	not_ok "setpriv (util-linux) missing: cannot test -u"
+fi
+"$ST" -u no-such-user-here -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "-u unknown: exit 2 (got $rc)" test "$rc" -eq 2
+check_grep "-u unknown: says so" "^sampletop: -u: no user 'no-such-user-here'$" "$WORK/e"
+
+# --- --cgroup: a cgroup made here, with one process in it.
+cgroot=
+for d in /sys/fs/cgroup/unified /sys/fs/cgroup /sys/fs/cgroup/cpu; do
+	if [ "$(stat -f -c %T "$d" 2>/dev/null)" = cgroup2fs ] && mkdir "$d/sampletop-test-$$" 2>/dev/null; then
+		cgroot=$d; break
+	fi
+done
+if [ -n "$cgroot" ]; then
+	cg=$cgroot/sampletop-test-$$
+	mkdir "$cg/inner"
+	"$TARGETS/hot_fp" 0 &
+	pcg=$!
+	_pids+=($pcg)
+	echo "$pcg" >"$cg/inner/cgroup.procs"
+	"$ST" -q --cgroup "$cg" -d 1.5 -o "$WORK/cg.folded"
+	f=$(first_frames "$WORK/cg.folded")
+	check "--cgroup: only the process in the cgroup (below it) (got: $f)" test "$f" = "hot_fp"
+	check_grep "--cgroup: its stacks are named" '^hot_fp;.*hot_a;leaf [0-9]+$' "$WORK/cg.folded"
+	kill "$pcg"; wait "$pcg" 2>/dev/null
+	rmdir "$cg/inner" "$cg"
+else
+	not_ok "no writable cgroup v2 hierarchy to test --cgroup"
+fi
+"$ST" --cgroup /tmp -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "--cgroup /tmp: exit 1 (got $rc)" test "$rc" -eq 1
+check_grep "--cgroup /tmp: says why" '^sampletop: --cgroup /tmp: not a cgroup directory$' "$WORK/e"
+
+# --- -t: one thread of a two-thread program.
+start "$TARGETS/threads2" 10
+sleep 0.2
+tb=
+for t in /proc/$PID/task/*; do
+	[ "$(cat "$t/comm")" = worker_b ] && tb=${t##*/}
+done
+"$ST" -q -t "$tb" -d 1 -o "$WORK/tid.folded"
+a=$(share "$WORK/tid.folded" spin_a); b=$(share "$WORK/tid.folded" spin_b)
+check "-t worker_b: no spin_a (got $a%)" within "$a" 0 0
+check "-t worker_b: spin_b (got $b%)" within "$b" 99 100
+"$ST" -q -p "$PID" -d 1 -o "$WORK/both.folded"
+a=$(share "$WORK/both.folded" spin_a); b=$(share "$WORK/both.folded" spin_b)
+check "-p of the same program: both threads (spin_a $a%, spin_b $b%)" within "$(awk -v a="$a" -v b="$b" 'BEGIN { print (a < b ? a : b) }')" 30 70
+
+# --- Thousands of threads: -t with every one of 5000 tids (more than the
+# default map size) still fills the filter.
+start "$TARGETS/threads2" 10 5000
+for _ in $(seq 50); do [ "$(ls /proc/$PID/task | wc -l)" -ge 5003 ] && break; sleep 0.1; done
+tids=$(ls /proc/$PID/task | tr '\n' ',' | sed 's/,$//')
+"$ST" -q -t "$tids" -d 1 -o "$WORK/many.folded" 2>"$WORK/many.err"; rc=$?
+check "-t with $(ls /proc/$PID/task | wc -l) tids: exit 0 (got $rc)" test "$rc" -eq 0
+a=$(share "$WORK/many.folded" spin_a); b=$(share "$WORK/many.folded" spin_b)
+check "-t with 5003 tids: both busy threads (spin_a $a%, spin_b $b%)" within "$(awk -v a="$a" -v b="$b" 'BEGIN { print (a < b ? a : b) }')" 30 70
+kill "$PID"
+
+# --- --as-user: the launched command runs as the user who ran sudo.
+SUDO_USER=nobody "$ST" -q --as-user -o "$WORK/asuser.txt" -- id -u >"$WORK/id.out"
+check "--as-user: the command ran as nobody (uid $(cat "$WORK/id.out"))" test "$(cat "$WORK/id.out")" = 65534
+env -u SUDO_USER "$ST" --as-user -- true >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "--as-user without sudo: exit 2 (got $rc)" test "$rc" -eq 2
+check_grep "--as-user without sudo: says what to do" 'not run through sudo.*--as-user=USER' "$WORK/e"
+
+# --- --kernel-only and --idle.
+start dd if=/dev/zero of=/dev/null bs=64k
+"$ST" -q --kernel-only -p "$PID" -d 1 -o "$WORK/ko.folded"
+check_grep "--kernel-only: kernel frames" '_\[k\] [0-9]+$' "$WORK/ko.folded"
+bad=$(awk '{ line = $0; sub(/ [0-9]+$/, "", line); k = split(line, fr, ";");
+	for (i = 1; i <= k; i++) if (fr[i] !~ /_\[k\]$/ && fr[i] !~ /^\[/) n++ } END { print n + 0 }' "$WORK/ko.folded")
+check "--kernel-only: no user frame ($bad frames neither kernel nor [special])" test "$bad" -eq 0
+check_grep "--kernel-only: time in user mode is labelled" '^\[in user mode\] [0-9]+$' "$WORK/ko.folded"
+idle0=$(awk '/^cpu / { print $5 }' /proc/stat)
+"$ST" -q -a --idle -K -d 1 -o "$WORK/idle.folded"
+idle1=$(awk '/^cpu / { print $5 }' /proc/stat)
+if [ $((idle1 - idle0)) -gt 20 ]; then
+	check_grep "--idle: the idle task's samples (swapper)" '^swapper/[0-9]+;' "$WORK/idle.folded"
+else
+	skip "--idle: the machine had no idle time to sample"
+fi
+check_no_grep "without --idle: no idle samples" '^swapper/' "$WORK/short.folded"
+finish

@@ -1,0 +1,288 @@
+# The live view in a real terminal: tmux runs build/sampletop against a real
+# target with known hot functions; we type keys and read the screen.
+. "$(dirname "$0")/../lib.sh"
+
+if ! command -v tmux >/dev/null; then
+	skip "tmux is not installed (scripts/deps.sh --test installs it)"
+	not_ok "the live view needs tmux to be tested"
+	finish
+	exit
+fi
+
+build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
+start "$TARGETS/hot_fp" 0
+HOT=$PID
+
+# A tmux server of our own, so other sessions on the machine are untouched.
+TM=(tmux -L "sampletop-ui-$$" -f /dev/null)
+ui_cleanup() { "${TM[@]}" kill-server 2>/dev/null; cleanup; }
+trap ui_cleanup EXIT
+
+SCREEN=$WORK/screen
+# session W H: a fresh shell in a W x H terminal with a known prompt.
+# The old session goes after the new one is up, so the server never empties.
+S=
+NS=0
+session() {
+	local old=$S
+	NS=$((NS + 1))
+	S=ui$NS
+	"${TM[@]}" new-session -d -s "$S" -x "$1" -y "$2" "env PS1='ui-prompt\$ ' bash --norc --noprofile"
+	"${TM[@]}" set-option -t "$S" status off >/dev/null
+	[ -n "$old" ] && "${TM[@]}" kill-session -t "$old"
+	sleep 0.3
+}
+keys() { "${TM[@]}" send-keys -t "$S" "$@"; }
+run() { keys "$*" Enter; }
+snap() { "${TM[@]}" capture-pane -p -t "$S" "$@" >"$SCREEN"; }
+# wait_for ERE [SECONDS]: until the screen shows a line matching ERE.
+wait_for() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		snap
+		grep -qE -- "$1" "$SCREEN" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# screen_has DESCRIPTION ERE [SECONDS]
+screen_has() {
+	if wait_for "$2" "${3:-5}"; then ok "$1"; else not_ok "$1"; echo "#   no line matches /$2/ on the screen:"; sed 's/^/#   |/' "$SCREEN"; fi
+}
+# screen_lacks DESCRIPTION ERE: until no line matches (3 s at most).
+screen_lacks() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		snap
+		grep -qE -- "$2" "$SCREEN" || break
+		sleep 0.1
+	done
+	if ! grep -qE -- "$2" "$SCREEN"; then ok "$1"; else not_ok "$1"; echo "#   unexpected /$2/ on the screen:"; sed 's/^/#   |/' "$SCREEN"; fi
+}
+count_lines() { snap; grep -cE -- "$1" "$SCREEN"; }
+# The TIME column of the row whose function is NAME.
+row_time() { snap; awk -v f="$1" 'NR > 4 && ($4 == f || $5 == f) { print $3 + 0; exit }' "$SCREEN"; }
+row_total() { snap; awk -v f="$1" 'NR > 4 && ($4 == f || $5 == f) { print $1; exit }' "$SCREEN"; }
+line_of() { awk -v f="$1" 'NR > 4 && ($4 == f || $5 == f) { print NR; exit }' "$SCREEN"; }
+OPEN='(▾|-)'
+CLOSED='(▸|\+)'
+
+# --- the live tree of a busy process, 80x24 ---
+session 80 24
+run "stty -g >$WORK/stty.before; $ST -p $HOT; echo exit=\$?; stty -g >$WORK/stty.after"
+screen_has "header names the target" "^sampletop: pid $HOT \\(hot_fp\\)"
+screen_has "header shows elapsed, samples and rate, CPU, lost, failed, frequency" \
+	'^[0-9]+:[0-9]{2}  Samples [0-9]+ \([0-9]+/s\)  CPU [0-9.]+s  Lost [0-9]+  Failed [0-9]+  1000 Hz'
+screen_has "header shows the view and the window mode" 'tree by total, cumulative'
+screen_has "hot path auto-expanded: main > hot_a > leaf" "$OPEN hot_a  hot_fp" 5
+check_grep "the leaf under hot_a is visible" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s +leaf  hot_fp' "$SCREEN"
+check_grep "hot_b is shown collapsed" "$CLOSED hot_b  hot_fp" "$SCREEN"
+check_grep "column titles" '^TOTAL%  SELF%      TIME  CALL TREE' "$SCREEN"
+check_grep "a key bar at the bottom" '^F1Help +/Search +fFilter +zFocus +vView' "$SCREEN"
+sleep 1.5
+a=$(row_total hot_a)
+check "hot_a's total is about 60% (got $a)" within "${a:-0}" 50 70
+check "exactly one leaf row before expanding" test "$(count_lines 'leaf  hot_fp')" -eq 1
+
+# Search jumps to hot_b; Enter expands the selected line.
+keys / h o t _ b
+screen_has "search prompt echoes what is typed" '^Search: hot_b_'
+keys Enter
+screen_has "search reports its matches" '^Search: hot_b \(1 match\)'
+keys Enter
+screen_has "Enter expands the line search jumped to (hot_b)" "$OPEN hot_b  hot_fp"
+check "a second leaf row appears under hot_b" test "$(count_lines 'leaf  hot_fp')" -eq 2
+keys -
+screen_has "- collapses it again" "$CLOSED hot_b  hot_fp"
+check "back to one leaf row" test "$(count_lines 'leaf  hot_fp')" -eq 1
+keys Right
+screen_has "Right expands" "$OPEN hot_b  hot_fp"
+keys Left
+screen_has "Left collapses" "$CLOSED hot_b  hot_fp"
+keys Escape
+screen_lacks "Esc clears the search" '^Search: '
+
+# Views: inverted (callers below the hot function), then flat.
+keys v
+screen_has "v switches to the inverted view" 'inverted by total'
+screen_has "inverted: leaf is a top-level row" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s  (▾|-) leaf  hot_fp'
+check_grep "inverted: its caller hot_a is below it, indented" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s    (▾|-) hot_a  hot_fp' "$SCREEN"
+check_grep "inverted: caller hot_b is listed too" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s    (▸|\+) hot_b  hot_fp' "$SCREEN"
+check_grep "inverted: main calls hot_a" '^ +[0-9.]+ +[0-9.]+ +[0-9.]+s      (▾|-|▸|\+| ) main  hot_fp' "$SCREEN"
+keys v
+screen_has "v again: the flat view, by self" 'flat by self'
+check_grep "flat: leaf (all the self time) comes first" '^ +(9[0-9]|100)\.[0-9] +(9[0-9]|100)\.[0-9] +[0-9.]+s +leaf  hot_fp' \
+	<(sed -n 5p "$SCREEN")
+keys s
+screen_has "s changes the sort key" 'flat by name'
+check "flat by name: hot_a above hot_b above main" \
+	test "$(line_of hot_a)" -lt "$(line_of hot_b)" -a "$(line_of hot_b)" -lt "$(line_of main)"
+keys s
+screen_has "s again: by total" 'flat by total'
+keys v
+screen_has "v a third time: back to the tree" 'tree by total'
+
+# Filter: only stacks through hot_c; focus: hot_a as the root.
+keys f h o t _ c Enter
+screen_has "filter is shown in the status line" '^Filter: hot_c'
+screen_has "filtered tree: hot_c at 100%" '^ +100\.0 +[0-9.]+ +[0-9.]+s +(▾|-) hot_c  hot_fp'
+screen_lacks "filtered tree: no hot_a" 'hot_a  hot_fp'
+keys f BSpace BSpace BSpace BSpace BSpace Enter
+screen_has "clearing the filter brings hot_a back" 'hot_a  hot_fp'
+keys g / h o t _ a Enter z
+screen_has "z focuses: the status line names the focus" '^Focus: hot_a'
+screen_has "focused: hot_a is the root at 100%" '^ +100\.0 +0\.0 +[0-9.]+s  (▾|-) hot_a  hot_fp'
+screen_lacks "focused: main is gone" 'main  hot_fp'
+keys u
+screen_has "u backs out of the focus" 'main  hot_fp'
+
+# Pause freezes the tree while sampling goes on; space resumes.
+keys Space
+screen_has "space pauses (the header says so)" 'PAUSED'
+t1=$(row_time main)
+sleep 2.3
+t2=$(row_time main)
+check "paused: main's time stays at $t1 (got $t2)" test "$t1" = "$t2"
+keys Space
+sleep 1.5
+t3=$(row_time main)
+check "resumed: main's time grows ($t2 -> $t3)" awk -v a="${t2:-0}" -v b="${t3:-0}" 'BEGIN { exit !(b > a) }'
+screen_lacks "resumed: no PAUSED" 'PAUSED'
+keys r
+sleep 1.3
+t4=$(row_time main)
+check "r resets the counts (main's time $t3 -> $t4)" awk -v a="${t3:-0}" -v b="${t4:--1}" 'BEGIN { exit !(b >= 0 && b < a) }'
+keys d
+screen_has "d switches to a decaying window" 'tree by total, decaying'
+keys d
+
+# Grouping by process.
+keys p
+screen_has "p groups by process" "(▾|-) hot_fp \\[$HOT\\]"
+keys p
+screen_lacks "p again ungroups" "hot_fp \\[$HOT\\]"
+keys K
+screen_has "K without -K explains why" 'No kernel stacks recorded \(start with -K\)'
+keys Escape
+
+# Help lists every key; any key returns.
+keys '?'
+screen_has "? opens the help screen" '^sampletop keys'
+check_grep "help lists the search key" '^ /  +search' "$SCREEN"
+keys End
+wait_for 'quit' 2
+check_grep "help scrolls to the quit key" 'q F10 +quit' "$SCREEN"
+keys x
+screen_has "any key leaves the help screen" '^TOTAL%'
+
+# Tiny terminal: resize to 40x10 and back.
+"${TM[@]}" resize-window -t "$S" -x 40 -y 10
+sleep 1.3
+snap
+check "40x10: the screen is 10 lines" test "$(wc -l <"$SCREEN")" -le 10
+screen_has "40x10: the tree is still drawn" 'hot_a +hot_fp|main +hot_fp'
+check_grep "40x10: the header still names the view" 'tree/total cum$' <(head -n1 "$SCREEN")
+check_grep "40x10: the key bar is on the last line" '^F1Help' <(tail -n1 "$SCREEN")
+running() { pgrep -f "^$ST -p $HOT\$" >/dev/null; }
+check "40x10: sampletop still runs" running
+"${TM[@]}" resize-window -t "$S" -x 12 -y 3
+sleep 1.3
+check "12x3: sampletop still runs" running
+"${TM[@]}" resize-window -t "$S" -x 80 -y 24
+screen_has "back at 80x24: full header again" 'Samples [0-9]+ \('
+
+# Mouse: a click selects a line, a click on the selected line opens it.
+# (xterm X10 mouse reports, as the terminal sends them.)
+click() {
+	local cx cy
+	cx=$(printf "\\x$(printf %x $((33 + $1)))")
+	cy=$(printf "\\x$(printf %x $((33 + $2)))")
+	keys -l $'\e[M '"$cx$cy"
+	keys -l $'\e[M#'"$cx$cy"
+}
+wait_for "$CLOSED hot_b  hot_fp" 3
+leaves=$(count_lines 'leaf  hot_fp')
+y=$(($(line_of hot_b) - 1))
+click 20 "$y"
+sleep 0.5
+"${TM[@]}" capture-pane -e -p -t "$S" | sed -n "$((y + 1))p" >"$WORK/ansi"
+check_grep "a click selects hot_b (drawn in the selection colour)" $'\033\\[[0-9;]*46m.*hot_b' "$WORK/ansi"
+check "the click did not open it" test "$(count_lines 'leaf  hot_fp')" -eq "$leaves"
+snap
+y=$(($(line_of hot_b) - 1))
+click 20 "$y"
+screen_has "a second click opens it" "$OPEN hot_b  hot_fp"
+check "hot_b's leaf is shown" test "$(count_lines 'leaf  hot_fp')" -eq $((leaves + 1))
+
+# q exits cleanly and gives the terminal back.
+keys q
+screen_has "q exits with status 0" '^exit=0$'
+screen_has "the shell prompt is back" '^ui-prompt\$ ?$'
+check "the terminal modes are restored (stty -g before == after)" cmp -s "$WORK/stty.before" "$WORK/stty.after"
+
+# --- a 40x10 terminal from the start, NO_COLOR, -o written on q ---
+session 40 10
+run "NO_COLOR=1 $ST -p $HOT -o $WORK/live.txt; echo exit=\$?"
+screen_has "40x10 from the start: header" '^sampletop: pid'
+screen_has "40x10 from the start: hot_a visible" 'hot_a'
+"${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
+check_no_grep "NO_COLOR: no colour escapes on the screen" $'\033\\[[0-9;]*(3[0-7]|4[0-7]|38;|48;)[0-9;]*m' "$WORK/ansi"
+check_grep "NO_COLOR: the selection is still visible (reverse video)" $'\033\\[[0-9;]*7m' "$WORK/ansi"
+keys q
+screen_has "q with -o: exit 0" '^exit=0$'
+check_grep "q with -o: the report is written" 'hot_a  hot_fp' "$WORK/live.txt"
+
+session 80 24
+run "$ST -p $HOT; echo exit=\$?"
+screen_has "colour by default" 'hot_a'
+"${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
+check_grep "heat colours on a colour terminal" $'\033\\[[0-9;]*3[1-3]m' "$WORK/ansi"
+sp=$(pgrep -f "^$ST -p $HOT\$" | head -1)
+kill -TERM "$sp"
+screen_has "SIGTERM: the view closes, exit 0" '^exit=0$'
+screen_has "SIGTERM: the shell prompt is back" '^ui-prompt\$ ?$'
+
+# Ctrl-C closes the view like q.
+run "$ST -p $HOT; echo exit=\$?"
+screen_has "Ctrl-C test: the view is up" "hot_a  hot_fp"
+keys C-c
+screen_has "Ctrl-C: exit 0" '^exit=0$'
+
+# A launched command: the view stays up after it exits and says so.
+run "clear; $ST -- $TARGETS/hot_fp 1.5; echo exit=\$?"
+screen_has "-- COMMAND: its tree is shown" "hot_a  hot_fp"
+screen_has "-- COMMAND: its exit is reported, the view stays" '^The command exited with status 0\.' 6
+keys q
+screen_has "-- COMMAND: q exits 0" '^exit=0$'
+
+# --no-color: no colours even on a colour terminal.
+run "clear; $ST --no-color -p $HOT; echo exit=\$?"
+screen_has "--no-color: the view is up" "hot_a  hot_fp"
+"${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
+check_no_grep "--no-color: no colour escapes" $'\033\\[[0-9;]*(3[0-7]|4[0-7]|38;|48;)[0-9;]*m' "$WORK/ansi"
+keys q
+screen_has "--no-color: q exits 0" '^exit=0$'
+
+# Kernel frames, when recorded, can be hidden and shown again.
+start dd if=/dev/zero of=/dev/null bs=64k
+run "clear; $ST -K -p $PID; echo exit=\$?"
+screen_has "-K: kernel frames are shown, marked [kernel]" '\[kernel\]$' 6
+keys K
+screen_lacks "K hides the kernel frames" '\[kernel\]$'
+keys K
+screen_has "K again shows them" '\[kernel\]$'
+keys q
+screen_has "-K: q exits 0" '^exit=0$'
+kill "$PID"
+
+# Names with control characters are shown escaped, never sent raw.
+evil=$WORK/$'ev\e[2Jil\xff'
+cp "$TARGETS/hot_fp" "$evil"
+start "$evil" 0
+run "clear; $ST -p $PID; echo exit=\$?"
+screen_has "control characters and invalid UTF-8 in a name are shown escaped" '^sampletop: pid [0-9]+ \(ev\\x1b\[2Jil\\xff\)'
+"${TM[@]}" capture-pane -e -p -t "$S" >"$WORK/ansi"
+check_no_grep "the raw escape never reaches the terminal" $'\033\\[2J' "$WORK/ansi"
+keys q
+screen_has "and q still exits 0" '^exit=0$'
+finish

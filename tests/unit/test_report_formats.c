@@ -1,0 +1,136 @@
+/* The machine-read formats on the fixture: HTML escaping of hostile names,
+ * speedscope's structure, pprof's gzip framing, and the diff text (golden). */
+#include "report/report.h"
+#include "report_fixture.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char *slurp_golden(const char *name)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *ups[] = { "/../..", "/../../.." };
+	struct strbuf sb = STRBUF_INIT;
+	FILE *f = NULL;
+
+	if (n > 0) {
+		exe[n] = 0;
+		*strrchr(exe, '/') = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(ups) && !f; i++) {
+			snprintf(path, sizeof(path), "%s%s/tests/golden/%s", exe, ups[i], name);
+			f = fopen(path, getenv("UPDATE_GOLDEN") ? "r+" : "r");
+		}
+	}
+	if (!f)
+		return NULL;
+	for (int c; (c = fgetc(f)) != EOF;)
+		strbuf_addch(&sb, c);
+	fclose(f);
+	return strbuf_detach(&sb);
+}
+
+int main(void)
+{
+	struct profile *p = fx_profile(), *q = fx_profile();
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	char *html = fx_render(p, FMT_HTML, &o, NULL), *ss = fx_render(p, FMT_SPEEDSCOPE, &o, NULL);
+	size_t pb_len = 0;
+	char *pb = fx_render(p, FMT_PPROF, &o, &pb_len);
+	json_error_t jerr;
+	json_t *j;
+
+	setenv("TZ", "UTC", 1);
+	CHECK(html && !strstr(html, FX_SCRIPT) && !strstr(html, "alert(\"x\")</script>"),
+	      "html: the <script> symbol never appears raw");
+	CHECK(html && strstr(html, "\\u003cscript>alert(\\\"x\\\")\\u003c/script>"),
+	      "html: it is there as escaped JSON");
+	CHECK(html && !strstr(html, "\033") && strstr(html, "bad\\u001b[31mname;x\\u0001"),
+	      "html: control bytes escaped");
+	CHECK(html && !strstr(html, "http://") && !strstr(html, "https://"), "html: no network reference");
+
+	j = ss ? json_loads(ss, 0, &jerr) : NULL;
+	CHECK(j != NULL, "speedscope: valid JSON");
+	CHECK(j && json_array_size(json_object_get(j, "profiles")) == 2 &&
+		      !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(j, "profiles"), 0), "name")),
+			      "app [100] / app [100]"),
+	      "speedscope: one profile per thread, hottest first");
+	CHECK(j && json_integer_value(json_object_get(json_array_get(json_object_get(j, "profiles"), 0), "endValue")) ==
+			   1400000000ll,
+	      "speedscope: the main thread's 1400 samples weigh 1.4 s in nanoseconds");
+	json_decref(j);
+
+	CHECK(pb && pb_len > 18 && (unsigned char)pb[0] == 0x1f && (unsigned char)pb[1] == 0x8b,
+	      "pprof: gzip framing");
+	if (pb && pb_len > 18) {
+		unsigned char raw[1 << 16];
+		z_stream zs = { .next_in = (unsigned char *)pb, .avail_in = pb_len, .next_out = raw,
+				.avail_out = sizeof(raw) };
+
+		inflateInit2(&zs, 15 + 16);
+		CHECK(inflate(&zs, Z_FINISH) == Z_STREAM_END && zs.total_out > 100,
+		      "pprof: inflates (%lu bytes)", zs.total_out);
+		/* Field 1 (sample_type), length-delimited: tag 0x0a. */
+		CHECK(raw[0] == 0x0a, "pprof: starts with a sample_type message");
+		CHECK(memmem(raw, zs.total_out, "cmp_items", 9) && memmem(raw, zs.total_out, "nanoseconds", 11),
+		      "pprof: function names and units in the string table");
+		inflateEnd(&zs);
+	}
+
+	/* diff: q is p with worker_loop's thread twice as busy. */
+	for (size_t i = 0; i < q->nr_samples; i++)
+		if (q->samples[i].thread == 1) {
+			q->total += q->samples[i].count;
+			q->samples[i].count *= 2;
+		}
+	{
+		char *buf = NULL, *want = slurp_golden("fixture-diff.txt");
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		int err = report_diff(p, q, "before.json", "after.json", FMT_TEXT, &o, f);
+
+		fclose(f);
+		if (getenv("UPDATE_GOLDEN") && !err) {
+			char exe[PATH_MAX];
+			ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+			exe[n > 0 ? n : 0] = 0;
+			if (strrchr(exe, '/'))
+				*strrchr(exe, '/') = 0;
+			strcat(exe, "/../../tests/golden/fixture-diff.txt");
+			f = fopen(exe, "w");
+			if (f) {
+				fputs(buf, f);
+				fclose(f);
+			}
+			free(want);
+			want = slurp_golden("fixture-diff.txt");
+		}
+		CHECK(!err && want && !strcmp(buf, want), "diff text matches fixture-diff.txt");
+		if (want && strcmp(buf, want))
+			printf("# got:\n%s", buf);
+		free(buf);
+		free(want);
+		f = open_memstream(&buf, &len);
+		err = report_diff(p, q, "before.json", "after.json", FMT_HTML, &o, f);
+		fclose(f);
+		CHECK(!err && strstr(buf, "\"diff\": true") && strstr(buf, "\"baseTotal\": 2000"),
+		      "diff html: a differential page against the before total");
+		free(buf);
+		f = open_memstream(&buf, &len);
+		CHECK(report_diff(p, q, "a", "b", FMT_FOLDED, &o, f) == -ENOTSUP,
+		      "diff: only text and html");
+		fclose(f);
+		free(buf);
+	}
+	free(html);
+	free(ss);
+	free(pb);
+	profile_free(p);
+	profile_free(q);
+	return tap_done();
+}

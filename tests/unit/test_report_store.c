@@ -1,0 +1,177 @@
+/* Saved profiles: save -> load -> every format gives the same bytes; broken,
+ * truncated and hostile files are refused with a clear reason. */
+#include "report/report.h"
+#include "report_fixture.h"
+#include "store.h"
+#include "tap.h"
+
+#include <errno.h>
+
+static char why[256];
+
+static int load(const char *s, struct profile **p)
+{
+	why[0] = 0;
+	return store_load_buf(s, strlen(s), p, why, sizeof(why));
+}
+
+/* Replaces the first "from" in the fixture's JSON with "to" and loads it;
+ * passes when loading fails with a reason that contains want. */
+static void refused(const char *json, const char *from, const char *to, const char *want)
+{
+	const char *at = strstr(json, from);
+	struct strbuf sb = STRBUF_INIT;
+	struct profile *p = NULL;
+	int err;
+
+	if (!at) {
+		CHECK(0, "fixture JSON holds '%s'", from);
+		return;
+	}
+	strbuf_add(&sb, json, at - json);
+	strbuf_addstr(&sb, to);
+	strbuf_addstr(&sb, at + strlen(from));
+	err = load(sb.buf, &p);
+	CHECK(err < 0 && !p && strstr(why, want), "'%s' -> '%s' refused: %s", from, to, why);
+	profile_free(p);
+	strbuf_release(&sb);
+}
+
+static void round_trip(const struct profile *a, const struct profile *b, const struct report_opts *o,
+		       const char *what)
+{
+	for (int f = 0; f < FMT_NR; f++) {
+		size_t na = 0, nb = 0;
+		char *x = fx_render(a, f, o, &na), *y = fx_render(b, f, o, &nb);
+
+		CHECK(x && y && na == nb && !memcmp(x, y, na), "round trip, %s: %s identical (%zu bytes)",
+		      what, report_format_name(f), na);
+		free(x);
+		free(y);
+	}
+}
+
+int main(void)
+{
+	struct profile *p = fx_profile(), *q = NULL;
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	char *json = fx_render(p, FMT_JSON, &o, NULL), *json2;
+	size_t len = strlen(json), bad = 0, crashed = 0;
+	int err;
+
+	setenv("TZ", "UTC", 1);
+	err = load(json, &q);
+	CHECK(err == 0 && q, "the JSON report loads back (%s)", why);
+	if (!q)
+		return tap_done();
+	CHECK(q->nr_frames == p->nr_frames && q->nr_stacks == p->nr_stacks &&
+		      q->nr_threads == p->nr_threads && q->nr_samples == p->nr_samples &&
+		      q->total == p->total,
+	      "same frames, stacks, threads, samples and total");
+	CHECK(!strcmp(q->frames[11].name, "caf\xc3\xa9_\xff\xfe"), "bytes that are not UTF-8 survive");
+	CHECK(!strcmp(q->frames[10].name, "bad\033[31mname;x\x01"), "control bytes survive");
+	CHECK(q->frames[13].addr == 0xffffffff81400000ull && q->frames[13].kind == FRAME_KERNEL,
+	      "64-bit kernel addresses and kinds survive");
+	CHECK(q->meta.counters[ST_CNT_RINGBUF_FULL] == 3 && q->meta.freq_hz == 1000 &&
+		      q->meta.kernel_stacks && !strcmp(q->meta.hostname, "testhost") &&
+		      !strcmp(q->meta.kernel, "6.18.0-test") && !q->meta.note,
+	      "meta and counters survive");
+	json2 = fx_render(q, FMT_JSON, &o, NULL);
+	CHECK(json2 && !strcmp(json, json2), "saving the loaded profile gives the same file");
+	free(json2);
+
+	round_trip(p, q, &o, "defaults");
+	o.view.by_thread = true;
+	o.view.invert = true;
+	o.view.kernel = true;
+	o.lines = true;
+	o.show_all = true;
+	round_trip(p, q, &o, "--threads --invert --kernel --lines --show-all");
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0 };
+	o.view.by_process = true;
+	o.view.focus = "work";
+	round_trip(p, q, &o, "--processes --focus work --min-percent 0");
+	profile_free(q);
+	q = NULL;
+
+	/* Every truncation is refused, with a reason. */
+	for (size_t n = 0; n + 1 < len; n++) {
+		why[0] = 0;
+		err = store_load_buf(json, n, &q, why, sizeof(why));
+		if (err == 0 || q || !why[0])
+			bad++;
+		profile_free(q);
+		q = NULL;
+	}
+	CHECK(bad == 0, "all %zu truncations refused with a reason (%zu not)", len - 1, bad);
+	/* Random byte damage: loads or is refused, never crashes or half-loads. */
+	srand(1);
+	for (int i = 0; i < 3000; i++) {
+		char *m = xstrdup(json);
+
+		for (int k = 0; k < 1 + i % 4; k++)
+			m[rand() % len] = " {}[]\",:0123456789-ex\\"[rand() % 22];
+		why[0] = 0;
+		err = store_load_buf(m, len, &q, why, sizeof(why));
+		if ((err == 0) != (q != NULL) || (err && !why[0]))
+			crashed++;
+		profile_free(q);
+		q = NULL;
+		free(m);
+	}
+	CHECK(crashed == 0, "3000 damaged files: each loads or is refused with a reason");
+
+	refused(json, "\"version\": 1", "\"version\": 2", "newer sampletop (format version 2");
+	refused(json, "\"version\": 1", "\"version\": 0", "unknown saved profile format version 0");
+	refused(json, "\"format\": \"sampletop-profile\"", "\"format\": \"x\"",
+		"not a sampletop saved profile");
+	refused(json, "{\n", "[", "bad JSON");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 99\"", "stack 0: frame 6 is not a frame index");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 -1\"", "stack 0 is not a string of frame numbers");
+	refused(json, "\"counts\": \"0:600", "\"counts\": \"8:600", "samples entry 0 names stack 8, which does not exist");
+	refused(json, "{\"thread\": 1,", "{\"thread\": 2,", "samples entry 1: \"thread\" is out of range (2)");
+	refused(json, "\"counts\": \"0:600", "\"counts\": \"0:9223372036854775807", "samples entry 0: the counts overflow");
+	refused(json, "\"total\": 2000", "\"total\": 2001", "not the sum of the sample counts");
+	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": 0", "\"freq_hz\" is out of range");
+	refused(json, "\"freq_hz\": 1000", "\"freq_hz\": \"1000\"", "\"freq_hz\" is of the wrong type");
+	refused(json, "\"kind\": \"kernel\"", "\"kind\": \"alien\"", "frame 13: \"kind\" is not one of");
+	refused(json, "\"addr\": \"0x1100\"", "\"addr\": 4352", "frame 4: \"addr\" is not a hex string");
+	refused(json, "\"name\": \"main\"", "\"name\": \"ma\\u0000in\"", "\\u0000 is not allowed");
+	refused(json, "\"name\": \"main\"", "\"name\": \"\"", "frame 4 has an empty name");
+	refused(json, "636166c3a95ffffe", "636166c3a95ffff", "bad byte string");
+	refused(json, "636166c3a95ffffe", "636166c3a95fff00", "bad byte string");
+	refused(json, "\"pid\": 100", "\"pid\": 4294967296", "thread 0: \"pid\" is out of range");
+	refused(json, "\"samples\": [", "\"samplez\": [", "\"samples\" is missing");
+	refused(json, "\"0:600 ", "\"0:600  ", "samples entry 0: \"counts\" is not \"stack:count stack:count ...\"");
+	refused(json, "\"0:600 ", "\"0::600 ", "\"counts\" is not");
+	refused(json, "7:100\"", "7:100 \"", "samples entry 1: \"counts\" is not");
+	refused(json, "\"0:600 ", "\"0 ", "\"counts\" is not");
+	refused(json, "\"counts\": \"0:600 1:150 2:250 3:100 4:50 5:250\"", "\"counts\": [0, 600]", "samples entry 0: \"counts\" is not a string");
+	refused(json, "\"0:600 ", "\"0:99999999999999999999 ", "\"counts\" is not");
+	refused(json, "{\"thread\": 0,", "{\"thread\": -1,", "\"thread\" is out of range");
+	refused(json, "\"3 4 5 6 7 7 8\"", "\"3 4 5 6 7 7 4294967296\"", "stack 0 is not a string");
+	refused(json, "\"frames\": [", "\"frames\": {\"a\": 1}, \"framez\": [", "\"frames\" is missing or not an array");
+	{
+		/* A stack deeper than any the recorder makes. */
+		struct strbuf sb = STRBUF_INIT;
+		const char *at = strstr(json, "\"3 4 5 6 7 7 8\"");
+
+		strbuf_add(&sb, json, at - json);
+		strbuf_addch(&sb, '"');
+		for (int i = 0; i < 500; i++)
+			strbuf_addstr(&sb, i ? " 3" : "3");
+		strbuf_addch(&sb, '"');
+		strbuf_addstr(&sb, at + strlen("\"3 4 5 6 7 7 8\""));
+		err = load(sb.buf, &q);
+		CHECK(err < 0 && strstr(why, "deeper than"), "a 500-frame stack is refused: %s", why);
+		strbuf_release(&sb);
+	}
+	err = store_load_file("/nonexistent/profile.json", &q, why, sizeof(why));
+	CHECK(err == -ENOENT && strstr(why, "No such file"), "a missing file: %s", why);
+	err = store_load_file("/proc/self", &q, why, sizeof(why));
+	CHECK(err < 0 && !q, "a directory is refused: %s", why);
+
+	free(json);
+	profile_free(p);
+	return tap_done();
+}

@@ -1,0 +1,93 @@
+/* Helpers shared by the report writers. */
+#include "report/emit.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+void emit_u64(struct strbuf *sb, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	strbuf_grow(sb, n);
+	while (n)
+		sb->buf[sb->len++] = tmp[--n];
+	sb->buf[sb->len] = 0;
+}
+
+void emit_json_str(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	strbuf_add_json(sb, s);
+	strbuf_addch(sb, '"');
+}
+
+int emit_flush(struct strbuf *sb, FILE *out, size_t limit)
+{
+	int err = 0;
+
+	if (sb->len <= limit && limit)
+		return 0;
+	if (sb->len && fwrite(sb->buf, 1, sb->len, out) != sb->len)
+		err = -EIO;
+	strbuf_reset(sb);
+	return err;
+}
+
+void emit_collapse_rules(const struct report_opts *o, struct collapse_rules *r)
+{
+	r->hide = o->hide;
+	r->nr_hide = o->nr_hide;
+	r->show = o->show;
+	r->nr_show = o->nr_show;
+	r->show_all = o->show_all;
+}
+
+uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
+			  const struct sample_rec *s, frame_id_t *path, uint32_t cap)
+{
+	struct collapse_rules r;
+	uint32_t n = tree_sample_path(p, &o->view, s, path, cap), k = 0;
+	bool prev_lib = false;
+
+	if (!n || o->show_all || (!o->nr_hide && !o->nr_show))
+		return n;
+	emit_collapse_rules(o, &r);
+	for (uint32_t i = 0; i < n; i++) {
+		bool lib = collapse_frame_is_library(profile_get_frame(p, path[i]), &r);
+
+		if (!(lib && prev_lib))
+			path[k++] = path[i];
+		prev_lib = lib;
+	}
+	return k;
+}
+
+uint32_t *emit_samples_by_thread(const struct profile *p)
+{
+	uint32_t *order = xmalloc((p->nr_samples + 1) * sizeof(*order));
+	uint32_t *rank = xmalloc((p->nr_threads + 1) * sizeof(*rank));
+	size_t *start = xcalloc(p->nr_threads + 2, sizeof(*start));
+	uint32_t nr_ranked = 0;
+
+	for (size_t t = 0; t < p->nr_threads; t++)
+		rank[t] = UINT32_MAX;
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		uint32_t t = p->samples[i].thread;
+
+		if (rank[t] == UINT32_MAX)
+			rank[t] = nr_ranked++;
+		start[rank[t] + 1]++;
+	}
+	for (uint32_t r = 0; r < nr_ranked; r++)
+		start[r + 1] += start[r];
+	for (size_t i = 0; i < p->nr_samples; i++)
+		order[start[rank[p->samples[i].thread]]++] = i;
+	free(rank);
+	free(start);
+	return order;
+}

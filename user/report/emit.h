@@ -1,0 +1,41 @@
+/*
+ * Helpers shared by the report writers: fast number output, flushing a
+ * buffer to a stream, the collapse rules a report's options imply, and the
+ * frames of one sample as the stack-per-sample formats keep them.
+ */
+#ifndef REPORT_EMIT_H
+#define REPORT_EMIT_H
+
+#include "collapse.h"
+#include "report/report.h"
+
+/* Appends v in decimal (much faster than strbuf_addf on hot paths). */
+void emit_u64(struct strbuf *sb, uint64_t v);
+/* Appends a JSON string, quotes included (escaped by strbuf_add_json). */
+void emit_json_str(struct strbuf *sb, const char *s);
+/* Writes sb to out once it holds more than limit bytes (0: always), then
+ * empties it. Returns 0 or -EIO. */
+int emit_flush(struct strbuf *sb, FILE *out, size_t limit);
+
+/* The library-collapsing rules of o. */
+void emit_collapse_rules(const struct report_opts *o, struct collapse_rules *r);
+
+/*
+ * The frames of sample s that a stack-per-sample format (folded, speedscope,
+ * pprof) writes, root first: the view's path, then, when --hide or --show
+ * was given, without the library frames that the tree views hide (a library
+ * frame whose caller is a library frame). Returns how many; 0: left out.
+ */
+uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
+			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
+
+/*
+ * The sample records in the order the saved profile keeps them: grouped by
+ * thread (threads in order of first appearance), record order within a
+ * thread. Writers whose output depends on record order use it, so that a
+ * profile and its saved-and-loaded copy give the same bytes. Returns a new
+ * array of p->nr_samples indexes (caller frees).
+ */
+uint32_t *emit_samples_by_thread(const struct profile *p);
+
+#endif

@@ -1,0 +1,182 @@
+/*
+ * The HTML report: one self-contained page (no network) with an icicle
+ * flame graph, search, zoom, tooltips and a collapsible tree. The tree is
+ * built with the view options and library collapsing, then embedded as JSON
+ * (names escaped by strbuf_add_json, so "</script>" cannot occur); the
+ * page's script (html_page.c) inserts names as text only.
+ */
+#include "report/emit.h"
+#include "report/html_page.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Nodes under this share of the total (in percent) are left out of the page
+ * unless --min-percent asks for less: enough to zoom far into a profile
+ * while keeping the page small. */
+#define HTML_MIN_PERCENT 0.01
+#define HTML_FLUSH_BYTES (1 << 20)
+
+struct html_ctx {
+	const struct tree *t;
+	const uint64_t *base;
+	struct collapse_rules rules;
+	uint64_t min_count;
+	uint32_t *frame_idx;	/* frame id -> index in the page's frame table */
+	frame_id_t *frames;	/* page frame table -> frame id */
+	size_t nr_frames, alloc_frames;
+	struct strbuf nodes;
+	uint32_t nr_nodes;
+	FILE *out;
+	int err;
+};
+
+static uint32_t page_frame(struct html_ctx *c, frame_id_t f)
+{
+	if (c->frame_idx[f] == UINT32_MAX) {
+		XGROW(c->frames, c->alloc_frames, c->nr_frames + 1);
+		c->frames[c->nr_frames] = f;
+		c->frame_idx[f] = c->nr_frames++;
+	}
+	return c->frame_idx[f];
+}
+
+/* Writes node n (shown as row id parent's child) and, in pre-order, the
+ * children shown below it. */
+static void add_node(struct html_ctx *c, uint32_t n, uint32_t parent)
+{
+	const struct tree *t = c->t;
+	struct collapse_children cc = { .modules = STRBUF_INIT };
+	uint32_t id = c->nr_nodes++;
+	struct strbuf *sb = &c->nodes;
+
+	collapse_children(t, n, &c->rules, &cc);
+	strbuf_addstr(sb, id ? ",\n[" : "\n[");
+	if (n)
+		emit_u64(sb, page_frame(c, t->nodes[n].frame));
+	else
+		strbuf_addstr(sb, "-1");
+	strbuf_addch(sb, ',');
+	if (id)
+		emit_u64(sb, parent);
+	else
+		strbuf_addstr(sb, "-1");
+	strbuf_addch(sb, ',');
+	emit_u64(sb, t->nodes[n].total);
+	strbuf_addch(sb, ',');
+	emit_u64(sb, t->nodes[n].self + cc.hidden_self);
+	strbuf_addch(sb, ',');
+	emit_u64(sb, cc.nr_hidden);
+	strbuf_addch(sb, ',');
+	emit_json_str(sb, cc.modules.buf);
+	if (c->base) {
+		strbuf_addch(sb, ',');
+		emit_u64(sb, c->base[n]);
+	}
+	strbuf_addch(sb, ']');
+	c->err = c->err ?: emit_flush(sb, c->out, HTML_FLUSH_BYTES);
+	/* A node shown in a diff may have no samples on one side: keep it if
+	 * either side reaches the threshold. */
+	for (size_t i = 0; i < cc.nr; i++) {
+		uint32_t k = cc.nodes[i];
+
+		if (t->nodes[k].total >= c->min_count || (c->base && c->base[k] >= c->min_count))
+			add_node(c, k, id);
+	}
+	collapse_children_release(&cc);
+}
+
+static void add_frames(struct html_ctx *c, const struct profile *p, struct strbuf *sb)
+{
+	strbuf_addstr(sb, ",\n\"frames\": [");
+	for (size_t i = 0; i < c->nr_frames; i++) {
+		const struct frame *f = profile_get_frame(p, c->frames[i]);
+		int kind = f->kind >= FRAME_PROCESS ? 3 : f->kind == FRAME_KERNEL ? 2 :
+			   collapse_frame_is_library(f, &c->rules) ? 1 : 0;
+
+		strbuf_addstr(sb, i ? ",\n[" : "\n[");
+		emit_json_str(sb, f->name);
+		strbuf_addch(sb, ',');
+		emit_json_str(sb, f->kind == FRAME_KERNEL ? "[kernel]" : module_basename(f->module));
+		strbuf_addstr(sb, ",\"");
+		if (f->file) {
+			strbuf_add_json(sb, f->file);
+			if (f->line)
+				strbuf_addf(sb, ":%u", f->line);
+		}
+		strbuf_addf(sb, "\",%d]", kind);
+	}
+	strbuf_addstr(sb, "]");
+}
+
+int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
+		     uint64_t base_total, const char *title, const char *header,
+		     const struct report_opts *o, FILE *out)
+{
+	struct html_ctx c = { .t = t, .base = base, .nodes = STRBUF_INIT, .out = out };
+	struct strbuf sb = STRBUF_INIT;
+	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
+	int err;
+
+	emit_collapse_rules(o, &c.rules);
+	c.min_count = (uint64_t)ceil(t->total * min_pct / 100.0);
+	if (!c.min_count)
+		c.min_count = 1;
+	c.frame_idx = xmalloc((p->nr_frames + 1) * sizeof(*c.frame_idx));
+	for (size_t i = 0; i <= p->nr_frames; i++)
+		c.frame_idx[i] = UINT32_MAX;
+
+	strbuf_addstr(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			   "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	strbuf_add_html(&sb, title);
+	strbuf_addstr(&sb, "</title>\n<style>\n");
+	strbuf_addstr(&sb, html_page_css);
+	strbuf_addstr(&sb, "</style>\n</head>\n<body>\n<header><h1>");
+	strbuf_add_html(&sb, title);
+	strbuf_addstr(&sb, "</h1><pre>");
+	strbuf_add_html(&sb, header);
+	strbuf_addstr(&sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
+			   "placeholder=\"Search functions\" autocomplete=\"off\">"
+			   "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
+			   "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
+			   "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
+	err = emit_flush(&sb, out, 0);
+	/* Nodes stream out; the frame table they name follows them. */
+	add_node(&c, 0, 0);
+	err = err ?: c.err ?: emit_flush(&c.nodes, out, 0);
+	strbuf_addstr(&sb, "]");
+	add_frames(&c, p, &sb);
+	strbuf_addf(&sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
+			 "</script>\n<script>\n",
+		    (unsigned long long)t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
+		    base ? "true" : "false", (unsigned long long)base_total);
+	strbuf_addstr(&sb, html_page_js);
+	strbuf_addstr(&sb, "</script>\n</body>\n</html>\n");
+	err = err ?: emit_flush(&sb, out, 0);
+
+	strbuf_release(&sb);
+	strbuf_release(&c.nodes);
+	free(c.frame_idx);
+	free(c.frames);
+	return err;
+}
+
+int report_html(const struct profile *p, const struct report_opts *o, FILE *out)
+{
+	struct strbuf title = STRBUF_INIT, header = STRBUF_INIT;
+	struct tree *t = tree_build(p, &o->view);
+	size_t nl;
+	int err;
+
+	report_text_header(p, &header);
+	/* The header's first line is the title. */
+	nl = strcspn(header.buf, "\n");
+	strbuf_add(&title, header.buf, nl);
+	err = report_html_tree(p, t, NULL, 0, title.buf, header.buf + nl + (header.buf[nl] ? 1 : 0),
+			       o, out);
+	strbuf_release(&title);
+	strbuf_release(&header);
+	tree_free(t);
+	return err;
+}

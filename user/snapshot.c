@@ -1,0 +1,218 @@
+/* The maps snapshot thread: reads the maps of exec'd processes at once. */
+#include "snapshot.h"
+#include "procs.h"
+#include "sampletop.h"
+#include "util.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Largest maps text kept (a process with ~100k mappings). */
+#define SNAPSHOT_MAX_BYTES (16u << 20)
+/* Longest wait of the thread: how soon it notices snapshots_stop. */
+#define SNAPSHOT_POLL_MS 50
+
+struct snap {
+	uint32_t pid;
+	uint64_t start_ns;
+	char *text;		/* NULL once taken (or not read) */
+	uint64_t reread_ns;	/* 0: no more reads */
+};
+
+struct snapshots {
+	pthread_t thread;
+	atomic_bool stop;
+	struct ring_buffer *rb;
+	pthread_mutex_t lock;	/* guards ring[] */
+	struct snap ring[SNAPSHOTS_MAX];	/* FIFO: the oldest at first */
+	size_t first, nr;
+	uint64_t ns_per_tick;
+};
+
+char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[64], buf[8192];
+	uint64_t ticks = start_ns / ns_per_tick;
+	ssize_t n;
+	int fd;
+
+	if (proc_start_time(pid) != ticks)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < SNAPSHOT_MAX_BYTES)
+		strbuf_add(&sb, buf, n);
+	close(fd);
+	/* Still the same process after the read: the text is its own. */
+	if (n < 0 || sb.len == 0 || proc_start_time(pid) != ticks) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		struct snap *e = &s->ring[(s->first + i) % SNAPSHOTS_MAX];
+
+		if (e->pid == pid && e->start_ns == start_ns)
+			return e;
+	}
+	return NULL;
+}
+
+/* Reads e's process now and keeps the text (the entry may have been
+ * pushed out meanwhile: then the text is dropped). */
+static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns, bool again)
+{
+	char *text = snapshot_read(pid, start_ns, s->ns_per_tick);
+	struct snap *e;
+
+	pthread_mutex_lock(&s->lock);
+	e = find(s, pid, start_ns);
+	if (e && text) {
+		free(e->text);
+		e->text = text;
+		text = NULL;
+	}
+	if (e)
+		e->reread_ns = again && e->text ? now_ns() + SNAPSHOT_REREAD_NS : 0;
+	pthread_mutex_unlock(&s->lock);
+	free(text);
+}
+
+static int on_exec(void *ctx, void *data, size_t size)
+{
+	struct snapshots *s = ctx;
+	const struct st_exec *x = data;
+	struct snap *e;
+
+	if (size < sizeof(*x))
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	e = find(s, x->tgid, x->start_ns);
+	if (!e) {
+		if (s->nr == SNAPSHOTS_MAX) {
+			free(s->ring[s->first].text);
+			s->first = (s->first + 1) % SNAPSHOTS_MAX;
+			s->nr--;
+		}
+		e = &s->ring[(s->first + s->nr++) % SNAPSHOTS_MAX];
+		*e = (struct snap){ .pid = x->tgid, .start_ns = x->start_ns };
+	}
+	pthread_mutex_unlock(&s->lock);
+	refresh(s, x->tgid, x->start_ns, true);
+	return 0;
+}
+
+/* Second reads that are due; returns ms until the next one (capped). */
+static int reread_due(struct snapshots *s)
+{
+	uint64_t now = now_ns(), next = now + SNAPSHOT_POLL_MS * 1000000ull;
+
+	for (;;) {
+		uint32_t pid = 0;
+		uint64_t start = 0;
+		bool found = false;
+
+		pthread_mutex_lock(&s->lock);
+		for (size_t i = 0; i < s->nr; i++) {
+			struct snap *e = &s->ring[(s->first + i) % SNAPSHOTS_MAX];
+
+			if (!e->reread_ns)
+				continue;
+			if (e->reread_ns <= now) {
+				pid = e->pid;
+				start = e->start_ns;
+				e->reread_ns = 0;
+				found = true;
+				break;
+			}
+			if (e->reread_ns < next)
+				next = e->reread_ns;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (!found)
+			break;
+		refresh(s, pid, start, false);
+	}
+	return (int)((next - now + 999999) / 1000000);
+}
+
+static void *run(void *arg)
+{
+	struct snapshots *s = arg;
+	int timeout = SNAPSHOT_POLL_MS;
+
+	while (!atomic_load(&s->stop)) {
+		if (ring_buffer__poll(s->rb, timeout) < 0 && errno != EINTR)
+			break;
+		timeout = reread_due(s);
+	}
+	return NULL;
+}
+
+int snapshots_start(int ring_fd, struct snapshots **out)
+{
+	struct snapshots *s = xcalloc(1, sizeof(*s));
+	long hz = sysconf(_SC_CLK_TCK);
+	int err;
+
+	s->ns_per_tick = 1000000000ull / (hz > 0 ? hz : 100);
+	pthread_mutex_init(&s->lock, NULL);
+	s->rb = ring_buffer__new(ring_fd, on_exec, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		goto out_free;
+	}
+	err = -pthread_create(&s->thread, NULL, run, s);
+	if (err)
+		goto out_free;
+	*out = s;
+	return 0;
+out_free:
+	ring_buffer__free(s->rb);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return err;
+}
+
+void snapshots_stop(struct snapshots *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	ring_buffer__free(s->rb);
+	for (size_t i = 0; i < s->nr; i++)
+		free(s->ring[(s->first + i) % SNAPSHOTS_MAX].text);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns)
+{
+	struct snap *e;
+	char *text = NULL;
+
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	e = find(s, pid, start_ns);
+	if (e) {
+		text = e->text;
+		e->text = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return text;
+}

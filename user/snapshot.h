@@ -1,0 +1,35 @@
+/*
+ * Early snapshots of the maps of processes that have just exec'd, taken by a
+ * thread of their own. The drain thread can be busy for seconds (a large
+ * object's symbols or unwind table), far longer than a short-lived process
+ * lives. The BPF program names every exec'd target in a small ring buffer;
+ * this thread reads /proc/PID/maps at once and once more a few milliseconds
+ * later (when ld.so has mapped the libraries), and keeps the latest text by
+ * (pid, start time) for procs, which asks when /proc no longer has it.
+ */
+#ifndef SNAPSHOT_H
+#define SNAPSHOT_H
+
+#include <stdint.h>
+
+/* Snapshots kept (the oldest go first): a few seconds of a busy build. */
+#define SNAPSHOTS_MAX 1024
+/* The second read, after the one at exec. */
+#define SNAPSHOT_REREAD_NS 3000000ull
+
+struct snapshots;
+
+/* Starts the thread on the execs ring buffer (a BPF ring of struct st_exec).
+ * Returns 0 or a negative errno. */
+int snapshots_start(int ring_fd, struct snapshots **out);
+/* Stops the thread and frees everything. NULL is fine. */
+void snapshots_stop(struct snapshots *s);
+
+/* Removes and returns the latest maps text of (pid, start_ns), or NULL.
+ * The caller frees it. Thread-safe. */
+char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns);
+
+/* Reads /proc/PID/maps of (pid, start_ns) now, for tests; as the thread. */
+char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick);
+
+#endif

@@ -1,0 +1,712 @@
+/* The live view's screen: the ncurses loop that polls the recorder, rebuilds
+ * the view about once a second and draws the header, the rows of the view
+ * model, a status line and a key bar. Drawing never changes the model. */
+#define NCURSES_WIDECHAR 1
+#include "tui/tui.h"
+#include "tui/state.h"
+#include "util.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+/* The drain period matches the record loop's; the screen refreshes about
+ * once a second, and at once after a key. */
+#define POLL_NS (100 * 1000000ull)
+#define REFRESH_NS (1000 * 1000000ull)
+/* The decaying window keeps 3/4 of the counts at each refresh: a sample
+ * weighs half after ~2.4 s, so the view follows phases of a few seconds. */
+#define DECAY_NUM 3
+#define DECAY_DEN 4
+/* Tree rebuilds take at most 1/REBUILD_SHARE of a core (2%): a profile so
+ * big that a rebuild costs more than 20 ms is rebuilt less often, at most
+ * every REBUILD_MAX_NS. The header still updates every second. */
+#define REBUILD_SHARE 50
+#define REBUILD_MAX_NS (10 * 1000000000ull)
+/* Rows above the list (header, status, column titles) and below (key bar). */
+#define HEAD_LINES 4
+#define FOOT_LINES 1
+
+enum pair {
+	PAIR_HOT = 1,	/* >= 60% */
+	PAIR_WARM,	/* >= 30% */
+	PAIR_MILD,	/* >= 15% */
+	PAIR_DIM,	/* modules, hidden groups */
+	PAIR_SEL,	/* the selected line */
+	PAIR_BAR,	/* key bar labels, column titles */
+	PAIR_MATCH,	/* search matches */
+	PAIR_ALERT,	/* PAUSED, exited */
+};
+
+struct screen {
+	bool color;
+	bool utf8;		/* box-drawing and arrows allowed */
+	struct tui t;
+	uint64_t start_ns;
+	bool exited;
+};
+
+static bool screen_active;
+
+static void screen_restore(void)
+{
+	if (screen_active) {
+		screen_active = false;
+		endwin();
+	}
+}
+
+static attr_t pair_attr(const struct screen *s, enum pair p, attr_t mono)
+{
+	return s->color ? COLOR_PAIR(p) : mono;
+}
+
+static void init_colors(struct screen *s)
+{
+	if (!s->color || !has_colors()) {
+		s->color = false;
+		return;
+	}
+	start_color();
+	use_default_colors();
+	init_pair(PAIR_HOT, COLOR_RED, -1);
+	init_pair(PAIR_WARM, COLOR_YELLOW, -1);
+	init_pair(PAIR_MILD, COLOR_GREEN, -1);
+	init_pair(PAIR_DIM, COLOR_CYAN, -1);
+	init_pair(PAIR_SEL, COLOR_BLACK, COLOR_CYAN);
+	init_pair(PAIR_BAR, COLOR_BLACK, COLOR_CYAN);
+	init_pair(PAIR_MATCH, COLOR_BLACK, COLOR_YELLOW);
+	init_pair(PAIR_ALERT, COLOR_WHITE, COLOR_RED);
+}
+
+/* Draws s at (y, x) clipped to end column xend; non-printable characters
+ * (already escaped upstream; this is a second line of defence) become '?'.
+ * Returns the column after the text. */
+static int put(int y, int x, int xend, const char *str, attr_t a)
+{
+	mbstate_t st = { 0 };
+	wchar_t buf[256];
+	size_t n = 0, len = strlen(str);
+	const char *p = str;
+
+	if (x >= xend)
+		return x;
+	attrset(a);
+	move(y, x);
+	while (len && x < xend) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, p, len, &st);
+		int w;
+
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			memset(&st, 0, sizeof(st));
+			wc = L'?';
+			k = 1;
+		}
+		w = wcwidth(wc);
+		if (w < 0) {
+			wc = L'?';
+			w = 1;
+		}
+		if (x + w > xend)
+			break;
+		buf[n++] = wc;
+		x += w;
+		p += k;
+		len -= k;
+		if (n == ARRAY_SIZE(buf)) {
+			addnwstr(buf, n);
+			n = 0;
+		}
+	}
+	if (n)
+		addnwstr(buf, n);
+	return x;
+}
+
+static int putf(int y, int x, int xend, attr_t a, const char *fmt, ...) PRINTF(5, 6);
+static int putf(int y, int x, int xend, attr_t a, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	x = put(y, x, xend, sb.buf, a);
+	strbuf_release(&sb);
+	return x;
+}
+
+/* Fills line y from x up to column end with blanks in attribute a. */
+static void fill_to(int y, int x, int end, attr_t a)
+{
+	attrset(a);
+	for (; x < end; x++)
+		mvaddch(y, x, ' ');
+}
+
+static void fill(int y, int x, attr_t a)
+{
+	fill_to(y, x, COLS, a);
+}
+
+static attr_t heat(const struct screen *s, double share)
+{
+	if (share >= 0.6)
+		return pair_attr(s, PAIR_HOT, A_BOLD);
+	if (share >= 0.3)
+		return pair_attr(s, PAIR_WARM, A_BOLD);
+	if (share >= 0.15)
+		return pair_attr(s, PAIR_MILD, A_NORMAL);
+	return A_NORMAL;
+}
+
+static void format_elapsed(char *buf, size_t size, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (s >= 3600)
+		snprintf(buf, size, "%lu:%02lu:%02lu", (unsigned long)(s / 3600),
+			 (unsigned long)(s / 60 % 60), (unsigned long)(s % 60));
+	else
+		snprintf(buf, size, "%lu:%02lu", (unsigned long)(s / 60), (unsigned long)(s % 60));
+}
+
+static void draw_header(struct screen *s)
+{
+	const struct profile *p = s->t.prof;
+	const struct viewmodel *vm = s->t.vm;
+	const uint64_t *c = p->meta.counters;
+	struct strbuf sb = STRBUF_INIT;
+	char elapsed[32];
+	int x, w;
+
+	/* State on the right, always (shorter when narrow): what the view shows
+	 * and whether it moves. The target takes what is left. */
+	if (COLS >= 60)
+		strbuf_addf(&sb, " %s by %s, %s", vm_view_names[vm->view],
+			    vm_sort_names[vm->sort[vm->view]], s->t.decay ? "decaying" : "cumulative");
+	else
+		strbuf_addf(&sb, " %s/%s %s", vm_view_names[vm->view],
+			    vm_sort_names[vm->sort[vm->view]], s->t.decay ? "dec" : "cum");
+	w = (int)sb.len + (s->t.paused ? 8 : 0);
+	if (w > COLS)
+		w = COLS;
+	put(0, COLS - w, COLS, sb.buf, A_NORMAL);
+	if (s->t.paused)
+		put(0, COLS - 8, COLS, " PAUSED ", pair_attr(s, PAIR_ALERT, A_REVERSE));
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "sampletop: ");
+	strbuf_add_escaped(&sb, p->meta.target ? p->meta.target : "?");
+	x = put(0, 0, COLS - w - 1, sb.buf, A_BOLD);
+	fill_to(0, x, COLS - w, A_NORMAL);
+	format_elapsed(elapsed, sizeof(elapsed), p->meta.duration_ns);
+	strbuf_reset(&sb);
+	if (COLS >= 70)
+		strbuf_addf(&sb, "%s  Samples %llu (%llu/s)  CPU %.2fs  Lost %llu  Failed %llu  %u Hz",
+			    elapsed, (unsigned long long)p->total, (unsigned long long)s->t.rate,
+			    profile_seconds(p, p->total), (unsigned long long)profile_lost_samples(p),
+			    (unsigned long long)(c[ST_CNT_USER_STACK_ERR] + c[ST_CNT_KERN_STACK_ERR]),
+			    p->meta.freq_hz);
+	else	/* the same, shorter, for narrow terminals */
+		strbuf_addf(&sb, "%s %llu smp %llu/s lost %llu fail %llu cpu %.1fs %uHz", elapsed,
+			    (unsigned long long)p->total, (unsigned long long)s->t.rate,
+			    (unsigned long long)profile_lost_samples(p),
+			    (unsigned long long)(c[ST_CNT_USER_STACK_ERR] + c[ST_CNT_KERN_STACK_ERR]),
+			    profile_seconds(p, p->total), p->meta.freq_hz);
+	/* Every other counter of damaged or missing data, when not zero. */
+	for (int i = ST_CNT_EMPTY_STACK; i < PC_NR; i++)
+		if (c[i])
+			strbuf_addf(&sb, "  %s %llu", prof_counter_names[i], (unsigned long long)c[i]);
+	x = put(1, 0, COLS, sb.buf, A_NORMAL);
+	fill(1, x, A_NORMAL);
+	strbuf_release(&sb);
+}
+
+/* Line 2: the prompt, a message, or what narrows the view. */
+static void draw_status(struct screen *s)
+{
+	const struct viewmodel *vm = s->t.vm;
+	struct strbuf sb = STRBUF_INIT;
+	attr_t a = A_NORMAL;
+	int x;
+
+	if (s->t.prompt) {
+		strbuf_addstr(&sb, s->t.prompt == PROMPT_SEARCH ? "Search: " : "Filter: ");
+		strbuf_add_escaped(&sb, s->t.input);
+		strbuf_addch(&sb, '_');
+		a = A_BOLD;
+	} else if (vm->msg[0]) {
+		strbuf_addstr(&sb, vm->msg);
+		a = A_BOLD;
+	} else {
+		if (s->exited && s->t.prof->meta.note)
+			strbuf_add_escaped(&sb, s->t.prof->meta.note);
+		for (size_t i = 0; i < vm->nr_focus; i++)
+			strbuf_addf(&sb, "%sFocus: %s", sb.len ? "  " : "", vm->focus[i].label);
+		if (vm->filter[0]) {
+			strbuf_addstr(&sb, sb.len ? "  Filter: " : "Filter: ");
+			strbuf_add_escaped(&sb, vm->filter);
+		}
+		if (vm->search[0]) {
+			strbuf_addstr(&sb, sb.len ? "  Search: " : "Search: ");
+			strbuf_add_escaped(&sb, vm->search);
+			strbuf_addf(&sb, " (%zu match%s)", vm->nr_matches, vm->nr_matches == 1 ? "" : "es");
+		}
+		if ((vm->by_process || vm->by_thread) && vm->view != VM_FLAT)
+			strbuf_addf(&sb, "%sGrouped by %s", sb.len ? "  " : "",
+				    vm->by_process && vm->by_thread ? "process, thread"
+				    : vm->by_process ? "process" : "thread");
+		if (vm->kernel && s->t.prof->meta.kernel_stacks)
+			strbuf_addstr(&sb, sb.len ? "  Kernel frames" : "Kernel frames");
+		if (vm->rules.show_all)
+			strbuf_addstr(&sb, sb.len ? "  Library frames shown" : "Library frames shown");
+		if (s->t.rebuild_every > REFRESH_NS)
+			strbuf_addf(&sb, "%sTree rebuilt every %.0f s (big profile)", sb.len ? "  " : "",
+				    s->t.rebuild_every / 1e9);
+		if (vm->show_small && vm->min_percent > 0)
+			strbuf_addstr(&sb, sb.len ? "  Small nodes shown" : "Small nodes shown");
+	}
+	x = put(2, 0, COLS, sb.buf, a);
+	fill(2, x, A_NORMAL);
+	strbuf_release(&sb);
+}
+
+/* Which number columns fit: 1 total%, 2 +self%, 3 +time. */
+static int nr_columns(void)
+{
+	return COLS >= 70 ? 3 : COLS >= 45 ? 2 : 1;
+}
+
+static void draw_titles(struct screen *s)
+{
+	static const char *const titles[] = { "TOTAL%", " SELF%", "     TIME" };
+	attr_t a = pair_attr(s, PAIR_BAR, A_REVERSE);
+	int x = 0, n = nr_columns();
+
+	for (int i = 0; i < n; i++)
+		x = putf(3, x, COLS, a, "%s ", titles[i]);
+	x = put(3, x, COLS, s->t.vm->view == VM_FLAT ? " FUNCTION" : " CALL TREE", a);
+	fill(3, x, a);
+}
+
+static void draw_row(struct screen *s, int y, const struct vm_row *r, bool selected)
+{
+	const struct viewmodel *vm = s->t.vm;
+	double total = vm->total ? (double)vm->total : 1;
+	attr_t sel = pair_attr(s, PAIR_SEL, A_REVERSE), base = selected ? sel : A_NORMAL;
+	struct strbuf sb = STRBUF_INIT;
+	int x = 0, ncol = nr_columns(), indent, room;
+	const char *mark;
+	attr_t name_attr;
+
+	if (r->kind == VM_ROW_HIDDEN) {
+		x = putf(y, x, COLS, base, "%*s", 7 + (ncol >= 2 ? 7 : 0) + (ncol >= 3 ? 10 : 0), "");
+	} else if (r->kind == VM_ROW_MORE) {
+		x = putf(y, x, COLS, base, "%6.1f ", 100.0 * r->total / total);
+		if (ncol >= 2)
+			x = putf(y, x, COLS, base, "%7s", "");
+		if (ncol >= 3)
+			x = putf(y, x, COLS, base, "%8.2fs ", profile_seconds(s->t.prof, r->total));
+	} else {
+		x = putf(y, x, COLS, selected ? base : base | heat(s, r->total / total), "%6.1f ",
+			 100.0 * r->total / total);
+		if (ncol >= 2)
+			x = putf(y, x, COLS, selected ? base : base | heat(s, r->self / total),
+				 "%6.1f ", 100.0 * r->self / total);
+		if (ncol >= 3)
+			x = putf(y, x, COLS, base, "%8.2fs ", profile_seconds(s->t.prof, r->total));
+	}
+	/* Indent two columns a level, but leave room for the name. */
+	room = COLS - x - 2;
+	indent = 2 * r->depth;
+	if (indent > room - 12)
+		indent = room > 12 ? room - 12 : 0;
+	x = putf(y, x, COLS, base, " %*s", indent, "");
+	if (r->flags & VM_ROW_F_EXPANDABLE)
+		mark = (r->flags & VM_ROW_F_EXPANDED) ? (s->utf8 ? "▾ " : "- ")
+						     : (s->utf8 ? "▸ " : "+ ");
+	else
+		mark = "  ";
+	x = put(y, x, COLS, mark, base);
+	vm_row_label(vm, r, &sb);
+	if (r->kind == VM_ROW_HIDDEN || r->kind == VM_ROW_MORE)
+		name_attr = base | pair_attr(s, PAIR_DIM, A_DIM);
+	else if (r->flags & VM_ROW_F_MATCH)
+		name_attr = pair_attr(s, PAIR_MATCH, A_BOLD | A_UNDERLINE) | (selected ? A_REVERSE : 0);
+	else
+		name_attr = selected ? base | A_BOLD : heat(s, r->total / total);
+	x = put(y, x, COLS, sb.buf, name_attr);
+	strbuf_reset(&sb);
+	vm_row_module(vm, r, &sb);
+	if (sb.len) {
+		x = put(y, x, COLS, "  ", base);
+		x = put(y, x, COLS, sb.buf, selected ? base : pair_attr(s, PAIR_DIM, A_DIM));
+	}
+	fill(y, x, base);
+	strbuf_release(&sb);
+}
+
+static void draw_list(struct screen *s, int height)
+{
+	struct viewmodel *vm = s->t.vm;
+
+	for (int i = 0; i < height; i++) {
+		size_t r = vm->top + i;
+		int y = HEAD_LINES + i;
+
+		if (r < vm->nr_rows) {
+			draw_row(s, y, &vm->rows[r], r == vm->sel);
+		} else {
+			move(y, 0);
+			attrset(A_NORMAL);
+			clrtoeol();
+		}
+	}
+	if (!vm->nr_rows && height > 0)
+		put(HEAD_LINES, 1, COLS, vm->total ? "Nothing to show" : "Waiting for samples...",
+		    A_DIM);
+}
+
+static void draw_keybar(struct screen *s)
+{
+	static const char *const bar[][2] = {
+		{ "F1", "Help" }, { "/", "Search" }, { "f", "Filter" }, { "z", "Focus" },
+		{ "v", "View" }, { "Spc", "Pause" }, { "r", "Reset" }, { "q", "Quit" },
+	};
+	int y = LINES - 1, x = 0;
+
+	if (y < HEAD_LINES)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(bar) && x < COLS; i++) {
+		x = put(y, x, COLS, bar[i][0], A_BOLD);
+		x = putf(y, x, COLS, pair_attr(s, PAIR_BAR, A_REVERSE), "%-6s", bar[i][1]);
+		x = put(y, x, COLS, " ", A_NORMAL);
+	}
+	fill(y, x, A_NORMAL);
+}
+
+static int list_height(void)
+{
+	int h = LINES - HEAD_LINES - FOOT_LINES;
+
+	return h > 0 ? h : 0;
+}
+
+static void draw_help(struct screen *s)
+{
+	int y = 0, h = LINES - 2;
+
+	erase();
+	put(y++, 0, COLS, "sampletop keys (arrows scroll, any other key returns)", A_BOLD);
+	for (size_t i = s->t.help_top; i < tui_nr_keys && y <= h; i++, y++) {
+		int x = putf(y, 0, COLS, A_BOLD, " %-8s", tui_keys[i].keys);
+
+		put(y, x, COLS, tui_keys[i].help, A_NORMAL);
+	}
+	if (LINES > 2)
+		put(LINES - 1, 0, COLS, "Mouse: click selects, click again expands; wheel scrolls",
+		    A_DIM);
+}
+
+static void draw(struct screen *s)
+{
+	if (s->t.help) {
+		draw_help(s);
+	} else {
+		vm_set_height(s->t.vm, list_height() ? list_height() : 1);
+		draw_header(s);
+		draw_status(s);
+		draw_titles(s);
+		draw_list(s, list_height());
+		draw_keybar(s);
+	}
+	attrset(A_NORMAL);
+	refresh();
+}
+
+static int on_mouse(struct screen *s)
+{
+	struct viewmodel *vm = s->t.vm;
+	MEVENT ev;
+	size_t row;
+
+	if (getmouse(&ev) != OK)
+		return ACT_NONE;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return vm_move(vm, -3) ? ACT_REDRAW : ACT_NONE;
+	if (ev.bstate & BUTTON5_PRESSED)
+		return vm_move(vm, 3) ? ACT_REDRAW : ACT_NONE;
+	if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)))
+		return ACT_NONE;
+	if (ev.y < HEAD_LINES || ev.y >= HEAD_LINES + list_height())
+		return ACT_NONE;
+	row = vm->top + (ev.y - HEAD_LINES);
+	if (row >= vm->nr_rows)
+		return ACT_NONE;
+	/* A click on the selected line (or a double click) opens or closes it. */
+	if (row == vm->sel || (ev.bstate & BUTTON1_DOUBLE_CLICKED)) {
+		vm_select(vm, row);
+		return tui_key_dispatch(&s->t, '\n') | ACT_REDRAW;
+	}
+	vm_select(vm, row);
+	return ACT_REDRAW;
+}
+
+static int on_key(struct screen *s, int ch)
+{
+	if (ch == KEY_RESIZE)
+		return ACT_REDRAW;
+	if (s->t.help)
+		return tui_key_help(&s->t, ch, LINES > 3 ? LINES - 3 : 1);
+	if (s->t.prompt)
+		return tui_key_prompt(&s->t, ch);
+	if (ch == KEY_MOUSE)
+		return on_mouse(s);
+	return tui_key_dispatch(&s->t, ch);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static bool pid_alive(uint32_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Once a second: did the targets exit? The view stays up with their data. */
+static void check_targets(struct screen *s, struct tui_args *a)
+{
+	const struct options *o = a->opts;
+	struct strbuf sb = STRBUF_INIT;
+	int status;
+
+	if (s->exited)
+		return;
+	if (a->child > 0) {
+		if (waitpid(a->child, &status, WNOHANG) != a->child)
+			return;
+		a->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		strbuf_addf(&sb, "The command exited with status %d.", a->child_status);
+	} else if (o->nr_pids) {
+		for (size_t i = 0; i < o->nr_pids; i++)
+			if (pid_alive(o->pids[i]))
+				return;
+		strbuf_addstr(&sb, o->nr_pids > 1 ? "The target processes exited."
+						  : "The target process exited.");
+	} else {
+		return;
+	}
+	s->exited = a->exited = true;
+	free(s->t.prof->meta.note);
+	s->t.prof->meta.note = strbuf_detach(&sb);
+	s->t.prof->meta.exit_status = a->child_status;
+}
+
+static void vm_config_from(const struct options *o, const struct profile *p, struct vm_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->view = o->invert ? VM_INVERTED : VM_TREE;
+	c->by_process = o->processes;
+	c->by_thread = o->threads;
+	c->kernel = o->kernel;
+	c->user = !o->kernel_only;
+	c->focus = o->focus;
+	c->min_percent = o->min_percent;
+	c->rules.hide = o->hide;
+	c->rules.nr_hide = o->nr_hide;
+	c->rules.show = o->show;
+	c->rules.nr_show = o->nr_show;
+	c->rules.show_all = o->show_all;
+}
+
+static int screen_start(struct screen *s, const struct options *o)
+{
+	const char *cs;
+
+	setlocale(LC_ALL, "");
+	cs = nl_langinfo(CODESET);
+	s->utf8 = !o->ascii && cs && !strcmp(cs, "UTF-8");
+	if (!newterm(NULL, stdout, stdin))
+		return -ENOTTY;
+	screen_active = true;
+	util_set_fatal_hook(screen_restore);
+	atexit(screen_restore);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED |
+			  BUTTON5_PRESSED,
+		  NULL);
+	mouseinterval(200);
+	/* NO_COLOR counts when set and not empty (no-color.org). */
+	s->color = o->color == 1 || (o->color < 0 && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
+	init_colors(s);
+	return 0;
+}
+
+int tui_run(struct tui_args *a)
+{
+	struct screen s = { 0 };
+	struct vm_config vc;
+	uint64_t now, next_poll, next_refresh, next_rebuild, deadline = 0, last_refresh, pending = 0;
+	int err = 0;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	bool dirty = true;
+
+	a->exited = false;
+	a->child_status = -1;
+	s.t.prof = a->prof;
+	s.t.opts = a->opts;
+	vm_config_from(a->opts, a->prof, &vc);
+	s.t.vm = vm_new(a->prof, &vc);
+	err = screen_start(&s, a->opts);
+	if (err) {
+		a->why = "cannot open the terminal for the live view (try --no-tui)";
+		vm_free(s.t.vm);
+		return err;
+	}
+	vm_rebuild(s.t.vm);
+	now = now_ns();
+	s.start_ns = last_refresh = now;
+	next_poll = now + POLL_NS;
+	next_refresh = next_rebuild = now + REFRESH_NS;
+	s.t.rebuild_every = REFRESH_NS;
+	if (a->opts->duration_s)
+		deadline = now + (uint64_t)(a->opts->duration_s * 1e9);
+
+	while (!s.t.quit && !*a->stop) {
+		long n;
+		int ch;
+
+		if (dirty) {
+			draw(&s);
+			dirty = false;
+		}
+		now = now_ns();
+		pfd.revents = 0;
+		/* Sleep until a key, a signal (SIGWINCH too) or the next drain. */
+		if (poll(&pfd, 1, next_poll > now ? (int)((next_poll - now) / 1000000) + 1 : 0) > 0 &&
+		    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			break;	/* the terminal went away: nothing to show any more */
+		/* Every key waiting (and a resize), then one redraw. */
+		while ((ch = getch()) != ERR && !s.t.quit)
+			if (on_key(&s, ch) & ACT_REDRAW)
+				dirty = true;
+		now = now_ns();
+		if (now < next_poll)
+			continue;
+		n = recorder_poll(a->rec);
+		if (n < 0) {
+			err = (int)n;
+			a->why = "reading samples failed";
+			break;
+		}
+		s.t.drained += n;
+		next_poll = now + POLL_NS;
+		if (deadline && now >= deadline)
+			break;
+		if (now < next_refresh)
+			continue;
+		check_targets(&s, a);
+		s.t.rate = s.t.drained * 1000000000ull / (now - last_refresh ? now - last_refresh : 1);
+		last_refresh = now;
+		next_refresh = now + REFRESH_NS;
+		pending += s.t.drained;
+		s.t.drained = 0;
+		/* No new sample and no decay: the tree would come out the same. */
+		if (!s.t.paused && (pending || s.t.decay) && now >= next_rebuild) {
+			uint64_t cost = thread_cpu_ns();
+
+			vm_rebuild(s.t.vm);
+			/* CPU time, not wall time: a busy machine must not slow the view. */
+			cost = thread_cpu_ns() - cost;
+			pending = 0;
+			/* Keep rebuilding within REBUILD_SHARE of a core: a huge
+			 * profile is rebuilt less often than once a second. */
+			s.t.rebuild_every = cost * REBUILD_SHARE < REFRESH_NS ? REFRESH_NS
+					    : cost * REBUILD_SHARE > REBUILD_MAX_NS ? REBUILD_MAX_NS
+					    : cost * REBUILD_SHARE;
+			next_rebuild = now + s.t.rebuild_every - REFRESH_NS / 2;
+		}
+		if (s.t.decay)
+			profile_scale_counts(a->prof, DECAY_NUM, DECAY_DEN);
+		dirty = true;
+	}
+	screen_restore();
+	util_set_fatal_hook(NULL);
+	vm_free(s.t.vm);
+	return err;
+}
+
+int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, double min_percent,
+	      int n, double ms[3], size_t *rows)
+{
+	struct screen s = { .color = true, .utf8 = true };
+	struct vm_config vc = { .user = true, .min_percent = min_percent };
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *sc = NULL;
+	int err = 0;
+
+	if (!out || !in || !(sc = newterm("xterm-256color", out, in))) {
+		err = -ENOTTY;
+		goto out_close;
+	}
+	resizeterm(lines, cols);
+	init_colors(&s);
+	s.t.prof = (struct profile *)p;
+	s.t.vm = vm_new(p, &vc);
+	vm_rebuild(s.t.vm);
+	for (size_t i = 0; expand_all && i < s.t.vm->nr_rows; i++) {
+		if (s.t.vm->rows[i].depth == 0) {
+			vm_select(s.t.vm, i);
+			vm_expand_all(s.t.vm);
+		}
+	}
+	vm_select(s.t.vm, s.t.vm->nr_rows / 2);
+	ms[0] = ms[1] = ms[2] = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t t0 = thread_cpu_ns(), t1, t2;
+
+		vm_rebuild(s.t.vm);
+		t1 = thread_cpu_ns();
+		vm_update_rows(s.t.vm);
+		t2 = thread_cpu_ns();
+		/* Every line changes each frame, as when all counts move. */
+		clearok(curscr, TRUE);
+		draw(&s);
+		ms[0] += (t1 - t0) / 1e6;
+		ms[1] += (t2 - t1) / 1e6;
+		ms[2] += (thread_cpu_ns() - t2) / 1e6;
+	}
+	for (int k = 0; k < 3; k++)
+		ms[k] /= n > 0 ? n : 1;
+	*rows = s.t.vm->nr_rows;
+	vm_free(s.t.vm);
+	endwin();
+	delscreen(sc);
+out_close:
+	if (out)
+		fclose(out);
+	if (in)
+		fclose(in);
+	return err;
+}
