@@ -97,8 +97,9 @@ check "--python=off: samples recorded" test "$(total_samples "$WORK/off.folded")
 check_no_grep "--python=off: no Python frame" 'hot_loop|<module>' "$WORK/off.folded"
 
 # -a: a Python process that started before sampletop.
-"$ST" -q -a -d 2.5 -o "$WORK/all.folded"
-grep -E "^[^;]+ \\[$PID\\];" "$WORK/all.folded" >"$WORK/all1.folded"
+# (-a groups by process name; --threads adds "name [tid]", the main thread's tid is the pid)
+"$ST" -q -a --threads -d 2.5 -o "$WORK/all.folded"
+grep -E "^[^;]+;[^;]+ \\[$PID\\];" "$WORK/all.folded" >"$WORK/all1.folded"
 n=$(total_samples "$WORK/all1.folded"); s=$(share "$WORK/all1.folded" hot_loop)
 check "-a: the Python process sampled (got $n)" test "$n" -gt 100
 check "-a: hot_loop >= 95% of its samples (got $s%)" within "$s" 95 100
