@@ -423,6 +423,12 @@ static int read_svarint(const uint8_t *t, size_t len, size_t *i, int32_t *out)
 	return 0;
 }
 
+/* line + delta, wrapping rather than overflowing on a hostile table. */
+static int32_t add_line(int32_t line, int32_t delta)
+{
+	return (int32_t)((uint32_t)line + (uint32_t)delta);
+}
+
 /* 3.11+: entries of 1..8 code units each; the first byte has the top bit
  * set, a 4-bit form code and the length - 1. */
 static int32_t line_311(const struct pycode *c, uint64_t off)
@@ -446,15 +452,15 @@ static int32_t line_311(const struct pycode *c, uint64_t off)
 			if (read_svarint(t, len, &i, &delta) || read_varint(t, len, &i, &skip) ||
 			    read_varint(t, len, &i, &skip) || read_varint(t, len, &i, &skip))
 				break;
-			line += delta;
+			line = add_line(line, delta);
 			cur = line;
 		} else if (code == 13) {
 			if (read_svarint(t, len, &i, &delta))
 				break;
-			line += delta;
+			line = add_line(line, delta);
 			cur = line;
 		} else if (code >= 10) {
-			line += code - 10;
+			line = add_line(line, code - 10);
 			cur = line;
 			i += 2;
 		} else {
