@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev libdw-dev
 	    libncurses-dev zlib1g-dev liblzma-dev libiberty-dev libjansson-dev)
 test_pkgs=(tmux binutils elfutils linux-perf golang-go chromium libclang-rt-14-dev
-	   rustc g++ util-linux procps jq)
+	   rustc g++ util-linux procps jq libc6-dbg lld nodejs)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -52,6 +52,16 @@ total_samples() { awk '{ t += $NF } END { print t + 0 }' "$1"; }
 # within VALUE LOW HIGH: numeric range check.
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 
+# wait_sampling ERRFILE: waits (up to 30 s) until a sampletop run without -q
+# whose stderr goes to ERRFILE says it is sampling.
+wait_sampling() {
+	for _ in $(seq 300); do
+		grep -q '^sampletop: sampling' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 finish() {
 	echo "# $_n checks, $_failed failed"
 	[ "$_failed" -eq 0 ]

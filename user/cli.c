@@ -17,6 +17,7 @@ static const char usage_text[] =
 	"                 [-u USER] [--comm NAME] [--cgroup PATH]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
+	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"
@@ -65,7 +66,7 @@ static const char usage_text[] =
 	"      --show GLOB           never collapse frames matching GLOB\n"
 	"      --show-all            collapse nothing\n"
 	"      --kernel              show kernel frames (when recorded with -K)\n"
-	"      --lines               show file:line\n"
+	"      --lines               show file:line of each function, and inlined calls\n"
 	"      --min-percent P       elide nodes under P% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
@@ -406,6 +407,7 @@ static const char report_usage[] =
 	"\n"
 	"report re-renders a saved profile (a .json report: -o FILE.json) in any\n"
 	"format with any view options; the text tree goes to stdout without -o.\n"
+	"With --tui it opens the saved profile in the live view to browse it.\n"
 	"diff compares two saved profiles: the functions whose share of the samples\n"
 	"grew or shrank (text), or a differential flame graph (html: red grew,\n"
 	"blue shrank).\n"
@@ -436,6 +438,10 @@ int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bo
 			continue;
 		if (c == 'e') {
 			o->exe = optarg;
+			continue;
+		}
+		if (c == OPT_TUI) {
+			o->tui = TUI_ON;
 			continue;
 		}
 		if (c == 'h') {

@@ -1,5 +1,6 @@
 /* Reading loadable segments and function symbols out of ELF files with libelf. */
 #include "elf_syms.h"
+#include "rootfs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -92,6 +93,155 @@ static void finish_syms(struct elf_obj *o)
 	}
 }
 
+/* Build-id from an SHT_NOTE section, if it holds NT_GNU_BUILD_ID. */
+static void read_build_id(struct elf_obj *o, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	if (!data)
+		return;
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
+		    nh.n_descsz > ELF_BUILD_ID_MAX ||
+		    memcmp((const char *)data->d_buf + name_off, "GNU", 4))
+			continue;
+		memcpy(o->build_id, (const char *)data->d_buf + desc_off, nh.n_descsz);
+		o->build_id_len = nh.n_descsz;
+		return;
+	}
+}
+
+/* .gnu_debuglink: a NUL-terminated file name, padding to 4 bytes, a CRC-32. */
+static void read_debuglink(struct elf_obj *o, Elf_Scn *scn, bool big_endian)
+{
+	Elf_Data *data = elf_rawdata(scn, NULL);
+	const unsigned char *b;
+	size_t len, crc_off;
+
+	if (!data || !data->d_buf || data->d_size < 6)
+		return;
+	b = data->d_buf;
+	len = strnlen((const char *)b, data->d_size);
+	crc_off = (len + 4) & ~(size_t)3;
+	if (len == 0 || len == data->d_size || crc_off + 4 > data->d_size)
+		return;
+	o->debuglink = xstrndup((const char *)b, len);
+	if (big_endian)
+		o->debuglink_crc = (uint32_t)b[crc_off] << 24 | b[crc_off + 1] << 16 |
+				   b[crc_off + 2] << 8 | b[crc_off + 3];
+	else
+		o->debuglink_crc = (uint32_t)b[crc_off + 3] << 24 | b[crc_off + 2] << 16 |
+				   b[crc_off + 1] << 8 | b[crc_off];
+}
+
+/* Notes, debug links and embedded debug data, found by section name. */
+static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_NOTE && !o->build_id_len) {
+			read_build_id(o, scn);
+			continue;
+		}
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (!strcmp(name, ".gnu_debuglink") && !o->debuglink) {
+			read_debuglink(o, scn, eh->e_ident[EI_DATA] == ELFDATA2MSB);
+		} else if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) {
+			o->has_dwarf = true;
+		} else if (!strcmp(name, ".gnu_debugdata") && !o->debugdata) {
+			Elf_Data *d = elf_rawdata(scn, NULL);
+
+			if (d && d->d_buf && d->d_size) {
+				o->debugdata = xmalloc(d->d_size);
+				memcpy(o->debugdata, d->d_buf, d->d_size);
+				o->debugdata_len = d->d_size;
+			}
+		}
+	}
+}
+
+/* x86-64 PLT entries are 16 bytes; .plt starts with one resolver entry. */
+#define PLT_ENTRY_SIZE 16
+
+static Elf_Scn *section_by_name(Elf *elf, size_t shstrndx, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, sh) && (name = elf_strptr(elf, shstrndx, sh->sh_name)) &&
+		    !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/* Names PLT stubs "func@plt" from .rela.plt, as binutils and perf do, so a
+ * sample in a stub names the function it jumps to instead of [unknown].
+ * Entry i of .plt.sec (or i + 1 of .plt) belongs to relocation i. */
+static void read_plt(struct builder *b, Elf *elf, const GElf_Ehdr *eh)
+{
+	GElf_Shdr rela_sh, plt_sh, dyn_sh;
+	Elf_Scn *rela, *plt, *dyn;
+	Elf_Data *rd, *dd;
+	uint64_t first;
+	size_t shstrndx, n;
+
+	if (eh->e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx) < 0)
+		return;
+	rela = section_by_name(elf, shstrndx, ".rela.plt", &rela_sh);
+	if (!rela || rela_sh.sh_type != SHT_RELA || rela_sh.sh_entsize == 0)
+		return;
+	plt = section_by_name(elf, shstrndx, ".plt.sec", &plt_sh);
+	first = 0;
+	if (!plt || plt_sh.sh_type == SHT_NOBITS) {
+		plt = section_by_name(elf, shstrndx, ".plt", &plt_sh);
+		first = 1;
+	}
+	dyn = elf_getscn(elf, rela_sh.sh_link);
+	if (!plt || plt_sh.sh_type == SHT_NOBITS || !dyn || !gelf_getshdr(dyn, &dyn_sh) ||
+	    dyn_sh.sh_type != SHT_DYNSYM)
+		return;
+	rd = elf_getdata(rela, NULL);
+	dd = elf_getdata(dyn, NULL);
+	if (!rd || !dd)
+		return;
+	n = rd->d_size / rela_sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		uint64_t addr = plt_sh.sh_addr + (first + i) * PLT_ENTRY_SIZE;
+		GElf_Rela r;
+		GElf_Sym sym;
+		const char *name;
+
+		if ((first + i + 1) * PLT_ENTRY_SIZE > plt_sh.sh_size)
+			break;
+		if (!gelf_getrela(rd, i, &r) || GELF_R_SYM(r.r_info) == 0 ||
+		    !gelf_getsym(dd, GELF_R_SYM(r.r_info), &sym) ||
+		    !(name = elf_strptr(elf, dyn_sh.sh_link, sym.st_name)) || !name[0])
+			continue;
+		strbuf_addf(&sb, "%s@plt", name);
+		XGROW(b->o->syms, b->alloc_syms, b->o->nr_syms + 1);
+		b->o->syms[b->o->nr_syms++] =
+			(struct elf_sym){ addr, PLT_ENTRY_SIZE, add_name(b, sb.buf) };
+		strbuf_release(&sb);
+	}
+}
+
 static int parse(Elf *elf, const char *name, struct elf_obj **out)
 {
 	struct builder b = { 0 };
@@ -132,27 +282,35 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_DYNSYM)
 			nsym += read_symtab(&b, elf, scn, &sh);
 	}
+	b.o->has_symtab = have_symtab && nsym > 0;
+	read_sections(b.o, elf, &eh);
+	read_plt(&b, elf, &eh);
 	finish_syms(b.o);
 	*out = b.o;
 	return 0;
 }
 
-int elf_obj_open(const char *path, struct elf_obj **out)
+int elf_obj_open_fd(int fd, const char *name, struct elf_obj **out)
 {
 	Elf *elf;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf) {
-		close(fd);
+	if (!elf)
 		return -ENOEXEC;
-	}
-	err = parse(elf, path, out);
+	err = parse(elf, name, out);
 	elf_end(elf);
+	return err;
+}
+
+int elf_obj_open(const char *path, struct elf_obj **out)
+{
+	int fd = rootfs_open_direct(path), err;
+
+	if (fd < 0)
+		return fd;
+	err = elf_obj_open_fd(fd, path, out);
 	close(fd);
 	return err;
 }
@@ -186,7 +344,59 @@ void elf_obj_free(struct elf_obj *o)
 	free(o->segs);
 	free(o->syms);
 	free(o->names);
+	free(o->debuglink);
+	free(o->debugdata);
 	free(o);
+}
+
+static void append_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	struct builder b = { o, o->nr_syms, o->names_len };
+
+	for (uint32_t i = 0; i < src->nr_syms; i++) {
+		struct elf_sym sym = src->syms[i];
+
+		sym.name = add_name(&b, elf_sym_name(src, &src->syms[i]));
+		XGROW(o->syms, b.alloc_syms, o->nr_syms + 1);
+		o->syms[o->nr_syms++] = sym;
+	}
+	finish_syms(o);
+}
+
+void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	struct elf_obj old = *o;
+	struct builder b = { o, 0, 0 };
+
+	o->syms = NULL;
+	o->nr_syms = 0;
+	o->names = NULL;
+	o->names_len = 0;
+	add_name(&b, "");
+	append_syms(o, src);
+	/* A debug file has no PLT (its .rela.plt is NOBITS): keep ours. */
+	for (uint32_t i = 0; i < old.nr_syms; i++) {
+		const char *name = elf_sym_name(&old, &old.syms[i]);
+		size_t len = strlen(name);
+		struct elf_sym sym = old.syms[i];
+
+		if (len < 4 || strcmp(name + len - 4, "@plt"))
+			continue;
+		b.alloc_syms = o->nr_syms;
+		b.alloc_names = o->names_len;
+		sym.name = add_name(&b, name);
+		XGROW(o->syms, b.alloc_syms, o->nr_syms + 1);
+		o->syms[o->nr_syms++] = sym;
+	}
+	finish_syms(o);
+	free(old.syms);
+	free(old.names);
+	o->has_symtab = src->has_symtab;
+}
+
+void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src)
+{
+	append_syms(o, src);
 }
 
 int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr)

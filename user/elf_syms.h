@@ -9,6 +9,10 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
+
+/* Longest build-id we keep (SHA-1 is 20 bytes; some linkers use up to 32). */
+#define ELF_BUILD_ID_MAX 64
 
 struct elf_sym {
 	uint64_t addr;
@@ -29,15 +33,30 @@ struct elf_obj {
 	uint32_t nr_syms;
 	char *names;		/* NUL-separated names */
 	size_t names_len;
-	uint64_t refs;		/* users (sym_cache) */
+	bool has_symtab;	/* symbols came from .symtab (else .dynsym or none) */
+	bool has_dwarf;		/* has a .debug_info section */
+	uint8_t build_id[ELF_BUILD_ID_MAX];	/* NT_GNU_BUILD_ID, if build_id_len */
+	uint8_t build_id_len;
+	char *debuglink;	/* .gnu_debuglink file name, or NULL */
+	uint32_t debuglink_crc;
+	void *debugdata;	/* .gnu_debugdata (xz MiniDebugInfo), copied, or NULL */
+	size_t debugdata_len;
 };
 
-/* Parses path. Returns 0 and *out, or a negative errno (-ENOENT, -ENOEXEC for
- * not-ELF or corrupt, -ENOMEM). */
+/* Parses path (a regular file). Returns 0 and *out, or a negative errno
+ * (-ENOENT, -EINVAL not a regular file, -ENOEXEC not ELF or corrupt). */
 int elf_obj_open(const char *path, struct elf_obj **out);
+/* Same from an open file (not closed); name is kept as its path. */
+int elf_obj_open_fd(int fd, const char *name, struct elf_obj **out);
 /* Same, from a memory buffer (fuzzing, MiniDebugInfo). Copies what it keeps. */
 int elf_obj_from_mem(const void *data, size_t size, const char *name, struct elf_obj **out);
 void elf_obj_free(struct elf_obj *o);
+
+/* Replaces o's symbols with those of src (a separate debug file with a full
+ * .symtab): the segments of o stay, src's symbols are copied. */
+void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src);
+/* Adds src's symbols to o's (MiniDebugInfo complements .dynsym). */
+void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src);
 
 /* File offset -> ELF virtual address via the PT_LOAD segment holding it.
  * Returns 0, or -ENOENT when no segment holds off. */

@@ -1,6 +1,7 @@
 /* sampletop's entry point: subcommand dispatch and the record command.
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
+#include "addr2line.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "procs.h"
@@ -273,8 +274,9 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* A launched command that forked: group the report by process. */
-static bool several_processes(const struct profile *p)
+/* Does a profile hold samples of more than one process? (A launched command
+ * that forked, a saved profile of several: group by process.) */
+static bool profile_many_pids(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
 		if (p->threads[i].pid != p->threads[0].pid)
@@ -408,6 +410,8 @@ static int cmd_record(int argc, char **argv)
 	bool *cpus = NULL;
 	size_t nr_cpus = 0;
 
+	/* First of all: a Ctrl-C during a slow start must still end in a report. */
+	install_signals();
 	options_init(&o);
 	ret = cli_parse_record(&o, argc, argv, &done);
 	if (done)
@@ -503,13 +507,14 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.cpus = cpus;
 	ro.sampler.nr_cpus = nr_cpus;
 	ro.sym.kernel = o.kernel;
+	ro.sym.no_demangle = o.no_demangle;
+	ro.sym.lines = o.lines;
 	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
 	ro.python.mode = o.python;
 	ro.python.lines = o.lines;
 
-	install_signals();
 	prof = profile_new();
 	fill_host_meta(prof, argc, argv);
 	ret = recorder_open(prof, &ro, &rec, &why);
@@ -521,7 +526,8 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
-				"(kernel.kptr_restrict); kernel frames will be unnamed\n");
+				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
+				"show as [unknown]\n");
 	if (o.command) {
 		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
 		if (child < 0) {
@@ -611,7 +617,7 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	if (o.command && several_processes(prof))
+	if (o.command && profile_many_pids(prof))
 		o.processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!tui || o.output)
@@ -649,6 +655,21 @@ static struct profile *load_profile(const char *path)
 	return p;
 }
 
+/* report --tui: the live view on a saved profile; with -o, the report after q. */
+static int view_saved(struct profile *prof, const struct options *o)
+{
+	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	int err;
+
+	install_signals();
+	err = tui_run(&ta);
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		return 1;
+	}
+	return o->output ? write_report(prof, o) : 0;
+}
+
 /* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
 static int cmd_report(int argc, char **argv)
 {
@@ -669,7 +690,13 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
-	ret = prof ? write_report(prof, &o) : 1;
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
+	if (prof && o.tui == TUI_ON)
+		ret = view_saved(prof, &o);
+	else
+		ret = prof ? write_report(prof, &o) : 1;
 out:
 	profile_free(prof);
 	options_free(&o);
@@ -706,6 +733,8 @@ static int cmd_diff(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
 		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
 	out = open_output(o.output);
 	if (!out) {
 		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
@@ -732,6 +761,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
 	{ "record", cmd_record },
+	{ "addr2line", addr2line_main },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
 };

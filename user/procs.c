@@ -228,6 +228,7 @@ static void proc_free(struct proc *p)
 {
 	free_maps(p);
 	u64map_free(&p->ip_frames);
+	perfmap_free(p->perfmap);
 	free(p);
 }
 
@@ -462,7 +463,7 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
 	ps->exited[(ps->exited_first + ps->nr_exited++) % PROCS_MAX_EXITED] = p;
 }
 
-static const struct proc_map *find(const struct proc *p, uint64_t addr)
+static struct proc_map *find(const struct proc *p, uint64_t addr)
 {
 	uint32_t lo = 0, hi = p->nr_maps;
 
@@ -485,9 +486,9 @@ static bool user_addr(uint64_t addr)
 	return addr >= 0x1000 && addr < (1ull << 56);
 }
 
-const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
+struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
-	const struct proc_map *m = find(p, addr);
+	struct proc_map *m = find(p, addr);
 	uint64_t st;
 
 	if (m || !user_addr(addr))
@@ -537,4 +538,35 @@ int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, siz
 		return -ENOENT;
 	snprintf(buf, size, "%s", m->path);
 	return 0;
+}
+
+uint32_t proc_ns_pid(uint32_t pid)
+{
+	char path[64], line[256];
+	uint32_t ns = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		/* Innermost namespace last. */
+		for (s = line + 6; *s;) {
+			unsigned long v = strtoul(s, &end, 10);
+
+			if (end == s)
+				break;
+			if (v && v <= UINT32_MAX)
+				ns = (uint32_t)v;
+			s = end;
+		}
+		break;
+	}
+	fclose(f);
+	return ns;
 }

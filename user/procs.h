@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "hmap.h"
+#include "perfmap.h"
 
 enum map_flags {
 	MAP_F_EXEC = 1 << 0,
@@ -32,6 +33,8 @@ struct proc_map {
 	uint64_t ino;
 	uint32_t flags;		/* enum map_flags */
 	char *path;		/* as in /proc/PID/maps, " (deleted)" removed; "" if anon */
+	uint32_t obj;		/* symbolizer's object id + 1 once looked up, else 0: keeps
+			 * the parsed file reachable after the process exits */
 };
 
 /* Parses one line of /proc/PID/maps (without or with its trailing newline).
@@ -64,6 +67,8 @@ struct proc {
 	bool gone;		/* /proc/PID disappeared */
 	uint64_t reload_gen;	/* drain generation of the last maps reload */
 	struct u64map ip_frames;	/* symbolizer cache: ip -> profile frame id */
+	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
+	bool perfmap_tried;
 };
 
 struct procs;
@@ -103,13 +108,16 @@ size_t procs_count(const struct procs *ps);
 
 /* The mapping holding addr, or NULL. May re-read the maps if addr is not
  * found: once per drain generation (procs_next_gen) and PROCS_RELOAD_NS. */
-const struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
+struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
 
 /* Starts a new drain generation (allows one maps reload per process). */
 void procs_next_gen(struct procs *ps);
 
 /* Reads start time (clock ticks since boot) of pid; 0 if gone. */
 uint64_t proc_start_time(uint32_t pid);
+
+/* The process's pid in its own pid namespace (last NSpid), or pid. */
+uint32_t proc_ns_pid(uint32_t pid);
 
 /* Path to open a mapping's file from our mount namespace: the process's own
  * root (/proc/PID/root/...) so containers and chroots resolve, or

@@ -16,14 +16,14 @@ uint32_t pymerge(const struct pymerge_native *native, uint32_t nn, const struct 
 		 uint32_t np, enum pymerge_mode mode, frame_id_t *out, uint32_t cap, bool *cut)
 {
 	uint32_t gend[ST_PY_MAX_FRAMES];	/* group g: py[gend[g - 1] + 1 .. gend[g]] */
-	uint32_t evalidx[ST_MAX_FRAMES];	/* root-first indexes of eval frames, leaf first */
-	frame_id_t tmp[ST_MAX_FRAMES + ST_PY_MAX_FRAMES];
+	uint32_t evalidx[PYMERGE_MAX_NATIVE];	/* root-first indexes of eval frames, leaf first */
+	frame_id_t tmp[PYMERGE_MAX_NATIVE + ST_PY_MAX_FRAMES];
 	uint32_t ngroups = 0, neval = 0, matched, n = 0;
 
 	*cut = false;
-	if (nn > ST_MAX_FRAMES) {	/* keep the leaf ends */
-		native += nn - ST_MAX_FRAMES;
-		nn = ST_MAX_FRAMES;
+	if (nn > PYMERGE_MAX_NATIVE) {	/* keep the leaf ends */
+		native += nn - PYMERGE_MAX_NATIVE;
+		nn = PYMERGE_MAX_NATIVE;
 	}
 	if (np > ST_PY_MAX_FRAMES)
 		np = ST_PY_MAX_FRAMES;

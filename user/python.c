@@ -607,11 +607,11 @@ static bool is_eval_frame(const struct python *py, const struct py_proc *pp, uin
 }
 
 uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
-		      const struct st_sample *s, size_t size, frame_id_t *frames, uint32_t ustart,
-		      uint32_t n, uint32_t cap)
+		      const struct st_sample *s, size_t size, frame_id_t *frames,
+		      const uint16_t *frame_ip, uint32_t ustart, uint32_t n, uint32_t cap)
 {
 	struct pymerge_py pyf[ST_PY_MAX_FRAMES];
-	struct pymerge_native nat[ST_MAX_FRAMES];
+	struct pymerge_native nat[PYMERGE_MAX_NATIVE];
 	uint32_t base = s->user_nr + s->kern_nr, pynr = s->py_nr, native = n - ustart;
 	struct py_proc *pp;
 	bool cut;
@@ -624,7 +624,7 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		py->prof->meta.counters[PC_PY_BEFORE_FOUND]++;
 		return n;
 	}
-	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > ST_MAX_FRAMES || ustart >= cap ||
+	if (pynr == 0 || pynr > ST_PY_MAX_FRAMES || native > PYMERGE_MAX_NATIVE || ustart >= cap ||
 	    ST_SAMPLE_HDR_SIZE + (base + (size_t)pynr * ST_PY_FRAME_WORDS) * sizeof(__u64) > size)
 		return n;
 	/* A Python stack deeper than the BPF side walks: marked at the root,
@@ -633,6 +633,7 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		py->prof->meta.counters[PC_TRUNCATED_STACKS]++;
 		memmove(frames + ustart + 1, frames + ustart, native * sizeof(*frames));
 		frames[ustart++] = py->truncated;
+		n++;
 	}
 
 	for (uint32_t i = 0; i < pynr; i++) {
@@ -642,14 +643,16 @@ uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
 		pyf[i].frame = py_frame(py, pp, w0 & ST_PY_ADDR_MASK, w1, i == 0);
 		pyf[i].entry = (w0 & ST_PY_F_ENTRY) != 0;
 	}
-	/* frames[ustart + k] is native frame k root first; s->ips[native - 1 - k]
-	 * its address (ips are leaf first; all but the leaf are return addresses). */
+	/* frames[ustart + k] is native frame k root first; s->ips[frame_ip[k]]
+	 * its address (all but the leaf's are return addresses). Only the
+	 * function of an address can be the eval loop, not what was inlined in it. */
 	for (uint32_t k = 0; k < native; k++) {
-		uint32_t leaf_idx = native - 1 - k;
+		uint32_t leaf_idx = frame_ip[k] < s->user_nr ? frame_ip[k] : 0;
 		uint64_t ip = s->ips[leaf_idx];
+		bool outermost = k == 0 || frame_ip[k - 1] != frame_ip[k];
 
 		nat[k].frame = frames[ustart + k];
-		nat[k].eval = is_eval_frame(py, pp, ip, nat[k].frame, leaf_idx != 0);
+		nat[k].eval = outermost && is_eval_frame(py, pp, ip, nat[k].frame, leaf_idx != 0);
 		nat[k].interp = is_interp(pp, ip);
 	}
 	n = ustart + pymerge(nat, native, pyf, pynr,

@@ -45,14 +45,15 @@ void python_watch_all(struct python *py, struct procs *ps);
 
 /*
  * Merges one sample's Python frames into its native user frames.
- * frames[ustart .. n) are the native user frames, root first, named from
- * s->ips[0 .. n - ustart) (leaf first); s/size is the raw record as it
- * arrived. Rewrites frames[ustart ..) and returns the new n (<= cap).
+ * frames[ustart .. n) are the native user frames, root first (an address's
+ * inlined frames after its function); frame_ip[k] is the index in s->ips
+ * (leaf first) of frames[ustart + k]'s address. s/size is the raw record as
+ * it arrived. Rewrites frames[ustart ..) and returns the new n (<= cap).
  * Detects the interpreter on first sight of p (and when its maps change).
  */
 uint32_t python_merge(struct python *py, struct procs *ps, struct proc *p,
-		      const struct st_sample *s, size_t size, frame_id_t *frames, uint32_t ustart,
-		      uint32_t n, uint32_t cap);
+		      const struct st_sample *s, size_t size, frame_id_t *frames,
+		      const uint16_t *frame_ip, uint32_t ustart, uint32_t n, uint32_t cap);
 
 /* Python processes found so far (for -v and tests). */
 uint32_t python_nr_found(const struct python *py);

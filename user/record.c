@@ -119,7 +119,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct profile *prof = r->prof;
-	frame_id_t frames[2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 1];
+	frame_id_t frames[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 2];
+	uint16_t frame_ip[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH];	/* user frame -> its ips[] */
 	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread, ustart;
 	struct proc *p;
 
@@ -145,9 +146,16 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	/* ips are leaf first; the profile wants root first. Every user frame but
 	 * the interrupted one holds a return address. */
 	ustart = n;
-	for (uint32_t i = emit_user; i > 0; i--)
-		frames[n++] = symbolizer_user(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0);
-	n = python_merge(r->py, r->procs, p, s, size, frames, ustart, n, ARRAY_SIZE(frames) - knr - 1);
+	for (uint32_t i = emit_user; i > 0; i--) {
+		uint32_t k = symbolizer_user_frames(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0,
+						    &frames[n], SYMBOLIZER_MAX_DEPTH);
+
+		for (uint32_t j = 0; j < k; j++)
+			frame_ip[n - ustart + j] = i - 1;
+		n += k;
+	}
+	n = python_merge(r->py, r->procs, p, s, size, frames, frame_ip, ustart, n,
+			 ARRAY_SIZE(frames) - knr - 1);
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
 	if (n == 0)

@@ -1,36 +1,36 @@
-/* Address -> frame for user and kernel addresses, with a per-object cache. */
+/* Address in a process -> profile frames: user (through the object cache,
+ * perf maps and the vDSO) and kernel (kallsyms), cached per process. */
 #include "symbolizer.h"
-#include "elf_syms.h"
 #include "kallsyms.h"
+#include "symcache.h"
 #include "util.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-struct obj_entry {
-	uint64_t dev, ino, size, mtime;
-	struct elf_obj *obj;	/* NULL: could not be parsed (remembered) */
-};
+#define CHAIN_BIT (1u << 31)
 
 struct symbolizer {
 	struct profile *prof;
 	struct symbolizer_opts opts;
-	struct obj_entry *objs;
-	size_t nr_objs, alloc_objs;
-	struct idx_table obj_index;
+	struct symcache *cache;
 	struct ksyms *ksyms;
 	struct u64map kframes;	/* kernel ip -> frame */
+	/* Frame chains of addresses with inlined calls: [n, id0, id1, ...]. */
+	frame_id_t *chains;
+	size_t nr_chains, alloc_chains;
 };
 
 struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_opts *o)
 {
 	struct symbolizer *s = xcalloc(1, sizeof(*s));
+	struct symcache_opts co = { .no_demangle = o->no_demangle, .lines = o->lines,
+				    .mem_budget = o->mem_budget };
 
 	s->prof = prof;
 	s->opts = *o;
+	s->cache = symcache_new(&co);
 	if (o->kernel)
 		s->ksyms = ksyms_load();
 	return s;
@@ -40,50 +40,11 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nr_objs; i++)
-		elf_obj_free(s->objs[i].obj);
-	free(s->objs);
-	idx_free(&s->obj_index);
+	symcache_free(s->cache);
 	ksyms_free(s->ksyms);
 	u64map_free(&s->kframes);
+	free(s->chains);
 	free(s);
-}
-
-static int obj_eq(uint32_t id, const void *key, const void *ctx)
-{
-	const struct symbolizer *s = ctx;
-	const struct obj_entry *a = &s->objs[id], *b = key;
-
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
-}
-
-/* The parsed object behind a mapping, keyed by file identity so that every
- * process sharing a library shares one parse. NULL if unreadable. */
-static struct elf_obj *object_for(struct symbolizer *s, const struct proc *p,
-				  const struct proc_map *m)
-{
-	struct obj_entry key = { 0 };
-	char path[4200];
-	struct stat st;
-	uint64_t h;
-	uint32_t id;
-
-	if (proc_map_stat(p, m, path, sizeof(path), &st) < 0)
-		return NULL;
-	key.dev = st.st_dev;
-	key.ino = st.st_ino;
-	key.size = st.st_size;
-	key.mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
-	h = hash_bytes(&key, sizeof(key) - sizeof(key.obj), HASH_SEED);
-	id = idx_find(&s->obj_index, h, obj_eq, &key, s);
-	if (id != IDX_NONE)
-		return s->objs[id].obj;
-	if (elf_obj_open(path, &key.obj) < 0)
-		key.obj = NULL;
-	XGROW(s->objs, s->alloc_objs, s->nr_objs + 1);
-	s->objs[s->nr_objs] = key;
-	idx_insert(&s->obj_index, h, s->nr_objs);
-	return s->objs[s->nr_objs++].obj;
 }
 
 static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64_t off)
@@ -101,44 +62,132 @@ static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64
 	return id;
 }
 
-static frame_id_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p,
-			       uint64_t pc)
+/* JIT code: the process's perf map, re-read when an address is missing. */
+static bool jit_frame(struct symbolizer *s, struct proc *p, uint64_t pc, frame_id_t *out)
 {
-	const struct proc_map *m = proc_find_map(ps, p, pc);
-	const struct elf_sym *sym;
-	struct elf_obj *obj;
-	uint64_t off, vaddr;
-	struct frame f = { .kind = FRAME_NATIVE };
+	const struct perfmap_sym *js;
+	struct frame f = { .module = "[jit]", .kind = FRAME_NATIVE, .flags = FRAME_F_JIT };
 
-	if (!m) {
-		return unknown_frame(s, p->gone ? "[exited]" : "[unmapped]", pc);
+	if (!p->perfmap_tried && !p->gone) {
+		char path[128];
+
+		p->perfmap_tried = true;
+		char root[64];
+
+		snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
+		snprintf(path, sizeof(path), "/tmp/perf-%u.map", proc_ns_pid(p->pid));
+		p->perfmap = perfmap_new(root, path);
+		perfmap_refresh(p->perfmap);
+	}
+	if (!p->perfmap)
+		return false;
+	js = perfmap_lookup(p->perfmap, pc);
+	if (!js && perfmap_refresh(p->perfmap) > 0)
+		js = perfmap_lookup(p->perfmap, pc);
+	if (!js)
+		return false;
+	f.name = perfmap_name(p->perfmap, js);
+	if (!f.name[0])
+		return false;
+	f.addr = js->start;
+	*out = profile_frame(s->prof, &f);
+	return true;
+}
+
+static uint32_t intern_frames(struct symbolizer *s, struct frame *fr, uint32_t n,
+			      const char *module, frame_id_t *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		fr[i].module = module;
+		out[i] = profile_frame(s->prof, &fr[i]);
+	}
+	return n;
+}
+
+static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t pc,
+			     frame_id_t *out, uint32_t max)
+{
+	struct proc_map *m = proc_find_map(ps, p, pc);
+	struct frame fr[SYMBOLIZER_MAX_DEPTH];
+	struct sym_obj *o;
+	uint64_t off, vaddr;
+	uint32_t n;
+
+	if (max > SYMBOLIZER_MAX_DEPTH)
+		max = SYMBOLIZER_MAX_DEPTH;
+	if (!m || (m->flags & MAP_F_ANON)) {
+		if (jit_frame(s, p, pc, out))
+			return 1;
+		if (!m)
+			return (out[0] = unknown_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
+		return (out[0] = unknown_frame(s, "[anon]", pc - m->start)), 1;
 	}
 	off = pc - m->start + m->pgoff;
-	if (m->flags & (MAP_F_ANON | MAP_F_SPECIAL))
-		return unknown_frame(s, m->path[0] ? m->path : "[anon]", pc - m->start);
-	obj = object_for(s, p, m);
-	if (!obj || elf_obj_offset_to_vaddr(obj, off, &vaddr) < 0)
-		return unknown_frame(s, m->path, off);
-	sym = elf_obj_lookup(obj, vaddr);
-	if (!sym)
-		return unknown_frame(s, m->path, vaddr);
-	f.name = elf_sym_name(obj, sym);
-	f.module = m->path;
-	f.addr = sym->addr;
-	return profile_frame(s->prof, &f);
+	if (m->flags & MAP_F_SPECIAL) {
+		off = pc - m->start;
+		o = !strcmp(m->path, "[vdso]") ? symcache_vdso(s->cache, m->end - m->start) : NULL;
+		if (o && !symcache_offset_to_vaddr(o, off, &vaddr) &&
+		    (n = symcache_frames(s->cache, o, vaddr, true, fr, max)))
+			return intern_frames(s, fr, n, m->path, out);
+		return (out[0] = unknown_frame(s, m->path, off)), 1;
+	}
+	o = symcache_map_object(s->cache, p, m);
+	if (!o || symcache_offset_to_vaddr(o, off, &vaddr) < 0)
+		return (out[0] = unknown_frame(s, m->path, off)), 1;
+	n = symcache_frames(s->cache, o, vaddr, true, fr, max);
+	if (!n)
+		return (out[0] = unknown_frame(s, m->path, vaddr)), 1;
+	return intern_frames(s, fr, n, m->path, out);
+}
+
+uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct proc *p,
+				uint64_t ip, bool is_return, frame_id_t *out, uint32_t max)
+{
+	uint64_t pc = is_return && ip ? ip - 1 : ip;
+	uint32_t id, n;
+
+	if (u64map_get(&p->ip_frames, pc, &id)) {
+		if (!(id & CHAIN_BIT)) {
+			out[0] = id;
+			return 1;
+		}
+		id &= ~CHAIN_BIT;
+		n = s->chains[id] < max ? s->chains[id] : max;
+		memcpy(out, &s->chains[id + 1], n * sizeof(*out));
+		return n;
+	}
+	n = resolve_user(s, ps, p, pc, out, max ? max : 1);
+	if (n == 1) {
+		u64map_put(&p->ip_frames, pc, out[0]);
+	} else if (s->nr_chains < CHAIN_BIT) {
+		XGROW(s->chains, s->alloc_chains, s->nr_chains + n + 1);
+		s->chains[s->nr_chains] = n;
+		memcpy(&s->chains[s->nr_chains + 1], out, n * sizeof(*out));
+		u64map_put(&p->ip_frames, pc, (uint32_t)s->nr_chains | CHAIN_BIT);
+		s->nr_chains += n + 1;
+	}
+	return n;
 }
 
 frame_id_t symbolizer_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t ip,
 			   bool is_return)
 {
-	uint64_t pc = is_return && ip ? ip - 1 : ip;
-	uint32_t id;
+	frame_id_t f[SYMBOLIZER_MAX_DEPTH];
 
-	if (u64map_get(&p->ip_frames, pc, &id))
-		return id;
-	id = resolve_user(s, ps, p, pc);
-	u64map_put(&p->ip_frames, pc, id);
-	return id;
+	symbolizer_user_frames(s, ps, p, ip, is_return, f, SYMBOLIZER_MAX_DEPTH);
+	return f[0];
+}
+
+uint32_t symbolizer_file(struct symbolizer *s, const char *path, uint64_t vaddr,
+			 struct frame *out, uint32_t max)
+{
+	struct sym_obj *o = symcache_file(s->cache, path);
+
+	if (!o)
+		return 0;
+	if (max > SYMBOLIZER_MAX_DEPTH)
+		max = SYMBOLIZER_MAX_DEPTH;
+	return symcache_frames(s->cache, o, vaddr, false, out, max);
 }
 
 frame_id_t symbolizer_kernel(struct symbolizer *s, uint64_t ip)
@@ -175,12 +224,10 @@ bool symbolizer_kernel_hidden(const struct symbolizer *s)
 
 void symbolizer_stats(const struct symbolizer *s, uint32_t *objects, uint64_t *symbols)
 {
-	*objects = 0;
-	*symbols = 0;
-	for (size_t i = 0; i < s->nr_objs; i++) {
-		if (!s->objs[i].obj)
-			continue;
-		(*objects)++;
-		*symbols += s->objs[i].obj->nr_syms;
-	}
+	symcache_stats(s->cache, objects, symbols);
+}
+
+void symbolizer_mem(const struct symbolizer *s, uint64_t *parses, uint64_t *bytes)
+{
+	symcache_mem(s->cache, parses, bytes);
 }

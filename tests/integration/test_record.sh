@@ -36,9 +36,10 @@ n=$(total_samples "$WORK/f200.folded")
 check "-F 200 gives at most ~100 samples in 0.5 s (got $n)" within "$n" 40 115
 
 # Ctrl-C: the report is still written.
-"$ST" -q -p "$PID" -o "$WORK/int.folded" &
+"$ST" -p "$PID" -o "$WORK/int.folded" 2>"$WORK/int.err" &
 sp=$!
-sleep 1.5
+wait_sampling "$WORK/int.err"
+sleep 1
 kill -INT $sp
 wait $sp
 rc=$?

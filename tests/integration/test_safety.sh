@@ -27,9 +27,10 @@ check "through sudo: the report is owned by SUDO_UID (got $(stat -c %u:%g "$WORK
 
 # SIGTERM and SIGHUP stop sampling and still write the report.
 for sig in TERM HUP; do
-	"$ST" -q -p "$PID" -o "$WORK/$sig.folded" &
+	"$ST" -p "$PID" -o "$WORK/$sig.folded" 2>"$WORK/$sig.err" &
 	sp=$!
-	sleep 1.2
+	wait_sampling "$WORK/$sig.err"
+	sleep 1
 	kill -$sig $sp
 	wait $sp; rc=$?
 	check "SIG$sig: exit 0 (got $rc)" test "$rc" -eq 0

@@ -84,6 +84,16 @@ a=$(row_total hot_a)
 check "hot_a's total is about 60% (got $a)" within "${a:-0}" 50 70
 check "exactly one leaf row before expanding" test "$(count_lines 'leaf  hot_fp')" -eq 1
 
+# Library frames between main and _start are collapsed; H shows them.
+screen_has "libc frames collapsed pyinstrument-style" '^ +\[[0-9]+ frames? hidden\] libc\.so\.6$'
+hidden=$(count_lines '  libc\.so\.6$')
+keys H
+screen_has "H: the status line says library frames are shown" 'Library frames shown'
+screen_lacks "H: no [N frames hidden] line" 'frames? hidden\]'
+check "H: more libc frames on screen ($hidden before)" test "$(count_lines '  libc\.so\.6$')" -gt "$hidden"
+keys H
+screen_has "H again: collapsed again" 'frames? hidden\] libc\.so\.6$'
+
 # Search jumps to hot_b; Enter expands the selected line.
 keys / h o t _ b
 screen_has "search prompt echoes what is typed" '^Search: hot_b_'
@@ -131,7 +141,7 @@ keys f BSpace BSpace BSpace BSpace BSpace Enter
 screen_has "clearing the filter brings hot_a back" 'hot_a  hot_fp'
 keys g / h o t _ a Enter z
 screen_has "z focuses: the status line names the focus" '^Focus: hot_a'
-screen_has "focused: hot_a is the root at 100%" '^ +100\.0 +0\.0 +[0-9.]+s  (▾|-) hot_a  hot_fp'
+screen_has "focused: hot_a is the root at 100%" '^ +100\.0 +[0-9.]+ +[0-9.]+s  (▾|-) hot_a  hot_fp'
 screen_lacks "focused: main is gone" 'main  hot_fp'
 keys u
 screen_has "u backs out of the focus" 'main  hot_fp'
@@ -274,6 +284,20 @@ screen_has "K again shows them" '\[kernel\]$'
 keys q
 screen_has "-K: q exits 0" '^exit=0$'
 kill "$PID"
+
+# A saved profile opened in the view (report --tui): same tree, nothing sampled.
+"$ST" -q -p "$HOT" -d 2 -o "$WORK/saved.json"
+run "clear; $ST report $WORK/saved.json --tui -o $WORK/replay.txt; echo exit=\$?"
+screen_has "report --tui: the saved profile's target" "^sampletop: pid $HOT \\(hot_fp\\)"
+screen_has "report --tui: says it is a saved profile" '^Saved profile'
+screen_has "report --tui: the hot path is open" "$OPEN hot_a  hot_fp"
+keys d
+screen_has "report --tui: d explains a saved profile does not change" '^A saved profile does not change'
+keys v
+screen_has "report --tui: the inverted view works too" 'inverted by total'
+keys q
+screen_has "report --tui: q exits 0" '^exit=0$'
+check_grep "report --tui -o: the report is written on q" 'hot_a  hot_fp' "$WORK/replay.txt"
 
 # Names with control characters are shown escaped, never sent raw.
 evil=$WORK/$'ev\e[2Jil\xff'

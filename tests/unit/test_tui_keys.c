@@ -73,6 +73,11 @@ int main(void)
 	CHECK(!t.paused, "space resumes");
 	tui_key_dispatch(&t, 'd');
 	CHECK(t.decay, "d: decaying window");
+	t.saved = true;
+	tui_key_dispatch(&t, 'r');
+	CHECK(p->total == 9 && strstr(t.vm->msg, "saved profile"),
+	      "a saved profile is never reset (r says why)");
+	t.saved = false;
 	tui_key_dispatch(&t, 'r');
 	CHECK(p->total == 0 && t.vm->total == 0, "r resets the counts");
 	tui_key_dispatch(&t, KEY_F(1));

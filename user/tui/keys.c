@@ -8,17 +8,60 @@
 
 #define CTRL(c) ((c) & 0x1f)
 
-static int act_up(struct tui *t) { return vm_move(t->vm, -1) ? ACT_REDRAW : ACT_NONE; }
-static int act_down(struct tui *t) { return vm_move(t->vm, 1) ? ACT_REDRAW : ACT_NONE; }
-static int act_page_up(struct tui *t) { return vm_move(t->vm, -(long)t->vm->height) ? ACT_REDRAW : ACT_NONE; }
-static int act_page_down(struct tui *t) { return vm_move(t->vm, t->vm->height) ? ACT_REDRAW : ACT_NONE; }
-static int act_home(struct tui *t) { return vm_home(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_end(struct tui *t) { return vm_end(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_right(struct tui *t) { return vm_right(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_left(struct tui *t) { return vm_left(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_expand(struct tui *t) { return vm_expand(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_collapse(struct tui *t) { return vm_collapse(t->vm) ? ACT_REDRAW : ACT_NONE; }
-static int act_expand_all(struct tui *t) { return vm_expand_all(t->vm) ? ACT_REDRAW : ACT_NONE; }
+static int act_up(struct tui *t)
+{
+	return vm_move(t->vm, -1) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_down(struct tui *t)
+{
+	return vm_move(t->vm, 1) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_page_up(struct tui *t)
+{
+	return vm_move(t->vm, -(long)t->vm->height) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_page_down(struct tui *t)
+{
+	return vm_move(t->vm, t->vm->height) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_home(struct tui *t)
+{
+	return vm_home(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_end(struct tui *t)
+{
+	return vm_end(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_right(struct tui *t)
+{
+	return vm_right(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_left(struct tui *t)
+{
+	return vm_left(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_expand(struct tui *t)
+{
+	return vm_expand(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_collapse(struct tui *t)
+{
+	return vm_collapse(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
+
+static int act_expand_all(struct tui *t)
+{
+	return vm_expand_all(t->vm) ? ACT_REDRAW : ACT_NONE;
+}
 
 static int act_enter(struct tui *t)
 {
@@ -26,8 +69,10 @@ static int act_enter(struct tui *t)
 
 	if (!r)
 		return ACT_NONE;
-	if (r->kind == VM_ROW_FUNC)
-		return vm_focus_selected(t->vm), ACT_REDRAW;
+	if (r->kind == VM_ROW_FUNC) {
+		vm_focus_selected(t->vm);
+		return ACT_REDRAW;
+	}
 	if (r->kind == VM_ROW_HIDDEN) {
 		vm_set_show_hidden(t->vm, true);
 		return ACT_REDRAW;
@@ -48,11 +93,33 @@ static int open_prompt(struct tui *t, enum tui_prompt p, const char *init)
 	return ACT_REDRAW;
 }
 
-static int act_search(struct tui *t) { return open_prompt(t, PROMPT_SEARCH, ""); }
-static int act_filter(struct tui *t) { return open_prompt(t, PROMPT_FILTER, t->vm->filter); }
-static int act_next(struct tui *t) { vm_search_next(t->vm, 1); return ACT_REDRAW; }
-static int act_prev(struct tui *t) { vm_search_next(t->vm, -1); return ACT_REDRAW; }
-static int act_focus(struct tui *t) { vm_focus_selected(t->vm); return ACT_REDRAW; }
+static int act_search(struct tui *t)
+{
+	return open_prompt(t, PROMPT_SEARCH, "");
+}
+
+static int act_filter(struct tui *t)
+{
+	return open_prompt(t, PROMPT_FILTER, t->vm->filter);
+}
+
+static int act_next(struct tui *t)
+{
+	vm_search_next(t->vm, 1);
+	return ACT_REDRAW;
+}
+
+static int act_prev(struct tui *t)
+{
+	vm_search_next(t->vm, -1);
+	return ACT_REDRAW;
+}
+
+static int act_focus(struct tui *t)
+{
+	vm_focus_selected(t->vm);
+	return ACT_REDRAW;
+}
 
 static int act_unfocus(struct tui *t)
 {
@@ -103,8 +170,17 @@ static int act_small(struct tui *t)
 	return ACT_REDRAW;
 }
 
+/* Pause, reset and decay act on live counts; a saved profile has none. */
+static int saved_profile(struct tui *t)
+{
+	snprintf(t->vm->msg, sizeof(t->vm->msg), "A saved profile does not change");
+	return ACT_REDRAW;
+}
+
 static int act_pause(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	t->paused = !t->paused;
 	if (!t->paused)
 		vm_rebuild(t->vm);
@@ -113,6 +189,8 @@ static int act_pause(struct tui *t)
 
 static int act_reset(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	profile_reset_counts(t->prof);
 	t->drained = 0;
 	t->rate = 0;
@@ -122,6 +200,8 @@ static int act_reset(struct tui *t)
 
 static int act_decay(struct tui *t)
 {
+	if (t->saved)
+		return saved_profile(t);
 	t->decay = !t->decay;
 	return ACT_REDRAW;
 }

@@ -31,6 +31,9 @@
  * every REBUILD_MAX_NS. The header still updates every second. */
 #define REBUILD_SHARE 50
 #define REBUILD_MAX_NS (10 * 1000000000ull)
+/* Standard input readable this many times in a row without a key: it is at
+ * its end (closed or /dev/null), and no one can ever press q. */
+#define MAX_IDLE_WAKEUPS 20
 /* Rows above the list (header, status, column titles) and below (key bar). */
 #define HEAD_LINES 4
 #define FOOT_LINES 1
@@ -249,6 +252,8 @@ static void draw_status(struct screen *s)
 		strbuf_addstr(&sb, vm->msg);
 		a = A_BOLD;
 	} else {
+		if (s->t.saved)
+			strbuf_addstr(&sb, "Saved profile");
 		if (s->exited && s->t.prof->meta.note)
 			strbuf_add_escaped(&sb, s->t.prof->meta.note);
 		for (size_t i = 0; i < vm->nr_focus; i++)
@@ -570,12 +575,14 @@ int tui_run(struct tui_args *a)
 	uint64_t now, next_poll, next_refresh, next_rebuild, deadline = 0, last_refresh, pending = 0;
 	int err = 0;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	int keys, idle_wakeups = 0;
 	bool dirty = true;
 
 	a->exited = false;
 	a->child_status = -1;
 	s.t.prof = a->prof;
 	s.t.opts = a->opts;
+	s.t.saved = !a->rec;
 	vm_config_from(a->opts, a->prof, &vc);
 	s.t.vm = vm_new(a->prof, &vc);
 	err = screen_start(&s, a->opts);
@@ -608,13 +615,21 @@ int tui_run(struct tui_args *a)
 		    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
 			break;	/* the terminal went away: nothing to show any more */
 		/* Every key waiting (and a resize), then one redraw. */
-		while ((ch = getch()) != ERR && !s.t.quit)
+		keys = 0;
+		while ((ch = getch()) != ERR && !s.t.quit) {
+			keys++;
 			if (on_key(&s, ch) & ACT_REDRAW)
 				dirty = true;
+		}
+		/* Readable again and again with nothing to read: end of input. */
+		idle_wakeups = (pfd.revents & POLLIN) && !keys ? idle_wakeups + 1 : 0;
+		if (idle_wakeups >= MAX_IDLE_WAKEUPS)
+			break;
 		now = now_ns();
 		if (now < next_poll)
 			continue;
-		n = recorder_poll(a->rec);
+		/* A saved profile (no recorder) only needs its header to tick. */
+		n = a->rec ? recorder_poll(a->rec) : 0;
 		if (n < 0) {
 			err = (int)n;
 			a->why = "reading samples failed";

@@ -18,6 +18,7 @@ struct tui {
 	struct viewmodel *vm;
 	struct profile *prof;
 	const struct options *opts;
+	bool saved;		/* a saved profile: nothing is sampled, counts never change */
 	bool paused;		/* the view is frozen; sampling goes on */
 	bool decay;		/* counts fade (a moving window) instead of accumulating */
 	bool help;		/* the help screen is up */

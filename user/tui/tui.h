@@ -16,7 +16,7 @@
 
 struct tui_args {
 	struct profile *prof;
-	struct recorder *rec;
+	struct recorder *rec;		/* NULL: browse a saved profile, nothing sampled */
 	const struct options *opts;
 	pid_t child;			/* the launched command, or -1 */
 	volatile sig_atomic_t *stop;	/* set by the caller's SIGINT/SIGTERM/SIGHUP handler */
@@ -34,10 +34,10 @@ int tui_run(struct tui_args *args);
 
 /* For bench/tui.sh: shows p in a cols x lines terminal that writes to
  * /dev/null (as it opens: the hottest path expanded; with expand_all, every
- * node), nodes under min_percent summed up, and times n refreshes, in CPU
- * ms (not wall time: the machine may be shared) per refresh: [0] the rebuild (tree and rows), [1] the rows alone (what
- * expanding or collapsing costs), [2] drawing the frame. *rows gets the
- * number of rows. Returns 0 or a negative errno. */
+ * node), nodes under min_percent summed up, and times n refreshes in CPU ms
+ * (not wall time: the machine may be shared) per refresh: [0] the rebuild
+ * (tree and rows), [1] the rows alone (what expanding or collapsing costs),
+ * [2] drawing the frame. *rows gets the number of rows. Returns 0 or -errno. */
 int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, double min_percent,
 	      int n, double ms[3], size_t *rows);
 

@@ -680,7 +680,9 @@ bool vm_focus_selected(struct viewmodel *vm)
 	fo = &vm->focus[vm->nr_focus];
 	*fo = (struct vm_focus){ .sel_key = r->key };
 	if (f->kind == FRAME_PROCESS) {
-		fo->pid = process_pid(vm->prof, r->kind == VM_ROW_FUNC ? r->node : vm->tree->nodes[r->node].frame);
+		frame_id_t id = r->kind == VM_ROW_FUNC ? r->node : vm->tree->nodes[r->node].frame;
+
+		fo->pid = process_pid(vm->prof, id);
 		if (!fo->pid)
 			return false;
 	} else {

@@ -1,0 +1,301 @@
+/* Unit tests of the symbolizer's parts: symbol tables (sizes, aliases), ELF
+ * parsing of this very test binary, perf maps, demangling, kallsyms, the
+ * debuglink CRC, start times, and addr -> frame on our own process. */
+#include "debuginfo.h"
+#include "demangle.h"
+#include "elf_syms.h"
+#include "kallsyms.h"
+#include "perfmap.h"
+#include "procs.h"
+#include "symbolizer.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const unsigned probe_line = __LINE__ + 1;
+__attribute__((noinline)) int test_symbols_probe(int x)
+{
+	return x * 3 + 1;
+}
+
+static void test_lookup_sizes(void)
+{
+	struct elf_sym syms[] = { { 0x1000, 0x10, 1 }, { 0x1040, 0, 3 }, { 0x1080, 0x100, 5 } };
+	char names[] = "\0a\0b\0c";
+	struct elf_obj o = { .syms = syms, .nr_syms = 3, .names = names, .names_len = sizeof(names) };
+
+	/* Sizes as finish_syms leaves them: size 0 extends to the next symbol. */
+	syms[1].size = 0x40;
+	CHECK(elf_obj_lookup(&o, 0x1000) == &syms[0], "start of a symbol");
+	CHECK(elf_obj_lookup(&o, 0x100f) == &syms[0], "last byte of a symbol");
+	CHECK(elf_obj_lookup(&o, 0x1010) == NULL, "one past a sized symbol's end is no symbol");
+	CHECK(elf_obj_lookup(&o, 0x103f) == NULL, "in the gap before the next symbol");
+	CHECK(elf_obj_lookup(&o, 0x1050) == &syms[1], "size-0 symbol extends to the next");
+	CHECK(elf_obj_lookup(&o, 0xfff) == NULL, "below the first symbol");
+	CHECK(elf_obj_lookup(&o, 0x1180) == NULL, "past the last symbol");
+}
+
+static void test_self_elf(void)
+{
+	struct elf_obj *o = NULL;
+	const struct elf_sym *s;
+	uint64_t vaddr;
+
+	CHECK(elf_obj_open("/proc/self/exe", &o) == 0 && o, "parse our own binary");
+	if (!o)
+		return;
+	CHECK(o->has_symtab && o->nr_segs > 0, ".symtab and PT_LOAD segments read");
+	CHECK(o->build_id_len == 20, "GNU build-id read (%u bytes)", o->build_id_len);
+	s = NULL;
+	for (uint32_t i = 0; i < o->nr_syms; i++)
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), "test_symbols_probe"))
+			s = &o->syms[i];
+	CHECK(s && s->size > 0, "test_symbols_probe has a sized symbol");
+	if (s) {
+		CHECK(elf_obj_lookup(o, s->addr + s->size - 1) == s, "last byte names it");
+		CHECK(elf_obj_lookup(o, s->addr + s->size) != s, "one past its end does not");
+	}
+	CHECK(elf_obj_offset_to_vaddr(o, o->segs[0].offset, &vaddr) == 0 && vaddr == o->segs[0].vaddr,
+	      "file offset of a segment maps to its vaddr");
+	elf_obj_free(o);
+	CHECK(elf_obj_from_mem("not an elf", 10, "x", &o) < 0, "garbage is not ELF");
+	CHECK(elf_obj_open("/nonexistent/x", &o) == -ENOENT, "missing file: -ENOENT");
+}
+
+static void test_symbolize_self(void)
+{
+	struct symbolizer_opts so = { .lines = true };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	struct proc *p = procs_get(ps, getpid());
+	frame_id_t f[SYMBOLIZER_MAX_DEPTH];
+	uint64_t ip = (uint64_t)(uintptr_t)&test_symbols_probe;
+	uint32_t n;
+	const struct frame *fr;
+
+	n = symbolizer_user_frames(s, ps, p, ip + 1, false, f, SYMBOLIZER_MAX_DEPTH);
+	fr = profile_get_frame(prof, f[0]);
+	CHECK(n == 1, "one frame for a plain function (got %u)", n);
+	CHECK_STR(fr->name, "test_symbols_probe", "our own function, named in our process");
+	CHECK(fr->file && strstr(fr->file, "test_symbols.c") && fr->line == probe_line,
+	      "with lines: defined at test_symbols.c:%u (got %s:%u)", probe_line,
+	      fr->file ? fr->file : "-", fr->line);
+	n = symbolizer_user_frames(s, ps, p, ip + 1, false, f, SYMBOLIZER_MAX_DEPTH);
+	CHECK(n == 1 && profile_get_frame(prof, f[0]) == fr, "second lookup from the cache");
+	n = symbolizer_user_frames(s, ps, p, 8, false, f, SYMBOLIZER_MAX_DEPTH);
+	CHECK(n == 1 && (profile_get_frame(prof, f[0])->flags & FRAME_F_UNKNOWN) &&
+		      !strncmp(profile_get_frame(prof, f[0])->name, "[unknown] ", 10),
+	      "an unmapped address is [unknown], never blank");
+	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
+/* The ELF virtual address of a function of this binary. */
+static uint64_t self_vaddr(const char *name)
+{
+	struct elf_obj *o;
+	uint64_t v = 0;
+
+	if (elf_obj_open("/proc/self/exe", &o))
+		return 0;
+	for (uint32_t i = 0; i < o->nr_syms; i++)
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), name))
+			v = o->syms[i].addr;
+	elf_obj_free(o);
+	return v;
+}
+
+/* One parse per file, shared by processes; a budget evicts and reparses. */
+static void test_cache(void)
+{
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	uint64_t ip = (uint64_t)(uintptr_t)&test_symbols_probe, parses, bytes, parses1, vaddr;
+	struct frame fr[SYMBOLIZER_MAX_DEPTH];
+	frame_id_t f;
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	f = symbolizer_user(s, ps, procs_get(ps, getpid()), ip, false);
+	symbolizer_mem(s, &parses1, &bytes);
+	f = symbolizer_user(s, ps, procs_get(ps, child), ip, false);
+	symbolizer_mem(s, &parses, &bytes);
+	CHECK_STR(profile_get_frame(prof, f)->name, "test_symbols_probe", "named in a forked child");
+	CHECK(parses == parses1, "the child's copy of the same file is not parsed again (%llu, %llu)",
+	      (unsigned long long)parses1, (unsigned long long)parses);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	procs_free(ps);
+	symbolizer_free(s);
+
+	so.mem_budget = 1;	/* every new object evicts the others */
+	s = symbolizer_new(prof, &so);
+	vaddr = self_vaddr("test_symbols_probe");
+	CHECK(symbolizer_file(s, "/proc/self/exe", vaddr, fr, 1) == 1, "named under a tiny budget");
+	symbolizer_file(s, "/bin/sh", 0, fr, 1);	/* another object: evicts ours */
+	CHECK(symbolizer_file(s, "/proc/self/exe", vaddr, fr, 1) == 1 &&
+		      !strcmp(fr[0].name, "test_symbols_probe"),
+	      "evicted object parsed again when needed");
+	symbolizer_mem(s, &parses, &bytes);
+	CHECK(parses == 3, "three parses: evicted and reparsed (got %llu)", (unsigned long long)parses);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
+static void test_perfmap(void)
+{
+	struct perfmap *pm = perfmap_new("", "/nonexistent");
+	const char data[] = "1000 10 first\n"
+			    "0x2000 0x20 JS:*hot /a b.js:3\n"
+			    "zz 10 bad\n"
+			    "3000 0 zero size\n"
+			    "1008 4 reused\n"
+			    "4000 10 partial";
+	const struct perfmap_sym *s;
+	size_t used = perfmap_parse(pm, data, sizeof(data) - 1);
+
+	CHECK(used == sizeof(data) - 1 - strlen("4000 10 partial"), "stops before a partial line");
+	CHECK(pm->nr == 3 && pm->bad_lines == 2, "3 entries, 2 bad lines (got %zu, %zu)", pm->nr,
+	      pm->bad_lines);
+	s = perfmap_lookup(pm, 0x2010);
+	CHECK_STR(s ? perfmap_name(pm, s) : NULL, "JS:*hot /a b.js:3", "0x prefix, name with spaces");
+	s = perfmap_lookup(pm, 0x1009);
+	CHECK_STR(s ? perfmap_name(pm, s) : NULL, "reused", "a later overlapping entry wins");
+	s = perfmap_lookup(pm, 0x100c);
+	CHECK_STR(s ? perfmap_name(pm, s) : NULL, "first", "the earlier entry around it still names the rest");
+	CHECK(perfmap_lookup(pm, 0x1010) == NULL, "past the end: nothing");
+	CHECK(perfmap_refresh(pm) == -ENOENT, "missing file: -ENOENT");
+	perfmap_free(pm);
+}
+
+static void test_perfmap_grows(void)
+{
+	char path[] = "/tmp/st-perfmap-XXXXXX";
+	int fd = mkstemp(path);
+	struct perfmap *pm;
+
+	CHECK(fd >= 0, "temp perf map");
+	if (fd < 0)
+		return;
+	pm = perfmap_new("", path);
+	CHECK(write(fd, "a000 10 one\nb000 10 tw", 22) == 22, "write");
+	CHECK(perfmap_refresh(pm) == 1, "one complete line read");
+	CHECK(write(fd, "o\n", 2) == 2, "write the rest");
+	CHECK(perfmap_refresh(pm) == 1 && perfmap_lookup(pm, 0xb001), "the grown line read");
+	CHECK_STR(perfmap_name(pm, perfmap_lookup(pm, 0xb001)), "two", "its name whole");
+	/* The writer exits and its file goes (as /proc/PID/root does): what it
+	 * wrote last is still read through the file we keep open. */
+	unlink(path);
+	CHECK(write(fd, "c000 10 three\n", 14) == 14, "write after unlink");
+	close(fd);
+	CHECK(perfmap_refresh(pm) == 1 && perfmap_lookup(pm, 0xc001), "read after the file is gone");
+	perfmap_free(pm);
+}
+
+static void check_demangle(const char *in, const char *want)
+{
+	char *d = demangle(in);
+
+	CHECK_STR(d, want, "demangle %s", in);
+	free(d);
+}
+
+static void test_demangle(void)
+{
+	check_demangle("_ZN14sampletop_test3BoxIlE4spinEl", "sampletop_test::Box<long>::spin(long)");
+	check_demangle("_ZN10symbols_rs4work9spin_here17h0123456789abcdefE", "symbols_rs::work::spin_here");
+	check_demangle("_RNvNtCs1234_10symbols_rs4work9spin_here", "symbols_rs::work::spin_here");
+	CHECK(demangle("main") == NULL, "a C name is left alone");
+	CHECK(demangle("_Zgarbage") == NULL, "an invalid mangled name is left alone");
+}
+
+static void test_kallsyms(void)
+{
+	const char good[] = "ffffffff81000000 T _stext\n"
+			    "ffffffff81000100 t helper\n"
+			    "ffffffff81000200 D some_data\n"
+			    "ffffffffc0000000 t mod_fn\t[e1000]\n";
+	const char hidden[] = "0000000000000000 T _stext\n0000000000000000 t helper\n";
+	FILE *f = fmemopen((void *)good, sizeof(good) - 1, "r");
+	struct ksyms *k = ksyms_load_file(f);
+	const struct ksym *s;
+
+	fclose(f);
+	CHECK(k->nr == 3 && !k->hidden, "text symbols only (got %zu)", k->nr);
+	s = ksyms_lookup(k, 0xffffffff81000150);
+	CHECK_STR(s ? s->name : NULL, "helper", "address inside a function");
+	s = ksyms_lookup(k, 0xffffffffc0000010);
+	CHECK_STR(s ? s->name : NULL, "mod_fn [e1000]", "module symbol names its module");
+	ksyms_free(k);
+	f = fmemopen((void *)hidden, sizeof(hidden) - 1, "r");
+	k = ksyms_load_file(f);
+	fclose(f);
+	CHECK(k->hidden && k->nr == 0, "all-zero addresses: hidden (kptr_restrict)");
+	ksyms_free(k);
+}
+
+static void test_crc(void)
+{
+	char path[] = "/tmp/st-crc-XXXXXX";
+	int fd = mkstemp(path);
+	uint32_t crc = 0;
+	const char data[] = "debuglink payload";
+
+	CHECK(fd >= 0 && write(fd, data, sizeof(data)) == (ssize_t)sizeof(data), "temp file");
+	CHECK(debuginfo_file_crc(path, &crc) == 0 &&
+		      crc == (uint32_t)crc32(0, (const Bytef *)data, sizeof(data)),
+	      "file CRC is the CRC-32 of its bytes");
+	CHECK(debuginfo_file_crc("/nonexistent", &crc) == -ENOENT, "missing file: -ENOENT");
+	close(fd);
+	unlink(path);
+}
+
+static void test_start_time(void)
+{
+	char buf[4096], *s;
+	unsigned long long want = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	int field = 2;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	s = strrchr(buf, ')');
+	for (s = s ? strtok(s + 1, " ") : NULL; s; s = strtok(NULL, " "))
+		if (++field == 22) {
+			want = strtoull(s, NULL, 10);
+			break;
+		}
+	CHECK(want && proc_start_time(getpid()) == want, "start time is field 22 (got %llu, want %llu)",
+	      (unsigned long long)proc_start_time(getpid()), want);
+	CHECK(proc_ns_pid(getpid()) == (uint32_t)getpid(), "ns pid of a process in our namespace");
+}
+
+int main(void)
+{
+	test_lookup_sizes();
+	test_self_elf();
+	test_symbolize_self();
+	test_cache();
+	test_perfmap();
+	test_perfmap_grows();
+	test_demangle();
+	test_kallsyms();
+	test_crc();
+	test_start_time();
+	return tap_done();
+}
