@@ -513,6 +513,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
+	ro.python.mode = o.python;
+	ro.python.lines = o.lines;
 
 	prof = profile_new();
 	fill_host_meta(prof, argc, argv);

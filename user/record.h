@@ -7,12 +7,14 @@
 #define RECORD_H
 
 #include "profile.h"
+#include "python.h"
 #include "sampler.h"
 #include "symbolizer.h"
 
 struct recorder_opts {
 	struct sampler_opts sampler;
 	struct symbolizer_opts sym;
+	struct python_opts python;
 };
 
 struct recorder;

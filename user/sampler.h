@@ -69,5 +69,7 @@ void sampler_unwind_maps(const struct sampler *s, int *rows_fd, uint32_t *max_ro
 			 int *procs_fd);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
+/* The BPF map of Python processes (pid -> struct st_py_info). */
+int sampler_python_map_fd(const struct sampler *s);
 
 #endif
