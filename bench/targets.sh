@@ -3,7 +3,9 @@
 # CPU time (utime + stime from /proc/PID/stat) as a share of one core, in
 # steady state (after a warm-up that holds the BPF load) and over the whole
 # run. Twice: CPU-bound processes only, and the same plus a stream of
-# short-lived processes (exec, fork, exit and an early maps read each).
+# short-lived processes (exec, fork, exit and an early maps read each); and
+# once more busy with --unwind=fp, which leaves out the CFI unwinder's table
+# building for every object on the machine (its cost, not the sampling's).
 # Output lines are "key: value" and stable.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,14 +25,15 @@ ncpu=$(nproc)
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# run NAME [churn]: one -a run; appends steady and whole-run CPU % to files.
+# run NAME CHURN [ARGS...]: one -a run; appends steady and whole-run CPU %.
 run() {
-	local name=$1 churn=${2:-} sp t0 t1 t2 start lp=
-	"$ST" -q -a -o "$W/$name.txt" &
+	local name=$1 churn=$2 sp t0 t1 t2 start lp=
+	shift 2
+	"$ST" -q -a "$@" -o "$W/$name.txt" &
 	sp=$!
 	start=$(date +%s.%N)
 	sleep "$WARM"
-	if [ -n "$churn" ]; then
+	if [ "$churn" = churn ]; then
 		(while :; do "$W/burn" 20; done) &
 		lp=$!
 	fi
@@ -49,13 +52,14 @@ run() {
 
 for _ in $(seq "$ncpu"); do "$W/hot" 0 & pids+=($!); done
 for _ in $(seq "$RUNS"); do
-	run busy
+	run busy no
 	run churn churn
+	run busy_fp no --unwind=fp
 done
 echo "targets.runs: $RUNS"
 echo "targets.cpus_busy: $ncpu"
 echo "targets.seconds_measured: $SECS"
-for n in busy churn; do
+for n in busy churn busy_fp; do
 	echo "targets.$n.sampletop_cpu_percent_of_one_core: $(median <"$W/$n.steady")"
 	echo "targets.$n.sampletop_cpu_percent_whole_run: $(median <"$W/$n.whole")"
 	echo "targets.$n.samples_last_run: $(tail -1 "$W/$n.samples")"

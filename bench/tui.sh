@@ -51,4 +51,5 @@ awk -v l="$((l1 - l0))" -v r="$((r1 - r0))" -v c="$clk" -v t="$T" 'BEGIN {
 	printf "tui.live_over_record_cpu_ratio: %.2f\n", r ? l / r : 0
 }'
 kill -INT "$rec"
+wait "$rec" 2>/dev/null || true
 "${TM[@]}" send-keys -t bench q

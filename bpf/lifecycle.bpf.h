@@ -9,8 +9,8 @@
 /* -- COMMAND: a target's forked children are targets too. */
 const volatile __u8 follow_forks = 0;
 
-/* tgid -> samples left that wake userspace (ST_FRESH_WAKES after an exec).
- * LRU: a process that exits unsampled must not hold a slot for ever. */
+/* tgid -> samples left that ask for a maps snapshot (ST_FRESH_WAKES after
+ * an exec). LRU: a process that exits unsampled must not hold a slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ST_MAX_TARGETS);
@@ -18,8 +18,9 @@ struct {
 	__type(value, __u8);
 } fresh SEC(".maps");
 
-/* Exec'd targets for userspace's maps snapshot thread, which has nothing
- * else to do and reads their maps at once. Sized by userspace. */
+/* Freshly exec'd targets, as they are sampled, for userspace's maps
+ * snapshot thread, which has nothing else to do and reads their maps at
+ * once. Sized by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 } execs SEC(".maps");
@@ -30,19 +31,23 @@ static __always_inline __u64 process_start_ns(struct task_struct *task)
 	return BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
-/* Ring buffer flags for a sample of tgid: wake userspace for the first few
- * samples of a process that has just exec'd. */
-static __always_inline __u64 sample_wakeup(__u32 tgid)
+/* The first samples of a process that has just exec'd ask the snapshot
+ * thread to read its maps at once: it is running, so they are there, with
+ * the libraries that ld.so has mapped so far. A process that is never
+ * sampled costs no read. */
+static __always_inline void ask_snapshot(__u32 tgid, __u64 start_ns)
 {
 	__u8 *left = bpf_map_lookup_elem(&fresh, &tgid);
+	struct st_exec x = { .tgid = tgid, .start_ns = start_ns };
 
 	if (!left)
-		return BPF_RB_NO_WAKEUP;
+		return;
 	if (*left <= 1)
 		bpf_map_delete_elem(&fresh, &tgid);
 	else
 		(*left)--;
-	return BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&execs, &x, sizeof(x), BPF_RB_FORCE_WAKEUP))
+		count(ST_CNT_EVENT_LOST);
 }
 
 static __always_inline void send_event(struct task_struct *task, __u32 kind, __u32 ppid,
@@ -74,16 +79,11 @@ int BPF_PROG(on_exec, struct task_struct *task)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	__u8 wakes = ST_FRESH_WAKES;
-	struct st_exec x = { .tgid = tgid };
 
 	if (!is_target(tgid, (__u32)id))
 		return 0;
-	x.start_ns = process_start_ns(task);
-	if (bpf_ringbuf_output(&execs, &x, sizeof(x), BPF_RB_FORCE_WAKEUP))
-		count(ST_CNT_EVENT_LOST);
 	bpf_map_update_elem(&fresh, &tgid, &wakes, BPF_ANY);
-	/* Wake userspace now: it reads the new maps before the process can exit. */
-	send_event(task, ST_EV_EXEC, 0, 0, BPF_RB_FORCE_WAKEUP);
+	send_event(task, ST_EV_EXEC, 0, 0, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ static __always_inline void count(__u32 which)
 #include "filter.bpf.h"
 #include "lifecycle.bpf.h"
 #include "ustack.bpf.h"
+#include "python.bpf.h"
 
 /* Read as 8 bytes (csx): newer kernels made cs a u16/u64 union and the
  * verifier refuses narrow loads of the perf context. */
@@ -61,7 +62,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	__u32 zero = 0, user_nr = 0, kern_nr = 0;
+	__u32 zero = 0, user_nr = 0, kern_nr = 0, py_nr = 0;
 	struct st_sample *s;
 	long n, size;
 
@@ -119,18 +120,24 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 
-	if (user_nr + kern_nr == 0)
+	if (want_user && tgid != 0)
+		py_nr = capture_python_stack(s, tgid, tid, user_nr + kern_nr);
+	if (py_nr > ST_PY_MAX_FRAMES)
+		py_nr = ST_PY_MAX_FRAMES;
+
+	if (user_nr + kern_nr + py_nr == 0)
 		count(ST_CNT_EMPTY_STACK);
 	s->user_nr = user_nr;
 	s->kern_nr = kern_nr;
+	s->py_nr = py_nr;
 
-	size = ST_SAMPLE_HDR_SIZE + (user_nr + kern_nr) * sizeof(__u64);
+	size = ST_SAMPLE_HDR_SIZE + (user_nr + kern_nr + py_nr * ST_PY_FRAME_WORDS) * sizeof(__u64);
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	/* No wakeup (but for a process that has just exec'd): userspace drains
-	 * on its own clock, which keeps the cost per sample to a copy instead of
-	 * an interrupt and a context switch. */
-	if (bpf_ringbuf_output(&samples, s, size, sample_wakeup(tgid))) {
+	ask_snapshot(tgid, s->start_ns);
+	/* No wakeup: userspace drains on its own clock, which keeps the cost per
+	 * sample to a copy instead of an interrupt and a context switch. */
+	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
 		count(ST_CNT_RINGBUF_FULL);
 		return 0;
 	}

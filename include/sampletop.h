@@ -13,6 +13,11 @@
 #define ST_MAX_FRAMES 127
 #define ST_COMM_LEN 16
 
+/* Python frames per sample: deeper Python stacks keep their leaf-most frames
+ * and are flagged ST_SAMPLE_PY_TRUNCATED. Each takes two words (st_python.h). */
+#define ST_PY_MAX_FRAMES 128
+#define ST_PY_FRAME_WORDS 2
+
 /* Ring buffer bytes per CPU. A sample with two full stacks is ~2 KiB; typical
  * ones are ~300 B. At 1 kHz and a 100 ms drain period one CPU fills ~200 KiB,
  * so 1 MiB per CPU leaves a five-fold margin for a slow drain. */
@@ -26,9 +31,9 @@
 #define ST_TARGETS_PER_CPU 64
 /* Most --comm names. */
 #define ST_MAX_COMMS 64
-/* Samples of a freshly exec'd process that wake userspace at once, so that
- * it reads the maps (with the libraries ld.so mapped since the exec) while
- * the process still runs. */
+/* Samples of a freshly exec'd process that ask userspace's snapshot thread
+ * to read its maps at once (again: ld.so maps libraries after the exec),
+ * while the process still runs. */
 #define ST_FRESH_WAKES 3
 
 enum st_sample_flags {
@@ -38,6 +43,8 @@ enum st_sample_flags {
 	ST_SAMPLE_USER_FAILED = 1 << 3,		/* user stack could not be read */
 	ST_SAMPLE_UNWIND_MISS = 1 << 4,		/* the unwinder met an unknown process or
 						 * mapping: userspace should push its tables */
+	ST_SAMPLE_PY = 1 << 5,			/* a Python process: its frames were walked */
+	ST_SAMPLE_PY_TRUNCATED = 1 << 6,	/* Python stack hit ST_PY_MAX_FRAMES */
 	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
@@ -59,6 +66,9 @@ enum st_counter {
 	ST_CNT_UNWIND_FP_FRAMES,	/* frames stepped by frame pointer (no table for the object) */
 	ST_CNT_UNWIND_NO_RULE,	/* stopped at a pc without a CFI rule we can follow */
 	ST_CNT_UNWIND_READ_ERR,	/* stopped: stack memory unreadable */
+	ST_CNT_PY_NO_THREAD,	/* Python process, but no thread state for this thread */
+	ST_CNT_PY_READ_ERR,	/* Python frame walk failed part way (frames so far kept) */
+	ST_CNT_PY_NO_FRAME,	/* Python thread state with no current frame (in C, or between calls) */
 	ST_CNT_NR,
 };
 
@@ -70,14 +80,16 @@ struct st_sample {
 	__u32 flags;		/* enum st_sample_flags */
 	__u16 user_nr;		/* ips[0 .. user_nr) are user frames, leaf first */
 	__u16 kern_nr;		/* ips[user_nr .. user_nr + kern_nr) are kernel frames */
-	__u32 pad;
+	__u16 py_nr;		/* Python frames after the kernel frames (st_python.h) */
+	__u16 pad;
 	char comm[ST_COMM_LEN];	/* thread name */
 	__u64 start_ns;		/* the process's start (boot-based ns): with tgid,
 				 * tells a reused pid apart */
-	__u64 ips[2 * ST_MAX_FRAMES];
+	/* [user][kernel][py_nr Python frames of ST_PY_FRAME_WORDS each] */
+	__u64 ips[2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES];
 };
 
-#define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - 2 * ST_MAX_FRAMES * sizeof(__u64))
+#define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - sizeof(((struct st_sample *)0)->ips))
 
 enum st_event_kind {
 	ST_EV_EXEC = 1,		/* tgid exec'd: its mappings changed */
@@ -101,7 +113,8 @@ struct st_event {
 	char comm[ST_COMM_LEN];	/* the process's name (after exec, for ST_EV_EXEC) */
 };
 
-/* An exec'd process, for the maps snapshot thread (ring buffer "execs"). */
+/* A freshly exec'd process just sampled, for the maps snapshot thread
+ * (ring buffer "execs"). */
 struct st_exec {
 	__u32 tgid;
 	__u32 pad;

@@ -1,5 +1,6 @@
 /* Option parsing for the record command and the subcommands. */
 #include "cli.h"
+#include "python.h"
 #include "util.h"
 
 #include <errno.h>
@@ -45,6 +46,8 @@ static const char usage_text[] =
 	"                            .eh_frame; frame pointers where there is none),\n"
 	"                            dwarf (.eh_frame only) or fp (frame pointers only)\n"
 	"                            (default auto)\n"
+	"      --python MODE         Python frames of CPython 3.10-3.13: merge (in place\n"
+	"                            of the interpreter's frames), only, off (default merge)\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE         write the report to FILE\n"
@@ -112,6 +115,7 @@ enum {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_AS_USER,
+	OPT_PYTHON,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +133,7 @@ static const struct option long_opts[] = {
 	{ "kernel-only", no_argument, NULL, OPT_KERNEL_ONLY },
 	{ "idle", no_argument, NULL, OPT_IDLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "python", required_argument, NULL, OPT_PYTHON },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "tui", no_argument, NULL, OPT_TUI },
@@ -346,6 +351,14 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 			else
 				goto bad_value;
 			break;
+		case OPT_PYTHON: {
+			enum python_mode m;
+
+			if (python_mode_parse(optarg, &m))
+				goto bad_value;
+			o->python = m;
+			break;
+		}
 		case OPT_TUI: o->tui = TUI_ON; break;
 		case OPT_NO_TUI: o->tui = TUI_OFF; break;
 		case 'h':

@@ -40,6 +40,7 @@ struct options {
 	bool kernel_only;
 	bool idle;
 	enum unwind_mode unwind;
+	int python;		/* enum python_mode */
 
 	/* output */
 	const char *output;	/* -o */

@@ -16,15 +16,25 @@ struct builder {
 	size_t alloc_syms, alloc_names;
 };
 
-static uint32_t add_name(struct builder *b, const char *name)
+static uint32_t add_name_n(struct builder *b, const char *name, size_t len)
 {
-	size_t n = strlen(name) + 1;
 	uint32_t off = b->o->names_len;
 
-	XGROW(b->o->names, b->alloc_names, b->o->names_len + n);
-	memcpy(b->o->names + off, name, n);
-	b->o->names_len += n;
+	XGROW(b->o->names, b->alloc_names, b->o->names_len + len + 1);
+	memcpy(b->o->names + off, name, len);
+	b->o->names[off + len] = 0;
+	b->o->names_len += len + 1;
 	return off;
+}
+
+static uint32_t add_name(struct builder *b, const char *name)
+{
+	return add_name_n(b, name, strlen(name));
+}
+
+static uint8_t bind_rank(int bind)
+{
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 }
 
 /* Reads function symbols of one SYMTAB/DYNSYM section; returns how many. */
@@ -38,7 +48,7 @@ static size_t read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_
 	n = data->d_size / sh->sh_entsize;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
-		const char *name;
+		const char *name, *at;
 		int type;
 
 		if (!gelf_getsym(data, i, &sym))
@@ -51,23 +61,36 @@ static size_t read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !name[0])
 			continue;
+		/* .symtab spells versioned symbols "name@@VERSION": show the name. */
+		at = strchr(name + 1, '@');
 		XGROW(b->o->syms, b->alloc_syms, b->o->nr_syms + 1);
-		b->o->syms[b->o->nr_syms++] =
-			(struct elf_sym){ sym.st_value, sym.st_size, add_name(b, name) };
+		b->o->syms[b->o->nr_syms++] = (struct elf_sym){
+			sym.st_value, sym.st_size,
+			add_name_n(b, name, at ? (size_t)(at - name) : strlen(name)),
+			bind_rank(GELF_ST_BIND(sym.st_info)) };
 		added++;
 	}
 	return added;
 }
 
-static int cmp_sym(const void *a, const void *b)
+static int cmp_sym(const void *a, const void *b, void *names)
 {
 	const struct elf_sym *x = a, *y = b;
+	size_t lx, ly;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	/* Among aliases keep the largest first; ties by name offset (stable). */
+	/* Among aliases the first is kept: the largest, then global before
+	 * weak before local (__libc_start_main, not __libc_start_main_impl),
+	 * then the shortest name; ties by name offset (stable). */
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	lx = strlen((const char *)names + x->name);
+	ly = strlen((const char *)names + y->name);
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
@@ -78,7 +101,7 @@ static void finish_syms(struct elf_obj *o)
 	uint32_t k = 0;
 
 	if (o->nr_syms)
-		qsort(o->syms, o->nr_syms, sizeof(*o->syms), cmp_sym);
+		qsort_r(o->syms, o->nr_syms, sizeof(*o->syms), cmp_sym, o->names);
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
 		if (k && o->syms[k - 1].addr == o->syms[i].addr)
 			continue;
@@ -237,7 +260,7 @@ static void read_plt(struct builder *b, Elf *elf, const GElf_Ehdr *eh)
 		strbuf_addf(&sb, "%s@plt", name);
 		XGROW(b->o->syms, b->alloc_syms, b->o->nr_syms + 1);
 		b->o->syms[b->o->nr_syms++] =
-			(struct elf_sym){ addr, PLT_ENTRY_SIZE, add_name(b, sb.buf) };
+			(struct elf_sym){ addr, PLT_ENTRY_SIZE, add_name(b, sb.buf), 0 };
 		strbuf_release(&sb);
 	}
 }

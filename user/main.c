@@ -259,8 +259,9 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
-/* Drains for one period, waking early whenever a process execs: its maps
- * are read at once, before a short-lived process can exit. */
+/* Drains for one period; a record sent with a wake-up ends the wait early
+ * (none is, today: the maps of exec'd processes are read by the snapshot
+ * thread, see snapshot.h, so that this loop may be slow). */
 static long drain_period(struct recorder *rec)
 {
 	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;
@@ -274,8 +275,9 @@ static long drain_period(struct recorder *rec)
 	return 0;
 }
 
-/* A launched command that forked: group the report by process. */
-static bool several_processes(const struct profile *p)
+/* Does a profile hold samples of more than one process? (A launched command
+ * that forked, a saved profile of several: group by process.) */
+static bool profile_many_pids(const struct profile *p)
 {
 	for (size_t i = 1; i < p->nr_threads; i++)
 		if (p->threads[i].pid != p->threads[0].pid)
@@ -511,6 +513,8 @@ static int cmd_record(int argc, char **argv)
 	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
 			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 						       : ST_UNWIND_AUTO;
+	ro.python.mode = o.python;
+	ro.python.lines = o.lines;
 
 	prof = profile_new();
 	fill_host_meta(prof, argc, argv);
@@ -616,7 +620,7 @@ static int cmd_record(int argc, char **argv)
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;
-	if (o.command && several_processes(prof))
+	if (o.command && profile_many_pids(prof))
 		o.processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!tui || o.output)
@@ -689,6 +693,9 @@ static int cmd_report(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_profile(o.args[0]);
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
 	else
@@ -729,6 +736,8 @@ static int cmd_diff(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
 		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
 	out = open_output(o.output);
 	if (!out) {
 		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));

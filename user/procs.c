@@ -294,6 +294,8 @@ void procs_set_snapshots(struct procs *ps, struct snapshots *snaps)
 	ps->snaps = snaps;
 }
 
+static bool reload(struct procs *ps, struct proc *p);
+
 static struct proc **slot_of(struct procs *ps, uint32_t pid, bool create)
 {
 	uint32_t idx;
@@ -393,6 +395,10 @@ struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns)
 		p = new_instance(ps, pid, start_ns);
 	if (!p->loaded)
 		load(ps, p, 0);
+	else if (p->reload_due_ns && !p->gone && !p->exited && now_ns() >= p->reload_due_ns)
+		reload(ps, p);
+	else if (p->gone && !p->nr_maps)
+		load_snapshot(ps, p);	/* it may have come since */
 	return p;
 }
 
@@ -416,7 +422,15 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	p->gone = false;
 	free_maps(p);
 	u64map_clear(&p->ip_frames);
-	load_from_proc(ps, p);
+	/* The snapshot thread has usually read it already (at its first
+	 * sample): no second read. */
+	if (load_snapshot(ps, p)) {
+		p->loaded = true;
+		p->reload_gen = ps->gen;
+		p->read_ns = now_ns();
+	} else {
+		load_from_proc(ps, p);
+	}
 	p->early = true;
 	set_comm(p, comm);
 }
@@ -452,9 +466,15 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
 {
 	struct proc *p = find_instance(ps, pid, start_ns);
 
-	if (!p || p->exited)
+	if (!p || p->exited) {
+		/* Never sampled: its snapshot, if any, is of no more use. */
+		free(snapshots_take(ps->snaps, pid, start_ns));
 		return;
+	}
 	p->exited = true;
+	/* The snapshot thread's last read may hold libraries we have not seen;
+	 * a few samples can still follow the exit event. */
+	load_snapshot(ps, p);
 	if (ps->nr_exited == PROCS_MAX_EXITED) {
 		unlink_instance(ps, ps->exited[ps->exited_first]);
 		ps->exited_first = (ps->exited_first + 1) % PROCS_MAX_EXITED;
@@ -486,10 +506,28 @@ static bool user_addr(uint64_t addr)
 	return addr >= 0x1000 && addr < (1ull << 56);
 }
 
+/* Re-reads p's maps from /proc, or marks it gone (and falls back to the
+ * snapshot thread's text). Returns true if the maps changed. */
+static bool reload(struct procs *ps, struct proc *p)
+{
+	p->early = false;
+	p->reload_due_ns = 0;
+	p->reload_gen = ps->gen;
+	/* Gone, or the pid now names another process: its mappings would
+	 * mislabel this one's addresses, so keep what we had (or what the
+	 * snapshot thread read) and stop reading /proc for it. */
+	if (proc_start_time(p->pid) != p->start_time || read_maps(p) < 0) {
+		p->gone = true;
+		return load_snapshot(ps, p);
+	}
+	p->ppid = 0;
+	u64map_clear(&p->ip_frames);
+	return true;
+}
+
 struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 {
 	struct proc_map *m = find(p, addr);
-	uint64_t st;
 
 	if (m || !user_addr(addr))
 		return m;
@@ -499,21 +537,14 @@ struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 	}
 	if (p->reload_gen == ps->gen)
 		return NULL;
-	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS)
+	if (!p->early && now_ns() - p->read_ns < PROCS_RELOAD_NS) {
+		/* Too soon: procs_lookup re-reads when it is time, and drops the
+		 * frames named meanwhile (the symbolizer caches them per pc). */
+		if (!p->reload_due_ns)
+			p->reload_due_ns = p->read_ns + PROCS_RELOAD_NS;
 		return NULL;
-	p->early = false;
-	p->reload_gen = ps->gen;
-	st = proc_start_time(p->pid);
-	/* Gone, or the pid now names another process: its mappings would
-	 * mislabel this one's addresses, so keep what we had (or what the
-	 * snapshot thread read) and stop reading /proc for it. */
-	if (st != p->start_time || read_maps(p) < 0) {
-		p->gone = true;
-		return load_snapshot(ps, p) ? find(p, addr) : NULL;
 	}
-	p->ppid = 0;
-	u64map_clear(&p->ip_frames);
-	return find(p, addr);
+	return reload(ps, p) ? find(p, addr) : NULL;
 }
 
 void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size)

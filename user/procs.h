@@ -60,6 +60,7 @@ struct proc {
 	bool exited;		/* its exit was seen: /proc/PID is no longer its own */
 	bool early;		/* maps read at exec, maybe before ld.so mapped the libraries */
 	uint64_t read_ns;	/* when the maps were last read */
+	uint64_t reload_due_ns;	/* a miss waits for a re-read at this time; 0: none */
 	struct proc *older;	/* the previous instance of the same pid */
 	char comm[16];		/* process name (main thread) */
 	struct proc_map *maps;	/* executable mappings only, sorted by start */

@@ -21,12 +21,18 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_UNWIND_FP_FRAMES] = "unwind_fp_frames",
 	[ST_CNT_UNWIND_NO_RULE] = "unwind_no_rule",
 	[ST_CNT_UNWIND_READ_ERR] = "unwind_read_errors",
+	[ST_CNT_PY_NO_THREAD] = "python_no_thread_state",
+	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
+	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
 	[PC_STACK_TABLE_FULL] = "stack_table_full",
 	[PC_FRAME_TABLE_FULL] = "frame_table_full",
 	[PC_UNWIND_TABLE_FULL] = "unwind_table_full",
+	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
+	[PC_PY_MAP_FULL] = "python_map_full",
+	[PC_PY_CODE_REUSED] = "python_code_gone",
 };
 
 struct profile *profile_new(void)

@@ -78,6 +78,9 @@ enum prof_counter {
 	PC_STACK_TABLE_FULL,	/* samples whose stack was new once the stack cap was hit */
 	PC_FRAME_TABLE_FULL,	/* frames that were new once the frame cap was hit */
 	PC_UNWIND_TABLE_FULL,	/* objects whose unwind table did not fit the BPF rows map */
+	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
+	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
+	PC_PY_CODE_REUSED,	/* Python frames whose code object was freed before it was named */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];

@@ -15,6 +15,7 @@ struct recorder {
 	struct procs *procs;
 	struct snapshots *snaps;	/* early maps of exec'd processes */
 	struct symbolizer *sym;
+	struct python *py;
 	struct unwind_maps *unw;	/* NULL with --unwind=fp */
 	const uint32_t *push;	/* pids whose tables are pushed before attaching */
 	size_t nr_push;
@@ -27,13 +28,17 @@ struct recorder {
 static void on_event(const struct st_event *e, void *ctx);
 
 /* Connects the unwind tables to the loaded program and pushes the named
- * targets before the first sample can be taken. */
+ * targets before the first sample can be taken; tells it the Python
+ * processes found so far. */
 static int bind_unwind_maps(struct sampler *s, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct unwind_bpf_maps m;
 	int err;
 
+	python_set_map(r->py, sampler_python_map_fd(s));
+	if (!r->unw)
+		return 0;
 	sampler_unwind_maps(s, &m);
 	err = unwind_maps_bind(r->unw, &m);
 	for (size_t i = 0; !err && i < r->nr_push; i++)
@@ -49,23 +54,31 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	int err;
 
 	r->prof = prof;
+	r->procs = procs_new();
+	/* Python processes already running are found before sampling starts, so
+	 * that their first samples have Python frames too. */
+	r->py = python_new(prof, &o->python, -1);
+	if (o->python.mode != PYTHON_OFF && !o->sampler.nr_pids && !o->sampler.nr_tids &&
+	    !o->sampler.filter_pids)
+		python_watch_all(r->py, r->procs);
+	for (size_t i = 0; i < o->sampler.nr_pids; i++)
+		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
 	if (o->sampler.unwind != ST_UNWIND_FP) {
 		r->unw = unwind_maps_new();
 		r->push = o->sampler.pids;
 		r->nr_push = o->sampler.nr_pids;
 	}
 	sopts = o->sampler;
-	if (r->unw) {
-		sopts.before_attach = bind_unwind_maps;
-		sopts.before_attach_ctx = r;
-	}
+	sopts.before_attach = bind_unwind_maps;
+	sopts.before_attach_ctx = r;
 	err = sampler_open(&sopts, &r->sampler, why);
 	if (err) {
 		unwind_maps_free(r->unw);
+		python_free(r->py);
+		procs_free(r->procs);
 		free(r);
 		return err;
 	}
-	r->procs = procs_new();
 	sampler_set_event_fn(r->sampler, on_event);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
 	if (err) {
@@ -98,6 +111,7 @@ void recorder_free(struct recorder *r)
 	sampler_free(r->sampler);
 	unwind_maps_free(r->unw);
 	symbolizer_free(r->sym);
+	python_free(r->py);
 	procs_free(r->procs);
 	free(r);
 }
@@ -106,8 +120,9 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct profile *prof = r->prof;
-	frame_id_t frames[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES + 2];
-	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread;
+	frame_id_t frames[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 2];
+	uint16_t frame_ip[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH];	/* user frame -> its ips[] */
+	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread, ustart;
 	struct proc *p;
 
 	/* Never trust counts beyond what arrived. */
@@ -131,9 +146,17 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	}
 	/* ips are leaf first; the profile wants root first. Every user frame but
 	 * the interrupted one holds a return address. */
-	for (uint32_t i = emit_user; i > 0; i--)
-		n += symbolizer_user_frames(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0,
-					    &frames[n], SYMBOLIZER_MAX_DEPTH);
+	ustart = n;
+	for (uint32_t i = emit_user; i > 0; i--) {
+		uint32_t k = symbolizer_user_frames(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0,
+						    &frames[n], SYMBOLIZER_MAX_DEPTH);
+
+		for (uint32_t j = 0; j < k; j++)
+			frame_ip[n - ustart + j] = i - 1;
+		n += k;
+	}
+	n = python_merge(r->py, r->procs, p, s, size, frames, frame_ip, ustart, n,
+			 ARRAY_SIZE(frames) - knr - 1);
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
 	if (n == 0)

@@ -7,12 +7,14 @@
 #define RECORD_H
 
 #include "profile.h"
+#include "python.h"
 #include "sampler.h"
 #include "symbolizer.h"
 
 struct recorder_opts {
 	struct sampler_opts sampler;
 	struct symbolizer_opts sym;
+	struct python_opts python;
 };
 
 struct recorder;
@@ -25,8 +27,8 @@ void recorder_free(struct recorder *r);
 /* Drains waiting samples into the profile and refreshes its counters and
  * duration. Returns the number of samples drained, or a negative errno. */
 long recorder_poll(struct recorder *r);
-/* Like recorder_poll, after waiting up to timeout_ms for a process to exec
- * (whose maps are best read at once). */
+/* Like recorder_poll, after waiting up to timeout_ms for a record sent with
+ * a wake-up. */
 long recorder_wait(struct recorder *r, int timeout_ms);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
 /* Before a command is launched: builds the unwind tables it will likely

@@ -15,7 +15,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-_Static_assert(sizeof(struct st_sample) == 56 + 2 * ST_MAX_FRAMES * 8, "st_sample layout");
+_Static_assert(sizeof(struct st_sample) ==
+		       56 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+	       "st_sample layout");
 _Static_assert(sizeof(struct st_event) == 64, "st_event layout");
 _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
 	       "st_event shares the sample's flags");
@@ -352,4 +354,9 @@ void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m)
 int sampler_nr_cpus(const struct sampler *s)
 {
 	return s->nr_links;
+}
+
+int sampler_python_map_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.py_procs);
 }

@@ -58,7 +58,7 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
 /* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
 int sampler_execs_fd(const struct sampler *s);
-/* Waits up to timeout_ms for a record that asks for a wake-up (an exec),
+/* Waits up to timeout_ms for a record sent with a wake-up (BPF_RB_FORCE_WAKEUP),
  * then drains like sampler_drain. */
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
@@ -68,5 +68,7 @@ struct unwind_bpf_maps;
 void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
+/* The BPF map of Python processes (pid -> struct st_py_info). */
+int sampler_python_map_fd(const struct sampler *s);
 
 #endif

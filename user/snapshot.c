@@ -22,7 +22,6 @@ struct snap {
 	uint32_t pid;
 	uint64_t start_ns;
 	char *text;		/* NULL once taken (or not read) */
-	uint64_t reread_ns;	/* 0: no more reads */
 };
 
 struct snapshots {
@@ -71,9 +70,9 @@ static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 	return NULL;
 }
 
-/* Reads e's process now and keeps the text (the entry may have been
+/* Reads the process now and keeps the text (the entry may have been
  * pushed out meanwhile: then the text is dropped). */
-static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns, bool again)
+static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 {
 	char *text = snapshot_read(pid, start_ns, s->ns_per_tick);
 	struct snap *e;
@@ -85,8 +84,6 @@ static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns, bool a
 		e->text = text;
 		text = NULL;
 	}
-	if (e)
-		e->reread_ns = again && e->text ? now_ns() + SNAPSHOT_REREAD_NS : 0;
 	pthread_mutex_unlock(&s->lock);
 	free(text);
 }
@@ -111,54 +108,17 @@ static int on_exec(void *ctx, void *data, size_t size)
 		*e = (struct snap){ .pid = x->tgid, .start_ns = x->start_ns };
 	}
 	pthread_mutex_unlock(&s->lock);
-	refresh(s, x->tgid, x->start_ns, true);
+	refresh(s, x->tgid, x->start_ns);
 	return 0;
-}
-
-/* Second reads that are due; returns ms until the next one (capped). */
-static int reread_due(struct snapshots *s)
-{
-	uint64_t now = now_ns(), next = now + SNAPSHOT_POLL_MS * 1000000ull;
-
-	for (;;) {
-		uint32_t pid = 0;
-		uint64_t start = 0;
-		bool found = false;
-
-		pthread_mutex_lock(&s->lock);
-		for (size_t i = 0; i < s->nr; i++) {
-			struct snap *e = &s->ring[(s->first + i) % SNAPSHOTS_MAX];
-
-			if (!e->reread_ns)
-				continue;
-			if (e->reread_ns <= now) {
-				pid = e->pid;
-				start = e->start_ns;
-				e->reread_ns = 0;
-				found = true;
-				break;
-			}
-			if (e->reread_ns < next)
-				next = e->reread_ns;
-		}
-		pthread_mutex_unlock(&s->lock);
-		if (!found)
-			break;
-		refresh(s, pid, start, false);
-	}
-	return (int)((next - now + 999999) / 1000000);
 }
 
 static void *run(void *arg)
 {
 	struct snapshots *s = arg;
-	int timeout = SNAPSHOT_POLL_MS;
 
-	while (!atomic_load(&s->stop)) {
-		if (ring_buffer__poll(s->rb, timeout) < 0 && errno != EINTR)
+	while (!atomic_load(&s->stop))
+		if (ring_buffer__poll(s->rb, SNAPSHOT_POLL_MS) < 0 && errno != EINTR)
 			break;
-		timeout = reread_due(s);
-	}
 	return NULL;
 }
 

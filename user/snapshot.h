@@ -2,10 +2,11 @@
  * Early snapshots of the maps of processes that have just exec'd, taken by a
  * thread of their own. The drain thread can be busy for seconds (a large
  * object's symbols or unwind table), far longer than a short-lived process
- * lives. The BPF program names every exec'd target in a small ring buffer;
- * this thread reads /proc/PID/maps at once and once more a few milliseconds
- * later (when ld.so has mapped the libraries), and keeps the latest text by
- * (pid, start time) for procs, which asks when /proc no longer has it.
+ * lives. The BPF program names a freshly exec'd target in a small ring
+ * buffer at each of its first ST_FRESH_WAKES samples; this thread reads
+ * /proc/PID/maps at once (the process is running: its maps are there, with
+ * the libraries ld.so has mapped so far) and keeps the latest text by (pid,
+ * start time) for procs, which asks when /proc no longer has it.
  */
 #ifndef SNAPSHOT_H
 #define SNAPSHOT_H
@@ -14,8 +15,6 @@
 
 /* Snapshots kept (the oldest go first): a few seconds of a busy build. */
 #define SNAPSHOTS_MAX 1024
-/* The second read, after the one at exec. */
-#define SNAPSHOT_REREAD_NS 3000000ull
 
 struct snapshots;
 

@@ -53,7 +53,7 @@ void tree_free(struct tree *t);
 uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
 /* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
-#define TREE_MAX_PATH (2 * ST_MAX_FRAMES + 8)
+#define TREE_MAX_PATH (2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
 
 /* Does frame name (or module basename) match a glob? Shared by focus/filter. */
 bool frame_matches(const struct frame *f, const char *glob);

@@ -86,6 +86,11 @@ check_no_grep "--show-all: nothing hidden" 'hidden' "$WORK/v.txt"
 "$ST" report "$WORK/hot.json" --color >"$WORK/v.txt"
 check_grep "--color: ANSI colour on demand" $'\033\\[' "$WORK/v.txt"
 
+# A whole-machine profile re-renders grouped by process, as it was recorded.
+"$ST" -q -a -d 0.5 -o "$WORK/all.json"
+"$ST" report "$WORK/all.json" --min-percent 0 >"$WORK/v.txt"
+check_grep "report of an -a profile: grouped by process" "^[0-9.]+ hot_fp \\[$HOT\\]$" "$WORK/v.txt"
+
 # --kernel: kernel frames recorded with -K are shown on request.
 start dd if=/dev/zero of=/dev/null bs=64k
 "$ST" -q -K -p "$PID" -d 1 -o "$WORK/k.json"

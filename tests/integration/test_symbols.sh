@@ -6,7 +6,8 @@ FP=(-O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-si
     -fno-shrink-wrap)
 
 # prof OUT [SAMPLETOP OPTIONS...] -- COMMAND...: runs COMMAND, profiles it
-# for 1.5 s into OUT (format from its extension), stops it.
+# for 1.5 s (or $PROF_D s; sampling also stops when it exits) into OUT (format
+# from its extension), stops it.
 prof() {
 	local out=$1; shift
 	local opts=()
@@ -16,7 +17,7 @@ prof() {
 	local pid=$!
 	_pids+=("$pid")
 	sleep 0.3
-	"$ST" -q "${opts[@]}" -p "$pid" -d 1.5 -o "$out"
+	"$ST" -q "${opts[@]}" -p "$pid" -d "${PROF_D:-1.5}" -o "$out"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
@@ -114,6 +115,10 @@ if [ -n "$libc_dbg" ] && dpkg -s libc6-dbg >/dev/null 2>&1; then
 	check_frame "libc via /usr/lib/debug/.build-id: __libc_start_call_main named" \
 		"$WORK/pie.folded" __libc_start_call_main
 	check_grep "libc: __libc_start_call_main calls main" '(^|;)__libc_start_call_main;main;' "$WORK/pie.folded"
+	libc=$(awk '/ r-xp .*libc\.so\.6$/ { print $6; exit }' /proc/self/maps)
+	a=$(nm -D "$libc" | awk '$3 ~ /^__libc_start_main@@/ { print $1 }')
+	check "libc aliases: the global name, without its @@VERSION (not __libc_start_main_impl)" \
+		test "$("$ST" addr2line -e "$libc" "$a")" = "__libc_start_main"
 else
 	skip "libc6-dbg not installed: no build-id debug file to find"
 fi
@@ -152,7 +157,7 @@ check_frame "binary replaced while running: the running one is named" "$WORK/rep
 
 # Deleted, then exits while sampled: what was read while it ran still names it.
 cp "$TARGETS/sym_pie" "$WORK/brief"
-"$WORK/brief" hot 1.2 &
+"$WORK/brief" hot 3 &
 pid=$!; _pids+=("$pid")
 sleep 0.3
 rm "$WORK/brief"
@@ -196,11 +201,12 @@ check_no_grep "a symlink in the container is resolved in the container (no host 
 check_grep "... so the frame stays [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/escape.folded"
 
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
-prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 3
+# Sampled until the target exits, so both halves are seen even on a slow start.
+PROF_D=30 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 6
 check_frame "perf map: first JIT function named" "$WORK/jit.folded" jit_first_fn
 check_frame "perf map re-read as it grows: second JIT function named" "$WORK/jit.folded" "jit_second_fn [grown]"
 # Names are bytes from the target: escaped when shown, never raw.
-prof "$WORK/jitesc.txt" --show-all -- "$TARGETS/sym_pie" jit 3 $'evil\033[31mred\x01\xff'
+PROF_D=30 prof "$WORK/jitesc.txt" --show-all -- "$TARGETS/sym_pie" jit 3 $'evil\033[31mred\x01\xff'
 check_grep "hostile JIT name escaped in the text report" 'evil\\x1b\[31mred\\x01\\xff  \[jit\]$' "$WORK/jitesc.txt"
 check_no_grep "no raw escape byte reaches the report" $'\033' "$WORK/jitesc.txt"
 if unshare -p -f -m --mount-proc true 2>/dev/null; then
@@ -218,9 +224,10 @@ fi
 if command -v node >/dev/null; then
 	cat >"$WORK/hot.js" <<-'EOF'
 	function hotloop(n) { let s = 0; for (let i = 0; i < n; i++) { s += i % 7; } return s; }
-	const end = Date.now() + 5000; let t = 0; while (Date.now() < end) t += hotloop(1e6);
+	const end = Date.now() + 30000; let t = 0; while (Date.now() < end) t += hotloop(1e6);
 	EOF
-	prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
+	# Building node's unwind table takes seconds under ASan: node outlives that.
+	PROF_D=3 prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
 	check_grep "node --perf-basic-prof: JS function named" "(^|;)JS:\\*hotloop $WORK/hot.js:1:[0-9]+( [0-9]+$|;)" "$WORK/node.folded"
 else
 	skip "node absent: no --perf-basic-prof test"
@@ -235,11 +242,11 @@ if [ -n "$py" ]; then
 	    for i in range(n):
 	        s += i % 7
 	    return s
-	end = time.time() + 5
+	end = time.time() + 30
 	while time.time() < end:
 	    hot_python_fn(100000)
 	EOF
-	prof "$WORK/py.folded" -- "$py" -X perf "$WORK/hot.py"
+	PROF_D=3 prof "$WORK/py.folded" -- "$py" -X perf "$WORK/hot.py"
 	if grep -q 'py::' "$WORK/py.folded"; then
 		check_grep "python -X perf: Python function named" "(^|;)py::hot_python_fn:$WORK/hot.py( [0-9]+$|;)" "$WORK/py.folded"
 	else

@@ -1,6 +1,6 @@
 /* Two threads that run different functions: "worker_a" spins in spin_a,
  * "worker_b" in spin_b; the main thread sleeps. Runs for argv[1] seconds
- * (default 5). argv[2] more threads (default 0) just sleep: a process with
+ * (default 5; 0 = until killed). argv[2] more threads (default 0) just sleep: a process with
  * thousands of threads. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -57,6 +57,9 @@ int main(int argc, char **argv)
 			return 1;
 	pthread_create(&a, NULL, run_a, NULL);
 	pthread_create(&b, NULL, run_b, NULL);
+	if (argc > 1 && atoi(argv[1]) == 0)
+		for (;;)
+			pause();
 	sleep(argc > 1 ? atoi(argv[1]) : 5);
 	return 0;
 }

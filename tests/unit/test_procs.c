@@ -4,6 +4,7 @@
 #include "snapshot.h"
 #include "tap.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -129,6 +130,36 @@ static void test_instances(void)
 	procs_free(ps);
 }
 
+/* A library loaded after the maps were read: the miss comes too soon for a
+ * re-read, which happens at the next lookup once PROCS_RELOAD_NS passed. */
+static void test_dlopen_reload(void)
+{
+	const char *libs[][2] = { { "libcap.so.2", "cap_init" }, { "libattr.so.1", "attr_get" } };
+	struct procs *ps = procs_new();
+	struct proc *p = procs_get(ps, getpid());
+	void *h = NULL, *sym = NULL;
+
+	procs_next_gen(ps);
+	for (size_t i = 0; i < 2 && !sym; i++) {
+		h = dlopen(libs[i][0], RTLD_NOW);
+		sym = h ? dlsym(h, libs[i][1]) : NULL;
+	}
+	if (!sym) {
+		printf("# SKIP no library to dlopen (libcap, libattr)\n");
+		procs_free(ps);
+		return;
+	}
+	CHECK(!proc_find_map(ps, p, (uint64_t)(uintptr_t)sym) && p->reload_due_ns,
+	      "a miss right after a read waits for its re-read");
+	usleep(PROCS_RELOAD_NS / 1000 + 20000);
+	procs_next_gen(ps);
+	p = procs_get(ps, getpid());
+	CHECK(proc_find_map(ps, p, (uint64_t)(uintptr_t)sym) != NULL,
+	      "... which the next lookup does when it is due: the library is found");
+	dlclose(h);
+	procs_free(ps);
+}
+
 static void test_snapshot_read(void)
 {
 	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
@@ -175,6 +206,7 @@ int main(void)
 	test_start_time();
 	test_instances();
 	test_snapshot_read();
+	test_dlopen_reload();
 	test_kallsyms();
 	return tap_done();
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 void emit_u64(struct strbuf *sb, uint64_t v)
 {
@@ -38,13 +39,26 @@ int emit_flush(struct strbuf *sb, FILE *out, size_t limit)
 	return err;
 }
 
-void emit_collapse_rules(const struct report_opts *o, struct collapse_rules *r)
+void emit_collapse_rules(const struct profile *p, const struct report_opts *o,
+			 struct collapse_rules *r)
 {
+	memset(r, 0, sizeof(*r));
 	r->hide = o->hide;
 	r->nr_hide = o->nr_hide;
 	r->show = o->show;
 	r->nr_show = o->nr_show;
 	r->show_all = o->show_all;
+	if (p) {
+		r->nr_memo = p->nr_frames;
+		r->memo = xcalloc(p->nr_frames + 1, 1);
+	}
+}
+
+void emit_collapse_rules_release(struct collapse_rules *r)
+{
+	free(r->memo);
+	r->memo = NULL;
+	r->nr_memo = 0;
 }
 
 uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
@@ -56,7 +70,7 @@ uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
 
 	if (!n || o->show_all || (!o->nr_hide && !o->nr_show))
 		return n;
-	emit_collapse_rules(o, &r);
+	emit_collapse_rules(NULL, o, &r);
 	for (uint32_t i = 0; i < n; i++) {
 		bool lib = collapse_frame_is_library(profile_get_frame(p, path[i]), &r);
 

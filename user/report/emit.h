@@ -17,8 +17,11 @@ void emit_json_str(struct strbuf *sb, const char *s);
  * empties it. Returns 0 or -EIO. */
 int emit_flush(struct strbuf *sb, FILE *out, size_t limit);
 
-/* The library-collapsing rules of o. */
-void emit_collapse_rules(const struct report_opts *o, struct collapse_rules *r);
+/* The library-collapsing rules of o; with p, with a verdict memo for p's
+ * frames (free it with emit_collapse_rules_release). */
+void emit_collapse_rules(const struct profile *p, const struct report_opts *o,
+			 struct collapse_rules *r);
+void emit_collapse_rules_release(struct collapse_rules *r);
 
 /*
  * The frames of sample s that a stack-per-sample format (folded, speedscope,

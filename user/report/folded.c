@@ -119,7 +119,7 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 
 	v.invert = false;
 	c.t = tree_build(p, &v);
-	emit_collapse_rules(o, &c.rules);
+	emit_collapse_rules(p, o, &c.rules);
 	c.collapsing = !o->show_all && (o->nr_hide || o->nr_show);
 	c.text = xcalloc(p->nr_frames + 1, sizeof(*c.text));
 	c.lib = xmalloc(p->nr_frames + 1);
@@ -147,6 +147,7 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 		free(c.text[i]);
 	free(c.text);
 	free(c.lib);
+	emit_collapse_rules_release(&c.rules);
 	free(c.v);
 	strbuf_release(&sb);
 	strbuf_release(&c.prefix);

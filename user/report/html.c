@@ -89,25 +89,35 @@ static void add_node(struct html_ctx *c, uint32_t n, uint32_t parent)
 
 static void add_frames(struct html_ctx *c, const struct profile *p, struct strbuf *sb)
 {
+	struct strbuf esc = STRBUF_INIT;
+
 	strbuf_addstr(sb, ",\n\"frames\": [");
 	for (size_t i = 0; i < c->nr_frames; i++) {
 		const struct frame *f = profile_get_frame(p, c->frames[i]);
 		int kind = f->kind >= FRAME_PROCESS ? 3 : f->kind == FRAME_KERNEL ? 2 :
 			   collapse_frame_is_library(f, &c->rules) ? 1 : 0;
 
+		/* Shown as the text report shows them: control bytes as \xNN. */
+		strbuf_reset(&esc);
+		strbuf_add_escaped(&esc, f->name);
 		strbuf_addstr(sb, i ? ",\n[" : "\n[");
-		emit_json_str(sb, f->name);
+		emit_json_str(sb, esc.buf);
+		strbuf_reset(&esc);
+		strbuf_add_escaped(&esc, f->kind == FRAME_KERNEL ? "[kernel]" : module_basename(f->module));
 		strbuf_addch(sb, ',');
-		emit_json_str(sb, f->kind == FRAME_KERNEL ? "[kernel]" : module_basename(f->module));
-		strbuf_addstr(sb, ",\"");
+		emit_json_str(sb, esc.buf);
+		strbuf_reset(&esc);
 		if (f->file) {
-			strbuf_add_json(sb, f->file);
+			strbuf_add_escaped(&esc, f->file);
 			if (f->line)
-				strbuf_addf(sb, ":%u", f->line);
+				strbuf_addf(&esc, ":%u", f->line);
 		}
-		strbuf_addf(sb, "\",%d]", kind);
+		strbuf_addch(sb, ',');
+		emit_json_str(sb, esc.buf);
+		strbuf_addf(sb, ",%d]", kind);
 	}
 	strbuf_addstr(sb, "]");
+	strbuf_release(&esc);
 }
 
 int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
@@ -119,7 +129,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
 
-	emit_collapse_rules(o, &c.rules);
+	emit_collapse_rules(p, o, &c.rules);
 	c.min_count = (uint64_t)ceil(t->total * min_pct / 100.0);
 	if (!c.min_count)
 		c.min_count = 1;
@@ -135,7 +145,19 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	strbuf_addstr(&sb, "</style>\n</head>\n<body>\n<header><h1>");
 	strbuf_add_html(&sb, title);
 	strbuf_addstr(&sb, "</h1><pre>");
-	strbuf_add_html(&sb, header);
+	/* Line by line: the escaping would show a newline as \x0a. */
+	for (const char *l = header; *l;) {
+		size_t n = strcspn(l, "\n");
+		char *line = xstrndup(l, n);
+
+		strbuf_add_html(&sb, line);
+		free(line);
+		l += n;
+		if (*l) {
+			strbuf_addch(&sb, '\n');
+			l++;
+		}
+	}
 	strbuf_addstr(&sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
 			   "placeholder=\"Search functions\" autocomplete=\"off\">"
 			   "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
@@ -158,6 +180,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	strbuf_release(&sb);
 	strbuf_release(&c.nodes);
 	free(c.frame_idx);
+	emit_collapse_rules_release(&c.rules);
 	free(c.frames);
 	return err;
 }

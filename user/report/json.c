@@ -60,10 +60,13 @@ static void add_meta(struct strbuf *sb, const struct profile *p)
 		    m->start_wall_ns, m->duration_ns, m->freq_hz, m->ncpus,
 		    m->kernel_stacks ? "true" : "false", m->exit_status);
 	add_str(sb, m->note);
+	/* Only the counters that counted: absent means 0, so adding a counter
+	 * changes no file that does not use it. */
 	strbuf_addstr(sb, ",\n    \"counters\": {");
-	for (int i = 0; i < PC_NR; i++)
-		strbuf_addf(sb, "%s\n      \"%s\": %" PRIu64, i ? "," : "", prof_counter_names[i],
-			    m->counters[i]);
+	for (int i = 0, n = 0; i < PC_NR; i++)
+		if (m->counters[i])
+			strbuf_addf(sb, "%s\n      \"%s\": %" PRIu64, n++ ? "," : "",
+				    prof_counter_names[i], m->counters[i]);
 	strbuf_addstr(sb, "\n    }\n  },\n");
 }
 

@@ -178,7 +178,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
 	int err = 0;
 
-	emit_collapse_rules(o, &c.rules);
+	emit_collapse_rules(p, o, &c.rules);
 	c.t = tree_build(p, &o->view);
 	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
 	if (c.min_count == 0)
@@ -193,5 +193,6 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	strbuf_release(&c.out);
 	strbuf_release(&c.prefix);
 	tree_free(c.t);
+	emit_collapse_rules_release(&c.rules);
 	return err;
 }

@@ -26,10 +26,11 @@
  * weighs half after ~2.4 s, so the view follows phases of a few seconds. */
 #define DECAY_NUM 3
 #define DECAY_DEN 4
-/* Tree rebuilds take at most 1/REBUILD_SHARE of a core (2%): a profile so
- * big that a rebuild costs more than 20 ms is rebuilt less often, at most
- * every REBUILD_MAX_NS. The header still updates every second. */
-#define REBUILD_SHARE 50
+/* Tree rebuilds take at most 1/REBUILD_SHARE of a core (1%, half of the
+ * whole program's 2% budget for -a): a profile so big that a rebuild costs
+ * more than 10 ms of CPU is rebuilt less often, at most every REBUILD_MAX_NS.
+ * The header still updates every second. */
+#define REBUILD_SHARE 100
 #define REBUILD_MAX_NS (10 * 1000000000ull)
 /* Standard input readable this many times in a row without a key: it is at
  * its end (closed or /dev/null), and no one can ever press q. */
