@@ -54,7 +54,7 @@ for t in hot_o2 hot_fpo2; do
 done
 
 # The same -O2 target with --unwind=fp loses main: what the tables are for.
-start "$TARGETS/hot_o2" 10
+start "$TARGETS/hot_o2" 30
 profile fp 1 --unwind=fp
 m=$(share "$WORK/fp.folded" main)
 check "--unwind=fp on -O2 code: main mostly lost (got $m%)" within "$m" 0 50
