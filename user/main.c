@@ -67,19 +67,10 @@ static bool process_alive(uint32_t pid, uint64_t start_time)
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
 static char proc_state(uint32_t pid, unsigned long *flags)
 {
-	char path[64], buf[1024], state = 0, *s;
-	size_t n;
-	FILE *f;
+	char buf[1024], state = 0;
+	const char *s = proc_read_stat(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	s = strrchr(buf, ')');
-	if (!s || sscanf(s + 1, " %c %*d %*d %*d %*d %*d %lu", &state, flags) != 2)
+	if (!s || sscanf(s, " %c %*d %*d %*d %*d %*d %lu", &state, flags) != 2)
 		return 0;
 	return state;
 }

@@ -106,26 +106,33 @@ int maps_parse_line(const char *line, struct proc_map *m)
 	return 0;
 }
 
-uint64_t proc_start_time(uint32_t pid)
+const char *proc_read_stat(uint32_t pid, char *buf, size_t size)
 {
-	char path[64], buf[1024], *s;
-	unsigned long long st = 0;
+	char path[64], *s;
 	size_t n;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = 0;
 	/* comm may hold spaces and parentheses: fields resume after the last ')'. */
 	s = strrchr(buf, ')');
+	return s ? s + 1 : NULL;
+}
+
+uint64_t proc_start_time(uint32_t pid)
+{
+	char buf[1024];
+	const char *s = proc_read_stat(pid, buf, sizeof(buf));
+	unsigned long long st = 0;
+
 	if (!s)
 		return 0;
 	/* After ") " come fields 3..; start time is field 22, i.e. the 20th here. */
-	s++;
 	for (int field = 3; field < 22 && s; field++)
 		s = strchr(s + 1, ' ');
 	if (!s || sscanf(s, " %llu", &st) != 1)

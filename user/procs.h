@@ -116,6 +116,9 @@ void procs_next_gen(struct procs *ps);
 
 /* Reads start time (clock ticks since boot) of pid; 0 if gone. */
 uint64_t proc_start_time(uint32_t pid);
+/* Reads /proc/PID/stat into buf; returns the text after the comm field's
+ * closing ')' (field 3 onwards), or NULL if the process is gone. */
+const char *proc_read_stat(uint32_t pid, char *buf, size_t size);
 
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
