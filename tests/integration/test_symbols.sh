@@ -213,8 +213,15 @@ if unshare -p -f -m --mount-proc true 2>/dev/null; then
 	rm -f /tmp/perf-1.map /tmp/perf-2.map
 	unshare -p -f -m --mount-proc sh -c "mount -t tmpfs tmpfs /tmp && exec '$TARGETS/sym_pie' jit 4" &
 	upid=$!; _pids+=("$upid")
-	sleep 0.5
-	pid=$(pgrep -P "$upid" | head -1)
+	# unshare forks the namespace's first process: wait until it has exec'd.
+	pid=
+	for _ in $(seq 100); do
+		pid=$(pgrep -P "$upid" -x sym_pie | head -1)
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	check "container: the namespaced target started (pid '$pid')" test -n "$pid"
 	check "container: perf map not visible in our /tmp" test ! -e /tmp/perf-1.map
 	"$ST" -q -p "$pid" -d 1.5 -o "$WORK/jitns.folded"
 	check_frame "container: perf-NSPID.map in the container's /tmp" "$WORK/jitns.folded" jit_first_fn
