@@ -211,7 +211,11 @@ check_grep "hostile JIT name escaped in the text report" 'evil\\x1b\[31mred\\x01
 check_no_grep "no raw escape byte reaches the report" $'\033' "$WORK/jitesc.txt"
 if unshare -p -f -m --mount-proc true 2>/dev/null; then
 	rm -f /tmp/perf-1.map /tmp/perf-2.map
-	unshare -p -f -m --mount-proc sh -c "mount -t tmpfs tmpfs /tmp && exec '$TARGETS/sym_pie' jit 4" &
+	# The namespace gets its own /tmp: run the target from outside /tmp, or
+	# a checkout under /tmp would hide it from the exec.
+	nsbin=$(mktemp -d /var/tmp/sampletop-ns.XXXXXX)
+	cp "$TARGETS/sym_pie" "$nsbin/sym_pie"
+	unshare -p -f -m --mount-proc sh -c "mount -t tmpfs tmpfs /tmp && exec '$nsbin/sym_pie' jit 4" &
 	upid=$!; _pids+=("$upid")
 	# unshare forks the namespace's first process: wait until it has exec'd.
 	pid=
@@ -225,6 +229,9 @@ if unshare -p -f -m --mount-proc true 2>/dev/null; then
 	check "container: perf map not visible in our /tmp" test ! -e /tmp/perf-1.map
 	"$ST" -q -p "$pid" -d 1.5 -o "$WORK/jitns.folded"
 	check_frame "container: perf-NSPID.map in the container's /tmp" "$WORK/jitns.folded" jit_first_fn
+	kill "$upid" 2>/dev/null
+	wait "$upid" 2>/dev/null
+	rm -rf "$nsbin"
 else
 	skip "unshare -p unavailable: no pid namespace test"
 fi
