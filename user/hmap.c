@@ -45,6 +45,33 @@ void idx_insert(struct idx_table *t, uint64_t hash, uint32_t id)
 	t->nr++;
 }
 
+/* Linear probing without tombstones: after emptying a slot, every entry of
+ * the run behind it whose home slot is not between the hole and itself
+ * moves back into the hole, so that no probe stops short of it. */
+void idx_remove(struct idx_table *t, uint64_t hash, uint32_t id)
+{
+	size_t mask = t->cap - 1, i, j, home;
+
+	if (!t->cap)
+		return;
+	for (i = hash & mask; t->ids[i] != id; i = (i + 1) & mask)
+		if (t->ids[i] == IDX_NONE)
+			return;
+	t->nr--;
+	for (j = i;;) {
+		t->ids[i] = IDX_NONE;
+		do {
+			j = (j + 1) & mask;
+			if (t->ids[j] == IDX_NONE)
+				return;
+			home = t->hashes[j] & mask;
+		} while (i <= j ? i < home && home <= j : i < home || home <= j);
+		t->ids[i] = t->ids[j];
+		t->hashes[i] = t->hashes[j];
+		i = j;
+	}
+}
+
 void idx_clear(struct idx_table *t)
 {
 	if (t->cap)

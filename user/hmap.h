@@ -23,6 +23,8 @@ typedef int (*idx_eq_fn)(uint32_t id, const void *key, const void *ctx);
 uint32_t idx_find(const struct idx_table *t, uint64_t hash, idx_eq_fn eq, const void *key,
 		  const void *ctx);
 void idx_insert(struct idx_table *t, uint64_t hash, uint32_t id);
+/* Removes id, inserted with hash; nothing if it is not there. */
+void idx_remove(struct idx_table *t, uint64_t hash, uint32_t id);
 void idx_clear(struct idx_table *t);
 void idx_free(struct idx_table *t);
 

@@ -59,6 +59,8 @@ void profile_free(struct profile *p)
 	free(p->stacks);
 	free(p->threads);
 	free(p->samples);
+	free(p->free_frames);
+	free(p->free_strs);
 	idx_free(&p->str_index);
 	idx_free(&p->frame_index);
 	idx_free(&p->stack_index);
@@ -90,10 +92,15 @@ const char *profile_intern(struct profile *p, const char *s)
 	id = idx_find(&p->str_index, h, str_eq, s, p);
 	if (id != IDX_NONE)
 		return p->strs[id];
-	XGROW(p->strs, p->alloc_strs, p->nr_strs + 1);
-	p->strs[p->nr_strs] = xstrdup(s);
-	idx_insert(&p->str_index, h, p->nr_strs);
-	return p->strs[p->nr_strs++];
+	if (p->nr_free_strs) {
+		id = p->free_strs[--p->nr_free_strs];
+	} else {
+		XGROW(p->strs, p->alloc_strs, p->nr_strs + 1);
+		id = (uint32_t)p->nr_strs++;
+	}
+	p->strs[id] = xstrdup(s);
+	idx_insert(&p->str_index, h, id);
+	return p->strs[id];
 }
 
 /* Frames hold interned strings, so pointer equality is string equality. */
@@ -134,6 +141,14 @@ frame_id_t profile_frame(struct profile *p, const struct frame *in)
 	id = idx_find(&p->frame_index, h, frame_eq, &f, p);
 	if (id != IDX_NONE)
 		return id;
+	/* Only threads' frames take freed slots: they are never part of a
+	 * stack, and a view's per-frame memo (library or not) stays true. */
+	if (p->nr_free_frames && (f.kind == FRAME_PROCESS || f.kind == FRAME_THREAD)) {
+		id = p->free_frames[--p->nr_free_frames];
+		p->frames[id] = f;
+		idx_insert(&p->frame_index, h, id);
+		return id;
+	}
 	if (p->nr_frames >= p->max_frames) {
 		p->meta.counters[PC_FRAME_TABLE_FULL]++;
 		if (p->overflow_frame != FRAME_NONE)
@@ -158,7 +173,7 @@ frame_id_t profile_special_frame(struct profile *p, enum frame_kind kind, const 
 }
 
 struct thread_key {
-	uint32_t pid, tid;
+	uint32_t pid, tid, flags, zero;	/* no padding: the key is hashed as bytes */
 	const char *comm, *process;	/* interned */
 };
 
@@ -168,14 +183,14 @@ static int thread_eq(uint32_t id, const void *key, const void *ctx)
 	const struct thread *t = &p->threads[id];
 	const struct thread_key *k = key;
 
-	return t->pid == k->pid && t->tid == k->tid && t->comm == k->comm &&
-	       t->process == k->process;
+	return t->pid == k->pid && t->tid == k->tid && t->flags == k->flags &&
+	       t->comm == k->comm && t->process == k->process;
 }
 
-uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
-			const char *process)
+uint32_t profile_thread_flags(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			      const char *process, uint32_t flags)
 {
-	struct thread_key k = { pid, tid, profile_intern(p, comm ? comm : ""),
+	struct thread_key k = { pid, tid, flags, 0, profile_intern(p, comm ? comm : ""),
 				profile_intern(p, process ? process : comm ? comm : "") };
 	struct strbuf sb = STRBUF_INIT;
 	struct thread *t;
@@ -190,17 +205,154 @@ uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const cha
 	t = &p->threads[p->nr_threads];
 	t->pid = pid;
 	t->tid = tid;
+	t->flags = flags;
 	t->comm = k.comm;
 	t->process = k.process;
-	strbuf_addf(&sb, "%s [%u]", k.process, pid);
+	if ((flags & THREAD_F_EXITED) && !pid)
+		strbuf_addf(&sb, "%s [exited]", k.process);
+	else
+		strbuf_addf(&sb, "%s [%u]", k.process, pid);
 	/* profile_special_frame may grow p->frames but never p->threads. */
 	t->proc_frame = profile_special_frame(p, FRAME_PROCESS, sb.buf);
 	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s [%u]", k.comm, tid);
+	if (flags & THREAD_F_EXITED)
+		strbuf_addf(&sb, "%s [exited]", k.comm);
+	else
+		strbuf_addf(&sb, "%s [%u]", k.comm, tid);
 	t->thread_frame = profile_special_frame(p, FRAME_THREAD, sb.buf);
 	strbuf_release(&sb);
 	idx_insert(&p->thread_index, h, p->nr_threads);
 	return p->nr_threads++;
+}
+
+uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			const char *process)
+{
+	return profile_thread_flags(p, pid, tid, comm, process, 0);
+}
+
+/* Where thread t goes: itself, or its (process, comm)'s exited record. */
+static uint32_t coalesce_one(struct profile *p, const struct thread *t,
+			     profile_thread_state_fn state, void *ctx)
+{
+	uint32_t pid = t->pid, tid = t->tid, flags = t->flags;
+
+	if (!pid)	/* the idle task, or processes already gone */
+		;
+	else if (flags & THREAD_F_EXITED) {
+		if (state(pid, pid, ctx) == THREAD_GONE)
+			pid = 0;
+	} else {
+		switch (state(pid, tid, ctx)) {
+		case THREAD_GONE:
+			pid = 0;
+			/* fall through */
+		case THREAD_PROCESS_ALIVE:
+			tid = 0;
+			flags |= THREAD_F_EXITED;
+			break;
+		case THREAD_ALIVE:
+			break;
+		}
+	}
+	return profile_thread_flags(p, pid, tid, t->comm, t->process, flags);
+}
+
+/* Frees the synthetic frame f, which no thread uses any more; its name
+ * becomes a candidate for freeing too. */
+static void free_thread_frame(struct profile *p, frame_id_t f, const struct frame *unused,
+			      struct u64map *names)
+{
+	struct frame *fr = &p->frames[f];
+
+	idx_remove(&p->frame_index, frame_hash(fr), f);
+	u64map_put(names, (uintptr_t)fr->name, 1);
+	/* Not in the index: found by no lookup, named in no stack. */
+	*fr = *unused;
+	XGROW(p->free_frames, p->alloc_free_frames, p->nr_free_frames + 1);
+	p->free_frames[p->nr_free_frames++] = f;
+}
+
+static void unmark_name(struct u64map *names, const char *s)
+{
+	uint32_t v;
+
+	if (s && u64map_get(names, (uintptr_t)s, &v) && v)
+		u64map_put(names, (uintptr_t)s, 0);
+}
+
+size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state, void *ctx)
+{
+	struct thread *old = p->threads;
+	struct sample_rec *samples = p->samples;
+	size_t nr_old = p->nr_threads, nr_samples = p->nr_samples;
+	uint32_t *map = xmalloc((nr_old + 1) * sizeof(*map));
+	const struct frame unused = { .name = profile_intern(p, "[unused]"),
+				      .module = profile_intern(p, ""), .kind = FRAME_SPECIAL };
+	struct u64map names = { 0 };
+	uint8_t *used;
+
+	p->threads = NULL;
+	p->nr_threads = p->alloc_threads = 0;
+	idx_clear(&p->thread_index);
+	for (size_t i = 0; i < nr_old; i++)
+		map[i] = coalesce_one(p, &old[i], state, ctx);
+
+	/* The synthetic frames no thread uses any more, and their names. */
+	used = xcalloc(p->nr_frames + 1, 1);
+	for (size_t i = 0; i < p->nr_threads; i++)
+		used[p->threads[i].proc_frame] = used[p->threads[i].thread_frame] = 1;
+	for (size_t i = 0; i < nr_old; i++) {
+		frame_id_t f[2] = { old[i].proc_frame, old[i].thread_frame };
+
+		for (int k = 0; k < 2; k++) {
+			if (used[f[k]])
+				continue;
+			used[f[k]] = 1;
+			if (p->frames[f[k]].kind == FRAME_PROCESS || p->frames[f[k]].kind == FRAME_THREAD)
+				free_thread_frame(p, f[k], &unused, &names);
+		}
+	}
+	free(used);
+	for (size_t i = 0; names.nr && i < p->nr_frames; i++) {
+		unmark_name(&names, p->frames[i].name);
+		unmark_name(&names, p->frames[i].module);
+		unmark_name(&names, p->frames[i].file);
+	}
+	for (size_t i = 0; names.nr && i < p->nr_threads; i++) {
+		unmark_name(&names, p->threads[i].comm);
+		unmark_name(&names, p->threads[i].process);
+	}
+	for (size_t i = 0; i < names.cap; i++) {
+		const char *s = (const char *)(uintptr_t)names.keys[i];
+		uint64_t h;
+		uint32_t id;
+
+		if (!names.used[i] || !names.vals[i])
+			continue;
+		h = hash_bytes(s, strlen(s), HASH_SEED);
+		id = idx_find(&p->str_index, h, str_eq, s, p);
+		idx_remove(&p->str_index, h, id);
+		free(p->strs[id]);
+		p->strs[id] = NULL;
+		XGROW(p->free_strs, p->alloc_free_strs, p->nr_free_strs + 1);
+		p->free_strs[p->nr_free_strs++] = id;
+	}
+	u64map_free(&names);
+
+	/* Samples again, onto the new thread ids; empty records go. */
+	p->samples = NULL;
+	p->nr_samples = p->alloc_samples = 0;
+	idx_clear(&p->sample_index);
+	p->total = 0;
+	for (size_t i = 0; i < nr_samples; i++)
+		if (samples[i].count)
+			profile_add(p, samples[i].stack, map[samples[i].thread], samples[i].count);
+	free(samples);
+	free(old);
+	free(map);
+	p->generation++;
+	return nr_old - p->nr_threads;
 }
 
 struct stack_key {

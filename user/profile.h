@@ -49,9 +49,16 @@ struct frame {
 	uint8_t flags;		/* enum frame_flags */
 };
 
+enum thread_flags {
+	/* Stands for every thread of this (process, comm) that exited: pid is
+	 * the live process's, or 0 once the process exited too; tid is 0. */
+	THREAD_F_EXITED = 1 << 0,
+};
+
 struct thread {
 	uint32_t pid;
 	uint32_t tid;
+	uint32_t flags;		/* enum thread_flags */
 	const char *comm;	/* thread name */
 	const char *process;	/* process name (the main thread's comm, or exe basename) */
 	frame_id_t proc_frame;	/* synthetic FRAME_PROCESS frame "process [pid]" */
@@ -137,6 +144,16 @@ struct profile {
 	struct idx_table sample_index;
 
 	uint64_t total;		/* sum of every sample_rec.count */
+
+	/* Slots freed by profile_coalesce_exited(), reused by new threads'
+	 * synthetic frames and by new strings. */
+	frame_id_t *free_frames;
+	size_t nr_free_frames, alloc_free_frames;
+	uint32_t *free_strs;
+	size_t nr_free_strs, alloc_free_strs;
+	/* Bumped by profile_coalesce_exited(): thread ids changed and freed
+	 * synthetic frame ids may name other threads; trees must be rebuilt. */
+	uint32_t generation;
 };
 
 struct profile *profile_new(void);
@@ -153,6 +170,30 @@ frame_id_t profile_special_frame(struct profile *p, enum frame_kind kind, const 
 
 uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
 			const char *process);
+/* The same with thread flags: THREAD_F_EXITED for an exited-threads record
+ * (as loaded from a saved profile). */
+uint32_t profile_thread_flags(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			      const char *process, uint32_t flags);
+
+/* What became of a thread, for profile_coalesce_exited(). */
+enum thread_state {
+	THREAD_GONE,		/* the thread and its process exited */
+	THREAD_PROCESS_ALIVE,	/* the thread exited; its process runs on */
+	THREAD_ALIVE,
+};
+typedef enum thread_state (*profile_thread_state_fn)(uint32_t pid, uint32_t tid, void *ctx);
+
+/*
+ * Keeps a long system-wide run's memory flat under process churn: merges the
+ * samples of every exited thread into one record per (process name, comm) --
+ * "comm [exited]" under the live process, or under "process [exited]" once
+ * the process is gone too -- and frees the exited threads' synthetic frames
+ * and names for reuse. Totals are unchanged. Returns how many thread records
+ * went away. Frame ids of stacks never change; thread ids do (generation++).
+ * Never call it while a tree built from p is still in use.
+ */
+size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state, void *ctx);
+
 uint32_t profile_stack(struct profile *p, const frame_id_t *frames_root_first, uint32_t nr);
 /* Adds count samples of stack on thread. */
 void profile_add(struct profile *p, uint32_t stack, uint32_t thread, uint64_t count);

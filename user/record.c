@@ -5,8 +5,11 @@
 #include "unwind_maps.h"
 #include "util.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct recorder {
@@ -23,7 +26,13 @@ struct recorder {
 	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
 	bool kernel_only;
 	frame_id_t no_stack, truncated, gone, user_mode;
+	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 };
+
+/* Past this many thread records (and twice as many as the last merge
+ * left), exited threads are merged by name: a day of process churn under
+ * -a costs no more memory than its first minutes. */
+#define COALESCE_THREADS 4096
 
 static void on_event(const struct st_event *e, void *ctx);
 
@@ -94,6 +103,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	r->kernel_only = !o->sampler.user;
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
+	r->coalesce_at = COALESCE_THREADS;
+	if (getenv("SAMPLETOP_COALESCE_THREADS"))
+		r->coalesce_at = strtoul(getenv("SAMPLETOP_COALESCE_THREADS"), NULL, 10) ?: 1;
 	r->start_ns = now_ns();
 	prof->meta.start_wall_ns = wall_ns();
 	prof->meta.freq_hz = o->sampler.freq_hz;
@@ -196,6 +208,17 @@ static void on_event(const struct st_event *e, void *ctx)
  * at once, before a short-lived process can exit. */
 #define UNWIND_FLUSH_NS 100000000ull
 
+/* Signal 0 only asks whether the thread (process) exists. */
+static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
+{
+	(void)ctx;
+	if (syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, 0) == 0 || errno == EPERM)
+		return THREAD_ALIVE;
+	if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+		return THREAD_PROCESS_ALIVE;
+	return THREAD_GONE;
+}
+
 static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR], now = now_ns();
@@ -204,6 +227,11 @@ static void update_meta(struct recorder *r)
 		r->unwind_flush_ns = now;
 		unwind_maps_flush(r->unw);
 		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
+	}
+	if (r->prof->nr_threads >= r->coalesce_at) {
+		profile_coalesce_exited(r->prof, thread_state, NULL);
+		if (r->coalesce_at < 2 * r->prof->nr_threads)
+			r->coalesce_at = 2 * r->prof->nr_threads;
 	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));

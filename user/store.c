@@ -271,6 +271,7 @@ static int load_thread(struct loader *l, json_t *o, size_t i)
 	char what[48], *comm;
 	const char *s;
 	json_int_t pid, tid;
+	json_t *ex;
 	int err;
 
 	snprintf(what, sizeof(what), "thread %zu", i);
@@ -280,10 +281,14 @@ static int load_thread(struct loader *l, json_t *o, size_t i)
 	    (err = get_int(l, o, "tid", what, 0, UINT32_MAX, false, 0, &tid)) ||
 	    (err = get_str(l, o, "comm", what, false, &s)))
 		return err;
+	ex = json_object_get(o, "exited");
+	if (ex && !json_is_boolean(ex))
+		return fail(l, "%s: \"exited\" is not true or false", what);
 	comm = xstrdup(s);
 	err = get_str(l, o, "process", what, false, &s);
 	if (!err)
-		l->thread_map[i] = profile_thread(l->p, pid, tid, comm, s);
+		l->thread_map[i] = profile_thread_flags(l->p, pid, tid, comm, s,
+							json_is_true(ex) ? THREAD_F_EXITED : 0);
 	free(comm);
 	return err;
 }

@@ -299,6 +299,16 @@ keys q
 screen_has "report --tui: q exits 0" '^exit=0$'
 check_grep "report --tui -o: the report is written on q" 'hot_a  hot_fp' "$WORK/replay.txt"
 
+# Under process churn, exited processes are merged into one row per name.
+( end=$((SECONDS + 20)); while [ $SECONDS -lt $end ]; do
+	"$TARGETS/hot_fp" 0.03 & "$TARGETS/hot_fp" 0.03; wait; done ) &
+_pids+=($!)
+run "clear; SAMPLETOP_COALESCE_THREADS=20 $ST -a; echo exit=\$?"
+screen_has "-a under churn: exited processes merged into one 'hot_fp [exited]' row" 'hot_fp \[exited\]' 10
+screen_lacks "-a under churn: no freed frame on the screen" '\[unused\]'
+keys q
+screen_has "-a under churn: q exits 0" '^exit=0$'
+
 # Names with control characters are shown escaped, never sent raw.
 evil=$WORK/$'ev\e[2Jil\xff'
 cp "$TARGETS/hot_fp" "$evil"

@@ -1,5 +1,7 @@
 /* Unit tests of the profile model, call trees, and the text/folded reports. */
+#include "hmap.h"
 #include "profile.h"
+#include "store.h"
 #include "report/report.h"
 #include "tap.h"
 #include "tree.h"
@@ -218,8 +220,131 @@ static void test_caps(void)
 	profile_free(p);
 }
 
+/* Linear probing with backward-shift removal: ids crowded into a few home
+ * slots, half removed in a scrambled order, the rest still found. */
+static int id_eq(uint32_t id, const void *key, const void *ctx)
+{
+	(void)ctx;
+	return id == *(const uint32_t *)key;
+}
+
+static void test_idx_remove(void)
+{
+	struct idx_table t = { 0 };
+	enum { N = 5000 };
+	size_t found = 0, gone = 0;
+
+	for (uint32_t i = 0; i < N; i++)
+		idx_insert(&t, i % 61 * 7919u, i);
+	for (uint32_t k = 0; k < N; k++) {
+		uint32_t i = k * 761 % N;	/* a permutation of 0..N-1: 761 is prime */
+
+		if (i % 2)
+			idx_remove(&t, i % 61 * 7919u, i);
+	}
+	idx_remove(&t, 12345, N + 7);	/* not there: nothing happens */
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id = idx_find(&t, i % 61 * 7919u, id_eq, &i, NULL);
+
+		if (i % 2)
+			gone += id == IDX_NONE;
+		else
+			found += id == i;
+	}
+	CHECK(found == N / 2 && gone == N / 2 && t.nr == N / 2,
+	      "idx_remove: %zu of %d kept ids found, %zu of %d removed ids gone, %zu left", found,
+	      N / 2, gone, N / 2, t.nr);
+	idx_free(&t);
+}
+
+/* pid 42 runs on (thread 42 alive, thread 43 exited); pid 0 is the idle
+ * task; pids from 1000 are short jobs that all exited. */
+static enum thread_state fake_state(uint32_t pid, uint32_t tid, void *ctx)
+{
+	(void)ctx;
+	if (pid == 42)
+		return tid == 42 ? THREAD_ALIVE : THREAD_PROCESS_ALIVE;
+	return pid >= 1000 ? THREAD_GONE : THREAD_ALIVE;
+}
+
+static void add_jobs(struct profile *p, uint32_t first, uint32_t n, frame_id_t work)
+{
+	for (uint32_t pid = first; pid < first + n; pid++)
+		profile_add_sample(p, profile_thread(p, pid, pid, "job", "job"), &work, 1, 2);
+}
+
+static void test_coalesce(void)
+{
+	struct profile *p = profile_new(), *back = NULL;
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
+	frame_id_t work = fn(p, "work"), idle = fn(p, "do_idle");
+	uint32_t live = profile_thread(p, 42, 42, "demo", "demo");
+	size_t merged, frames, strs, jobs_ok = 1, flat = 1;
+	char err[256], *s;
+	int rc;
+
+	p->meta.freq_hz = 1000;
+	profile_add_sample(p, live, &work, 1, 5);
+	profile_add_sample(p, profile_thread(p, 42, 43, "worker", "demo"), &work, 1, 3);
+	profile_add_sample(p, profile_thread(p, 0, 0, "swapper/0", "swapper/0"), &idle, 1, 7);
+	add_jobs(p, 1000, 500, work);
+	merged = profile_coalesce_exited(p, fake_state, NULL);
+	CHECK(merged == 501 - 2 && p->nr_threads == 4,
+	      "503 thread records become 4: demo 42, demo's exited threads, the exited jobs, idle "
+	      "(%zu merged, %zu left)", merged, p->nr_threads);
+	CHECK(p->total == 5 + 3 + 7 + 1000 && p->generation == 1,
+	      "no sample lost in the merge (total %llu)", (unsigned long long)p->total);
+	CHECK(p->nr_free_frames == 2 * 500 + 1 && p->nr_free_strs == 500 + 1,
+	      "the exited threads' frames (%zu) and names (%zu) are freed for reuse",
+	      p->nr_free_frames, p->nr_free_strs);
+	CHECK(profile_special_frame(p, FRAME_PROCESS, "demo [42]") == p->threads[0].proc_frame,
+	      "the live process keeps its frame, still found by name");
+
+	o.view.by_process = o.view.by_thread = true;
+	s = render(p, FMT_FOLDED, &o);
+	CHECK(s && strstr(s, "job;job [exited];work 1000\n") && strstr(s, "demo;demo [42];work 5\n") &&
+		      strstr(s, "demo;worker [exited];work 3\n") &&
+		      strstr(s, "swapper/0;swapper/0 [0];do_idle 7\n"),
+	      "folded: jobs merged under 'job [exited]', demo's exited worker under demo");
+	free(s);
+	s = render(p, FMT_TEXT, &o);
+	CHECK(s && strstr(s, "job [exited]") && strstr(s, "worker [exited]") && strstr(s, "demo [42]") &&
+		      !strstr(s, "[1000]") && !strstr(s, "[unused]"),
+	      "text: 'job [exited]' and 'worker [exited]'; no exited pid, no freed frame");
+	free(s);
+
+	/* Churn: rounds of jobs that come and go; the tables stop growing. */
+	frames = p->nr_frames;
+	strs = p->nr_strs;
+	for (uint32_t round = 0; round < 20; round++) {
+		add_jobs(p, 2000 + round * 500, 500, work);
+		profile_coalesce_exited(p, fake_state, NULL);
+		jobs_ok &= p->nr_threads == 4;
+		flat &= p->nr_frames == frames && p->nr_strs == strs;
+	}
+	CHECK(jobs_ok && flat && p->total == 1015 + 20 * 1000,
+	      "20 rounds of 500 jobs: 4 thread records, %zu frames and %zu strings as after the "
+	      "first merge (%zu, %zu), total %llu", p->nr_frames, p->nr_strs, frames, strs,
+	      (unsigned long long)p->total);
+
+	/* A saved profile keeps the merged records for what they are. */
+	s = render(p, FMT_JSON, &o);
+	CHECK(s && strstr(s, "\"comm\": \"job\", \"process\": \"job\", \"exited\": true"),
+	      "json: the merged record says \"exited\": true");
+	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
+	free(s);
+	CHECK(rc == 0 && back->total == p->total, "json: loads back (%s)", rc ? err : "ok");
+	s = rc ? NULL : render(back, FMT_FOLDED, &o);
+	CHECK(s && strstr(s, "job;job [exited];work 21000\n"), "json: loaded, still 'job [exited]'");
+	free(s);
+	profile_free(back);
+	profile_free(p);
+}
+
 int main(void)
 {
+	test_idx_remove();
+	test_coalesce();
 	test_caps();
 	test_interning();
 	test_tree();

@@ -127,6 +127,9 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		add_str(&sb, t->comm);
 		strbuf_addstr(&sb, ", \"process\": ");
 		add_str(&sb, t->process);
+		/* Every exited thread of this name, merged (profile_coalesce_exited). */
+		if (t->flags & THREAD_F_EXITED)
+			strbuf_addstr(&sb, ", \"exited\": true");
 		strbuf_addch(&sb, '}');
 	}
 	/* Stacks and samples are strings of numbers: as readable as arrays,

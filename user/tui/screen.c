@@ -638,6 +638,12 @@ int tui_run(struct tui_args *a)
 		}
 		s.t.drained += n;
 		next_poll = now + POLL_NS;
+		/* Exited threads were merged: the tree names freed frames. */
+		if (s.t.prof->generation != s.t.generation) {
+			s.t.generation = s.t.prof->generation;
+			vm_rebuild(s.t.vm);
+			dirty = true;
+		}
 		if (deadline && now >= deadline)
 			break;
 		if (now < next_refresh)

@@ -30,6 +30,7 @@ struct tui {
 	uint64_t rate;		/* samples drained in the last refresh period, per second */
 	uint64_t drained;	/* since the last refresh */
 	uint64_t rebuild_every;	/* ns between tree rebuilds: 1 s, more for huge profiles */
+	uint32_t generation;	/* the profile's when the tree was built */
 };
 
 /* Redraw flags that key actions return. */

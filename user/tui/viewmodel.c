@@ -683,8 +683,11 @@ bool vm_focus_selected(struct viewmodel *vm)
 		frame_id_t id = r->kind == VM_ROW_FUNC ? r->node : vm->tree->nodes[r->node].frame;
 
 		fo->pid = process_pid(vm->prof, id);
-		if (!fo->pid)
+		if (!fo->pid) {
+			snprintf(vm->msg, sizeof(vm->msg),
+				 "Cannot focus on exited processes");
 			return false;
+		}
 	} else {
 		fo->glob = glob_quote(f->name);
 	}
