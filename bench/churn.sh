@@ -5,7 +5,7 @@
 # (or a tenth of the run) and at the end, and their ratio: flat is ~1.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ST=$TOP/build/sampletop
+ST=${ST:-$TOP/build/sampletop}	# another build to compare: ST=path
 D=${CHURN_SECONDS:-600}
 W=$(mktemp -d)
 pids=()

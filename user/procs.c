@@ -11,6 +11,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* Every pid ever seen had a slot; those whose instances are all gone are
+ * dropped (procs_next_gen), so that a long run of short processes costs no
+ * memory: at this many slots, then at twice as many as the last sweep kept. */
+#define PROCS_SWEEP_SLOTS 4096
+
 struct procs {
 	struct proc **heads;	/* per pid slot: the newest instance, chained by older */
 	size_t nr_heads, alloc_heads;
@@ -18,6 +23,7 @@ struct procs {
 	struct proc *exited[PROCS_MAX_EXITED];	/* FIFO of exited instances */
 	size_t exited_first, nr_exited;
 	size_t nr_procs;
+	size_t sweep_at;	/* slots at which empty ones are dropped */
 	uint64_t gen;
 	uint64_t ns_per_tick;
 	struct snapshots *snaps;	/* not owned; NULL: none */
@@ -245,6 +251,7 @@ struct procs *procs_new(void)
 	long hz = sysconf(_SC_CLK_TCK);
 
 	ps->ns_per_tick = 1000000000ull / (hz > 0 ? hz : 100);
+	ps->sweep_at = PROCS_SWEEP_SLOTS;
 	return ps;
 }
 
@@ -270,9 +277,26 @@ size_t procs_count(const struct procs *ps)
 	return ps->nr_procs;
 }
 
+static void sweep(struct procs *ps)
+{
+	size_t n = 0;
+
+	u64map_clear(&ps->by_pid);
+	for (size_t i = 0; i < ps->nr_heads; i++) {
+		if (!ps->heads[i])
+			continue;
+		u64map_put(&ps->by_pid, ps->heads[i]->pid, (uint32_t)n);
+		ps->heads[n++] = ps->heads[i];
+	}
+	ps->nr_heads = n;
+	ps->sweep_at = 2 * n > PROCS_SWEEP_SLOTS ? 2 * n : PROCS_SWEEP_SLOTS;
+}
+
 void procs_next_gen(struct procs *ps)
 {
 	ps->gen++;
+	if (ps->nr_heads >= ps->sweep_at)
+		sweep(ps);
 }
 
 /* Reads comm and maps if /proc/PID is still this instance, else marks it gone. */

@@ -111,7 +111,9 @@ size_t procs_count(const struct procs *ps);
  * found: once per drain generation (procs_next_gen) and PROCS_RELOAD_NS. */
 struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
 
-/* Starts a new drain generation (allows one maps reload per process). */
+/* Starts a new drain generation (allows one maps reload per process); now
+ * and then drops the slots of pids with no instance left. Call it between
+ * drains, when no struct proc pointer is held. */
 void procs_next_gen(struct procs *ps);
 
 /* Reads start time (clock ticks since boot) of pid; 0 if gone. */

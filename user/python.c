@@ -34,12 +34,16 @@ struct py_code {
 
 enum py_state { PY_NOT, PY_YES };
 
+/* Processes looked at before the first sweep of exited ones. */
+#define PY_SWEEP_PROCS 4096
+
 struct py_proc {
 	uint32_t pid;
 	uint64_t start_time;
 	enum py_state state;
 	uint64_t checked_gen;		/* p->reload_gen at the last look */
 	bool checked;
+	bool seen_gone;			/* gone at the last sweep */
 	struct py_binary *bin;
 	uint64_t bias;			/* load address - ELF vaddr of the interpreter */
 	/* Executable ranges of the interpreter's code: the binary with the runtime
@@ -59,6 +63,7 @@ struct python {
 	struct py_proc **procs;
 	size_t nr_procs, alloc_procs;
 	struct u64map proc_index;	/* pid -> index into procs */
+	size_t sweep_at;		/* procs at which exited ones are dropped */
 	frame_id_t unknown;		/* "[unknown python code]" */
 	frame_id_t truncated;		/* the recorder's "[truncated stack]" */
 	uint32_t found;
@@ -88,6 +93,7 @@ struct python *python_new(struct profile *prof, const struct python_opts *o, int
 	py->map_fd = info_map_fd;
 	py->unknown = profile_frame(prof, &f);
 	py->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	py->sweep_at = PY_SWEEP_PROCS;
 	elf_version(EV_CURRENT);
 	return py;
 }
@@ -402,6 +408,35 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		proc_tell_bpf(py, pp);
 		return;
 	}
+}
+
+/* A process found gone at two sweeps in a row has had its last samples
+ * drained long ago: its state, and its entry in the BPF map, go. */
+void python_sweep(struct python *py)
+{
+	size_t n = 0;
+
+	if (py->nr_procs < py->sweep_at)
+		return;
+	u64map_clear(&py->proc_index);
+	for (size_t i = 0; i < py->nr_procs; i++) {
+		struct py_proc *pp = py->procs[i];
+		uint64_t t = proc_start_time(pp->pid);
+
+		if (!t || t != pp->start_time) {
+			if (pp->seen_gone) {
+				if (pp->state == PY_YES && py->map_fd >= 0)
+					bpf_map_delete_elem(py->map_fd, &pp->pid);
+				py_proc_free(pp);
+				continue;
+			}
+			pp->seen_gone = true;
+		}
+		u64map_put(&py->proc_index, pp->pid, (uint32_t)n);
+		py->procs[n++] = pp;
+	}
+	py->nr_procs = n;
+	py->sweep_at = 2 * n > PY_SWEEP_PROCS ? 2 * n : PY_SWEEP_PROCS;
 }
 
 void python_set_map(struct python *py, int info_map_fd)

@@ -36,6 +36,8 @@ struct python;
 struct python *python_new(struct profile *prof, const struct python_opts *o, int info_map_fd);
 void python_set_map(struct python *py, int info_map_fd);
 void python_free(struct python *py);
+/* Now and then forgets processes that exited; call it between drains. */
+void python_sweep(struct python *py);
 
 /* Looks at process p now (before its first sample: -p targets). */
 void python_watch(struct python *py, struct procs *ps, struct proc *p);

@@ -228,6 +228,7 @@ static void update_meta(struct recorder *r)
 		unwind_maps_flush(r->unw);
 		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
 	}
+	python_sweep(r->py);
 	if (r->prof->nr_threads >= r->coalesce_at) {
 		profile_coalesce_exited(r->prof, thread_state, NULL);
 		if (r->coalesce_at < 2 * r->prof->nr_threads)

@@ -20,7 +20,15 @@ struct symbolizer {
 	/* Frame chains of addresses with inlined calls: [n, id0, id1, ...]. */
 	frame_id_t *chains;
 	size_t nr_chains, alloc_chains;
+	struct idx_table chain_index;	/* each chain once: every process of a
+					 * program asks for the same ones */
+	uint32_t nr_loose;	/* [unmapped] and [exited] frames made, by address */
 };
+
+/* Addresses outside any mapping differ in every process (ASLR): past this
+ * many distinct ones, they share one frame per kind, without the address,
+ * so that process churn cannot grow the frame table without end. */
+#define SYMBOLIZER_MAX_LOOSE 4096
 
 struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_opts *o)
 {
@@ -44,6 +52,7 @@ void symbolizer_free(struct symbolizer *s)
 	ksyms_free(s->ksyms);
 	u64map_free(&s->kframes);
 	free(s->chains);
+	idx_free(&s->chain_index);
 	free(s);
 }
 
@@ -56,6 +65,28 @@ static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64
 
 	strbuf_addf(&sb, "[unknown] %s+0x%" PRIx64, module[0] ? module_basename(module) : "?",
 		    off);
+	f.name = sb.buf;
+	id = profile_frame(s->prof, &f);
+	strbuf_release(&sb);
+	return id;
+}
+
+/* An address in no mapping: "[unknown] [unmapped]+0x7f..." while there are
+ * few, then "[unknown] [unmapped]". */
+static frame_id_t loose_frame(struct symbolizer *s, const char *what, uint64_t pc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct frame f = { .module = what, .kind = FRAME_NATIVE, .flags = FRAME_F_UNKNOWN };
+	frame_id_t id;
+
+	if (s->nr_loose < SYMBOLIZER_MAX_LOOSE) {
+		size_t before = s->prof->nr_frames;
+
+		id = unknown_frame(s, what, pc);
+		s->nr_loose += s->prof->nr_frames != before;
+		return id;
+	}
+	strbuf_addf(&sb, "[unknown] %s", what);
 	f.name = sb.buf;
 	id = profile_frame(s->prof, &f);
 	strbuf_release(&sb);
@@ -119,7 +150,7 @@ static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc
 		if (jit_frame(s, p, pc, out))
 			return 1;
 		if (!m)
-			return (out[0] = unknown_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
+			return (out[0] = loose_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
 		return (out[0] = unknown_frame(s, "[anon]", pc - m->start)), 1;
 	}
 	off = pc - m->start + m->pgoff;
@@ -138,6 +169,38 @@ static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc
 	if (!n)
 		return (out[0] = unknown_frame(s, m->path, vaddr)), 1;
 	return intern_frames(s, fr, n, m->path, out);
+}
+
+struct chain_key {
+	const frame_id_t *frames;
+	uint32_t n;
+};
+
+static int chain_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct symbolizer *s = ctx;
+	const struct chain_key *k = key;
+
+	return s->chains[id] == k->n && !memcmp(&s->chains[id + 1], k->frames, k->n * sizeof(frame_id_t));
+}
+
+/* The offset of chain frames[0..n) in s->chains, added if new; IDX_NONE
+ * once the offsets would collide with CHAIN_BIT. */
+static uint32_t intern_chain(struct symbolizer *s, const frame_id_t *frames, uint32_t n)
+{
+	struct chain_key k = { frames, n };
+	uint64_t h = hash_bytes(frames, n * sizeof(*frames), HASH_SEED ^ n);
+	uint32_t id = idx_find(&s->chain_index, h, chain_eq, &k, s);
+
+	if (id != IDX_NONE || s->nr_chains + n + 1 >= CHAIN_BIT)
+		return id;
+	XGROW(s->chains, s->alloc_chains, s->nr_chains + n + 1);
+	id = (uint32_t)s->nr_chains;
+	s->chains[id] = n;
+	memcpy(&s->chains[id + 1], frames, n * sizeof(*frames));
+	s->nr_chains += n + 1;
+	idx_insert(&s->chain_index, h, id);
+	return id;
 }
 
 uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct proc *p,
@@ -159,12 +222,8 @@ uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct p
 	n = resolve_user(s, ps, p, pc, out, max ? max : 1);
 	if (n == 1) {
 		u64map_put(&p->ip_frames, pc, out[0]);
-	} else if (s->nr_chains < CHAIN_BIT) {
-		XGROW(s->chains, s->alloc_chains, s->nr_chains + n + 1);
-		s->chains[s->nr_chains] = n;
-		memcpy(&s->chains[s->nr_chains + 1], out, n * sizeof(*out));
-		u64map_put(&p->ip_frames, pc, (uint32_t)s->nr_chains | CHAIN_BIT);
-		s->nr_chains += n + 1;
+	} else if ((id = intern_chain(s, out, n)) != IDX_NONE) {
+		u64map_put(&p->ip_frames, pc, id | CHAIN_BIT);
 	}
 	return n;
 }

@@ -435,17 +435,28 @@ void unwind_maps_request(struct unwind_maps *u, uint32_t pid)
 	}
 }
 
+/* Processes that exited leave the BPF map, and this table too unless a
+ * request for them is pending: a day of process churn costs no memory. */
 static void reap(struct unwind_maps *u)
 {
-	for (size_t i = 0; i < u->nr_procs; i++) {
-		struct uproc_state *ps = &u->procs[i];
+	size_t n = 0;
 
-		if (!ps->live || kill(ps->pid, 0) == 0 || errno != ESRCH)
+	u64map_clear(&u->proc_index);
+	for (size_t i = 0; i < u->nr_procs; i++) {
+		struct uproc_state ps = u->procs[i];
+		bool gone = kill((pid_t)ps.pid, 0) && errno == ESRCH;
+
+		if (gone && ps.live) {
+			bpf_map_delete_elem(u->procs_fd, &ps.pid);
+			ps.live = false;
+			ps.maps_hash = 0;
+		}
+		if (gone && !ps.requested)
 			continue;
-		bpf_map_delete_elem(u->procs_fd, &ps->pid);
-		ps->live = false;
-		ps->maps_hash = 0;
+		u64map_put(&u->proc_index, ps.pid, (uint32_t)n);
+		u->procs[n++] = ps;
 	}
+	u->nr_procs = n;
 }
 
 void unwind_maps_flush(struct unwind_maps *u)
