@@ -277,6 +277,11 @@ size_t procs_count(const struct procs *ps)
 	return ps->nr_procs;
 }
 
+size_t procs_nr_slots(const struct procs *ps)
+{
+	return ps->nr_heads;
+}
+
 static void sweep(struct procs *ps)
 {
 	size_t n = 0;

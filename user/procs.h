@@ -106,6 +106,8 @@ void procs_set_snapshots(struct procs *ps, struct snapshots *snaps);
 
 /* Instances held (live and exited), for tests and -v. */
 size_t procs_count(const struct procs *ps);
+/* Pids with a slot (an instance, or none since the last sweep), for tests. */
+size_t procs_nr_slots(const struct procs *ps);
 
 /* The mapping holding addr, or NULL. May re-read the maps if addr is not
  * found: once per drain generation (procs_next_gen) and PROCS_RELOAD_NS. */

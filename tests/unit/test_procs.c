@@ -130,6 +130,30 @@ static void test_instances(void)
 	procs_free(ps);
 }
 
+/* Ten thousand short processes, each its own pid: the slots of pids with no
+ * instance left are swept, and what is left is still found. */
+static void test_sweep(void)
+{
+	struct procs *ps = procs_new();
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick + 1234;
+	struct proc *me = procs_lookup(ps, getpid(), start), *last;
+	size_t most = 0;
+
+	for (uint32_t i = 0; i < 10000; i++) {
+		procs_fork(ps, FAKE_PID - 20000 + i, 7, getpid(), start, "short");
+		procs_exit(ps, FAKE_PID - 20000 + i, 7);
+		procs_next_gen(ps);
+		if (procs_nr_slots(ps) > most)
+			most = procs_nr_slots(ps);
+	}
+	CHECK(most <= 4096, "10000 pids come and go: at most %zu slots held (4096 allowed)", most);
+	last = procs_lookup(ps, FAKE_PID - 20000 + 9999, 7);
+	CHECK(procs_lookup(ps, getpid(), start) == me && last->exited && !strcmp(last->comm, "short"),
+	      "after sweeps, the live process and the latest exited one are the same instances");
+	procs_free(ps);
+}
+
 /* A library loaded after the maps were read: the miss comes too soon for a
  * re-read, which happens at the next lookup once PROCS_RELOAD_NS passed. */
 static void test_dlopen_reload(void)
@@ -205,6 +229,7 @@ int main(void)
 	test_self();
 	test_start_time();
 	test_instances();
+	test_sweep();
 	test_snapshot_read();
 	test_dlopen_reload();
 	test_kallsyms();

@@ -93,6 +93,17 @@ static void test_symbolize_self(void)
 	CHECK(n == 1 && (profile_get_frame(prof, f[0])->flags & FRAME_F_UNKNOWN) &&
 		      !strncmp(profile_get_frame(prof, f[0])->name, "[unknown] ", 10),
 	      "an unmapped address is [unknown], never blank");
+	/* Process churn brings ever new unmapped addresses: bounded. */
+	{
+		size_t before = prof->nr_frames;
+
+		for (uint64_t a = 16; a < 16 + 6000 * 16; a += 16)
+			symbolizer_user_frames(s, ps, p, a, false, f, SYMBOLIZER_MAX_DEPTH);
+		CHECK(prof->nr_frames - before <= 4096 + 1 &&
+			      !strcmp(profile_get_frame(prof, f[0])->name, "[unknown] [unmapped]"),
+		      "6000 unmapped addresses: %zu new frames (4096 allowed), then '%s'",
+		      prof->nr_frames - before, profile_get_frame(prof, f[0])->name);
+	}
 	procs_free(ps);
 	symbolizer_free(s);
 	profile_free(prof);
