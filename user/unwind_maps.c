@@ -179,15 +179,19 @@ static void place(struct unwind_maps *u, struct uobj *o)
 	    t->nr_buckets > u->max_buckets - u->next_bucket) {
 		o->full = true;
 		u->table_full++;
-		return;
+	} else {
+		memcpy(&u->rows[u->next_row], t->rows, (size_t)t->nr_rows * sizeof(*u->rows));
+		memcpy(&u->buckets[u->next_bucket], t->buckets,
+		       (size_t)t->nr_buckets * sizeof(*u->buckets));
+		o->row_first = u->next_row;
+		o->bucket_first = u->next_bucket;
+		u->next_row += t->nr_rows;
+		u->next_bucket += t->nr_buckets;
+		o->placed = true;
 	}
-	memcpy(&u->rows[u->next_row], t->rows, (size_t)t->nr_rows * sizeof(*u->rows));
-	memcpy(&u->buckets[u->next_bucket], t->buckets, (size_t)t->nr_buckets * sizeof(*u->buckets));
-	o->row_first = u->next_row;
-	o->bucket_first = u->next_bucket;
-	u->next_row += t->nr_rows;
-	u->next_bucket += t->nr_buckets;
-	o->placed = true;
+	/* Placed or never to be: the BPF maps hold the only copy needed. The
+	 * counts, base and segments stay for the per-process entries. */
+	unwind_table_drop_rows(o->table);
 }
 
 static struct uobj *object_for(struct unwind_maps *u, uint32_t pid, const struct proc_map *m)

@@ -455,12 +455,22 @@ void unwind_table_free(struct unwind_table *t)
 	free(t);
 }
 
+void unwind_table_drop_rows(struct unwind_table *t)
+{
+	if (!t)
+		return;
+	free(t->rows);
+	free(t->buckets);
+	t->rows = NULL;
+	t->buckets = NULL;
+}
+
 /* The same search as the BPF program's: bucket, then the bucket's rows. */
 const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr)
 {
 	uint32_t lo, hi, b;
 
-	if (!t->nr_rows || vaddr < t->base)
+	if (!t->nr_rows || !t->rows || vaddr < t->base)	/* rows dropped: none */
 		return NULL;
 	b = (vaddr - t->base) >> ST_UNWIND_BUCKET_SHIFT;
 	if (vaddr - t->base >= (uint64_t)t->nr_buckets << ST_UNWIND_BUCKET_SHIFT)

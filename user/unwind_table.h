@@ -41,6 +41,9 @@ int unwind_table_build(Elf *elf, struct unwind_table **out);
 int unwind_table_build_path(const char *path, struct unwind_table **out);
 int unwind_table_build_mem(const void *image, size_t size, struct unwind_table **out);
 void unwind_table_free(struct unwind_table *t);
+/* Frees the rows and buckets, keeping their counts, base and segments (once
+ * they are copied into the BPF maps). */
+void unwind_table_drop_rows(struct unwind_table *t);
 
 /* The row covering ELF virtual address vaddr, or NULL (before the first row). */
 const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr);
