@@ -37,6 +37,28 @@ for sig in TERM HUP; do
 	check_grep "SIG$sig: report written" 'hot_a;leaf [0-9]+$' "$WORK/$sig.folded"
 done
 
+# No BPF link or program outlives sampletop, however it stops: the ids its
+# fds held (from /proc/PID/fdinfo) are gone from the kernel's lists after.
+bpf_ids() { bpftool -j "$1" list | python3 -c 'import json, sys
+print(" ".join(str(x["id"]) for x in json.load(sys.stdin)))'; }
+for sig in INT TERM KILL; do
+	"$ST" -p "$PID" -o "$WORK/links.folded" 2>"$WORK/links.err" &
+	sp=$!
+	wait_sampling "$WORK/links.err"
+	links=$(sed -n 's/^link_id:\t*//p' /proc/$sp/fdinfo/* 2>/dev/null | sort -u | tr '\n' ' ')
+	progs=$(sed -n 's/^prog_id:\t*//p' /proc/$sp/fdinfo/* 2>/dev/null | sort -u | tr '\n' ' ')
+	kill -$sig $sp
+	wait $sp
+	now_links=" $(bpf_ids link) "
+	now_progs=" $(bpf_ids prog) "
+	left=
+	for id in $links $progs; do
+		case "$now_links $now_progs" in *" $id "*) left="$left $id" ;; esac
+	done
+	check "SIG$sig: none of its BPF links ($links) and programs ($progs) is left (left:${left:- none})" \
+		test -n "$links" -a -n "$progs" -a -z "$left"
+done
+
 # A closed stdout (| head) ends quietly.
 "$ST" -q -p "$PID" -d 0.5 2>"$WORK/e" | head -1 >/dev/null
 rc=${PIPESTATUS[0]}
