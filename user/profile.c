@@ -287,7 +287,7 @@ size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state,
 	struct sample_rec *samples = p->samples;
 	size_t nr_old = p->nr_threads, nr_samples = p->nr_samples;
 	uint32_t *map = xmalloc((nr_old + 1) * sizeof(*map));
-	const struct frame unused = { .name = profile_intern(p, "[unused]"),
+	const struct frame unused = { .name = p->unused_name = profile_intern(p, "[unused]"),
 				      .module = profile_intern(p, ""), .kind = FRAME_SPECIAL };
 	struct u64map names = { 0 };
 	uint8_t *used;

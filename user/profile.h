@@ -151,6 +151,7 @@ struct profile {
 	size_t nr_free_frames, alloc_free_frames;
 	uint32_t *free_strs;
 	size_t nr_free_strs, alloc_free_strs;
+	const char *unused_name;	/* "[unused]": a freed frame's name; NULL before */
 	/* Bumped by profile_coalesce_exited(): thread ids changed and freed
 	 * synthetic frame ids may name other threads; trees must be rebuilt. */
 	uint32_t generation;
@@ -208,6 +209,13 @@ void profile_scale_counts(struct profile *p, uint64_t num, uint64_t den);
 static inline const struct frame *profile_get_frame(const struct profile *p, frame_id_t id)
 {
 	return &p->frames[id];
+}
+
+/* A slot freed by profile_coalesce_exited() and not yet reused: in no stack
+ * and no thread; writers of every frame leave it out. */
+static inline bool profile_frame_is_free(const struct profile *p, frame_id_t id)
+{
+	return p->unused_name && p->frames[id].name == p->unused_name;
 }
 
 static inline const frame_id_t *profile_stack_frames(const struct profile *p, uint32_t stack)

@@ -331,6 +331,8 @@ static void test_coalesce(void)
 	s = render(p, FMT_JSON, &o);
 	CHECK(s && strstr(s, "\"comm\": \"job\", \"process\": \"job\", \"exited\": true"),
 	      "json: the merged record says \"exited\": true");
+	CHECK(s && p->nr_free_frames && !strstr(s, "[unused]"),
+	      "json: the %zu freed frame slots are left out", p->nr_free_frames);
 	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
 	free(s);
 	CHECK(rc == 0 && back->total == p->total, "json: loads back (%s)", rc ? err : "ok");

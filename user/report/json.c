@@ -106,15 +106,20 @@ static void add_frame(struct strbuf *sb, const struct frame *f)
 int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 {
 	struct strbuf sb = STRBUF_INIT;
-	uint32_t *order;
+	uint32_t *order, *fmap;
 	int err = 0;
 
 	strbuf_addf(&sb, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", STORE_FORMAT,
 		    STORE_VERSION);
 	add_meta(&sb, p);
 	strbuf_addf(&sb, "  \"total\": %" PRIu64 ",\n  \"frames\": [", p->total);
-	for (size_t i = 0; i < p->nr_frames; i++) {
-		strbuf_addstr(&sb, i ? ",\n    " : "\n    ");
+	/* Numbered anew without the slots freed by merging exited threads. */
+	fmap = xmalloc((p->nr_frames + 1) * sizeof(*fmap));
+	for (size_t i = 0, n = 0; i < p->nr_frames; i++) {
+		if (profile_frame_is_free(p, i))
+			continue;
+		fmap[i] = n;
+		strbuf_addstr(&sb, n++ ? ",\n    " : "\n    ");
 		add_frame(&sb, &p->frames[i]);
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
@@ -142,7 +147,7 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		for (uint32_t k = 0; k < p->stacks[i].nr; k++) {
 			if (k)
 				strbuf_addch(&sb, ' ');
-			emit_u64(&sb, fr[k]);
+			emit_u64(&sb, fmap[fr[k]]);
 		}
 		strbuf_addch(&sb, '"');
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
@@ -170,6 +175,7 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	free(order);
+	free(fmap);
 	strbuf_addstr(&sb, "\n  ]\n}\n");
 	err = err ?: emit_flush(&sb, out, 0);
 	strbuf_release(&sb);
