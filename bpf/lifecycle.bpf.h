@@ -83,6 +83,10 @@ int BPF_PROG(on_exec, struct task_struct *task)
 	if (!is_target(tgid, (__u32)id))
 		return 0;
 	bpf_map_update_elem(&fresh, &tgid, &wakes, BPF_ANY);
+	/* Its mappings are those of the old program: until userspace pushes
+	 * the new ones, bpf_find_vma finds them (see ustack.bpf.h). */
+	bpf_map_delete_elem(&unwind_procs, &tgid);
+	bpf_map_delete_elem(&unwind_vmas, &tgid);
 	send_event(task, ST_EV_EXEC, 0, 0, BPF_RB_NO_WAKEUP);
 	return 0;
 }

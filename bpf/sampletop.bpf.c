@@ -44,8 +44,8 @@ static __always_inline void count(__u32 which)
 }
 
 #include "filter.bpf.h"
-#include "lifecycle.bpf.h"
 #include "ustack.bpf.h"
+#include "lifecycle.bpf.h"
 #include "python.bpf.h"
 
 /* Read as 8 bytes (csx): newer kernels made cs a u16/u64 union and the

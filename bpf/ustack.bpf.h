@@ -6,8 +6,9 @@
  * userspace builds per object (user/unwind_table.c) and pushes per process
  * (user/unwind_maps.c): per frame, find the mapping, binary-search its row,
  * compute the CFA, read the return address at CFA - 8, restore rbp, step.
- * A process without tables yet is walked by frame pointer, flagged, and
- * userspace pushes its tables on its next drain. */
+ * A process not pushed yet has its mappings found with bpf_find_vma and
+ * its objects' tables by (device, inode); it is flagged, and userspace
+ * pushes its tables on its next drain. */
 #ifndef USTACK_BPF_H
 #define USTACK_BPF_H
 
@@ -40,6 +41,24 @@ struct {
 	__type(value, struct st_uproc);
 } unwind_procs SEC(".maps");
 
+/* (device, inode) -> its object's table: how a process with no entry in
+ * unwind_procs yet is unwound, its mappings found with bpf_find_vma. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ST_UNWIND_MAX_OBJS);
+	__type(key, struct st_uobj_key);
+	__type(value, struct st_uobj);
+} unwind_objs SEC(".maps");
+
+/* tgid -> mappings found with bpf_find_vma (see struct st_uvmas). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ST_UNWIND_MAX_VMA_PROCS);
+	__type(key, __u32);
+	__type(value, struct st_uvmas);
+} unwind_vmas SEC(".maps");
+
 /* Offsets in the signal frame the kernel builds (struct rt_sigframe minus
  * its popped return address, i.e. a struct ucontext at rsp): uc_mcontext
  * starts at 40; rbp, rsp and rip are its 11th, 16th and 17th words. */
@@ -59,6 +78,7 @@ struct ust_state {
 	__u32 map_hint;		/* index + 1 of the last mapping found */
 	__u8 exact;		/* ip is an exact pc (leaf, signal), not a return address */
 	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
+	__u8 vma_asked;		/* bpf_find_vma used (once per sample) */
 };
 
 struct {
@@ -71,6 +91,7 @@ struct {
 struct ust_ctx {
 	struct st_sample *s;
 	struct st_uproc *proc;
+	struct st_uvmas *vmas;	/* NULL when the process has its maps pushed */
 	struct ust_state *st;
 };
 
@@ -174,6 +195,92 @@ static __always_inline const struct st_urow *unwind_find_row(const struct st_uma
 	return bpf_map_lookup_elem(&unwind_rows, &k);
 }
 
+struct vma_info {
+	__u64 start, end, pgoff;
+	struct st_uobj_key key;
+	__u32 found;
+};
+
+static long vma_info_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_info *v = data;
+	struct file *f = vma->vm_file;
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->pgoff = vma->vm_pgoff;
+	if (!f)
+		return 0;
+	v->key.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	v->key.size = BPF_CORE_READ(f, f_inode, i_size);
+	v->key.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	v->found = 1;
+	return 0;
+}
+
+static __noinline struct st_uvmas *new_vmas(__u32 tgid)
+{
+	static const struct st_uvmas empty;
+
+	bpf_map_update_elem(&unwind_vmas, &tgid, &empty, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&unwind_vmas, &tgid);
+}
+
+/* For a process whose pushed maps (if any) miss pc: the mapping of pc as
+ * the kernel has it, with its object's table if userspace built one (row_nr
+ * 0 otherwise). Found mappings are kept in vmas, by address; the kernel is
+ * asked at most once per sample. */
+static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st,
+							   struct st_uvmas *vmas, __u64 pc)
+{
+	struct vma_info v = {};
+	const struct st_uobj *o;
+	struct st_umap *m;
+	__u32 slot = ST_UNWIND_VMA_SLOTS;
+	__u64 off;
+
+	if (!vmas)
+		return NULL;
+#pragma unroll
+	for (int i = 0; i < ST_UNWIND_VMA_SLOTS; i++) {
+		m = &vmas->maps[i];
+		if (pc >= m->start && pc < m->end)
+			return m;
+		if (!m->end && slot == ST_UNWIND_VMA_SLOTS)
+			slot = i;
+	}
+	if (st->vma_asked)
+		return NULL;
+	st->vma_asked = 1;
+	if (bpf_find_vma(bpf_get_current_task_btf(), pc, vma_info_cb, &v, 0) || !v.found)
+		return NULL;
+	/* The first empty slot; when all are taken, one chosen by address. */
+	if (slot == ST_UNWIND_VMA_SLOTS)
+		slot = v.start >> 12;
+	m = &vmas->maps[slot & (ST_UNWIND_VMA_SLOTS - 1)];
+	*m = (struct st_umap){ .start = v.start, .end = v.end };
+	o = bpf_map_lookup_elem(&unwind_objs, &v.key);
+	if (!o)
+		return m;
+	off = v.pgoff << 12;	/* the file offset at v.start */
+#pragma unroll
+	for (int i = 0; i < ST_UNWIND_OBJ_LOADS; i++) {
+		if (i >= o->nr_loads)
+			break;
+		/* Segments are page-congruent: the one whose page range holds off. */
+		if (off + 4096 > o->loads[i].offset && off < o->loads[i].offset + o->loads[i].filesz) {
+			m->bias = v.start - off - o->loads[i].delta;
+			m->row_first = o->row_first;
+			m->bucket_first = o->bucket_first;
+			m->bucket_nr = o->bucket_nr;
+			m->base = o->base;
+			m->row_nr = o->row_nr;	/* last: a reader on another CPU sees 0 or all */
+			break;
+		}
+	}
+	return m;
+}
+
 static __always_inline int read_user_u64(__u64 *out, __u64 addr)
 {
 	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr);
@@ -216,7 +323,7 @@ static long unwind_step(__u32 i, void *arg)
 		st->more = 1;
 		return 1;
 	}
-	if (!s || !st || !c->proc || st->ip < 4096)
+	if (!s || !st || st->ip < 4096)
 		return 1;
 	/* Masked, not only compared: the verifier then needs no precise n, and
 	 * the states of successive frames prune against each other. */
@@ -224,10 +331,21 @@ static long unwind_step(__u32 i, void *arg)
 	st->n = n + 1;
 
 	pc = st->exact ? st->ip : st->ip - 1;
-	m = unwind_find_map(c->proc, pc, &st->map_hint);
+	m = c->proc ? unwind_find_map(c->proc, pc, &st->map_hint) : NULL;
 	if (!m) {
-		count(ST_CNT_UNWIND_NO_MAP);
-		s->flags |= ST_SAMPLE_UNWIND_MISS;
+		/* Pushed maps that miss pc (a dlopen, an exec whose push raced
+		 * it) are stale: ask for new ones, and ask the kernel now. */
+		if (c->proc) {
+			count(ST_CNT_UNWIND_NO_MAP);
+			s->flags |= ST_SAMPLE_UNWIND_MISS;
+			if (!c->vmas)
+				c->vmas = new_vmas(s->tgid);
+		}
+		m = unwind_vma_map(st, c->vmas, pc);
+	}
+	if (!m) {
+		if (!c->proc)
+			count(ST_CNT_UNWIND_NO_MAP);
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
 	}
 	off = pc - m->bias;
@@ -329,12 +447,16 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 
 	if (unwind_mode == ST_UNWIND_FP)
 		return capture_user_stack_fp(ctx, s);
+	/* Not pushed yet: its mappings come from bpf_find_vma, frame by frame,
+	 * and userspace is asked for its tables. */
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!c.proc) {
 		count(ST_CNT_UNWIND_NO_PROC);
 		s->flags |= ST_SAMPLE_UNWIND_MISS;
-		return capture_user_stack_fp(ctx, s);
 	}
+	c.vmas = bpf_map_lookup_elem(&unwind_vmas, &tgid);
+	if (!c.vmas && !c.proc)
+		c.vmas = new_vmas(tgid);
 	st = bpf_map_lookup_elem(&unwind_state, &zero);
 	if (!st)
 		return 0;

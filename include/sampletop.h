@@ -61,7 +61,7 @@ enum st_counter {
 	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
 	ST_CNT_EVENT_LOST,	/* exec/fork/exit event lost: ring buffer full */
 	ST_CNT_TARGETS_FULL,	/* a forked child not followed: targets map full */
-	ST_CNT_UNWIND_NO_PROC,	/* no unwind tables yet for the process: frame pointers used */
+	ST_CNT_UNWIND_NO_PROC,	/* no mappings pushed yet for the process: found with bpf_find_vma */
 	ST_CNT_UNWIND_NO_MAP,	/* a pc outside every known mapping (dlopen, exec, garbage) */
 	ST_CNT_UNWIND_FP_FRAMES,	/* frames stepped by frame pointer (no table for the object) */
 	ST_CNT_UNWIND_NO_RULE,	/* stopped at a pc without a CFI rule we can follow */
@@ -189,6 +189,37 @@ struct st_umap {
 	__u32 base;		/* ELF vaddr of bucket 0 (the first row's pc) */
 	__u32 pad;
 };
+
+/* Objects by file, for processes not pushed yet (a fresh exec, a forked
+ * child, one that lives a few ms): the BPF program finds the mapping of a
+ * pc with bpf_find_vma and the object's table by (device, inode). Key and
+ * value of unwind_objs. */
+struct st_uobj_key {
+	__u64 ino;
+	__u64 size;		/* so that a reused inode number is not taken for the old file */
+	__u32 dev;		/* the kernel's encoding: major << 20 | minor */
+	__u32 pad;
+};
+
+#define ST_UNWIND_OBJ_LOADS 2
+struct st_uobj {
+	__u32 row_first, row_nr, bucket_first, bucket_nr, base;	/* as in st_umap */
+	__u32 nr_loads;
+	struct {
+		__u64 offset, filesz;	/* an executable PT_LOAD: file range */
+		__s64 delta;		/* its ELF vaddr - file offset */
+	} loads[ST_UNWIND_OBJ_LOADS];
+};
+#define ST_UNWIND_MAX_OBJS 16384
+/* Mappings found with bpf_find_vma, per process not pushed yet: the kernel
+ * answers one lookup per sample (its mmap lock is released after the
+ * handler), so each sample adds one and later ones reuse them. Slots are
+ * chosen by address; a power of two. */
+#define ST_UNWIND_VMA_SLOTS 8
+struct st_uvmas {
+	struct st_umap maps[ST_UNWIND_VMA_SLOTS];	/* end == 0: empty */
+};
+#define ST_UNWIND_MAX_VMA_PROCS 4096
 
 /* A process's executable mappings sorted by start (value of unwind_procs). */
 struct st_uproc {

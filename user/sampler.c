@@ -349,6 +349,7 @@ void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m)
 	m->buckets_fd = bpf_map__fd(s->skel->maps.unwind_buckets);
 	m->max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
 	m->procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
+	m->objs_fd = bpf_map__fd(s->skel->maps.unwind_objs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)

@@ -15,6 +15,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ struct uproc_state {
 
 struct unwind_maps {
 	int procs_fd;
+	int objs_fd;		/* by (device, inode), for processes not pushed yet */
 	struct st_urow *rows;	/* mmapped unwind_rows */
 	uint32_t max_rows, next_row;
 	size_t rows_size;
@@ -75,6 +77,7 @@ struct unwind_maps *unwind_maps_new(void)
 	struct unwind_maps *u = xcalloc(1, sizeof(*u));
 
 	u->procs_fd = -1;
+	u->objs_fd = -1;
 	u->scratch = xcalloc(1, sizeof(*u->scratch));
 	return u;
 }
@@ -106,6 +109,7 @@ int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m)
 	u->max_rows = m->max_rows;
 	u->max_buckets = m->max_buckets;
 	u->procs_fd = m->procs_fd;
+	u->objs_fd = m->objs_fd;
 	for (size_t i = 0; i < u->nr_objs; i++)
 		place(u, &u->objs[i]);
 	return 0;
@@ -167,6 +171,30 @@ static int build_vdso(struct unwind_table **out)
 	return unwind_table_build_mem((const void *)base, size, out);
 }
 
+/* Makes a placed object findable by file, for processes not pushed yet
+ * (the BPF program reads the device in the kernel's encoding). The newest
+ * file of a (device, inode, size) wins. A full map only costs those
+ * processes their DWARF unwinding: they fall back to frame pointers. */
+static void publish(struct unwind_maps *u, const struct uobj *o)
+{
+	const struct unwind_table *t = o->table;
+	struct st_uobj_key key = { .ino = o->ino, .size = o->size,
+				   .dev = (uint32_t)(major(o->dev) << 20 | minor(o->dev)) };
+	struct st_uobj v = { .row_first = o->row_first, .row_nr = t->nr_rows,
+			     .bucket_first = o->bucket_first, .bucket_nr = t->nr_buckets,
+			     .base = t->base };
+
+	if (u->objs_fd < 0 || !o->ino)	/* the vdso has no file */
+		return;
+	for (uint32_t i = 0; i < t->nr_loads && v.nr_loads < ST_UNWIND_OBJ_LOADS; i++) {
+		v.loads[v.nr_loads].offset = t->loads[i].offset;
+		v.loads[v.nr_loads].filesz = t->loads[i].filesz;
+		v.loads[v.nr_loads].delta = (int64_t)(t->loads[i].vaddr - t->loads[i].offset);
+		v.nr_loads++;
+	}
+	bpf_map_update_elem(u->objs_fd, &key, &v, BPF_ANY);
+}
+
 /* Writes an object's rows and buckets into the BPF maps once; counts it
  * when either is full. */
 static void place(struct unwind_maps *u, struct uobj *o)
@@ -188,6 +216,7 @@ static void place(struct unwind_maps *u, struct uobj *o)
 		u->next_row += t->nr_rows;
 		u->next_bucket += t->nr_buckets;
 		o->placed = true;
+		publish(u, o);
 	}
 	/* Placed or never to be: the BPF maps hold the only copy needed. The
 	 * counts, base and segments stay for the per-process entries. */

@@ -24,6 +24,7 @@ struct unwind_bpf_maps {
 	int buckets_fd;		/* BPF_F_MMAPABLE array of max_buckets __u32 */
 	uint32_t max_buckets;
 	int procs_fd;		/* tgid -> struct st_uproc */
+	int objs_fd;		/* struct st_uobj_key -> struct st_uobj */
 };
 
 /* Connects to the BPF maps. Must precede the calls below. Returns 0 or a

@@ -135,4 +135,30 @@ check_grep "dlopen: main;run_chain;lib_outer;lib_middle;chain_callback;burn" \
 m=$(main_share_of "$WORK/dlopen.folded" chain_callback)
 check "dlopen: at least 95% of callback samples reach main (got $m%)" within "$m" 95 100
 
+# Processes too short-lived for their mappings to be pushed (a fresh exec
+# living 30 ms, without frame pointers): the BPF program finds each pc's
+# mapping with bpf_find_vma and the object's table by file. hot_keep (a
+# hard link, the same file) runs long enough for that table to be built.
+ln -f "$TARGETS/hot_o2" "$TARGETS/hot_keep"
+ln -f "$TARGETS/hot_o2" "$TARGETS/hot_short"
+start "$TARGETS/hot_keep" 12
+"$ST" -a --comm hot_short -d 5 -o "$WORK/short.folded" 2>"$WORK/short.err" &
+sp=$!
+wait_sampling "$WORK/short.err"
+end=$((SECONDS + 3))
+while [ $SECONDS -lt $end ]; do
+	"$TARGETS/hot_short" 0.03 & k=$!
+	"$TARGETS/hot_short" 0.03
+	wait "$k"
+done
+wait "$sp"
+kill "$PID" 2>/dev/null
+n=$(total_samples "$WORK/short.folded")
+m=$(awk '{ n = $NF; t += n; if ($0 ~ /;main;/) h += n } END { if (t) printf "%.1f\n", 100 * h / t; else print 0 }' "$WORK/short.folded")
+r=$(share_re "$WORK/short.folded" '^hot_short;_start;[^;]*libc_start_main[^;]*;[^;]+;main;')
+check "short-lived processes: samples recorded (got $n)" within "$n" 300 100000
+# Frame pointers alone reach main in ~20% of these samples.
+check "short-lived processes: at least 80% of samples reach main (got $m%)" within "$m" 80 100
+check "short-lived processes: most whole to _start (got $r%)" within "$r" 60 100
+
 finish
