@@ -70,6 +70,7 @@ struct proc {
 	struct u64map ip_frames;	/* symbolizer cache: ip -> profile frame id */
 	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
 	bool perfmap_tried;
+	uint64_t unwind_read_ns;	/* read_ns when its objects' unwind tables were built */
 };
 
 struct procs;

@@ -144,6 +144,13 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
 		unwind_maps_request(r->unw, s->tgid);
 	p = procs_lookup(r->procs, s->tgid, s->start_ns);
+	/* Not pushed yet: make sure its objects have tables, once per read of
+	 * its maps (the push itself may come too late for it). */
+	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw && p->nr_maps && p->read_ns &&
+	    p->unwind_read_ns != p->read_ns) {
+		p->unwind_read_ns = p->read_ns;
+		unwind_maps_build_known(r->unw, p);
+	}
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
 	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {

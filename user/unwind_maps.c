@@ -236,8 +236,9 @@ static struct uobj *object_for(struct unwind_maps *u, uint32_t pid, const struct
 		if (strcmp(m->path, "[vdso]"))
 			return NULL;
 	} else {
-		proc_map_open_path(&p, m, path, sizeof(path));
-		if (stat(path, &st) < 0)
+		/* Through the process's root; once it exited, the same file by
+		 * path if it is still there. */
+		if (proc_map_stat(&p, m, path, sizeof(path), &st) < 0)
 			return NULL;
 		key.dev = st.st_dev;
 		key.ino = st.st_ino;
@@ -360,6 +361,13 @@ static void push_one(void *ctx, const struct proc_map *m)
 
 	if (up->nr < ST_UNWIND_MAX_MAPS)
 		fill_map(c->u, c->pid, m, &up->maps[up->nr++]);
+}
+
+void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p)
+{
+	for (uint32_t i = 0; i < p->nr_maps; i++)
+		if (!(p->maps[i].flags & MAP_F_ANON))
+			object_for(u, p->pid, &p->maps[i]);
 }
 
 int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid)

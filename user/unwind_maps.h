@@ -35,6 +35,13 @@ void unwind_maps_free(struct unwind_maps *u);
 /* Reads pid's mappings now and pushes them with their tables. Returns 0,
  * or a negative errno (-ESRCH when the process is gone). */
 int unwind_maps_push(struct unwind_maps *u, uint32_t pid);
+struct proc;
+
+/* Builds (and places) the tables of the objects in p's known mappings,
+ * without pushing p: a process that lives a few ms is gone before its push,
+ * but the BPF program finds its objects by file (bpf_find_vma) from then on,
+ * in the next processes of the same program. Works after p exited. */
+void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p);
 /* Builds the tables of the objects pid maps, without pushing anything: a
  * command about to be launched will most likely map the same libc, ld.so and
  * vdso as we do. Returns 0 or a negative errno. */

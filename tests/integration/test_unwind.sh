@@ -161,4 +161,21 @@ check "short-lived processes: samples recorded (got $n)" within "$n" 300 100000
 check "short-lived processes: at least 80% of samples reach main (got $m%)" within "$m" 80 100
 check "short-lived processes: most whole to _start (got $r%)" within "$r" 60 100
 
+# A program that only ever runs for a few ms (a fresh file): its tables are
+# built from the mappings read at its first samples, though each process is
+# gone before its own push, and serve the processes after it.
+cp "$TARGETS/hot_o2" "$WORK/hot_new"
+"$ST" -a --comm hot_new -d 5 -o "$WORK/new.folded" 2>"$WORK/new.err" &
+sp=$!
+wait_sampling "$WORK/new.err"
+end=$((SECONDS + 3))
+while [ $SECONDS -lt $end ]; do
+	"$WORK/hot_new" 0.03 & k=$!
+	"$WORK/hot_new" 0.03
+	wait "$k"
+done
+wait "$sp"
+m=$(awk '{ n = $NF; t += n; if ($0 ~ /;main;/) h += n } END { if (t) printf "%.1f\n", 100 * h / t; else print 0 }' "$WORK/new.folded")
+check "a program only ever short-lived: at least 75% of samples reach main (got $m%)" within "$m" 75 100
+
 finish
