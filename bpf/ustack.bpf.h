@@ -218,10 +218,15 @@ static long vma_info_cb(struct task_struct *task, struct vm_area_struct *vma, vo
 	return 0;
 }
 
-static __noinline struct st_uvmas *new_vmas(__u32 tgid)
+/* tgid's found mappings, made empty the first time. Only asked for when
+ * pushed mappings are missing or miss: not on the common path. */
+static __noinline struct st_uvmas *get_vmas(__u32 tgid)
 {
 	static const struct st_uvmas empty;
+	struct st_uvmas *v = bpf_map_lookup_elem(&unwind_vmas, &tgid);
 
+	if (v)
+		return v;
 	bpf_map_update_elem(&unwind_vmas, &tgid, &empty, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&unwind_vmas, &tgid);
 }
@@ -339,7 +344,7 @@ static long unwind_step(__u32 i, void *arg)
 			count(ST_CNT_UNWIND_NO_MAP);
 			s->flags |= ST_SAMPLE_UNWIND_MISS;
 			if (!c->vmas)
-				c->vmas = new_vmas(s->tgid);
+				c->vmas = get_vmas(s->tgid);
 		}
 		m = unwind_vma_map(st, c->vmas, pc);
 	}
@@ -453,10 +458,8 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 	if (!c.proc) {
 		count(ST_CNT_UNWIND_NO_PROC);
 		s->flags |= ST_SAMPLE_UNWIND_MISS;
+		c.vmas = get_vmas(tgid);
 	}
-	c.vmas = bpf_map_lookup_elem(&unwind_vmas, &tgid);
-	if (!c.vmas && !c.proc)
-		c.vmas = new_vmas(tgid);
 	st = bpf_map_lookup_elem(&unwind_state, &zero);
 	if (!st)
 		return 0;
