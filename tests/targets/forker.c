@@ -3,28 +3,11 @@
  * (default 20) in handle_request and exits. */
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-volatile unsigned long sink;
+#include "burn.h"
 
-static double cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-__attribute__((noinline)) void handle_request(double ms)
-{
-	double end = cpu_ms() + ms;
-
-	while (cpu_ms() < end)
-		for (int i = 0; i < 1000000; i++)
-			sink += i;
-	sink++;
-}
+BURN_DEFINE(handle_request)
 
 int main(int argc, char **argv)
 {
