@@ -197,10 +197,10 @@ static int read_maps(struct proc *p)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	p->read_ns = now_ns();	/* before the read: what it finds is at least this new */
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	p->read_ns = now_ns();
 	parse_maps(p, f);
 	fclose(f);
 	return 0;
@@ -212,12 +212,13 @@ static int read_maps(struct proc *p)
 static bool load_snapshot(struct procs *ps, struct proc *p)
 {
 	struct proc tmp = { 0 };
+	uint64_t read_ns = 0;
 	char *text;
 	FILE *f;
 
 	if (!p->start_ns)
 		return false;
-	text = snapshots_take(ps->snaps, p->pid, p->start_ns);
+	text = snapshots_take(ps->snaps, p->pid, p->start_ns, &read_ns);
 	if (!text)
 		return false;
 	f = fmemopen(text, strlen(text), "r");
@@ -233,6 +234,7 @@ static bool load_snapshot(struct procs *ps, struct proc *p)
 	free_maps(p);
 	p->maps = tmp.maps;
 	p->nr_maps = tmp.nr_maps;
+	p->read_ns = read_ns;
 	u64map_clear(&p->ip_frames);
 	return true;
 }
@@ -448,13 +450,23 @@ static void set_comm(struct proc *p, const char *comm)
 	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)sizeof(p->comm) - 1, comm);
 }
 
-void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm)
+void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm,
+		uint64_t exec_ns)
 {
 	struct proc *p = find_instance(ps, pid, start_ns);
 
 	if (!p)
 		p = new_instance(ps, pid, start_ns);
 	p->ppid = 0;
+	p->early = true;
+	/* Maps read after the exec are the new program's already: a sample
+	 * taken in the kernel during the exec, after the new name was set, can
+	 * come before this event and have them read (or the snapshot taken)
+	 * when the process is gone. */
+	if (p->loaded && p->nr_maps && p->read_ns >= exec_ns) {
+		set_comm(p, comm);
+		return;
+	}
 	p->gone = false;
 	free_maps(p);
 	u64map_clear(&p->ip_frames);
@@ -463,11 +475,9 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	if (load_snapshot(ps, p)) {
 		p->loaded = true;
 		p->reload_gen = ps->gen;
-		p->read_ns = now_ns();
 	} else {
 		load_from_proc(ps, p);
 	}
-	p->early = true;
 	set_comm(p, comm);
 }
 
@@ -504,7 +514,7 @@ void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns)
 
 	if (!p || p->exited) {
 		/* Never sampled: its snapshot, if any, is of no more use. */
-		free(snapshots_take(ps->snaps, pid, start_ns));
+		free(snapshots_take(ps->snaps, pid, start_ns, NULL));
 		return;
 	}
 	p->exited = true;

@@ -94,8 +94,10 @@ struct proc *procs_lookup(struct procs *ps, uint32_t pid, uint64_t start_ns);
 /* Lifecycle events, in order with the samples. exec: the process replaced
  * its image (read the new maps now, before it can exit). fork: a new
  * process that shares its parent's maps until it execs. exit: its last
- * thread exited; keep its maps for a while, never re-read /proc for it. */
-void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm);
+ * thread exited; keep its maps for a while, never re-read /proc for it.
+ * exec_ns is the exec's time (CLOCK_MONOTONIC): maps read since are kept. */
+void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *comm,
+		uint64_t exec_ns);
 void procs_fork(struct procs *ps, uint32_t pid, uint64_t start_ns, uint32_t ppid,
 		uint64_t parent_start_ns, const char *comm);
 void procs_exit(struct procs *ps, uint32_t pid, uint64_t start_ns);

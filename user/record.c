@@ -197,7 +197,7 @@ static void on_event(const struct st_event *e, void *ctx)
 	comm[ST_COMM_LEN] = 0;
 	switch (e->kind) {
 	case ST_EV_EXEC:
-		procs_exec(r->procs, e->tgid, e->start_ns, comm);
+		procs_exec(r->procs, e->tgid, e->start_ns, comm, e->time_ns);
 		if (r->unw)	/* a new program: new unwind tables */
 			unwind_maps_request(r->unw, e->tgid);
 		break;

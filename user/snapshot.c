@@ -22,6 +22,7 @@ struct snap {
 	uint32_t pid;
 	uint64_t start_ns;
 	char *text;		/* NULL once taken (or not read) */
+	uint64_t read_ns;	/* when the read of text began */
 };
 
 struct snapshots {
@@ -74,6 +75,7 @@ static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)
  * pushed out meanwhile: then the text is dropped). */
 static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 {
+	uint64_t read_ns = now_ns();
 	char *text = snapshot_read(pid, start_ns, s->ns_per_tick);
 	struct snap *e;
 
@@ -82,6 +84,7 @@ static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 	if (e && text) {
 		free(e->text);
 		e->text = text;
+		e->read_ns = read_ns;
 		text = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -160,7 +163,7 @@ void snapshots_stop(struct snapshots *s)
 	free(s);
 }
 
-char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns)
+char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns, uint64_t *read_ns)
 {
 	struct snap *e;
 	char *text = NULL;
@@ -172,6 +175,8 @@ char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 	if (e) {
 		text = e->text;
 		e->text = NULL;
+		if (read_ns)
+			*read_ns = e->read_ns;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return text;

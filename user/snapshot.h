@@ -24,9 +24,10 @@ int snapshots_start(int ring_fd, struct snapshots **out);
 /* Stops the thread and frees everything. NULL is fine. */
 void snapshots_stop(struct snapshots *s);
 
-/* Removes and returns the latest maps text of (pid, start_ns), or NULL.
- * The caller frees it. Thread-safe. */
-char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns);
+/* Removes and returns the latest maps text of (pid, start_ns), or NULL;
+ * *read_ns (if not NULL) gets when its read began (CLOCK_MONOTONIC, as the
+ * BPF program's times). The caller frees it. Thread-safe. */
+char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns, uint64_t *read_ns);
 
 /* Reads /proc/PID/maps of (pid, start_ns) now, for tests; as the thread. */
 char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick);

@@ -3,10 +3,13 @@
 #include "procs.h"
 #include "snapshot.h"
 #include "tap.h"
+#include "util.h"
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_maps_lines(void)
@@ -113,7 +116,7 @@ static void test_instances(void)
 	CHECK(child && proc_find_map(ps, child, code) && !strcmp(child->comm, "child"),
 	      "a forked child that exited unread shares its parent's maps");
 
-	procs_exec(ps, getpid(), start, "renamed");
+	procs_exec(ps, getpid(), start, "renamed", now_ns());
 	CHECK(!strcmp(me->comm, "renamed") && proc_find_map(ps, me, code),
 	      "exec: maps re-read, name from the event");
 
@@ -127,6 +130,55 @@ static void test_instances(void)
 	CHECK(procs_count(ps) == before + PROCS_MAX_EXITED - 1,
 	      "exited processes are bounded: the oldest is freed (%zu -> %zu)", before,
 	      procs_count(ps));
+	procs_free(ps);
+}
+
+/* A child that pauses until killed; its start time in the BPF program's ns. */
+static pid_t spawn_paused(uint64_t *start_ns)
+{
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	*start_ns = proc_start_time(pid) * ns_per_tick + 99;
+	return pid;
+}
+
+static void kill_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* An exec event that arrives after the process's maps were read (a sample
+ * taken in the kernel during the exec, once the new name was set, comes
+ * before the event): maps read since the exec are the new program's and
+ * are kept, even once the process is gone; older ones are dropped. */
+static void test_exec_after_read(void)
+{
+	struct procs *ps = procs_new();
+	uint64_t code = (uint64_t)(uintptr_t)&test_exec_after_read, start, read_ns;
+	struct proc *p;
+	pid_t pid;
+
+	pid = spawn_paused(&start);
+	p = procs_lookup(ps, (uint32_t)pid, start);
+	read_ns = p->read_ns;
+	kill_child(pid);
+	CHECK(p->nr_maps && read_ns, "a live child's maps are read (%u maps)", p->nr_maps);
+	procs_exec(ps, (uint32_t)pid, start, "late", read_ns - 1);
+	CHECK(p->nr_maps && proc_find_map(ps, p, code) && !strcmp(p->comm, "late"),
+	      "exec event after the read, process gone: the maps read are kept");
+
+	pid = spawn_paused(&start);
+	p = procs_lookup(ps, (uint32_t)pid, start);
+	kill_child(pid);
+	procs_exec(ps, (uint32_t)pid, start, "later", now_ns());
+	CHECK(p->nr_maps == 0 && p->gone && !proc_find_map(ps, p, code),
+	      "exec after the read: the old program's maps are dropped (got %u)", p->nr_maps);
 	procs_free(ps);
 }
 
@@ -231,6 +283,7 @@ int main(void)
 	test_instances();
 	test_sweep();
 	test_snapshot_read();
+	test_exec_after_read();
 	test_dlopen_reload();
 	test_kallsyms();
 	return tap_done();
