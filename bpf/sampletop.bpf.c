@@ -57,6 +57,29 @@ static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
 
 _Static_assert(ST_MAX_FRAMES == 127, "the kernel stack offset is masked with ST_MAX_FRAMES");
 
+/* When this CPU last woke userspace for a file without a table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} new_object_wake SEC(".maps");
+
+static __always_inline __u64 sample_wakeup(const struct st_sample *s)
+{
+	__u32 zero = 0;
+	__u64 *last, now;
+
+	if (!(s->flags & ST_SAMPLE_NEW_OBJECT))
+		return BPF_RB_NO_WAKEUP;
+	last = bpf_map_lookup_elem(&new_object_wake, &zero);
+	now = s->time_ns;
+	if (!last || now - *last < ST_NEW_OBJECT_WAKE_NS)
+		return BPF_RB_NO_WAKEUP;
+	*last = now;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -136,8 +159,9 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		size = sizeof(*s);
 	ask_snapshot(tgid, s->start_ns);
 	/* No wakeup: userspace drains on its own clock, which keeps the cost per
-	 * sample to a copy instead of an interrupt and a context switch. */
-	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
+	 * sample to a copy instead of an interrupt and a context switch. But
+	 * a file without a table wakes it (now and then) to build one. */
+	if (bpf_ringbuf_output(&samples, s, size, sample_wakeup(s))) {
 		count(ST_CNT_RINGBUF_FULL);
 		return 0;
 	}

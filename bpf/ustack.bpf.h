@@ -79,6 +79,7 @@ struct ust_state {
 	__u8 exact;		/* ip is an exact pc (leaf, signal), not a return address */
 	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
 	__u8 vma_asked;		/* bpf_find_vma used (once per sample) */
+	__u8 new_object;	/* met a mapped file without a table yet */
 };
 
 struct {
@@ -241,7 +242,7 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 	struct vma_info v = {};
 	const struct st_uobj *o;
 	struct st_umap *m;
-	__u32 slot = ST_UNWIND_VMA_SLOTS;
+	__u32 slot = ST_UNWIND_VMA_SLOTS, now_ms;
 	__u64 off;
 
 	if (!vmas)
@@ -249,8 +250,20 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 #pragma unroll
 	for (int i = 0; i < ST_UNWIND_VMA_SLOTS; i++) {
 		m = &vmas->maps[i];
-		if (pc >= m->start && pc < m->end)
-			return m;
+		if (pc >= m->start && pc < m->end) {
+			/* A file that had no table: once in a while, and when
+			 * the kernel can still be asked, see whether it has one
+			 * now (in place, if so). */
+			if (!m->recheck_ms) {
+				return m;
+			}
+			st->new_object = 1;
+			if (st->vma_asked ||
+			    (__s32)((__u32)(bpf_ktime_get_ns() / 1000000) - m->recheck_ms) < 0)
+				return m;
+			slot = i;
+			break;
+		}
 		if (!m->end && slot == ST_UNWIND_VMA_SLOTS)
 			slot = i;
 	}
@@ -265,8 +278,12 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 	m = &vmas->maps[slot & (ST_UNWIND_VMA_SLOTS - 1)];
 	*m = (struct st_umap){ .start = v.start, .end = v.end };
 	o = bpf_map_lookup_elem(&unwind_objs, &v.key);
-	if (!o)
+	if (!o) {
+		now_ms = bpf_ktime_get_ns() / 1000000 + ST_UNWIND_RECHECK_MS;
+		m->recheck_ms = now_ms ?: 1;
+		st->new_object = 1;
 		return m;
+	}
 	off = v.pgoff << 12;	/* the file offset at v.start */
 #pragma unroll
 	for (int i = 0; i < ST_UNWIND_OBJ_LOADS; i++) {
@@ -470,6 +487,8 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 	bpf_loop(ST_MAX_FRAMES + 1, unwind_step, &c, 0);
 	if (st->more)
 		s->flags |= ST_SAMPLE_USER_TRUNCATED;
+	if (st->new_object)
+		s->flags |= ST_SAMPLE_NEW_OBJECT;
 	/* n <= ST_MAX_FRAMES; masked so that the verifier knows it too (it
 	 * comes from a map). */
 	return st->n & ST_MAX_FRAMES;

@@ -45,6 +45,8 @@ enum st_sample_flags {
 						 * mapping: userspace should push its tables */
 	ST_SAMPLE_PY = 1 << 5,			/* a Python process: its frames were walked */
 	ST_SAMPLE_PY_TRUNCATED = 1 << 6,	/* Python stack hit ST_PY_MAX_FRAMES */
+	ST_SAMPLE_NEW_OBJECT = 1 << 7,		/* a mapped file without a table yet: the
+						 * sample wakes userspace (rate-limited) */
 	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
@@ -187,8 +189,15 @@ struct st_umap {
 	__u32 bucket_first;	/* first bucket in the buckets map */
 	__u32 bucket_nr;
 	__u32 base;		/* ELF vaddr of bucket 0 (the first row's pc) */
-	__u32 pad;
+	__u32 recheck_ms;	/* found by the BPF program, file without a table yet:
+				 * look again from this time on (bpf_ktime ms); 0: never */
 };
+/* How long a process not pushed yet waits before it looks again for the
+ * table of a file that had none (userspace builds it meanwhile). */
+#define ST_UNWIND_RECHECK_MS 5
+/* A sample that meets such a file wakes userspace at most this often per
+ * CPU, so that the table is built within a few ms, not at the next drain. */
+#define ST_NEW_OBJECT_WAKE_NS (10 * 1000000ull)
 
 /* Objects by file, for processes not pushed yet (a fresh exec, a forked
  * child, one that lives a few ms): the BPF program finds the mapping of a

@@ -251,8 +251,9 @@ static int write_report(const struct profile *prof, const struct options *o)
 }
 
 /* Drains for one period; a record sent with a wake-up ends the wait early
- * (none is, today: the maps of exec'd processes are read by the snapshot
- * thread, see snapshot.h, so that this loop may be slow). */
+ * (a sample that met a file without an unwind table, now and then: the
+ * maps of exec'd processes are read by the snapshot thread, see
+ * snapshot.h, so that this loop may be slow). */
 static long drain_period(struct recorder *rec)
 {
 	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;

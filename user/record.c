@@ -24,6 +24,7 @@ struct recorder {
 	size_t nr_push;
 	uint64_t start_ns;
 	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
+	bool unwind_flush_now;	/* a sample met a file without a table */
 	bool kernel_only;
 	frame_id_t no_stack, truncated, gone, user_mode;
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
@@ -143,6 +144,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 		return;
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
 		unwind_maps_request(r->unw, s->tgid);
+	if (s->flags & ST_SAMPLE_NEW_OBJECT)
+		r->unwind_flush_now = true;
 	p = procs_lookup(r->procs, s->tgid, s->start_ns);
 	/* Not pushed yet: make sure its objects have tables, once per read of
 	 * its maps (the push itself may come too late for it). */
@@ -211,8 +214,9 @@ static void on_event(const struct st_event *e, void *ctx)
 }
 
 /* Pushing unwind tables can take a while (a new object's table is built):
- * at most once per this period, so that a wake-up for an exec is answered
- * at once, before a short-lived process can exit. */
+ * at most once per this period, or at once when a sample met a mapped file
+ * without a table (the BPF program wakes us for those, rate-limited): a
+ * program's first processes are unwound with its tables within ms. */
 #define UNWIND_FLUSH_NS 100000000ull
 
 /* Signal 0 only asks whether the thread (process) exists. */
@@ -230,8 +234,9 @@ static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR], now = now_ns();
 
-	if (r->unw && now - r->unwind_flush_ns >= UNWIND_FLUSH_NS) {
+	if (r->unw && (r->unwind_flush_now || now - r->unwind_flush_ns >= UNWIND_FLUSH_NS)) {
 		r->unwind_flush_ns = now;
+		r->unwind_flush_now = false;
 		unwind_maps_flush(r->unw);
 		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
 	}

@@ -38,6 +38,7 @@ struct uobj {
 	int err;
 	bool placed;		/* rows written at row_first, buckets at bucket_first */
 	bool full;
+	bool published;		/* known to the BPF program as having no table */
 	uint32_t row_first, bucket_first;
 };
 
@@ -171,22 +172,25 @@ static int build_vdso(struct unwind_table **out)
 	return unwind_table_build_mem((const void *)base, size, out);
 }
 
-/* Makes a placed object findable by file, for processes not pushed yet
- * (the BPF program reads the device in the kernel's encoding). The newest
- * file of a (device, inode, size) wins. A full map only costs those
- * processes their DWARF unwinding: they fall back to frame pointers. */
+/* Makes an object findable by file, for processes not pushed yet (the BPF
+ * program reads the device in the kernel's encoding): its rows once placed,
+ * or none when it has no table or the maps are full (frame pointers then),
+ * so that the BPF program stops asking for it. The newest file of a
+ * (device, inode, size) wins. */
 static void publish(struct unwind_maps *u, const struct uobj *o)
 {
-	const struct unwind_table *t = o->table;
+	const struct unwind_table *t = o->placed ? o->table : NULL;
 	struct st_uobj_key key = { .ino = o->ino, .size = o->size,
 				   .dev = (uint32_t)(major(o->dev) << 20 | minor(o->dev)) };
-	struct st_uobj v = { .row_first = o->row_first, .row_nr = t->nr_rows,
-			     .bucket_first = o->bucket_first, .bucket_nr = t->nr_buckets,
-			     .base = t->base };
+	struct st_uobj v = { 0 };
 
 	if (u->objs_fd < 0 || !o->ino)	/* the vdso has no file */
 		return;
-	for (uint32_t i = 0; i < t->nr_loads && v.nr_loads < ST_UNWIND_OBJ_LOADS; i++) {
+	if (t)
+		v = (struct st_uobj){ .row_first = o->row_first, .row_nr = t->nr_rows,
+				      .bucket_first = o->bucket_first,
+				      .bucket_nr = t->nr_buckets, .base = t->base };
+	for (uint32_t i = 0; t && i < t->nr_loads && v.nr_loads < ST_UNWIND_OBJ_LOADS; i++) {
 		v.loads[v.nr_loads].offset = t->loads[i].offset;
 		v.loads[v.nr_loads].filesz = t->loads[i].filesz;
 		v.loads[v.nr_loads].delta = (int64_t)(t->loads[i].vaddr - t->loads[i].offset);
@@ -195,18 +199,25 @@ static void publish(struct unwind_maps *u, const struct uobj *o)
 	bpf_map_update_elem(u->objs_fd, &key, &v, BPF_ANY);
 }
 
-/* Writes an object's rows and buckets into the BPF maps once; counts it
- * when either is full. */
+/* Writes an object's rows and buckets into the BPF maps once and publishes
+ * it; counts it when either is full. One without a table is published as
+ * such. */
 static void place(struct unwind_maps *u, struct uobj *o)
 {
 	const struct unwind_table *t = o->table;
 
-	if (!u->rows || o->placed || o->full || !t || !t->nr_rows)
+	if (!u->rows || o->placed || o->full || o->published)
 		return;
+	if (!t || !t->nr_rows) {
+		o->published = true;
+		publish(u, o);
+		return;
+	}
 	if (t->nr_rows > u->max_rows - u->next_row ||
 	    t->nr_buckets > u->max_buckets - u->next_bucket) {
 		o->full = true;
 		u->table_full++;
+		publish(u, o);
 	} else {
 		memcpy(&u->rows[u->next_row], t->rows, (size_t)t->nr_rows * sizeof(*u->rows));
 		memcpy(&u->buckets[u->next_bucket], t->buckets,
