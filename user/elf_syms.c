@@ -32,9 +32,24 @@ static uint32_t add_name(struct builder *b, const char *name)
 	return add_name_n(b, name, strlen(name));
 }
 
+#define RANK_LABEL 3
+
 static uint8_t bind_rank(int bind)
 {
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* An untyped symbol in code: a label of hand-written assembly (ld.so's
+ * _start, say), with no size. */
+static bool code_label(Elf *elf, const GElf_Sym *sym)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+
+	if (GELF_ST_TYPE(sym->st_info) != STT_NOTYPE || sym->st_shndx >= SHN_LORESERVE)
+		return false;
+	scn = elf_getscn(elf, sym->st_shndx);
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
 }
 
 /* Reads function symbols of one SYMTAB/DYNSYM section; returns how many. */
@@ -49,12 +64,13 @@ static size_t read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
 		const char *name, *at;
+		bool label = false;
 		int type;
 
 		if (!gelf_getsym(data, i, &sym))
 			break;
 		type = GELF_ST_TYPE(sym.st_info);
-		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && !(label = code_label(elf, &sym)))
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
 			continue;
@@ -67,7 +83,7 @@ static size_t read_symtab(struct builder *b, Elf *elf, Elf_Scn *scn, const GElf_
 		b->o->syms[b->o->nr_syms++] = (struct elf_sym){
 			sym.st_value, sym.st_size,
 			add_name_n(b, name, at ? (size_t)(at - name) : strlen(name)),
-			bind_rank(GELF_ST_BIND(sym.st_info)) };
+			label ? RANK_LABEL : bind_rank(GELF_ST_BIND(sym.st_info)) };
 		added++;
 	}
 	return added;
@@ -94,18 +110,27 @@ static int cmp_sym(const void *a, const void *b, void *names)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-/* Sorts, drops aliases at the same address, and clips sizes so that no
- * symbol claims bytes of the next one (and size 0 means "up to the next"). */
+/* Sorts, drops aliases at the same address and labels inside a sized
+ * function (they name code between functions only), and clips sizes so
+ * that no symbol claims bytes of the next one (and size 0 means "up to the
+ * next"). */
 static void finish_syms(struct elf_obj *o)
 {
+	uint64_t covered = 0;	/* end of the last sized symbol kept */
 	uint32_t k = 0;
 
 	if (o->nr_syms)
 		qsort_r(o->syms, o->nr_syms, sizeof(*o->syms), cmp_sym, o->names);
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
-		if (k && o->syms[k - 1].addr == o->syms[i].addr)
+		const struct elf_sym *s = &o->syms[i];
+
+		if (k && o->syms[k - 1].addr == s->addr)
 			continue;
-		o->syms[k++] = o->syms[i];
+		if (s->rank == RANK_LABEL && s->addr < covered)
+			continue;
+		if (s->size && s->addr + s->size > covered)
+			covered = s->addr + s->size;
+		o->syms[k++] = *s;
 	}
 	o->nr_syms = k;
 	for (uint32_t i = 0; i + 1 < k; i++) {

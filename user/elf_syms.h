@@ -18,7 +18,8 @@ struct elf_sym {
 	uint64_t addr;
 	uint64_t size;		/* 0: extends to the next symbol */
 	uint32_t name;		/* offset into elf_obj.names */
-	uint8_t rank;		/* among aliases: 0 global, 1 weak, 2 local (lowest kept) */
+	uint8_t rank;		/* among aliases: 0 global, 1 weak, 2 local, 3 an untyped
+				 * label (lowest kept) */
 };
 
 struct elf_seg {

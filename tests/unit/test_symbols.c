@@ -24,6 +24,22 @@ __attribute__((noinline)) int test_symbols_probe(int x)
 	return x * 3 + 1;
 }
 
+/* Hand-written code: an untyped label between functions (like ld.so's
+ * _start), then a sized function with a label inside it. */
+__asm__(".text\n"
+	".globl test_asm_label\n"
+	"test_asm_label:\n"
+	"\tnop\n\tnop\n\tnop\n\tnop\n\tret\n"
+	".globl test_asm_func\n"
+	".type test_asm_func, @function\n"
+	"test_asm_func:\n"
+	"\tnop\n\tnop\n"
+	".globl test_asm_inner\n"
+	"test_asm_inner:\n"
+	"\tnop\n\tret\n"
+	".size test_asm_func, . - test_asm_func\n");
+extern char test_asm_label[], test_asm_func[], test_asm_inner[];
+
 static void test_lookup_sizes(void)
 {
 	struct elf_sym syms[] = { { 0x1000, 0x10, 1 }, { 0x1040, 0, 3 }, { 0x1080, 0x100, 5 } };
@@ -39,6 +55,25 @@ static void test_lookup_sizes(void)
 	CHECK(elf_obj_lookup(&o, 0x1050) == &syms[1], "size-0 symbol extends to the next");
 	CHECK(elf_obj_lookup(&o, 0xfff) == NULL, "below the first symbol");
 	CHECK(elf_obj_lookup(&o, 0x1180) == NULL, "past the last symbol");
+}
+
+/* The vaddr of our own code at p, given probe, test_symbols_probe's symbol. */
+static uint64_t vaddr_by_probe(const struct elf_sym *probe, const void *p)
+{
+	return (uint64_t)(uintptr_t)p - (uint64_t)(uintptr_t)&test_symbols_probe + probe->addr;
+}
+
+static void label_checks(const struct elf_obj *o, const struct elf_sym *probe)
+{
+	const struct elf_sym *s;
+	const char *n;
+
+	s = elf_obj_lookup(o, vaddr_by_probe(probe, test_asm_label) + 3);
+	n = s ? elf_sym_name(o, s) : "(none)";
+	CHECK(!strcmp(n, "test_asm_label"), "an untyped label in code names the code after it (got %s)", n);
+	s = elf_obj_lookup(o, vaddr_by_probe(probe, test_asm_inner));
+	n = s ? elf_sym_name(o, s) : "(none)";
+	CHECK(!strcmp(n, "test_asm_func"), "a label inside a sized function does not split it (got %s)", n);
 }
 
 static void test_self_elf(void)
@@ -63,6 +98,8 @@ static void test_self_elf(void)
 	}
 	CHECK(elf_obj_offset_to_vaddr(o, o->segs[0].offset, &vaddr) == 0 && vaddr == o->segs[0].vaddr,
 	      "file offset of a segment maps to its vaddr");
+	if (s)
+		label_checks(o, s);
 	elf_obj_free(o);
 	CHECK(elf_obj_from_mem("not an elf", 10, "x", &o) < 0, "garbage is not ELF");
 	CHECK(elf_obj_open("/nonexistent/x", &o) == -ENOENT, "missing file: -ENOENT");
