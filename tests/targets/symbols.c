@@ -51,24 +51,29 @@ __attribute__((noinline)) void sym_hot_work(void)
 	sym_store(x);
 }
 
-/* A function of size 1 followed by code that belongs to no function symbol:
- * addresses in gap_entry are past sized_fn's end. gap_entry is a plain label
- * (STT_NOTYPE), which is not a function symbol. */
-void gap_entry(unsigned long n);
+/* A function of size 1 followed by code that belongs to no symbol at all
+ * (its label is local, .L, so not in the symbol table): addresses in it are
+ * past sized_fn's end. gap_code() returns its address. */
+void (*gap_code(void))(unsigned long);
 __asm__(".text\n"
 	".globl sized_fn\n"
 	".type sized_fn, @function\n"
 	"sized_fn:\n"
 	"	ret\n"
 	".size sized_fn, 1\n"
-	".globl gap_entry\n"
-	"gap_entry:\n"
+	".Lgap:\n"
 	"	push %rbp\n"
 	"	mov %rsp, %rbp\n"
 	"1:	dec %rdi\n"
 	"	jnz 1b\n"
 	"	pop %rbp\n"
-	"	ret\n");
+	"	ret\n"
+	".globl gap_code\n"
+	".type gap_code, @function\n"
+	"gap_code:\n"
+	"	lea .Lgap(%rip), %rax\n"
+	"	ret\n"
+	".size gap_code, . - gap_code\n");
 
 /* push rbp; mov rbp, rsp; movabs rcx, 0x100000; 1: dec rcx; jnz 1b; pop rbp; ret */
 static const unsigned char jit_code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0xb9, 0, 0, 0x10, 0, 0,
@@ -121,8 +126,10 @@ int main(int argc, char **argv)
 		while (now() < end)
 			sym_hot_work();
 	} else if (!strcmp(mode, "gap")) {
+		void (*gap)(unsigned long) = gap_code();
+
 		while (now() < end)
-			gap_entry(1000000);
+			gap(1000000);
 	} else if (!strcmp(mode, "dlopen")) {
 		void *h;
 		void (*spin)(double);
