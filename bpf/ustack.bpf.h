@@ -254,9 +254,8 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 			/* A file that had no table: once in a while, and when
 			 * the kernel can still be asked, see whether it has one
 			 * now (in place, if so). */
-			if (!m->recheck_ms) {
+			if (!m->recheck_ms)
 				return m;
-			}
 			st->new_object = 1;
 			if (st->vma_asked ||
 			    (__s32)((__u32)(bpf_ktime_get_ns() / 1000000) - m->recheck_ms) < 0)
