@@ -4,7 +4,7 @@
 # the whole machine (-a) with both CPUs busy. SECONDS_PER_RUN sets the length.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ST=$TOP/build/sampletop
+ST=${ST:-$TOP/build/sampletop}	# another build to compare: ST=path
 T=${SECONDS_PER_RUN:-10}
 W=$(mktemp -d)
 pids=()
