@@ -57,6 +57,28 @@ static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
 
 _Static_assert(ST_MAX_FRAMES == 127, "the kernel stack offset is masked with ST_MAX_FRAMES");
 
+#define PF_EXITING 0x00000004	/* include/linux/sched.h */
+
+/* A sample in the kernel with no user stack worth walking: in execve (once
+ * the new program is mapped, the saved user registers are still the old
+ * one's until it starts), or exiting with its memory released. Flags it. */
+static __always_inline bool user_stack_stale(struct st_sample *s)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!(s->flags & ST_SAMPLE_IN_KERNEL) || !task)
+		return false;
+	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve)) {
+		s->flags |= ST_SAMPLE_IN_EXEC;
+		return true;
+	}
+	if ((task->flags & PF_EXITING) && !task->mm) {
+		s->flags |= ST_SAMPLE_EXITING;
+		return true;
+	}
+	return false;
+}
+
 /* When this CPU last woke userspace for a file without a table. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -88,6 +110,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	__u32 zero = 0, user_nr = 0, kern_nr = 0, py_nr = 0;
 	struct st_sample *s;
 	long n, size;
+	bool stale;
 
 	count(ST_CNT_SEEN);
 	if (tid == 0 && !want_idle) {
@@ -110,7 +133,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->start_ns = process_start_ns((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 
-	if (want_user && tgid != 0) {
+	stale = want_user && tgid != 0 && user_stack_stale(s);
+	if (want_user && tgid != 0 && !stale) {
 		n = capture_user_stack(ctx, s);
 		if (n < 0) {
 			count(ST_CNT_USER_STACK_ERR);
@@ -143,12 +167,12 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 
-	if (want_user && tgid != 0)
+	if (want_user && tgid != 0 && !stale)
 		py_nr = capture_python_stack(s, tgid, tid, user_nr + kern_nr);
 	if (py_nr > ST_PY_MAX_FRAMES)
 		py_nr = ST_PY_MAX_FRAMES;
 
-	if (user_nr + kern_nr + py_nr == 0)
+	if (user_nr + kern_nr + py_nr == 0 && !stale)
 		count(ST_CNT_EMPTY_STACK);
 	s->user_nr = user_nr;
 	s->kern_nr = kern_nr;

@@ -47,6 +47,9 @@ enum st_sample_flags {
 	ST_SAMPLE_PY_TRUNCATED = 1 << 6,	/* Python stack hit ST_PY_MAX_FRAMES */
 	ST_SAMPLE_NEW_OBJECT = 1 << 7,		/* a mapped file without a table yet: the
 						 * sample wakes userspace (rate-limited) */
+	ST_SAMPLE_IN_EXEC = 1 << 8,		/* in the kernel, in execve: the user
+						 * registers may be the old program's */
+	ST_SAMPLE_EXITING = 1 << 9,		/* in the kernel, exiting, its memory gone */
 	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
@@ -60,7 +63,8 @@ enum st_counter {
 	ST_CNT_RINGBUF_FULL,	/* lost: ring buffer full */
 	ST_CNT_USER_STACK_ERR,	/* user stack read failed (kept, without user frames) */
 	ST_CNT_KERN_STACK_ERR,	/* kernel stack read failed (kept, without kernel frames) */
-	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample */
+	ST_CNT_EMPTY_STACK,	/* no frame at all: kept as an [no stack] sample (not
+				 * counting those [in exec] or [exiting]) */
 	ST_CNT_EVENT_LOST,	/* exec/fork/exit event lost: ring buffer full */
 	ST_CNT_TARGETS_FULL,	/* a forked child not followed: targets map full */
 	ST_CNT_UNWIND_NO_PROC,	/* no mappings pushed yet for the process: found with bpf_find_vma */

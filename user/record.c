@@ -26,7 +26,8 @@ struct recorder {
 	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
 	bool unwind_flush_now;	/* a sample met a file without a table */
 	bool kernel_only;
-	frame_id_t no_stack, truncated, gone, user_mode;
+	frame_id_t no_stack, truncated, gone, user_mode, in_exec, exiting;
+	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 };
 
@@ -103,6 +104,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
 	r->kernel_only = !o->sampler.user;
 	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	/* In the kernel with no user stack to walk: execve, or exit. */
+	r->in_exec = profile_special_frame(prof, FRAME_SPECIAL, "[in exec]");
+	r->exiting = profile_special_frame(prof, FRAME_SPECIAL, "[exiting]");
 	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
 	r->coalesce_at = COALESCE_THREADS;
 	if (getenv("SAMPLETOP_COALESCE_THREADS"))
@@ -161,7 +165,13 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 		prof->meta.counters[PC_TRUNCATED_STACKS]++;
 	}
 	emit_user = unr;
-	if (unr && p->gone && !p->nr_maps) {
+	if ((s->flags & ST_SAMPLE_IN_EXEC) || (r->cmd_pid && s->tgid == r->cmd_pid)) {
+		/* A launched command before its exec runs our own code. */
+		frames[n++] = r->in_exec;
+		emit_user = 0;
+	} else if (s->flags & ST_SAMPLE_EXITING) {
+		frames[n++] = r->exiting;
+	} else if (unr && p->gone && !p->nr_maps) {
 		frames[n++] = r->gone;
 		prof->meta.counters[PC_PROC_GONE]++;
 		emit_user = 0;
@@ -200,6 +210,8 @@ static void on_event(const struct st_event *e, void *ctx)
 	comm[ST_COMM_LEN] = 0;
 	switch (e->kind) {
 	case ST_EV_EXEC:
+		if (e->tgid == r->cmd_pid)
+			r->cmd_pid = 0;
 		procs_exec(r->procs, e->tgid, e->start_ns, comm, e->time_ns);
 		if (r->unw)	/* a new program: new unwind tables */
 			unwind_maps_request(r->unw, e->tgid);
@@ -284,6 +296,7 @@ void recorder_command_prepare(struct recorder *r)
 
 void recorder_command_started(struct recorder *r, uint32_t pid)
 {
+	r->cmd_pid = pid;	/* set before the first drain: no sample is read yet */
 	if (r->unw)
 		unwind_maps_push_after_exec(r->unw, pid);
 }

@@ -89,6 +89,13 @@ kill "$PID"; wait "$PID" 2>/dev/null
 "$ST" -q -o "$WORK/cmd.folded" -- "$TARGETS/hot_o2" 2
 m=$(share "$WORK/cmd.folded" main)
 check "-- COMMAND: at least 98% of samples reach main (got $m%)" within "$m" 98 100
+# Its start, before and during the exec, shows as [in exec], not as the
+# old program's addresses in the new one (unnamed): five short runs.
+for i in 1 2 3 4 5; do
+	"$ST" -q -o "$WORK/cmd$i.folded" -- "$TARGETS/hot_o2" 0.3
+done
+cat "$WORK"/cmd[1-5].folded >"$WORK/cmds.folded"
+check_no_grep "-- COMMAND: no unnamed frame in five short runs" '\[unknown\]' "$WORK/cmds.folded"
 
 # Deep recursion: exactly 40 recurse frames between run_recurse and burn.
 start "$TARGETS/unwind" recurse 4
@@ -181,6 +188,11 @@ check_grep "short-lived processes: the long-lived one with the same file sampled
 check_main "short-lived processes: at least 85% of samples reach main (got $m%)" "$m" 85 \
 	"$WORK/short.folded"
 check "short-lived processes: most whole to _start (got $r%)" within "$r" 70 100
+# Kernel time without a user stack is named: the exec, and the exit once
+# the memory is released (each ~1% of these samples), never [no stack].
+check_grep "short-lived processes: time exiting is [exiting]" '^hot_short;\[exiting\]' \
+	"$WORK/short.folded"
+check_no_grep "short-lived processes: no [no stack]" '\[no stack\]' "$WORK/short.folded"
 
 # A program that only ever runs for a few ms (a fresh file): its tables are
 # built from the mappings read at its first samples, though each process is
