@@ -29,6 +29,7 @@ struct recorder {
 	frame_id_t no_stack, truncated, gone, user_mode, in_exec, exiting;
 	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
+	bool hold_merges;	/* the live view is paused: no merge */
 };
 
 /* Past this many thread records (and twice as many as the last merge
@@ -253,7 +254,7 @@ static void update_meta(struct recorder *r)
 		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
 	}
 	python_sweep(r->py);
-	if (r->prof->nr_threads >= r->coalesce_at) {
+	if (!r->hold_merges && r->prof->nr_threads >= r->coalesce_at) {
 		profile_coalesce_exited(r->prof, thread_state, NULL);
 		if (r->coalesce_at < 2 * r->prof->nr_threads)
 			r->coalesce_at = 2 * r->prof->nr_threads;
@@ -299,6 +300,11 @@ void recorder_command_started(struct recorder *r, uint32_t pid)
 	r->cmd_pid = pid;	/* set before the first drain: no sample is read yet */
 	if (r->unw)
 		unwind_maps_push_after_exec(r->unw, pid);
+}
+
+void recorder_hold_merges(struct recorder *r, bool hold)
+{
+	r->hold_merges = hold;
 }
 
 struct symbolizer *recorder_symbolizer(struct recorder *r)

@@ -37,6 +37,9 @@ void recorder_command_prepare(struct recorder *r);
 /* Once it was let go: waits for its exec and pushes its unwind tables so
  * that its first samples are unwound (no-op with --unwind=fp). */
 void recorder_command_started(struct recorder *r, uint32_t pid);
+/* While held (the live view is paused), exited threads are not merged, so
+ * that a frozen tree keeps naming live frames; merged once released. */
+void recorder_hold_merges(struct recorder *r, bool hold);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
 /* The unwind tables fed to BPF, or NULL with --unwind=fp. */
 struct unwind_maps *recorder_unwind_maps(struct recorder *r);

@@ -306,6 +306,21 @@ _pids+=($!)
 run "clear; SAMPLETOP_COALESCE_THREADS=20 $ST -a; echo exit=\$?"
 screen_has "-a under churn: exited processes merged into one 'hot_fp [exited]' row" 'hot_fp \[exited\]' 10
 screen_lacks "-a under churn: no freed frame on the screen" '\[unused\]'
+# Paused, the tree stays as it was though merges would change it (one
+# about every 20 new processes, ~3 a second here), and they resume after.
+keys Space
+screen_has "-a under churn: space pauses" 'PAUSED'
+sleep 1
+snap
+grep 'hot_fp' "$SCREEN" >"$WORK/paused1"
+sleep 3
+snap
+grep 'hot_fp' "$SCREEN" >"$WORK/paused2"
+check "-a under churn: the paused tree does not change in 3 s ($(wc -l <"$WORK/paused1") rows)" \
+	cmp -s "$WORK/paused1" "$WORK/paused2"
+keys Space
+screen_lacks "-a under churn: space resumes" 'PAUSED'
+screen_has "-a under churn: merged rows after the pause" 'hot_fp \[exited\]' 10
 keys q
 screen_has "-a under churn: q exits 0" '^exit=0$'
 

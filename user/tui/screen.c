@@ -629,7 +629,10 @@ int tui_run(struct tui_args *a)
 		now = now_ns();
 		if (now < next_poll)
 			continue;
-		/* A saved profile (no recorder) only needs its header to tick. */
+		/* A saved profile (no recorder) only needs its header to tick.
+		 * Paused, the frozen tree must not lose its frames to a merge. */
+		if (a->rec)
+			recorder_hold_merges(a->rec, s.t.paused);
 		n = a->rec ? recorder_poll(a->rec) : 0;
 		if (n < 0) {
 			err = (int)n;
