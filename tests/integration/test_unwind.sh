@@ -90,12 +90,16 @@ kill "$PID"; wait "$PID" 2>/dev/null
 m=$(share "$WORK/cmd.folded" main)
 check "-- COMMAND: at least 98% of samples reach main (got $m%)" within "$m" 98 100
 # Its start, before and during the exec, shows as [in exec], not as the
-# old program's addresses in the new one (unnamed): five short runs.
+# old program's addresses in the new one: samples whose every frame is
+# unnamed. (A sample before the push may still lose a caller or two: the
+# kernel finds one unknown mapping per sample.) Five short runs.
 for i in 1 2 3 4 5; do
 	"$ST" -q -o "$WORK/cmd$i.folded" -- "$TARGETS/hot_o2" 0.3
 done
 cat "$WORK"/cmd[1-5].folded >"$WORK/cmds.folded"
-check_no_grep "-- COMMAND: no unnamed frame in five short runs" '\[unknown\]' "$WORK/cmds.folded"
+check_no_grep "-- COMMAND: no sample made only of unnamed frames in five short runs" \
+	'^(\[unknown\][^;]*;)*\[unknown\][^;]* [0-9]+$' "$WORK/cmds.folded"
+check_grep "-- COMMAND: its start is [in exec]" '^\[in exec\] [0-9]+$' "$WORK/cmds.folded"
 
 # Deep recursion: exactly 40 recurse frames between run_recurse and burn.
 start "$TARGETS/unwind" recurse 4
