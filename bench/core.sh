@@ -6,7 +6,7 @@
 # time as a share of one core. Output lines are "key: value" and stable.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ST=$TOP/build/sampletop
+ST=${ST:-$TOP/build/sampletop}	# another build to compare: ST=path
 RUNS=${RUNS:-5}
 ROUNDS=${ROUNDS:-3000}
 W=$(mktemp -d)

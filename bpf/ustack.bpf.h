@@ -242,7 +242,7 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 	struct vma_info v = {};
 	const struct st_uobj *o;
 	struct st_umap *m;
-	__u32 slot = ST_UNWIND_VMA_SLOTS, now_ms;
+	__u32 slot = ST_UNWIND_VMA_SLOTS, hit = ST_UNWIND_VMA_SLOTS, now_ms;
 	__u64 off;
 
 	if (!vmas)
@@ -251,20 +251,24 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 	for (int i = 0; i < ST_UNWIND_VMA_SLOTS; i++) {
 		m = &vmas->maps[i];
 		if (pc >= m->start && pc < m->end) {
-			/* A file that had no table: once in a while, and when
-			 * the kernel can still be asked, see whether it has one
-			 * now (in place, if so). */
-			if (!m->recheck_ms)
-				return m;
-			st->new_object = 1;
-			if (st->vma_asked ||
-			    (__s32)((__u32)(bpf_ktime_get_ns() / 1000000) - m->recheck_ms) < 0)
-				return m;
-			slot = i;
+			hit = i;
 			break;
 		}
 		if (!m->end && slot == ST_UNWIND_VMA_SLOTS)
 			slot = i;
+	}
+	if (hit < ST_UNWIND_VMA_SLOTS) {
+		m = &vmas->maps[hit & (ST_UNWIND_VMA_SLOTS - 1)];
+		/* A file that had no table: once in a while, and when the
+		 * kernel can still be asked, see whether it has one now (in
+		 * place, if so). Outside the unrolled loop: verified once. */
+		if (!m->recheck_ms)
+			return m;
+		st->new_object = 1;
+		if (st->vma_asked ||
+		    (__s32)((__u32)(bpf_ktime_get_ns() / 1000000) - m->recheck_ms) < 0)
+			return m;
+		slot = hit;
 	}
 	if (st->vma_asked)
 		return NULL;
