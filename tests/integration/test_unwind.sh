@@ -161,6 +161,23 @@ check_grep "dlopen: main;run_chain;lib_outer;lib_middle;chain_callback;burn" \
 m=$(main_share_of "$WORK/dlopen.folded" chain_callback)
 check "dlopen: at least 95% of callback samples reach main (got $m%)" within "$m" 95 100
 
+# short_runs NAME COMMS PROGRAM SECONDS: sampletop -a --comm COMMS for 5 s
+# into $WORK/NAME.folded while PROGRAM SECONDS runs over and over, two at a
+# time, for 3 s of it.
+short_runs() {
+	local sp k end
+	"$ST" -a --comm "$2" -d 5 -o "$WORK/$1.folded" 2>"$WORK/$1.err" &
+	sp=$!
+	wait_sampling "$WORK/$1.err"
+	end=$((SECONDS + 3))
+	while [ $SECONDS -lt $end ]; do
+		"$3" "$4" & k=$!
+		"$3" "$4"
+		wait "$k"
+	done
+	wait "$sp"
+}
+
 # Processes too short-lived for their mappings to be pushed (a fresh exec
 # living 30 ms, without frame pointers): the BPF program finds each pc's
 # mapping with bpf_find_vma and the object's table by file. hot_keep (a
@@ -169,16 +186,7 @@ check "dlopen: at least 95% of callback samples reach main (got $m%)" within "$m
 ln -f "$TARGETS/hot_o2" "$TARGETS/hot_keep"
 ln -f "$TARGETS/hot_o2" "$TARGETS/hot_short"
 start "$TARGETS/hot_keep" 12
-"$ST" -a --comm hot_short,hot_keep -d 5 -o "$WORK/short_all.folded" 2>"$WORK/short.err" &
-sp=$!
-wait_sampling "$WORK/short.err"
-end=$((SECONDS + 3))
-while [ $SECONDS -lt $end ]; do
-	"$TARGETS/hot_short" 0.03 & k=$!
-	"$TARGETS/hot_short" 0.03
-	wait "$k"
-done
-wait "$sp"
+short_runs short_all hot_short,hot_keep "$TARGETS/hot_short" 0.03
 kill "$PID" 2>/dev/null
 grep '^hot_short;' "$WORK/short_all.folded" >"$WORK/short.folded"
 n=$(total_samples "$WORK/short.folded")
@@ -202,16 +210,7 @@ check_no_grep "short-lived processes: no [no stack]" '\[no stack\]' "$WORK/short
 # built from the mappings read at its first samples, though each process is
 # gone before its own push, and serve the processes after it.
 cp "$TARGETS/hot_o2" "$WORK/hot_new"
-"$ST" -a --comm hot_new -d 5 -o "$WORK/new.folded" 2>"$WORK/new.err" &
-sp=$!
-wait_sampling "$WORK/new.err"
-end=$((SECONDS + 3))
-while [ $SECONDS -lt $end ]; do
-	"$WORK/hot_new" 0.03 & k=$!
-	"$WORK/hot_new" 0.03
-	wait "$k"
-done
-wait "$sp"
+short_runs new hot_new "$WORK/hot_new" 0.03
 m=$(main_share "$WORK/new.folded")
 check_main "a program only ever short-lived: at least 85% of samples reach main (got $m%)" "$m" 85 \
 	"$WORK/new.folded"
@@ -221,16 +220,7 @@ check_no_grep "a program only ever short-lived: no process lost before its maps 
 # Processes of 2 ms, two at a time on a busy machine: the maps snapshot
 # thread (real-time) reads each before it exits. At normal priority 5-12%
 # of these samples were [process exited before it was read].
-"$ST" -a --comm hot_new -d 5 -o "$WORK/tiny.folded" 2>"$WORK/tiny.err" &
-sp=$!
-wait_sampling "$WORK/tiny.err"
-end=$((SECONDS + 3))
-while [ $SECONDS -lt $end ]; do
-	"$WORK/hot_new" 0.002 & k=$!
-	"$WORK/hot_new" 0.002
-	wait "$k"
-done
-wait "$sp"
+short_runs tiny hot_new "$WORK/hot_new" 0.002
 n=$(total_samples "$WORK/tiny.folded")
 g=$(share_re "$WORK/tiny.folded" 'exited before it was read')
 check "2 ms processes: samples recorded (got $n)" within "$n" 300 100000
