@@ -3,7 +3,7 @@
  * writes every format to a file, loads the saved profile back, prints the
  * times. Built and run by bench/reports.sh. */
 #include "report/report.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>

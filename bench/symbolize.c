@@ -1,9 +1,9 @@
 /* Symbolizer throughput: cold (parse included) and warm lookups of the
  * addresses on stdin in one file, in CPU time. Prints "key: value" lines. Built and run
  * by bench/symbolize.sh against the userspace objects. */
-#include "profile.h"
-#include "symbolizer.h"
-#include "util.h"
+#include "model/profile.h"
+#include "symbols/symbolizer.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@ trap '"${TM[@]}" kill-server 2>/dev/null; kill "${pids[@]}" 2>/dev/null; rm -rf 
 
 # (1) Rendering, linked with the same objects as the unit tests.
 make -s -C "$TOP" all unit-bins >/dev/null
-objs=$(ls "$BUILD"/obj/*.o "$BUILD"/obj/*/*.o | grep -v '/main\.o$')
+objs=$(find "$BUILD/obj" -name '*.o' ! -name main.o | sort)
 pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
 # shellcheck disable=SC2086
 cc -g -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP/user" -I"$BUILD" \

@@ -1,10 +1,10 @@
 /* Times the live view on a synthetic profile whose tree has 111,111 nodes
  * (ten children per node, six levels, 100,000 distinct stacks): as it opens
  * and with every node expanded. Prints "tui.key: value" lines. */
-#include "profile.h"
-#include "tree.h"
-#include "tui/tui.h"
-#include "util.h"
+#include "model/profile.h"
+#include "model/tree.h"
+#include "tui/screen.h"
+#include "base/util.h"
 
 #include <locale.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Shared by bpf/python.bpf.h and user/python.c: what userspace tells the BPF
+/* Shared by bpf/python.bpf.h and user/python/python.c: what userspace tells the BPF
  * program about one CPython process (where its thread states are, the
  * offsets of the fields on the way to each frame), and how the walked frames
  * are packed into a sample. Fixed-width fields only. */

@@ -1,6 +1,6 @@
 /* libFuzzer target: DWARF of a target's object read for --lines (libdw
  * parses it; our walk over its DIEs and line tables must stay bounded). */
-#include "dwarf_lines.h"
+#include "symbols/dwarf_lines.h"
 
 #include <stdint.h>
 #include <sys/mman.h>

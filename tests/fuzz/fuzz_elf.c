@@ -1,7 +1,7 @@
 /* libFuzzer target: ELF images (symbols, segments, notes, debug links,
  * MiniDebugInfo) as the profiled process could hand them to us. */
-#include "debuginfo.h"
-#include "elf_syms.h"
+#include "symbols/debuginfo.h"
+#include "symbols/elf_syms.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* libFuzzer target: kallsyms-format text. */
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 
 #include <stdint.h>
 #include <stdio.h>

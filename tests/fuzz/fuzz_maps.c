@@ -1,5 +1,5 @@
 /* libFuzzer target: /proc/PID/maps lines (paths are chosen by the process). */
-#include "procs.h"
+#include "procs/procs.h"
 
 #include <stdint.h>
 #include <stdlib.h>

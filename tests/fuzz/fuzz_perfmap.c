@@ -1,5 +1,5 @@
 /* libFuzzer target: perf map files (/tmp/perf-PID.map) written by the target. */
-#include "perfmap.h"
+#include "symbols/perfmap.h"
 
 #include <stddef.h>
 #include <stdint.h>

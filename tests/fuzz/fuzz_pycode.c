@@ -1,4 +1,4 @@
-/* libFuzzer target: the code object reader and line tables of user/pycode.c
+/* libFuzzer target: the code object reader and line tables of user/python/pycode.c
  * on hostile memory, and the 3.13 debug offsets parser.
  *   input[0]     which offset table (3.10 .. 3.13)
  *   input[1..8]  code object address inside the image, little endian
@@ -6,7 +6,7 @@
  *   input[17..]  the target's memory image, mapped at BASE
  * Build: clang -g -O1 -fsanitize=fuzzer,address -Iinclude -Iuser \
  *          tests/fuzz/fuzz_pycode.c build/obj/pycode.o build/obj/util.o */
-#include "pycode.h"
+#include "python/pycode.h"
 
 #include <errno.h>
 #include <stdint.h>

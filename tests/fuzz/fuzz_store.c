@@ -6,7 +6,7 @@
  * Seeds: tests/golden/fixture.json.
  */
 #include "report/report.h"
-#include "store.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -22,7 +22,7 @@ done
 mkdir -p "$OUT/obj"
 objs=()
 jobs=0
-for s in "$TOP"/user/*.c "$TOP"/user/*/*.c; do
+for s in "$TOP"/user/*/*.c; do
 	[ "$(basename "$s")" = main.c ] && continue
 	rel=${s#"$TOP"/user/}
 	o="$OUT/obj/${rel//\//_}.o"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
-#include "util.h"
+#include "model/profile.h"
+#include "base/util.h"
 
 #define FX_LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define FX_APP "/opt/app/bin/app"

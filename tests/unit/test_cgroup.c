@@ -1,5 +1,5 @@
 /* Unit tests of --cgroup resolution: mountinfo lines, depths, real paths. */
-#include "cgroup.h"
+#include "capture/cgroup.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* Unit tests of pyinstrument-style library frame collapsing. */
-#include "collapse.h"
+#include "model/collapse.h"
 #include "tap.h"
 
 static frame_id_t fr(struct profile *p, const char *name, const char *module)

@@ -1,9 +1,9 @@
 /* Unit tests of /proc/PID/maps parsing and kallsyms parsing. */
-#include "kallsyms.h"
-#include "procs.h"
-#include "snapshot.h"
+#include "symbols/kallsyms.h"
+#include "procs/procs.h"
+#include "procs/snapshot.h"
 #include "tap.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <dlfcn.h>
 #include <signal.h>

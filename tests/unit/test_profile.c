@@ -1,11 +1,11 @@
 /* Unit tests of the profile model, call trees, and the text/folded reports. */
-#include "hmap.h"
-#include "profile.h"
-#include "store.h"
+#include "base/hashtab.h"
+#include "model/profile.h"
+#include "store/store.h"
 #include "report/report.h"
 #include "tap.h"
-#include "tree.h"
-#include "util.h"
+#include "model/tree.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 

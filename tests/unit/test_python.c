@@ -1,10 +1,10 @@
-/* Unit tests of user/pycode.c (version detection, offset tables, the debug
+/* Unit tests of user/python/pycode.c (version detection, offset tables, the debug
  * offsets of 3.13, code objects read from a fake memory, line tables) and of
  * how Python frames meet the library collapsing rules. */
-#include "collapse.h"
-#include "pycode.h"
-#include "pymerge.h"
-#include "python.h"
+#include "model/collapse.h"
+#include "python/pycode.h"
+#include "python/pymerge.h"
+#include "python/python.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * truncated and hostile files are refused with a clear reason. */
 #include "report/report.h"
 #include "report_fixture.h"
-#include "store.h"
+#include "store/store.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,13 +1,13 @@
 /* Unit tests of the symbolizer's parts: symbol tables (sizes, aliases), ELF
  * parsing of this very test binary, perf maps, demangling, kallsyms, the
  * debuglink CRC, start times, and addr -> frame on our own process. */
-#include "debuginfo.h"
-#include "demangle.h"
-#include "elf_syms.h"
-#include "kallsyms.h"
-#include "perfmap.h"
-#include "procs.h"
-#include "symbolizer.h"
+#include "symbols/debuginfo.h"
+#include "symbols/demangle.h"
+#include "symbols/elf_syms.h"
+#include "symbols/kallsyms.h"
+#include "symbols/perfmap.h"
+#include "procs/procs.h"
+#include "symbols/symbolizer.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,9 +1,9 @@
 /* The unwind table builder against libdw itself: on binaries this test
  * builds (known shapes) and on Debian's libc, every address's row must say
  * what libdw's CFI says, with neighbours merged and gaps marked. */
-#include "elf_syms.h"
+#include "symbols/elf_syms.h"
 #include "tap.h"
-#include "unwind_table.h"
+#include "capture/unwind_table.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #ifndef REPORT_EMIT_H
 #define REPORT_EMIT_H
 
-#include "collapse.h"
+#include "model/collapse.h"
 #include "report/report.h"
 
 /* Appends v in decimal (much faster than strbuf_addf on hot paths). */

@@ -7,7 +7,7 @@
  * first frame is the bare process name, as bcc's profile -f writes it, so
  * that every run of a program (a build's many cc1) adds up. */
 #include "report/emit.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The table of report formats and the dispatch to their writers. */
 #include "report/report.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <string.h>

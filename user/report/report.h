@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "profile.h"
-#include "tree.h"
-#include "util.h"
+#include "model/profile.h"
+#include "model/tree.h"
+#include "base/util.h"
 
 enum report_format {
 	FMT_TEXT,

@@ -1,8 +1,8 @@
 /* The text report: a pyinstrument-like header and an indented call tree,
  * "total-seconds  function  module", hot paths first, [self] rows. */
-#include "collapse.h"
+#include "model/collapse.h"
 #include "report/emit.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <math.h>

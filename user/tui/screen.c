@@ -2,9 +2,9 @@
  * the view about once a second and draws the header, the rows of the view
  * model, a status line and a key bar. Drawing never changes the model. */
 #define NCURSES_WIDECHAR 1
-#include "tui/tui.h"
+#include "tui/screen.h"
 #include "tui/state.h"
-#include "util.h"
+#include "base/util.h"
 
 #include <curses.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli.h"
-#include "profile.h"
+#include "cmd/cli.h"
+#include "model/profile.h"
 #include "tui/viewmodel.h"
 
 enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };

@@ -19,11 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collapse.h"
-#include "hmap.h"
-#include "profile.h"
-#include "tree.h"
-#include "util.h"
+#include "model/collapse.h"
+#include "base/hashtab.h"
+#include "model/profile.h"
+#include "model/tree.h"
+#include "base/util.h"
 
 enum vm_view { VM_TREE, VM_INVERTED, VM_FLAT, VM_NR_VIEWS };
 enum vm_sort { VM_SORT_TOTAL, VM_SORT_SELF, VM_SORT_NAME, VM_NR_SORTS };

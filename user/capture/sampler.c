@@ -1,0 +1,363 @@
+/* Loading the BPF program, attaching it to cpu-clock events, draining samples. */
+#include "capture/sampler.h"
+#include "sampletop.skel.h"
+#include "capture/unwind_bpf.h"
+#include "base/util.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(struct st_sample) ==
+		       56 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+	       "st_sample layout");
+_Static_assert(sizeof(struct st_event) == 64, "st_event layout");
+_Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
+	       "st_event shares the sample's flags");
+_Static_assert(sizeof(struct st_urow) == 8 && sizeof(struct st_ubucket) == 8,
+	       "unwind rows and buckets are mmapped with the 8-byte stride of array maps");
+
+struct sampler {
+	struct sampletop_bpf *skel;
+	struct bpf_link **links;
+	struct bpf_link *tp_links[3];	/* exec, fork, exit */
+	int *pfds;
+	int nr_links, ncpus;
+	struct ring_buffer *rb;
+	int epfd;		/* edge-triggered on the ring: wakes on wake-up records only */
+	sampler_fn fn;
+	sampler_event_fn event_fn;
+	void *ctx;
+	long drained;
+};
+
+static int perf_open_cpu_clock(uint32_t freq, int cpu)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_freq = freq,
+		.freq = 1,
+	};
+
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("SAMPLETOP_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int on_rb(void *ctx, void *data, size_t size)
+{
+	struct sampler *s = ctx;
+	const struct st_sample *smp = data;
+
+	if (size >= sizeof(struct st_event) && (smp->flags & ST_REC_EVENT)) {
+		if (s->event_fn)
+			s->event_fn(data, s->ctx);
+	} else if (size >= ST_SAMPLE_HDR_SIZE) {
+		s->fn(data, size, s->ctx);
+		s->drained++;
+	}
+	return 0;
+}
+
+/* Room for every id named, with slack for the children of a launched
+ * command: ST_MAX_TARGETS, or more on a machine with many CPUs (more
+ * processes run at once). */
+static uint32_t max_entries_for(size_t n, int ncpus)
+{
+	size_t want = 2 * n;
+
+	if (want < ST_MAX_TARGETS)
+		want = ST_MAX_TARGETS;
+	if (want < (size_t)ncpus * ST_TARGETS_PER_CPU)
+		want = (size_t)ncpus * ST_TARGETS_PER_CPU;
+	return want;
+}
+
+static int add_comms(int map_fd, const char *const *names, size_t n)
+{
+	__u8 one = 1;
+
+	if (n > ST_MAX_COMMS)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		char key[ST_COMM_LEN] = { 0 };
+
+		/* The kernel keeps 15 characters of a name, zero-padded. */
+		strncpy(key, names[i], sizeof(key) - 1);
+		if (bpf_map_update_elem(map_fd, key, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int attach_lifecycle(struct sampler *s)
+{
+	struct bpf_program *progs[] = { s->skel->progs.on_exec, s->skel->progs.on_fork,
+					s->skel->progs.on_exit };
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		s->tp_links[i] = bpf_program__attach(progs[i]);
+		if (!s->tp_links[i])
+			return -errno;
+	}
+	return 0;
+}
+
+static int add_targets(int map_fd, const uint32_t *ids, size_t n)
+{
+	__u8 one = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(map_fd, &ids[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	int err, ncpus;
+
+	s->epfd = -1;
+	size_t rb_size;
+
+	*why = NULL;
+	libbpf_set_print(libbpf_quiet);
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		*why = "cannot count the CPUs";
+		err = -EINVAL;
+		goto out_free;
+	}
+	s->ncpus = ncpus;
+	s->skel = sampletop_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		*why = "cannot open the BPF program";
+		goto out_free;
+	}
+	s->skel->rodata->filter_tgid = o->nr_pids > 0 || o->filter_pids;
+	s->skel->rodata->filter_tid = o->nr_tids > 0;
+	s->skel->rodata->want_user = o->user;
+	s->skel->rodata->want_kernel = o->kernel;
+	s->skel->rodata->want_idle = o->idle;
+	s->skel->rodata->follow_forks = o->follow_forks;
+	s->skel->rodata->filter_uid = o->filter_uid;
+	s->skel->rodata->target_uid = o->uid;
+	s->skel->rodata->filter_comm = o->nr_comms > 0;
+	s->skel->rodata->filter_cgroup = o->filter_cgroup;
+	s->skel->rodata->cgroup_ssid = o->cgroup.ssid;
+	s->skel->rodata->cgroup_level = o->cgroup.level;
+	s->skel->rodata->cgroup_id = o->cgroup.id;
+	/* Room for every pid and tid named, with the default as a floor. */
+	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
+	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
+	s->skel->rodata->unwind_mode = o->unwind;
+	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
+		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(s->skel->maps.unwind_buckets, 1);
+		bpf_map__set_max_entries(s->skel->maps.unwind_procs, 1);
+	}
+	/* Ring buffer size must be a power of two multiple of the page size. */
+	rb_size = ST_RINGBUF_BYTES_PER_CPU;
+	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
+		rb_size <<= 1;
+	bpf_map__set_max_entries(s->skel->maps.samples, rb_size);
+	rb_size = 64u << 10;
+	while (rb_size < (size_t)ncpus * ST_EXECS_BYTES_PER_CPU)
+		rb_size <<= 1;
+	bpf_map__set_max_entries(s->skel->maps.execs, rb_size);
+
+	err = sampletop_bpf__load(s->skel);
+	if (err) {
+		*why = geteuid() != 0
+			       ? "loading BPF needs root (or CAP_BPF and CAP_PERFMON): run with sudo"
+			       : "the kernel refused the BPF program (run with SAMPLETOP_DEBUG=1 for the verifier log)";
+		goto out_free;
+	}
+	err = add_targets(bpf_map__fd(s->skel->maps.targets), o->pids, o->nr_pids);
+	if (!err)
+		err = add_targets(bpf_map__fd(s->skel->maps.tid_targets), o->tids, o->nr_tids);
+	if (!err)
+		err = add_comms(bpf_map__fd(s->skel->maps.comm_targets), o->comms, o->nr_comms);
+	if (err) {
+		*why = "cannot fill the target filter map";
+		goto out_free;
+	}
+	err = attach_lifecycle(s);
+	if (err) {
+		*why = "cannot attach to the sched_process_exec/fork/exit tracepoints";
+		goto out_free;
+	}
+	if (o->before_attach) {
+		err = o->before_attach(s, o->before_attach_ctx);
+		if (err) {
+			*why = "cannot fill the BPF unwind maps";
+			goto out_free;
+		}
+	}
+
+	s->links = xcalloc(ncpus, sizeof(*s->links));
+	s->pfds = xcalloc(ncpus, sizeof(*s->pfds));
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		int fd;
+
+		if (o->cpus && ((size_t)cpu >= o->nr_cpus || !o->cpus[cpu]))
+			continue;
+		fd = perf_open_cpu_clock(o->freq_hz, cpu);
+		if (fd < 0) {
+			if (errno == ENODEV)	/* offline CPU */
+				continue;
+			err = -errno;
+			*why = err == -EACCES || err == -EPERM
+				       ? "opening perf events needs root (or CAP_PERFMON): run with sudo"
+				       : "cannot open a cpu-clock perf event";
+			goto out_free;
+		}
+		s->links[s->nr_links] = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
+		if (!s->links[s->nr_links]) {
+			err = -errno;
+			close(fd);
+			*why = "cannot attach the BPF program to a perf event";
+			goto out_free;
+		}
+		s->pfds[s->nr_links++] = fd;
+	}
+	if (s->nr_links == 0) {
+		err = -ENODEV;
+		*why = "no online CPU to sample";
+		goto out_free;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), on_rb, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		*why = "cannot map the BPF ring buffer";
+		goto out_free;
+	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.samples),
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
+		err = -errno;
+		*why = "cannot wait on the BPF ring buffer";
+		goto out_free;
+	}
+	*out = s;
+	return 0;
+
+out_free:
+	sampler_free(s);
+	return err < 0 ? err : -EINVAL;
+}
+
+void sampler_free(struct sampler *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	for (size_t i = 0; i < ARRAY_SIZE(s->tp_links); i++)
+		bpf_link__destroy(s->tp_links[i]);
+	for (int i = 0; i < s->nr_links; i++) {
+		bpf_link__destroy(s->links[i]);
+		close(s->pfds[i]);
+	}
+	free(s->links);
+	free(s->pfds);
+	sampletop_bpf__destroy(s->skel);
+	free(s);
+}
+
+int sampler_add_pid(struct sampler *s, uint32_t pid)
+{
+	return add_targets(bpf_map__fd(s->skel->maps.targets), &pid, 1);
+}
+
+long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx)
+{
+	int err;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->drained = 0;
+	err = ring_buffer__consume(s->rb);
+	return err < 0 ? err : s->drained;
+}
+
+int sampler_execs_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.execs);
+}
+
+void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
+{
+	s->event_fn = fn;
+}
+
+long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)
+{
+	struct epoll_event ev;
+	int err;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->drained = 0;
+	/* Level-triggered (libbpf's ring_buffer__poll), the ring would be
+	 * ready whenever a sample is waiting, and the loop would spin at the
+	 * sample rate; edge-triggered, only records sent with a wake-up end
+	 * the wait. */
+	if (epoll_wait(s->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	err = ring_buffer__consume(s->rb);
+	return err < 0 ? err : s->drained;
+}
+
+void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
+{
+	int fd = bpf_map__fd(s->skel->maps.counters);
+	__u64 *vals = xcalloc(s->ncpus, sizeof(__u64));
+
+	for (__u32 k = 0; k < ST_CNT_NR; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < s->ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m)
+{
+	m->rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
+	m->max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	m->buckets_fd = bpf_map__fd(s->skel->maps.unwind_buckets);
+	m->max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
+	m->procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
+	m->objs_fd = bpf_map__fd(s->skel->maps.unwind_objs);
+}
+
+int sampler_nr_cpus(const struct sampler *s)
+{
+	return s->nr_links;
+}
+
+int sampler_python_map_fd(const struct sampler *s)
+{
+	return bpf_map__fd(s->skel->maps.py_procs);
+}

@@ -1,0 +1,74 @@
+/*
+ * The BPF side seen from userspace: load the program, attach one cpu-clock
+ * perf event per online CPU, drain raw samples from the ring buffer, read the
+ * drop counters, detach. It knows nothing of symbols or screens.
+ */
+#ifndef SAMPLER_H
+#define SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/cgroup.h"
+#include "sampletop.h"
+
+struct sampler;
+
+struct sampler_opts {
+	uint32_t freq_hz;
+	bool user;		/* capture user stacks */
+	bool kernel;		/* capture kernel stacks */
+	bool idle;		/* keep pid 0 */
+	const uint32_t *pids;	/* tgids to keep; all when nr_pids == 0 */
+	size_t nr_pids;
+	bool filter_pids;	/* filter by tgid even if nr_pids is 0 (added later) */
+	const uint32_t *tids;
+	size_t nr_tids;
+	const bool *cpus;	/* cpus[i]: sample CPU i; NULL for all */
+	size_t nr_cpus;
+	bool follow_forks;	/* children of target tgids become targets */
+	bool filter_uid;	/* only tasks whose effective uid is uid */
+	uint32_t uid;
+	const char *const *comms;	/* only processes with these names (15 chars kept) */
+	size_t nr_comms;
+	bool filter_cgroup;	/* only tasks in this cgroup or below it */
+	struct cgroup_target cgroup;
+	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
+	/* Called once loaded, before the perf events are attached (fill maps
+	 * that the first samples need). Returns 0 or a negative errno. */
+	int (*before_attach)(struct sampler *s, void *ctx);
+	void *before_attach_ctx;
+};
+
+/* Opens, loads and attaches. Returns 0 or a negative errno; *why gets a
+ * static one-line explanation for the user on failure. */
+int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why);
+void sampler_free(struct sampler *s);
+
+/* Adds a tgid to the filter (a launched command, a forked child). */
+int sampler_add_pid(struct sampler *s, uint32_t pid);
+
+typedef void (*sampler_fn)(const struct st_sample *s, size_t size, void *ctx);
+typedef void (*sampler_event_fn)(const struct st_event *e, void *ctx);
+/* Hands every sample waiting in the ring buffer to fn. Returns how many. */
+long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
+/* Process lifecycle events met while draining go to fn (with the drain's
+ * ctx), in order with the samples; without one they are skipped. */
+void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
+/* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
+int sampler_execs_fd(const struct sampler *s);
+/* Waits up to timeout_ms for a record sent with a wake-up (BPF_RB_FORCE_WAKEUP),
+ * then drains like sampler_drain. */
+long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
+/* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
+void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
+/* The BPF unwinder's maps (see unwind_maps.h). */
+struct unwind_bpf_maps;
+void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m);
+/* Number of perf events attached (online CPUs sampled). */
+int sampler_nr_cpus(const struct sampler *s);
+/* The BPF map of Python processes (pid -> struct st_py_info). */
+int sampler_python_map_fd(const struct sampler *s);
+
+#endif

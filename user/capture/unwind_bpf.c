@@ -1,0 +1,561 @@
+/* Per-process mapping tables and per-object unwind rows, pushed to BPF maps. */
+#include "capture/unwind_bpf.h"
+#include "base/hashtab.h"
+#include "procs/procs.h"
+#include "sampletop.h"
+#include "capture/unwind_table.h"
+#include "base/util.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <limits.h>
+#include <unistd.h>
+
+/* A process whose maps did not change since its last push is not pushed
+ * again; its next attempt waits twice as long, up to the maximum. */
+#define PUSH_BACKOFF_MIN_NS (100 * 1000000ull)
+#define PUSH_BACKOFF_MAX_NS (2000 * 1000000ull)
+/* A launched command: how long to wait for its exec and for its dynamic
+ * loader to map its libraries (maps unchanged for a few steps). */
+#define EXEC_WAIT_STEP_US 500
+#define EXEC_WAIT_STEPS 400
+#define EXEC_SETTLED_STEPS 3
+/* How often exited processes are looked for. */
+#define REAP_PERIOD_NS (2000 * 1000000ull)
+
+struct uobj {
+	uint64_t dev, ino, size, mtime;	/* identity; all 0 for the vdso */
+	char *path;
+	struct unwind_table *table;	/* NULL: err says why */
+	int err;
+	bool placed;		/* rows written at row_first, buckets at bucket_first */
+	bool full;
+	bool published;		/* known to the BPF program as having no table */
+	uint32_t row_first, bucket_first;
+};
+
+struct uproc_state {
+	uint32_t pid;
+	bool requested, live;
+	uint64_t maps_hash;	/* of /proc/PID/maps at the last push */
+	uint64_t next_ns;	/* no push before this */
+	uint64_t backoff_ns;
+};
+
+struct unwind_maps {
+	int procs_fd;
+	int objs_fd;		/* by (device, inode), for processes not pushed yet */
+	struct st_urow *rows;	/* mmapped unwind_rows */
+	uint32_t max_rows, next_row;
+	size_t rows_size;
+	struct st_ubucket *buckets;	/* mmapped unwind_buckets */
+	uint32_t max_buckets, next_bucket;
+	size_t buckets_size;
+	struct uobj *objs;
+	size_t nr_objs, alloc_objs;
+	struct idx_table obj_index;
+	struct uproc_state *procs;
+	size_t nr_procs, alloc_procs;
+	struct u64map proc_index;	/* pid -> index in procs */
+	uint32_t nr_requested;
+	uint64_t table_full;
+	uint64_t next_reap_ns;
+	struct st_uproc *scratch;
+};
+
+static void place(struct unwind_maps *u, struct uobj *o);
+
+struct unwind_maps *unwind_maps_new(void)
+{
+	struct unwind_maps *u = xcalloc(1, sizeof(*u));
+
+	u->procs_fd = -1;
+	u->objs_fd = -1;
+	u->scratch = xcalloc(1, sizeof(*u->scratch));
+	return u;
+}
+
+static void *map_mmap(int fd, size_t bytes, size_t *size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*size = (bytes + page - 1) / page * page;
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m)
+{
+	u->rows = map_mmap(m->rows_fd, (size_t)m->max_rows * sizeof(struct st_urow), &u->rows_size);
+	if (!u->rows)
+		return -errno;
+	u->buckets = map_mmap(m->buckets_fd, (size_t)m->max_buckets * sizeof(*u->buckets),
+			      &u->buckets_size);
+	if (!u->buckets) {
+		int err = -errno;
+
+		munmap(u->rows, u->rows_size);
+		u->rows = NULL;
+		return err;
+	}
+	u->max_rows = m->max_rows;
+	u->max_buckets = m->max_buckets;
+	u->procs_fd = m->procs_fd;
+	u->objs_fd = m->objs_fd;
+	for (size_t i = 0; i < u->nr_objs; i++)
+		place(u, &u->objs[i]);
+	return 0;
+}
+
+void unwind_maps_free(struct unwind_maps *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nr_objs; i++) {
+		unwind_table_free(u->objs[i].table);
+		free(u->objs[i].path);
+	}
+	free(u->objs);
+	idx_free(&u->obj_index);
+	free(u->procs);
+	u64map_free(&u->proc_index);
+	free(u->scratch);
+	if (u->rows)
+		munmap(u->rows, u->rows_size);
+	if (u->buckets)
+		munmap(u->buckets, u->buckets_size);
+	free(u);
+}
+
+static int obj_eq(uint32_t id, const void *key, const void *ctx)
+{
+	const struct unwind_maps *u = ctx;
+	const struct uobj *a = &u->objs[id], *b = key;
+
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
+}
+
+/* The vdso is the same image in every process: ours. */
+static int build_vdso(struct unwind_table **out)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	struct proc_map m;
+	char *line = NULL;
+	size_t cap = 0, size = 0;
+	FILE *f;
+
+	if (!base)
+		return -ENOENT;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -errno;
+	while (!size && getline(&line, &cap, f) > 0) {
+		if (maps_parse_line(line, &m))
+			continue;
+		if (m.start == base && !strcmp(m.path, "[vdso]"))
+			size = m.end - m.start;
+		free(m.path);
+	}
+	free(line);
+	fclose(f);
+	if (!size)
+		return -ENOENT;
+	return unwind_table_build_mem((const void *)base, size, out);
+}
+
+/* Makes an object findable by file, for processes not pushed yet (the BPF
+ * program reads the device in the kernel's encoding): its rows once placed,
+ * or none when it has no table or the maps are full (frame pointers then),
+ * so that the BPF program stops asking for it. The newest file of a
+ * (device, inode, size) wins. */
+static void publish(struct unwind_maps *u, const struct uobj *o)
+{
+	const struct unwind_table *t = o->placed ? o->table : NULL;
+	struct st_uobj_key key = { .ino = o->ino, .size = o->size,
+				   .dev = (uint32_t)(major(o->dev) << 20 | minor(o->dev)) };
+	struct st_uobj v = { 0 };
+
+	if (u->objs_fd < 0 || !o->ino)	/* the vdso has no file */
+		return;
+	if (t)
+		v = (struct st_uobj){ .row_first = o->row_first, .row_nr = t->nr_rows,
+				      .bucket_first = o->bucket_first,
+				      .bucket_nr = t->nr_buckets, .base = t->base };
+	for (uint32_t i = 0; t && i < t->nr_loads && v.nr_loads < ST_UNWIND_OBJ_LOADS; i++) {
+		v.loads[v.nr_loads].offset = t->loads[i].offset;
+		v.loads[v.nr_loads].filesz = t->loads[i].filesz;
+		v.loads[v.nr_loads].delta = (int64_t)(t->loads[i].vaddr - t->loads[i].offset);
+		v.nr_loads++;
+	}
+	bpf_map_update_elem(u->objs_fd, &key, &v, BPF_ANY);
+}
+
+/* Writes an object's rows and buckets into the BPF maps once and publishes
+ * it; counts it when either is full. One without a table is published as
+ * such. */
+static void place(struct unwind_maps *u, struct uobj *o)
+{
+	const struct unwind_table *t = o->table;
+
+	if (!u->rows || o->placed || o->full || o->published)
+		return;
+	if (!t || !t->nr_rows) {
+		o->published = true;
+		publish(u, o);
+		return;
+	}
+	if (t->nr_rows > u->max_rows - u->next_row ||
+	    t->nr_buckets > u->max_buckets - u->next_bucket) {
+		o->full = true;
+		u->table_full++;
+		publish(u, o);
+	} else {
+		memcpy(&u->rows[u->next_row], t->rows, (size_t)t->nr_rows * sizeof(*u->rows));
+		memcpy(&u->buckets[u->next_bucket], t->buckets,
+		       (size_t)t->nr_buckets * sizeof(*u->buckets));
+		o->row_first = u->next_row;
+		o->bucket_first = u->next_bucket;
+		u->next_row += t->nr_rows;
+		u->next_bucket += t->nr_buckets;
+		o->placed = true;
+		publish(u, o);
+	}
+	/* Placed or never to be: the BPF maps hold the only copy needed. The
+	 * counts, base and segments stay for the per-process entries. */
+	unwind_table_drop_rows(o->table);
+}
+
+static struct uobj *object_for(struct unwind_maps *u, uint32_t pid, const struct proc_map *m)
+{
+	struct uobj key = { 0 };
+	struct proc p = { .pid = pid };
+	char path[4200];
+	struct stat st;
+	uint64_t h;
+	uint32_t id;
+
+	if (m->flags & MAP_F_SPECIAL) {
+		if (strcmp(m->path, "[vdso]"))
+			return NULL;
+	} else {
+		/* Through the process's root; once it exited, the same file by
+		 * path if it is still there. */
+		if (proc_map_stat(&p, m, path, sizeof(path), &st) < 0)
+			return NULL;
+		key.dev = st.st_dev;
+		key.ino = st.st_ino;
+		key.size = st.st_size;
+		key.mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
+	}
+	h = hash_bytes(&key, 4 * sizeof(uint64_t), HASH_SEED);
+	id = idx_find(&u->obj_index, h, obj_eq, &key, u);
+	if (id == IDX_NONE) {
+		key.path = xstrdup(m->path);
+		if (m->flags & MAP_F_SPECIAL)
+			key.err = build_vdso(&key.table);
+		else
+			key.err = unwind_table_build_path(path, &key.table);
+		if (key.err)
+			key.table = NULL;
+		XGROW(u->objs, u->alloc_objs, u->nr_objs + 1);
+		id = u->nr_objs++;
+		u->objs[id] = key;
+		idx_insert(&u->obj_index, h, id);
+	}
+	place(u, &u->objs[id]);
+	return &u->objs[id];
+}
+
+static void fill_map(struct unwind_maps *u, uint32_t pid, const struct proc_map *m,
+		     struct st_umap *um)
+{
+	struct uobj *o;
+	uint64_t bias;
+
+	*um = (struct st_umap){ .start = m->start, .end = m->end };
+	if (m->flags & MAP_F_ANON)
+		return;
+	o = object_for(u, pid, m);
+	if (!o || !o->placed || unwind_table_bias(o->table, m->start, m->pgoff, &bias))
+		return;
+	um->bias = bias;
+	um->row_first = o->row_first;
+	um->row_nr = o->table->nr_rows;
+	um->bucket_first = o->bucket_first;
+	um->bucket_nr = o->table->nr_buckets;
+	um->base = o->table->base;
+}
+
+static struct uproc_state *proc_state(struct unwind_maps *u, uint32_t pid)
+{
+	uint32_t idx;
+
+	if (!u64map_get(&u->proc_index, pid, &idx)) {
+		XGROW(u->procs, u->alloc_procs, u->nr_procs + 1);
+		idx = u->nr_procs++;
+		u->procs[idx] = (struct uproc_state){ .pid = pid, .backoff_ns = PUSH_BACKOFF_MIN_NS };
+		u64map_put(&u->proc_index, pid, idx);
+	}
+	return &u->procs[idx];
+}
+
+/* /proc/PID/maps, whole (its hash tells whether anything changed). */
+static int read_maps_file(uint32_t pid, char **out, size_t *size)
+{
+	char path[64], chunk[8192];
+	FILE *f, *mem;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	mem = open_memstream(out, size);
+	if (!mem) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	fclose(mem);
+	fclose(f);
+	return 0;
+}
+
+/* Calls fn for each executable mapping in the maps text buf (modified). */
+static void for_each_exec_map(char *buf, void (*fn)(void *ctx, const struct proc_map *m),
+			      void *ctx)
+{
+	struct proc_map m;
+	char *line, *nl;
+
+	for (line = buf; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		if (maps_parse_line(line, &m))
+			continue;
+		if (m.flags & MAP_F_EXEC)
+			fn(ctx, &m);
+		free(m.path);
+	}
+}
+
+static void prebuild_one(void *ctx, const struct proc_map *m);
+
+struct push_ctx {
+	struct unwind_maps *u;
+	uint32_t pid;
+};
+
+static void prebuild_one(void *ctx, const struct proc_map *m)
+{
+	struct push_ctx *c = ctx;
+
+	if (!(m->flags & MAP_F_ANON))
+		object_for(c->u, c->pid, m);
+}
+
+static void push_one(void *ctx, const struct proc_map *m)
+{
+	struct push_ctx *c = ctx;
+	struct st_uproc *up = c->u->scratch;
+
+	if (up->nr < ST_UNWIND_MAX_MAPS)
+		fill_map(c->u, c->pid, m, &up->maps[up->nr++]);
+}
+
+void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p)
+{
+	for (uint32_t i = 0; i < p->nr_maps; i++)
+		if (!(p->maps[i].flags & MAP_F_ANON))
+			object_for(u, p->pid, &p->maps[i]);
+}
+
+int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid)
+{
+	struct push_ctx c = { u, pid };
+	char *buf = NULL;
+	size_t size = 0;
+	int err = read_maps_file(pid, &buf, &size);
+
+	if (err)
+		return err;
+	for_each_exec_map(buf, prebuild_one, &c);
+	free(buf);
+	return 0;
+}
+
+/* Pushes pid's mappings unless they are unchanged since the last push. */
+static int push(struct unwind_maps *u, struct uproc_state *ps, bool force)
+{
+	struct push_ctx c = { u, ps->pid };
+	char *buf = NULL;
+	size_t size = 0;
+	uint64_t h;
+	int err;
+
+	if (u->procs_fd < 0)
+		return -EBADF;
+	err = read_maps_file(ps->pid, &buf, &size);
+	if (err)
+		return err;
+	h = hash_bytes(buf, size, HASH_SEED);
+	if (!force && ps->live && h == ps->maps_hash) {
+		free(buf);
+		return -EALREADY;
+	}
+	u->scratch->nr = 0;
+	for_each_exec_map(buf, push_one, &c);
+	free(buf);
+	if (bpf_map_update_elem(u->procs_fd, &ps->pid, u->scratch, BPF_ANY))
+		return -errno;
+	ps->live = true;
+	ps->maps_hash = h;
+	return 0;
+}
+
+int unwind_maps_push(struct unwind_maps *u, uint32_t pid)
+{
+	struct uproc_state *ps = proc_state(u, pid);
+	int err = push(u, ps, true);
+
+	ps->next_ns = now_ns() + ps->backoff_ns;
+	return err == -ENOENT ? -ESRCH : err;
+}
+
+static bool same_exe(uint32_t pid, const char *self)
+{
+	char path[64], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return !strcmp(exe, self);
+}
+
+int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid)
+{
+	char self[PATH_MAX], *buf;
+	uint64_t h, last_h = 0;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t size;
+	int stable = 0;
+
+	if (n < 0)
+		return -errno;
+	self[n] = 0;
+	for (int i = 0; i < EXEC_WAIT_STEPS && same_exe(pid, self); i++)
+		usleep(EXEC_WAIT_STEP_US);
+	/* Then push at every change of its maps (the loader mapping libraries)
+	 * until they stay the same for a few steps. */
+	for (int i = 0; i < EXEC_WAIT_STEPS && stable < EXEC_SETTLED_STEPS; i++) {
+		buf = NULL;
+		size = 0;
+		if (read_maps_file(pid, &buf, &size))
+			return -ESRCH;
+		h = hash_bytes(buf, size, HASH_SEED);
+		free(buf);
+		if (h != last_h && unwind_maps_push(u, pid) == -ESRCH)
+			return -ESRCH;
+		stable = h == last_h ? stable + 1 : 0;
+		last_h = h;
+		usleep(EXEC_WAIT_STEP_US);
+	}
+	return 0;
+}
+
+void unwind_maps_request(struct unwind_maps *u, uint32_t pid)
+{
+	struct uproc_state *ps = proc_state(u, pid);
+
+	if (!ps->requested) {
+		ps->requested = true;
+		u->nr_requested++;
+	}
+}
+
+/* Processes that exited leave the BPF map, and this table too unless a
+ * request for them is pending: a day of process churn costs no memory. */
+static void reap(struct unwind_maps *u)
+{
+	size_t n = 0;
+
+	u64map_clear(&u->proc_index);
+	for (size_t i = 0; i < u->nr_procs; i++) {
+		struct uproc_state ps = u->procs[i];
+		bool gone = kill((pid_t)ps.pid, 0) && errno == ESRCH;
+
+		if (gone && ps.live) {
+			bpf_map_delete_elem(u->procs_fd, &ps.pid);
+			ps.live = false;
+			ps.maps_hash = 0;
+		}
+		if (gone && !ps.requested)
+			continue;
+		u64map_put(&u->proc_index, ps.pid, (uint32_t)n);
+		u->procs[n++] = ps;
+	}
+	u->nr_procs = n;
+}
+
+void unwind_maps_flush(struct unwind_maps *u)
+{
+	uint64_t now = now_ns();
+
+	for (size_t i = 0; u->nr_requested && i < u->nr_procs; i++) {
+		struct uproc_state *ps = &u->procs[i];
+		int err;
+
+		if (!ps->requested || now < ps->next_ns)
+			continue;
+		ps->requested = false;
+		u->nr_requested--;
+		err = push(u, ps, false);
+		/* Unchanged maps: the miss was a stray address; wait longer. */
+		if (err == -EALREADY)
+			ps->backoff_ns = ps->backoff_ns * 2 > PUSH_BACKOFF_MAX_NS ? PUSH_BACKOFF_MAX_NS
+										: ps->backoff_ns * 2;
+		else
+			ps->backoff_ns = PUSH_BACKOFF_MIN_NS;
+		ps->next_ns = now + ps->backoff_ns;
+	}
+	if (now >= u->next_reap_ns) {
+		reap(u);
+		u->next_reap_ns = now + REAP_PERIOD_NS;
+	}
+}
+
+size_t unwind_maps_nr_objects(const struct unwind_maps *u)
+{
+	return u->nr_objs;
+}
+
+void unwind_maps_object(const struct unwind_maps *u, size_t i, struct unwind_obj_info *info)
+{
+	const struct uobj *o = &u->objs[i];
+
+	*info = (struct unwind_obj_info){ .path = o->path, .err = o->err, .table_full = o->full };
+	if (o->table) {
+		info->rows = o->table->nr_rows;
+		info->bytes = unwind_table_bytes(o->table);
+		info->build_ms = o->table->build_ns / 1e6;
+	}
+}
+
+uint64_t unwind_maps_table_full(const struct unwind_maps *u)
+{
+	return u->table_full;
+}

@@ -1,0 +1,75 @@
+/*
+ * Feeding the BPF unwinder: each process's executable mappings (start, end,
+ * bias, rows) go into the unwind_procs map; the rows of every object are
+ * built once (unwind_table), cached by file identity (device, inode, size,
+ * mtime) so processes share them, and written once into the mmapped
+ * unwind_rows map. Processes are pushed when first seen and again when a
+ * sample says the BPF side met an unknown mapping (exec, mmap, dlopen),
+ * rate-limited per process.
+ */
+#ifndef UNWIND_BPF_H
+#define UNWIND_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct unwind_maps;
+
+struct unwind_maps *unwind_maps_new(void);
+/* The BPF maps the unwinder reads (bpf/ustack.bpf.h). */
+struct unwind_bpf_maps {
+	int rows_fd;		/* BPF_F_MMAPABLE array of max_rows struct st_urow */
+	uint32_t max_rows;
+	int buckets_fd;		/* BPF_F_MMAPABLE array of max_buckets __u32 */
+	uint32_t max_buckets;
+	int procs_fd;		/* tgid -> struct st_uproc */
+	int objs_fd;		/* struct st_uobj_key -> struct st_uobj */
+};
+
+/* Connects to the BPF maps. Must precede the calls below. Returns 0 or a
+ * negative errno. */
+int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m);
+void unwind_maps_free(struct unwind_maps *u);
+
+/* Reads pid's mappings now and pushes them with their tables. Returns 0,
+ * or a negative errno (-ESRCH when the process is gone). */
+int unwind_maps_push(struct unwind_maps *u, uint32_t pid);
+struct proc;
+
+/* Builds (and places) the tables of the objects in p's known mappings,
+ * without pushing p: a process that lives a few ms is gone before its push,
+ * but the BPF program finds its objects by file (bpf_find_vma) from then on,
+ * in the next processes of the same program. Works after p exited. */
+void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p);
+/* Builds the tables of the objects pid maps, without pushing anything: a
+ * command about to be launched will most likely map the same libc, ld.so and
+ * vdso as we do. Returns 0 or a negative errno. */
+int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid);
+/* Waits (at most ~0.2 s) for pid, a child of ours, to leave our executable
+ * (exec) and for its mappings to settle (the dynamic loader has mapped its
+ * libraries), then pushes it: its first samples then find their tables. */
+int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid);
+/* Asks for pid to be pushed again at the next flush. Cheap; call per sample. */
+void unwind_maps_request(struct unwind_maps *u, uint32_t pid);
+/* Pushes the requested processes whose mappings changed since their last
+ * push (each at most once per back-off period) and, now and then, removes
+ * the entries of processes that exited. */
+void unwind_maps_flush(struct unwind_maps *u);
+
+struct unwind_obj_info {
+	const char *path;	/* as first mapped */
+	int err;		/* 0, or why there is no table (negative errno) */
+	bool table_full;	/* built, but did not fit the rows map */
+	uint32_t rows;
+	size_t bytes;		/* in the BPF rows map */
+	double build_ms;
+};
+
+/* Objects seen so far, for -v and the benches. */
+size_t unwind_maps_nr_objects(const struct unwind_maps *u);
+void unwind_maps_object(const struct unwind_maps *u, size_t i, struct unwind_obj_info *info);
+/* Objects whose table did not fit the rows map. */
+uint64_t unwind_maps_table_full(const struct unwind_maps *u);
+
+#endif

@@ -1,0 +1,504 @@
+/* An object's CFI (via libdw) reduced to the compact rows the BPF unwinder follows. */
+#include "capture/unwind_table.h"
+#include "base/util.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* DWARF register numbers on x86-64. */
+#define DW_REG_RBP 6
+#define DW_REG_RSP 7
+#define DW_REG_RIP 16
+
+/* Addresses where a function may start: every FDE start (from the
+ * .eh_frame_hdr search table) and every function symbol. After a gap the
+ * walk resumes at the next one, so that padding is crossed in one step. */
+struct starts {
+	uint64_t *v;
+	size_t nr, alloc;
+};
+
+static void starts_add(struct starts *s, uint64_t a)
+{
+	XGROW(s->v, s->alloc, s->nr + 1);
+	s->v[s->nr++] = a;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first start strictly above pc, or UINT64_MAX. */
+static uint64_t starts_next(const struct starts *s, uint64_t pc)
+{
+	size_t lo = 0, hi = s->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid] <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nr ? s->v[lo] : UINT64_MAX;
+}
+
+static int32_t read_s32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The .eh_frame_hdr search table in the encoding every GNU and LLVM linker
+ * writes (table: datarel sdata4 pairs). Other encodings are skipped: the
+ * function symbols still give the walk its restarting points. */
+static void starts_from_eh_frame_hdr(Elf_Scn *scn, const GElf_Shdr *sh, struct starts *s)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	const uint8_t *p;
+	size_t size, ptr_size, off;
+	uint32_t count;
+
+	if (!d || !d->d_buf)
+		return;
+	p = d->d_buf;
+	size = d->d_size;
+	if (size < 4 || p[0] != 1 || p[2] != 0x03 /* udata4 */ || p[3] != 0x3b /* datarel sdata4 */)
+		return;
+	switch (p[1] & 0x0f) {	/* eh_frame_ptr encoding: only its size matters */
+	case 0x03: case 0x0b: ptr_size = 4; break;
+	case 0x04: case 0x0c: case 0x00: ptr_size = 8; break;
+	default: return;
+	}
+	off = 4 + ptr_size;
+	if (size < off + 4)
+		return;
+	memcpy(&count, p + off, sizeof(count));
+	off += 4;
+	if (count > (size - off) / 8)
+		count = (size - off) / 8;
+	for (uint32_t i = 0; i < count; i++, off += 8)
+		starts_add(s, sh->sh_addr + (int64_t)read_s32(p + off));
+}
+
+static void starts_from_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, struct starts *s)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n;
+	GElf_Sym sym;
+
+	if (!d || !sh->sh_entsize)
+		return;
+	n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getsym(d, i, &sym))
+			break;
+		if (GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_value && sym.st_shndx != SHN_UNDEF)
+			starts_add(s, sym.st_value);
+	}
+}
+
+/* The offset N of a register rule "saved at CFA + N". */
+static bool cfa_offset(const Dwarf_Op *ops, size_t nops, int64_t *off)
+{
+	if (nops < 1 || ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (nops == 1) {
+		*off = 0;
+		return true;
+	}
+	if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* A CFA rule "register + offset": libdw gives it as DW_OP_bregx (reg, off),
+ * a hand-written expression may use DW_OP_bregN off. */
+static bool cfa_register(const Dwarf_Op *ops, size_t nops, int *reg, int64_t *off)
+{
+	if (nops != 1)
+		return false;
+	if (ops[0].atom == DW_OP_bregx) {
+		if (ops[0].number > 127)
+			return false;
+		*reg = ops[0].number;
+		*off = (int64_t)ops[0].number2;
+		return true;
+	}
+	if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+		*reg = ops[0].atom - DW_OP_breg0;
+		*off = (int64_t)ops[0].number;
+		return true;
+	}
+	return false;
+}
+
+/* The CFA expression the linker writes for .plt entries:
+ * rsp + 8 + ((rip & 15) >= K) << 3. Returns K, or -1. */
+static int plt_threshold(const Dwarf_Op *ops, size_t nops)
+{
+	static const uint8_t want[9] = { DW_OP_breg7, DW_OP_breg16, DW_OP_lit15, DW_OP_and, 0,
+					 DW_OP_ge, DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+
+	if (nops != 9 || ops[0].number != 8 || ops[1].number != 0)
+		return -1;
+	for (int i = 0; i < 9; i++)
+		if (i != 4 && ops[i].atom != want[i])
+			return -1;
+	if (ops[4].atom < DW_OP_lit0 || ops[4].atom > DW_OP_lit31)
+		return -1;
+	return ops[4].atom - DW_OP_lit0;
+}
+
+/* Fills row from frame; leaves ST_CFA_NONE for rules we cannot follow. */
+static void row_from_frame(Dwarf_Frame *f, struct st_urow *row, uint64_t *end)
+{
+	Dwarf_Op mem[3], *ops;
+	Dwarf_Addr start, stop;
+	size_t nops;
+	int64_t off;
+	bool signal = false;
+	int ra, k, reg;
+
+	row->cfa_kind = ST_CFA_NONE;
+	row->cfa_off = 0;
+	row->rbp_off = 0;
+	ra = dwarf_frame_info(f, &start, &stop, &signal);
+	*end = stop;
+	if (ra < 0)
+		return;
+	if (signal) {
+		row->cfa_kind = ST_CFA_SIGNAL;
+		return;
+	}
+	if (dwarf_frame_register(f, ra, mem, &ops, &nops))
+		return;
+	if (nops == 0 && ops == mem) {	/* return address undefined: outermost */
+		row->cfa_kind = ST_CFA_STOP;
+		return;
+	}
+	if (ra != DW_REG_RIP || !cfa_offset(ops, nops, &off) || off != -8)
+		return;
+	if (dwarf_frame_cfa(f, &ops, &nops) || nops == 0)
+		return;
+	if (cfa_register(ops, nops, &reg, &off) && (reg == DW_REG_RSP || reg == DW_REG_RBP)) {
+		if (off < 0 || off > UINT16_MAX)
+			return;
+		row->cfa_off = off;
+		row->cfa_kind = reg == DW_REG_RSP ? ST_CFA_RSP : ST_CFA_RBP;
+	} else if ((k = plt_threshold(ops, nops)) >= 0) {
+		row->cfa_off = k;
+		row->cfa_kind = ST_CFA_PLT;
+	} else {
+		return;
+	}
+	if (dwarf_frame_register(f, DW_REG_RBP, mem, &ops, &nops)) {
+		row->cfa_kind = ST_CFA_NONE;
+		return;
+	}
+	if (nops == 0)		/* same value or undefined: leave rbp as it is */
+		return;
+	if (!cfa_offset(ops, nops, &off) || off % 8 || off / 8 < -128 || off >= 0) {
+		row->cfa_kind = ST_CFA_NONE;
+		return;
+	}
+	row->rbp_off = off / 8;
+}
+
+int unwind_rule_at(Dwarf_CFI *cfi, uint64_t vaddr, struct st_urow *row, uint64_t *end)
+{
+	Dwarf_Frame *f = NULL;
+
+	if (!cfi || dwarf_cfi_addrframe(cfi, vaddr, &f) || !f)
+		return -ENOENT;
+	row->pc = vaddr;
+	row_from_frame(f, row, end);
+	free(f);
+	if (*end <= vaddr)
+		*end = vaddr + 1;
+	return 0;
+}
+
+struct builder {
+	struct unwind_table *t;
+	size_t alloc;
+};
+
+static bool same_rule(const struct st_urow *a, const struct st_urow *b)
+{
+	return a->cfa_kind == b->cfa_kind && a->cfa_off == b->cfa_off && a->rbp_off == b->rbp_off;
+}
+
+static void emit(struct builder *b, const struct st_urow *r)
+{
+	struct unwind_table *t = b->t;
+
+	if (t->nr_rows) {
+		struct st_urow *last = &t->rows[t->nr_rows - 1];
+
+		if (same_rule(last, r))
+			return;
+		if (last->pc >= r->pc) {	/* overlapping sections: the later one wins */
+			*last = *r;
+			return;
+		}
+	}
+	XGROW(t->rows, b->alloc, t->nr_rows + 1);
+	t->rows[t->nr_rows++] = *r;
+}
+
+/* Walks [lo, hi) of an executable section row by row. */
+static void walk_section(struct builder *b, Dwarf_CFI *eh, Dwarf_CFI *df, const struct starts *s,
+			 uint64_t lo, uint64_t hi)
+{
+	uint64_t pc = lo, end, next;
+	struct st_urow r;
+
+	while (pc < hi) {
+		if (!unwind_rule_at(eh, pc, &r, &end) || !unwind_rule_at(df, pc, &r, &end)) {
+			if (r.cfa_kind == ST_CFA_NONE)
+				b->t->nr_unsupported++;
+			emit(b, &r);
+			pc = end;
+			continue;
+		}
+		r = (struct st_urow){ .pc = pc, .cfa_kind = ST_CFA_NONE };
+		emit(b, &r);
+		next = starts_next(s, pc);
+		pc = next < hi ? next : hi;
+	}
+	r = (struct st_urow){ .pc = hi, .cfa_kind = ST_CFA_NONE };
+	emit(b, &r);
+}
+
+/* Bucket b covers [base + (b << ST_UNWIND_BUCKET_SHIFT), + 256): the rows
+ * covering its first and its last byte. */
+static void build_buckets(struct unwind_table *t)
+{
+	uint32_t r = 0;
+
+	if (!t->nr_rows)
+		return;
+	t->base = t->rows[0].pc;
+	t->nr_buckets = ((t->rows[t->nr_rows - 1].pc - t->base) >> ST_UNWIND_BUCKET_SHIFT) + 1;
+	t->buckets = xcalloc(t->nr_buckets, sizeof(*t->buckets));
+	for (uint32_t b = 0; b < t->nr_buckets; b++) {
+		uint64_t start = t->base + ((uint64_t)b << ST_UNWIND_BUCKET_SHIFT);
+		uint64_t last = start + (1u << ST_UNWIND_BUCKET_SHIFT) - 1;
+
+		while (r + 1 < t->nr_rows && t->rows[r + 1].pc <= start)
+			r++;
+		t->buckets[b].first = r;
+		t->buckets[b].last = r;
+		while (t->buckets[b].last + 1 < t->nr_rows && t->rows[t->buckets[b].last + 1].pc <= last)
+			t->buckets[b].last++;
+	}
+}
+
+struct range {
+	uint64_t lo, hi;
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
+}
+
+static int read_loads(Elf *elf, struct unwind_table *t)
+{
+	size_t n;
+	GElf_Phdr ph;
+	size_t alloc = 0;
+
+	if (elf_getphdrnum(elf, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(elf, i, &ph))
+			return -ENOEXEC;
+		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		XGROW(t->loads, alloc, t->nr_loads + 1);
+		t->loads[t->nr_loads++] = (struct unwind_load){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+	}
+	return 0;
+}
+
+int unwind_table_build(Elf *elf, struct unwind_table **out)
+{
+	struct unwind_table *t = xcalloc(1, sizeof(*t));
+	struct builder b = { .t = t };
+	struct starts s = { 0 };
+	struct range *ranges = NULL;
+	size_t nr_ranges = 0, alloc_ranges = 0, shstrndx;
+	uint64_t t0 = now_ns();
+	Dwarf_CFI *eh = NULL, *df = NULL;
+	Dwarf *dw = NULL;
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh_hdr;
+	GElf_Shdr sh;
+	int err;
+
+	if (!gelf_getehdr(elf, &eh_hdr) || eh_hdr.e_machine != EM_X86_64 ||
+	    elf_getshdrstrndx(elf, &shstrndx)) {
+		err = -ENOEXEC;
+		goto out_free;
+	}
+	err = read_loads(elf, t);
+	if (err)
+		goto out_free;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			starts_from_symbols(elf, scn, &sh, &s);
+		else if (name && !strcmp(name, ".eh_frame_hdr"))
+			starts_from_eh_frame_hdr(scn, &sh, &s);
+		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size) {
+			if (sh.sh_addr + sh.sh_size > UINT32_MAX || sh.sh_addr + sh.sh_size < sh.sh_addr) {
+				err = -ERANGE;
+				goto out_free;
+			}
+			XGROW(ranges, alloc_ranges, nr_ranges + 1);
+			ranges[nr_ranges++] = (struct range){ sh.sh_addr, sh.sh_addr + sh.sh_size };
+		}
+	}
+	if (s.nr)
+		qsort(s.v, s.nr, sizeof(*s.v), cmp_u64);
+	if (nr_ranges)
+		qsort(ranges, nr_ranges, sizeof(*ranges), cmp_range);
+
+	eh = dwarf_getcfi_elf(elf);
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (dw)
+		df = dwarf_getcfi(dw);
+	if (eh || df)
+		for (size_t i = 0; i < nr_ranges; i++)
+			walk_section(&b, eh, df, &s, ranges[i].lo, ranges[i].hi);
+	build_buckets(t);
+	t->build_ns = now_ns() - t0;
+	*out = t;
+	err = 0;
+	goto out;
+
+out_free:
+	unwind_table_free(t);
+out:
+	if (eh)
+		dwarf_cfi_end(eh);
+	if (dw)
+		dwarf_end(dw);
+	free(s.v);
+	free(ranges);
+	return err;
+}
+
+int unwind_table_build_path(const char *path, struct unwind_table **out)
+{
+	Elf *elf;
+	int fd, err;
+
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		err = -ENOEXEC;
+	else
+		err = unwind_table_build(elf, out);
+	elf_end(elf);
+	close(fd);
+	return err;
+}
+
+int unwind_table_build_mem(const void *image, size_t size, struct unwind_table **out)
+{
+	char *copy = xmalloc(size);
+	Elf *elf;
+	int err;
+
+	elf_version(EV_CURRENT);
+	memcpy(copy, image, size);
+	elf = elf_memory(copy, size);
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		err = -ENOEXEC;
+	else
+		err = unwind_table_build(elf, out);
+	elf_end(elf);
+	free(copy);
+	return err;
+}
+
+void unwind_table_free(struct unwind_table *t)
+{
+	if (!t)
+		return;
+	free(t->rows);
+	free(t->buckets);
+	free(t->loads);
+	free(t);
+}
+
+void unwind_table_drop_rows(struct unwind_table *t)
+{
+	if (!t)
+		return;
+	free(t->rows);
+	free(t->buckets);
+	t->rows = NULL;
+	t->buckets = NULL;
+}
+
+/* The same search as the BPF program's: bucket, then the bucket's rows. */
+const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr)
+{
+	uint32_t lo, hi, b;
+
+	if (!t->nr_rows || !t->rows || vaddr < t->base)	/* rows dropped: none */
+		return NULL;
+	b = (vaddr - t->base) >> ST_UNWIND_BUCKET_SHIFT;
+	if (vaddr - t->base >= (uint64_t)t->nr_buckets << ST_UNWIND_BUCKET_SHIFT)
+		return &t->rows[t->nr_rows - 1];
+	lo = t->buckets[b].first;
+	hi = t->buckets[b].last + 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t->rows[mid].pc <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->rows[lo - 1] : NULL;
+}
+
+int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t pgoff,
+		      uint64_t *bias)
+{
+	for (uint32_t i = 0; i < t->nr_loads; i++) {
+		const struct unwind_load *l = &t->loads[i];
+
+		/* Segments are page-congruent: the one whose page range holds pgoff. */
+		if (pgoff + 4096 > l->offset && pgoff < l->offset + l->filesz) {
+			*bias = start - pgoff + l->offset - l->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,772 @@
+/* sampletop's entry point: subcommand dispatch and the record command.
+ * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
+ * command's non-zero exit status is passed on. */
+#include "cmd/addr2line.h"
+#include "capture/cgroup.h"
+#include "cmd/cli.h"
+#include "procs/procs.h"
+#include "cmd/record.h"
+#include "capture/unwind_bpf.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "tui/screen.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How often the ring buffer is drained. Short enough that a process's maps
+ * are usually read while it still runs; long enough to cost nothing. */
+#define DRAIN_PERIOD_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int err_msg(const char *what, int err)
+{
+	fprintf(stderr, "sampletop: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	return 1;
+}
+
+static bool pid_alive(uint32_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Is the process that had this start time still there (not a reused pid)? */
+static bool process_alive(uint32_t pid, uint64_t start_time)
+{
+	return pid_alive(pid) && proc_start_time(pid) == start_time;
+}
+
+/* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
+static char proc_state(uint32_t pid, unsigned long *flags)
+{
+	char buf[1024], state = 0;
+	const char *s = proc_read_stat(pid, buf, sizeof(buf));
+
+	if (!s || sscanf(s, " %c %*d %*d %*d %*d %*d %lu", &state, flags) != 2)
+		return 0;
+	return state;
+}
+
+/* A pid must name a live process; a zombie has nothing left to sample and a
+ * kernel thread has no user stack (its kernel stack is sampled instead). */
+static int check_pid(struct options *o, uint32_t pid)
+{
+	unsigned long flags = 0;
+	char state;
+
+	if (!pid_alive(pid)) {
+		fprintf(stderr, "sampletop: no process with pid %u\n", pid);
+		return 1;
+	}
+	state = proc_state(pid, &flags);
+	if (state == 'Z' || state == 'X') {
+		fprintf(stderr, "sampletop: pid %u has exited (a zombie): nothing to sample\n", pid);
+		return 1;
+	}
+	if (flags & 0x00200000 /* PF_KTHREAD */ && !o->kernel) {
+		if (!o->quiet)
+			fprintf(stderr, "sampletop: pid %u is a kernel thread: sampling its kernel stack (-K)\n",
+				pid);
+		o->kernel = true;
+	}
+	return 0;
+}
+
+static void read_comm(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	buf[0] = 0;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, size, f))
+		buf[strcspn(buf, "\n")] = 0;
+	fclose(f);
+}
+
+static void describe_filters(const struct options *o, struct strbuf *sb)
+{
+	if (o->user)
+		strbuf_addf(sb, " of user %s", o->user);
+	for (size_t i = 0; i < o->nr_comms; i++)
+		strbuf_addf(sb, "%s%s", i ? " or " : " named ", o->comms[i]);
+	if (o->cgroup)
+		strbuf_addf(sb, " in cgroup %s", o->cgroup);
+}
+
+static char *describe_target(const struct options *o, pid_t child)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char comm[32];
+
+	if (o->all) {
+		strbuf_addstr(&sb, "all processes");
+	} else if (o->command) {
+		strbuf_addf(&sb, "command (pid %d):", (int)child);
+		for (char **a = o->command; *a; a++)
+			strbuf_addf(&sb, " %s", *a);
+	} else if (o->nr_pids) {
+		for (size_t i = 0; i < o->nr_pids; i++) {
+			read_comm(o->pids[i], comm, sizeof(comm));
+			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
+		}
+	} else if (o->nr_tids) {
+		for (size_t i = 0; i < o->nr_tids; i++)
+			strbuf_addf(&sb, "%stid %u", i ? ", " : "", o->tids[i]);
+	} else {
+		strbuf_addstr(&sb, "processes");
+	}
+	describe_filters(o, &sb);
+	return strbuf_detach(&sb);
+}
+
+static void fill_host_meta(struct profile *p, int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct utsname u;
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	p->meta.hostname = xstrdup(host);
+	p->meta.kernel = xstrdup(uname(&u) == 0 ? u.release : "?");
+	for (int i = 0; i < argc; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	p->meta.command = strbuf_detach(&sb);
+}
+
+/* Opens the report destination; stdout for NULL or "-". We run as root and
+ * the path may be in a directory others can write: a symlink planted there is
+ * not followed, and nothing but a regular file is overwritten. Run through
+ * sudo, the file belongs to the invoking user. On failure prints one line
+ * and returns NULL. */
+static FILE *open_output(const char *path)
+{
+	struct stat st;
+	const char *uid, *gid;
+	int fd, flags;
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	/* Not even opened when it is there and not a regular file (opening a
+	 * device can have effects); the fstat below closes the race. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
+		return NULL;
+	}
+	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", path,
+			errno == ELOOP ? "it is a symbolic link (not followed)" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
+		close(fd);
+		return NULL;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (ftruncate(fd, 0) < 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	uid = getenv("SUDO_UID");
+	gid = getenv("SUDO_GID");
+	if (geteuid() == 0 && uid && gid && st.st_uid == 0 &&
+	    fchown(fd, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)) < 0)
+		fprintf(stderr, "sampletop: warning: cannot give %s to uid %s: %s\n", path, uid,
+			strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int write_report(const struct profile *prof, const struct options *o)
+{
+	struct report_opts ro;
+	FILE *out;
+	int fmt = o->format, err;
+
+	if (fmt < 0 && o->output)
+		fmt = report_format_by_path(o->output);
+	if (fmt < 0)
+		fmt = FMT_TEXT;
+	out = open_output(o->output);
+	if (!out)
+		return 1;
+	options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_write(prof, fmt, &ro, out);
+	if (out != stdout) {
+		if (fclose(out) && !err)
+			err = -errno;
+	} else if (fflush(out) && !err) {
+		err = -errno;
+	}
+	if (err == -ENOTSUP) {
+		fprintf(stderr, "sampletop: the %s format is not available in this build\n",
+			report_format_name(fmt));
+		return 1;
+	}
+	if (err == -EPIPE)
+		return 0;
+	if (err)
+		return err_msg(o->output ? o->output : "writing the report", err);
+	if (o->output && !o->quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o->output, report_format_name(fmt));
+	return 0;
+}
+
+/* Drains for one period; a record sent with a wake-up ends the wait early
+ * (a sample that met a file without an unwind table, now and then: the
+ * maps of exec'd processes are read by the snapshot thread, see
+ * snapshot.h, so that this loop may be slow). */
+static long drain_period(struct recorder *rec)
+{
+	uint64_t end = now_ns() + DRAIN_PERIOD_MS * 1000000ull, now;
+	long n;
+
+	while ((now = now_ns()) < end && !stop_signal) {
+		n = recorder_wait(rec, (int)((end - now + 999999) / 1000000));
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
+/* Does a profile hold samples of more than one process? (A launched command
+ * that forked, a saved profile of several: group by process.) */
+static bool profile_many_pids(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
+}
+
+/* Whom a launched command runs as (--as-user). */
+struct child_user {
+	uid_t uid;
+	gid_t gid;
+	char *name, *home;
+};
+
+/* name NULL: the user who ran sudo. Returns 0 or -ENOENT/-ESRCH. */
+static int child_user_resolve(const char *name, struct child_user *cu)
+{
+	struct passwd *pw;
+
+	if (!name)
+		name = getenv("SUDO_USER");
+	if (!name || !*name)
+		return -ESRCH;
+	pw = getpwnam(name);
+	if (!pw)
+		return -ENOENT;
+	cu->uid = pw->pw_uid;
+	cu->gid = pw->pw_gid;
+	cu->name = xstrdup(pw->pw_name);
+	cu->home = xstrdup(pw->pw_dir);
+	return 0;
+}
+
+/* In the child, before exec. Returns 0 or -errno. */
+static int become(const struct child_user *cu)
+{
+	if (initgroups(cu->name, cu->gid) < 0 || setgid(cu->gid) < 0 || setuid(cu->uid) < 0)
+		return -errno;
+	setenv("USER", cu->name, 1);
+	setenv("LOGNAME", cu->name, 1);
+	setenv("HOME", cu->home, 1);
+	return 0;
+}
+
+/* -u: a user name or a numeric uid. */
+static int resolve_uid(const char *s, uint32_t *uid)
+{
+	struct passwd *pw = getpwnam(s);
+	char *end;
+	unsigned long v;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT32_MAX)
+		return -ENOENT;
+	*uid = v;
+	return 0;
+}
+
+/* Forks the command stopped at a pipe; it execs once told to (after the
+ * sampler knows its pid), so no early sample is missed. */
+static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+
+		close(fds[1]);
+		signal(SIGPIPE, SIG_DFL);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		if (cu && become(cu) < 0) {
+			fprintf(stderr, "sampletop: cannot run the command as %s: %s\n", cu->name,
+				strerror(errno));
+			_exit(127);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "sampletop: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+/* -v: the unwind table of every object met, and what it costs. */
+static void print_unwind_tables(const struct unwind_maps *u)
+{
+	struct unwind_obj_info info;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; u && i < unwind_maps_nr_objects(u); i++) {
+		unwind_maps_object(u, i, &info);
+		strbuf_addstr(&sb, "sampletop: unwind table: ");
+		strbuf_add_escaped(&sb, info.path);
+		if (info.err)
+			strbuf_addf(&sb, ": none (%s)", strerror(-info.err));
+		else
+			strbuf_addf(&sb, ": %u rows, %zu bytes, built in %.1f ms%s", info.rows,
+				    info.bytes, info.build_ms, info.table_full ? " (did not fit)" : "");
+		fprintf(stderr, "%s\n", sb.buf);
+		strbuf_reset(&sb);
+	}
+	strbuf_release(&sb);
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct options o;
+	struct recorder_opts ro = { 0 };
+	struct child_user cu = { 0 };
+	uint64_t *pid_starts = NULL;
+	struct recorder *rec = NULL;
+	struct profile *prof = NULL;
+	const char *why = NULL;
+	pid_t child = -1;
+	int go_fd = -1, status = 0, ret = 0, child_status = -1;
+	uint64_t deadline = 0;
+	bool done, exited = false, tui;
+	bool *cpus = NULL;
+	size_t nr_cpus = 0;
+
+	/* First of all: a Ctrl-C during a slow start must still end in a report. */
+	install_signals();
+	options_init(&o);
+	ret = cli_parse_record(&o, argc, argv, &done);
+	if (done)
+		goto out;
+
+	pid_starts = xcalloc(o.nr_pids + 1, sizeof(*pid_starts));
+	for (size_t i = 0; i < o.nr_pids; i++) {
+		pid_starts[i] = proc_start_time(o.pids[i]);
+		ret = check_pid(&o, o.pids[i]);
+		if (ret)
+			goto out;
+	}
+	/* Find out now, not after a long run, that the report cannot be written. */
+	if (o.output) {
+		FILE *f = open_output(o.output);
+
+		if (!f) {
+			ret = 1;
+			goto out;
+		}
+		if (f != stdout)
+			fclose(f);
+	}
+	if (o.cpus) {
+		uint32_t *list = NULL;
+		size_t n = 0;
+
+		if (parse_id_list(o.cpus, &list, &n)) {
+			fprintf(stderr, "sampletop: bad CPU list '%s' (e.g. 0,2-3)\n", o.cpus);
+			ret = 2;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			nr_cpus = list[i] + 1 > nr_cpus ? list[i] + 1 : nr_cpus;
+		cpus = xcalloc(nr_cpus, sizeof(*cpus));
+		for (size_t i = 0; i < n; i++)
+			cpus[list[i]] = true;
+		free(list);
+	}
+	if (o.as_user) {
+		int err = child_user_resolve(o.child_user, &cu);
+
+		if (err) {
+			fprintf(stderr, err == -ESRCH ? "sampletop: --as-user: not run through sudo "
+							"($SUDO_USER unset); name a user: --as-user=USER\n"
+						      : "sampletop: --as-user: no user '%s'\n",
+				o.child_user ? o.child_user : getenv("SUDO_USER"));
+			ret = 2;
+			goto out;
+		}
+	}
+	if (o.user && resolve_uid(o.user, &ro.sampler.uid)) {
+		fprintf(stderr, "sampletop: -u: no user '%s'\n", o.user);
+		ret = 2;
+		goto out;
+	}
+	ro.sampler.filter_uid = o.user != NULL;
+	if (o.cgroup) {
+		int err = cgroup_resolve(o.cgroup, &ro.sampler.cgroup);
+
+		if (err) {
+			fprintf(stderr, "sampletop: --cgroup %s: %s\n", o.cgroup,
+				err == -ENOTDIR ? "not a cgroup directory"
+				: err == -EOPNOTSUPP ? "a cgroup v1 hierarchy without a controller "
+						       "(use a controller's or the cgroup v2 hierarchy)"
+				: strerror(-err));
+			ret = 1;
+			goto out;
+		}
+		ro.sampler.filter_cgroup = true;
+	}
+	for (size_t i = 0; i < o.nr_comms; i++)
+		if (strlen(o.comms[i]) > 15 && !o.quiet)
+			fprintf(stderr, "sampletop: warning: the kernel keeps 15 characters of a "
+					"process name; matching '%.15s'\n", o.comms[i]);
+	ro.sampler.comms = (const char *const *)o.comms;
+	ro.sampler.nr_comms = o.nr_comms;
+	/* Several processes: group by process at the root. A launched command's
+	 * tree is grouped once it has more than one process (see below). */
+	if (o.all || o.nr_pids > 1 || o.user || o.nr_comms || o.cgroup)
+		o.processes = true;
+
+	ro.sampler.freq_hz = o.freq_hz;
+	ro.sampler.user = !o.kernel_only;
+	ro.sampler.kernel = o.kernel;
+	ro.sampler.idle = o.idle;
+	ro.sampler.pids = o.pids;
+	ro.sampler.nr_pids = o.nr_pids;
+	ro.sampler.tids = o.tids;
+	ro.sampler.nr_tids = o.nr_tids;
+	ro.sampler.filter_pids = o.command != NULL;
+	ro.sampler.follow_forks = o.command != NULL;
+	ro.sampler.cpus = cpus;
+	ro.sampler.nr_cpus = nr_cpus;
+	ro.sym.kernel = o.kernel;
+	ro.sym.no_demangle = o.no_demangle;
+	ro.sym.lines = o.lines;
+	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
+			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
+						       : ST_UNWIND_AUTO;
+	ro.python.mode = o.python;
+	ro.python.lines = o.lines;
+
+	prof = profile_new();
+	fill_host_meta(prof, argc, argv);
+	ret = recorder_open(prof, &ro, &rec, &why);
+	if (ret) {
+		fprintf(stderr, "sampletop: %s (%s)\n", why ? why : "cannot start sampling",
+			strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
+		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
+				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
+				"show as [unknown]\n");
+	if (o.command) {
+		recorder_command_prepare(rec);
+		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
+		if (child < 0) {
+			ret = err_msg("cannot start the command", errno);
+			goto out;
+		}
+		recorder_add_pid(rec, child);
+		if (write(go_fd, "g", 1) != 1) {
+			ret = err_msg("cannot start the command", errno);
+			goto out;
+		}
+		close(go_fd);
+		go_fd = -1;
+		recorder_command_started(rec, child);
+	}
+	prof->meta.target = describe_target(&o, child);
+	/* The live view: asked for, or on a terminal with no -d. */
+	tui = o.tui == TUI_ON ||
+	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (!o.quiet && !tui) {
+		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
+		if (o.duration_s)
+			fprintf(stderr, " for %.3g s", o.duration_s);
+		fprintf(stderr, "; Ctrl-C to stop\n");
+	}
+	if (o.duration_s)
+		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
+
+	if (tui) {
+		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+
+		ret = tui_run(&ta);
+		/* A terminal curses cannot drive: record and report as with --no-tui. */
+		if (ret == -ENOTTY && o.tui == TUI_AUTO)
+			tui = false, ret = 0;
+		if (ret) {
+			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
+			ret = 1;
+			goto out;
+		}
+		exited = ta.exited;
+		child_status = ta.child_status;
+	}
+	while (!tui && !stop_signal) {
+		uint64_t now;
+
+		if (drain_period(rec) < 0)
+			break;
+		now = now_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			exited = true;
+			break;
+		}
+		if (o.nr_pids) {
+			size_t alive = 0;
+
+			for (size_t i = 0; i < o.nr_pids; i++)
+				alive += process_alive(o.pids[i], pid_starts[i]);
+			if (!alive) {
+				exited = true;
+				break;
+			}
+		}
+	}
+	recorder_poll(rec);
+	if (exited && tui) {
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (exited) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (child > 0)
+			strbuf_addf(&sb, "The command exited with status %d.", child_status);
+		else
+			strbuf_addstr(&sb, o.nr_pids > 1 ? "The target processes exited." : "The target process exited.");
+		prof->meta.note = strbuf_detach(&sb);
+		prof->meta.exit_status = child_status;
+		if (!o.quiet)
+			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	} else if (stop_signal && !o.quiet && !tui) {
+		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
+	}
+	if (o.verbose)
+		print_unwind_tables(recorder_unwind_maps(rec));
+	/* Detach before writing: the report can take a while on large profiles. */
+	recorder_free(rec);
+	rec = NULL;
+	if (o.command && profile_many_pids(prof))
+		o.processes = true;
+	/* The live view writes a report only when -o names one. */
+	if (!tui || o.output)
+		ret = write_report(prof, &o);
+	if (!ret && child_status > 0)
+		ret = child_status;
+out:
+	if (go_fd >= 0)
+		close(go_fd);
+	if (child > 0 && !exited) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	recorder_free(rec);
+	profile_free(prof);
+	free(cpus);
+	free(pid_starts);
+	free(cu.name);
+	free(cu.home);
+	options_free(&o);
+	return ret;
+}
+
+/* Loads a saved profile, printing one line on failure. */
+static struct profile *load_profile(const char *path)
+{
+	struct profile *p;
+	char why[256] = "";
+	int err = store_load_file(path, &p, why, sizeof(why));
+
+	if (err) {
+		fprintf(stderr, "sampletop: %s: %s\n", path, why[0] ? why : strerror(-err));
+		return NULL;
+	}
+	return p;
+}
+
+/* report --tui: the live view on a saved profile; with -o, the report after q. */
+static int view_saved(struct profile *prof, const struct options *o)
+{
+	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	int err;
+
+	install_signals();
+	err = tui_run(&ta);
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		return 1;
+	}
+	return o->output ? write_report(prof, o) : 0;
+}
+
+/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+static int cmd_report(int argc, char **argv)
+{
+	struct options o;
+	struct profile *prof = NULL;
+	bool done;
+	int ret;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "report", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1) {
+		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
+				"Try 'sampletop report --help' for more information.\n");
+		ret = 2;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	prof = load_profile(o.args[0]);
+	/* As when recording: several processes are grouped by process. */
+	if (prof && profile_many_pids(prof))
+		o.processes = true;
+	if (prof && o.tui == TUI_ON)
+		ret = view_saved(prof, &o);
+	else
+		ret = prof ? write_report(prof, &o) : 1;
+out:
+	profile_free(prof);
+	options_free(&o);
+	return ret;
+}
+
+/* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
+static int cmd_diff(int argc, char **argv)
+{
+	struct options o;
+	struct profile *a = NULL, *b = NULL;
+	struct report_opts ro;
+	FILE *out = NULL;
+	bool done;
+	int ret, fmt, err;
+
+	options_init(&o);
+	ret = cli_parse_view(&o, "diff", argc, argv, &done);
+	if (done)
+		goto out;
+	ret = 2;
+	if (o.nr_args != 2) {
+		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
+				"Try 'sampletop diff --help' for more information.\n");
+		goto out;
+	}
+	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
+	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
+		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
+			fmt < 0 ? "that file type" : report_format_name(fmt));
+		goto out;
+	}
+	ret = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+		goto out;
+	if (profile_many_pids(a) || profile_many_pids(b))
+		o.processes = true;
+	out = open_output(o.output);
+	if (!out) {
+		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
+		goto out;
+	}
+	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
+	if (out != stdout ? fclose(out) : fflush(out))
+		err = err ?: -errno;
+	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
+	if (!ret && o.output && !o.quiet)
+		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+out:
+	profile_free(a);
+	profile_free(b);
+	options_free(&o);
+	return ret;
+}
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct subcommand subcommands[] = {
+	{ "record", cmd_record },
+	{ "addr2line", addr2line_main },
+	{ "report", cmd_report },
+	{ "diff", cmd_diff },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+			if (!strcmp(argv[1], subcommands[i].name))
+				return subcommands[i].run(argc - 1, argv + 1);
+	}
+	return cmd_record(argc, argv);
+}

@@ -1,0 +1,318 @@
+/* Raw samples -> named stacks in the profile. */
+#include "cmd/record.h"
+#include "procs/procs.h"
+#include "procs/snapshot.h"
+#include "capture/unwind_bpf.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct recorder {
+	struct profile *prof;
+	struct sampler *sampler;
+	struct procs *procs;
+	struct snapshots *snaps;	/* early maps of exec'd processes */
+	struct symbolizer *sym;
+	struct python *py;
+	struct unwind_maps *unw;	/* NULL with --unwind=fp */
+	const uint32_t *push;	/* pids whose tables are pushed before attaching */
+	size_t nr_push;
+	uint64_t start_ns;
+	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
+	bool unwind_flush_now;	/* a sample met a file without a table */
+	bool kernel_only;
+	frame_id_t no_stack, truncated, gone, user_mode, in_exec, exiting;
+	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
+	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
+	bool hold_merges;	/* the live view is paused: no merge */
+};
+
+/* Past this many thread records (and twice as many as the last merge
+ * left), exited threads are merged by name: a day of process churn under
+ * -a costs no more memory than its first minutes. */
+#define COALESCE_THREADS 4096
+
+static void on_event(const struct st_event *e, void *ctx);
+
+/* Connects the unwind tables to the loaded program and pushes the named
+ * targets before the first sample can be taken; tells it the Python
+ * processes found so far. */
+static int bind_unwind_maps(struct sampler *s, void *ctx)
+{
+	struct recorder *r = ctx;
+	struct unwind_bpf_maps m;
+	int err;
+
+	python_set_map(r->py, sampler_python_map_fd(s));
+	if (!r->unw)
+		return 0;
+	sampler_unwind_maps(s, &m);
+	err = unwind_maps_bind(r->unw, &m);
+	for (size_t i = 0; !err && i < r->nr_push; i++)
+		unwind_maps_push(r->unw, r->push[i]);
+	return err;
+}
+
+int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
+		  const char **why)
+{
+	struct recorder *r = xcalloc(1, sizeof(*r));
+	struct sampler_opts sopts;
+	int err;
+
+	r->prof = prof;
+	r->procs = procs_new();
+	/* Python processes already running are found before sampling starts, so
+	 * that their first samples have Python frames too. */
+	r->py = python_new(prof, &o->python, -1);
+	if (o->python.mode != PYTHON_OFF && !o->sampler.nr_pids && !o->sampler.nr_tids &&
+	    !o->sampler.filter_pids)
+		python_watch_all(r->py, r->procs);
+	for (size_t i = 0; i < o->sampler.nr_pids; i++)
+		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
+	if (o->sampler.unwind != ST_UNWIND_FP) {
+		r->unw = unwind_maps_new();
+		r->push = o->sampler.pids;
+		r->nr_push = o->sampler.nr_pids;
+	}
+	sopts = o->sampler;
+	sopts.before_attach = bind_unwind_maps;
+	sopts.before_attach_ctx = r;
+	err = sampler_open(&sopts, &r->sampler, why);
+	if (err) {
+		unwind_maps_free(r->unw);
+		python_free(r->py);
+		procs_free(r->procs);
+		free(r);
+		return err;
+	}
+	sampler_set_event_fn(r->sampler, on_event);
+	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
+	if (err) {
+		*why = "cannot start the maps snapshot thread";
+		recorder_free(r);
+		return err;
+	}
+	procs_set_snapshots(r->procs, r->snaps);
+	r->sym = symbolizer_new(prof, &o->sym);
+	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	/* --kernel-only: time spent in user mode, whose stack was not asked for. */
+	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
+	r->kernel_only = !o->sampler.user;
+	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	/* In the kernel with no user stack to walk: execve, or exit. */
+	r->in_exec = profile_special_frame(prof, FRAME_SPECIAL, "[in exec]");
+	r->exiting = profile_special_frame(prof, FRAME_SPECIAL, "[exiting]");
+	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
+	r->coalesce_at = COALESCE_THREADS;
+	if (getenv("SAMPLETOP_COALESCE_THREADS"))
+		r->coalesce_at = strtoul(getenv("SAMPLETOP_COALESCE_THREADS"), NULL, 10) ?: 1;
+	r->start_ns = now_ns();
+	prof->meta.start_wall_ns = wall_ns();
+	prof->meta.freq_hz = o->sampler.freq_hz;
+	prof->meta.kernel_stacks = o->sampler.kernel;
+	prof->meta.ncpus = sampler_nr_cpus(r->sampler);
+	*out = r;
+	return 0;
+}
+
+void recorder_free(struct recorder *r)
+{
+	if (!r)
+		return;
+	snapshots_stop(r->snaps);
+	sampler_free(r->sampler);
+	unwind_maps_free(r->unw);
+	symbolizer_free(r->sym);
+	python_free(r->py);
+	procs_free(r->procs);
+	free(r);
+}
+
+static void on_sample(const struct st_sample *s, size_t size, void *ctx)
+{
+	struct recorder *r = ctx;
+	struct profile *prof = r->prof;
+	frame_id_t frames[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 2];
+	uint16_t frame_ip[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH];	/* user frame -> its ips[] */
+	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread, ustart;
+	struct proc *p;
+
+	/* Never trust counts beyond what arrived. */
+	if (unr > ST_MAX_FRAMES || knr > ST_MAX_FRAMES ||
+	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
+		return;
+	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
+		unwind_maps_request(r->unw, s->tgid);
+	if (s->flags & ST_SAMPLE_NEW_OBJECT)
+		r->unwind_flush_now = true;
+	p = procs_lookup(r->procs, s->tgid, s->start_ns);
+	/* Not pushed yet: make sure its objects have tables, once per read of
+	 * its maps (the push itself may come too late for it). */
+	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw && p->nr_maps && p->read_ns &&
+	    p->unwind_read_ns != p->read_ns) {
+		p->unwind_read_ns = p->read_ns;
+		unwind_maps_build_known(r->unw, p);
+	}
+	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
+
+	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {
+		frames[n++] = r->truncated;
+		prof->meta.counters[PC_TRUNCATED_STACKS]++;
+	}
+	emit_user = unr;
+	if ((s->flags & ST_SAMPLE_IN_EXEC) || (r->cmd_pid && s->tgid == r->cmd_pid)) {
+		/* A launched command before its exec runs our own code. */
+		frames[n++] = r->in_exec;
+		emit_user = 0;
+	} else if (s->flags & ST_SAMPLE_EXITING) {
+		frames[n++] = r->exiting;
+	} else if (unr && p->gone && !p->nr_maps) {
+		frames[n++] = r->gone;
+		prof->meta.counters[PC_PROC_GONE]++;
+		emit_user = 0;
+	}
+	/* ips are leaf first; the profile wants root first. Every user frame but
+	 * the interrupted one holds a return address. */
+	ustart = n;
+	for (uint32_t i = emit_user; i > 0; i--) {
+		uint32_t k = symbolizer_user_frames(r->sym, r->procs, p, s->ips[i - 1], i - 1 != 0,
+						    &frames[n], SYMBOLIZER_MAX_DEPTH);
+
+		for (uint32_t j = 0; j < k; j++)
+			frame_ip[n - ustart + j] = i - 1;
+		n += k;
+	}
+	n = python_merge(r->py, r->procs, p, s, size, frames, frame_ip, ustart, n,
+			 ARRAY_SIZE(frames) - knr - 1);
+	for (uint32_t i = knr; i > 0; i--)
+		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
+	if (n == 0)
+		frames[n++] = r->kernel_only && !(s->flags & ST_SAMPLE_IN_KERNEL) ? r->user_mode
+										 : r->no_stack;
+	for (uint32_t i = 0; i < n; i++)
+		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
+			prof->meta.counters[PC_UNNAMED_FRAMES]++;
+	profile_add_sample(prof, thread, frames, n, 1);
+}
+
+/* Exec, fork and exit, in order with the samples. */
+static void on_event(const struct st_event *e, void *ctx)
+{
+	struct recorder *r = ctx;
+	char comm[ST_COMM_LEN + 1];
+
+	memcpy(comm, e->comm, ST_COMM_LEN);
+	comm[ST_COMM_LEN] = 0;
+	switch (e->kind) {
+	case ST_EV_EXEC:
+		if (e->tgid == r->cmd_pid)
+			r->cmd_pid = 0;
+		procs_exec(r->procs, e->tgid, e->start_ns, comm, e->time_ns);
+		if (r->unw)	/* a new program: new unwind tables */
+			unwind_maps_request(r->unw, e->tgid);
+		break;
+	case ST_EV_FORK:
+		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
+		break;
+	case ST_EV_EXIT:
+		procs_exit(r->procs, e->tgid, e->start_ns);
+		break;
+	}
+}
+
+/* Pushing unwind tables can take a while (a new object's table is built):
+ * at most once per this period, or at once when a sample met a mapped file
+ * without a table (the BPF program wakes us for those, rate-limited): a
+ * program's first processes are unwound with its tables within ms. */
+#define UNWIND_FLUSH_NS 100000000ull
+
+/* Signal 0 only asks whether the thread (process) exists. */
+static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
+{
+	(void)ctx;
+	if (syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, 0) == 0 || errno == EPERM)
+		return THREAD_ALIVE;
+	if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+		return THREAD_PROCESS_ALIVE;
+	return THREAD_GONE;
+}
+
+static void update_meta(struct recorder *r)
+{
+	uint64_t c[ST_CNT_NR], now = now_ns();
+
+	if (r->unw && (r->unwind_flush_now || now - r->unwind_flush_ns >= UNWIND_FLUSH_NS)) {
+		r->unwind_flush_ns = now;
+		r->unwind_flush_now = false;
+		unwind_maps_flush(r->unw);
+		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
+	}
+	python_sweep(r->py);
+	if (!r->hold_merges && r->prof->nr_threads >= r->coalesce_at) {
+		profile_coalesce_exited(r->prof, thread_state, NULL);
+		if (r->coalesce_at < 2 * r->prof->nr_threads)
+			r->coalesce_at = 2 * r->prof->nr_threads;
+	}
+	sampler_counters(r->sampler, c);
+	memcpy(r->prof->meta.counters, c, sizeof(c));
+	r->prof->meta.duration_ns = now - r->start_ns;
+}
+
+long recorder_poll(struct recorder *r)
+{
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_drain(r->sampler, on_sample, r);
+	update_meta(r);
+	return n;
+}
+
+long recorder_wait(struct recorder *r, int timeout_ms)
+{
+	long n;
+
+	procs_next_gen(r->procs);
+	n = sampler_poll(r->sampler, timeout_ms, on_sample, r);
+	update_meta(r);
+	return n;
+}
+
+int recorder_add_pid(struct recorder *r, uint32_t pid)
+{
+	return sampler_add_pid(r->sampler, pid);
+}
+
+void recorder_command_prepare(struct recorder *r)
+{
+	if (r->unw)
+		unwind_maps_prebuild(r->unw, getpid());
+}
+
+void recorder_command_started(struct recorder *r, uint32_t pid)
+{
+	r->cmd_pid = pid;	/* set before the first drain: no sample is read yet */
+	if (r->unw)
+		unwind_maps_push_after_exec(r->unw, pid);
+}
+
+void recorder_hold_merges(struct recorder *r, bool hold)
+{
+	r->hold_merges = hold;
+}
+
+struct symbolizer *recorder_symbolizer(struct recorder *r)
+{
+	return r->sym;
+}
+
+struct unwind_maps *recorder_unwind_maps(struct recorder *r)
+{
+	return r->unw;
+}

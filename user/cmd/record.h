@@ -1,0 +1,47 @@
+/*
+ * Recording: the sampler's raw samples, named by the symbolizer against the
+ * process maps, added to a profile. Used by the record command and the live
+ * view alike: open, poll on your own clock, free.
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include "model/profile.h"
+#include "python/python.h"
+#include "capture/sampler.h"
+#include "symbols/symbolizer.h"
+
+struct recorder_opts {
+	struct sampler_opts sampler;
+	struct symbolizer_opts sym;
+	struct python_opts python;
+};
+
+struct recorder;
+
+/* Returns 0 or a negative errno with *why set to a one-line explanation. */
+int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
+		  const char **why);
+void recorder_free(struct recorder *r);
+
+/* Drains waiting samples into the profile and refreshes its counters and
+ * duration. Returns the number of samples drained, or a negative errno. */
+long recorder_poll(struct recorder *r);
+/* Like recorder_poll, after waiting up to timeout_ms for a record sent with
+ * a wake-up. */
+long recorder_wait(struct recorder *r, int timeout_ms);
+int recorder_add_pid(struct recorder *r, uint32_t pid);
+/* Before a command is launched: builds the unwind tables it will likely
+ * need (those of the libraries we map ourselves). */
+void recorder_command_prepare(struct recorder *r);
+/* Once it was let go: waits for its exec and pushes its unwind tables so
+ * that its first samples are unwound (no-op with --unwind=fp). */
+void recorder_command_started(struct recorder *r, uint32_t pid);
+/* While held (the live view is paused), exited threads are not merged, so
+ * that a frozen tree keeps naming live frames; merged once released. */
+void recorder_hold_merges(struct recorder *r, bool hold);
+struct symbolizer *recorder_symbolizer(struct recorder *r);
+/* The unwind tables fed to BPF, or NULL with --unwind=fp. */
+struct unwind_maps *recorder_unwind_maps(struct recorder *r);
+
+#endif

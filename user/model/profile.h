@@ -1,0 +1,231 @@
+/*
+ * The profile model: the hub of sampletop. The sampler and symbolizer produce
+ * it; every view (TUI, text, folded, json, html, ...) only reads it.
+ *
+ * A profile holds interned strings, interned frames, interned stacks (frame id
+ * arrays, root first), threads, and aggregated sample records (stack, thread)
+ * -> count. A call tree is derived from it on demand with view options
+ * (grouping, inversion, focus, kernel frames); trees are cheap to rebuild.
+ *
+ * Ownership: the profile owns every string, frame and stack it hands out;
+ * pointers stay valid until profile_free(). Ids are dense indexes from 0.
+ */
+#ifndef PROFILE_H
+#define PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hashtab.h"
+#include "sampletop.h"
+
+typedef uint32_t frame_id_t;
+#define FRAME_NONE UINT32_MAX
+
+enum frame_kind {
+	FRAME_NATIVE,	/* user-space machine code */
+	FRAME_KERNEL,	/* kernel code (shown only with kernel frames on) */
+	FRAME_PYTHON,	/* an interpreter-level frame (e.g. Python function) */
+	FRAME_PROCESS,	/* synthetic: "name [pid]" root when grouping by process */
+	FRAME_THREAD,	/* synthetic: "name [tid]" when grouping by thread */
+	FRAME_SPECIAL,	/* synthetic: "[no stack]", "[truncated]", ... */
+};
+
+enum frame_flags {
+	FRAME_F_UNKNOWN = 1 << 0,	/* no symbol: name is "[unknown] module+0xoff" */
+	FRAME_F_INLINED = 1 << 1,	/* inlined into its parent frame */
+	FRAME_F_JIT = 1 << 2,		/* named from a perf map (JIT) */
+};
+
+struct frame {
+	const char *name;	/* never NULL, never empty; raw bytes, escape to display */
+	const char *module;	/* object path, "[kernel]", "[vdso]"...; "" for synthetic */
+	uint64_t addr;		/* function start relative to the module (ELF vaddr); for an
+			 * [unknown] frame the address itself; 0 for synthetic */
+	const char *file;	/* source file, or NULL */
+	uint32_t line;		/* 0 when unknown */
+	uint8_t kind;		/* enum frame_kind */
+	uint8_t flags;		/* enum frame_flags */
+};
+
+enum thread_flags {
+	/* Stands for every thread of this (process, comm) that exited: pid is
+	 * the live process's, or 0 once the process exited too; tid is 0. */
+	THREAD_F_EXITED = 1 << 0,
+};
+
+struct thread {
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t flags;		/* enum thread_flags */
+	const char *comm;	/* thread name */
+	const char *process;	/* process name (the main thread's comm, or exe basename) */
+	frame_id_t proc_frame;	/* synthetic FRAME_PROCESS frame "process [pid]" */
+	frame_id_t thread_frame;	/* synthetic FRAME_THREAD frame "comm [tid]" */
+};
+
+struct stack {
+	uint32_t off;		/* index into profile.stack_frames */
+	uint32_t nr;
+};
+
+struct sample_rec {
+	uint32_t stack;
+	uint32_t thread;
+	uint64_t count;
+};
+
+/* Counters shown in every header and report. The first ST_CNT_NR mirror the
+ * BPF program's; the rest are counted in userspace. */
+enum prof_counter {
+	PC_UNNAMED_FRAMES = ST_CNT_NR,	/* frames (per sample) shown as [unknown] */
+	PC_PROC_GONE,		/* samples of processes that exited before we read them */
+	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
+	PC_STACK_TABLE_FULL,	/* samples whose stack was new once the stack cap was hit */
+	PC_FRAME_TABLE_FULL,	/* frames that were new once the frame cap was hit */
+	PC_UNWIND_TABLE_FULL,	/* objects whose unwind table did not fit the BPF rows map */
+	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
+	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
+	PC_PY_CODE_REUSED,	/* Python frames whose code object was freed before it was named */
+	PC_NR,
+};
+extern const char *const prof_counter_names[PC_NR];
+
+struct profile_meta {
+	char *target;		/* what was profiled, for humans: "pid 42 (demo)" */
+	char *command;		/* sampletop's own command line */
+	char *hostname;
+	char *kernel;		/* uname -r */
+	uint64_t start_wall_ns;	/* CLOCK_REALTIME when sampling started */
+	uint64_t duration_ns;
+	uint32_t freq_hz;
+	uint32_t ncpus;
+	bool kernel_stacks;	/* kernel stacks were recorded */
+	int exit_status;	/* of a launched command or -1 */
+	char *note;		/* e.g. "target exited" */
+	uint64_t counters[PC_NR];
+};
+
+/* Memory bounds. A stack costs ~4 bytes a frame plus ~40 bytes of tables, a
+ * frame ~80 bytes plus its strings: the defaults keep a profile under ~1 GiB
+ * even with deep stacks. Past a cap, new stacks (frames) are counted and
+ * recorded as one "[truncated: ...]" stack (frame), so totals stay right. */
+#define PROFILE_MAX_STACKS (4u << 20)
+#define PROFILE_MAX_FRAMES (2u << 20)
+
+struct profile {
+	struct profile_meta meta;
+	uint32_t max_stacks, max_frames;	/* caps; tests may lower them */
+	frame_id_t overflow_frame;	/* FRAME_NONE until first needed */
+	uint32_t overflow_stack;	/* UINT32_MAX until first needed */
+
+	/* Interned strings: each separately allocated, so pointers are stable. */
+	char **strs;
+	size_t nr_strs, alloc_strs;
+	struct idx_table str_index;
+
+	struct frame *frames;
+	size_t nr_frames, alloc_frames;
+	struct idx_table frame_index;
+
+	frame_id_t *stack_frames;
+	size_t nr_stack_frames, alloc_stack_frames;
+	struct stack *stacks;
+	size_t nr_stacks, alloc_stacks;
+	struct idx_table stack_index;
+
+	struct thread *threads;
+	size_t nr_threads, alloc_threads;
+	struct idx_table thread_index;
+
+	struct sample_rec *samples;
+	size_t nr_samples, alloc_samples;
+	struct idx_table sample_index;
+
+	uint64_t total;		/* sum of every sample_rec.count */
+
+	/* Slots freed by profile_coalesce_exited(), reused by new threads'
+	 * synthetic frames and by new strings. */
+	frame_id_t *free_frames;
+	size_t nr_free_frames, alloc_free_frames;
+	uint32_t *free_strs;
+	size_t nr_free_strs, alloc_free_strs;
+	const char *unused_name;	/* "[unused]": a freed frame's name; NULL before */
+	/* Bumped by profile_coalesce_exited(): thread ids changed and freed
+	 * synthetic frame ids may name other threads; trees must be rebuilt. */
+	uint32_t generation;
+};
+
+struct profile *profile_new(void);
+void profile_free(struct profile *p);
+
+/* Interns bytes; returns a pointer owned by the profile. NULL stays NULL. */
+const char *profile_intern(struct profile *p, const char *s);
+
+/* Interns a frame by (kind, module, addr, name, file, line, flags). Strings
+ * in *f need not be interned; the stored copy's are. */
+frame_id_t profile_frame(struct profile *p, const struct frame *f);
+/* A synthetic frame (kind FRAME_SPECIAL etc.) with just a name. */
+frame_id_t profile_special_frame(struct profile *p, enum frame_kind kind, const char *name);
+
+uint32_t profile_thread(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			const char *process);
+/* The same with thread flags: THREAD_F_EXITED for an exited-threads record
+ * (as loaded from a saved profile). */
+uint32_t profile_thread_flags(struct profile *p, uint32_t pid, uint32_t tid, const char *comm,
+			      const char *process, uint32_t flags);
+
+/* What became of a thread, for profile_coalesce_exited(). */
+enum thread_state {
+	THREAD_GONE,		/* the thread and its process exited */
+	THREAD_PROCESS_ALIVE,	/* the thread exited; its process runs on */
+	THREAD_ALIVE,
+};
+typedef enum thread_state (*profile_thread_state_fn)(uint32_t pid, uint32_t tid, void *ctx);
+
+/*
+ * Keeps a long system-wide run's memory flat under process churn: merges the
+ * samples of every exited thread into one record per (process name, comm) --
+ * "comm [exited]" under the live process, or under "process [exited]" once
+ * the process is gone too -- and frees the exited threads' synthetic frames
+ * and names for reuse. Totals are unchanged. Returns how many thread records
+ * went away. Frame ids of stacks never change; thread ids do (generation++).
+ * Never call it while a tree built from p is still in use.
+ */
+size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state, void *ctx);
+
+uint32_t profile_stack(struct profile *p, const frame_id_t *frames_root_first, uint32_t nr);
+/* Adds count samples of stack on thread. */
+void profile_add(struct profile *p, uint32_t stack, uint32_t thread, uint64_t count);
+/* Convenience: intern the stack, then add. */
+void profile_add_sample(struct profile *p, uint32_t thread, const frame_id_t *frames_root_first,
+			uint32_t nr, uint64_t count);
+/* Zeroes every count (the TUI's reset); frames and stacks stay interned. */
+void profile_reset_counts(struct profile *p);
+/* Multiplies every count by num/den, rounding down (the TUI's decaying window). */
+void profile_scale_counts(struct profile *p, uint64_t num, uint64_t den);
+
+static inline const struct frame *profile_get_frame(const struct profile *p, frame_id_t id)
+{
+	return &p->frames[id];
+}
+
+/* A slot freed by profile_coalesce_exited() and not yet reused: in no stack
+ * and no thread; writers of every frame leave it out. */
+static inline bool profile_frame_is_free(const struct profile *p, frame_id_t id)
+{
+	return p->unused_name && p->frames[id].name == p->unused_name;
+}
+
+static inline const frame_id_t *profile_stack_frames(const struct profile *p, uint32_t stack)
+{
+	return &p->stack_frames[p->stacks[stack].off];
+}
+
+/* Seconds that count samples represent at the profile's frequency. */
+double profile_seconds(const struct profile *p, uint64_t count);
+/* Total samples lost or damaged, for the "lost" figure in headers. */
+uint64_t profile_lost_samples(const struct profile *p);
+
+#endif

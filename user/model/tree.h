@@ -1,0 +1,80 @@
+/*
+ * Call trees derived from a profile with view options. Node 0 is a synthetic
+ * root holding the total. Children are linked first_child/next_sibling and,
+ * after tree_build, sorted by total descending (hot paths first).
+ *
+ * Views (TUI, text, html...) build a tree, then read it; they never change
+ * the profile. A tree must not outlive the profile it was built from.
+ */
+#ifndef TREE_H
+#define TREE_H
+
+#include "model/profile.h"
+
+#define NODE_NONE UINT32_MAX
+
+struct tree_node {
+	frame_id_t frame;	/* FRAME_NONE for the root */
+	uint32_t parent;
+	uint32_t first_child;
+	uint32_t next_sibling;
+	uint32_t depth;		/* root 0 */
+	uint32_t nr_children;
+	uint64_t total;		/* samples in this subtree */
+	uint64_t self;		/* samples whose leaf is this node */
+};
+
+struct view_opts {
+	bool by_process;	/* a "name [pid]" level at the top */
+	bool by_thread;		/* a "comm [tid]" level (below the process level if any) */
+	bool invert;		/* bottom-up: leaves at the top, callers below */
+	bool kernel;		/* keep kernel frames (they sit below the user frames) */
+	bool user;		/* keep user frames (false: --kernel-only) */
+	const char *focus;	/* glob: re-root at the outermost matching frame */
+	const char *filter;	/* glob: keep only stacks through a matching frame */
+	uint32_t only_pid;	/* 0, or keep only this pid's samples */
+};
+#define VIEW_OPTS_INIT { .user = true }
+
+struct tree {
+	const struct profile *prof;
+	struct tree_node *nodes;
+	size_t nr, alloc;
+	uint64_t total;		/* == nodes[0].total */
+};
+
+/* Builds the tree; never fails (allocation failure exits). */
+struct tree *tree_build(const struct profile *p, const struct view_opts *o);
+void tree_free(struct tree *t);
+
+/* The frames of one sample as the view keeps them, root first, with the
+ * synthetic process/thread levels; not inverted. Shared by the tree builder
+ * and the stack-per-line formats. Returns how many (0: filtered out). */
+uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
+			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
+/* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
+#define TREE_MAX_PATH (2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
+
+/* Does frame name (or module basename) match a glob? Shared by focus/filter. */
+bool frame_matches(const struct frame *f, const char *glob);
+
+/* Children of n in order; for (c = tree_first(t, n); c != NODE_NONE; c = tree_next(t, c)) */
+static inline uint32_t tree_first(const struct tree *t, uint32_t n)
+{
+	return t->nodes[n].first_child;
+}
+
+static inline uint32_t tree_next(const struct tree *t, uint32_t n)
+{
+	return t->nodes[n].next_sibling;
+}
+
+/* The frame of node n, or NULL for the root. */
+static inline const struct frame *tree_frame(const struct tree *t, uint32_t n)
+{
+	frame_id_t f = t->nodes[n].frame;
+
+	return f == FRAME_NONE ? NULL : profile_get_frame(t->prof, f);
+}
+
+#endif

@@ -1,0 +1,224 @@
+/* The maps snapshot thread: reads the maps of exec'd processes at once. */
+#include "procs/snapshot.h"
+#include "procs/procs.h"
+#include "sampletop.h"
+#include "base/util.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Largest maps text kept (a process with ~100k mappings). */
+#define SNAPSHOT_MAX_BYTES (16u << 20)
+/* Longest wait of the thread: how soon it notices snapshots_stop. */
+#define SNAPSHOT_POLL_MS 50
+/* The thread runs real-time (SCHED_FIFO, lowest priority), so that a woken
+ * read preempts the busy processes it is about: one that lives 2 ms is read
+ * before it exits (at normal priority 5-8% of their samples were lost on a
+ * busy machine). Its reads are short; should they take more than this share
+ * of a CPU over a window (an exec storm), the next window runs at normal
+ * priority. */
+#define SNAPSHOT_RT_WINDOW_NS (100 * 1000000ull)
+#define SNAPSHOT_RT_BUDGET_NS (25 * 1000000ull)
+
+struct snap {
+	uint32_t pid;
+	uint64_t start_ns;
+	char *text;		/* NULL once taken (or not read) */
+	uint64_t read_ns;	/* when the read of text began */
+};
+
+struct snapshots {
+	pthread_t thread;
+	atomic_bool stop;
+	struct ring_buffer *rb;
+	pthread_mutex_t lock;	/* guards ring[] */
+	struct snap ring[SNAPSHOTS_MAX];	/* FIFO: the oldest at first */
+	size_t first, nr;
+	uint64_t ns_per_tick;
+};
+
+char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char path[64], buf[8192];
+	uint64_t ticks = start_ns / ns_per_tick;
+	ssize_t n;
+	int fd;
+
+	if (proc_start_time(pid) != ticks)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < SNAPSHOT_MAX_BYTES)
+		strbuf_add(&sb, buf, n);
+	close(fd);
+	/* Still the same process after the read: the text is its own. */
+	if (n < 0 || sb.len == 0 || proc_start_time(pid) != ticks) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb);
+}
+
+static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		struct snap *e = &s->ring[(s->first + i) % SNAPSHOTS_MAX];
+
+		if (e->pid == pid && e->start_ns == start_ns)
+			return e;
+	}
+	return NULL;
+}
+
+/* Reads the process now and keeps the text (the entry may have been
+ * pushed out meanwhile: then the text is dropped). */
+static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
+{
+	uint64_t read_ns = now_ns();
+	char *text = snapshot_read(pid, start_ns, s->ns_per_tick);
+	struct snap *e;
+
+	pthread_mutex_lock(&s->lock);
+	e = find(s, pid, start_ns);
+	if (e && text) {
+		free(e->text);
+		e->text = text;
+		e->read_ns = read_ns;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(text);
+}
+
+static int on_exec(void *ctx, void *data, size_t size)
+{
+	struct snapshots *s = ctx;
+	const struct st_exec *x = data;
+	struct snap *e;
+
+	if (size < sizeof(*x))
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	e = find(s, x->tgid, x->start_ns);
+	if (!e) {
+		if (s->nr == SNAPSHOTS_MAX) {
+			free(s->ring[s->first].text);
+			s->first = (s->first + 1) % SNAPSHOTS_MAX;
+			s->nr--;
+		}
+		e = &s->ring[(s->first + s->nr++) % SNAPSHOTS_MAX];
+		*e = (struct snap){ .pid = x->tgid, .start_ns = x->start_ns };
+	}
+	pthread_mutex_unlock(&s->lock);
+	refresh(s, x->tgid, x->start_ns);
+	return 0;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* SCHED_FIFO at the lowest priority, or back to normal; true if done. */
+static bool set_realtime(bool on)
+{
+	struct sched_param sp = { .sched_priority = on ? 1 : 0 };
+
+	return pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER, &sp) == 0;
+}
+
+static void *run(void *arg)
+{
+	struct snapshots *s = arg;
+	uint64_t window_end = 0, cpu_start = 0;
+	bool rt = false;
+
+	while (!atomic_load(&s->stop)) {
+		uint64_t now = now_ns();
+
+		/* Each window: real-time while the last one stayed in budget. */
+		if (now >= window_end) {
+			bool want = thread_cpu_ns() - cpu_start < SNAPSHOT_RT_BUDGET_NS;
+
+			if (want != rt)
+				rt = set_realtime(want) ? want : rt;
+			window_end = now + SNAPSHOT_RT_WINDOW_NS;
+			cpu_start = thread_cpu_ns();
+		}
+		if (ring_buffer__poll(s->rb, SNAPSHOT_POLL_MS) < 0 && errno != EINTR)
+			break;
+	}
+	return NULL;
+}
+
+int snapshots_start(int ring_fd, struct snapshots **out)
+{
+	struct snapshots *s = xcalloc(1, sizeof(*s));
+	long hz = sysconf(_SC_CLK_TCK);
+	int err;
+
+	s->ns_per_tick = 1000000000ull / (hz > 0 ? hz : 100);
+	pthread_mutex_init(&s->lock, NULL);
+	s->rb = ring_buffer__new(ring_fd, on_exec, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		goto out_free;
+	}
+	err = -pthread_create(&s->thread, NULL, run, s);
+	if (err)
+		goto out_free;
+	*out = s;
+	return 0;
+out_free:
+	ring_buffer__free(s->rb);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return err;
+}
+
+void snapshots_stop(struct snapshots *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_join(s->thread, NULL);
+	ring_buffer__free(s->rb);
+	for (size_t i = 0; i < s->nr; i++)
+		free(s->ring[(s->first + i) % SNAPSHOTS_MAX].text);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+char *snapshots_take(struct snapshots *s, uint32_t pid, uint64_t start_ns, uint64_t *read_ns)
+{
+	struct snap *e;
+	char *text = NULL;
+
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	e = find(s, pid, start_ns);
+	if (e) {
+		text = e->text;
+		e->text = NULL;
+		if (read_ns)
+			*read_ns = e->read_ns;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return text;
+}

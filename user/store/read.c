@@ -1,0 +1,541 @@
+/* Loading saved profiles (the JSON report) as hostile input: every field is
+ * type- and range-checked, every id bounds-checked, before it is used. */
+#include "store/store.h"
+#include "model/tree.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Longest stack we accept: what the view's path buffer holds besides the two
+ * synthetic process/thread levels. */
+#define STORE_MAX_STACK (TREE_MAX_PATH - 2)
+
+struct loader {
+	struct profile *p;
+	char *err;
+	size_t errlen;
+	frame_id_t *frame_map;	/* file frame index -> profile id */
+	size_t nr_frames;
+	uint32_t *thread_map;
+	size_t nr_threads;
+	uint32_t *stack_map;
+	size_t nr_stacks;
+	char *tmp;		/* decoded {"bytes": hex} strings, freed per use */
+};
+
+static int fail(struct loader *l, const char *fmt, ...) PRINTF(2, 3);
+static int fail(struct loader *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->err, l->errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int store_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : utf8_seq_len(p);
+
+		if (!n)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * A string field: a JSON string without NUL, or {"bytes": "hex"} for bytes
+ * that are not UTF-8. *out points into v or l->tmp; valid until the next call.
+ * Missing or null gives NULL when nullable, else an error.
+ */
+static int get_str(struct loader *l, json_t *obj, const char *key, const char *what,
+		   bool nullable, const char **out)
+{
+	json_t *v = json_object_get(obj, key), *hex;
+	const char *h;
+	size_t n;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (nullable)
+			return 0;
+		return fail(l, "%s: \"%s\" is missing", what, key);
+	}
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return fail(l, "%s: \"%s\" holds a NUL character", what, key);
+		*out = json_string_value(v);
+		return 0;
+	}
+	hex = json_is_object(v) ? json_object_get(v, "bytes") : NULL;
+	if (!json_is_string(hex))
+		return fail(l, "%s: \"%s\" is not a string", what, key);
+	h = json_string_value(hex);
+	n = json_string_length(hex);
+	if (n % 2 || strlen(h) != n)
+		return fail(l, "%s: \"%s\" has a bad byte string", what, key);
+	free(l->tmp);
+	l->tmp = xmalloc(n / 2 + 1);
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return fail(l, "%s: \"%s\" has a bad byte string", what, key);
+		l->tmp[i] = (char)(hi << 4 | lo);
+	}
+	l->tmp[n / 2] = 0;
+	*out = l->tmp;
+	return 0;
+}
+
+/* An integer in [lo, hi]; missing gives def when def_ok. */
+static int get_int(struct loader *l, json_t *obj, const char *key, const char *what,
+		   json_int_t lo, json_int_t hi, bool def_ok, json_int_t def, json_int_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v && def_ok) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return fail(l, "%s: \"%s\" is %s, not an integer", what, key,
+			    v ? "of the wrong type" : "missing");
+	*out = json_integer_value(v);
+	if (*out < lo || *out > hi)
+		return fail(l, "%s: \"%s\" is out of range (%lld)", what, key, (long long)*out);
+	return 0;
+}
+
+static int load_meta(struct loader *l, json_t *m)
+{
+	struct profile_meta *pm = &l->p->meta;
+	char **strs[] = { &pm->target, &pm->command, &pm->hostname, &pm->kernel, &pm->note };
+	const char *keys[] = { "target", "command", "hostname", "kernel", "note" };
+	json_t *c, *v;
+	const char *key, *s;
+	json_int_t x;
+	int err;
+
+	if (!json_is_object(m))
+		return fail(l, "\"meta\" is missing or not an object");
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		err = get_str(l, m, keys[i], "meta", true, &s);
+		if (err)
+			return err;
+		*strs[i] = s ? xstrdup(s) : NULL;
+	}
+	if ((err = get_int(l, m, "start_wall_ns", "meta", 0, INT64_MAX, true, 0, &x)))
+		return err;
+	pm->start_wall_ns = x;
+	if ((err = get_int(l, m, "duration_ns", "meta", 0, INT64_MAX, true, 0, &x)))
+		return err;
+	pm->duration_ns = x;
+	if ((err = get_int(l, m, "freq_hz", "meta", 1, 1000000, false, 0, &x)))
+		return err;
+	pm->freq_hz = x;
+	if ((err = get_int(l, m, "ncpus", "meta", 0, 1 << 20, true, 0, &x)))
+		return err;
+	pm->ncpus = x;
+	if ((err = get_int(l, m, "exit_status", "meta", -1, 1 << 16, true, -1, &x)))
+		return err;
+	pm->exit_status = x;
+	v = json_object_get(m, "kernel_stacks");
+	if (v && !json_is_boolean(v))
+		return fail(l, "meta: \"kernel_stacks\" is not true or false");
+	pm->kernel_stacks = json_is_true(v);
+	c = json_object_get(m, "counters");
+	if (c && !json_is_object(c))
+		return fail(l, "meta: \"counters\" is not an object");
+	json_object_foreach(c, key, v) {
+		int i;
+
+		for (i = 0; i < PC_NR; i++)
+			if (!strcmp(key, prof_counter_names[i]))
+				break;
+		/* A counter this version does not know is not ours to show. */
+		if (i == PC_NR)
+			continue;
+		if ((err = get_int(l, c, key, "meta.counters", 0, INT64_MAX, false, 0, &x)))
+			return err;
+		pm->counters[i] = x;
+	}
+	return 0;
+}
+
+static int parse_kind(const char *s)
+{
+	static const char *const names[] = { "native", "kernel", "python", "process", "thread",
+					     "special" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+static int load_frame(struct loader *l, json_t *o, size_t i)
+{
+	struct frame f = { 0 };
+	char what[48], *name = NULL, *module = NULL, *end;
+	const char *s;
+	json_t *flags, *v;
+	json_int_t x;
+	size_t k;
+	int err, kind;
+
+	snprintf(what, sizeof(what), "frame %zu", i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_str(l, o, "name", what, false, &s)))
+		return err;
+	if (!s[0])
+		return fail(l, "%s has an empty name", what);
+	name = xstrdup(s);
+	if ((err = get_str(l, o, "module", what, false, &s)))
+		goto out;
+	module = xstrdup(s);
+	if ((err = get_str(l, o, "file", what, true, &s)))
+		goto out;
+	f.name = name;
+	f.module = module;
+	f.file = s;
+	if ((err = get_int(l, o, "line", what, 0, UINT32_MAX, true, 0, &x)))
+		goto out;
+	f.line = x;
+	v = json_object_get(o, "addr");
+	s = json_is_string(v) ? json_string_value(v) : "";
+	errno = 0;
+	f.addr = strtoull(s, &end, 16);
+	if (strncmp(s, "0x", 2) || !s[2] || *end || errno) {
+		err = fail(l, "%s: \"addr\" is not a hex string like \"0x1a2b\"", what);
+		goto out;
+	}
+	v = json_object_get(o, "kind");
+	kind = json_is_string(v) ? parse_kind(json_string_value(v)) : -1;
+	if (kind < 0) {
+		err = fail(l, "%s: \"kind\" is not one of native, kernel, python, process, "
+			      "thread, special", what);
+		goto out;
+	}
+	f.kind = kind;
+	flags = json_object_get(o, "flags");
+	if (flags && !json_is_array(flags)) {
+		err = fail(l, "%s: \"flags\" is not an array", what);
+		goto out;
+	}
+	json_array_foreach(flags, k, v) {
+		const char *fl = json_is_string(v) ? json_string_value(v) : "";
+
+		if (!strcmp(fl, "unknown"))
+			f.flags |= FRAME_F_UNKNOWN;
+		else if (!strcmp(fl, "inlined"))
+			f.flags |= FRAME_F_INLINED;
+		else if (!strcmp(fl, "jit"))
+			f.flags |= FRAME_F_JIT;
+		else {
+			err = fail(l, "%s: unknown flag", what);
+			goto out;
+		}
+	}
+	l->frame_map[i] = profile_frame(l->p, &f);
+out:
+	free(name);
+	free(module);
+	return err;
+}
+
+static int load_thread(struct loader *l, json_t *o, size_t i)
+{
+	char what[48], *comm;
+	const char *s;
+	json_int_t pid, tid;
+	json_t *ex;
+	int err;
+
+	snprintf(what, sizeof(what), "thread %zu", i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, "pid", what, 0, UINT32_MAX, false, 0, &pid)) ||
+	    (err = get_int(l, o, "tid", what, 0, UINT32_MAX, false, 0, &tid)) ||
+	    (err = get_str(l, o, "comm", what, false, &s)))
+		return err;
+	ex = json_object_get(o, "exited");
+	if (ex && !json_is_boolean(ex))
+		return fail(l, "%s: \"exited\" is not true or false", what);
+	comm = xstrdup(s);
+	err = get_str(l, o, "process", what, false, &s);
+	if (!err)
+		l->thread_map[i] = profile_thread_flags(l->p, pid, tid, comm, s,
+							json_is_true(ex) ? THREAD_F_EXITED : 0);
+	free(comm);
+	return err;
+}
+
+/*
+ * A string of decimal numbers separated by single spaces, each at most max.
+ * Returns how many (cap + 1: more than cap), or -1 if malformed.
+ */
+static int parse_numbers(json_t *v, uint64_t *out, int cap, uint64_t max)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	const char *end = s ? s + json_string_length(v) : NULL;
+	int n = 0;
+
+	if (!s)
+		return -1;
+	if (s == end)
+		return 0;
+	for (;;) {
+		uint64_t x = 0;
+		const char *start = s;
+
+		for (; s < end && *s >= '0' && *s <= '9'; s++) {
+			if (x > (max - (*s - '0')) / 10)
+				return -1;
+			x = x * 10 + (*s - '0');
+		}
+		if (s == start)
+			return -1;
+		if (n == cap)
+			return cap + 1;
+		out[n++] = x;
+		if (s == end)
+			return n;
+		if (*s != ' ' || ++s == end)
+			return -1;
+	}
+}
+
+static int load_stack(struct loader *l, json_t *v, size_t i)
+{
+	uint64_t ids[STORE_MAX_STACK];
+	frame_id_t fr[STORE_MAX_STACK];
+	int n = parse_numbers(v, ids, STORE_MAX_STACK, UINT32_MAX);
+
+	if (n < 0)
+		return fail(l, "stack %zu is not a string of frame numbers (\"0 1 2\")", i);
+	if (n > STORE_MAX_STACK)
+		return fail(l, "stack %zu is deeper than %d frames", i, STORE_MAX_STACK);
+	for (int k = 0; k < n; k++) {
+		if (ids[k] >= l->nr_frames)
+			return fail(l, "stack %zu: frame %d is not a frame index", i, k);
+		fr[k] = l->frame_map[ids[k]];
+	}
+	l->stack_map[i] = profile_stack(l->p, fr, n);
+	return 0;
+}
+
+/* Parses one decimal number at *s (before end) up to max; -1 if none. */
+static int parse_number(const char **s, const char *end, uint64_t max, uint64_t *out)
+{
+	const char *start = *s;
+	uint64_t x = 0;
+
+	for (; *s < end && **s >= '0' && **s <= '9'; (*s)++) {
+		if (x > (max - (**s - '0')) / 10)
+			return -1;
+		x = x * 10 + (**s - '0');
+	}
+	*out = x;
+	return *s == start ? -1 : 0;
+}
+
+/* {"thread": T, "counts": "stack:count stack:count ..."} */
+static int load_sample(struct loader *l, json_t *o, size_t i)
+{
+	json_t *c = json_is_object(o) ? json_object_get(o, "counts") : NULL;
+	const char *s, *end;
+	json_int_t thread;
+	char what[48];
+	int err;
+
+	snprintf(what, sizeof(what), "samples entry %zu", i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, "thread", what, 0, (json_int_t)l->nr_threads - 1, false, 0,
+			   &thread)))
+		return err;
+	if (!json_is_string(c))
+		return fail(l, "%s: \"counts\" is not a string", what);
+	s = json_string_value(c);
+	end = s + json_string_length(c);
+	while (s < end) {
+		uint64_t stack, count;
+
+		if (parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, INT64_MAX, &count) || (s < end && (*s++ != ' ' || s == end)))
+			return fail(l, "%s: \"counts\" is not \"stack:count stack:count ...\"", what);
+		if (stack >= l->nr_stacks)
+			return fail(l, "%s names stack %llu, which does not exist", what,
+				    (unsigned long long)stack);
+		/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
+		if (count > INT64_MAX - l->p->total)
+			return fail(l, "%s: the counts overflow", what);
+		profile_add(l->p, l->stack_map[stack], l->thread_map[thread], count);
+	}
+	return 0;
+}
+
+/* Each top-level table: check it is an array, size the id map, load each. */
+static int load_array(struct loader *l, json_t *root, const char *key, size_t *nr, void **map,
+		      size_t elem, int (*one)(struct loader *, json_t *, size_t))
+{
+	json_t *a = json_object_get(root, key), *v;
+	size_t i;
+	int err;
+
+	if (!json_is_array(a))
+		return fail(l, "\"%s\" is missing or not an array", key);
+	if (json_array_size(a) >= UINT32_MAX)
+		return fail(l, "\"%s\" has too many entries", key);
+	*nr = json_array_size(a);
+	if (map)
+		*map = xcalloc(*nr, elem);
+	json_array_foreach(a, i, v) {
+		if ((err = one(l, v, i)))
+			return err;
+	}
+	return 0;
+}
+
+static int load_root(struct loader *l, json_t *root)
+{
+	json_t *v;
+	json_int_t version, total;
+	size_t nr_samples;
+	int err;
+
+	if (!json_is_object(root))
+		return fail(l, "not a sampletop saved profile (no JSON object)");
+	v = json_object_get(root, "format");
+	if (!json_is_string(v) || strcmp(json_string_value(v), STORE_FORMAT))
+		return fail(l, "not a sampletop saved profile (no \"format\": \"%s\")",
+			    STORE_FORMAT);
+	v = json_object_get(root, "version");
+	if (!json_is_integer(v))
+		return fail(l, "saved profile without a format version");
+	version = json_integer_value(v);
+	if (version > STORE_VERSION)
+		return fail(l, "saved by a newer sampletop (format version %lld; this one reads "
+			       "versions 1 to %d): upgrade sampletop",
+			    (long long)version, STORE_VERSION);
+	if (version < 1)
+		return fail(l, "unknown saved profile format version %lld", (long long)version);
+	if ((err = load_meta(l, json_object_get(root, "meta"))) ||
+	    (err = load_array(l, root, "frames", &l->nr_frames, (void **)&l->frame_map,
+			      sizeof(*l->frame_map), load_frame)) ||
+	    (err = load_array(l, root, "threads", &l->nr_threads, (void **)&l->thread_map,
+			      sizeof(*l->thread_map), load_thread)) ||
+	    (err = load_array(l, root, "stacks", &l->nr_stacks, (void **)&l->stack_map,
+			      sizeof(*l->stack_map), load_stack)) ||
+	    (err = load_array(l, root, "samples", &nr_samples, NULL, 0, load_sample)))
+		return err;
+	if ((err = get_int(l, root, "total", "profile", 0, INT64_MAX, false, 0, &total)))
+		return err;
+	if ((uint64_t)total != l->p->total)
+		return fail(l, "\"total\" (%lld) is not the sum of the sample counts (%llu)",
+			    (long long)total, (unsigned long long)l->p->total);
+	return 0;
+}
+
+int store_load_buf(const char *buf, size_t len, struct profile **out, char *err, size_t errlen)
+{
+	struct loader l = { .err = err, .errlen = errlen };
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	*out = NULL;
+	if (len > STORE_MAX_BYTES) {
+		snprintf(err, errlen, "larger than %llu bytes", (unsigned long long)STORE_MAX_BYTES);
+		return -EFBIG;
+	}
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "not a sampletop saved profile: bad JSON at line %d: %s",
+			 jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	l.p = profile_new();
+	ret = load_root(&l, root);
+	json_decref(root);
+	free(l.frame_map);
+	free(l.thread_map);
+	free(l.stack_map);
+	free(l.tmp);
+	if (ret) {
+		profile_free(l.p);
+		return ret;
+	}
+	*out = l.p;
+	return 0;
+}
+
+int store_load_file(const char *path, struct profile **out, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "not a regular file");
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > STORE_MAX_BYTES) {
+		snprintf(err, errlen, "larger than %llu bytes", (unsigned long long)STORE_MAX_BYTES);
+		ret = -EFBIG;
+		goto out;
+	}
+	buf = xmalloc(st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		len += n;
+	}
+	ret = store_load_buf(buf, len, out, err, errlen);
+	goto out_free;
+out:
+	if (ret && ret != -EINVAL && ret != -EFBIG)
+		snprintf(err, errlen, "%s", strerror(-ret));
+out_free:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
