@@ -342,7 +342,7 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 	free(vals);
 }
 
-void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m)
+void sampler_unwind_fds(const struct sampler *s, struct unwind_bpf_fds *m)
 {
 	m->rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
 	m->max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);

@@ -63,9 +63,9 @@ int sampler_execs_fd(const struct sampler *s);
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
-/* The BPF unwinder's maps (see unwind_maps.h). */
-struct unwind_bpf_maps;
-void sampler_unwind_maps(const struct sampler *s, struct unwind_bpf_maps *m);
+/* The BPF unwinder's maps (see unwind_bpf.h). */
+struct unwind_bpf_fds;
+void sampler_unwind_fds(const struct sampler *s, struct unwind_bpf_fds *m);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
 /* The BPF map of Python processes (pid -> struct st_py_info). */

@@ -50,7 +50,7 @@ struct uproc_state {
 	uint64_t backoff_ns;
 };
 
-struct unwind_maps {
+struct unwind_bpf {
 	int procs_fd;
 	int objs_fd;		/* by (device, inode), for processes not pushed yet */
 	struct st_urow *rows;	/* mmapped unwind_rows */
@@ -71,11 +71,11 @@ struct unwind_maps {
 	struct st_uproc *scratch;
 };
 
-static void place(struct unwind_maps *u, struct uobj *o);
+static void place(struct unwind_bpf *u, struct uobj *o);
 
-struct unwind_maps *unwind_maps_new(void)
+struct unwind_bpf *unwind_bpf_new(void)
 {
-	struct unwind_maps *u = xcalloc(1, sizeof(*u));
+	struct unwind_bpf *u = xcalloc(1, sizeof(*u));
 
 	u->procs_fd = -1;
 	u->objs_fd = -1;
@@ -93,7 +93,7 @@ static void *map_mmap(int fd, size_t bytes, size_t *size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m)
+int unwind_bpf_bind(struct unwind_bpf *u, const struct unwind_bpf_fds *m)
 {
 	u->rows = map_mmap(m->rows_fd, (size_t)m->max_rows * sizeof(struct st_urow), &u->rows_size);
 	if (!u->rows)
@@ -116,7 +116,7 @@ int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m)
 	return 0;
 }
 
-void unwind_maps_free(struct unwind_maps *u)
+void unwind_bpf_free(struct unwind_bpf *u)
 {
 	if (!u)
 		return;
@@ -138,7 +138,7 @@ void unwind_maps_free(struct unwind_maps *u)
 
 static int obj_eq(uint32_t id, const void *key, const void *ctx)
 {
-	const struct unwind_maps *u = ctx;
+	const struct unwind_bpf *u = ctx;
 	const struct uobj *a = &u->objs[id], *b = key;
 
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
@@ -177,7 +177,7 @@ static int build_vdso(struct unwind_table **out)
  * or none when it has no table or the maps are full (frame pointers then),
  * so that the BPF program stops asking for it. The newest file of a
  * (device, inode, size) wins. */
-static void publish(struct unwind_maps *u, const struct uobj *o)
+static void publish(struct unwind_bpf *u, const struct uobj *o)
 {
 	const struct unwind_table *t = o->placed ? o->table : NULL;
 	struct st_uobj_key key = { .ino = o->ino, .size = o->size,
@@ -202,7 +202,7 @@ static void publish(struct unwind_maps *u, const struct uobj *o)
 /* Writes an object's rows and buckets into the BPF maps once and publishes
  * it; counts it when either is full. One without a table is published as
  * such. */
-static void place(struct unwind_maps *u, struct uobj *o)
+static void place(struct unwind_bpf *u, struct uobj *o)
 {
 	const struct unwind_table *t = o->table;
 
@@ -234,7 +234,7 @@ static void place(struct unwind_maps *u, struct uobj *o)
 	unwind_table_drop_rows(o->table);
 }
 
-static struct uobj *object_for(struct unwind_maps *u, uint32_t pid, const struct proc_map *m)
+static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m)
 {
 	struct uobj key = { 0 };
 	struct proc p = { .pid = pid };
@@ -275,7 +275,7 @@ static struct uobj *object_for(struct unwind_maps *u, uint32_t pid, const struct
 	return &u->objs[id];
 }
 
-static void fill_map(struct unwind_maps *u, uint32_t pid, const struct proc_map *m,
+static void fill_map(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m,
 		     struct st_umap *um)
 {
 	struct uobj *o;
@@ -295,7 +295,7 @@ static void fill_map(struct unwind_maps *u, uint32_t pid, const struct proc_map 
 	um->base = o->table->base;
 }
 
-static struct uproc_state *proc_state(struct unwind_maps *u, uint32_t pid)
+static struct uproc_state *proc_state(struct unwind_bpf *u, uint32_t pid)
 {
 	uint32_t idx;
 
@@ -353,7 +353,7 @@ static void for_each_exec_map(char *buf, void (*fn)(void *ctx, const struct proc
 static void prebuild_one(void *ctx, const struct proc_map *m);
 
 struct push_ctx {
-	struct unwind_maps *u;
+	struct unwind_bpf *u;
 	uint32_t pid;
 };
 
@@ -374,14 +374,14 @@ static void push_one(void *ctx, const struct proc_map *m)
 		fill_map(c->u, c->pid, m, &up->maps[up->nr++]);
 }
 
-void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p)
+void unwind_bpf_build_known(struct unwind_bpf *u, const struct proc *p)
 {
 	for (uint32_t i = 0; i < p->nr_maps; i++)
 		if (!(p->maps[i].flags & MAP_F_ANON))
 			object_for(u, p->pid, &p->maps[i]);
 }
 
-int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid)
+int unwind_bpf_prebuild(struct unwind_bpf *u, uint32_t pid)
 {
 	struct push_ctx c = { u, pid };
 	char *buf = NULL;
@@ -396,7 +396,7 @@ int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid)
 }
 
 /* Pushes pid's mappings unless they are unchanged since the last push. */
-static int push(struct unwind_maps *u, struct uproc_state *ps, bool force)
+static int push(struct unwind_bpf *u, struct uproc_state *ps, bool force)
 {
 	struct push_ctx c = { u, ps->pid };
 	char *buf = NULL;
@@ -424,7 +424,7 @@ static int push(struct unwind_maps *u, struct uproc_state *ps, bool force)
 	return 0;
 }
 
-int unwind_maps_push(struct unwind_maps *u, uint32_t pid)
+int unwind_bpf_push(struct unwind_bpf *u, uint32_t pid)
 {
 	struct uproc_state *ps = proc_state(u, pid);
 	int err = push(u, ps, true);
@@ -446,7 +446,7 @@ static bool same_exe(uint32_t pid, const char *self)
 	return !strcmp(exe, self);
 }
 
-int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid)
+int unwind_bpf_push_after_exec(struct unwind_bpf *u, uint32_t pid)
 {
 	char self[PATH_MAX], *buf;
 	uint64_t h, last_h = 0;
@@ -468,7 +468,7 @@ int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid)
 			return -ESRCH;
 		h = hash_bytes(buf, size, HASH_SEED);
 		free(buf);
-		if (h != last_h && unwind_maps_push(u, pid) == -ESRCH)
+		if (h != last_h && unwind_bpf_push(u, pid) == -ESRCH)
 			return -ESRCH;
 		stable = h == last_h ? stable + 1 : 0;
 		last_h = h;
@@ -477,7 +477,7 @@ int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid)
 	return 0;
 }
 
-void unwind_maps_request(struct unwind_maps *u, uint32_t pid)
+void unwind_bpf_request(struct unwind_bpf *u, uint32_t pid)
 {
 	struct uproc_state *ps = proc_state(u, pid);
 
@@ -489,7 +489,7 @@ void unwind_maps_request(struct unwind_maps *u, uint32_t pid)
 
 /* Processes that exited leave the BPF map, and this table too unless a
  * request for them is pending: a day of process churn costs no memory. */
-static void reap(struct unwind_maps *u)
+static void reap(struct unwind_bpf *u)
 {
 	size_t n = 0;
 
@@ -511,7 +511,7 @@ static void reap(struct unwind_maps *u)
 	u->nr_procs = n;
 }
 
-void unwind_maps_flush(struct unwind_maps *u)
+void unwind_bpf_flush(struct unwind_bpf *u)
 {
 	uint64_t now = now_ns();
 
@@ -538,12 +538,12 @@ void unwind_maps_flush(struct unwind_maps *u)
 	}
 }
 
-size_t unwind_maps_nr_objects(const struct unwind_maps *u)
+size_t unwind_bpf_nr_objects(const struct unwind_bpf *u)
 {
 	return u->nr_objs;
 }
 
-void unwind_maps_object(const struct unwind_maps *u, size_t i, struct unwind_obj_info *info)
+void unwind_bpf_object(const struct unwind_bpf *u, size_t i, struct unwind_obj_info *info)
 {
 	const struct uobj *o = &u->objs[i];
 
@@ -555,7 +555,7 @@ void unwind_maps_object(const struct unwind_maps *u, size_t i, struct unwind_obj
 	}
 }
 
-uint64_t unwind_maps_table_full(const struct unwind_maps *u)
+uint64_t unwind_bpf_table_full(const struct unwind_bpf *u)
 {
 	return u->table_full;
 }

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct unwind_maps;
+struct unwind_bpf;
 
-struct unwind_maps *unwind_maps_new(void);
+struct unwind_bpf *unwind_bpf_new(void);
 /* The BPF maps the unwinder reads (bpf/ustack.bpf.h). */
-struct unwind_bpf_maps {
+struct unwind_bpf_fds {
 	int rows_fd;		/* BPF_F_MMAPABLE array of max_rows struct st_urow */
 	uint32_t max_rows;
 	int buckets_fd;		/* BPF_F_MMAPABLE array of max_buckets __u32 */
@@ -29,33 +29,33 @@ struct unwind_bpf_maps {
 
 /* Connects to the BPF maps. Must precede the calls below. Returns 0 or a
  * negative errno. */
-int unwind_maps_bind(struct unwind_maps *u, const struct unwind_bpf_maps *m);
-void unwind_maps_free(struct unwind_maps *u);
+int unwind_bpf_bind(struct unwind_bpf *u, const struct unwind_bpf_fds *m);
+void unwind_bpf_free(struct unwind_bpf *u);
 
 /* Reads pid's mappings now and pushes them with their tables. Returns 0,
  * or a negative errno (-ESRCH when the process is gone). */
-int unwind_maps_push(struct unwind_maps *u, uint32_t pid);
+int unwind_bpf_push(struct unwind_bpf *u, uint32_t pid);
 struct proc;
 
 /* Builds (and places) the tables of the objects in p's known mappings,
  * without pushing p: a process that lives a few ms is gone before its push,
  * but the BPF program finds its objects by file (bpf_find_vma) from then on,
  * in the next processes of the same program. Works after p exited. */
-void unwind_maps_build_known(struct unwind_maps *u, const struct proc *p);
+void unwind_bpf_build_known(struct unwind_bpf *u, const struct proc *p);
 /* Builds the tables of the objects pid maps, without pushing anything: a
  * command about to be launched will most likely map the same libc, ld.so and
  * vdso as we do. Returns 0 or a negative errno. */
-int unwind_maps_prebuild(struct unwind_maps *u, uint32_t pid);
+int unwind_bpf_prebuild(struct unwind_bpf *u, uint32_t pid);
 /* Waits (at most ~0.2 s) for pid, a child of ours, to leave our executable
  * (exec) and for its mappings to settle (the dynamic loader has mapped its
  * libraries), then pushes it: its first samples then find their tables. */
-int unwind_maps_push_after_exec(struct unwind_maps *u, uint32_t pid);
+int unwind_bpf_push_after_exec(struct unwind_bpf *u, uint32_t pid);
 /* Asks for pid to be pushed again at the next flush. Cheap; call per sample. */
-void unwind_maps_request(struct unwind_maps *u, uint32_t pid);
+void unwind_bpf_request(struct unwind_bpf *u, uint32_t pid);
 /* Pushes the requested processes whose mappings changed since their last
  * push (each at most once per back-off period) and, now and then, removes
  * the entries of processes that exited. */
-void unwind_maps_flush(struct unwind_maps *u);
+void unwind_bpf_flush(struct unwind_bpf *u);
 
 struct unwind_obj_info {
 	const char *path;	/* as first mapped */
@@ -67,9 +67,9 @@ struct unwind_obj_info {
 };
 
 /* Objects seen so far, for -v and the benches. */
-size_t unwind_maps_nr_objects(const struct unwind_maps *u);
-void unwind_maps_object(const struct unwind_maps *u, size_t i, struct unwind_obj_info *info);
+size_t unwind_bpf_nr_objects(const struct unwind_bpf *u);
+void unwind_bpf_object(const struct unwind_bpf *u, size_t i, struct unwind_obj_info *info);
 /* Objects whose table did not fit the rows map. */
-uint64_t unwind_maps_table_full(const struct unwind_maps *u);
+uint64_t unwind_bpf_table_full(const struct unwind_bpf *u);
 
 #endif

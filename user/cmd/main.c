@@ -367,13 +367,13 @@ static pid_t spawn(char **argv, const struct child_user *cu, int *go_fd)
 }
 
 /* -v: the unwind table of every object met, and what it costs. */
-static void print_unwind_tables(const struct unwind_maps *u)
+static void print_unwind_tables(const struct unwind_bpf *u)
 {
 	struct unwind_obj_info info;
 	struct strbuf sb = STRBUF_INIT;
 
-	for (size_t i = 0; u && i < unwind_maps_nr_objects(u); i++) {
-		unwind_maps_object(u, i, &info);
+	for (size_t i = 0; u && i < unwind_bpf_nr_objects(u); i++) {
+		unwind_bpf_object(u, i, &info);
 		strbuf_addstr(&sb, "sampletop: unwind table: ");
 		strbuf_add_escaped(&sb, info.path);
 		if (info.err)
@@ -608,7 +608,7 @@ static int cmd_record(int argc, char **argv)
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
 	if (o.verbose)
-		print_unwind_tables(recorder_unwind_maps(rec));
+		print_unwind_tables(recorder_unwind_bpf(rec));
 	/* Detach before writing: the report can take a while on large profiles. */
 	recorder_free(rec);
 	rec = NULL;

@@ -19,11 +19,11 @@ struct recorder {
 	struct snapshots *snaps;	/* early maps of exec'd processes */
 	struct symbolizer *sym;
 	struct python *py;
-	struct unwind_maps *unw;	/* NULL with --unwind=fp */
+	struct unwind_bpf *unw;	/* NULL with --unwind=fp */
 	const uint32_t *push;	/* pids whose tables are pushed before attaching */
 	size_t nr_push;
 	uint64_t start_ns;
-	uint64_t unwind_flush_ns;	/* last unwind_maps_flush */
+	uint64_t unwind_flush_ns;	/* last unwind_bpf_flush */
 	bool unwind_flush_now;	/* a sample met a file without a table */
 	bool kernel_only;
 	frame_id_t no_stack, truncated, gone, user_mode, in_exec, exiting;
@@ -42,19 +42,19 @@ static void on_event(const struct st_event *e, void *ctx);
 /* Connects the unwind tables to the loaded program and pushes the named
  * targets before the first sample can be taken; tells it the Python
  * processes found so far. */
-static int bind_unwind_maps(struct sampler *s, void *ctx)
+static int bind_unwind_fds(struct sampler *s, void *ctx)
 {
 	struct recorder *r = ctx;
-	struct unwind_bpf_maps m;
+	struct unwind_bpf_fds m;
 	int err;
 
 	python_set_map(r->py, sampler_python_map_fd(s));
 	if (!r->unw)
 		return 0;
-	sampler_unwind_maps(s, &m);
-	err = unwind_maps_bind(r->unw, &m);
+	sampler_unwind_fds(s, &m);
+	err = unwind_bpf_bind(r->unw, &m);
 	for (size_t i = 0; !err && i < r->nr_push; i++)
-		unwind_maps_push(r->unw, r->push[i]);
+		unwind_bpf_push(r->unw, r->push[i]);
 	return err;
 }
 
@@ -76,16 +76,16 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	for (size_t i = 0; i < o->sampler.nr_pids; i++)
 		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
 	if (o->sampler.unwind != ST_UNWIND_FP) {
-		r->unw = unwind_maps_new();
+		r->unw = unwind_bpf_new();
 		r->push = o->sampler.pids;
 		r->nr_push = o->sampler.nr_pids;
 	}
 	sopts = o->sampler;
-	sopts.before_attach = bind_unwind_maps;
+	sopts.before_attach = bind_unwind_fds;
 	sopts.before_attach_ctx = r;
 	err = sampler_open(&sopts, &r->sampler, why);
 	if (err) {
-		unwind_maps_free(r->unw);
+		unwind_bpf_free(r->unw);
 		python_free(r->py);
 		procs_free(r->procs);
 		free(r);
@@ -127,7 +127,7 @@ void recorder_free(struct recorder *r)
 		return;
 	snapshots_stop(r->snaps);
 	sampler_free(r->sampler);
-	unwind_maps_free(r->unw);
+	unwind_bpf_free(r->unw);
 	symbolizer_free(r->sym);
 	python_free(r->py);
 	procs_free(r->procs);
@@ -148,7 +148,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
 		return;
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
-		unwind_maps_request(r->unw, s->tgid);
+		unwind_bpf_request(r->unw, s->tgid);
 	if (s->flags & ST_SAMPLE_NEW_OBJECT)
 		r->unwind_flush_now = true;
 	p = procs_lookup(r->procs, s->tgid, s->start_ns);
@@ -157,7 +157,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw && p->nr_maps && p->read_ns &&
 	    p->unwind_read_ns != p->read_ns) {
 		p->unwind_read_ns = p->read_ns;
-		unwind_maps_build_known(r->unw, p);
+		unwind_bpf_build_known(r->unw, p);
 	}
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
@@ -215,7 +215,7 @@ static void on_event(const struct st_event *e, void *ctx)
 			r->cmd_pid = 0;
 		procs_exec(r->procs, e->tgid, e->start_ns, comm, e->time_ns);
 		if (r->unw)	/* a new program: new unwind tables */
-			unwind_maps_request(r->unw, e->tgid);
+			unwind_bpf_request(r->unw, e->tgid);
 		break;
 	case ST_EV_FORK:
 		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
@@ -250,8 +250,8 @@ static void update_meta(struct recorder *r)
 	if (r->unw && (r->unwind_flush_now || now - r->unwind_flush_ns >= UNWIND_FLUSH_NS)) {
 		r->unwind_flush_ns = now;
 		r->unwind_flush_now = false;
-		unwind_maps_flush(r->unw);
-		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_maps_table_full(r->unw);
+		unwind_bpf_flush(r->unw);
+		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_bpf_table_full(r->unw);
 	}
 	python_sweep(r->py);
 	if (!r->hold_merges && r->prof->nr_threads >= r->coalesce_at) {
@@ -292,14 +292,14 @@ int recorder_add_pid(struct recorder *r, uint32_t pid)
 void recorder_command_prepare(struct recorder *r)
 {
 	if (r->unw)
-		unwind_maps_prebuild(r->unw, getpid());
+		unwind_bpf_prebuild(r->unw, getpid());
 }
 
 void recorder_command_started(struct recorder *r, uint32_t pid)
 {
 	r->cmd_pid = pid;	/* set before the first drain: no sample is read yet */
 	if (r->unw)
-		unwind_maps_push_after_exec(r->unw, pid);
+		unwind_bpf_push_after_exec(r->unw, pid);
 }
 
 void recorder_hold_merges(struct recorder *r, bool hold)
@@ -312,7 +312,7 @@ struct symbolizer *recorder_symbolizer(struct recorder *r)
 	return r->sym;
 }
 
-struct unwind_maps *recorder_unwind_maps(struct recorder *r)
+struct unwind_bpf *recorder_unwind_bpf(struct recorder *r)
 {
 	return r->unw;
 }

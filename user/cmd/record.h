@@ -42,6 +42,6 @@ void recorder_command_started(struct recorder *r, uint32_t pid);
 void recorder_hold_merges(struct recorder *r, bool hold);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
 /* The unwind tables fed to BPF, or NULL with --unwind=fp. */
-struct unwind_maps *recorder_unwind_maps(struct recorder *r);
+struct unwind_bpf *recorder_unwind_bpf(struct recorder *r);
 
 #endif
