@@ -59,7 +59,7 @@ run_all() {
 	done
 }
 
-run_all "" integration ui
+run_all "" lint integration ui
 
 if [ -z "${NO_SAN:-}" ] && [ -x "$SAN_BUILD/sampletop" ]; then
 	san_logs=$(mktemp -d)
