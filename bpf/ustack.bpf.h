@@ -3,8 +3,8 @@
  *
  * With unwind_mode ST_UNWIND_FP: the kernel's frame-pointer walk
  * (bpf_get_stack). Otherwise the stack is unwound here from the CFI tables
- * userspace builds per object (user/capture/unwind_table.c) and pushes per process
- * (user/capture/unwind_bpf.c): per frame, find the mapping, binary-search its row,
+ * userspace builds per object (user/unwind/unwind_table.c) and pushes per process
+ * (user/unwind/unwind_bpf.c): per frame, find the mapping, binary-search its row,
  * compute the CFA, read the return address at CFA - 8, restore rbp, step.
  * A process not pushed yet has its mappings found with bpf_find_vma and
  * its objects' tables by (device, inode); it is flagged, and userspace

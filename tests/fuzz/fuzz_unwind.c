@@ -1,7 +1,7 @@
 /* libFuzzer target: the unwind-table builder on ELF images as the profiled
  * process could hand them to us (.eh_frame and .debug_frame are read through
  * libdw, then reduced to rows; every row is looked up again). */
-#include "capture/unwind_table.h"
+#include "unwind/unwind_table.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 
 # Lowest first. A folder uses only those before it.
-LAYERS=(base model procs capture symbols python store report tui cmd)
+LAYERS=(base model procs capture symbols unwind python store report tui cmd)
 
 n=0
 fails=0

@@ -3,7 +3,7 @@
  * what libdw's CFI says, with neighbours merged and gaps marked. */
 #include "symbols/elf_syms.h"
 #include "tap.h"
-#include "capture/unwind_table.h"
+#include "unwind/unwind_table.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* Loading the BPF program, attaching it to cpu-clock events, draining samples. */
 #include "capture/sampler.h"
 #include "sampletop.skel.h"
-#include "capture/unwind_bpf.h"
+#include "unwind/unwind_bpf.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>

@@ -6,7 +6,7 @@
 #include "cmd/cli.h"
 #include "procs/procs.h"
 #include "cmd/record.h"
-#include "capture/unwind_bpf.h"
+#include "unwind/unwind_bpf.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "tui/screen.h"

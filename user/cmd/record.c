@@ -2,7 +2,7 @@
 #include "cmd/record.h"
 #include "procs/procs.h"
 #include "procs/snapshot.h"
-#include "capture/unwind_bpf.h"
+#include "unwind/unwind_bpf.h"
 #include "base/util.h"
 
 #include <errno.h>

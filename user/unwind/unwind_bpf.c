@@ -1,9 +1,9 @@
 /* Per-process mapping tables and per-object unwind rows, pushed to BPF maps. */
-#include "capture/unwind_bpf.h"
+#include "unwind/unwind_bpf.h"
 #include "base/hashtab.h"
 #include "procs/procs.h"
 #include "sampletop.h"
-#include "capture/unwind_table.h"
+#include "unwind/unwind_table.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>

@@ -1,5 +1,5 @@
 /* An object's CFI (via libdw) reduced to the compact rows the BPF unwinder follows. */
-#include "capture/unwind_table.h"
+#include "unwind/unwind_table.h"
 #include "base/util.h"
 
 #include <dwarf.h>
