@@ -86,9 +86,13 @@ void strbuf_add_json(struct strbuf *sb, const char *s);
 /* Length in bytes of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 int utf8_seq_len(const unsigned char *s);
 
-/* Monotonic and wall clock, in nanoseconds. */
+/* Monotonic and wall clock, and the calling thread's CPU time, in nanoseconds. */
 uint64_t now_ns(void);
 uint64_t wall_ns(void);
+uint64_t thread_cpu_ns(void);
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int hex_digit(char c);
 
 /* Basename of a module path, for display ("libc.so.6" for "/usr/lib/.../libc.so.6"). */
 const char *module_basename(const char *module);

@@ -126,14 +126,6 @@ static int on_exec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* SCHED_FIFO at the lowest priority, or back to normal; true if done. */
 static bool set_realtime(bool on)
 {

@@ -55,15 +55,6 @@ int store_utf8_valid(const char *s)
 	return 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * A string field: a JSON string without NUL, or {"bytes": "hex"} for bytes
  * that are not UTF-8. *out points into v or l->tmp; valid until the next call.
@@ -98,7 +89,7 @@ static int get_str(struct loader *l, json_t *obj, const char *key, const char *w
 	free(l->tmp);
 	l->tmp = xmalloc(n / 2 + 1);
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+		int hi = hex_digit(h[2 * i]), lo = hex_digit(h[2 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 			return fail(l, "%s: \"%s\" has a bad byte string", what, key);

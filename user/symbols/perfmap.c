@@ -32,17 +32,6 @@ void perfmap_free(struct perfmap *pm)
 	free(pm);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex number with optional 0x; advances *i. */
 static int parse_hex(const char *s, size_t len, size_t *i, uint64_t *out)
 {
@@ -51,7 +40,7 @@ static int parse_hex(const char *s, size_t len, size_t *i, uint64_t *out)
 
 	if (*i + 1 < len && s[*i] == '0' && (s[*i + 1] == 'x' || s[*i + 1] == 'X'))
 		*i += 2;
-	while (*i < len && (d = hexval(s[*i])) >= 0) {
+	while (*i < len && (d = hex_digit(s[*i])) >= 0) {
 		if (++n > 16)
 			return -EINVAL;
 		v = v << 4 | (uint64_t)d;

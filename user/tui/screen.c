@@ -481,14 +481,6 @@ static int on_key(struct screen *s, int ch)
 	return tui_key_dispatch(&s->t, ch);
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
