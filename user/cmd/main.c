@@ -4,6 +4,7 @@
 #include "cmd/addr2line.h"
 #include "capture/cgroup.h"
 #include "cmd/cli.h"
+#include "cmd/live.h"
 #include "procs/procs.h"
 #include "cmd/record.h"
 #include "unwind/unwind_bpf.h"
@@ -56,12 +57,6 @@ static int err_msg(const char *what, int err)
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-/* Is the process that had this start time still there (not a reused pid)? */
-static bool process_alive(uint32_t pid, uint64_t start_time)
-{
-	return pid_alive(pid) && proc_start_time(pid) == start_time;
 }
 
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
@@ -250,6 +245,29 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
+/* What the terminal view needs of the options: how it opens, -d, colour. */
+static void tui_opts_from(const struct options *o, struct tui_opts *t)
+{
+	struct vm_config *c = &t->view;
+
+	memset(t, 0, sizeof(*t));
+	c->view = o->invert ? VM_INVERTED : VM_TREE;
+	c->by_process = o->processes;
+	c->by_thread = o->threads;
+	c->kernel = o->kernel;
+	c->user = !o->kernel_only;
+	c->focus = o->focus;
+	c->min_percent = o->min_percent;
+	c->rules.hide = o->hide;
+	c->rules.nr_hide = o->nr_hide;
+	c->rules.show = o->show;
+	c->rules.nr_show = o->nr_show;
+	c->rules.show_all = o->show_all;
+	t->duration_s = o->duration_s;
+	t->color = o->color;
+	t->ascii = o->ascii;
+}
+
 /* Drains for one period; a record sent with a wake-up ends the wait early
  * (a sample that met a file without an unwind table, now and then: the
  * maps of exec'd processes are read by the snapshot thread, see
@@ -395,9 +413,10 @@ static int cmd_record(int argc, char **argv)
 	uint64_t *pid_starts = NULL;
 	struct recorder *rec = NULL;
 	struct profile *prof = NULL;
+	struct live live = { .child = -1, .child_status = -1 };
 	const char *why = NULL;
 	pid_t child = -1;
-	int go_fd = -1, status = 0, ret = 0, child_status = -1;
+	int go_fd = -1, ret = 0, child_status = -1;
 	uint64_t deadline = 0;
 	bool done, exited = false, tui;
 	bool *cpus = NULL;
@@ -537,6 +556,7 @@ static int cmd_record(int argc, char **argv)
 		go_fd = -1;
 		recorder_command_started(rec, child);
 	}
+	live = (struct live){ prof, rec, child, o.pids, pid_starts, o.nr_pids, false, -1 };
 	prof->meta.target = describe_target(&o, child);
 	/* The live view: asked for, or on a terminal with no -d. */
 	tui = o.tui == TUI_ON ||
@@ -551,8 +571,12 @@ static int cmd_record(int argc, char **argv)
 		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
 
 	if (tui) {
-		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+		struct tui_source src;
+		struct tui_opts to;
+		struct tui_args ta = { prof, &src, &to, &stop_signal };
 
+		live_source(&live, &src);
+		tui_opts_from(&o, &to);
 		ret = tui_run(&ta);
 		/* A terminal curses cannot drive: record and report as with --no-tui. */
 		if (ret == -ENOTTY && o.tui == TUI_AUTO)
@@ -562,8 +586,8 @@ static int cmd_record(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
-		exited = ta.exited;
-		child_status = ta.child_status;
+		exited = live.exited;
+		child_status = live.child_status;
 	}
 	while (!tui && !stop_signal) {
 		uint64_t now;
@@ -573,37 +597,16 @@ static int cmd_record(int argc, char **argv)
 		now = now_ns();
 		if (deadline && now >= deadline)
 			break;
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (live_targets_exited(&live)) {
 			exited = true;
+			child_status = live.child_status;
 			break;
-		}
-		if (o.nr_pids) {
-			size_t alive = 0;
-
-			for (size_t i = 0; i < o.nr_pids; i++)
-				alive += process_alive(o.pids[i], pid_starts[i]);
-			if (!alive) {
-				exited = true;
-				break;
-			}
 		}
 	}
 	recorder_poll(rec);
-	if (exited && tui) {
-		if (!o.quiet)
-			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (exited) {
-		struct strbuf sb = STRBUF_INIT;
-
-		if (child > 0)
-			strbuf_addf(&sb, "The command exited with status %d.", child_status);
-		else
-			strbuf_addstr(&sb, o.nr_pids > 1 ? "The target processes exited." : "The target process exited.");
-		prof->meta.note = strbuf_detach(&sb);
-		prof->meta.exit_status = child_status;
-		if (!o.quiet)
-			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
+	/* The note says how the targets ended (live_targets_exited). */
+	if (exited && !o.quiet) {
+		fprintf(stderr, "sampletop: %s\n", prof->meta.note);
 	} else if (stop_signal && !o.quiet && !tui) {
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
 	}
@@ -653,10 +656,12 @@ static struct profile *load_profile(const char *path)
 /* report --tui: the live view on a saved profile; with -o, the report after q. */
 static int view_saved(struct profile *prof, const struct options *o)
 {
-	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	struct tui_opts to;
+	struct tui_args ta = { prof, NULL, &to, &stop_signal };
 	int err;
 
 	install_signals();
+	tui_opts_from(o, &to);
 	err = tui_run(&ta);
 	if (err) {
 		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
