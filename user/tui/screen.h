@@ -25,8 +25,8 @@ struct tui_opts {
 };
 
 /* Where a live view's samples come from, and everything that changes the
- * profile or the sampling. Implemented by the caller over its recorder; each
- * callback gets ctx. The view calls them from its own thread only. */
+ * profile or the sampling. Implemented by the caller over its recorder; every
+ * callback is set and gets ctx. The view calls them from its own thread only. */
 struct tui_source {
 	void *ctx;
 	/* Drains the samples waiting into the profile without blocking.
@@ -46,7 +46,7 @@ struct tui_source {
 };
 
 struct tui_args {
-	const struct profile *prof;
+	const struct profile *prof;	/* the caller's; only read */
 	const struct tui_source *src;	/* NULL: browse a saved profile, nothing sampled */
 	const struct tui_opts *opts;
 	volatile sig_atomic_t *stop;	/* set by the caller's SIGINT/SIGTERM/SIGHUP handler */
