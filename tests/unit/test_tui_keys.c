@@ -13,6 +13,42 @@ static frame_id_t fr(struct profile *p, const char *name)
 	return profile_frame(p, &f);
 }
 
+/* A source that records what the view asked of it. */
+struct fake_live {
+	struct profile *prof;
+	int resets;
+	bool held;
+};
+
+static long fake_poll(void *ctx)
+{
+	return 0;
+}
+
+static void fake_reset(void *ctx)
+{
+	struct fake_live *l = ctx;
+
+	l->resets++;
+	profile_reset_counts(l->prof);
+}
+
+static void fake_decay(void *ctx, unsigned int num, unsigned int den)
+{
+}
+
+static void fake_hold(void *ctx, bool hold)
+{
+	struct fake_live *l = ctx;
+
+	l->held = hold;
+}
+
+static bool fake_exited(void *ctx)
+{
+	return false;
+}
+
 static void type(struct tui *t, const char *s)
 {
 	for (; *s; s++)
@@ -25,7 +61,10 @@ int main(void)
 	uint32_t th = profile_thread(p, 7, 7, "app", "app");
 	frame_id_t a[] = { fr(p, "main"), fr(p, "hot_a") }, b[] = { fr(p, "main"), fr(p, "hot_b") };
 	struct vm_config c = { .user = true };
-	struct tui t = { .prof = p };
+	struct fake_live live = { .prof = p };
+	const struct tui_source src = { &live, fake_poll, fake_reset, fake_decay, fake_hold, fake_exited };
+	struct tui t = { .prof = p, .src = &src };
+	int acts;
 	bool unique = true, described = true;
 
 	for (size_t i = 0; i < tui_nr_keys; i++) {
@@ -67,19 +106,27 @@ int main(void)
 	tui_key_prompt(&t, '\r');
 	CHECK(t.vm->total == 6 && !strcmp(t.vm->filter, "hot_a"), "Enter applies the filter");
 
-	tui_key_dispatch(&t, ' ');
-	CHECK(t.paused, "space pauses");
-	tui_key_dispatch(&t, ' ');
-	CHECK(!t.paused, "space resumes");
+	CHECK(tui_apply(&t, tui_key_dispatch(&t, ' ')) & ACT_PAUSE && t.paused && live.held,
+	      "space pauses, and the source holds the profile's frames");
+	tui_apply(&t, tui_key_dispatch(&t, ' '));
+	CHECK(!t.paused && !live.held, "space resumes, and the source releases them");
 	tui_key_dispatch(&t, 'd');
 	CHECK(t.decay, "d: decaying window");
-	t.saved = true;
-	tui_key_dispatch(&t, 'r');
-	CHECK(p->total == 9 && strstr(t.vm->msg, "saved profile"),
+	acts = tui_key_dispatch(&t, 'r');
+	CHECK((acts & ACT_RESET) && p->total == 9 && !live.resets,
+	      "r asks for a reset and leaves the profile alone (a view only reads)");
+	tui_apply(&t, acts);
+	CHECK(live.resets == 1 && p->total == 0 && t.vm->total == 0,
+	      "the loop has the source reset the counts; the view follows");
+	profile_add_sample(p, th, a, 2, 6);
+	t.src = NULL;
+	acts = tui_apply(&t, tui_key_dispatch(&t, 'r'));
+	CHECK(!(acts & ACT_RESET) && live.resets == 1 && p->total == 6 && strstr(t.vm->msg, "saved profile"),
 	      "a saved profile is never reset (r says why)");
-	t.saved = false;
-	tui_key_dispatch(&t, 'r');
-	CHECK(p->total == 0 && t.vm->total == 0, "r resets the counts");
+	acts = tui_apply(&t, tui_key_dispatch(&t, ' '));
+	CHECK(!(acts & ACT_PAUSE) && !t.paused && strstr(t.vm->msg, "saved profile"),
+	      "nor paused (space says why)");
+	t.src = &src;
 	tui_key_dispatch(&t, KEY_F(1));
 	CHECK(t.help, "F1 opens the help");
 	tui_key_help(&t, 'x', 10);

@@ -4,6 +4,7 @@
 #include "cmd/addr2line.h"
 #include "capture/cgroup.h"
 #include "cmd/cli.h"
+#include "cmd/live.h"
 #include "procs/procs.h"
 #include "cmd/record.h"
 #include "unwind/unwind_bpf.h"
@@ -56,12 +57,6 @@ static int err_msg(const char *what, int err)
 static bool pid_alive(uint32_t pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-/* Is the process that had this start time still there (not a reused pid)? */
-static bool process_alive(uint32_t pid, uint64_t start_time)
-{
-	return pid_alive(pid) && proc_start_time(pid) == start_time;
 }
 
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
@@ -250,6 +245,29 @@ static int write_report(const struct profile *prof, const struct options *o)
 	return 0;
 }
 
+/* What the terminal view needs of the options: how it opens, -d, colour. */
+static void tui_opts_from(const struct options *o, struct tui_opts *t)
+{
+	struct vm_config *c = &t->view;
+
+	memset(t, 0, sizeof(*t));
+	c->view = o->invert ? VM_INVERTED : VM_TREE;
+	c->by_process = o->processes;
+	c->by_thread = o->threads;
+	c->kernel = o->kernel;
+	c->user = !o->kernel_only;
+	c->focus = o->focus;
+	c->min_percent = o->min_percent;
+	c->rules.hide = o->hide;
+	c->rules.nr_hide = o->nr_hide;
+	c->rules.show = o->show;
+	c->rules.nr_show = o->nr_show;
+	c->rules.show_all = o->show_all;
+	t->duration_s = o->duration_s;
+	t->color = o->color;
+	t->ascii = o->ascii;
+}
+
 /* Drains for one period; a record sent with a wake-up ends the wait early
  * (a sample that met a file without an unwind table, now and then: the
  * maps of exec'd processes are read by the snapshot thread, see
@@ -387,252 +405,340 @@ static void print_unwind_tables(const struct unwind_bpf *u)
 	strbuf_release(&sb);
 }
 
-static int cmd_record(int argc, char **argv)
-{
+/* One record run, from the parsed options to the exit code. */
+struct record {
 	struct options o;
-	struct recorder_opts ro = { 0 };
-	struct child_user cu = { 0 };
-	uint64_t *pid_starts = NULL;
-	struct recorder *rec = NULL;
-	struct profile *prof = NULL;
-	const char *why = NULL;
-	pid_t child = -1;
-	int go_fd = -1, status = 0, ret = 0, child_status = -1;
-	uint64_t deadline = 0;
-	bool done, exited = false, tui;
-	bool *cpus = NULL;
-	size_t nr_cpus = 0;
+	struct recorder_opts ro;
+	struct child_user cu;		/* --as-user */
+	uint64_t *pid_starts;		/* of o.pids: a reused pid is not the target */
+	bool *cpus;			/* -C, indexed by CPU */
+	struct profile *prof;
+	struct recorder *rec;
+	struct live live;		/* the targets, and how they ended */
+	bool tui;			/* the live view runs, not the record loop */
+};
 
-	/* First of all: a Ctrl-C during a slow start must still end in a report. */
-	install_signals();
-	options_init(&o);
-	ret = cli_parse_record(&o, argc, argv, &done);
-	if (done)
-		goto out;
-
-	pid_starts = xcalloc(o.nr_pids + 1, sizeof(*pid_starts));
-	for (size_t i = 0; i < o.nr_pids; i++) {
-		pid_starts[i] = proc_start_time(o.pids[i]);
-		ret = check_pid(&o, o.pids[i]);
-		if (ret)
-			goto out;
+/* -p: every pid names a process we can sample; their start times. Returns 0 or 1. */
+static int check_pids(struct record *r)
+{
+	r->pid_starts = xcalloc(r->o.nr_pids + 1, sizeof(*r->pid_starts));
+	for (size_t i = 0; i < r->o.nr_pids; i++) {
+		r->pid_starts[i] = proc_start_time(r->o.pids[i]);
+		if (check_pid(&r->o, r->o.pids[i]))
+			return 1;
 	}
-	/* Find out now, not after a long run, that the report cannot be written. */
-	if (o.output) {
-		FILE *f = open_output(o.output);
+	return 0;
+}
 
-		if (!f) {
-			ret = 1;
-			goto out;
-		}
-		if (f != stdout)
-			fclose(f);
-	}
-	if (o.cpus) {
-		uint32_t *list = NULL;
-		size_t n = 0;
+/* Find out now, not after a long run, that the report cannot be written.
+ * Returns 0 or 1. */
+static int check_output(const char *path)
+{
+	FILE *f;
 
-		if (parse_id_list(o.cpus, &list, &n)) {
-			fprintf(stderr, "sampletop: bad CPU list '%s' (e.g. 0,2-3)\n", o.cpus);
-			ret = 2;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			nr_cpus = list[i] + 1 > nr_cpus ? list[i] + 1 : nr_cpus;
-		cpus = xcalloc(nr_cpus, sizeof(*cpus));
-		for (size_t i = 0; i < n; i++)
-			cpus[list[i]] = true;
-		free(list);
+	if (!path)
+		return 0;
+	f = open_output(path);
+	if (!f)
+		return 1;
+	if (f != stdout)
+		fclose(f);
+	return 0;
+}
+
+/* -C: the CPUs to sample, as a table indexed by CPU. Returns 0 or 2. */
+static int parse_cpus(struct record *r)
+{
+	uint32_t *list = NULL;
+	size_t n = 0, nr_cpus = 0;
+
+	if (!r->o.cpus)
+		return 0;
+	if (parse_id_list(r->o.cpus, &list, &n)) {
+		fprintf(stderr, "sampletop: bad CPU list '%s' (e.g. 0,2-3)\n", r->o.cpus);
+		return 2;
 	}
-	if (o.as_user) {
-		int err = child_user_resolve(o.child_user, &cu);
+	for (size_t i = 0; i < n; i++)
+		nr_cpus = list[i] + 1 > nr_cpus ? list[i] + 1 : nr_cpus;
+	r->cpus = xcalloc(nr_cpus, sizeof(*r->cpus));
+	for (size_t i = 0; i < n; i++)
+		r->cpus[list[i]] = true;
+	free(list);
+	r->ro.sampler.cpus = r->cpus;
+	r->ro.sampler.nr_cpus = nr_cpus;
+	return 0;
+}
+
+/* --as-user: whom the command runs as; -u: whose processes are sampled.
+ * Returns 0 or 2. */
+static int resolve_users(struct record *r)
+{
+	const struct options *o = &r->o;
+
+	if (o->as_user) {
+		int err = child_user_resolve(o->child_user, &r->cu);
 
 		if (err) {
 			fprintf(stderr, err == -ESRCH ? "sampletop: --as-user: not run through sudo "
 							"($SUDO_USER unset); name a user: --as-user=USER\n"
 						      : "sampletop: --as-user: no user '%s'\n",
-				o.child_user ? o.child_user : getenv("SUDO_USER"));
-			ret = 2;
-			goto out;
+				o->child_user ? o->child_user : getenv("SUDO_USER"));
+			return 2;
 		}
 	}
-	if (o.user && resolve_uid(o.user, &ro.sampler.uid)) {
-		fprintf(stderr, "sampletop: -u: no user '%s'\n", o.user);
-		ret = 2;
-		goto out;
+	if (o->user && resolve_uid(o->user, &r->ro.sampler.uid)) {
+		fprintf(stderr, "sampletop: -u: no user '%s'\n", o->user);
+		return 2;
 	}
-	ro.sampler.filter_uid = o.user != NULL;
-	if (o.cgroup) {
-		int err = cgroup_resolve(o.cgroup, &ro.sampler.cgroup);
+	r->ro.sampler.filter_uid = o->user != NULL;
+	return 0;
+}
+
+/* --cgroup and --comm: which processes are sampled. Returns 0 or 1. */
+static int resolve_filters(struct record *r)
+{
+	const struct options *o = &r->o;
+
+	if (o->cgroup) {
+		int err = cgroup_resolve(o->cgroup, &r->ro.sampler.cgroup);
 
 		if (err) {
-			fprintf(stderr, "sampletop: --cgroup %s: %s\n", o.cgroup,
+			fprintf(stderr, "sampletop: --cgroup %s: %s\n", o->cgroup,
 				err == -ENOTDIR ? "not a cgroup directory"
 				: err == -EOPNOTSUPP ? "a cgroup v1 hierarchy without a controller "
 						       "(use a controller's or the cgroup v2 hierarchy)"
 				: strerror(-err));
-			ret = 1;
-			goto out;
+			return 1;
 		}
-		ro.sampler.filter_cgroup = true;
+		r->ro.sampler.filter_cgroup = true;
 	}
-	for (size_t i = 0; i < o.nr_comms; i++)
-		if (strlen(o.comms[i]) > 15 && !o.quiet)
+	for (size_t i = 0; i < o->nr_comms; i++)
+		if (strlen(o->comms[i]) > 15 && !o->quiet)
 			fprintf(stderr, "sampletop: warning: the kernel keeps 15 characters of a "
-					"process name; matching '%.15s'\n", o.comms[i]);
-	ro.sampler.comms = (const char *const *)o.comms;
-	ro.sampler.nr_comms = o.nr_comms;
+					"process name; matching '%.15s'\n", o->comms[i]);
+	r->ro.sampler.comms = (const char *const *)o->comms;
+	r->ro.sampler.nr_comms = o->nr_comms;
+	return 0;
+}
+
+/* The rest of the recorder's options, straight from the command line. */
+static void fill_recorder_opts(struct record *r)
+{
+	struct recorder_opts *ro = &r->ro;
+	struct options *o = &r->o;
+
 	/* Several processes: group by process at the root. A launched command's
-	 * tree is grouped once it has more than one process (see below). */
-	if (o.all || o.nr_pids > 1 || o.user || o.nr_comms || o.cgroup)
-		o.processes = true;
+	 * tree is grouped once it has more than one process (finish_recording). */
+	if (o->all || o->nr_pids > 1 || o->user || o->nr_comms || o->cgroup)
+		o->processes = true;
+	ro->sampler.freq_hz = o->freq_hz;
+	ro->sampler.user = !o->kernel_only;
+	ro->sampler.kernel = o->kernel;
+	ro->sampler.idle = o->idle;
+	ro->sampler.pids = o->pids;
+	ro->sampler.nr_pids = o->nr_pids;
+	ro->sampler.tids = o->tids;
+	ro->sampler.nr_tids = o->nr_tids;
+	ro->sampler.filter_pids = o->command != NULL;
+	ro->sampler.follow_forks = o->command != NULL;
+	ro->sym.kernel = o->kernel;
+	ro->sym.no_demangle = o->no_demangle;
+	ro->sym.lines = o->lines;
+	ro->sampler.unwind = o->unwind == UNWIND_FP      ? ST_UNWIND_FP
+			     : o->unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
+							 : ST_UNWIND_AUTO;
+	ro->python.mode = o->python;
+	ro->python.lines = o->lines;
+}
 
-	ro.sampler.freq_hz = o.freq_hz;
-	ro.sampler.user = !o.kernel_only;
-	ro.sampler.kernel = o.kernel;
-	ro.sampler.idle = o.idle;
-	ro.sampler.pids = o.pids;
-	ro.sampler.nr_pids = o.nr_pids;
-	ro.sampler.tids = o.tids;
-	ro.sampler.nr_tids = o.nr_tids;
-	ro.sampler.filter_pids = o.command != NULL;
-	ro.sampler.follow_forks = o.command != NULL;
-	ro.sampler.cpus = cpus;
-	ro.sampler.nr_cpus = nr_cpus;
-	ro.sym.kernel = o.kernel;
-	ro.sym.no_demangle = o.no_demangle;
-	ro.sym.lines = o.lines;
-	ro.sampler.unwind = o.unwind == UNWIND_FP      ? ST_UNWIND_FP
-			    : o.unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
-						       : ST_UNWIND_AUTO;
-	ro.python.mode = o.python;
-	ro.python.lines = o.lines;
+/* The profile and the recorder that fills it: sampling starts here.
+ * Returns 0 or 1. */
+static int open_recording(struct record *r, int argc, char **argv)
+{
+	const char *why = NULL;
+	int err;
 
-	prof = profile_new();
-	fill_host_meta(prof, argc, argv);
-	ret = recorder_open(prof, &ro, &rec, &why);
-	if (ret) {
+	r->prof = profile_new();
+	fill_host_meta(r->prof, argc, argv);
+	err = recorder_open(r->prof, &r->ro, &r->rec, &why);
+	if (err) {
 		fprintf(stderr, "sampletop: %s (%s)\n", why ? why : "cannot start sampling",
-			strerror(-ret));
-		ret = 1;
-		goto out;
+			strerror(-err));
+		return 1;
 	}
-	if (o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(rec)))
+	if (r->o.kernel && symbolizer_kernel_hidden(recorder_symbolizer(r->rec)))
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
 				"show as [unknown]\n");
-	if (o.command) {
-		recorder_command_prepare(rec);
-		child = spawn(o.command, o.as_user ? &cu : NULL, &go_fd);
-		if (child < 0) {
-			ret = err_msg("cannot start the command", errno);
-			goto out;
-		}
-		recorder_add_pid(rec, child);
-		if (write(go_fd, "g", 1) != 1) {
-			ret = err_msg("cannot start the command", errno);
-			goto out;
-		}
+	r->live.prof = r->prof;
+	r->live.rec = r->rec;
+	r->live.pids = r->o.pids;
+	r->live.pid_starts = r->pid_starts;
+	r->live.nr_pids = r->o.nr_pids;
+	return 0;
+}
+
+/* -- COMMAND: started stopped, let go once the sampler follows its pid, so
+ * that no early sample is missed. Returns 0 or 1. */
+static int launch_command(struct record *r)
+{
+	int go_fd = -1;
+
+	if (!r->o.command)
+		return 0;
+	recorder_command_prepare(r->rec);
+	r->live.child = spawn(r->o.command, r->o.as_user ? &r->cu : NULL, &go_fd);
+	if (r->live.child < 0)
+		return err_msg("cannot start the command", errno);
+	recorder_add_pid(r->rec, r->live.child);
+	if (write(go_fd, "g", 1) != 1) {
+		int ret = err_msg("cannot start the command", errno);
+
 		close(go_fd);
-		go_fd = -1;
-		recorder_command_started(rec, child);
+		return ret;
 	}
-	prof->meta.target = describe_target(&o, child);
-	/* The live view: asked for, or on a terminal with no -d. */
-	tui = o.tui == TUI_ON ||
-	      (o.tui == TUI_AUTO && !o.duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
-	if (!o.quiet && !tui) {
-		fprintf(stderr, "sampletop: sampling %s at %u Hz", prof->meta.target, o.freq_hz);
-		if (o.duration_s)
-			fprintf(stderr, " for %.3g s", o.duration_s);
-		fprintf(stderr, "; Ctrl-C to stop\n");
-	}
-	if (o.duration_s)
-		deadline = now_ns() + (uint64_t)(o.duration_s * 1e9);
+	close(go_fd);
+	recorder_command_started(r->rec, r->live.child);
+	return 0;
+}
 
-	if (tui) {
-		struct tui_args ta = { prof, rec, &o, child, &stop_signal };
+/* Names the target in the profile; picks the live view (asked for, or on a
+ * terminal with no -d) or says what is sampled. */
+static void announce(struct record *r)
+{
+	const struct options *o = &r->o;
 
-		ret = tui_run(&ta);
-		/* A terminal curses cannot drive: record and report as with --no-tui. */
-		if (ret == -ENOTTY && o.tui == TUI_AUTO)
-			tui = false, ret = 0;
-		if (ret) {
-			fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-ret));
-			ret = 1;
-			goto out;
-		}
-		exited = ta.exited;
-		child_status = ta.child_status;
-	}
-	while (!tui && !stop_signal) {
-		uint64_t now;
+	r->prof->meta.target = describe_target(o, r->live.child);
+	r->tui = o->tui == TUI_ON ||
+		 (o->tui == TUI_AUTO && !o->duration_s && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	if (o->quiet || r->tui)
+		return;
+	fprintf(stderr, "sampletop: sampling %s at %u Hz", r->prof->meta.target, o->freq_hz);
+	if (o->duration_s)
+		fprintf(stderr, " for %.3g s", o->duration_s);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+}
 
-		if (drain_period(rec) < 0)
+/* Until a signal, -d's deadline or the targets' exit. */
+static void record_loop(struct record *r)
+{
+	uint64_t deadline = r->o.duration_s ? now_ns() + (uint64_t)(r->o.duration_s * 1e9) : 0;
+
+	while (!stop_signal) {
+		if (drain_period(r->rec) < 0)
 			break;
-		now = now_ns();
-		if (deadline && now >= deadline)
+		if (deadline && now_ns() >= deadline)
 			break;
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			exited = true;
+		if (live_targets_exited(&r->live))
 			break;
-		}
-		if (o.nr_pids) {
-			size_t alive = 0;
-
-			for (size_t i = 0; i < o.nr_pids; i++)
-				alive += process_alive(o.pids[i], pid_starts[i]);
-			if (!alive) {
-				exited = true;
-				break;
-			}
-		}
 	}
-	recorder_poll(rec);
-	if (exited && tui) {
-		if (!o.quiet)
-			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (exited) {
-		struct strbuf sb = STRBUF_INIT;
+}
 
-		if (child > 0)
-			strbuf_addf(&sb, "The command exited with status %d.", child_status);
-		else
-			strbuf_addstr(&sb, o.nr_pids > 1 ? "The target processes exited." : "The target process exited.");
-		prof->meta.note = strbuf_detach(&sb);
-		prof->meta.exit_status = child_status;
-		if (!o.quiet)
-			fprintf(stderr, "sampletop: %s\n", prof->meta.note);
-	} else if (stop_signal && !o.quiet && !tui) {
+/* The live view, until q, a signal or -d. Returns 0 or 1. On a terminal
+ * curses cannot drive, records and reports as with --no-tui (r->tui false). */
+static int run_live_view(struct record *r)
+{
+	struct tui_source src;
+	struct tui_opts to;
+	struct tui_args ta = { r->prof, &src, &to, &stop_signal };
+	int err;
+
+	live_source(&r->live, &src);
+	tui_opts_from(&r->o, &to);
+	err = tui_run(&ta);
+	if (err == -ENOTTY && r->o.tui == TUI_AUTO) {
+		r->tui = false;
+		record_loop(r);
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/* The last samples, how the run ended, then the report. Returns the exit
+ * code: the report's, else the command's non-zero status. */
+static int finish_recording(struct record *r)
+{
+	struct options *o = &r->o;
+	int ret = 0;
+
+	recorder_poll(r->rec);
+	if (r->live.exited && !o->quiet)
+		fprintf(stderr, "sampletop: %s\n", r->prof->meta.note);
+	else if (stop_signal && !o->quiet && !r->tui)
 		fprintf(stderr, "sampletop: stopped by signal %d\n", (int)stop_signal);
-	}
-	if (o.verbose)
-		print_unwind_tables(recorder_unwind_bpf(rec));
+	if (o->verbose)
+		print_unwind_tables(recorder_unwind_bpf(r->rec));
 	/* Detach before writing: the report can take a while on large profiles. */
-	recorder_free(rec);
-	rec = NULL;
-	if (o.command && profile_many_pids(prof))
-		o.processes = true;
+	recorder_free(r->rec);
+	r->rec = NULL;
+	if (o->command && profile_many_pids(r->prof))
+		o->processes = true;
 	/* The live view writes a report only when -o names one. */
-	if (!tui || o.output)
-		ret = write_report(prof, &o);
-	if (!ret && child_status > 0)
-		ret = child_status;
-out:
-	if (go_fd >= 0)
-		close(go_fd);
-	if (child > 0 && !exited) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
+	if (!r->tui || o->output)
+		ret = write_report(r->prof, o);
+	if (!ret && r->live.child_status > 0)
+		ret = r->live.child_status;
+	return ret;
+}
+
+static void record_free(struct record *r)
+{
+	/* Stopped early (q, a signal, an error): the command goes too. */
+	if (r->live.child > 0 && !r->live.exited) {
+		kill(r->live.child, SIGTERM);
+		waitpid(r->live.child, NULL, 0);
 	}
-	recorder_free(rec);
-	profile_free(prof);
-	free(cpus);
-	free(pid_starts);
-	free(cu.name);
-	free(cu.home);
-	options_free(&o);
+	recorder_free(r->rec);
+	profile_free(r->prof);
+	free(r->cpus);
+	free(r->pid_starts);
+	free(r->cu.name);
+	free(r->cu.home);
+	options_free(&r->o);
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct record r = { .live = { .child = -1, .child_status = -1 } };
+	bool done;
+	int ret;
+
+	/* First of all: a Ctrl-C during a slow start must still end in a report. */
+	install_signals();
+	options_init(&r.o);
+	ret = cli_parse_record(&r.o, argc, argv, &done);
+	if (done)
+		goto out;
+	ret = check_pids(&r);
+	if (!ret)
+		ret = check_output(r.o.output);
+	if (!ret)
+		ret = parse_cpus(&r);
+	if (!ret)
+		ret = resolve_users(&r);
+	if (!ret)
+		ret = resolve_filters(&r);
+	if (ret)
+		goto out;
+	fill_recorder_opts(&r);
+	ret = open_recording(&r, argc, argv);
+	if (!ret)
+		ret = launch_command(&r);
+	if (ret)
+		goto out;
+	announce(&r);
+	if (r.tui)
+		ret = run_live_view(&r);
+	else
+		record_loop(&r);
+	if (!ret)
+		ret = finish_recording(&r);
+out:
+	record_free(&r);
 	return ret;
 }
 
@@ -653,10 +759,12 @@ static struct profile *load_profile(const char *path)
 /* report --tui: the live view on a saved profile; with -o, the report after q. */
 static int view_saved(struct profile *prof, const struct options *o)
 {
-	struct tui_args ta = { prof, NULL, o, -1, &stop_signal };
+	struct tui_opts to;
+	struct tui_args ta = { prof, NULL, &to, &stop_signal };
 	int err;
 
 	install_signals();
+	tui_opts_from(o, &to);
 	err = tui_run(&ta);
 	if (err) {
 		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));

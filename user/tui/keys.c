@@ -1,5 +1,7 @@
 /* The live view's keys: one table maps key codes to small actions, and the
- * help screen lists the same table. Actions never draw; they return flags. */
+ * help screen lists the same table. Actions never draw and never change the
+ * profile; they return flags (redraw, reset, ...) that the screen's loop
+ * carries out. */
 #define NCURSES_WIDECHAR 1
 #include "tui/state.h"
 
@@ -179,28 +181,24 @@ static int saved_profile(struct tui *t)
 
 static int act_pause(struct tui *t)
 {
-	if (t->saved)
+	if (!t->src)
 		return saved_profile(t);
 	t->paused = !t->paused;
 	if (!t->paused)
 		vm_rebuild(t->vm);
-	return ACT_REDRAW;
+	return ACT_REDRAW | ACT_PAUSE;
 }
 
 static int act_reset(struct tui *t)
 {
-	if (t->saved)
+	if (!t->src)
 		return saved_profile(t);
-	profile_reset_counts(t->prof);
-	t->drained = 0;
-	t->rate = 0;
-	vm_rebuild(t->vm);
-	return ACT_REDRAW;
+	return ACT_REDRAW | ACT_RESET;
 }
 
 static int act_decay(struct tui *t)
 {
-	if (t->saved)
+	if (!t->src)
 		return saved_profile(t);
 	t->decay = !t->decay;
 	return ACT_REDRAW;

@@ -1,6 +1,7 @@
-/* The live view's screen: the ncurses loop that polls the recorder, rebuilds
- * the view about once a second and draws the header, the rows of the view
- * model, a status line and a key bar. Drawing never changes the model. */
+/* The live view's screen: the ncurses loop that drains the caller's source,
+ * rebuilds the view about once a second and draws the header, the rows of
+ * the view model, a status line and a key bar. Drawing never changes the
+ * model; what a key asks of the profile goes to the source. */
 #define NCURSES_WIDECHAR 1
 #include "tui/screen.h"
 #include "tui/state.h"
@@ -13,7 +14,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -54,8 +54,12 @@ struct screen {
 	bool color;
 	bool utf8;		/* box-drawing and arrows allowed */
 	struct tui t;
-	uint64_t start_ns;
-	bool exited;
+	bool exited;		/* the source said every target exited */
+	bool dirty;		/* redraw before sleeping */
+	int idle_wakeups;	/* standard input readable with no key, in a row */
+	uint64_t pending;	/* samples drained since the last rebuild */
+	/* The loop's clocks (now_ns()); deadline 0: none. */
+	uint64_t next_poll, next_refresh, next_rebuild, last_refresh, deadline;
 };
 
 static bool screen_active;
@@ -253,7 +257,7 @@ static void draw_status(struct screen *s)
 		strbuf_addstr(&sb, vm->msg);
 		a = A_BOLD;
 	} else {
-		if (s->t.saved)
+		if (!s->t.src)
 			strbuf_addstr(&sb, "Saved profile");
 		if (s->exited && s->t.prof->meta.note)
 			strbuf_add_escaped(&sb, s->t.prof->meta.note);
@@ -481,58 +485,7 @@ static int on_key(struct screen *s, int ch)
 	return tui_key_dispatch(&s->t, ch);
 }
 
-static bool pid_alive(uint32_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-/* Once a second: did the targets exit? The view stays up with their data. */
-static void check_targets(struct screen *s, struct tui_args *a)
-{
-	const struct options *o = a->opts;
-	struct strbuf sb = STRBUF_INIT;
-	int status;
-
-	if (s->exited)
-		return;
-	if (a->child > 0) {
-		if (waitpid(a->child, &status, WNOHANG) != a->child)
-			return;
-		a->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		strbuf_addf(&sb, "The command exited with status %d.", a->child_status);
-	} else if (o->nr_pids) {
-		for (size_t i = 0; i < o->nr_pids; i++)
-			if (pid_alive(o->pids[i]))
-				return;
-		strbuf_addstr(&sb, o->nr_pids > 1 ? "The target processes exited."
-						  : "The target process exited.");
-	} else {
-		return;
-	}
-	s->exited = a->exited = true;
-	free(s->t.prof->meta.note);
-	s->t.prof->meta.note = strbuf_detach(&sb);
-	s->t.prof->meta.exit_status = a->child_status;
-}
-
-static void vm_config_from(const struct options *o, const struct profile *p, struct vm_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->view = o->invert ? VM_INVERTED : VM_TREE;
-	c->by_process = o->processes;
-	c->by_thread = o->threads;
-	c->kernel = o->kernel;
-	c->user = !o->kernel_only;
-	c->focus = o->focus;
-	c->min_percent = o->min_percent;
-	c->rules.hide = o->hide;
-	c->rules.nr_hide = o->nr_hide;
-	c->rules.show = o->show;
-	c->rules.nr_show = o->nr_show;
-	c->rules.show_all = o->show_all;
-}
-
-static int screen_start(struct screen *s, const struct options *o)
+static int screen_start(struct screen *s, const struct tui_opts *o)
 {
 	const char *cs;
 
@@ -561,116 +514,168 @@ static int screen_start(struct screen *s, const struct options *o)
 	return 0;
 }
 
+/* Setup: the view model as the options open it, the terminal, the clocks. */
+static int screen_open(struct screen *s, struct tui_args *a)
+{
+	uint64_t now;
+	int err;
+
+	s->t.prof = a->prof;
+	s->t.src = a->src;
+	s->t.vm = vm_new(a->prof, &a->opts->view);
+	err = screen_start(s, a->opts);
+	if (err) {
+		a->why = "cannot open the terminal for the live view (try --no-tui)";
+		vm_free(s->t.vm);
+		return err;
+	}
+	vm_rebuild(s->t.vm);
+	now = now_ns();
+	s->last_refresh = now;
+	s->next_poll = now + POLL_NS;
+	s->next_refresh = s->next_rebuild = now + REFRESH_NS;
+	s->t.rebuild_every = REFRESH_NS;
+	if (a->opts->duration_s)
+		s->deadline = now + (uint64_t)(a->opts->duration_s * 1e9);
+	s->dirty = true;
+	return 0;
+}
+
+static void screen_close(struct screen *s)
+{
+	screen_restore();
+	util_set_fatal_hook(NULL);
+	vm_free(s->t.vm);
+}
+
+int tui_apply(struct tui *t, int acts)
+{
+	const struct tui_source *src = t->src;
+
+	if (!src)
+		return acts;
+	/* Paused, the frozen tree must not lose its frames to a merge. */
+	if (acts & ACT_PAUSE)
+		src->hold(src->ctx, t->paused);
+	if (acts & ACT_RESET) {
+		src->reset(src->ctx);
+		t->drained = 0;
+		t->rate = 0;
+		vm_rebuild(t->vm);
+	}
+	return acts;
+}
+
+/* Input: sleeps until a key, a signal (SIGWINCH too) or the next drain, then
+ * takes every key waiting (and a resize) before one redraw. Returns false
+ * when no key can come any more: the terminal went away, or standard input
+ * is at its end. */
+static bool read_keys(struct screen *s)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	uint64_t now = now_ns();
+	int ch, keys = 0;
+
+	if (poll(&pfd, 1, s->next_poll > now ? (int)((s->next_poll - now) / 1000000) + 1 : 0) > 0 &&
+	    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return false;
+	while ((ch = getch()) != ERR && !s->t.quit) {
+		keys++;
+		if (tui_apply(&s->t, on_key(s, ch)) & ACT_REDRAW)
+			s->dirty = true;
+	}
+	/* Readable again and again with nothing to read: end of input. */
+	s->idle_wakeups = (pfd.revents & POLLIN) && !keys ? s->idle_wakeups + 1 : 0;
+	return s->idle_wakeups < MAX_IDLE_WAKEUPS;
+}
+
+/* Every POLL_NS: what the source sampled. A saved profile (no source) only
+ * needs its header to tick. Returns 0 or the source's negative errno. */
+static int drain(struct screen *s, uint64_t now)
+{
+	const struct tui_source *src = s->t.src;
+	long n = src ? src->poll(src->ctx) : 0;
+
+	if (n < 0)
+		return (int)n;
+	s->t.drained += n;
+	s->next_poll = now + POLL_NS;
+	/* Exited threads were merged: the tree names freed frames. */
+	if (s->t.prof->generation != s->t.generation) {
+		s->t.generation = s->t.prof->generation;
+		vm_rebuild(s->t.vm);
+		s->dirty = true;
+	}
+	return 0;
+}
+
+/* Rebuilds the tree, keeping rebuilds within REBUILD_SHARE of a core: a huge
+ * profile is rebuilt less often than once a second. */
+static void rebuild(struct screen *s, uint64_t now)
+{
+	uint64_t cost = thread_cpu_ns();
+
+	vm_rebuild(s->t.vm);
+	/* CPU time, not wall time: a busy machine must not slow the view. */
+	cost = thread_cpu_ns() - cost;
+	s->pending = 0;
+	s->t.rebuild_every = cost * REBUILD_SHARE < REFRESH_NS ? REFRESH_NS
+			     : cost * REBUILD_SHARE > REBUILD_MAX_NS ? REBUILD_MAX_NS
+			     : cost * REBUILD_SHARE;
+	s->next_rebuild = now + s->t.rebuild_every - REFRESH_NS / 2;
+}
+
+/* One refresh, about once a second: did the targets exit (the view stays up
+ * with their data), the rate, the tree, the decaying window. */
+static void refresh_view(struct screen *s, uint64_t now)
+{
+	const struct tui_source *src = s->t.src;
+
+	if (src && !s->exited)
+		s->exited = src->targets_exited(src->ctx);
+	s->t.rate = s->t.drained * 1000000000ull / (now - s->last_refresh ? now - s->last_refresh : 1);
+	s->last_refresh = now;
+	s->next_refresh = now + REFRESH_NS;
+	s->pending += s->t.drained;
+	s->t.drained = 0;
+	/* No new sample and no decay: the tree would come out the same. */
+	if (!s->t.paused && (s->pending || s->t.decay) && now >= s->next_rebuild)
+		rebuild(s, now);
+	if (s->t.decay && src)
+		src->decay(src->ctx, DECAY_NUM, DECAY_DEN);
+	s->dirty = true;
+}
+
 int tui_run(struct tui_args *a)
 {
 	struct screen s = { 0 };
-	struct vm_config vc;
-	uint64_t now, next_poll, next_refresh, next_rebuild, deadline = 0, last_refresh, pending = 0;
-	int err = 0;
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	int keys, idle_wakeups = 0;
-	bool dirty = true;
+	int err = screen_open(&s, a);
 
-	a->exited = false;
-	a->child_status = -1;
-	s.t.prof = a->prof;
-	s.t.opts = a->opts;
-	s.t.saved = !a->rec;
-	vm_config_from(a->opts, a->prof, &vc);
-	s.t.vm = vm_new(a->prof, &vc);
-	err = screen_start(&s, a->opts);
-	if (err) {
-		a->why = "cannot open the terminal for the live view (try --no-tui)";
-		vm_free(s.t.vm);
+	if (err)
 		return err;
-	}
-	vm_rebuild(s.t.vm);
-	now = now_ns();
-	s.start_ns = last_refresh = now;
-	next_poll = now + POLL_NS;
-	next_refresh = next_rebuild = now + REFRESH_NS;
-	s.t.rebuild_every = REFRESH_NS;
-	if (a->opts->duration_s)
-		deadline = now + (uint64_t)(a->opts->duration_s * 1e9);
-
 	while (!s.t.quit && !*a->stop) {
-		long n;
-		int ch;
+		uint64_t now;
 
-		if (dirty) {
+		if (s.dirty) {
 			draw(&s);
-			dirty = false;
+			s.dirty = false;
 		}
+		if (!read_keys(&s))
+			break;	/* nothing to show any more, or no one to press q */
 		now = now_ns();
-		pfd.revents = 0;
-		/* Sleep until a key, a signal (SIGWINCH too) or the next drain. */
-		if (poll(&pfd, 1, next_poll > now ? (int)((next_poll - now) / 1000000) + 1 : 0) > 0 &&
-		    (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)))
-			break;	/* the terminal went away: nothing to show any more */
-		/* Every key waiting (and a resize), then one redraw. */
-		keys = 0;
-		while ((ch = getch()) != ERR && !s.t.quit) {
-			keys++;
-			if (on_key(&s, ch) & ACT_REDRAW)
-				dirty = true;
-		}
-		/* Readable again and again with nothing to read: end of input. */
-		idle_wakeups = (pfd.revents & POLLIN) && !keys ? idle_wakeups + 1 : 0;
-		if (idle_wakeups >= MAX_IDLE_WAKEUPS)
-			break;
-		now = now_ns();
-		if (now < next_poll)
+		if (now < s.next_poll)
 			continue;
-		/* A saved profile (no recorder) only needs its header to tick.
-		 * Paused, the frozen tree must not lose its frames to a merge. */
-		if (a->rec)
-			recorder_hold_merges(a->rec, s.t.paused);
-		n = a->rec ? recorder_poll(a->rec) : 0;
-		if (n < 0) {
-			err = (int)n;
+		err = drain(&s, now);
+		if (err) {
 			a->why = "reading samples failed";
 			break;
 		}
-		s.t.drained += n;
-		next_poll = now + POLL_NS;
-		/* Exited threads were merged: the tree names freed frames. */
-		if (s.t.prof->generation != s.t.generation) {
-			s.t.generation = s.t.prof->generation;
-			vm_rebuild(s.t.vm);
-			dirty = true;
-		}
-		if (deadline && now >= deadline)
+		if (s.deadline && now >= s.deadline)
 			break;
-		if (now < next_refresh)
-			continue;
-		check_targets(&s, a);
-		s.t.rate = s.t.drained * 1000000000ull / (now - last_refresh ? now - last_refresh : 1);
-		last_refresh = now;
-		next_refresh = now + REFRESH_NS;
-		pending += s.t.drained;
-		s.t.drained = 0;
-		/* No new sample and no decay: the tree would come out the same. */
-		if (!s.t.paused && (pending || s.t.decay) && now >= next_rebuild) {
-			uint64_t cost = thread_cpu_ns();
-
-			vm_rebuild(s.t.vm);
-			/* CPU time, not wall time: a busy machine must not slow the view. */
-			cost = thread_cpu_ns() - cost;
-			pending = 0;
-			/* Keep rebuilding within REBUILD_SHARE of a core: a huge
-			 * profile is rebuilt less often than once a second. */
-			s.t.rebuild_every = cost * REBUILD_SHARE < REFRESH_NS ? REFRESH_NS
-					    : cost * REBUILD_SHARE > REBUILD_MAX_NS ? REBUILD_MAX_NS
-					    : cost * REBUILD_SHARE;
-			next_rebuild = now + s.t.rebuild_every - REFRESH_NS / 2;
-		}
-		if (s.t.decay)
-			profile_scale_counts(a->prof, DECAY_NUM, DECAY_DEN);
-		dirty = true;
+		if (now >= s.next_refresh)
+			refresh_view(&s, now);
 	}
-	screen_restore();
-	util_set_fatal_hook(NULL);
-	vm_free(s.t.vm);
+	screen_close(&s);
 	return err;
 }
 
@@ -689,7 +694,7 @@ int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, dou
 	}
 	resizeterm(lines, cols);
 	init_colors(&s);
-	s.t.prof = (struct profile *)p;
+	s.t.prof = p;
 	s.t.vm = vm_new(p, &vc);
 	vm_rebuild(s.t.vm);
 	for (size_t i = 0; expand_all && i < s.t.vm->nr_rows; i++) {

@@ -1,6 +1,8 @@
 /*
- * What the live view's screen and key actions share: the view model plus the
- * screen's own modes (help, prompt, pause, decay). Private to user/tui/.
+ * What the screen (screen.c) and its key actions (keys.c) share: the view
+ * model, the screen's own modes (help, prompt, pause, decay) and the source
+ * that changes the profile. Private to user/tui/: tui/screen.h is the view's
+ * interface.
  */
 #ifndef TUI_STATE_H
 #define TUI_STATE_H
@@ -8,17 +10,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmd/cli.h"
 #include "model/profile.h"
+#include "tui/screen.h"
 #include "tui/viewmodel.h"
 
 enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };
 
 struct tui {
 	struct viewmodel *vm;
-	struct profile *prof;
-	const struct options *opts;
-	bool saved;		/* a saved profile: nothing is sampled, counts never change */
+	const struct profile *prof;	/* read only: changes go through src */
+	const struct tui_source *src;	/* NULL: a saved profile, counts never change */
 	bool paused;		/* the view is frozen; sampling goes on */
 	bool decay;		/* counts fade (a moving window) instead of accumulating */
 	bool help;		/* the help screen is up */
@@ -33,11 +34,15 @@ struct tui {
 	uint32_t generation;	/* the profile's when the tree was built */
 };
 
-/* Redraw flags that key actions return. */
+/* Flags that key actions return: what to redraw, and what to ask of the
+ * source (an action never changes the profile itself; tui_apply does, through
+ * the source). */
 enum tui_act {
 	ACT_NONE = 0,
 	ACT_REDRAW = 1 << 0,	/* the screen changed */
 	ACT_QUIT = 1 << 1,
+	ACT_RESET = 1 << 2,	/* zero the counts */
+	ACT_PAUSE = 1 << 3,	/* t->paused changed: hold or release the profile */
 };
 
 struct tui_key {
@@ -55,5 +60,9 @@ int tui_key_dispatch(struct tui *t, int ch);
 /* Keys while a prompt is open / while the help screen is up. */
 int tui_key_prompt(struct tui *t, int ch);
 int tui_key_help(struct tui *t, int ch, int page);
+
+/* Carries out what acts (enum tui_act flags) ask of the source; returns acts.
+ * Defined by the screen (screen.c), whose loop calls it after each key. */
+int tui_apply(struct tui *t, int acts);
 
 #endif
