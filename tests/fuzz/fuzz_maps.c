@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(line, data, size);
 	line[size] = 0;
-	if (!maps_parse_line(line, &m))
+	if (!proc_maps_parse_line(line, &m))
 		free(m.path);
 	free(line);
 	return 0;

@@ -16,29 +16,29 @@ static void test_maps_lines(void)
 {
 	struct proc_map m;
 
-	CHECK(maps_parse_line("55d0c8a00000-55d0c8a21000 r-xp 00002000 fd:01 1234567    /usr/bin/demo\n",
+	CHECK(proc_maps_parse_line("55d0c8a00000-55d0c8a21000 r-xp 00002000 fd:01 1234567    /usr/bin/demo\n",
 			      &m) == 0 &&
 		      m.start == 0x55d0c8a00000 && m.end == 0x55d0c8a21000 && m.pgoff == 0x2000 &&
 		      m.dev == makedev(0xfd, 1) && m.ino == 1234567 && (m.flags & MAP_F_EXEC) &&
 		      !strcmp(m.path, "/usr/bin/demo"),
 	      "a file-backed executable mapping");
 	free(m.path);
-	CHECK(maps_parse_line("7f0000000000-7f0000001000 r-xp 00000000 08:02 99 /tmp/a b (deleted)", &m) == 0 &&
+	CHECK(proc_maps_parse_line("7f0000000000-7f0000001000 r-xp 00000000 08:02 99 /tmp/a b (deleted)", &m) == 0 &&
 		      (m.flags & MAP_F_DELETED) && !strcmp(m.path, "/tmp/a b"),
 	      "deleted file, path with a space");
 	free(m.path);
-	CHECK(maps_parse_line("7ffd1000-7ffd3000 r-xp 00000000 00:00 0                  [vdso]", &m) == 0 &&
+	CHECK(proc_maps_parse_line("7ffd1000-7ffd3000 r-xp 00000000 00:00 0                  [vdso]", &m) == 0 &&
 		      (m.flags & MAP_F_SPECIAL) && !strcmp(m.path, "[vdso]"),
 	      "[vdso]");
 	free(m.path);
-	CHECK(maps_parse_line("7f00-7f10 rw-p 00000000 00:00 0", &m) == 0 && (m.flags & MAP_F_ANON) &&
+	CHECK(proc_maps_parse_line("7f00-7f10 rw-p 00000000 00:00 0", &m) == 0 && (m.flags & MAP_F_ANON) &&
 		      !(m.flags & MAP_F_EXEC),
 	      "anonymous, not executable");
 	free(m.path);
-	CHECK(maps_parse_line("", &m) < 0, "empty line rejected");
-	CHECK(maps_parse_line("7f10-7f00 r-xp 0 00:00 0", &m) < 0, "end before start rejected");
-	CHECK(maps_parse_line("12345678901234567-1 r-xp 0 00:00 0", &m) < 0, "overlong hex rejected");
-	CHECK(maps_parse_line("1000-2000 r-x", &m) < 0, "truncated line rejected");
+	CHECK(proc_maps_parse_line("", &m) < 0, "empty line rejected");
+	CHECK(proc_maps_parse_line("7f10-7f00 r-xp 0 00:00 0", &m) < 0, "end before start rejected");
+	CHECK(proc_maps_parse_line("12345678901234567-1 r-xp 0 00:00 0", &m) < 0, "overlong hex rejected");
+	CHECK(proc_maps_parse_line("1000-2000 r-x", &m) < 0, "truncated line rejected");
 }
 
 static void test_self(void)
