@@ -95,6 +95,34 @@ static void test_start_time(void)
 /* A pid beyond any pid_max: never a live process. */
 #define FAKE_PID 99999990u
 
+/* The one liveness check sees pid reuse: a pid that now names a process
+ * with another start time is not the one asked about. */
+static void test_alive(void)
+{
+	uint64_t me = proc_start_time(getpid()), child_start;
+	char comm[32];
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	child_start = proc_start_time(child);
+	CHECK(proc_alive(getpid(), me), "a live process with its own start time is alive");
+	CHECK(!proc_alive(getpid(), me - 1) && !proc_alive(getpid(), me + 100),
+	      "the same pid with another start time (reused) is not alive");
+	CHECK(!proc_alive(getpid(), 0), "start time 0 (never read) is not alive");
+	CHECK(!proc_alive(FAKE_PID, me), "a pid with no process is not alive");
+	CHECK(proc_alive(child, child_start), "a running child is alive");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK(!proc_alive(child, child_start), "a reaped child is not alive");
+	proc_read_comm(getpid(), comm, sizeof(comm));
+	CHECK(!strcmp(comm, "test_procs"), "own name read from /proc (%s)", comm);
+	proc_read_comm(FAKE_PID, comm, sizeof(comm));
+	CHECK(comm[0] == 0, "no name for a pid with no process");
+}
+
 static void test_instances(void)
 {
 	struct procs *ps = procs_new();
@@ -280,6 +308,7 @@ int main(void)
 	test_maps_lines();
 	test_self();
 	test_start_time();
+	test_alive();
 	test_instances();
 	test_sweep();
 	test_snapshot_read();

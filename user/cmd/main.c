@@ -53,17 +53,6 @@ static int err_msg(const char *what, int err)
 	return 1;
 }
 
-static bool pid_alive(uint32_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-/* Is the process that had this start time still there (not a reused pid)? */
-static bool process_alive(uint32_t pid, uint64_t start_time)
-{
-	return pid_alive(pid) && proc_start_time(pid) == start_time;
-}
-
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
 static char proc_state(uint32_t pid, unsigned long *flags)
 {
@@ -77,12 +66,12 @@ static char proc_state(uint32_t pid, unsigned long *flags)
 
 /* A pid must name a live process; a zombie has nothing left to sample and a
  * kernel thread has no user stack (its kernel stack is sampled instead). */
-static int check_pid(struct options *o, uint32_t pid)
+static int check_pid(struct options *o, uint32_t pid, uint64_t start_time)
 {
 	unsigned long flags = 0;
 	char state;
 
-	if (!pid_alive(pid)) {
+	if (!proc_alive(pid, start_time)) {
 		fprintf(stderr, "sampletop: no process with pid %u\n", pid);
 		return 1;
 	}
@@ -98,21 +87,6 @@ static int check_pid(struct options *o, uint32_t pid)
 		o->kernel = true;
 	}
 	return 0;
-}
-
-static void read_comm(uint32_t pid, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	buf[0] = 0;
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, size, f))
-		buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
 }
 
 static void describe_filters(const struct options *o, struct strbuf *sb)
@@ -138,7 +112,7 @@ static char *describe_target(const struct options *o, pid_t child)
 			strbuf_addf(&sb, " %s", *a);
 	} else if (o->nr_pids) {
 		for (size_t i = 0; i < o->nr_pids; i++) {
-			read_comm(o->pids[i], comm, sizeof(comm));
+			proc_read_comm(o->pids[i], comm, sizeof(comm));
 			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
 		}
 	} else if (o->nr_tids) {
@@ -413,7 +387,7 @@ static int cmd_record(int argc, char **argv)
 	pid_starts = xcalloc(o.nr_pids + 1, sizeof(*pid_starts));
 	for (size_t i = 0; i < o.nr_pids; i++) {
 		pid_starts[i] = proc_start_time(o.pids[i]);
-		ret = check_pid(&o, o.pids[i]);
+		ret = check_pid(&o, o.pids[i], pid_starts[i]);
 		if (ret)
 			goto out;
 	}
@@ -582,7 +556,7 @@ static int cmd_record(int argc, char **argv)
 			size_t alive = 0;
 
 			for (size_t i = 0; i < o.nr_pids; i++)
-				alive += process_alive(o.pids[i], pid_starts[i]);
+				alive += proc_alive(o.pids[i], pid_starts[i]);
 			if (!alive) {
 				exited = true;
 				break;
