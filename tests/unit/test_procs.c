@@ -161,6 +161,51 @@ static void test_instances(void)
 	procs_free(ps);
 }
 
+static int attached_freed;
+
+static void count_free(void *data)
+{
+	attached_freed++;
+	free(data);
+}
+
+/* The stages above hang their state on an instance; procs frees it with
+ * the instance, so churn keeps it bounded, and tells them when the maps
+ * they named addresses from were replaced. */
+static void test_attach(void)
+{
+	struct procs *ps = procs_new();
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick + 1234;
+	int a = procs_attach_register(ps, count_free), b = procs_attach_register(ps, free);
+	struct proc *me = procs_lookup(ps, getpid(), start), *p;
+	uint32_t gen = me->maps_gen;
+	int more = 0;
+
+	CHECK(a >= 0 && b >= 0 && a != b, "two stages get two indexes (%d, %d)", a, b);
+	while (procs_attach_register(ps, free) >= 0)
+		more++;
+	CHECK(more == PROCS_MAX_ATTACH - 2, "then %d more, and no more than PROCS_MAX_ATTACH",
+	      more);
+	procs_exec(ps, getpid(), start, "again", now_ns());
+	CHECK(me->maps_gen != gen && me->nr_maps, "exec: the maps generation changes (%u -> %u)",
+	      gen, me->maps_gen);
+	attached_freed = 0;
+	for (uint32_t i = 0; i < 2 * PROCS_MAX_EXITED; i++) {
+		procs_fork(ps, FAKE_PID + 2, 100 + i, getpid(), start, "short");
+		p = procs_lookup(ps, FAKE_PID + 2, 100 + i);
+		p->attached[a] = xcalloc(1, 64);
+		p->attached[b] = xcalloc(1, 64);
+		procs_exit(ps, FAKE_PID + 2, 100 + i);
+	}
+	CHECK(attached_freed == PROCS_MAX_EXITED,
+	      "instances pushed out free what was attached to them (%d of %d)", attached_freed,
+	      PROCS_MAX_EXITED);
+	procs_free(ps);
+	CHECK(attached_freed == 2 * PROCS_MAX_EXITED, "procs_free frees the rest (%d)",
+	      attached_freed);
+}
+
 /* A child that pauses until killed; its start time in the BPF program's ns. */
 static pid_t spawn_paused(uint64_t *start_ns)
 {
@@ -311,6 +356,7 @@ int main(void)
 	test_alive();
 	test_instances();
 	test_sweep();
+	test_attach();
 	test_snapshot_read();
 	test_exec_after_read();
 	test_dlopen_reload();

@@ -24,8 +24,11 @@ struct procs {
 	uint64_t gen;
 	uint64_t ns_per_tick;
 	struct snapshots *snaps;	/* not owned; NULL: none */
+	void (*attach_free[PROCS_MAX_ATTACH])(void *data);	/* per registered stage */
+	int nr_attach;
 };
 
+/* Every replacement of the maps starts here: it changes maps_gen. */
 static void free_maps(struct proc *p)
 {
 	for (uint32_t i = 0; i < p->nr_maps; i++)
@@ -33,6 +36,7 @@ static void free_maps(struct proc *p)
 	free(p->maps);
 	p->maps = NULL;
 	p->nr_maps = 0;
+	p->maps_gen++;
 }
 
 struct exec_maps {
@@ -103,16 +107,24 @@ static bool load_snapshot(struct procs *ps, struct proc *p)
 	p->maps = tmp.maps;
 	p->nr_maps = tmp.nr_maps;
 	p->read_ns = read_ns;
-	u64map_clear(&p->ip_frames);
 	return true;
 }
 
-static void proc_free(struct proc *p)
+static void proc_free(struct procs *ps, struct proc *p)
 {
+	for (int i = 0; i < ps->nr_attach; i++)
+		if (p->attached[i])
+			ps->attach_free[i](p->attached[i]);
 	free_maps(p);
-	u64map_free(&p->ip_frames);
-	perfmap_free(p->perfmap);
 	free(p);
+}
+
+int procs_attach_register(struct procs *ps, void (*free_fn)(void *data))
+{
+	if (ps->nr_attach == PROCS_MAX_ATTACH)
+		return -ENOSPC;
+	ps->attach_free[ps->nr_attach] = free_fn;
+	return ps->nr_attach++;
 }
 
 struct procs *procs_new(void)
@@ -134,7 +146,7 @@ void procs_free(struct procs *ps)
 
 		for (; p; p = older) {
 			older = p->older;
-			proc_free(p);
+			proc_free(ps, p);
 		}
 	}
 	free(ps->heads);
@@ -340,7 +352,6 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	}
 	p->gone = false;
 	free_maps(p);
-	u64map_clear(&p->ip_frames);
 	/* The snapshot thread has usually read it already (at its first
 	 * sample): no second read. */
 	if (load_snapshot(ps, p)) {
@@ -375,7 +386,7 @@ static void unlink_instance(struct procs *ps, struct proc *victim)
 		}
 	}
 	/* Children that still point at it by (ppid, start) fall back to /proc. */
-	proc_free(victim);
+	proc_free(ps, victim);
 	ps->nr_procs--;
 }
 
@@ -438,7 +449,6 @@ static bool reload(struct procs *ps, struct proc *p)
 		return load_snapshot(ps, p);
 	}
 	p->ppid = 0;
-	u64map_clear(&p->ip_frames);
 	return true;
 }
 

@@ -17,7 +17,6 @@
 
 #include "base/hashtab.h"
 #include "procs/procfs.h"
-#include "symbols/perfmap.h"
 
 /* Exited processes whose mappings are kept: samples drained after the exit
  * event are rare (the last thread's own, taken during its exit), so a few
@@ -27,6 +26,19 @@
  * (garbage addresses from a broken frame chain would otherwise re-read a
  * big process's maps on every drain), except right after an exec. */
 #define PROCS_RELOAD_NS 250000000ull
+
+/*
+ * The stages above keep their own state per process instance (the
+ * symbolizer's address cache and perf map, the unwind feeder's last build):
+ * procs knows nothing of it. A stage registers once (procs_attach_register)
+ * and hangs its data on p->attached[its index] (NULL until it does); procs
+ * calls the stage's free function on that data when it drops the instance (pushed
+ * out of the exited ones, or procs_free), so memory stays bounded however
+ * many processes come and go. Data about what the maps name compares
+ * p->maps_gen, which changes whenever the maps are replaced (exec, re-read,
+ * snapshot).
+ */
+#define PROCS_MAX_ATTACH 4
 
 struct proc {
 	uint32_t pid;
@@ -45,16 +57,20 @@ struct proc {
 	uint32_t nr_maps;
 	bool gone;		/* /proc/PID disappeared */
 	uint64_t reload_gen;	/* drain generation of the last maps reload */
-	struct u64map ip_frames;	/* symbolizer cache: ip -> profile frame id */
-	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
-	bool perfmap_tried;
-	uint64_t unwind_read_ns;	/* read_ns when its objects' unwind tables were built */
+	uint32_t maps_gen;	/* changes whenever maps are replaced */
+	void *attached[PROCS_MAX_ATTACH];	/* the stages above's, see procs_attach_register */
 };
 
 struct procs;
 
 struct procs *procs_new(void);
+/* Frees every instance, and what the stages attached to them. */
 void procs_free(struct procs *ps);
+
+/* An index of struct proc's attached[] for one stage's data; free_fn(data)
+ * is called for each instance's non-NULL data when procs drops it. Returns
+ * the index, or -ENOSPC when PROCS_MAX_ATTACH stages have one. */
+int procs_attach_register(struct procs *ps, void (*free_fn)(void *data));
 
 /* The process with this pid, read from /proc on first sight. When /proc
  * shows a different start time than the cached one (pid reuse), the old
