@@ -6,11 +6,16 @@
 #include "base/util.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <sys/auxv.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* A pid beyond any pid_max: never a live process. */
+#define FAKE_PID 99999990u
 
 static void test_maps_lines(void)
 {
@@ -39,6 +44,47 @@ static void test_maps_lines(void)
 	CHECK(proc_maps_parse_line("7f10-7f00 r-xp 0 00:00 0", &m) < 0, "end before start rejected");
 	CHECK(proc_maps_parse_line("12345678901234567-1 r-xp 0 00:00 0", &m) < 0, "overlong hex rejected");
 	CHECK(proc_maps_parse_line("1000-2000 r-x", &m) < 0, "truncated line rejected");
+	CHECK(proc_maps_parse_line("1000-2000 r\nxp 0 00:00 0 /x", &m) < 0,
+	      "a line cut short does not run into the next one");
+}
+
+static int collect(void *ctx, struct proc_map *m)
+{
+	struct strbuf *sb = ctx;
+
+	strbuf_addf(sb, "%s%s", sb->len ? "," : "", m->path);
+	return !strcmp(m->path, "/stop");
+}
+
+static void test_maps_text(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t base, size;
+	char *text = NULL;
+	size_t len = 0;
+
+	proc_maps_each("1000-2000 r-xp 0 08:01 5 /a\n"
+		       "garbage\n"
+		       "\n"
+		       "2000-3000 r\n"
+		       "xp 0 00:00 0 /crossed\n"
+		       "3000-4000 rw-p 0 00:00 0\n"
+		       "4000-5000 r-xp 0 08:01 6 /b (deleted)",
+		       collect, &sb);
+	CHECK_STR(sb.buf, "/a,,/b", "each line that parses, in order; bad ones skipped");
+	strbuf_reset(&sb);
+	CHECK(proc_maps_each("1-2 r-xp 0 0:0 1 /stop\n2-3 r-xp 0 0:0 1 /after", collect, &sb) == 1 &&
+		      !strcmp(sb.buf, "/stop"),
+	      "a non-zero return stops the walk and is returned");
+	strbuf_release(&sb);
+	CHECK(proc_maps_text(0, &text, &len) == 0 && len == strlen(text) && strstr(text, "test_procs"),
+	      "our own maps text, whole (%zu bytes)", len);
+	free(text);
+	CHECK(proc_maps_text(FAKE_PID, &text, &len) == -ENOENT, "no maps for a pid with no process");
+	proc_self_vdso(&base, &size);
+	CHECK(base == getauxval(AT_SYSINFO_EHDR) && (!base || size >= 4096),
+	      "our vDSO from our maps (%#llx, %llu bytes)", (unsigned long long)base,
+	      (unsigned long long)size);
 }
 
 static void test_self(void)
@@ -91,9 +137,6 @@ static void test_start_time(void)
 	      uptime * hz);
 	CHECK(proc_start_time(0) == 0, "no start time for pid 0");
 }
-
-/* A pid beyond any pid_max: never a live process. */
-#define FAKE_PID 99999990u
 
 /* The one liveness check sees pid reuse: a pid that now names a process
  * with another start time is not the one asked about. */
@@ -351,6 +394,7 @@ static void test_kallsyms(void)
 int main(void)
 {
 	test_maps_lines();
+	test_maps_text();
 	test_self();
 	test_start_time();
 	test_alive();
