@@ -6,39 +6,85 @@
 #include "base/util.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <sys/auxv.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A pid beyond any pid_max: never a live process. */
+#define FAKE_PID 99999990u
+
 static void test_maps_lines(void)
 {
 	struct proc_map m;
 
-	CHECK(maps_parse_line("55d0c8a00000-55d0c8a21000 r-xp 00002000 fd:01 1234567    /usr/bin/demo\n",
+	CHECK(proc_maps_parse_line("55d0c8a00000-55d0c8a21000 r-xp 00002000 fd:01 1234567    /usr/bin/demo\n",
 			      &m) == 0 &&
 		      m.start == 0x55d0c8a00000 && m.end == 0x55d0c8a21000 && m.pgoff == 0x2000 &&
 		      m.dev == makedev(0xfd, 1) && m.ino == 1234567 && (m.flags & MAP_F_EXEC) &&
 		      !strcmp(m.path, "/usr/bin/demo"),
 	      "a file-backed executable mapping");
 	free(m.path);
-	CHECK(maps_parse_line("7f0000000000-7f0000001000 r-xp 00000000 08:02 99 /tmp/a b (deleted)", &m) == 0 &&
+	CHECK(proc_maps_parse_line("7f0000000000-7f0000001000 r-xp 00000000 08:02 99 /tmp/a b (deleted)", &m) == 0 &&
 		      (m.flags & MAP_F_DELETED) && !strcmp(m.path, "/tmp/a b"),
 	      "deleted file, path with a space");
 	free(m.path);
-	CHECK(maps_parse_line("7ffd1000-7ffd3000 r-xp 00000000 00:00 0                  [vdso]", &m) == 0 &&
+	CHECK(proc_maps_parse_line("7ffd1000-7ffd3000 r-xp 00000000 00:00 0                  [vdso]", &m) == 0 &&
 		      (m.flags & MAP_F_SPECIAL) && !strcmp(m.path, "[vdso]"),
 	      "[vdso]");
 	free(m.path);
-	CHECK(maps_parse_line("7f00-7f10 rw-p 00000000 00:00 0", &m) == 0 && (m.flags & MAP_F_ANON) &&
+	CHECK(proc_maps_parse_line("7f00-7f10 rw-p 00000000 00:00 0", &m) == 0 && (m.flags & MAP_F_ANON) &&
 		      !(m.flags & MAP_F_EXEC),
 	      "anonymous, not executable");
 	free(m.path);
-	CHECK(maps_parse_line("", &m) < 0, "empty line rejected");
-	CHECK(maps_parse_line("7f10-7f00 r-xp 0 00:00 0", &m) < 0, "end before start rejected");
-	CHECK(maps_parse_line("12345678901234567-1 r-xp 0 00:00 0", &m) < 0, "overlong hex rejected");
-	CHECK(maps_parse_line("1000-2000 r-x", &m) < 0, "truncated line rejected");
+	CHECK(proc_maps_parse_line("", &m) < 0, "empty line rejected");
+	CHECK(proc_maps_parse_line("7f10-7f00 r-xp 0 00:00 0", &m) < 0, "end before start rejected");
+	CHECK(proc_maps_parse_line("12345678901234567-1 r-xp 0 00:00 0", &m) < 0, "overlong hex rejected");
+	CHECK(proc_maps_parse_line("1000-2000 r-x", &m) < 0, "truncated line rejected");
+	CHECK(proc_maps_parse_line("1000-2000 r\nxp 0 00:00 0 /x", &m) < 0,
+	      "a line cut short does not run into the next one");
+}
+
+static int collect(void *ctx, struct proc_map *m)
+{
+	struct strbuf *sb = ctx;
+
+	strbuf_addf(sb, "%s%s", sb->len ? "," : "", m->path);
+	return !strcmp(m->path, "/stop");
+}
+
+static void test_maps_text(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t base, size;
+	char *text = NULL;
+	size_t len = 0;
+
+	proc_maps_each("1000-2000 r-xp 0 08:01 5 /a\n"
+		       "garbage\n"
+		       "\n"
+		       "2000-3000 r\n"
+		       "xp 0 00:00 0 /crossed\n"
+		       "3000-4000 rw-p 0 00:00 0\n"
+		       "4000-5000 r-xp 0 08:01 6 /b (deleted)",
+		       collect, &sb);
+	CHECK_STR(sb.buf, "/a,,/b", "each line that parses, in order; bad ones skipped");
+	strbuf_reset(&sb);
+	CHECK(proc_maps_each("1-2 r-xp 0 0:0 1 /stop\n2-3 r-xp 0 0:0 1 /after", collect, &sb) == 1 &&
+		      !strcmp(sb.buf, "/stop"),
+	      "a non-zero return stops the walk and is returned");
+	strbuf_release(&sb);
+	CHECK(proc_maps_text(0, &text, &len) == 0 && len == strlen(text) && strstr(text, "test_procs"),
+	      "our own maps text, whole (%zu bytes)", len);
+	free(text);
+	CHECK(proc_maps_text(FAKE_PID, &text, &len) == -ENOENT, "no maps for a pid with no process");
+	proc_self_vdso(&base, &size);
+	CHECK(base == getauxval(AT_SYSINFO_EHDR) && (!base || size >= 4096),
+	      "our vDSO from our maps (%#llx, %llu bytes)", (unsigned long long)base,
+	      (unsigned long long)size);
 }
 
 static void test_self(void)
@@ -92,8 +138,33 @@ static void test_start_time(void)
 	CHECK(proc_start_time(0) == 0, "no start time for pid 0");
 }
 
-/* A pid beyond any pid_max: never a live process. */
-#define FAKE_PID 99999990u
+/* The one liveness check sees pid reuse: a pid that now names a process
+ * with another start time is not the one asked about. */
+static void test_alive(void)
+{
+	uint64_t me = proc_start_time(getpid()), child_start;
+	char comm[32];
+	pid_t child = fork();
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	child_start = proc_start_time(child);
+	CHECK(proc_alive(getpid(), me), "a live process with its own start time is alive");
+	CHECK(!proc_alive(getpid(), me - 1) && !proc_alive(getpid(), me + 100),
+	      "the same pid with another start time (reused) is not alive");
+	CHECK(!proc_alive(getpid(), 0), "start time 0 (never read) is not alive");
+	CHECK(!proc_alive(FAKE_PID, me), "a pid with no process is not alive");
+	CHECK(proc_alive(child, child_start), "a running child is alive");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK(!proc_alive(child, child_start), "a reaped child is not alive");
+	proc_read_comm(getpid(), comm, sizeof(comm));
+	CHECK(!strcmp(comm, "test_procs"), "own name read from /proc (%s)", comm);
+	proc_read_comm(FAKE_PID, comm, sizeof(comm));
+	CHECK(comm[0] == 0, "no name for a pid with no process");
+}
 
 static void test_instances(void)
 {
@@ -131,6 +202,51 @@ static void test_instances(void)
 	      "exited processes are bounded: the oldest is freed (%zu -> %zu)", before,
 	      procs_count(ps));
 	procs_free(ps);
+}
+
+static int attached_freed;
+
+static void count_free(void *data)
+{
+	attached_freed++;
+	free(data);
+}
+
+/* The stages above hang their state on an instance; procs frees it with
+ * the instance, so churn keeps it bounded, and tells them when the maps
+ * they named addresses from were replaced. */
+static void test_attach(void)
+{
+	struct procs *ps = procs_new();
+	uint64_t ns_per_tick = 1000000000ull / sysconf(_SC_CLK_TCK);
+	uint64_t start = proc_start_time(getpid()) * ns_per_tick + 1234;
+	int a = procs_attach_register(ps, count_free), b = procs_attach_register(ps, free);
+	struct proc *me = procs_lookup(ps, getpid(), start), *p;
+	uint32_t gen = me->maps_gen;
+	int more = 0;
+
+	CHECK(a >= 0 && b >= 0 && a != b, "two stages get two indexes (%d, %d)", a, b);
+	while (procs_attach_register(ps, free) >= 0)
+		more++;
+	CHECK(more == PROCS_MAX_ATTACH - 2, "then %d more, and no more than PROCS_MAX_ATTACH",
+	      more);
+	procs_exec(ps, getpid(), start, "again", now_ns());
+	CHECK(me->maps_gen != gen && me->nr_maps, "exec: the maps generation changes (%u -> %u)",
+	      gen, me->maps_gen);
+	attached_freed = 0;
+	for (uint32_t i = 0; i < 2 * PROCS_MAX_EXITED; i++) {
+		procs_fork(ps, FAKE_PID + 2, 100 + i, getpid(), start, "short");
+		p = procs_lookup(ps, FAKE_PID + 2, 100 + i);
+		p->attached[a] = xcalloc(1, 64);
+		p->attached[b] = xcalloc(1, 64);
+		procs_exit(ps, FAKE_PID + 2, 100 + i);
+	}
+	CHECK(attached_freed == PROCS_MAX_EXITED,
+	      "instances pushed out free what was attached to them (%d of %d)", attached_freed,
+	      PROCS_MAX_EXITED);
+	procs_free(ps);
+	CHECK(attached_freed == 2 * PROCS_MAX_EXITED, "procs_free frees the rest (%d)",
+	      attached_freed);
 }
 
 /* A child that pauses until killed; its start time in the BPF program's ns. */
@@ -278,10 +394,13 @@ static void test_kallsyms(void)
 int main(void)
 {
 	test_maps_lines();
+	test_maps_text();
 	test_self();
 	test_start_time();
+	test_alive();
 	test_instances();
 	test_sweep();
+	test_attach();
 	test_snapshot_read();
 	test_exec_after_read();
 	test_dlopen_reload();

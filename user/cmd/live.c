@@ -1,18 +1,11 @@
 /* A recording in progress: when its targets exit, and the live view's source
  * (the recorder and the profile changes the view asks for). */
 #include "cmd/live.h"
-#include "procs/procs.h"
+#include "procs/procfs.h"
 #include "base/util.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
-
-/* Is the process that had this start time still there? A pid that is gone
- * has no start time (0), and a reused pid has another one. */
-static bool process_alive(uint32_t pid, uint64_t start_time)
-{
-	return start_time && proc_start_time(pid) == start_time;
-}
 
 static bool command_exited(struct live *l)
 {
@@ -27,7 +20,7 @@ static bool command_exited(struct live *l)
 static bool pids_exited(const struct live *l)
 {
 	for (size_t i = 0; i < l->nr_pids; i++)
-		if (process_alive(l->pids[i], l->pid_starts[i]))
+		if (proc_alive(l->pids[i], l->pid_starts[i]))
 			return false;
 	return true;
 }

@@ -54,11 +54,6 @@ static int err_msg(const char *what, int err)
 	return 1;
 }
 
-static bool pid_alive(uint32_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 /* State letter and flags of a process from /proc/PID/stat; 0 if unreadable. */
 static char proc_state(uint32_t pid, unsigned long *flags)
 {
@@ -72,12 +67,12 @@ static char proc_state(uint32_t pid, unsigned long *flags)
 
 /* A pid must name a live process; a zombie has nothing left to sample and a
  * kernel thread has no user stack (its kernel stack is sampled instead). */
-static int check_pid(struct options *o, uint32_t pid)
+static int check_pid(struct options *o, uint32_t pid, uint64_t start_time)
 {
 	unsigned long flags = 0;
 	char state;
 
-	if (!pid_alive(pid)) {
+	if (!proc_alive(pid, start_time)) {
 		fprintf(stderr, "sampletop: no process with pid %u\n", pid);
 		return 1;
 	}
@@ -93,21 +88,6 @@ static int check_pid(struct options *o, uint32_t pid)
 		o->kernel = true;
 	}
 	return 0;
-}
-
-static void read_comm(uint32_t pid, char *buf, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	buf[0] = 0;
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, size, f))
-		buf[strcspn(buf, "\n")] = 0;
-	fclose(f);
 }
 
 static void describe_filters(const struct options *o, struct strbuf *sb)
@@ -133,7 +113,7 @@ static char *describe_target(const struct options *o, pid_t child)
 			strbuf_addf(&sb, " %s", *a);
 	} else if (o->nr_pids) {
 		for (size_t i = 0; i < o->nr_pids; i++) {
-			read_comm(o->pids[i], comm, sizeof(comm));
+			proc_read_comm(o->pids[i], comm, sizeof(comm));
 			strbuf_addf(&sb, "%spid %u (%s)", i ? ", " : "", o->pids[i], comm);
 		}
 	} else if (o->nr_tids) {
@@ -424,7 +404,7 @@ static int check_pids(struct record *r)
 	r->pid_starts = xcalloc(r->o.nr_pids + 1, sizeof(*r->pid_starts));
 	for (size_t i = 0; i < r->o.nr_pids; i++) {
 		r->pid_starts[i] = proc_start_time(r->o.pids[i]);
-		if (check_pid(&r->o, r->o.pids[i]))
+		if (check_pid(&r->o, r->o.pids[i], r->pid_starts[i]))
 			return 1;
 	}
 	return 0;

@@ -16,6 +16,8 @@ struct recorder {
 	struct profile *prof;
 	struct sampler *sampler;
 	struct procs *procs;
+	int unwind_attach;	/* index in struct proc's attached[]: the read_ns
+				 * its objects' unwind tables were built at */
 	struct snapshots *snaps;	/* early maps of exec'd processes */
 	struct symbolizer *sym;
 	struct python *py;
@@ -67,6 +69,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 
 	r->prof = prof;
 	r->procs = procs_new();
+	r->unwind_attach = procs_attach_register(r->procs, free);	/* the first: never fails */
 	/* Python processes already running are found before sampling starts, so
 	 * that their first samples have Python frames too. */
 	r->py = python_new(prof, &o->python, -1);
@@ -134,6 +137,24 @@ void recorder_free(struct recorder *r)
 	free(r);
 }
 
+/* Not pushed yet: make sure p's objects have tables, once per read of its
+ * maps (the push itself may come too late for it). */
+static void build_known_once(struct recorder *r, struct proc *p)
+{
+	uint64_t *built_at = p->attached[r->unwind_attach];
+
+	if (!p->nr_maps || !p->read_ns)
+		return;
+	if (!built_at) {
+		built_at = xcalloc(1, sizeof(*built_at));
+		p->attached[r->unwind_attach] = built_at;
+	}
+	if (*built_at == p->read_ns)
+		return;
+	*built_at = p->read_ns;
+	unwind_bpf_build_known(r->unw, p);
+}
+
 static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 {
 	struct recorder *r = ctx;
@@ -152,13 +173,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if (s->flags & ST_SAMPLE_NEW_OBJECT)
 		r->unwind_flush_now = true;
 	p = procs_lookup(r->procs, s->tgid, s->start_ns);
-	/* Not pushed yet: make sure its objects have tables, once per read of
-	 * its maps (the push itself may come too late for it). */
-	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw && p->nr_maps && p->read_ns &&
-	    p->unwind_read_ns != p->read_ns) {
-		p->unwind_read_ns = p->read_ns;
-		unwind_bpf_build_known(r->unw, p);
-	}
+	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
+		build_known_once(r, p);
 	thread = profile_thread(prof, s->tgid, s->tid, s->comm, p->comm[0] ? p->comm : s->comm);
 
 	if (s->flags & (ST_SAMPLE_USER_TRUNCATED | ST_SAMPLE_KERN_TRUNCATED)) {

@@ -3,12 +3,9 @@
 #include "procs/snapshot.h"
 #include "base/util.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Every pid ever seen had a slot; those whose instances are all gone are
@@ -27,139 +24,11 @@ struct procs {
 	uint64_t gen;
 	uint64_t ns_per_tick;
 	struct snapshots *snaps;	/* not owned; NULL: none */
+	void (*attach_free[PROCS_MAX_ATTACH])(void *data);	/* per registered stage */
+	int nr_attach;
 };
 
-static int parse_hex(const char **s, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-	int n = 0;
-
-	while (isxdigit((unsigned char)*p)) {
-		int d = isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10);
-
-		if (n == 16)
-			return -EINVAL;
-		v = (v << 4) | d;
-		p++;
-		n++;
-	}
-	if (!n)
-		return -EINVAL;
-	*s = p;
-	*out = v;
-	return 0;
-}
-
-static int expect(const char **s, char c)
-{
-	if (**s != c)
-		return -EINVAL;
-	(*s)++;
-	return 0;
-}
-
-/* "start-end perms offset major:minor inode   path" */
-int maps_parse_line(const char *line, struct proc_map *m)
-{
-	const char *s = line;
-	uint64_t major, minor, ino = 0;
-	char perms[4];
-	size_t len;
-	const char *deleted = " (deleted)";
-
-	memset(m, 0, sizeof(*m));
-	if (parse_hex(&s, &m->start) || expect(&s, '-') || parse_hex(&s, &m->end) ||
-	    expect(&s, ' '))
-		return -EINVAL;
-	if (m->end < m->start)
-		return -EINVAL;
-	for (int i = 0; i < 4; i++) {
-		if (!*s)
-			return -EINVAL;
-		perms[i] = *s++;
-	}
-	if (expect(&s, ' ') || parse_hex(&s, &m->pgoff) || expect(&s, ' ') || parse_hex(&s, &major) ||
-	    expect(&s, ':') || parse_hex(&s, &minor))
-		return -EINVAL;
-	if (major > 0xfff || minor > 0xfffff)
-		return -EINVAL;
-	if (expect(&s, ' '))
-		return -EINVAL;
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	while (isdigit((unsigned char)*s)) {
-		if (ino > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		ino = ino * 10 + (*s++ - '0');
-	}
-	while (*s == ' ')
-		s++;
-	m->dev = makedev(major, minor);
-	m->ino = ino;
-	if (perms[2] == 'x')
-		m->flags |= MAP_F_EXEC;
-	len = strcspn(s, "\n");
-	if (len >= strlen(deleted) && !memcmp(s + len - strlen(deleted), deleted, strlen(deleted))) {
-		m->flags |= MAP_F_DELETED;
-		len -= strlen(deleted);
-	}
-	if (len == 0)
-		m->flags |= MAP_F_ANON;
-	else if (s[0] == '[')
-		m->flags |= MAP_F_SPECIAL;
-	m->path = xstrndup(s, len);
-	return 0;
-}
-
-const char *proc_read_stat(uint32_t pid, char *buf, size_t size)
-{
-	char path[64], *s;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	/* comm may hold spaces and parentheses: fields resume after the last ')'. */
-	s = strrchr(buf, ')');
-	return s ? s + 1 : NULL;
-}
-
-uint64_t proc_start_time(uint32_t pid)
-{
-	char buf[1024];
-	const char *s = proc_read_stat(pid, buf, sizeof(buf));
-	unsigned long long st = 0;
-
-	if (!s)
-		return 0;
-	/* After ") " come fields 3..; start time is field 22, i.e. the 20th here. */
-	for (int field = 3; field < 22 && s; field++)
-		s = strchr(s + 1, ' ');
-	if (!s || sscanf(s, " %llu", &st) != 1)
-		return 0;
-	return st;
-}
-
-static void read_comm(struct proc *p)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(p->comm, sizeof(p->comm), f))
-		p->comm[strcspn(p->comm, "\n")] = 0;
-	fclose(f);
-}
-
+/* Every replacement of the maps starts here: it changes maps_gen. */
 static void free_maps(struct proc *p)
 {
 	for (uint32_t i = 0; i < p->nr_maps; i++)
@@ -167,42 +36,50 @@ static void free_maps(struct proc *p)
 	free(p->maps);
 	p->maps = NULL;
 	p->nr_maps = 0;
+	p->maps_gen++;
 }
 
-/* Replaces p's maps with the executable mappings listed in f. */
-static void parse_maps(struct proc *p, FILE *f)
-{
-	char *line = NULL;
-	size_t cap = 0, alloc = 0;
-	struct proc_map m;
+struct exec_maps {
+	struct proc_map *maps;
+	uint32_t nr;
+	size_t alloc;
+};
 
+static int keep_exec(void *ctx, struct proc_map *m)
+{
+	struct exec_maps *x = ctx;
+
+	if (!(m->flags & MAP_F_EXEC))
+		return 0;
+	XGROW(x->maps, x->alloc, x->nr + 1);
+	x->maps[x->nr++] = *m;
+	m->path = NULL;	/* kept */
+	return 0;
+}
+
+/* Replaces p's maps with the executable mappings listed in text. */
+static void parse_maps(struct proc *p, const char *text)
+{
+	struct exec_maps x = { 0 };
+
+	proc_maps_each(text, keep_exec, &x);
 	free_maps(p);
-	while (getline(&line, &cap, f) > 0) {
-		if (maps_parse_line(line, &m))
-			continue;
-		if (!(m.flags & MAP_F_EXEC)) {
-			free(m.path);
-			continue;
-		}
-		XGROW(p->maps, alloc, p->nr_maps + 1);
-		p->maps[p->nr_maps++] = m;
-	}
-	free(line);
 	/* The kernel lists mappings in address order already. */
+	p->maps = x.maps;
+	p->nr_maps = x.nr;
 }
 
 static int read_maps(struct proc *p)
 {
-	char path[64];
-	FILE *f;
+	char *text;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
 	p->read_ns = now_ns();	/* before the read: what it finds is at least this new */
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	parse_maps(p, f);
-	fclose(f);
+	err = proc_maps_text(p->pid, &text, NULL);
+	if (err)
+		return err;
+	parse_maps(p, text);
+	free(text);
 	return 0;
 }
 
@@ -214,18 +91,13 @@ static bool load_snapshot(struct procs *ps, struct proc *p)
 	struct proc tmp = { 0 };
 	uint64_t read_ns = 0;
 	char *text;
-	FILE *f;
 
 	if (!p->start_ns)
 		return false;
 	text = snapshots_take(ps->snaps, p->pid, p->start_ns, &read_ns);
 	if (!text)
 		return false;
-	f = fmemopen(text, strlen(text), "r");
-	if (f) {
-		parse_maps(&tmp, f);
-		fclose(f);
-	}
+	parse_maps(&tmp, text);
 	free(text);
 	if (!tmp.nr_maps || tmp.nr_maps < p->nr_maps) {
 		free_maps(&tmp);
@@ -235,16 +107,24 @@ static bool load_snapshot(struct procs *ps, struct proc *p)
 	p->maps = tmp.maps;
 	p->nr_maps = tmp.nr_maps;
 	p->read_ns = read_ns;
-	u64map_clear(&p->ip_frames);
 	return true;
 }
 
-static void proc_free(struct proc *p)
+static void proc_free(struct procs *ps, struct proc *p)
 {
+	for (int i = 0; i < ps->nr_attach; i++)
+		if (p->attached[i])
+			ps->attach_free[i](p->attached[i]);
 	free_maps(p);
-	u64map_free(&p->ip_frames);
-	perfmap_free(p->perfmap);
 	free(p);
+}
+
+int procs_attach_register(struct procs *ps, void (*free_fn)(void *data))
+{
+	if (ps->nr_attach == PROCS_MAX_ATTACH)
+		return -ENOSPC;
+	ps->attach_free[ps->nr_attach] = free_fn;
+	return ps->nr_attach++;
 }
 
 struct procs *procs_new(void)
@@ -266,7 +146,7 @@ void procs_free(struct procs *ps)
 
 		for (; p; p = older) {
 			older = p->older;
-			proc_free(p);
+			proc_free(ps, p);
 		}
 	}
 	free(ps->heads);
@@ -310,6 +190,7 @@ void procs_next_gen(struct procs *ps)
 static void load_from_proc(struct procs *ps, struct proc *p)
 {
 	uint64_t ticks = proc_start_time(p->pid);
+	char comm[sizeof(p->comm)];
 
 	p->loaded = true;
 	p->reload_gen = ps->gen;
@@ -320,7 +201,9 @@ static void load_from_proc(struct procs *ps, struct proc *p)
 		load_snapshot(ps, p);
 		return;
 	}
-	read_comm(p);
+	proc_read_comm(p->pid, comm, sizeof(comm));
+	if (comm[0])	/* else keep the fork event's */
+		memcpy(p->comm, comm, sizeof(comm));
 	if (read_maps(p) < 0) {
 		p->gone = true;
 		load_snapshot(ps, p);
@@ -469,7 +352,6 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 	}
 	p->gone = false;
 	free_maps(p);
-	u64map_clear(&p->ip_frames);
 	/* The snapshot thread has usually read it already (at its first
 	 * sample): no second read. */
 	if (load_snapshot(ps, p)) {
@@ -504,7 +386,7 @@ static void unlink_instance(struct procs *ps, struct proc *victim)
 		}
 	}
 	/* Children that still point at it by (ppid, start) fall back to /proc. */
-	proc_free(victim);
+	proc_free(ps, victim);
 	ps->nr_procs--;
 }
 
@@ -567,7 +449,6 @@ static bool reload(struct procs *ps, struct proc *p)
 		return load_snapshot(ps, p);
 	}
 	p->ppid = 0;
-	u64map_clear(&p->ip_frames);
 	return true;
 }
 
@@ -591,59 +472,4 @@ struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr)
 		return NULL;
 	}
 	return reload(ps, p) ? find(p, addr) : NULL;
-}
-
-void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size)
-{
-	if (m->flags & MAP_F_DELETED)
-		snprintf(buf, size, "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid, m->start,
-			 m->end);
-	else
-		snprintf(buf, size, "/proc/%u/root%s", p->pid, m->path);
-}
-
-int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, size_t size,
-		  struct stat *st)
-{
-	proc_map_open_path(p, m, buf, size);
-	if (stat(buf, st) == 0)
-		return 0;
-	/* An exited process's root is gone with it; the file often is not. */
-	if ((m->flags & (MAP_F_ANON | MAP_F_SPECIAL | MAP_F_DELETED)) || m->path[0] != '/')
-		return -ENOENT;
-	if (stat(m->path, st) < 0 || st->st_dev != m->dev || st->st_ino != m->ino)
-		return -ENOENT;
-	snprintf(buf, size, "%s", m->path);
-	return 0;
-}
-
-uint32_t proc_ns_pid(uint32_t pid)
-{
-	char path[64], line[256];
-	uint32_t ns = pid;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return pid;
-	while (fgets(line, sizeof(line), f)) {
-		char *s, *end;
-
-		if (strncmp(line, "NSpid:", 6))
-			continue;
-		/* Innermost namespace last. */
-		for (s = line + 6; *s;) {
-			unsigned long v = strtoul(s, &end, 10);
-
-			if (end == s)
-				break;
-			if (v && v <= UINT32_MAX)
-				ns = (uint32_t)v;
-			s = end;
-		}
-		break;
-	}
-	fclose(f);
-	return ns;
 }

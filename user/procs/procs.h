@@ -14,32 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "base/hashtab.h"
-#include "symbols/perfmap.h"
-
-enum map_flags {
-	MAP_F_EXEC = 1 << 0,
-	MAP_F_DELETED = 1 << 1,	/* path ended in " (deleted)" */
-	MAP_F_ANON = 1 << 2,	/* no backing file */
-	MAP_F_SPECIAL = 1 << 3,	/* [vdso], [vsyscall], [heap], ... */
-};
-
-struct proc_map {
-	uint64_t start, end;	/* [start, end) */
-	uint64_t pgoff;		/* file offset of start */
-	uint64_t dev;		/* makedev(major, minor) */
-	uint64_t ino;
-	uint32_t flags;		/* enum map_flags */
-	char *path;		/* as in /proc/PID/maps, " (deleted)" removed; "" if anon */
-	uint32_t obj;		/* symbolizer's object id + 1 once looked up, else 0: keeps
-			 * the parsed file reachable after the process exits */
-};
-
-/* Parses one line of /proc/PID/maps (without or with its trailing newline).
- * Returns 0 and fills *m (m->path allocated, caller frees) or -EINVAL. */
-int maps_parse_line(const char *line, struct proc_map *m);
+#include "procs/procfs.h"
 
 /* Exited processes whose mappings are kept: samples drained after the exit
  * event are rare (the last thread's own, taken during its exit), so a few
@@ -49,6 +26,19 @@ int maps_parse_line(const char *line, struct proc_map *m);
  * (garbage addresses from a broken frame chain would otherwise re-read a
  * big process's maps on every drain), except right after an exec. */
 #define PROCS_RELOAD_NS 250000000ull
+
+/*
+ * The stages above keep their own state per process instance (the
+ * symbolizer's address cache and perf map, the unwind feeder's last build):
+ * procs knows nothing of it. A stage registers once (procs_attach_register)
+ * and hangs its data on p->attached[its index] (NULL until it does); procs
+ * calls the stage's free function on that data when it drops the instance (pushed
+ * out of the exited ones, or procs_free), so memory stays bounded however
+ * many processes come and go. Data about what the maps name compares
+ * p->maps_gen, which changes whenever the maps are replaced (exec, re-read,
+ * snapshot).
+ */
+#define PROCS_MAX_ATTACH 4
 
 struct proc {
 	uint32_t pid;
@@ -67,16 +57,20 @@ struct proc {
 	uint32_t nr_maps;
 	bool gone;		/* /proc/PID disappeared */
 	uint64_t reload_gen;	/* drain generation of the last maps reload */
-	struct u64map ip_frames;	/* symbolizer cache: ip -> profile frame id */
-	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
-	bool perfmap_tried;
-	uint64_t unwind_read_ns;	/* read_ns when its objects' unwind tables were built */
+	uint32_t maps_gen;	/* changes whenever maps are replaced */
+	void *attached[PROCS_MAX_ATTACH];	/* the stages above's, see procs_attach_register */
 };
 
 struct procs;
 
 struct procs *procs_new(void);
+/* Frees every instance, and what the stages attached to them. */
 void procs_free(struct procs *ps);
+
+/* An index of struct proc's attached[] for one stage's data; free_fn(data)
+ * is called for each instance's non-NULL data when procs drops it. Returns
+ * the index, or -ENOSPC when PROCS_MAX_ATTACH stages have one. */
+int procs_attach_register(struct procs *ps, void (*free_fn)(void *data));
 
 /* The process with this pid, read from /proc on first sight. When /proc
  * shows a different start time than the cached one (pid reuse), the old
@@ -120,24 +114,5 @@ struct proc_map *proc_find_map(struct procs *ps, struct proc *p, uint64_t addr);
  * and then drops the slots of pids with no instance left. Call it between
  * drains, when no struct proc pointer is held. */
 void procs_next_gen(struct procs *ps);
-
-/* Reads start time (clock ticks since boot) of pid; 0 if gone. */
-uint64_t proc_start_time(uint32_t pid);
-/* Reads /proc/PID/stat into buf; returns the text after the comm field's
- * closing ')' (field 3 onwards), or NULL if the process is gone. */
-const char *proc_read_stat(uint32_t pid, char *buf, size_t size);
-
-/* The process's pid in its own pid namespace (last NSpid), or pid. */
-uint32_t proc_ns_pid(uint32_t pid);
-
-/* Path to open a mapping's file from our mount namespace: the process's own
- * root (/proc/PID/root/...) so containers and chroots resolve, or
- * /proc/PID/map_files/START-END for deleted files. Writes into buf. */
-void proc_map_open_path(const struct proc *p, const struct proc_map *m, char *buf, size_t size);
-/* Like proc_map_open_path, and stats the file into *st. When the process
- * is gone, falls back to the same path in our own namespace if that file
- * has the device and inode the mapping names. Returns 0 or -ENOENT. */
-int proc_map_stat(const struct proc *p, const struct proc_map *m, char *buf, size_t size,
-		  struct stat *st);
 
 #endif

@@ -1,12 +1,11 @@
 /* The maps snapshot thread: reads the maps of exec'd processes at once. */
 #include "procs/snapshot.h"
-#include "procs/procs.h"
+#include "procs/procfs.h"
 #include "sampletop.h"
 #include "base/util.h"
 
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -16,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Largest maps text kept (a process with ~100k mappings). */
-#define SNAPSHOT_MAX_BYTES (16u << 20)
 /* Longest wait of the thread: how soon it notices snapshots_stop. */
 #define SNAPSHOT_POLL_MS 50
 /* The thread runs real-time (SCHED_FIFO, lowest priority), so that a woken
@@ -48,27 +45,18 @@ struct snapshots {
 
 char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
 {
-	struct strbuf sb = STRBUF_INIT;
-	char path[64], buf[8192];
 	uint64_t ticks = start_ns / ns_per_tick;
-	ssize_t n;
-	int fd;
+	char *text = NULL;
+	size_t len = 0;
 
-	if (proc_start_time(pid) != ticks)
+	if (!proc_alive(pid, ticks) || proc_maps_text(pid, &text, &len))
 		return NULL;
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < SNAPSHOT_MAX_BYTES)
-		strbuf_add(&sb, buf, n);
-	close(fd);
 	/* Still the same process after the read: the text is its own. */
-	if (n < 0 || sb.len == 0 || proc_start_time(pid) != ticks) {
-		strbuf_release(&sb);
+	if (!len || !proc_alive(pid, ticks)) {
+		free(text);
 		return NULL;
 	}
-	return strbuf_detach(&sb);
+	return text;
 }
 
 static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)

@@ -267,22 +267,19 @@ static bool maybe_python(const char *path)
 	       !strcmp(base, "python");
 }
 
+static int is_libpython(void *ctx, struct proc_map *m)
+{
+	return strstr(m->path, "/libpython") != NULL;
+}
+
 /* Does /proc/PID/maps name a libpython (an embedded interpreter)? */
 static bool has_libpython(unsigned long pid)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	FILE *f;
+	char *text = NULL;
+	bool found = !proc_maps_text((uint32_t)pid, &text, NULL) &&
+		     proc_maps_each(text, is_libpython, NULL);
 
-	snprintf(path, sizeof(path), "/proc/%lu/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0)
-		found = strstr(line, "/libpython") != NULL;
-	free(line);
-	fclose(f);
+	free(text);
 	return found;
 }
 
@@ -303,7 +300,7 @@ static struct py_binary *bin_get(struct python *py, const struct proc *p, const 
 	XGROW(py->bins, py->alloc_bins, py->nr_bins + 1);
 	py->bins[py->nr_bins++] = b;
 
-	proc_map_open_path(p, m, path, sizeof(path));
+	proc_map_open_path(p->pid, m, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return b;
@@ -328,7 +325,7 @@ static int map_bias(const struct proc *p, const struct proc_map *m, uint64_t *bi
 	Elf *e;
 	int fd, err = -ENOEXEC;
 
-	proc_map_open_path(p, m, path, sizeof(path));
+	proc_map_open_path(p->pid, m, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -2,6 +2,7 @@
  * perf maps and the vDSO) and kernel (kallsyms), cached per process. */
 #include "symbols/symbolizer.h"
 #include "symbols/kallsyms.h"
+#include "symbols/perfmap.h"
 #include "symbols/symcache.h"
 #include "base/util.h"
 
@@ -23,7 +24,53 @@ struct symbolizer {
 	struct idx_table chain_index;	/* each chain once: every process of a
 					 * program asks for the same ones */
 	uint32_t nr_loose;	/* [unmapped] and [exited] frames made, by address */
+	struct procs *procs;	/* the one it serves, whose instances carry a sym_proc */
+	int attach;		/* our index in their attached[] */
 };
+
+/* What the symbolizer keeps per process instance (procs frees it with the
+ * instance: sym_proc_free). */
+struct sym_proc {
+	struct u64map ip_frames;	/* ip -> profile frame id, or chain | CHAIN_BIT */
+	uint32_t maps_gen;		/* of the maps ip_frames was filled from */
+	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
+	bool perfmap_tried;
+};
+
+static void sym_proc_free(void *data)
+{
+	struct sym_proc *sp = data;
+
+	u64map_free(&sp->ip_frames);
+	perfmap_free(sp->perfmap);
+	free(sp);
+}
+
+/* p's sym_proc, made on first use. A symbolizer serves one procs for its
+ * life; the first one it is given. */
+static struct sym_proc *sym_proc_of(struct symbolizer *s, struct procs *ps, struct proc *p)
+{
+	struct sym_proc *sp;
+
+	if (s->procs != ps) {
+		s->procs = ps;
+		s->attach = procs_attach_register(ps, sym_proc_free);
+		if (s->attach < 0)
+			abort();	/* a bug: PROCS_MAX_ATTACH counts the stages that attach */
+	}
+	sp = p->attached[s->attach];
+	if (!sp) {
+		sp = xcalloc(1, sizeof(*sp));
+		sp->maps_gen = p->maps_gen;
+		p->attached[s->attach] = sp;
+	}
+	/* Other maps (exec, dlopen): what an address names may have changed. */
+	if (sp->maps_gen != p->maps_gen) {
+		u64map_clear(&sp->ip_frames);
+		sp->maps_gen = p->maps_gen;
+	}
+	return sp;
+}
 
 /* Addresses outside any mapping differ in every process (ASLR): past this
  * many distinct ones, they share one frame per kind, without the address,
@@ -94,30 +141,31 @@ static frame_id_t loose_frame(struct symbolizer *s, const char *what, uint64_t p
 }
 
 /* JIT code: the process's perf map, re-read when an address is missing. */
-static bool jit_frame(struct symbolizer *s, struct proc *p, uint64_t pc, frame_id_t *out)
+static bool jit_frame(struct symbolizer *s, struct sym_proc *sp, struct proc *p, uint64_t pc,
+		      frame_id_t *out)
 {
 	const struct perfmap_sym *js;
 	struct frame f = { .module = "[jit]", .kind = FRAME_NATIVE, .flags = FRAME_F_JIT };
 
-	if (!p->perfmap_tried && !p->gone) {
+	if (!sp->perfmap_tried && !p->gone) {
 		char path[128];
 
-		p->perfmap_tried = true;
+		sp->perfmap_tried = true;
 		char root[64];
 
 		snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
 		snprintf(path, sizeof(path), "/tmp/perf-%u.map", proc_ns_pid(p->pid));
-		p->perfmap = perfmap_new(root, path);
-		perfmap_refresh(p->perfmap);
+		sp->perfmap = perfmap_new(root, path);
+		perfmap_refresh(sp->perfmap);
 	}
-	if (!p->perfmap)
+	if (!sp->perfmap)
 		return false;
-	js = perfmap_lookup(p->perfmap, pc);
-	if (!js && perfmap_refresh(p->perfmap) > 0)
-		js = perfmap_lookup(p->perfmap, pc);
+	js = perfmap_lookup(sp->perfmap, pc);
+	if (!js && perfmap_refresh(sp->perfmap) > 0)
+		js = perfmap_lookup(sp->perfmap, pc);
 	if (!js)
 		return false;
-	f.name = perfmap_name(p->perfmap, js);
+	f.name = perfmap_name(sp->perfmap, js);
 	if (!f.name[0])
 		return false;
 	f.addr = js->start;
@@ -135,8 +183,8 @@ static uint32_t intern_frames(struct symbolizer *s, struct frame *fr, uint32_t n
 	return n;
 }
 
-static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p, uint64_t pc,
-			     frame_id_t *out, uint32_t max)
+static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc *p,
+			     struct sym_proc *sp, uint64_t pc, frame_id_t *out, uint32_t max)
 {
 	struct proc_map *m = proc_find_map(ps, p, pc);
 	struct frame fr[SYMBOLIZER_MAX_DEPTH];
@@ -147,7 +195,7 @@ static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc
 	if (max > SYMBOLIZER_MAX_DEPTH)
 		max = SYMBOLIZER_MAX_DEPTH;
 	if (!m || (m->flags & MAP_F_ANON)) {
-		if (jit_frame(s, p, pc, out))
+		if (jit_frame(s, sp, p, pc, out))
 			return 1;
 		if (!m)
 			return (out[0] = loose_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
@@ -207,9 +255,10 @@ uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct p
 				uint64_t ip, bool is_return, frame_id_t *out, uint32_t max)
 {
 	uint64_t pc = is_return && ip ? ip - 1 : ip;
+	struct sym_proc *sp = sym_proc_of(s, ps, p);
 	uint32_t id, n;
 
-	if (u64map_get(&p->ip_frames, pc, &id)) {
+	if (u64map_get(&sp->ip_frames, pc, &id)) {
 		if (!(id & CHAIN_BIT)) {
 			out[0] = id;
 			return 1;
@@ -219,11 +268,12 @@ uint32_t symbolizer_user_frames(struct symbolizer *s, struct procs *ps, struct p
 		memcpy(out, &s->chains[id + 1], n * sizeof(*out));
 		return n;
 	}
-	n = resolve_user(s, ps, p, pc, out, max ? max : 1);
+	n = resolve_user(s, ps, p, sp, pc, out, max ? max : 1);
+	sp = sym_proc_of(s, ps, p);	/* the lookup may have re-read the maps */
 	if (n == 1) {
-		u64map_put(&p->ip_frames, pc, out[0]);
+		u64map_put(&sp->ip_frames, pc, out[0]);
 	} else if ((id = intern_chain(s, out, n)) != IDX_NONE) {
-		u64map_put(&p->ip_frames, pc, id | CHAIN_BIT);
+		u64map_put(&sp->ip_frames, pc, id | CHAIN_BIT);
 	}
 	return n;
 }

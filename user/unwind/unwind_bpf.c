@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -147,29 +146,12 @@ static int obj_eq(uint32_t id, const void *key, const void *ctx)
 /* The vdso is the same image in every process: ours. */
 static int build_vdso(struct unwind_table **out)
 {
-	unsigned long base = getauxval(AT_SYSINFO_EHDR);
-	struct proc_map m;
-	char *line = NULL;
-	size_t cap = 0, size = 0;
-	FILE *f;
+	uint64_t base, size;
 
-	if (!base)
-		return -ENOENT;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return -errno;
-	while (!size && getline(&line, &cap, f) > 0) {
-		if (maps_parse_line(line, &m))
-			continue;
-		if (m.start == base && !strcmp(m.path, "[vdso]"))
-			size = m.end - m.start;
-		free(m.path);
-	}
-	free(line);
-	fclose(f);
+	proc_self_vdso(&base, &size);
 	if (!size)
 		return -ENOENT;
-	return unwind_table_build_mem((const void *)base, size, out);
+	return unwind_table_build_mem((const void *)(uintptr_t)base, size, out);
 }
 
 /* Makes an object findable by file, for processes not pushed yet (the BPF
@@ -237,7 +219,6 @@ static void place(struct unwind_bpf *u, struct uobj *o)
 static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m)
 {
 	struct uobj key = { 0 };
-	struct proc p = { .pid = pid };
 	char path[4200];
 	struct stat st;
 	uint64_t h;
@@ -249,7 +230,7 @@ static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct 
 	} else {
 		/* Through the process's root; once it exited, the same file by
 		 * path if it is still there. */
-		if (proc_map_stat(&p, m, path, sizeof(path), &st) < 0)
+		if (proc_map_stat(pid, m, path, sizeof(path), &st) < 0)
 			return NULL;
 		key.dev = st.st_dev;
 		key.ino = st.st_ino;
@@ -308,70 +289,28 @@ static struct uproc_state *proc_state(struct unwind_bpf *u, uint32_t pid)
 	return &u->procs[idx];
 }
 
-/* /proc/PID/maps, whole (its hash tells whether anything changed). */
-static int read_maps_file(uint32_t pid, char **out, size_t *size)
-{
-	char path[64], chunk[8192];
-	FILE *f, *mem;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	mem = open_memstream(out, size);
-	if (!mem) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, mem);
-	fclose(mem);
-	fclose(f);
-	return 0;
-}
-
-/* Calls fn for each executable mapping in the maps text buf (modified). */
-static void for_each_exec_map(char *buf, void (*fn)(void *ctx, const struct proc_map *m),
-			      void *ctx)
-{
-	struct proc_map m;
-	char *line, *nl;
-
-	for (line = buf; line && *line; line = nl) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = 0;
-		if (maps_parse_line(line, &m))
-			continue;
-		if (m.flags & MAP_F_EXEC)
-			fn(ctx, &m);
-		free(m.path);
-	}
-}
-
-static void prebuild_one(void *ctx, const struct proc_map *m);
-
 struct push_ctx {
 	struct unwind_bpf *u;
 	uint32_t pid;
 };
 
-static void prebuild_one(void *ctx, const struct proc_map *m)
+static int prebuild_one(void *ctx, struct proc_map *m)
 {
 	struct push_ctx *c = ctx;
 
-	if (!(m->flags & MAP_F_ANON))
+	if ((m->flags & MAP_F_EXEC) && !(m->flags & MAP_F_ANON))
 		object_for(c->u, c->pid, m);
+	return 0;
 }
 
-static void push_one(void *ctx, const struct proc_map *m)
+static int push_one(void *ctx, struct proc_map *m)
 {
 	struct push_ctx *c = ctx;
 	struct st_uproc *up = c->u->scratch;
 
-	if (up->nr < ST_UNWIND_MAX_MAPS)
+	if ((m->flags & MAP_F_EXEC) && up->nr < ST_UNWIND_MAX_MAPS)
 		fill_map(c->u, c->pid, m, &up->maps[up->nr++]);
+	return 0;
 }
 
 void unwind_bpf_build_known(struct unwind_bpf *u, const struct proc *p)
@@ -386,11 +325,11 @@ int unwind_bpf_prebuild(struct unwind_bpf *u, uint32_t pid)
 	struct push_ctx c = { u, pid };
 	char *buf = NULL;
 	size_t size = 0;
-	int err = read_maps_file(pid, &buf, &size);
+	int err = proc_maps_text(pid, &buf, &size);
 
 	if (err)
 		return err;
-	for_each_exec_map(buf, prebuild_one, &c);
+	proc_maps_each(buf, prebuild_one, &c);
 	free(buf);
 	return 0;
 }
@@ -406,7 +345,7 @@ static int push(struct unwind_bpf *u, struct uproc_state *ps, bool force)
 
 	if (u->procs_fd < 0)
 		return -EBADF;
-	err = read_maps_file(ps->pid, &buf, &size);
+	err = proc_maps_text(ps->pid, &buf, &size);
 	if (err)
 		return err;
 	h = hash_bytes(buf, size, HASH_SEED);
@@ -415,7 +354,7 @@ static int push(struct unwind_bpf *u, struct uproc_state *ps, bool force)
 		return -EALREADY;
 	}
 	u->scratch->nr = 0;
-	for_each_exec_map(buf, push_one, &c);
+	proc_maps_each(buf, push_one, &c);
 	free(buf);
 	if (bpf_map_update_elem(u->procs_fd, &ps->pid, u->scratch, BPF_ANY))
 		return -errno;
@@ -464,7 +403,7 @@ int unwind_bpf_push_after_exec(struct unwind_bpf *u, uint32_t pid)
 	for (int i = 0; i < EXEC_WAIT_STEPS && stable < EXEC_SETTLED_STEPS; i++) {
 		buf = NULL;
 		size = 0;
-		if (read_maps_file(pid, &buf, &size))
+		if (proc_maps_text(pid, &buf, &size))
 			return -ESRCH;
 		h = hash_bytes(buf, size, HASH_SEED);
 		free(buf);
