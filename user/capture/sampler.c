@@ -1,7 +1,6 @@
 /* Loading the BPF program, attaching it to cpu-clock events, draining samples. */
 #include "capture/sampler.h"
 #include "sampletop.skel.h"
-#include "unwind/unwind_bpf.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -342,22 +341,18 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 	free(vals);
 }
 
-void sampler_unwind_fds(const struct sampler *s, struct unwind_bpf_fds *m)
+void sampler_map_fds(const struct sampler *s, struct sampler_map_fds *out)
 {
-	m->rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
-	m->max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
-	m->buckets_fd = bpf_map__fd(s->skel->maps.unwind_buckets);
-	m->max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
-	m->procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
-	m->objs_fd = bpf_map__fd(s->skel->maps.unwind_objs);
+	out->unwind_rows = bpf_map__fd(s->skel->maps.unwind_rows);
+	out->unwind_max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	out->unwind_buckets = bpf_map__fd(s->skel->maps.unwind_buckets);
+	out->unwind_max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
+	out->unwind_procs = bpf_map__fd(s->skel->maps.unwind_procs);
+	out->unwind_objs = bpf_map__fd(s->skel->maps.unwind_objs);
+	out->py_procs = bpf_map__fd(s->skel->maps.py_procs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)
 {
 	return s->nr_links;
-}
-
-int sampler_python_map_fd(const struct sampler *s)
-{
-	return bpf_map__fd(s->skel->maps.py_procs);
 }
