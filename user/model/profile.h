@@ -212,10 +212,13 @@ static inline const struct frame *profile_get_frame(const struct profile *p, fra
 }
 
 /* A slot freed by profile_coalesce_exited() and not yet reused: in no stack
- * and no thread; writers of every frame leave it out. */
+ * and no thread; writers of every frame leave it out. Only the merge makes
+ * special frames named "[unused]"; a sampled frame may have that name too (a
+ * JIT's perf map says anything), and is no freed slot. */
 static inline bool profile_frame_is_free(const struct profile *p, frame_id_t id)
 {
-	return p->unused_name && p->frames[id].name == p->unused_name;
+	return p->unused_name && p->frames[id].name == p->unused_name &&
+	       p->frames[id].kind == FRAME_SPECIAL;
 }
 
 static inline const frame_id_t *profile_stack_frames(const struct profile *p, uint32_t stack)
