@@ -46,22 +46,13 @@ static int bind_unwind_fds(struct sampler *s, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct sampler_map_fds fds;
-	struct unwind_bpf_fds unw;
 	int err;
 
 	sampler_map_fds(s, &fds);
 	python_set_map(r->py, fds.py_procs);
 	if (!r->unw)
 		return 0;
-	unw = (struct unwind_bpf_fds){
-		.rows_fd = fds.unwind_rows,
-		.max_rows = fds.unwind_max_rows,
-		.buckets_fd = fds.unwind_buckets,
-		.max_buckets = fds.unwind_max_buckets,
-		.procs_fd = fds.unwind_procs,
-		.objs_fd = fds.unwind_objs,
-	};
-	err = unwind_bpf_bind(r->unw, &unw);
+	err = unwind_bpf_bind(r->unw, &fds);
 	for (size_t i = 0; !err && i < r->nr_push; i++)
 		unwind_bpf_push(r->unw, r->push[i]);
 	return err;
