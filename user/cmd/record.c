@@ -49,7 +49,7 @@ static int bind_unwind_fds(struct sampler *s, void *ctx)
 	int err;
 
 	sampler_map_fds(s, &fds);
-	python_set_map(r->py, fds.py_procs);
+	python_set_info_map(r->py, fds.py_procs);
 	if (!r->unw)
 		return 0;
 	err = unwind_bpf_bind(r->unw, &fds);

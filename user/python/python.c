@@ -439,7 +439,7 @@ void python_sweep(struct python *py)
 	py->sweep_at = 2 * n > PY_SWEEP_PROCS ? 2 * n : PY_SWEEP_PROCS;
 }
 
-void python_set_map(struct python *py, int info_map_fd)
+void python_set_info_map(struct python *py, int info_map_fd)
 {
 	py->map_fd = info_map_fd;
 	for (size_t i = 0; i < py->nr_procs; i++)
