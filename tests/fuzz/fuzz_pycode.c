@@ -32,14 +32,14 @@ static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct py_offsets o;
+	struct pycode_offsets o;
 	struct image im;
 	struct pycode c;
 	uint64_t addr, off;
 
 	if (size < 17)
 		return 0;
-	if (pyoffsets_for_version(3, 10 + data[0] % 4, &o))
+	if (pycode_offsets_for_version(3, 10 + data[0] % 4, &o))
 		return 0;
 	memcpy(&addr, data + 1, 8);
 	memcpy(&off, data + 9, 8);
@@ -53,9 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)pycode_line(&o, &c, off % 4096);
 		pycode_release(&c);
 	}
-	free(pystr_read(&o, image_read, &im, addr));
-	if (!pyoffsets_from_debug(im.data, im.size, &o) && im.size > PY_DEBUG_OFFSETS_SIZE) {
-		if (!pycode_read(&o, image_read, &im, BASE + PY_DEBUG_OFFSETS_SIZE, 0, &c))
+	free(pycode_read_str(&o, image_read, &im, addr));
+	if (!pycode_offsets_from_debug(im.data, im.size, &o) &&
+	    im.size > PYCODE_DEBUG_OFFSETS_SIZE) {
+		if (!pycode_read(&o, image_read, &im, BASE + PYCODE_DEBUG_OFFSETS_SIZE, 0, &c))
 			pycode_release(&c);
 	}
 	return 0;

@@ -343,10 +343,40 @@ static void test_coalesce(void)
 	profile_free(p);
 }
 
+/* A merge frees thread frames by renaming them "[unused]": a real frame of
+ * that name (a JIT's perf map can say anything) is no freed slot, and the
+ * saved profile keeps it and its samples. */
+static void test_coalesce_keeps_named_unused(void)
+{
+	struct profile *p = profile_new(), *back = NULL;
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
+	struct frame jit = { .name = "[unused]", .module = "/tmp/perf-7.map", .kind = FRAME_NATIVE,
+			     .flags = FRAME_F_JIT };
+	frame_id_t f = profile_frame(p, &jit);
+	char err[256], *s;
+	int rc;
+
+	p->meta.freq_hz = 1000;
+	profile_add_sample(p, profile_thread(p, 42, 42, "demo", "demo"), &f, 1, 5);
+	add_jobs(p, 1000, 3, fn(p, "work"));
+	profile_coalesce_exited(p, fake_state, NULL);
+	CHECK(!profile_frame_is_free(p, f), "a JIT frame named [unused] is no freed slot");
+	s = render(p, FMT_JSON, &o);
+	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
+	free(s);
+	s = rc ? NULL : render(back, FMT_FOLDED, &o);
+	CHECK(s && strstr(s, "[unused] 5\n") && back->total == 5 + 6,
+	      "json: the frame and its 5 samples are saved and load back (%s)", rc ? err : "ok");
+	free(s);
+	profile_free(back);
+	profile_free(p);
+}
+
 int main(void)
 {
 	test_idx_remove();
 	test_coalesce();
+	test_coalesce_keeps_named_unused();
 	test_caps();
 	test_interning();
 	test_tree();

@@ -36,7 +36,7 @@ static void put32(uint64_t addr, uint32_t v)
 }
 
 /* A compact str object at addr: kind 1 ascii, or kind 2 / kind 4. */
-static void put_str(const struct py_offsets *o, uint64_t addr, const uint32_t *cps, size_t n,
+static void put_str(const struct pycode_offsets *o, uint64_t addr, const uint32_t *cps, size_t n,
 		    int kind)
 {
 	uint32_t state = (uint32_t)kind << 2 | 1u << 5 | (kind == 1 ? 1u << 6 : 0);
@@ -54,7 +54,7 @@ static void put_str(const struct py_offsets *o, uint64_t addr, const uint32_t *c
 	}
 }
 
-static void put_ascii(const struct py_offsets *o, uint64_t addr, const char *s)
+static void put_ascii(const struct pycode_offsets *o, uint64_t addr, const char *s)
 {
 	uint32_t cps[256];
 	size_t n = strlen(s);
@@ -64,14 +64,14 @@ static void put_ascii(const struct py_offsets *o, uint64_t addr, const char *s)
 	put_str(o, addr, cps, n, 1);
 }
 
-static void put_bytes(const struct py_offsets *o, uint64_t addr, const void *b, size_t n)
+static void put_bytes(const struct pycode_offsets *o, uint64_t addr, const void *b, size_t n)
 {
 	put64(addr + o->bytes_size, n);
 	memcpy(mem + addr + o->bytes_sval - BASE, b, n);
 }
 
 /* Lays out a code object at BASE with its strings and line table. */
-static void fake_code(const struct py_offsets *o, const char *name, const uint32_t *file,
+static void fake_code(const struct pycode_offsets *o, const char *name, const uint32_t *file,
 		      size_t file_n, int file_kind, const void *table, size_t table_n)
 {
 	uint64_t code = BASE, name_at = BASE + 0x400, file_at = BASE + 0x800, tab_at = BASE + 0xc00;
@@ -91,35 +91,40 @@ static void test_versions(void)
 {
 	unsigned ma = 0, mi = 0;
 
-	CHECK(!pyversion_from_name("/usr/bin/python3.11", &ma, &mi) && ma == 3 && mi == 11,
+	CHECK(!pycode_version_from_name("/usr/bin/python3.11", &ma, &mi) && ma == 3 && mi == 11,
 	      "python3.11 -> 3.11");
-	CHECK(!pyversion_from_name("/x/lib/libpython3.12.so.1.0", &ma, &mi) && ma == 3 && mi == 12,
+	CHECK(!pycode_version_from_name("/x/lib/libpython3.12.so.1.0", &ma, &mi) && ma == 3 &&
+	      mi == 12,
 	      "libpython3.12.so.1.0 -> 3.12");
-	CHECK(!pyversion_from_name("python3.10d", &ma, &mi) && mi == 10, "python3.10d -> 3.10");
-	CHECK(!pyversion_from_name("libpython3.13t.so", &ma, &mi) && mi == 13, "libpython3.13t.so");
-	CHECK(pyversion_from_name("/usr/bin/python3", &ma, &mi) == -ENOENT, "python3: no minor");
-	CHECK(pyversion_from_name("/usr/bin/pythonista", &ma, &mi) == -ENOENT, "pythonista: no");
-	CHECK(pyversion_from_name("python3.115x", &ma, &mi) == -ENOENT, "python3.115x: no");
-	CHECK(pyversion_from_name("/bin/bash", &ma, &mi) == -ENOENT, "bash: no");
+	CHECK(!pycode_version_from_name("python3.10d", &ma, &mi) && mi == 10,
+	      "python3.10d -> 3.10");
+	CHECK(!pycode_version_from_name("libpython3.13t.so", &ma, &mi) && mi == 13,
+	      "libpython3.13t.so");
+	CHECK(pycode_version_from_name("/usr/bin/python3", &ma, &mi) == -ENOENT,
+	      "python3: no minor");
+	CHECK(pycode_version_from_name("/usr/bin/pythonista", &ma, &mi) == -ENOENT,
+	      "pythonista: no");
+	CHECK(pycode_version_from_name("python3.115x", &ma, &mi) == -ENOENT, "python3.115x: no");
+	CHECK(pycode_version_from_name("/bin/bash", &ma, &mi) == -ENOENT, "bash: no");
 }
 
 static void test_tables(void)
 {
-	struct py_offsets o;
+	struct pycode_offsets o;
 
-	CHECK(!pyoffsets_for_version(3, 10, &o) && o.layout == ST_PY_LAYOUT_FRAMEOBJ &&
+	CHECK(!pycode_offsets_for_version(3, 10, &o) && o.layout == ST_PY_LAYOUT_FRAMEOBJ &&
 		      o.frame_instr == 96 && o.code_qualname == ST_PY_NO_OFF,
 	      "3.10: PyFrameObject layout, f_lasti at 96, no qualname");
-	CHECK(!pyoffsets_for_version(3, 11, &o) && o.layout == ST_PY_LAYOUT_ENTRY_FLAG &&
+	CHECK(!pycode_offsets_for_version(3, 11, &o) && o.layout == ST_PY_LAYOUT_ENTRY_FLAG &&
 		      o.cframe_frame == 8 && o.frame_entry == 68,
 	      "3.11: cframe->current_frame at 8, is_entry at 68");
-	CHECK(!pyoffsets_for_version(3, 12, &o) && o.layout == ST_PY_LAYOUT_CSTACK_OWNER &&
+	CHECK(!pycode_offsets_for_version(3, 12, &o) && o.layout == ST_PY_LAYOUT_CSTACK_OWNER &&
 		      o.frame_entry == 70 && o.unicode_ascii_size == 40,
 	      "3.12: owner at 70, 40-byte PyASCIIObject");
-	CHECK(pyoffsets_for_version(3, 9, &o) == -ENOTSUP, "3.9 unsupported");
-	CHECK(pyoffsets_for_version(3, 14, &o) == -ENOTSUP, "3.14 unsupported");
+	CHECK(pycode_offsets_for_version(3, 9, &o) == -ENOTSUP, "3.9 unsupported");
+	CHECK(pycode_offsets_for_version(3, 14, &o) == -ENOTSUP, "3.14 unsupported");
 	for (unsigned mi = 10; mi <= 13; mi++) {
-		CHECK(!pyoffsets_for_version(3, mi, &o) &&
+		CHECK(!pycode_offsets_for_version(3, mi, &o) &&
 			      o.frame_previous + 8 <= ST_PY_FRAME_READ &&
 			      o.frame_code + 8 <= ST_PY_FRAME_READ &&
 			      o.frame_instr + 8 <= ST_PY_FRAME_READ && o.frame_previous % 8 == 0 &&
@@ -138,7 +143,7 @@ static void fake_debug(unsigned char *b, uint64_t version)
 		{ 360, 8 }, { 520, 16 }, { 528, 32 }, { 544, 32 }, { 552, 16 }, { 560, 40 },
 	};
 
-	memset(b, 0, PY_DEBUG_OFFSETS_SIZE);
+	memset(b, 0, PYCODE_DEBUG_OFFSETS_SIZE);
 	memcpy(b, "xdebugpy", 8);
 	memcpy(b + 8, &version, 8);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -147,36 +152,39 @@ static void fake_debug(unsigned char *b, uint64_t version)
 
 static void test_debug_offsets(void)
 {
-	unsigned char b[PY_DEBUG_OFFSETS_SIZE];
-	struct py_offsets o, table;
+	unsigned char b[PYCODE_DEBUG_OFFSETS_SIZE];
+	struct pycode_offsets o, table;
 	uint64_t big = 1ull << 40, one = 1;
 
 	fake_debug(b, 0x030d00f0);
-	CHECK(!pyoffsets_from_debug(b, sizeof(b), &o), "3.13.0 debug offsets parse");
-	pyoffsets_for_version(3, 13, &table);
-	CHECK(!memcmp(&o, &table, sizeof(o)), "3.13 debug offsets equal sampletop's own 3.13 table");
+	CHECK(!pycode_offsets_from_debug(b, sizeof(b), &o), "3.13.0 debug offsets parse");
+	pycode_offsets_for_version(3, 13, &table);
+	CHECK(!memcmp(&o, &table, sizeof(o)),
+	      "3.13 debug offsets equal sampletop's own 3.13 table");
 	CHECK(o.unicode_compact_size == 56, "compact str header = ascii header + 16");
-	CHECK(pyoffsets_from_debug(b, sizeof(b) - 1, &o) == -EINVAL, "short buffer refused");
+	CHECK(pycode_offsets_from_debug(b, sizeof(b) - 1, &o) == -EINVAL, "short buffer refused");
 	fake_debug(b, 0x030e00a0);
-	CHECK(pyoffsets_from_debug(b, sizeof(b), &o) == -ENOTSUP, "3.14 layout refused");
+	CHECK(pycode_offsets_from_debug(b, sizeof(b), &o) == -ENOTSUP, "3.14 layout refused");
 	fake_debug(b, 0x030d00f0);
 	b[0] = 'y';
-	CHECK(pyoffsets_from_debug(b, sizeof(b), &o) == -EINVAL, "bad cookie refused");
+	CHECK(pycode_offsets_from_debug(b, sizeof(b), &o) == -EINVAL, "bad cookie refused");
 	fake_debug(b, 0x030d00f0);
 	memcpy(b + 16, &one, 8);
-	CHECK(pyoffsets_from_debug(b, sizeof(b), &o) == -ENOTSUP, "free-threaded build refused");
+	CHECK(pycode_offsets_from_debug(b, sizeof(b), &o) == -ENOTSUP,
+	      "free-threaded build refused");
 	fake_debug(b, 0x030d00f0);
 	memcpy(b + 232, &big, 8);
-	CHECK(pyoffsets_from_debug(b, sizeof(b), &o) == -EINVAL,
+	CHECK(pycode_offsets_from_debug(b, sizeof(b), &o) == -EINVAL,
 	      "frame offset beyond the BPF read block refused");
 	fake_debug(b, 0x030d00f0);
 	memcpy(b + 248, &(uint64_t){ 60 }, 8);
-	CHECK(pyoffsets_from_debug(b, sizeof(b), &o) == -EINVAL, "unaligned frame offset refused");
+	CHECK(pycode_offsets_from_debug(b, sizeof(b), &o) == -EINVAL,
+	      "unaligned frame offset refused");
 }
 
 static void test_code_objects(void)
 {
-	struct py_offsets o;
+	struct pycode_offsets o;
 	struct pycode c;
 	/* 3.11+ location table, firstlineno 10:
 	 *  units 0-1: code 13 (no columns), +1 -> 11
@@ -196,7 +204,7 @@ static void test_code_objects(void)
 	const uint32_t file_u16[] = { '/', 0xe9, 0x4e2d, '.', 'p', 'y' };	/* /é中.py */
 	const uint32_t file_u32[] = { '/', 0x1f600, 0xdc80 };			/* emoji, lone surrogate */
 
-	pyoffsets_for_version(3, 12, &o);
+	pycode_offsets_for_version(3, 12, &o);
 	fake_code(&o, "App.handle", file_ascii, 5, 1, t311, sizeof(t311));
 	CHECK(!pycode_read(&o, fake_read, NULL, BASE, 0xabc000, &c), "3.12 code object read");
 	CHECK_STR(c.name, "App.handle", "qualname");
@@ -241,17 +249,20 @@ static void test_code_objects(void)
 	      "absurd line table size: no table, lines fall back to the first line");
 	pycode_release(&c);
 
-	pyoffsets_for_version(3, 10, &o);
+	pycode_offsets_for_version(3, 10, &o);
 	fake_code(&o, "handle", file_ascii, 5, 1, t310, sizeof(t310));
 	CHECK(!pycode_read(&o, fake_read, NULL, BASE, 0, &c), "3.10 code object read");
 	CHECK_STR(c.name, "handle", "3.10: co_name (no qualname)");
 	CHECK(c.name_ptr == BASE + 0x400 && pycode_tag_matches(&c, (uint32_t)(BASE + 0x400)) &&
 		      !pycode_tag_matches(&c, 0x1234),
 	      "the tag is the low half of co_name's address");
-	CHECK(pycode_line(&o, &c, 0) == 11 && pycode_line(&o, &c, 5) == 11, "3.10: bytes 0-5 line 11");
-	CHECK(pycode_line(&o, &c, 6) == 13 && pycode_line(&o, &c, 9) == 13, "3.10: bytes 6-9 line 13");
+	CHECK(pycode_line(&o, &c, 0) == 11 && pycode_line(&o, &c, 5) == 11,
+	      "3.10: bytes 0-5 line 11");
+	CHECK(pycode_line(&o, &c, 6) == 13 && pycode_line(&o, &c, 9) == 13,
+	      "3.10: bytes 6-9 line 13");
 	CHECK(pycode_line(&o, &c, 10) == 10, "3.10: no line -> first line");
-	CHECK(pycode_line(&o, &c, 12) == 10 && pycode_line(&o, &c, 19) == 10, "3.10: bytes 12-19 line 10");
+	CHECK(pycode_line(&o, &c, 12) == 10 && pycode_line(&o, &c, 19) == 10,
+	      "3.10: bytes 12-19 line 10");
 	pycode_release(&c);
 }
 
@@ -270,7 +281,8 @@ static void test_collapse(void)
 	struct collapse_rules with_hide = { .hide = hide, .nr_hide = 1 };
 
 	CHECK(collapse_frame_is_library(&lib, &def), "stdlib Python frame is a library frame");
-	CHECK(collapse_frame_is_library(&sp, &def), "site-packages Python frame is a library frame");
+	CHECK(collapse_frame_is_library(&sp, &def),
+	      "site-packages Python frame is a library frame");
 	CHECK(!collapse_frame_is_library(&app, &def), "application Python frame is not");
 	CHECK(!collapse_frame_is_library(&lib, &with_show), "--show on the .py path keeps it");
 	CHECK(collapse_frame_is_library(&app, &with_hide), "--hide on the .py path hides it");

@@ -1,7 +1,6 @@
 /* Loading the BPF program, attaching it to cpu-clock events, draining samples. */
 #include "capture/sampler.h"
 #include "sampletop.skel.h"
-#include "unwind/unwind_bpf.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -104,19 +103,6 @@ static int add_comms(int map_fd, const char *const *names, size_t n)
 	return 0;
 }
 
-static int attach_lifecycle(struct sampler *s)
-{
-	struct bpf_program *progs[] = { s->skel->progs.on_exec, s->skel->progs.on_fork,
-					s->skel->progs.on_exit };
-
-	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
-		s->tp_links[i] = bpf_program__attach(progs[i]);
-		if (!s->tp_links[i])
-			return -errno;
-	}
-	return 0;
-}
-
 static int add_targets(int map_fd, const uint32_t *ids, size_t n)
 {
 	__u8 one = 1;
@@ -127,82 +113,190 @@ static int add_targets(int map_fd, const uint32_t *ids, size_t n)
 	return 0;
 }
 
-int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why)
+/* The smallest power-of-two multiple of min_bytes (a power of two multiple
+ * of the page size, as ring buffers must be) that holds want_bytes. */
+static uint32_t ring_bytes(size_t min_bytes, size_t want_bytes)
 {
-	struct sampler *s = xcalloc(1, sizeof(*s));
-	int err, ncpus;
+	size_t n = min_bytes;
 
-	s->epfd = -1;
-	size_t rb_size;
+	while (n < want_bytes)
+		n <<= 1;
+	return n;
+}
 
-	*why = NULL;
-	libbpf_set_print(libbpf_quiet);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		*why = "cannot count the CPUs";
-		err = -EINVAL;
-		goto out_free;
+/* The options reach the BPF program as read-only data, set before load. */
+static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o)
+{
+	skel->rodata->filter_tgid = o->nr_pids > 0 || o->filter_pids;
+	skel->rodata->filter_tid = o->nr_tids > 0;
+	skel->rodata->want_user = o->user;
+	skel->rodata->want_kernel = o->kernel;
+	skel->rodata->want_idle = o->idle;
+	skel->rodata->follow_forks = o->follow_forks;
+	skel->rodata->filter_uid = o->filter_uid;
+	skel->rodata->target_uid = o->uid;
+	skel->rodata->filter_comm = o->nr_comms > 0;
+	skel->rodata->filter_cgroup = o->filter_cgroup;
+	skel->rodata->cgroup_ssid = o->cgroup.ssid;
+	skel->rodata->cgroup_level = o->cgroup.level;
+	skel->rodata->cgroup_id = o->cgroup.id;
+	skel->rodata->unwind_mode = o->unwind;
+}
+
+/* Map sizes are fixed before load. */
+static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, int ncpus)
+{
+	/* Room for every pid and tid named, with the default as a floor. */
+	bpf_map__set_max_entries(skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
+	bpf_map__set_max_entries(skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
+	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
+		bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_buckets, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
 	}
-	s->ncpus = ncpus;
+	bpf_map__set_max_entries(skel->maps.samples,
+				 ring_bytes(ST_RINGBUF_BYTES_PER_CPU,
+					    (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU));
+	bpf_map__set_max_entries(skel->maps.execs,
+				 ring_bytes(64u << 10, (size_t)ncpus * ST_EXECS_BYTES_PER_CPU));
+}
+
+static int open_skeleton(struct sampler *s, const struct sampler_opts *o, const char **why)
+{
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		*why = "cannot count the CPUs";
+		return -EINVAL;
+	}
 	s->skel = sampletop_bpf__open();
 	if (!s->skel) {
-		err = -errno;
 		*why = "cannot open the BPF program";
-		goto out_free;
+		return -errno;
 	}
-	s->skel->rodata->filter_tgid = o->nr_pids > 0 || o->filter_pids;
-	s->skel->rodata->filter_tid = o->nr_tids > 0;
-	s->skel->rodata->want_user = o->user;
-	s->skel->rodata->want_kernel = o->kernel;
-	s->skel->rodata->want_idle = o->idle;
-	s->skel->rodata->follow_forks = o->follow_forks;
-	s->skel->rodata->filter_uid = o->filter_uid;
-	s->skel->rodata->target_uid = o->uid;
-	s->skel->rodata->filter_comm = o->nr_comms > 0;
-	s->skel->rodata->filter_cgroup = o->filter_cgroup;
-	s->skel->rodata->cgroup_ssid = o->cgroup.ssid;
-	s->skel->rodata->cgroup_level = o->cgroup.level;
-	s->skel->rodata->cgroup_id = o->cgroup.id;
-	/* Room for every pid and tid named, with the default as a floor. */
-	bpf_map__set_max_entries(s->skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
-	bpf_map__set_max_entries(s->skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
-	s->skel->rodata->unwind_mode = o->unwind;
-	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
-		bpf_map__set_max_entries(s->skel->maps.unwind_rows, 1);
-		bpf_map__set_max_entries(s->skel->maps.unwind_buckets, 1);
-		bpf_map__set_max_entries(s->skel->maps.unwind_procs, 1);
-	}
-	/* Ring buffer size must be a power of two multiple of the page size. */
-	rb_size = ST_RINGBUF_BYTES_PER_CPU;
-	while (rb_size < (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU)
-		rb_size <<= 1;
-	bpf_map__set_max_entries(s->skel->maps.samples, rb_size);
-	rb_size = 64u << 10;
-	while (rb_size < (size_t)ncpus * ST_EXECS_BYTES_PER_CPU)
-		rb_size <<= 1;
-	bpf_map__set_max_entries(s->skel->maps.execs, rb_size);
+	set_options(s->skel, o);
+	size_maps(s->skel, o, s->ncpus);
+	return 0;
+}
 
-	err = sampletop_bpf__load(s->skel);
+/* Loads the program and fills its target filter. */
+static int load(struct sampler *s, const struct sampler_opts *o, const char **why)
+{
+	int err = sampletop_bpf__load(s->skel);
+
 	if (err) {
 		*why = geteuid() != 0
 			       ? "loading BPF needs root (or CAP_BPF and CAP_PERFMON): run with sudo"
 			       : "the kernel refused the BPF program (run with SAMPLETOP_DEBUG=1 for the verifier log)";
-		goto out_free;
+		return err;
 	}
 	err = add_targets(bpf_map__fd(s->skel->maps.targets), o->pids, o->nr_pids);
 	if (!err)
 		err = add_targets(bpf_map__fd(s->skel->maps.tid_targets), o->tids, o->nr_tids);
 	if (!err)
 		err = add_comms(bpf_map__fd(s->skel->maps.comm_targets), o->comms, o->nr_comms);
-	if (err) {
+	if (err)
 		*why = "cannot fill the target filter map";
-		goto out_free;
+	return err;
+}
+
+static int attach_lifecycle(struct sampler *s, const char **why)
+{
+	struct bpf_program *progs[] = { s->skel->progs.on_exec, s->skel->progs.on_fork,
+					s->skel->progs.on_exit };
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		s->tp_links[i] = bpf_program__attach(progs[i]);
+		if (!s->tp_links[i]) {
+			*why = "cannot attach to the sched_process_exec/fork/exit tracepoints";
+			return -errno;
+		}
 	}
-	err = attach_lifecycle(s);
-	if (err) {
-		*why = "cannot attach to the sched_process_exec/fork/exit tracepoints";
-		goto out_free;
+	return 0;
+}
+
+/* Attaches the sampling program to a cpu-clock event on cpu. Returns 0,
+ * -ENODEV for an offline CPU (skipped, without *why), or a negative errno. */
+static int attach_cpu(struct sampler *s, uint32_t freq_hz, int cpu, const char **why)
+{
+	int fd = perf_open_cpu_clock(freq_hz, cpu);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		if (err != -ENODEV)
+			*why = err == -EACCES || err == -EPERM
+				       ? "opening perf events needs root (or CAP_PERFMON): run with sudo"
+				       : "cannot open a cpu-clock perf event";
+		return err;
 	}
+	s->links[s->nr_links] = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
+	if (!s->links[s->nr_links]) {
+		err = -errno;
+		close(fd);
+		*why = "cannot attach the BPF program to a perf event";
+		return err;
+	}
+	s->pfds[s->nr_links++] = fd;
+	return 0;
+}
+
+/* One perf event per CPU asked for that is online. */
+static int attach_cpus(struct sampler *s, const struct sampler_opts *o, const char **why)
+{
+	s->links = xcalloc(s->ncpus, sizeof(*s->links));
+	s->pfds = xcalloc(s->ncpus, sizeof(*s->pfds));
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		int err;
+
+		if (o->cpus && ((size_t)cpu >= o->nr_cpus || !o->cpus[cpu]))
+			continue;
+		err = attach_cpu(s, o->freq_hz, cpu, why);
+		if (err && err != -ENODEV)
+			return err;
+	}
+	if (s->nr_links == 0) {
+		*why = "no online CPU to sample";
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int open_rings(struct sampler *s, const char **why)
+{
+	int fd = bpf_map__fd(s->skel->maps.samples);
+
+	s->rb = ring_buffer__new(fd, on_rb, s, NULL);
+	if (!s->rb) {
+		*why = "cannot map the BPF ring buffer";
+		return -errno;
+	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd,
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
+		*why = "cannot wait on the BPF ring buffer";
+		return -errno;
+	}
+	return 0;
+}
+
+int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	int err;
+
+	*why = NULL;
+	s->epfd = -1;
+	libbpf_set_print(libbpf_quiet);
+	err = open_skeleton(s, o, why);
+	if (err)
+		goto out_free;
+	err = load(s, o, why);
+	if (err)
+		goto out_free;
+	err = attach_lifecycle(s, why);
+	if (err)
+		goto out_free;
 	if (o->before_attach) {
 		err = o->before_attach(s, o->before_attach_ctx);
 		if (err) {
@@ -210,52 +304,12 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 			goto out_free;
 		}
 	}
-
-	s->links = xcalloc(ncpus, sizeof(*s->links));
-	s->pfds = xcalloc(ncpus, sizeof(*s->pfds));
-	for (int cpu = 0; cpu < ncpus; cpu++) {
-		int fd;
-
-		if (o->cpus && ((size_t)cpu >= o->nr_cpus || !o->cpus[cpu]))
-			continue;
-		fd = perf_open_cpu_clock(o->freq_hz, cpu);
-		if (fd < 0) {
-			if (errno == ENODEV)	/* offline CPU */
-				continue;
-			err = -errno;
-			*why = err == -EACCES || err == -EPERM
-				       ? "opening perf events needs root (or CAP_PERFMON): run with sudo"
-				       : "cannot open a cpu-clock perf event";
-			goto out_free;
-		}
-		s->links[s->nr_links] = bpf_program__attach_perf_event(s->skel->progs.on_sample, fd);
-		if (!s->links[s->nr_links]) {
-			err = -errno;
-			close(fd);
-			*why = "cannot attach the BPF program to a perf event";
-			goto out_free;
-		}
-		s->pfds[s->nr_links++] = fd;
-	}
-	if (s->nr_links == 0) {
-		err = -ENODEV;
-		*why = "no online CPU to sample";
+	err = attach_cpus(s, o, why);
+	if (err)
 		goto out_free;
-	}
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), on_rb, s, NULL);
-	if (!s->rb) {
-		err = -errno;
-		*why = "cannot map the BPF ring buffer";
+	err = open_rings(s, why);
+	if (err)
 		goto out_free;
-	}
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.samples),
-		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
-		err = -errno;
-		*why = "cannot wait on the BPF ring buffer";
-		goto out_free;
-	}
 	*out = s;
 	return 0;
 
@@ -342,22 +396,18 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 	free(vals);
 }
 
-void sampler_unwind_fds(const struct sampler *s, struct unwind_bpf_fds *m)
+void sampler_map_fds(const struct sampler *s, struct sampler_map_fds *out)
 {
-	m->rows_fd = bpf_map__fd(s->skel->maps.unwind_rows);
-	m->max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
-	m->buckets_fd = bpf_map__fd(s->skel->maps.unwind_buckets);
-	m->max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
-	m->procs_fd = bpf_map__fd(s->skel->maps.unwind_procs);
-	m->objs_fd = bpf_map__fd(s->skel->maps.unwind_objs);
+	out->unwind_rows = bpf_map__fd(s->skel->maps.unwind_rows);
+	out->unwind_max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	out->unwind_buckets = bpf_map__fd(s->skel->maps.unwind_buckets);
+	out->unwind_max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
+	out->unwind_procs = bpf_map__fd(s->skel->maps.unwind_procs);
+	out->unwind_objs = bpf_map__fd(s->skel->maps.unwind_objs);
+	out->py_procs = bpf_map__fd(s->skel->maps.py_procs);
 }
 
 int sampler_nr_cpus(const struct sampler *s)
 {
 	return s->nr_links;
-}
-
-int sampler_python_map_fd(const struct sampler *s)
-{
-	return bpf_map__fd(s->skel->maps.py_procs);
 }

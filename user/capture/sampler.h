@@ -63,12 +63,21 @@ int sampler_execs_fd(const struct sampler *s);
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx);
 /* Sums the per-CPU drop counters into out[ST_CNT_NR]. */
 void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
-/* The BPF unwinder's maps (see unwind_bpf.h). */
-struct unwind_bpf_fds;
-void sampler_unwind_fds(const struct sampler *s, struct unwind_bpf_fds *m);
+/* The descriptors of the BPF maps that other stages fill (the unwinder's
+ * tables, the Python processes), as bpf/ declares them. The sampler owns
+ * them: they are valid from before_attach until sampler_free(); do not
+ * close them. */
+struct sampler_map_fds {
+	int unwind_rows;	/* BPF_F_MMAPABLE array of unwind_max_rows struct st_urow */
+	uint32_t unwind_max_rows;
+	int unwind_buckets;	/* BPF_F_MMAPABLE array of unwind_max_buckets __u32 */
+	uint32_t unwind_max_buckets;
+	int unwind_procs;	/* tgid -> struct st_uproc */
+	int unwind_objs;	/* struct st_uobj_key -> struct st_uobj */
+	int py_procs;		/* pid -> struct st_py_info */
+};
+void sampler_map_fds(const struct sampler *s, struct sampler_map_fds *out);
 /* Number of perf events attached (online CPUs sampled). */
 int sampler_nr_cpus(const struct sampler *s);
-/* The BPF map of Python processes (pid -> struct st_py_info). */
-int sampler_python_map_fd(const struct sampler *s);
 
 #endif

@@ -203,7 +203,7 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-int parse_id_list(const char *s, uint32_t **out, size_t *nr)
+static int append_ids(const char *s, uint32_t **out, size_t *nr)
 {
 	size_t alloc = *nr;
 	const char *p = s;
@@ -234,6 +234,18 @@ int parse_id_list(const char *s, uint32_t **out, size_t *nr)
 		p = end;
 	}
 	return *nr ? 0 : -EINVAL;
+}
+
+int parse_id_list(const char *s, uint32_t **out, size_t *nr)
+{
+	int err = append_ids(s, out, nr);
+
+	if (err) {	/* a bad list is no list: nothing is left to free */
+		free(*out);
+		*out = NULL;
+		*nr = 0;
+	}
+	return err;
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)

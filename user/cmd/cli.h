@@ -2,6 +2,13 @@
  * Command-line options of every subcommand, in one struct with its defaults
  * in options_init(). Parsing prints usage errors itself and returns 2, the
  * exit code for bad usage.
+ *
+ * Ownership: the struct owns pids, tids and comms (each name and the array),
+ * freed by options_free(), also after a failed parse. Every other pointer
+ * points into argv (an option's value, or argv itself past "--" or the
+ * options): it is never freed and lives as long as argv, so a struct options
+ * must not outlive the argv it was parsed from. Copy a struct options only to
+ * read it: options_free() on two copies frees twice.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -19,19 +26,19 @@ enum tui_mode { TUI_AUTO, TUI_ON, TUI_OFF };
 
 struct options {
 	/* what to profile */
-	uint32_t *pids;
+	uint32_t *pids;		/* -p, owned (malloc'ed) */
 	size_t nr_pids;
-	uint32_t *tids;
+	uint32_t *tids;		/* -t, owned */
 	size_t nr_tids;
 	bool all;		/* -a */
-	char **command;		/* after "--", NULL-terminated; NULL if none */
-	const char *cpus;	/* -C list */
-	const char *user;	/* -u: only this user's processes */
-	char **comms;		/* --comm: only processes with these names */
-	size_t nr_comms;
-	const char *cgroup;	/* --cgroup: only processes in this cgroup */
+	char **command;		/* after "--", NULL-terminated: in argv; NULL if none */
+	const char *cpus;	/* -C list, in argv (parse it with parse_id_list) */
+	const char *user;	/* -u: only this user's processes; in argv */
+	char **comms;		/* --comm: only processes with these names; owned, */
+	size_t nr_comms;	/* the array and each name (split from "a,b") */
+	const char *cgroup;	/* --cgroup: only processes in this cgroup; in argv */
 	bool as_user;		/* --as-user: run COMMAND as child_user */
-	const char *child_user;	/* NULL: $SUDO_USER */
+	const char *child_user;	/* in argv; NULL: $SUDO_USER */
 
 	/* sampling */
 	uint32_t freq_hz;
@@ -43,7 +50,7 @@ struct options {
 	int python;		/* enum python_mode */
 
 	/* output */
-	const char *output;	/* -o */
+	const char *output;	/* -o, in argv; NULL: stdout */
 	int format;		/* enum report_format, or -1: from -o's extension, else text */
 	enum tui_mode tui;
 	int color;		/* -1 auto, 0 off, 1 on */
@@ -51,9 +58,9 @@ struct options {
 	int verbose;
 
 	/* view options (shared by the text report, the TUI and every report) */
-	const char *hide[MAX_GLOBS];
+	const char *hide[MAX_GLOBS];	/* --hide patterns, in argv */
 	size_t nr_hide;
-	const char *show[MAX_GLOBS];
+	const char *show[MAX_GLOBS];	/* --show patterns, in argv */
 	size_t nr_show;
 	bool show_all;
 	bool threads;
@@ -62,16 +69,18 @@ struct options {
 	bool ascii;
 	bool invert;
 	double min_percent;
-	const char *focus;
+	const char *focus;	/* --focus, in argv */
 	bool no_demangle;
 
 	/* subcommand arguments (report FILE, diff A B, addr2line -e FILE ...) */
-	char **args;
+	char **args;		/* the operands: argv past the options */
 	int nr_args;
-	const char *exe;	/* addr2line -e */
+	const char *exe;	/* addr2line -e, in argv */
 };
 
+/* Sets the defaults; nothing is owned yet. */
 void options_init(struct options *o);
+/* Frees what the struct owns (pids, tids, comms); leaves argv alone. */
 void options_free(struct options *o);
 
 /* Parses the record command line (argv[0] is the program). Returns 0, or an
@@ -84,7 +93,9 @@ int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bo
  * the output is a terminal (colour only there, unless forced). */
 void options_report(const struct options *o, struct report_opts *r, bool color_ok);
 
-/* Parses "1,2,5-7" into a list of numbers. Returns 0 or -EINVAL. */
+/* Parses "1,2,5-7" and appends the numbers to *out (malloc'ed; *nr counts
+ * them; the caller frees *out). Returns 0, or -EINVAL with *out freed and
+ * NULL and *nr 0, the numbers given in dropped too. */
 int parse_id_list(const char *s, uint32_t **out, size_t *nr);
 
 #endif

@@ -47,14 +47,14 @@ static void on_event(const struct st_event *e, void *ctx);
 static int bind_unwind_fds(struct sampler *s, void *ctx)
 {
 	struct recorder *r = ctx;
-	struct unwind_bpf_fds m;
+	struct sampler_map_fds fds;
 	int err;
 
-	python_set_map(r->py, sampler_python_map_fd(s));
+	sampler_map_fds(s, &fds);
+	python_set_info_map(r->py, fds.py_procs);
 	if (!r->unw)
 		return 0;
-	sampler_unwind_fds(s, &m);
-	err = unwind_bpf_bind(r->unw, &m);
+	err = unwind_bpf_bind(r->unw, &fds);
 	for (size_t i = 0; !err && i < r->nr_push; i++)
 		unwind_bpf_push(r->unw, r->push[i]);
 	return err;

@@ -7,8 +7,27 @@
  * -> count. A call tree is derived from it on demand with view options
  * (grouping, inversion, focus, kernel frames); trees are cheap to rebuild.
  *
- * Ownership: the profile owns every string, frame and stack it hands out;
- * pointers stay valid until profile_free(). Ids are dense indexes from 0.
+ * Ownership: the profile owns every string, frame, stack and thread it hands
+ * out. Ids are dense indexes from 0. How long each stays valid:
+ * - Frame and stack ids: until profile_free(); ids found in a stack never
+ *   change. But profile_coalesce_exited() frees the synthetic frames of the
+ *   threads it merges (FRAME_PROCESS, FRAME_THREAD: "[unused]" slots, see
+ *   profile_frame_is_free) and later threads' frames reuse those ids: a
+ *   process or thread frame id held across a merge may name another thread.
+ * - Thread ids and sample records: until the next profile_coalesce_exited(),
+ *   which renumbers them and bumps p->generation.
+ * - Interned strings (profile_intern, the strings of frames and threads):
+ *   until profile_free(), except the names of the frames a merge frees
+ *   ("comm [tid]", "process [pid]") that no remaining frame or thread uses.
+ *   Copy such a string to keep it across a merge.
+ * - Pointers into the tables (profile_get_frame, profile_stack_frames,
+ *   &p->threads[i], &p->samples[i]): until the next call that adds to that
+ *   table (profile_frame, profile_thread, profile_stack, profile_add...)
+ *   moves it, and for threads and samples until the next merge.
+ * So whatever keeps ids across calls either holds only frame ids of stacks
+ * and of FRAME_SPECIAL frames (the recorder, the symbolizer, python), or
+ * rebuilds when p->generation changes and blocks merges while it must not
+ * (the live view: recorder_hold_merges while paused).
  */
 #ifndef PROFILE_H
 #define PROFILE_H
@@ -212,10 +231,13 @@ static inline const struct frame *profile_get_frame(const struct profile *p, fra
 }
 
 /* A slot freed by profile_coalesce_exited() and not yet reused: in no stack
- * and no thread; writers of every frame leave it out. */
+ * and no thread; writers of every frame leave it out. Only the merge makes
+ * special frames named "[unused]"; a sampled frame may have that name too (a
+ * JIT's perf map says anything), and is no freed slot. */
 static inline bool profile_frame_is_free(const struct profile *p, frame_id_t id)
 {
-	return p->unused_name && p->frames[id].name == p->unused_name;
+	return p->unused_name && p->frames[id].name == p->unused_name &&
+	       p->frames[id].kind == FRAME_SPECIAL;
 }
 
 static inline const frame_id_t *profile_stack_frames(const struct profile *p, uint32_t stack)

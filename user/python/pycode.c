@@ -8,7 +8,7 @@
 
 /* Measured with offsetof() against each version's own internal headers
  * (Include/internal/pycore_*.h, x86-64). Stable within a minor version. */
-static const struct py_offsets offset_table[] = {
+static const struct pycode_offsets offset_table[] = {
 	{
 		.major = 3, .minor = 10, .layout = ST_PY_LAYOUT_FRAMEOBJ,
 		.runtime_interp_head = 32, .interp_next = 0, .interp_threads = 8, .tstate_next = 8,
@@ -57,7 +57,7 @@ static const struct py_offsets offset_table[] = {
 	},
 };
 
-int pyoffsets_for_version(unsigned major, unsigned minor, struct py_offsets *out)
+int pycode_offsets_for_version(unsigned major, unsigned minor, struct pycode_offsets *out)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(offset_table); i++) {
 		if (offset_table[i].major == major && offset_table[i].minor == minor) {
@@ -116,15 +116,15 @@ static int dbg_off(const unsigned char *b, size_t at, uint64_t limit, uint16_t *
 	return 0;
 }
 
-int pyoffsets_from_debug(const void *buf, size_t len, struct py_offsets *out)
+int pycode_offsets_from_debug(const void *buf, size_t len, struct pycode_offsets *out)
 {
 	const unsigned char *b = buf;
-	struct py_offsets o;
+	struct pycode_offsets o;
 	uint64_t version;
 	uint16_t ascii;
 	int err = 0;
 
-	if (len < PY_DEBUG_OFFSETS_SIZE || memcmp(b, "xdebugpy", 8))
+	if (len < PYCODE_DEBUG_OFFSETS_SIZE || memcmp(b, "xdebugpy", 8))
 		return -EINVAL;
 	version = get64(b, DBG_VERSION);
 	if ((version >> 24) != 3 || ((version >> 16) & 0xff) != 13)
@@ -170,7 +170,7 @@ int pyoffsets_from_debug(const void *buf, size_t len, struct py_offsets *out)
 	return 0;
 }
 
-int pyversion_from_name(const char *path, unsigned *major, unsigned *minor)
+int pycode_version_from_name(const char *path, unsigned *major, unsigned *minor)
 {
 	const char *base = strrchr(path, '/');
 	const char *p;
@@ -196,7 +196,8 @@ int pyversion_from_name(const char *path, unsigned *major, unsigned *minor)
 	return 0;
 }
 
-void pyoffsets_to_bpf(const struct py_offsets *o, uint64_t interp_head, struct st_py_info *out)
+void pycode_offsets_to_bpf(const struct pycode_offsets *o, uint64_t interp_head,
+			   struct st_py_info *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->interp_head = interp_head;
@@ -215,7 +216,7 @@ void pyoffsets_to_bpf(const struct py_offsets *o, uint64_t interp_head, struct s
 	out->code_name = o->code_name;
 }
 
-static int read_ptr(pymem_read_fn rd, void *ctx, uint64_t addr, uint64_t *out)
+static int read_ptr(pycode_mem_read_fn rd, void *ctx, uint64_t addr, uint64_t *out)
 {
 	return rd(ctx, addr, out, sizeof(*out));
 }
@@ -251,7 +252,8 @@ static size_t put_utf8(char *dst, size_t room, uint32_t cp)
 	return 0;
 }
 
-char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_t addr)
+char *pycode_read_str(const struct pycode_offsets *o, pycode_mem_read_fn rd, void *ctx,
+		      uint64_t addr)
 {
 	unsigned char hdr[128];
 	uint32_t state, kind;
@@ -313,8 +315,8 @@ char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64
 	return out;
 }
 
-static uint8_t *pybytes_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx,
-			     uint64_t addr, size_t *len)
+static uint8_t *read_bytes(const struct pycode_offsets *o, pycode_mem_read_fn rd, void *ctx,
+			  uint64_t addr, size_t *len)
 {
 	int64_t size;
 	uint8_t *buf;
@@ -332,7 +334,7 @@ static uint8_t *pybytes_read(const struct py_offsets *o, pymem_read_fn rd, void 
 	return buf;
 }
 
-int pycode_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_t addr,
+int pycode_read(const struct pycode_offsets *o, pycode_mem_read_fn rd, void *ctx, uint64_t addr,
 		uint64_t code_type, struct pycode *out)
 {
 	uint64_t type, name_addr, file_addr, table_addr;
@@ -352,14 +354,14 @@ int pycode_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_
 	    read_ptr(rd, ctx, addr + o->code_linetable, &table_addr) ||
 	    rd(ctx, addr + o->code_firstlineno, &first, sizeof(first)))
 		return -EFAULT;
-	out->name = pystr_read(o, rd, ctx, name_addr);
-	out->file = pystr_read(o, rd, ctx, file_addr);
+	out->name = pycode_read_str(o, rd, ctx, name_addr);
+	out->file = pycode_read_str(o, rd, ctx, file_addr);
 	if (!out->name || !out->file || !out->name[0] || first < 0) {
 		pycode_release(out);
 		return -EINVAL;
 	}
 	out->firstlineno = first;
-	out->linetable = pybytes_read(o, rd, ctx, table_addr, &out->linetable_len);
+	out->linetable = read_bytes(o, rd, ctx, table_addr, &out->linetable_len);
 	return 0;
 }
 
@@ -474,7 +476,7 @@ static int32_t line_311(const struct pycode *c, uint64_t off)
 	return c->firstlineno;
 }
 
-int32_t pycode_line(const struct py_offsets *o, const struct pycode *c, uint64_t off)
+int32_t pycode_line(const struct pycode_offsets *o, const struct pycode *c, uint64_t off)
 {
 	if (!c->linetable)
 		return c->firstlineno;

@@ -22,7 +22,7 @@
 /* Longest line table read (bigger ones leave lines at the first line). */
 #define PYCODE_MAX_LINETABLE (256 * 1024)
 
-struct py_offsets {
+struct pycode_offsets {
 	uint8_t major, minor;
 	uint8_t layout;		/* enum st_py_layout */
 	/* the walk (mirrored into struct st_py_info) */
@@ -39,25 +39,26 @@ struct py_offsets {
 
 /* The offsets of a version from sampletop's table (3.10, 3.11, 3.12; 3.13 as
  * a fallback when the debug offsets cannot be read). Returns 0 or -ENOTSUP. */
-int pyoffsets_for_version(unsigned major, unsigned minor, struct py_offsets *out);
+int pycode_offsets_for_version(unsigned major, unsigned minor, struct pycode_offsets *out);
 
-/* Bytes of _Py_DebugOffsets that pyoffsets_from_debug reads (3.13 layout). */
-#define PY_DEBUG_OFFSETS_SIZE 568
+/* Bytes of _Py_DebugOffsets that pycode_offsets_from_debug reads (3.13 layout). */
+#define PYCODE_DEBUG_OFFSETS_SIZE 568
 /* Parses the _Py_DebugOffsets at the start of 3.13's _PyRuntime (from the
  * binary's .data or the process). Checks the cookie, the version (3.13.x
  * only: later versions change the struct) and that every offset is small
  * enough for the walk. Returns 0, -EINVAL (not debug offsets) or -ENOTSUP. */
-int pyoffsets_from_debug(const void *buf, size_t len, struct py_offsets *out);
+int pycode_offsets_from_debug(const void *buf, size_t len, struct pycode_offsets *out);
 
 /* "3.11" from a file name: python3.11, libpython3.11.so.1.0, python3.11d...
  * Returns 0 and sets major/minor, or -ENOENT. */
-int pyversion_from_name(const char *path, unsigned *major, unsigned *minor);
+int pycode_version_from_name(const char *path, unsigned *major, unsigned *minor);
 
 /* Fills the BPF side's view of the offsets. interp_head is an address. */
-void pyoffsets_to_bpf(const struct py_offsets *o, uint64_t interp_head, struct st_py_info *out);
+void pycode_offsets_to_bpf(const struct pycode_offsets *o, uint64_t interp_head,
+			   struct st_py_info *out);
 
 /* Reads len bytes at addr of the target. Returns 0 or a negative errno. */
-typedef int (*pymem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+typedef int (*pycode_mem_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 
 struct pycode {
 	char *name;		/* qualname on 3.11+, else name; never NULL after success */
@@ -72,13 +73,14 @@ struct pycode {
  * ob_type against, or 0 to skip the check. Returns 0 (free with
  * pycode_release), -EFAULT (unreadable), -EINVAL (not a code object or
  * damaged). */
-int pycode_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_t addr,
+int pycode_read(const struct pycode_offsets *o, pycode_mem_read_fn rd, void *ctx, uint64_t addr,
 		uint64_t code_type, struct pycode *out);
 void pycode_release(struct pycode *c);
 
 /* Reads a str object as UTF-8 (at most PYCODE_MAX_STR bytes, cut on a
  * character boundary). Returns a malloc'ed string or NULL. */
-char *pystr_read(const struct py_offsets *o, pymem_read_fn rd, void *ctx, uint64_t addr);
+char *pycode_read_str(const struct pycode_offsets *o, pycode_mem_read_fn rd, void *ctx,
+		      uint64_t addr);
 
 /* Does the tag of a sampled frame (st_python.h) name this code object? */
 static inline bool pycode_tag_matches(const struct pycode *c, uint32_t tag)
@@ -89,6 +91,6 @@ static inline bool pycode_tag_matches(const struct pycode *c, uint32_t tag)
 /* The source line of the instruction at byte offset off into the code (3.10:
  * f_lasti * 2; 3.11+: into co_code_adaptive), from the line table. Returns
  * the line, or firstlineno when the table has no answer. */
-int32_t pycode_line(const struct py_offsets *o, const struct pycode *c, uint64_t off);
+int32_t pycode_line(const struct pycode_offsets *o, const struct pycode *c, uint64_t off);
 
 #endif

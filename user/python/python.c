@@ -21,7 +21,7 @@
 struct py_binary {
 	uint64_t dev, ino;
 	bool ok;			/* a supported CPython */
-	struct py_offsets off;
+	struct pycode_offsets off;
 	uint64_t runtime, code_type;	/* ELF vaddrs of _PyRuntime, PyCode_Type */
 	uint64_t eval, eval_size;	/* _PyEval_EvalFrameDefault */
 };
@@ -234,16 +234,16 @@ static void bin_parse(struct py_binary *b, Elf *e, int fd, const char *path)
 	if (w[2].found && !elf_read_vaddr(e, fd, w[2].value, &hexver, sizeof(hexver))) {
 		major = hexver >> 24;
 		minor = (hexver >> 16) & 0xff;
-	} else if (pyversion_from_name(path, &major, &minor)) {
+	} else if (pycode_version_from_name(path, &major, &minor)) {
 		return;
 	}
 	if (major == 3 && minor >= 13) {
-		unsigned char dbg[PY_DEBUG_OFFSETS_SIZE];
+		unsigned char dbg[PYCODE_DEBUG_OFFSETS_SIZE];
 
 		if (elf_read_vaddr(e, fd, w[0].value, dbg, sizeof(dbg)) ||
-		    pyoffsets_from_debug(dbg, sizeof(dbg), &b->off))
+		    pycode_offsets_from_debug(dbg, sizeof(dbg), &b->off))
 			return;
-	} else if (pyoffsets_for_version(major, minor, &b->off)) {
+	} else if (pycode_offsets_for_version(major, minor, &b->off)) {
 		return;
 	}
 	b->runtime = w[0].value;
@@ -263,7 +263,7 @@ static bool maybe_python(const char *path)
 	base = base ? base + 1 : path;
 	if (!strncmp(base, "libpython", 9))
 		return true;
-	return !pyversion_from_name(base, &major, &minor) || !strcmp(base, "python3") ||
+	return !pycode_version_from_name(base, &major, &minor) || !strcmp(base, "python3") ||
 	       !strcmp(base, "python");
 }
 
@@ -350,7 +350,7 @@ static void proc_tell_bpf(struct python *py, struct py_proc *pp)
 
 	if (py->opts.mode == PYTHON_OFF || py->map_fd < 0)
 		return;
-	pyoffsets_to_bpf(&b->off, pp->bias + b->runtime + b->off.runtime_interp_head, &info);
+	pycode_offsets_to_bpf(&b->off, pp->bias + b->runtime + b->off.runtime_interp_head, &info);
 	if (bpf_map_update_elem(py->map_fd, &pp->pid, &info, BPF_ANY))
 		py->prof->meta.counters[PC_PY_MAP_FULL]++;
 }
@@ -436,7 +436,7 @@ void python_sweep(struct python *py)
 	py->sweep_at = 2 * n > PY_SWEEP_PROCS ? 2 * n : PY_SWEEP_PROCS;
 }
 
-void python_set_map(struct python *py, int info_map_fd)
+void python_set_info_map(struct python *py, int info_map_fd)
 {
 	py->map_fd = info_map_fd;
 	for (size_t i = 0; i < py->nr_procs; i++)
@@ -596,7 +596,7 @@ static struct py_code *code_get(struct python *py, struct py_proc *pp, uint64_t 
 static frame_id_t py_frame(struct python *py, struct py_proc *pp, uint64_t code, uint64_t w1,
 			   bool leaf)
 {
-	const struct py_offsets *o = &pp->bin->off;
+	const struct pycode_offsets *o = &pp->bin->off;
 	struct py_code *c = code_get(py, pp, code, w1 >> 32);
 	struct frame f = { .kind = FRAME_PYTHON };
 	uint32_t instr = (uint32_t)w1;

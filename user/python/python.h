@@ -32,9 +32,9 @@ int python_mode_parse(const char *s, enum python_mode *out);
 struct python;
 
 /* info_map_fd: the BPF py_procs map (pid -> struct st_py_info), or -1 until
- * python_set_map() gives it (processes found before are told then). */
+ * python_set_info_map() gives it (processes found before are told then). */
 struct python *python_new(struct profile *prof, const struct python_opts *o, int info_map_fd);
-void python_set_map(struct python *py, int info_map_fd);
+void python_set_info_map(struct python *py, int info_map_fd);
 void python_free(struct python *py);
 /* Now and then forgets processes that exited; call it between drains. */
 void python_sweep(struct python *py);

@@ -1,6 +1,7 @@
 /* Per-process mapping tables and per-object unwind rows, pushed to BPF maps. */
 #include "unwind/unwind_bpf.h"
 #include "base/hashtab.h"
+#include "capture/sampler.h"
 #include "procs/procs.h"
 #include "sampletop.h"
 #include "unwind/unwind_table.h"
@@ -92,12 +93,13 @@ static void *map_mmap(int fd, size_t bytes, size_t *size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-int unwind_bpf_bind(struct unwind_bpf *u, const struct unwind_bpf_fds *m)
+int unwind_bpf_bind(struct unwind_bpf *u, const struct sampler_map_fds *m)
 {
-	u->rows = map_mmap(m->rows_fd, (size_t)m->max_rows * sizeof(struct st_urow), &u->rows_size);
+	u->rows = map_mmap(m->unwind_rows, (size_t)m->unwind_max_rows * sizeof(struct st_urow),
+			   &u->rows_size);
 	if (!u->rows)
 		return -errno;
-	u->buckets = map_mmap(m->buckets_fd, (size_t)m->max_buckets * sizeof(*u->buckets),
+	u->buckets = map_mmap(m->unwind_buckets, (size_t)m->unwind_max_buckets * sizeof(*u->buckets),
 			      &u->buckets_size);
 	if (!u->buckets) {
 		int err = -errno;
@@ -106,10 +108,10 @@ int unwind_bpf_bind(struct unwind_bpf *u, const struct unwind_bpf_fds *m)
 		u->rows = NULL;
 		return err;
 	}
-	u->max_rows = m->max_rows;
-	u->max_buckets = m->max_buckets;
-	u->procs_fd = m->procs_fd;
-	u->objs_fd = m->objs_fd;
+	u->max_rows = m->unwind_max_rows;
+	u->max_buckets = m->unwind_max_buckets;
+	u->procs_fd = m->unwind_procs;
+	u->objs_fd = m->unwind_objs;
 	for (size_t i = 0; i < u->nr_objs; i++)
 		place(u, &u->objs[i]);
 	return 0;

@@ -15,21 +15,13 @@
 #include <stdint.h>
 
 struct unwind_bpf;
+struct sampler_map_fds;	/* capture/sampler.h */
 
 struct unwind_bpf *unwind_bpf_new(void);
-/* The BPF maps the unwinder reads (bpf/ustack.bpf.h). */
-struct unwind_bpf_fds {
-	int rows_fd;		/* BPF_F_MMAPABLE array of max_rows struct st_urow */
-	uint32_t max_rows;
-	int buckets_fd;		/* BPF_F_MMAPABLE array of max_buckets __u32 */
-	uint32_t max_buckets;
-	int procs_fd;		/* tgid -> struct st_uproc */
-	int objs_fd;		/* struct st_uobj_key -> struct st_uobj */
-};
-
-/* Connects to the BPF maps. Must precede the calls below. Returns 0 or a
- * negative errno. */
-int unwind_bpf_bind(struct unwind_bpf *u, const struct unwind_bpf_fds *m);
+/* Connects to the BPF maps the unwinder reads (bpf/ustack.bpf.h): the
+ * unwind_* descriptors of m, which stay the sampler's. Must precede the
+ * calls below. Returns 0 or a negative errno. */
+int unwind_bpf_bind(struct unwind_bpf *u, const struct sampler_map_fds *m);
 void unwind_bpf_free(struct unwind_bpf *u);
 
 /* Reads pid's mappings now and pushes them with their tables. Returns 0,
