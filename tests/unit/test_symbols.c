@@ -11,6 +11,8 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -57,6 +59,41 @@ static void test_lookup_sizes(void)
 	CHECK(elf_obj_lookup(&o, 0x1180) == NULL, "past the last symbol");
 }
 
+/* File offset -> vaddr over the layout lld (and ld without -z separate-code)
+ * gives: segments share pages, so p_offset is not page-aligned and a
+ * mapping's pgoff lies below it. */
+static void test_offset_to_vaddr(void)
+{
+	const struct elf_seg segs[] = {
+		{ .offset = 0, .vaddr = 0, .filesz = 0x5f0, .flags = PF_R },
+		{ .offset = 0x5f0, .vaddr = 0x15f0, .filesz = 0x2000, .flags = PF_R | PF_X },
+		{ .offset = 0x3e10, .vaddr = 0x5e10, .filesz = 0x200, .flags = PF_R | PF_W },
+	};
+	const struct elf_seg *text = &segs[1];
+	uint64_t v;
+
+#define VADDR(segs, nr, off, want)                                                       \
+	(v = ~0ull, elf_segs_offset_to_vaddr(segs, nr, off, &v) == 0 && v == (want))
+#define NONE(segs, nr, off) (elf_segs_offset_to_vaddr(segs, nr, off, &v) == -ENOENT)
+	CHECK(VADDR(segs, 3, 0x100, 0x100), "offset inside the first segment");
+	CHECK(VADDR(segs, 3, 0x5f0, 0x15f0), "first byte of a segment: its p_vaddr");
+	CHECK(VADDR(segs, 3, 0x25ef, 0x35ef), "last byte of a segment's file range");
+	CHECK(NONE(segs, 3, 0x25f0), "between segments (one past the end of one): none");
+	CHECK(NONE(segs, 3, 0x2fff), "between segments (below the next one's page): none");
+	CHECK(VADDR(segs, 3, 0x3000, 0x5000),
+	      "in the alignment gap before a segment (its mapping's pgoff): that segment's rule");
+	CHECK(VADDR(segs, 3, 0x3e10, 0x5e10), "the segment after the gap starts at its p_vaddr");
+	CHECK(NONE(segs, 3, 0x4010), "past the end of the last segment: none");
+	CHECK(NONE(segs, 3, ~0ull), "an offset near 2^64 does not wrap into a segment");
+	CHECK(VADDR(segs, 3, 0, 0), "a file range holds the offset: it wins over a gap");
+	CHECK(VADDR(text, 1, 0, 0x1000),
+	      "the executable mapping's pgoff 0, below p_offset 0x5f0: vaddr 0x1000");
+	CHECK(VADDR(text, 1, 0x1000, 0x2000), "inside the executable segment");
+	CHECK(NONE(segs, 0, 0), "no segments: none");
+#undef VADDR
+#undef NONE
+}
+
 /* The vaddr of our own code at p, given probe, test_symbols_probe's symbol. */
 static uint64_t vaddr_by_probe(const struct elf_sym *probe, const void *p)
 {
@@ -98,6 +135,25 @@ static void test_self_elf(void)
 	}
 	CHECK(elf_obj_offset_to_vaddr(o, o->segs[0].offset, &vaddr) == 0 && vaddr == o->segs[0].vaddr,
 	      "file offset of a segment maps to its vaddr");
+	{
+		struct elf_seg *text = NULL;
+		uint32_t nr = 0, x = 0;
+		Elf *e;
+		int fd = open("/proc/self/exe", O_RDONLY);
+
+		e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+		CHECK(e && !elf_read_segs(e, PF_X, &text, &nr) && nr >= 1,
+		      "our binary's executable segments read (%u)", nr);
+		for (uint32_t i = 0; i < nr; i++)
+			x += (text[i].flags & PF_X) != 0;
+		CHECK(nr && x == nr && nr < o->nr_segs, "only the executable ones (%u of %u)", nr,
+		      o->nr_segs);
+		free(text);
+		if (e)
+			elf_end(e);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (s)
 		label_checks(o, s);
 	elf_obj_free(o);
@@ -336,6 +392,7 @@ static void test_start_time(void)
 int main(void)
 {
 	test_lookup_sizes();
+	test_offset_to_vaddr();
 	test_self_elf();
 	test_symbolize_self();
 	test_cache();

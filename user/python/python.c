@@ -2,6 +2,7 @@
 #include "python/python.h"
 #include "python/pycode.h"
 #include "python/pymerge.h"
+#include "symbols/elf_syms.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -24,6 +25,8 @@ struct py_binary {
 	struct py_offsets off;
 	uint64_t runtime, code_type;	/* ELF vaddrs of _PyRuntime, PyCode_Type */
 	uint64_t eval, eval_size;	/* _PyEval_EvalFrameDefault */
+	struct elf_seg *text;		/* executable segments, for the bias of a mapping */
+	uint32_t nr_text;
 };
 
 struct py_code {
@@ -113,8 +116,10 @@ void python_free(struct python *py)
 {
 	if (!py)
 		return;
-	for (size_t i = 0; i < py->nr_bins; i++)
+	for (size_t i = 0; i < py->nr_bins; i++) {
+		free(py->bins[i]->text);
 		free(py->bins[i]);
+	}
 	free(py->bins);
 	for (size_t i = 0; i < py->nr_procs; i++)
 		py_proc_free(py->procs[i]);
@@ -199,26 +204,6 @@ static int elf_read_vaddr(Elf *e, int fd, uint64_t vaddr, void *buf, size_t len)
 	return -ENOENT;
 }
 
-/* File offset -> ELF vaddr, for the load bias of a mapping. */
-static int elf_offset_vaddr(Elf *e, uint64_t off, uint64_t *vaddr)
-{
-	size_t nr;
-
-	if (elf_getphdrnum(e, &nr))
-		return -ENOEXEC;
-	for (size_t i = 0; i < nr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (off >= ph.p_offset && off - ph.p_offset < ph.p_filesz) {
-			*vaddr = ph.p_vaddr + (off - ph.p_offset);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* Parses an interpreter binary: which version, which offsets. */
 static void bin_parse(struct py_binary *b, Elf *e, int fd, const char *path)
 {
@@ -250,7 +235,7 @@ static void bin_parse(struct py_binary *b, Elf *e, int fd, const char *path)
 	b->code_type = w[1].found ? w[1].value : 0;
 	b->eval = w[3].found ? w[3].value : 0;
 	b->eval_size = w[3].found ? w[3].size : 0;
-	b->ok = true;
+	b->ok = !elf_read_segs(e, PF_X, &b->text, &b->nr_text);
 }
 
 /* Could this mapping be a CPython interpreter? By name, so that the
@@ -320,27 +305,15 @@ static struct py_binary *bin_get(struct python *py, const struct proc *p, const 
 	return b;
 }
 
-/* Load bias of the object mapped by m: its address minus its ELF vaddr. */
-static int map_bias(const struct proc *p, const struct proc_map *m, uint64_t *bias)
+/* Load bias of b mapped by m (executable): its address minus its ELF vaddr. */
+static int map_bias(const struct py_binary *b, const struct proc_map *m, uint64_t *bias)
 {
-	char path[4096 + 64];
 	uint64_t vaddr;
-	Elf *e;
-	int fd, err = -ENOEXEC;
 
-	proc_map_open_path(p, m, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (e && elf_kind(e) == ELF_K_ELF && !elf_offset_vaddr(e, m->pgoff, &vaddr)) {
-		*bias = m->start - vaddr;
-		err = 0;
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return err;
+	if (elf_segs_offset_to_vaddr(b->text, b->nr_text, m->pgoff, &vaddr))
+		return -ENOENT;
+	*bias = m->start - vaddr;
+	return 0;
 }
 
 /* --- processes ------------------------------------------------------------- */
@@ -390,7 +363,7 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		if (!(m->flags & MAP_F_EXEC) || !m->path[0] || !maybe_python(m->path))
 			continue;
 		b = bin_get(py, p, m);
-		if (!b->ok || map_bias(p, m, &pp->bias))
+		if (!b->ok || map_bias(b, m, &pp->bias))
 			continue;
 		pp->bin = b;
 		map_range(p, m, &pp->interp_lo[0], &pp->interp_hi[0]);
