@@ -5,6 +5,7 @@
 #include "symbols/demangle.h"
 #include "symbols/elf_syms.h"
 #include "symbols/kallsyms.h"
+#include "symbols/objfile.h"
 #include "symbols/perfmap.h"
 #include "procs/procs.h"
 #include "symbols/symbolizer.h"
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -217,6 +219,66 @@ static uint64_t self_vaddr(const char *name)
 	return v;
 }
 
+/* The file of one of our own mappings, and the same mapping whose path the
+ * process (here: we) has since replaced with a FIFO: the FIFO is neither
+ * opened nor waited on, the kernel's link to the mapped file is. */
+static void test_objfile_open_map(void)
+{
+	char dir[] = "/tmp/st-objfile-XXXXXX", fifo[64];
+	struct procs *ps = procs_new();
+	struct proc *p = procs_get(ps, getpid());
+	uint64_t ip = (uint64_t)(uintptr_t)&test_symbols_probe;
+	struct proc_map *m = proc_find_map(ps, p, ip), fake;
+	struct objfile_where w;
+	struct objfile_id id, want = { 0 };
+	struct stat st;
+	bool ready;
+	int fd;
+
+	if (!m || stat(m->path, &st)) {
+		CHECK(0, "our own text mapping found (%s)", m ? m->path : "none");
+		procs_free(ps);
+		return;
+	}
+	objfile_id_from_stat(&st, &want);
+	fd = objfile_open_map(p, m, &w, &id);
+	CHECK(fd >= 0 && objfile_id_eq(&id, &want) && !w.direct && !strcmp(w.path, m->path),
+	      "a mapping's file: opened by its path in the process's root, its identity read");
+	if (fd >= 0)
+		close(fd);
+
+	ready = mkdtemp(dir) != NULL;
+	if (ready) {
+		snprintf(fifo, sizeof(fifo), "%s/libpython3.11.so", dir);
+		ready = mkfifo(fifo, 0600) == 0;
+	}
+	if (!ready) {
+		CHECK(0, "set-up: a FIFO in a temporary directory");
+		procs_free(ps);
+		return;
+	}
+	fake = *m;
+	fake.path = fifo;
+	alarm(10);	/* opening the FIFO for reading would wait for a writer forever */
+	fd = objfile_open_map(p, &fake, &w, &id);
+	alarm(0);
+	if (geteuid() == 0)
+		CHECK(fd >= 0 && w.direct && objfile_id_eq(&id, &want),
+		      "path replaced by a FIFO: the mapped file through map_files, not the FIFO");
+	else
+		printf("# SKIP map_files needs root\n");
+	if (fd >= 0)
+		close(fd);
+	fake.start = fake.end = 0x1000;	/* nothing mapped there: no map_files link */
+	fd = objfile_open_map(p, &fake, &w, &id);
+	CHECK(fd < 0, "a FIFO and no link to the mapped file: refused (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(fifo);
+	rmdir(dir);
+	procs_free(ps);
+}
+
 /* One parse per file, shared by processes; a budget evicts and reparses. */
 static void test_cache(void)
 {
@@ -395,6 +457,7 @@ int main(void)
 	test_offset_to_vaddr();
 	test_self_elf();
 	test_symbolize_self();
+	test_objfile_open_map();
 	test_cache();
 	test_perfmap();
 	test_perfmap_grows();

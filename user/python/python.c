@@ -3,6 +3,7 @@
 #include "python/pycode.h"
 #include "python/pymerge.h"
 #include "symbols/elf_syms.h"
+#include "symbols/objfile.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
@@ -20,7 +21,7 @@
 /* What one interpreter binary (libpython or a python executable) holds;
  * parsed once per file identity. */
 struct py_binary {
-	uint64_t dev, ino;
+	struct objfile_id id;
 	bool ok;			/* a supported CPython */
 	struct py_offsets off;
 	uint64_t runtime, code_type;	/* ELF vaddrs of _PyRuntime, PyCode_Type */
@@ -48,6 +49,7 @@ struct py_proc {
 	bool checked;
 	bool seen_gone;			/* gone at the last sweep */
 	struct py_binary *bin;
+	uint64_t bin_dev, bin_ino;	/* its mapping's, as /proc/PID/maps names it */
 	uint64_t bias;			/* load address - ELF vaddr of the interpreter */
 	/* Executable ranges of the interpreter's code: the binary with the runtime
 	 * (libpython or python) and a python launcher linked to libpython. */
@@ -271,31 +273,29 @@ static bool has_libpython(unsigned long pid)
 	return found;
 }
 
+/* The binary mapped by m, parsed on first sight of its file; NULL when the
+ * file cannot be opened (then tried again at the next look). */
 static struct py_binary *bin_get(struct python *py, const struct proc *p, const struct proc_map *m)
 {
-	char path[4096 + 64];
+	struct objfile_where w;
+	struct objfile_id id;
 	struct py_binary *b;
-	struct stat st;
 	Elf *e;
-	int fd;
+	int fd = objfile_open_map(p, m, &w, &id);
 
-	for (size_t i = 0; i < py->nr_bins; i++)
-		if (py->bins[i]->dev == m->dev && py->bins[i]->ino == m->ino)
+	if (fd < 0)
+		return NULL;
+	for (size_t i = 0; i < py->nr_bins; i++) {
+		if (objfile_id_eq(&py->bins[i]->id, &id)) {
+			close(fd);
 			return py->bins[i];
+		}
+	}
 	b = xcalloc(1, sizeof(*b));
-	b->dev = m->dev;
-	b->ino = m->ino;
+	b->id = id;
 	XGROW(py->bins, py->alloc_bins, py->nr_bins + 1);
 	py->bins[py->nr_bins++] = b;
 
-	proc_map_open_path(p, m, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return b;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return b;
-	}
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getclass(e) == ELFCLASS64)
 		bin_parse(b, e, fd, m->path);
@@ -363,9 +363,11 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		if (!(m->flags & MAP_F_EXEC) || !m->path[0] || !maybe_python(m->path))
 			continue;
 		b = bin_get(py, p, m);
-		if (!b->ok || map_bias(b, m, &pp->bias))
+		if (!b || !b->ok || map_bias(b, m, &pp->bias))
 			continue;
 		pp->bin = b;
+		pp->bin_dev = m->dev;
+		pp->bin_ino = m->ino;
 		map_range(p, m, &pp->interp_lo[0], &pp->interp_hi[0]);
 		for (uint32_t k = 0; k < p->nr_maps; k++) {
 			const struct proc_map *l = &p->maps[k];
@@ -450,7 +452,7 @@ static struct py_proc *proc_get(struct python *py, struct proc *p)
 
 		pp->checked_gen = p->reload_gen;
 		for (uint32_t i = 0; i < p->nr_maps && !still; i++)
-			still = p->maps[i].dev == pp->bin->dev && p->maps[i].ino == pp->bin->ino;
+			still = p->maps[i].dev == pp->bin_dev && p->maps[i].ino == pp->bin_ino;
 		if (!still) {
 			if (py->map_fd >= 0)
 				bpf_map_delete_elem(py->map_fd, &pp->pid);

@@ -1,5 +1,6 @@
 /* An object's CFI (via libdw) reduced to the compact rows the BPF unwinder follows. */
 #include "unwind/unwind_table.h"
+#include "base/rootfs.h"
 #include "base/util.h"
 
 #include <dwarf.h>
@@ -389,21 +390,28 @@ out:
 	return err;
 }
 
-int unwind_table_build_path(const char *path, struct unwind_table **out)
+int unwind_table_build_fd(int fd, struct unwind_table **out)
 {
 	Elf *elf;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		err = -ENOEXEC;
 	else
 		err = unwind_table_build(elf, out);
 	elf_end(elf);
+	return err;
+}
+
+int unwind_table_build_path(const char *path, struct unwind_table **out)
+{
+	int fd = rootfs_open_direct(path), err;
+
+	if (fd < 0)
+		return fd;
+	err = unwind_table_build_fd(fd, out);
 	close(fd);
 	return err;
 }

@@ -34,7 +34,9 @@ struct unwind_table {
  * rows when the object has no CFI), or a negative errno: -ENOEXEC for a file
  * that is not a usable x86-64 ELF, -ERANGE for addresses beyond 4 GiB. */
 int unwind_table_build(Elf *elf, struct unwind_table **out);
-/* Same from a file path, or from an image in memory (the vdso). */
+/* Same from an open file (not closed), a file path (ours), or an image in
+ * memory (the vdso). */
+int unwind_table_build_fd(int fd, struct unwind_table **out);
 int unwind_table_build_path(const char *path, struct unwind_table **out);
 int unwind_table_build_mem(const void *image, size_t size, struct unwind_table **out);
 void unwind_table_free(struct unwind_table *t);
