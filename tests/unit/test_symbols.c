@@ -279,6 +279,42 @@ static void test_objfile_open_map(void)
 	procs_free(ps);
 }
 
+/* Our vDSO image is found, and an address in it is named after its symbol. */
+static void test_vdso(void)
+{
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	const struct elf_sym *sym = NULL;
+	struct elf_obj *o = NULL;
+	const void *image = NULL;
+	size_t size = 0;
+	uint64_t v0, ip;
+	frame_id_t f;
+
+	CHECK(!objfile_vdso(&image, &size) && size && size % 4096 == 0 &&
+		      !memcmp(image, ELFMAG, SELFMAG),
+	      "our vDSO image found (%zu bytes)", size);
+	if (size && !elf_obj_from_mem(image, size, "[vdso]", &o) &&
+	    !elf_obj_offset_to_vaddr(o, 0, &v0)) {
+		for (uint32_t i = 0; i < o->nr_syms && !sym; i++)
+			if (o->syms[i].size > 1)
+				sym = &o->syms[i];
+	}
+	CHECK(sym != NULL, "the vDSO has a function symbol");
+	if (sym) {
+		ip = (uint64_t)(uintptr_t)image + sym->addr - v0 + 1;
+		f = symbolizer_user(s, ps, procs_get(ps, getpid()), ip, false);
+		CHECK_STR(profile_get_frame(prof, f)->name, elf_sym_name(o, sym),
+			  "an address in the vDSO is named after its symbol");
+	}
+	elf_obj_free(o);
+	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
 /* One parse per file, shared by processes; a budget evicts and reparses. */
 static void test_cache(void)
 {
@@ -458,6 +494,7 @@ int main(void)
 	test_self_elf();
 	test_symbolize_self();
 	test_objfile_open_map();
+	test_vdso();
 	test_cache();
 	test_perfmap();
 	test_perfmap_grows();

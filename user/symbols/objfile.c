@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 void objfile_id_from_stat(const struct stat *st, struct objfile_id *id)
@@ -75,4 +78,31 @@ int objfile_open_map(const struct proc *p, const struct proc_map *m, struct objf
 		return err;
 	}
 	return fd;
+}
+
+int objfile_vdso(const void **image, size_t *size)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	struct proc_map m;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	*size = 0;
+	if (!base)
+		return -ENOENT;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -ENOENT;
+	while (!*size && getline(&line, &cap, f) > 0) {
+		if (maps_parse_line(line, &m))
+			continue;
+		if (m.start == base && !strcmp(m.path, "[vdso]"))
+			*size = m.end - m.start;
+		free(m.path);
+	}
+	free(line);
+	fclose(f);
+	*image = (const void *)base;
+	return *size ? 0 : -ENOENT;
 }

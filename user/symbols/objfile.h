@@ -47,4 +47,9 @@ struct objfile_where {
 int objfile_open_map(const struct proc *p, const struct proc_map *m, struct objfile_where *w,
 		     struct objfile_id *id);
 
+/* Our own vDSO: the kernel's image, the same in every 64-bit process, so it
+ * stands for theirs (it has no file). Its address and the size of its
+ * mapping. Returns 0, or -ENOENT. */
+int objfile_vdso(const void **image, size_t *size);
+
 #endif

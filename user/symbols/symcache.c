@@ -11,7 +11,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -333,29 +332,16 @@ struct sym_obj *symcache_map_object(struct symcache *s, const struct proc *p,
 /* This process's vDSO image is the kernel's for every 64-bit process. */
 struct sym_obj *symcache_vdso(struct symcache *s, uint64_t want_size)
 {
-	uint64_t base = getauxval(AT_SYSINFO_EHDR), size = 0;
-	struct proc_map m;
-	char *line = NULL;
-	size_t cap = 0;
-	FILE *f;
+	const void *image;
+	size_t size;
 
 	if (s->vdso)
 		return s->vdso->elf && s->vdso->id.size == want_size ? s->vdso : NULL;
 	s->vdso = xcalloc(1, sizeof(*s->vdso));
 	s->vdso->loaded = true;
-	f = fopen("/proc/self/maps", "re");
-	while (base && f && getline(&line, &cap, f) > 0) {
-		if (!maps_parse_line(line, &m)) {
-			if (m.start == base && !strcmp(m.path, "[vdso]"))
-				size = m.end - m.start;
-			free(m.path);
-		}
-	}
-	free(line);
-	if (f)
-		fclose(f);
+	objfile_vdso(&image, &size);
 	s->vdso->id.size = size;
-	if (size && elf_obj_from_mem((const void *)(uintptr_t)base, size, "[vdso]", &s->vdso->elf))
+	if (size && elf_obj_from_mem(image, size, "[vdso]", &s->vdso->elf))
 		s->vdso->elf = NULL;
 	return s->vdso->elf && size == want_size ? s->vdso : NULL;
 }

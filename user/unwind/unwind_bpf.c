@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -147,29 +146,11 @@ static int obj_eq(uint32_t id, const void *key, const void *ctx)
 /* The vdso is the same image in every process: ours. */
 static int build_vdso(struct unwind_table **out)
 {
-	unsigned long base = getauxval(AT_SYSINFO_EHDR);
-	struct proc_map m;
-	char *line = NULL;
-	size_t cap = 0, size = 0;
-	FILE *f;
+	const void *image;
+	size_t size;
+	int err = objfile_vdso(&image, &size);
 
-	if (!base)
-		return -ENOENT;
-	f = fopen("/proc/self/maps", "re");
-	if (!f)
-		return -errno;
-	while (!size && getline(&line, &cap, f) > 0) {
-		if (maps_parse_line(line, &m))
-			continue;
-		if (m.start == base && !strcmp(m.path, "[vdso]"))
-			size = m.end - m.start;
-		free(m.path);
-	}
-	free(line);
-	fclose(f);
-	if (!size)
-		return -ENOENT;
-	return unwind_table_build_mem((const void *)base, size, out);
+	return err ? err : unwind_table_build_mem(image, size, out);
 }
 
 /* Makes an object findable by file, for processes not pushed yet (the BPF
