@@ -8,10 +8,8 @@
 #include "base/util.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* One parsed file, shared by every process that maps it. */
