@@ -5,15 +5,21 @@
 #include "symbols/demangle.h"
 #include "symbols/elf_syms.h"
 #include "symbols/kallsyms.h"
+#include "symbols/objfile.h"
 #include "symbols/perfmap.h"
+#include "procs/procfs.h"
 #include "procs/procs.h"
 #include "symbols/symbolizer.h"
 #include "tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <gelf.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -57,6 +63,41 @@ static void test_lookup_sizes(void)
 	CHECK(elf_obj_lookup(&o, 0x1180) == NULL, "past the last symbol");
 }
 
+/* File offset -> vaddr over the layout lld (and ld without -z separate-code)
+ * gives: segments share pages, so p_offset is not page-aligned and a
+ * mapping's pgoff lies below it. */
+static void test_offset_to_vaddr(void)
+{
+	const struct elf_seg segs[] = {
+		{ .offset = 0, .vaddr = 0, .filesz = 0x5f0, .flags = PF_R },
+		{ .offset = 0x5f0, .vaddr = 0x15f0, .filesz = 0x2000, .flags = PF_R | PF_X },
+		{ .offset = 0x3e10, .vaddr = 0x5e10, .filesz = 0x200, .flags = PF_R | PF_W },
+	};
+	const struct elf_seg *text = &segs[1];
+	uint64_t v;
+
+#define VADDR(segs, nr, off, want)                                                       \
+	(v = ~0ull, elf_segs_offset_to_vaddr(segs, nr, off, &v) == 0 && v == (want))
+#define NONE(segs, nr, off) (elf_segs_offset_to_vaddr(segs, nr, off, &v) == -ENOENT)
+	CHECK(VADDR(segs, 3, 0x100, 0x100), "offset inside the first segment");
+	CHECK(VADDR(segs, 3, 0x5f0, 0x15f0), "first byte of a segment: its p_vaddr");
+	CHECK(VADDR(segs, 3, 0x25ef, 0x35ef), "last byte of a segment's file range");
+	CHECK(NONE(segs, 3, 0x25f0), "between segments (one past the end of one): none");
+	CHECK(NONE(segs, 3, 0x2fff), "between segments (below the next one's page): none");
+	CHECK(VADDR(segs, 3, 0x3000, 0x5000),
+	      "in the alignment gap before a segment (its mapping's pgoff): that segment's rule");
+	CHECK(VADDR(segs, 3, 0x3e10, 0x5e10), "the segment after the gap starts at its p_vaddr");
+	CHECK(NONE(segs, 3, 0x4010), "past the end of the last segment: none");
+	CHECK(NONE(segs, 3, ~0ull), "an offset near 2^64 does not wrap into a segment");
+	CHECK(VADDR(segs, 3, 0, 0), "a file range holds the offset: it wins over a gap");
+	CHECK(VADDR(text, 1, 0, 0x1000),
+	      "the executable mapping's pgoff 0, below p_offset 0x5f0: vaddr 0x1000");
+	CHECK(VADDR(text, 1, 0x1000, 0x2000), "inside the executable segment");
+	CHECK(NONE(segs, 0, 0), "no segments: none");
+#undef VADDR
+#undef NONE
+}
+
 /* The vaddr of our own code at p, given probe, test_symbols_probe's symbol. */
 static uint64_t vaddr_by_probe(const struct elf_sym *probe, const void *p)
 {
@@ -98,6 +139,25 @@ static void test_self_elf(void)
 	}
 	CHECK(elf_obj_offset_to_vaddr(o, o->segs[0].offset, &vaddr) == 0 && vaddr == o->segs[0].vaddr,
 	      "file offset of a segment maps to its vaddr");
+	{
+		struct elf_seg *text = NULL;
+		uint32_t nr = 0, x = 0;
+		Elf *e;
+		int fd = open("/proc/self/exe", O_RDONLY);
+
+		e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+		CHECK(e && !elf_read_segs(e, PF_X, &text, &nr) && nr >= 1,
+		      "our binary's executable segments read (%u)", nr);
+		for (uint32_t i = 0; i < nr; i++)
+			x += (text[i].flags & PF_X) != 0;
+		CHECK(nr && x == nr && nr < o->nr_segs, "only the executable ones (%u of %u)", nr,
+		      o->nr_segs);
+		free(text);
+		if (e)
+			elf_end(e);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (s)
 		label_checks(o, s);
 	elf_obj_free(o);
@@ -159,6 +219,104 @@ static uint64_t self_vaddr(const char *name)
 			v = o->syms[i].addr;
 	elf_obj_free(o);
 	return v;
+}
+
+/* The file of one of our own mappings, and the same mapping whose path the
+ * process (here: we) has since replaced with a FIFO: the FIFO is neither
+ * opened nor waited on, the kernel's link to the mapped file is. */
+static void test_objfile_open_map(void)
+{
+	char dir[] = "/tmp/st-objfile-XXXXXX", fifo[64];
+	struct procs *ps = procs_new();
+	struct proc *p = procs_get(ps, getpid());
+	uint64_t ip = (uint64_t)(uintptr_t)&test_symbols_probe;
+	struct proc_map *m = proc_find_map(ps, p, ip), fake;
+	struct objfile_where w;
+	struct objfile_id id, want = { 0 };
+	struct stat st;
+	bool ready;
+	int fd;
+
+	if (!m || stat(m->path, &st)) {
+		CHECK(0, "our own text mapping found (%s)", m ? m->path : "none");
+		procs_free(ps);
+		return;
+	}
+	objfile_id_from_stat(&st, &want);
+	fd = objfile_open_map(p->pid, m, &w, &id);
+	CHECK(fd >= 0 && objfile_id_eq(&id, &want) && !w.direct && !strcmp(w.path, m->path),
+	      "a mapping's file: opened by its path in the process's root, its identity read");
+	if (fd >= 0)
+		close(fd);
+
+	ready = mkdtemp(dir) != NULL;
+	if (ready) {
+		snprintf(fifo, sizeof(fifo), "%s/libpython3.11.so", dir);
+		ready = mkfifo(fifo, 0600) == 0;
+	}
+	if (!ready) {
+		CHECK(0, "set-up: a FIFO in a temporary directory");
+		procs_free(ps);
+		return;
+	}
+	fake = *m;
+	fake.path = fifo;
+	alarm(10);	/* opening the FIFO for reading would wait for a writer forever */
+	fd = objfile_open_map(p->pid, &fake, &w, &id);
+	alarm(0);
+	if (geteuid() == 0)
+		CHECK(fd >= 0 && w.direct && objfile_id_eq(&id, &want),
+		      "path replaced by a FIFO: the mapped file through map_files, not the FIFO");
+	else
+		printf("# SKIP map_files needs root\n");
+	if (fd >= 0)
+		close(fd);
+	fake.start = fake.end = 0x1000;	/* nothing mapped there: no map_files link */
+	fd = objfile_open_map(p->pid, &fake, &w, &id);
+	CHECK(fd < 0, "a FIFO and no link to the mapped file: refused (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(fifo);
+	rmdir(dir);
+	procs_free(ps);
+}
+
+/* Our vDSO image is found, and an address in it is named after its symbol. */
+static void test_vdso(void)
+{
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	const struct elf_sym *sym = NULL;
+	struct elf_obj *o = NULL;
+	const void *image = NULL;
+	uint64_t base = 0, size = 0;
+	uint64_t v0, ip;
+	frame_id_t f;
+
+	proc_self_vdso(&base, &size);
+	image = (const void *)(uintptr_t)base;
+	CHECK(size && size % 4096 == 0 &&
+		      !memcmp(image, ELFMAG, SELFMAG),
+	      "our vDSO image found (%" PRIu64 " bytes)", size);
+	if (size && !elf_obj_from_mem(image, size, "[vdso]", &o) &&
+	    !elf_obj_offset_to_vaddr(o, 0, &v0)) {
+		for (uint32_t i = 0; i < o->nr_syms && !sym; i++)
+			if (o->syms[i].size > 1)
+				sym = &o->syms[i];
+	}
+	CHECK(sym != NULL, "the vDSO has a function symbol");
+	if (sym) {
+		ip = (uint64_t)(uintptr_t)image + sym->addr - v0 + 1;
+		f = symbolizer_user(s, ps, procs_get(ps, getpid()), ip, false);
+		CHECK_STR(profile_get_frame(prof, f)->name, elf_sym_name(o, sym),
+			  "an address in the vDSO is named after its symbol");
+	}
+	elf_obj_free(o);
+	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
 }
 
 /* One parse per file, shared by processes; a budget evicts and reparses. */
@@ -336,8 +494,11 @@ static void test_start_time(void)
 int main(void)
 {
 	test_lookup_sizes();
+	test_offset_to_vaddr();
 	test_self_elf();
 	test_symbolize_self();
+	test_objfile_open_map();
+	test_vdso();
 	test_cache();
 	test_perfmap();
 	test_perfmap_grows();

@@ -218,7 +218,7 @@ static void test_fixture(const char *name, const char *flags)
 	CHECK(t->nr_loads >= 1, "%s: executable segment read", what);
 	if (t->nr_loads) {
 		uint64_t bias = 0;
-		const struct unwind_load *l = &t->loads[0];
+		const struct elf_seg *l = &t->loads[0];
 
 		err = unwind_table_bias(t, 0x7f0000000000 + (l->offset & ~0xfffull),
 					l->offset & ~0xfffull, &bias);

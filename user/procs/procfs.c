@@ -261,26 +261,3 @@ uint32_t proc_ns_pid(uint32_t pid)
 	fclose(f);
 	return ns;
 }
-
-void proc_map_open_path(uint32_t pid, const struct proc_map *m, char *buf, size_t size)
-{
-	if (m->flags & MAP_F_DELETED)
-		snprintf(buf, size, "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
-			 m->end);
-	else
-		snprintf(buf, size, "/proc/%u/root%s", pid, m->path);
-}
-
-int proc_map_stat(uint32_t pid, const struct proc_map *m, char *buf, size_t size, struct stat *st)
-{
-	proc_map_open_path(pid, m, buf, size);
-	if (stat(buf, st) == 0)
-		return 0;
-	/* An exited process's root is gone with it; the file often is not. */
-	if ((m->flags & (MAP_F_ANON | MAP_F_SPECIAL | MAP_F_DELETED)) || m->path[0] != '/')
-		return -ENOENT;
-	if (stat(m->path, st) < 0 || st->st_dev != m->dev || st->st_ino != m->ino)
-		return -ENOENT;
-	snprintf(buf, size, "%s", m->path);
-	return 0;
-}

@@ -70,13 +70,4 @@ void proc_read_comm(uint32_t pid, char *buf, size_t size);
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 
-/* Path to open a mapping's file from our mount namespace: the process's own
- * root (/proc/PID/root/...) so containers and chroots resolve, or
- * /proc/PID/map_files/START-END for deleted files. Writes into buf. */
-void proc_map_open_path(uint32_t pid, const struct proc_map *m, char *buf, size_t size);
-/* Like proc_map_open_path, and stats the file into *st. When the process
- * is gone, falls back to the same path in our own namespace if that file
- * has the device and inode the mapping names. Returns 0 or -ENOENT. */
-int proc_map_stat(uint32_t pid, const struct proc_map *m, char *buf, size_t size, struct stat *st);
-
 #endif

@@ -2,28 +2,30 @@
 #include "python/python.h"
 #include "python/pycode.h"
 #include "python/pymerge.h"
+#include "symbols/elf_syms.h"
+#include "symbols/objfile.h"
 #include "base/util.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 /* What one interpreter binary (libpython or a python executable) holds;
  * parsed once per file identity. */
 struct py_binary {
-	uint64_t dev, ino;
+	struct objfile_id id;
 	bool ok;			/* a supported CPython */
 	struct pycode_offsets off;
 	uint64_t runtime, code_type;	/* ELF vaddrs of _PyRuntime, PyCode_Type */
 	uint64_t eval, eval_size;	/* _PyEval_EvalFrameDefault */
+	struct elf_seg *text;		/* executable segments, for the bias of a mapping */
+	uint32_t nr_text;
 };
 
 struct py_code {
@@ -45,6 +47,7 @@ struct py_proc {
 	bool checked;
 	bool seen_gone;			/* gone at the last sweep */
 	struct py_binary *bin;
+	uint64_t bin_dev, bin_ino;	/* its mapping's, as /proc/PID/maps names it */
 	uint64_t bias;			/* load address - ELF vaddr of the interpreter */
 	/* Executable ranges of the interpreter's code: the binary with the runtime
 	 * (libpython or python) and a python launcher linked to libpython. */
@@ -113,8 +116,10 @@ void python_free(struct python *py)
 {
 	if (!py)
 		return;
-	for (size_t i = 0; i < py->nr_bins; i++)
+	for (size_t i = 0; i < py->nr_bins; i++) {
+		free(py->bins[i]->text);
 		free(py->bins[i]);
+	}
 	free(py->bins);
 	for (size_t i = 0; i < py->nr_procs; i++)
 		py_proc_free(py->procs[i]);
@@ -199,26 +204,6 @@ static int elf_read_vaddr(Elf *e, int fd, uint64_t vaddr, void *buf, size_t len)
 	return -ENOENT;
 }
 
-/* File offset -> ELF vaddr, for the load bias of a mapping. */
-static int elf_offset_vaddr(Elf *e, uint64_t off, uint64_t *vaddr)
-{
-	size_t nr;
-
-	if (elf_getphdrnum(e, &nr))
-		return -ENOEXEC;
-	for (size_t i = 0; i < nr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (off >= ph.p_offset && off - ph.p_offset < ph.p_filesz) {
-			*vaddr = ph.p_vaddr + (off - ph.p_offset);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* Parses an interpreter binary: which version, which offsets. */
 static void bin_parse(struct py_binary *b, Elf *e, int fd, const char *path)
 {
@@ -250,7 +235,7 @@ static void bin_parse(struct py_binary *b, Elf *e, int fd, const char *path)
 	b->code_type = w[1].found ? w[1].value : 0;
 	b->eval = w[3].found ? w[3].value : 0;
 	b->eval_size = w[3].found ? w[3].size : 0;
-	b->ok = true;
+	b->ok = !elf_read_segs(e, PF_X, &b->text, &b->nr_text);
 }
 
 /* Could this mapping be a CPython interpreter? By name, so that the
@@ -283,31 +268,29 @@ static bool has_libpython(unsigned long pid)
 	return found;
 }
 
+/* The binary mapped by m, parsed on first sight of its file; NULL when the
+ * file cannot be opened (then tried again at the next look). */
 static struct py_binary *bin_get(struct python *py, const struct proc *p, const struct proc_map *m)
 {
-	char path[4096 + 64];
+	struct objfile_where w;
+	struct objfile_id id;
 	struct py_binary *b;
-	struct stat st;
 	Elf *e;
-	int fd;
+	int fd = objfile_open_map(p->pid, m, &w, &id);
 
-	for (size_t i = 0; i < py->nr_bins; i++)
-		if (py->bins[i]->dev == m->dev && py->bins[i]->ino == m->ino)
+	if (fd < 0)
+		return NULL;
+	for (size_t i = 0; i < py->nr_bins; i++) {
+		if (objfile_id_eq(&py->bins[i]->id, &id)) {
+			close(fd);
 			return py->bins[i];
+		}
+	}
 	b = xcalloc(1, sizeof(*b));
-	b->dev = m->dev;
-	b->ino = m->ino;
+	b->id = id;
 	XGROW(py->bins, py->alloc_bins, py->nr_bins + 1);
 	py->bins[py->nr_bins++] = b;
 
-	proc_map_open_path(p->pid, m, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return b;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return b;
-	}
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (e && elf_kind(e) == ELF_K_ELF && gelf_getclass(e) == ELFCLASS64)
 		bin_parse(b, e, fd, m->path);
@@ -317,27 +300,15 @@ static struct py_binary *bin_get(struct python *py, const struct proc *p, const 
 	return b;
 }
 
-/* Load bias of the object mapped by m: its address minus its ELF vaddr. */
-static int map_bias(const struct proc *p, const struct proc_map *m, uint64_t *bias)
+/* Load bias of b mapped by m (executable): its address minus its ELF vaddr. */
+static int map_bias(const struct py_binary *b, const struct proc_map *m, uint64_t *bias)
 {
-	char path[4096 + 64];
 	uint64_t vaddr;
-	Elf *e;
-	int fd, err = -ENOEXEC;
 
-	proc_map_open_path(p->pid, m, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (e && elf_kind(e) == ELF_K_ELF && !elf_offset_vaddr(e, m->pgoff, &vaddr)) {
-		*bias = m->start - vaddr;
-		err = 0;
-	}
-	if (e)
-		elf_end(e);
-	close(fd);
-	return err;
+	if (elf_segs_offset_to_vaddr(b->text, b->nr_text, m->pgoff, &vaddr))
+		return -ENOENT;
+	*bias = m->start - vaddr;
+	return 0;
 }
 
 /* --- processes ------------------------------------------------------------- */
@@ -387,9 +358,11 @@ static void proc_detect(struct python *py, struct py_proc *pp, struct proc *p)
 		if (!(m->flags & MAP_F_EXEC) || !m->path[0] || !maybe_python(m->path))
 			continue;
 		b = bin_get(py, p, m);
-		if (!b->ok || map_bias(p, m, &pp->bias))
+		if (!b || !b->ok || map_bias(b, m, &pp->bias))
 			continue;
 		pp->bin = b;
+		pp->bin_dev = m->dev;
+		pp->bin_ino = m->ino;
 		map_range(p, m, &pp->interp_lo[0], &pp->interp_hi[0]);
 		for (uint32_t k = 0; k < p->nr_maps; k++) {
 			const struct proc_map *l = &p->maps[k];
@@ -474,7 +447,7 @@ static struct py_proc *proc_get(struct python *py, struct proc *p)
 
 		pp->checked_gen = p->reload_gen;
 		for (uint32_t i = 0; i < p->nr_maps && !still; i++)
-			still = p->maps[i].dev == pp->bin->dev && p->maps[i].ino == pp->bin->ino;
+			still = p->maps[i].dev == pp->bin_dev && p->maps[i].ino == pp->bin_ino;
 		if (!still) {
 			if (py->map_fd >= 0)
 				bpf_map_delete_elem(py->map_fd, &pp->pid);

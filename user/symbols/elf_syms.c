@@ -294,7 +294,7 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 {
 	struct builder b = { 0 };
 	GElf_Ehdr eh;
-	size_t phnum, nsym = 0;
+	size_t nsym = 0;
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	int have_symtab = 0;
@@ -306,17 +306,7 @@ static int parse(Elf *elf, const char *name, struct elf_obj **out)
 	b.o->type = eh.e_type;
 	add_name(&b, "");
 
-	if (elf_getphdrnum(elf, &phnum) == 0) {
-		b.o->segs = xcalloc(phnum ? phnum : 1, sizeof(*b.o->segs));
-		for (size_t i = 0; i < phnum; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-				continue;
-			b.o->segs[b.o->nr_segs++] =
-				(struct elf_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz };
-		}
-	}
+	elf_read_segs(elf, 0, &b.o->segs, &b.o->nr_segs);
 
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
@@ -447,17 +437,53 @@ void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src)
 	append_syms(o, src);
 }
 
-int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr)
+int elf_read_segs(Elf *elf, uint32_t flags, struct elf_seg **segs, uint32_t *nr)
 {
-	for (uint32_t i = 0; i < o->nr_segs; i++) {
-		const struct elf_seg *s = &o->segs[i];
+	size_t phnum, alloc = 0;
+
+	*segs = NULL;
+	*nr = 0;
+	if (elf_getphdrnum(elf, &phnum))
+		return -ENOEXEC;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & flags) != flags)
+			continue;
+		XGROW(*segs, alloc, *nr + 1);
+		(*segs)[(*nr)++] = (struct elf_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz,
+						     ph.p_flags };
+	}
+	return 0;
+}
+
+int elf_segs_offset_to_vaddr(const struct elf_seg *segs, uint32_t nr, uint64_t off,
+			     uint64_t *vaddr)
+{
+	const struct elf_seg *below = NULL;
+
+	for (uint32_t i = 0; i < nr; i++) {
+		const struct elf_seg *s = &segs[i];
 
 		if (off >= s->offset && off - s->offset < s->filesz) {
 			*vaddr = off - s->offset + s->vaddr;
 			return 0;
 		}
+		/* Segments are page-congruent (p_vaddr = p_offset modulo the
+		 * page), so the rule holds below p_offset within its page. */
+		if (!below && s->filesz && off < s->offset &&
+		    off >= (s->offset & ~(ELF_PAGE_SIZE - 1)))
+			below = s;
 	}
-	return -ENOENT;
+	if (!below)
+		return -ENOENT;
+	*vaddr = below->vaddr - (below->offset - off);
+	return 0;
+}
+
+int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr)
+{
+	return elf_segs_offset_to_vaddr(o->segs, o->nr_segs, off, vaddr);
 }
 
 const struct elf_sym *elf_obj_lookup(const struct elf_obj *o, uint64_t vaddr)

@@ -7,12 +7,17 @@
 #ifndef ELF_SYMS_H
 #define ELF_SYMS_H
 
+#include <libelf.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
 
 /* Longest build-id we keep (SHA-1 is 20 bytes; some linkers use up to 32). */
 #define ELF_BUILD_ID_MAX 64
+/* The page a mapping starts on (x86-64): its file offset (pgoff) is a
+ * multiple of it, and may lie below its segment's p_offset. bpf/ustack.bpf.h
+ * assumes the same. */
+#define ELF_PAGE_SIZE 4096ull
 
 struct elf_sym {
 	uint64_t addr;
@@ -24,6 +29,7 @@ struct elf_sym {
 
 struct elf_seg {
 	uint64_t offset, vaddr, filesz, memsz;
+	uint32_t flags;		/* PF_R, PF_W, PF_X */
 };
 
 struct elf_obj {
@@ -60,8 +66,20 @@ void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src);
 /* Adds src's symbols to o's (MiniDebugInfo complements .dynsym). */
 void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src);
 
-/* File offset -> ELF virtual address via the PT_LOAD segment holding it.
- * Returns 0, or -ENOENT when no segment holds off. */
+/* The PT_LOAD segments of elf whose p_flags have every bit of flags (0: all
+ * of them), in header order. Returns 0 and *segs (the caller frees it; NULL
+ * when none), or -ENOEXEC. */
+int elf_read_segs(Elf *elf, uint32_t flags, struct elf_seg **segs, uint32_t *nr);
+
+/* File offset -> ELF virtual address, the one rule for every module:
+ * off - p_offset + p_vaddr of the segment whose file range [p_offset,
+ * p_offset + p_filesz) holds off; failing that, of the segment whose first
+ * page holds it (the pgoff of a mapping, page-aligned below an unaligned
+ * p_offset: give only the segments such a mapping can map, e.g. PF_X for an
+ * executable one). Returns 0, or -ENOENT (between segments, past the end). */
+int elf_segs_offset_to_vaddr(const struct elf_seg *segs, uint32_t nr, uint64_t off,
+			     uint64_t *vaddr);
+/* The same over o's segments. */
 int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vaddr);
 
 /* The function containing vaddr, or NULL. Symbol sizes are respected: an

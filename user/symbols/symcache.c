@@ -3,19 +3,18 @@
 #include "symbols/debuginfo.h"
 #include "symbols/demangle.h"
 #include "symbols/elf_syms.h"
+#include "symbols/objfile.h"
 #include "base/rootfs.h"
 #include "base/util.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* One parsed file, shared by every process that maps it. */
 struct sym_obj {
-	uint64_t dev, ino, size, mtime;	/* identity (the cache key) */
+	struct objfile_id id;	/* the cache key */
 	char *path;		/* how to open it again (after eviction): under root, or */
 	bool direct;		/* ... as is (/proc/PID/map_files/..., addr2line's file) */
 	char *root;		/* "/proc/PID/root" of the process it was found in, or "" */
@@ -198,35 +197,25 @@ static struct sym_obj *obj_use(struct symcache *s, struct sym_obj *o, int fd)
 static int obj_eq(uint32_t id, const void *key, const void *ctx)
 {
 	const struct symcache *s = ctx;
-	const struct sym_obj *a = s->objs[id], *b = key;
 
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
+	return objfile_id_eq(&s->objs[id]->id, key);
 }
 
-/* The cached object for the open file fd, keyed by its identity; a new one
- * remembers how to open it again (path under root, or direct) and where it
- * lives for the process (ns_path under root, for debug files). Returns its
- * id, or -1 if fd cannot be stat'ed. Does not close fd. */
-static long obj_find_or_add(struct symcache *s, int fd, const char *root, const char *path,
-			    bool direct, const char *ns_path)
+/* The cached object for the file of identity fid; a new one remembers how to
+ * open it again (path under root, or direct) and where it lives for the
+ * process (ns_path under root, for debug files). Returns its id. */
+static long obj_find_or_add(struct symcache *s, const struct objfile_id *fid, const char *root,
+			    const char *path, bool direct, const char *ns_path)
 {
-	struct sym_obj key = { 0 }, *o;
-	struct stat st;
-	uint64_t h;
+	uint64_t h = objfile_id_hash(fid);
+	struct sym_obj *o;
 	uint32_t id;
 
-	if (fstat(fd, &st) < 0)
-		return -1;
-	key.dev = st.st_dev;
-	key.ino = st.st_ino;
-	key.size = st.st_size;
-	key.mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
-	h = hash_bytes(&key, 4 * sizeof(uint64_t), HASH_SEED);
-	id = idx_find(&s->obj_index, h, obj_eq, &key, s);
+	id = idx_find(&s->obj_index, h, obj_eq, fid, s);
 	if (id != IDX_NONE)
 		return id;
 	o = xcalloc(1, sizeof(*o));
-	*o = key;
+	o->id = *fid;
 	o->path = xstrdup(path);
 	o->direct = direct;
 	o->root = xstrdup(root);
@@ -323,45 +312,17 @@ uint32_t symcache_frames(struct symcache *s, struct sym_obj *o, uint64_t vaddr, 
 struct sym_obj *symcache_map_object(struct symcache *s, const struct proc *p,
 				    struct proc_map *m)
 {
-	char files[128], root[64];
-	struct stat st;
-	bool direct = false;
+	struct objfile_where w;
+	struct objfile_id fid;
 	long id;
-	int fd = -1;
+	int fd;
 
 	if (m->obj)
 		return obj_use(s, s->objs[m->obj - 1], -1);
-	snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
-	snprintf(files, sizeof(files), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, p->pid,
-		 m->start, m->end);
-	if (!(m->flags & MAP_F_DELETED))
-		fd = rootfs_open(root, m->path);
-	/* Deleted, or the path now names another file (replaced, another
-	 * mount): the kernel's own link to the mapped file is the truth. */
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != m->ino) {
-		if (fd >= 0)
-			close(fd);
-		fd = rootfs_open_direct(files);
-		direct = true;
-	}
-	/* The process has exited (its root and links are gone): the same path
-	 * in our root is its file if device and inode agree. */
-	if (fd < 0 && !(m->flags & MAP_F_DELETED) && m->path[0] == '/') {
-		fd = rootfs_open_direct(m->path);
-		if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != m->dev || st.st_ino != m->ino)) {
-			close(fd);
-			fd = -1;
-		}
-		root[0] = 0;
-		direct = false;
-	}
+	fd = objfile_open_map(p->pid, m, &w, &fid);
 	if (fd < 0)
 		return NULL;
-	id = obj_find_or_add(s, fd, root, direct ? files : m->path, direct, m->path);
-	if (id < 0) {
-		close(fd);
-		return NULL;
-	}
+	id = obj_find_or_add(s, &fid, w.root, w.path, w.direct, m->path);
 	m->obj = (uint32_t)id + 1;
 	return obj_use(s, s->objs[id], fd);
 }
@@ -372,11 +333,11 @@ struct sym_obj *symcache_vdso(struct symcache *s, uint64_t want_size)
 	uint64_t base, size;
 
 	if (s->vdso)
-		return s->vdso->elf && s->vdso->size == want_size ? s->vdso : NULL;
+		return s->vdso->elf && s->vdso->id.size == want_size ? s->vdso : NULL;
 	s->vdso = xcalloc(1, sizeof(*s->vdso));
 	s->vdso->loaded = true;
 	proc_self_vdso(&base, &size);
-	s->vdso->size = size;
+	s->vdso->id.size = size;
 	if (size && elf_obj_from_mem((const void *)(uintptr_t)base, size, "[vdso]", &s->vdso->elf))
 		s->vdso->elf = NULL;
 	return s->vdso->elf && size == want_size ? s->vdso : NULL;
@@ -391,8 +352,10 @@ struct sym_obj *symcache_file(struct symcache *s, const char *path)
 		return id < 0 ? NULL : obj_use(s, s->objs[id], -1);
 	} else {
 		int fd = rootfs_open_direct(path);
+		struct objfile_id fid;
 
-		id = fd < 0 ? -1 : obj_find_or_add(s, fd, "", path, true, path);
+		id = fd < 0 || objfile_id_of_fd(fd, &fid) ? -1 :
+		     obj_find_or_add(s, &fid, "", path, true, path);
 		free(s->file_path);
 		s->file_path = xstrdup(path);
 		s->file_id = id;

@@ -1,6 +1,6 @@
 /*
  * Parsed objects, shared by every process that maps them: each file is
- * parsed once, lazily, keyed by its identity (device, inode, size, mtime),
+ * parsed once, lazily, keyed by its identity (objfile.h),
  * together with its separate debug information (debuginfo) and, with lines,
  * its DWARF; the least recently used are dropped beyond a memory budget and
  * parsed again when needed. Turns (object, ELF virtual address) into frames.

@@ -4,6 +4,7 @@
 #include "capture/sampler.h"
 #include "procs/procs.h"
 #include "sampletop.h"
+#include "symbols/objfile.h"
 #include "unwind/unwind_table.h"
 #include "base/util.h"
 
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <limits.h>
 #include <unistd.h>
@@ -32,7 +32,7 @@
 #define REAP_PERIOD_NS (2000 * 1000000ull)
 
 struct uobj {
-	uint64_t dev, ino, size, mtime;	/* identity; all 0 for the vdso */
+	struct objfile_id id;	/* all 0 for the vdso */
 	char *path;
 	struct unwind_table *table;	/* NULL: err says why */
 	int err;
@@ -140,9 +140,8 @@ void unwind_bpf_free(struct unwind_bpf *u)
 static int obj_eq(uint32_t id, const void *key, const void *ctx)
 {
 	const struct unwind_bpf *u = ctx;
-	const struct uobj *a = &u->objs[id], *b = key;
 
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime == b->mtime;
+	return objfile_id_eq(&u->objs[id].id, key);
 }
 
 /* The vdso is the same image in every process: ours. */
@@ -164,11 +163,11 @@ static int build_vdso(struct unwind_table **out)
 static void publish(struct unwind_bpf *u, const struct uobj *o)
 {
 	const struct unwind_table *t = o->placed ? o->table : NULL;
-	struct st_uobj_key key = { .ino = o->ino, .size = o->size,
-				   .dev = (uint32_t)(major(o->dev) << 20 | minor(o->dev)) };
+	struct st_uobj_key key = { .ino = o->id.ino, .size = o->id.size,
+				   .dev = (uint32_t)(major(o->id.dev) << 20 | minor(o->id.dev)) };
 	struct st_uobj v = { 0 };
 
-	if (u->objs_fd < 0 || !o->ino)	/* the vdso has no file */
+	if (u->objs_fd < 0 || !o->id.ino)	/* the vdso has no file */
 		return;
 	if (t)
 		v = (struct st_uobj){ .row_first = o->row_first, .row_nr = t->nr_rows,
@@ -221,32 +220,27 @@ static void place(struct unwind_bpf *u, struct uobj *o)
 static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m)
 {
 	struct uobj key = { 0 };
-	char path[4200];
-	struct stat st;
+	struct objfile_where w;
 	uint64_t h;
 	uint32_t id;
+	int fd = -1;
 
 	if (m->flags & MAP_F_SPECIAL) {
 		if (strcmp(m->path, "[vdso]"))
 			return NULL;
 	} else {
-		/* Through the process's root; once it exited, the same file by
-		 * path if it is still there. */
-		if (proc_map_stat(pid, m, path, sizeof(path), &st) < 0)
+		fd = objfile_open_map(pid, m, &w, &key.id);
+		if (fd < 0)
 			return NULL;
-		key.dev = st.st_dev;
-		key.ino = st.st_ino;
-		key.size = st.st_size;
-		key.mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + st.st_mtim.tv_nsec;
 	}
-	h = hash_bytes(&key, 4 * sizeof(uint64_t), HASH_SEED);
-	id = idx_find(&u->obj_index, h, obj_eq, &key, u);
+	h = objfile_id_hash(&key.id);
+	id = idx_find(&u->obj_index, h, obj_eq, &key.id, u);
 	if (id == IDX_NONE) {
 		key.path = xstrdup(m->path);
 		if (m->flags & MAP_F_SPECIAL)
 			key.err = build_vdso(&key.table);
 		else
-			key.err = unwind_table_build_path(path, &key.table);
+			key.err = unwind_table_build_fd(fd, &key.table);
 		if (key.err)
 			key.table = NULL;
 		XGROW(u->objs, u->alloc_objs, u->nr_objs + 1);
@@ -254,6 +248,8 @@ static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct 
 		u->objs[id] = key;
 		idx_insert(&u->obj_index, h, id);
 	}
+	if (fd >= 0)
+		close(fd);
 	place(u, &u->objs[id]);
 	return &u->objs[id];
 }

@@ -1,8 +1,8 @@
 /*
  * Feeding the BPF unwinder: each process's executable mappings (start, end,
  * bias, rows) go into the unwind_procs map; the rows of every object are
- * built once (unwind_table), cached by file identity (device, inode, size,
- * mtime) so processes share them, and written once into the mmapped
+ * built once (unwind_table), cached by file identity (symbols/objfile.h)
+ * so processes share them, and written once into the mmapped
  * unwind_rows map. Processes are pushed when first seen and again when a
  * sample says the BPF side met an unknown mapping (exec, mmap, dlopen),
  * rate-limited per process.

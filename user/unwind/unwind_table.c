@@ -1,5 +1,6 @@
 /* An object's CFI (via libdw) reduced to the compact rows the BPF unwinder follows. */
 #include "unwind/unwind_table.h"
+#include "base/rootfs.h"
 #include "base/util.h"
 
 #include <dwarf.h>
@@ -317,25 +318,6 @@ static int cmp_range(const void *a, const void *b)
 	return cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
 }
 
-static int read_loads(Elf *elf, struct unwind_table *t)
-{
-	size_t n;
-	GElf_Phdr ph;
-	size_t alloc = 0;
-
-	if (elf_getphdrnum(elf, &n))
-		return -ENOEXEC;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, i, &ph))
-			return -ENOEXEC;
-		if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		XGROW(t->loads, alloc, t->nr_loads + 1);
-		t->loads[t->nr_loads++] = (struct unwind_load){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
-	}
-	return 0;
-}
-
 int unwind_table_build(Elf *elf, struct unwind_table **out)
 {
 	struct unwind_table *t = xcalloc(1, sizeof(*t));
@@ -356,7 +338,7 @@ int unwind_table_build(Elf *elf, struct unwind_table **out)
 		err = -ENOEXEC;
 		goto out_free;
 	}
-	err = read_loads(elf, t);
+	err = elf_read_segs(elf, PF_X, &t->loads, &t->nr_loads);
 	if (err)
 		goto out_free;
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -408,21 +390,28 @@ out:
 	return err;
 }
 
-int unwind_table_build_path(const char *path, struct unwind_table **out)
+int unwind_table_build_fd(int fd, struct unwind_table **out)
 {
 	Elf *elf;
-	int fd, err;
+	int err;
 
 	elf_version(EV_CURRENT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		err = -ENOEXEC;
 	else
 		err = unwind_table_build(elf, out);
 	elf_end(elf);
+	return err;
+}
+
+int unwind_table_build_path(const char *path, struct unwind_table **out)
+{
+	int fd = rootfs_open_direct(path), err;
+
+	if (fd < 0)
+		return fd;
+	err = unwind_table_build_fd(fd, out);
 	close(fd);
 	return err;
 }
@@ -491,14 +480,10 @@ const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t v
 int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t pgoff,
 		      uint64_t *bias)
 {
-	for (uint32_t i = 0; i < t->nr_loads; i++) {
-		const struct unwind_load *l = &t->loads[i];
+	uint64_t vaddr;
 
-		/* Segments are page-congruent: the one whose page range holds pgoff. */
-		if (pgoff + 4096 > l->offset && pgoff < l->offset + l->filesz) {
-			*bias = start - pgoff + l->offset - l->vaddr;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (elf_segs_offset_to_vaddr(t->loads, t->nr_loads, pgoff, &vaddr))
+		return -ENOENT;
+	*bias = start - vaddr;
+	return 0;
 }

@@ -16,10 +16,7 @@
 #include <stdint.h>
 
 #include "sampletop.h"
-
-struct unwind_load {
-	uint64_t offset, vaddr, filesz;	/* an executable PT_LOAD segment */
-};
+#include "symbols/elf_syms.h"
 
 struct unwind_table {
 	struct st_urow *rows;	/* sorted by pc, no two neighbours alike */
@@ -28,7 +25,7 @@ struct unwind_table {
 	struct st_ubucket *buckets;	/* rows of each 256-byte bucket from base */
 	uint32_t nr_buckets;
 	uint32_t base;		/* pc of bucket 0 (the first row's) */
-	struct unwind_load *loads;
+	struct elf_seg *loads;	/* the executable PT_LOAD segments */
 	uint32_t nr_loads;
 	uint64_t build_ns;	/* time taken to build */
 };
@@ -37,7 +34,9 @@ struct unwind_table {
  * rows when the object has no CFI), or a negative errno: -ENOEXEC for a file
  * that is not a usable x86-64 ELF, -ERANGE for addresses beyond 4 GiB. */
 int unwind_table_build(Elf *elf, struct unwind_table **out);
-/* Same from a file path, or from an image in memory (the vdso). */
+/* Same from an open file (not closed), a file path (ours), or an image in
+ * memory (the vdso). */
+int unwind_table_build_fd(int fd, struct unwind_table **out);
 int unwind_table_build_path(const char *path, struct unwind_table **out);
 int unwind_table_build_mem(const void *image, size_t size, struct unwind_table **out);
 void unwind_table_free(struct unwind_table *t);
@@ -49,7 +48,8 @@ void unwind_table_drop_rows(struct unwind_table *t);
 const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr);
 
 /* The bias (address - ELF vaddr) of an executable mapping at start whose file
- * offset is pgoff. Returns 0, or -ENOENT when no executable segment holds it. */
+ * offset is pgoff (elf_segs_offset_to_vaddr over the executable segments).
+ * Returns 0, or -ENOENT when no executable segment holds it. */
 int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t pgoff,
 		      uint64_t *bias);
 
