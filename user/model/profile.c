@@ -25,6 +25,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
 	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
+	[PC_UNNAMED_FUNCS] = "unnamed_functions",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
 	[PC_STACK_TABLE_FULL] = "stack_table_full",
@@ -159,6 +160,8 @@ frame_id_t profile_frame(struct profile *p, const struct frame *in)
 		h = frame_hash(&f);
 		p->overflow_frame = p->nr_frames;
 	}
+	if (f.flags & FRAME_F_UNKNOWN)
+		p->meta.counters[PC_UNNAMED_FUNCS]++;
 	XGROW(p->frames, p->alloc_frames, p->nr_frames + 1);
 	p->frames[p->nr_frames] = f;
 	idx_insert(&p->frame_index, h, p->nr_frames);
