@@ -11,6 +11,8 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -203,6 +205,141 @@ static void test_cache(void)
 	profile_free(prof);
 }
 
+/* tests/targets/NAME from where this binary is (build/tests/ or
+ * build/san/tests/), else from the current directory. */
+static void target_source(const char *name, char *out, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	for (int ups = 2; n > 0 && ups <= 3; ups++) {
+		char *slash;
+
+		exe[n] = 0;
+		for (int i = 0; i <= ups && (slash = strrchr(exe, '/')); i++)
+			*slash = 0;
+		snprintf(out, size, "%s/tests/targets/%s", exe, name);
+		if (access(out, R_OK) == 0)
+			return;
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	}
+	snprintf(out, size, "tests/targets/%s", name);
+}
+
+/* Where the file offset of vaddr is mapped in a running process (m: its
+ * executable mapping). */
+static uint64_t runtime_addr(const struct elf_obj *o, const struct proc_map *m, uint64_t vaddr)
+{
+	for (uint32_t i = 0; i < o->nr_segs; i++) {
+		const struct elf_seg *g = &o->segs[i];
+
+		if (vaddr >= g->vaddr && vaddr - g->vaddr < g->filesz)
+			return m->start + (vaddr - g->vaddr + g->offset) - m->pgoff;
+	}
+	return 0;
+}
+
+/* The executable mapping of path in pid, read once the exec happened. */
+static struct proc_map *exec_mapping(struct procs *ps, pid_t pid, const char *path)
+{
+	char exe[PATH_MAX], link[64];
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	for (int i = 0; i < 200; i++) {
+		ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+
+		if (n > 0 && (exe[n] = 0, !strcmp(exe, path))) {
+			struct proc *p = procs_get(ps, pid);
+
+			for (uint32_t k = 0; k < p->nr_maps; k++)
+				if (!strcmp(p->maps[k].path, path))
+					return &p->maps[k];
+			return NULL;
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/* A stripped program: two addresses of one function make one frame, named
+ * by where the function's .eh_frame record starts; an address in no record
+ * stays per address. */
+static void test_stripped_function(void)
+{
+	char dir[] = "/tmp/st-stripped-XXXXXX", src[PATH_MAX + 64], full[64], bin[64];
+	char cmd[2 * PATH_MAX], want[128];
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	struct elf_obj *o = NULL;
+	const struct elf_sym *hot = NULL, *no_cfi = NULL;
+	const struct frame *f1, *f2, *f3;
+	struct proc_map *m;
+	uint64_t a1, a2;
+	frame_id_t id1, id2;
+	pid_t pid;
+
+	target_source("stripped.c", src, sizeof(src));
+	if (!mkdtemp(dir))
+		goto out;
+	snprintf(full, sizeof(full), "%s/full", dir);
+	snprintf(bin, sizeof(bin), "%s/stripped", dir);
+	snprintf(cmd, sizeof(cmd), "gcc -O2 -fasynchronous-unwind-tables -o %s %s && strip -o %s %s",
+		 full, src, bin, full);
+	if (system(cmd) || elf_obj_open(full, &o)) {
+		CHECK(0, "fixture: gcc and strip build %s", src);
+		goto out;
+	}
+	for (uint32_t i = 0; i < o->nr_syms; i++) {
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), "strip_hot"))
+			hot = &o->syms[i];
+		else if (!strcmp(elf_sym_name(o, &o->syms[i]), "strip_no_cfi"))
+			no_cfi = &o->syms[i];
+	}
+	pid = fork();
+	if (pid == 0) {
+		execl(bin, bin, "10", (char *)NULL);
+		_exit(127);
+	}
+	m = exec_mapping(ps, pid, bin);
+	if (!hot || hot->size < 8 || !no_cfi || !m) {
+		CHECK(0, "fixture: strip_hot and strip_no_cfi in %s, %s running", full, bin);
+		goto out_kill;
+	}
+	a1 = runtime_addr(o, m, hot->addr + 2);
+	a2 = runtime_addr(o, m, hot->addr + hot->size - 2);
+	id1 = symbolizer_user(s, ps, procs_get(ps, pid), a1, false);
+	id2 = symbolizer_user(s, ps, procs_get(ps, pid), a2, false);
+	f1 = profile_get_frame(prof, id1);
+	f2 = profile_get_frame(prof, id2);
+	snprintf(want, sizeof(want), "[unknown] stripped (fn@0x%" PRIx64 ")", hot->addr);
+	CHECK_STR(f1->name, want, "stripped: an address in strip_hot names the function's start");
+	CHECK(id1 == id2, "stripped: two addresses of strip_hot, 0x%" PRIx64 " bytes apart, are "
+	      "one frame (got '%s' and '%s')", a2 - a1, f1->name, f2->name);
+	CHECK(f1->addr == hot->addr && (f1->flags & FRAME_F_UNKNOWN),
+	      "stripped: the frame's addr is the function's start (0x%" PRIx64 ", want 0x%" PRIx64
+	      "), flagged unknown", f1->addr, hot->addr);
+	f3 = profile_get_frame(prof, symbolizer_user(s, ps, procs_get(ps, pid),
+						      runtime_addr(o, m, no_cfi->addr + 2), false));
+	snprintf(want, sizeof(want), "[unknown] stripped+0x%" PRIx64, no_cfi->addr + 2);
+	CHECK_STR(f3->name, want, "stripped: an address in no unwind record stays per address");
+	CHECK(prof->meta.counters[PC_UNNAMED_FUNCS] == 2,
+	      "unnamed_functions counts distinct unnamed frames (got %llu, want 2)",
+	      (unsigned long long)prof->meta.counters[PC_UNNAMED_FUNCS]);
+out_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	elf_obj_free(o);
+	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
 static void test_perfmap(void)
 {
 	struct perfmap *pm = perfmap_new("", "/nonexistent");
@@ -339,6 +476,7 @@ int main(void)
 	test_self_elf();
 	test_symbolize_self();
 	test_cache();
+	test_stripped_function();
 	test_perfmap();
 	test_perfmap_grows();
 	test_demangle();
