@@ -277,7 +277,7 @@ static void test_stripped_function(void)
 	const struct frame *f1, *f2, *f3;
 	struct proc_map *m;
 	uint64_t a1, a2;
-	frame_id_t id1, id2;
+	frame_id_t id1, id2, id3;
 	pid_t pid;
 
 	target_source("stripped.c", src, sizeof(src));
@@ -320,13 +320,25 @@ static void test_stripped_function(void)
 	CHECK(f1->addr == hot->addr && (f1->flags & FRAME_F_UNKNOWN),
 	      "stripped: the frame's addr is the function's start (0x%" PRIx64 ", want 0x%" PRIx64
 	      "), flagged unknown", f1->addr, hot->addr);
-	f3 = profile_get_frame(prof, symbolizer_user(s, ps, procs_get(ps, pid),
-						      runtime_addr(o, m, no_cfi->addr + 2), false));
+	id3 = symbolizer_user(s, ps, procs_get(ps, pid), runtime_addr(o, m, no_cfi->addr + 2),
+			      false);
+	f3 = profile_get_frame(prof, id3);
 	snprintf(want, sizeof(want), "[unknown] stripped+0x%" PRIx64, no_cfi->addr + 2);
 	CHECK_STR(f3->name, want, "stripped: an address in no unwind record stays per address");
-	CHECK(prof->meta.counters[PC_UNNAMED_FUNCS] == 2,
-	      "unnamed_functions counts distinct unnamed frames (got %llu, want 2)",
-	      (unsigned long long)prof->meta.counters[PC_UNNAMED_FUNCS]);
+	/* The header's unnamed_functions: distinct unnamed frames in stacks. */
+	{
+		frame_id_t st1[] = { id3, id1 }, st2[] = { id3, id2 }, st3[] = { id1 };
+		uint32_t t = profile_thread(prof, pid, pid, "stripped", "stripped");
+		uint64_t *n = &prof->meta.counters[PC_UNNAMED_FUNCS];
+
+		CHECK(*n == 0, "unnamed_functions: frames in no stack yet are not counted (got %llu)",
+		      (unsigned long long)*n);
+		profile_add_sample(prof, t, st1, 2, 1);
+		profile_add_sample(prof, t, st2, 2, 1);
+		profile_add_sample(prof, t, st3, 1, 1);
+		CHECK(*n == 2, "unnamed_functions: strip_hot (twice) and the per-address frame "
+		      "make 2 (got %llu)", (unsigned long long)*n);
+	}
 out_kill:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);

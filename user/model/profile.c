@@ -67,6 +67,7 @@ void profile_free(struct profile *p)
 	idx_free(&p->stack_index);
 	idx_free(&p->thread_index);
 	idx_free(&p->sample_index);
+	u64map_free(&p->unnamed_used);
 	free(p->meta.target);
 	free(p->meta.command);
 	free(p->meta.hostname);
@@ -160,8 +161,6 @@ frame_id_t profile_frame(struct profile *p, const struct frame *in)
 		h = frame_hash(&f);
 		p->overflow_frame = p->nr_frames;
 	}
-	if (f.flags & FRAME_F_UNKNOWN)
-		p->meta.counters[PC_UNNAMED_FUNCS]++;
 	XGROW(p->frames, p->alloc_frames, p->nr_frames + 1);
 	p->frames[p->nr_frames] = f;
 	idx_insert(&p->frame_index, h, p->nr_frames);
@@ -380,6 +379,17 @@ static uint64_t stack_hash(const frame_id_t *frames, uint32_t nr)
 
 static uint32_t stack_append(struct profile *p, const frame_id_t *frames, uint32_t nr)
 {
+	/* Unnamed frames count when first in a stack, not when made: some
+	 * are made ahead of use. */
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t seen;
+
+		if ((p->frames[frames[i]].flags & FRAME_F_UNKNOWN) &&
+		    !u64map_get(&p->unnamed_used, frames[i], &seen)) {
+			u64map_put(&p->unnamed_used, frames[i], 1);
+			p->meta.counters[PC_UNNAMED_FUNCS]++;
+		}
+	}
 	XGROW(p->stack_frames, p->alloc_stack_frames, p->nr_stack_frames + nr);
 	memcpy(&p->stack_frames[p->nr_stack_frames], frames, nr * sizeof(frame_id_t));
 	XGROW(p->stacks, p->alloc_stacks, p->nr_stacks + 1);
