@@ -3,6 +3,7 @@
  * debuglink CRC, start times, and addr -> frame on our own process. */
 #include "symbols/debuginfo.h"
 #include "symbols/demangle.h"
+#include "symbols/eh_frame.h"
 #include "symbols/elf_syms.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
@@ -203,6 +204,88 @@ static void test_cache(void)
 	CHECK(parses == 3, "three parses: evicted and reparsed (got %llu)", (unsigned long long)parses);
 	symbolizer_free(s);
 	profile_free(prof);
+}
+
+static size_t put32(uint8_t *b, size_t off, uint32_t v)
+{
+	memcpy(b + off, &v, 4);	/* x86-64: little-endian, as the section */
+	return off + 4;
+}
+
+/* An .eh_frame at 0x1000: one CIE ("zR", pc-relative sdata4 pointers), two
+ * FDEs (out of address order), one pointing before the section. */
+static size_t make_eh_frame(uint8_t *b)
+{
+	static const uint8_t cie_body[] = { 1, 'z', 'R', 0, 1, 0x78, 16, 1, 0x1b, 0, 0, 0, 0, 0, 0, 0 };
+	size_t off = 0;
+
+	off = put32(b, off, 4 + sizeof(cie_body));
+	off = put32(b, off, 0);			/* CIE id */
+	memcpy(b + off, cie_body, sizeof(cie_body));
+	off += sizeof(cie_body);
+	off = put32(b, off, 16);		/* FDE [0x2000, 0x2040) */
+	off = put32(b, off, off);		/* back to the CIE at 0 */
+	off = put32(b, off, 0x2000 - (0x1000 + off));
+	off = put32(b, off, 0x40);
+	off = put32(b, off, 0);			/* no augmentation data, padding */
+	off = put32(b, off, 16);		/* FDE [0x1800, 0x1900) */
+	off = put32(b, off, off);
+	off = put32(b, off, 0x1800 - (0x1000 + off));
+	off = put32(b, off, 0x100);
+	off = put32(b, off, 0);
+	off = put32(b, off, 16);		/* its CIE would be before the section */
+	off = put32(b, off, off + 64);
+	off = put32(b, off, 0);
+	off = put32(b, off, 0x10);
+	off = put32(b, off, 0);
+	return put32(b, off, 0);		/* the terminator */
+}
+
+static bool fdes_sane(const struct eh_frame_fde *f, uint32_t nr)
+{
+	for (uint32_t i = 0; i < nr; i++)
+		if (f[i].start >= f[i].end || (i && f[i].start < f[i - 1].end) ||
+		    eh_frame_lookup(f, nr, f[i].start) != &f[i] ||
+		    eh_frame_lookup(f, nr, f[i].end - 1) != &f[i])
+			return false;
+	return true;
+}
+
+static void test_eh_frame(void)
+{
+	uint8_t b[256], bad[256];
+	size_t size = make_eh_frame(b);
+	struct eh_frame_sec sec = { b, size, 0x1000, true, false };
+	struct eh_frame_fde *f;
+	uint32_t nr = eh_frame_read(&sec, &f);
+	bool sane = true;
+
+	CHECK(nr == 2 && f[0].start == 0x1800 && f[0].end == 0x1900 && f[1].start == 0x2000 &&
+		      f[1].end == 0x2040,
+	      ".eh_frame: two FDE ranges, pc-relative, sorted; one with a bad CIE pointer skipped "
+	      "(got %u)", nr);
+	CHECK(nr == 2 && eh_frame_lookup(f, nr, 0x203f) == &f[1] && !eh_frame_lookup(f, nr, 0x2040) &&
+		      !eh_frame_lookup(f, nr, 0x17ff) && !eh_frame_lookup(f, nr, 0x1a00),
+	      ".eh_frame: lookups inside a range only");
+	free(f);
+	sec.size = size - 30;	/* cuts the second FDE */
+	nr = eh_frame_read(&sec, &f);
+	CHECK(nr == 1 && f[0].start == 0x2000, ".eh_frame: a cut record ends the walk, what came "
+	      "before is kept (got %u)", nr);
+	free(f);
+	/* Hostile bytes: every prefix, every byte set to 0xff or 0x80. */
+	for (size_t i = 0; i <= size; i++) {
+		for (int v = 0; v < 3; v++) {
+			memcpy(bad, b, size);
+			if (v && i < size)
+				bad[i] = v == 1 ? 0xff : 0x80;
+			sec = (struct eh_frame_sec){ bad, v ? size : i, 0x1000, true, false };
+			nr = eh_frame_read(&sec, &f);
+			sane = sane && fdes_sane(f, nr);
+			free(f);
+		}
+	}
+	CHECK(sane, ".eh_frame: damaged bytes give sorted, disjoint, findable ranges");
 }
 
 /* tests/targets/NAME from where this binary is (build/tests/ or
@@ -488,6 +571,7 @@ int main(void)
 	test_self_elf();
 	test_symbolize_self();
 	test_cache();
+	test_eh_frame();
 	test_stripped_function();
 	test_perfmap();
 	test_perfmap_grows();
