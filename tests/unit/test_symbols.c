@@ -322,16 +322,21 @@ static uint64_t runtime_addr(const struct elf_obj *o, const struct proc_map *m, 
 	return 0;
 }
 
-/* The executable mapping of path in pid, read once the exec happened. */
+/* The executable mapping of path in pid, once the exec has mapped it. */
 static struct proc_map *exec_mapping(struct procs *ps, pid_t pid, const char *path)
 {
-	char exe[PATH_MAX], link[64];
+	char maps[64], line[PATH_MAX + 128];
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	for (int i = 0; i < 200; i++) {
-		ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(maps, "r");
+		bool mapped = false;
 
-		if (n > 0 && (exe[n] = 0, !strcmp(exe, path))) {
+		while (f && !mapped && fgets(line, sizeof(line), f))
+			mapped = strstr(line, " r-xp ") && strstr(line, path);
+		if (f)
+			fclose(f);
+		if (mapped) {
 			struct proc *p = procs_get(ps, pid);
 
 			for (uint32_t k = 0; k < p->nr_maps; k++)
