@@ -123,7 +123,10 @@ static void drop_named_fdes(struct elf_obj *o)
 		if (!s || f->end - s->addr > s->size)
 			o->fdes[k++] = *f;
 	}
-	o->nr_fdes = k;
+	if (k < o->nr_fdes) {	/* give the memory back: objects stay cached */
+		o->fdes = k ? xrealloc(o->fdes, k * sizeof(*o->fdes)) : (free(o->fdes), NULL);
+		o->nr_fdes = k;
+	}
 }
 
 /* Sorts, drops aliases at the same address and labels inside a sized
