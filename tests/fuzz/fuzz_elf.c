@@ -1,5 +1,6 @@
 /* libFuzzer target: ELF images (symbols, segments, notes, debug links,
- * MiniDebugInfo) as the profiled process could hand them to us. */
+ * MiniDebugInfo, .eh_frame function ranges) as the profiled process could
+ * hand them to us. */
 #include "symbols/debuginfo.h"
 #include "symbols/elf_syms.h"
 
@@ -20,6 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (s)
 			(void)elf_sym_name(o, s)[0];
+	}
+	for (uint32_t i = 0; i < o->nr_fdes; i++) {
+		const struct eh_frame_fde *f = &o->fdes[i];
+
+		if (f->start >= f->end || (i && f->start < o->fdes[i - 1].end) ||
+		    elf_obj_fde(o, f->start) != f || elf_obj_fde(o, f->end - 1) != f)
+			__builtin_trap();	/* sorted, disjoint, each found */
 	}
 	if (!debuginfo_minidebug(o, &mini)) {
 		elf_obj_merge_syms(o, mini);

@@ -57,6 +57,23 @@ check_grep "gap: unnamed code shows as [unknown] module+0xoffset" \
 	'(^|;)\[unknown\] sym_pie\+0x[0-9a-f]+( [0-9]+$|;)' "$WORK/gap.folded"
 check_no_grep "gap: never the neighbour's name (sized_fn)" 'sized_fn' "$WORK/gap.folded"
 
+# --- stripped, no debug file: one frame per function, from its .eh_frame record ---
+gcc -O2 -fasynchronous-unwind-tables -o "$TARGETS/stripped_full" "$SRC/stripped.c"
+strip -o "$TARGETS/stripped" "$TARGETS/stripped_full"
+fn=$(printf '0x%x' "0x$(nm "$TARGETS/stripped_full" | awk '$3 == "strip_hot" { print $1 }')")
+prof "$WORK/stripped.json" -- "$TARGETS/stripped" 5
+"$ST" report "$WORK/stripped.json" -o "$WORK/stripped.folded"
+"$ST" report "$WORK/stripped.json" -o "$WORK/stripped.txt"
+s=$(share "$WORK/stripped.folded" "[unknown] stripped (fn@$fn)")
+check "stripped: strip_hot's samples add up in one '[unknown] stripped (fn@$fn)' frame (got $s%)" \
+	within "$s" 80 100
+check_no_grep "stripped: no per-address frame for code inside a function" \
+	'\[unknown\] stripped\+0x' "$WORK/stripped.folded"
+u=$(grep -o 'unnamed_functions: [0-9]*' "$WORK/stripped.txt" | awk '{ print $2 }')
+d=$(sed 's/ [0-9]*$//' "$WORK/stripped.folded" | tr ';' '\n' | grep '^\[unknown\]' | sort -u | wc -l)
+check "stripped: the header's unnamed_functions (${u:-none}) counts the distinct unnamed frames ($d)" \
+	test "${u:-none}" = "$d"
+
 # --- stripped: .gnu_debuglink (CRC checked), next to it and in .debug/ ---
 mkdir -p "$WORK/dl/.debug" "$WORK/dl2" "$WORK/dl3"
 gcc "${FP[@]}" -Wl,--build-id=none -o "$WORK/dl/app" "$SRC/symbols.c"
@@ -77,7 +94,7 @@ gcc "${FP[@]}" -Wl,--build-id=none -DOTHER_BUILD=1 -O1 -o "$WORK/dl3/other" "$SR
 objcopy --only-keep-debug "$WORK/dl3/other" "$WORK/dl3/app.debug"
 prof "$WORK/badcrc.folded" -- "$WORK/dl3/app" hot 5
 check_no_grep "debuglink with a wrong CRC is ignored: no sym_hot_work" 'sym_hot_work' "$WORK/badcrc.folded"
-check_grep "debuglink with a wrong CRC: [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/badcrc.folded"
+check_grep "debuglink with a wrong CRC: [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/badcrc.folded"
 # Compressed debug sections in the debug file, with --lines.
 mkdir -p "$WORK/z"
 gcc "${FP[@]}" -Wl,--build-id=none -o "$WORK/z/app" "$SRC/symbols.c"
@@ -188,7 +205,7 @@ pid=$!; _pids+=("$pid")
 sleep 0.3
 timeout 20 "$ST" -q -p "$pid" -d 1 -o "$WORK/fifo.folded"; rc=$?
 check "a FIFO named like the debug file: no hang (exit $rc)" test "$rc" -eq 0
-check_grep "a FIFO named like the debug file: [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/fifo.folded"
+check_grep "a FIFO named like the debug file: [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/fifo.folded"
 mkdir -p "$WORK/ns2/hidden"
 cp "$WORK/dl/app.debug" "$WORK/ns2/hidden/app.debug"
 unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns2' && cp '$WORK/dl/app' '$WORK/ns2/app' &&
@@ -198,7 +215,7 @@ sleep 0.5
 "$ST" -q -p "$pid" -d 1 -o "$WORK/escape.folded"
 check_no_grep "a symlink in the container is resolved in the container (no host file read)" \
 	'sym_hot_work' "$WORK/escape.folded"
-check_grep "... so the frame stays [unknown] app+0x..." '\[unknown\] app\+0x' "$WORK/escape.folded"
+check_grep "... so the frame stays [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/escape.folded"
 
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
 # Sampled until the target exits, so both halves are seen even on a slow start.

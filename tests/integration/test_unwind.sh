@@ -124,7 +124,7 @@ check "qsort: at least 99% of comparator samples reach main (got $m%)" within "$
 start "$TARGETS/unwind" threads 4
 profile threads 2
 w=$(share "$WORK/threads.folded" worker)
-unk='\[unknown\] libc\.so\.6\+0x[0-9a-f]+'
+unk='\[unknown\] libc\.so\.6( \(fn@0x[0-9a-f]+\)|\+0x[0-9a-f]+)'
 s=$(share_re "$WORK/threads.folded" "^([^;]*clone[^;]*|$unk);([^;]*start_thread[^;]*|$unk);worker(;[^;]+)* [0-9]+\$")
 check "threads: workers sampled (got $w%)" within "$w" 90 100
 check "threads: at least 99% of samples are <libc clone3>;<libc start_thread>;worker;... (got $s%)" \

@@ -3,6 +3,7 @@
  * debuglink CRC, start times, and addr -> frame on our own process. */
 #include "symbols/debuginfo.h"
 #include "symbols/demangle.h"
+#include "symbols/eh_frame.h"
 #include "symbols/elf_syms.h"
 #include "symbols/kallsyms.h"
 #include "symbols/objfile.h"
@@ -14,8 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -361,6 +363,240 @@ static void test_cache(void)
 	profile_free(prof);
 }
 
+static size_t put32(uint8_t *b, size_t off, uint32_t v)
+{
+	memcpy(b + off, &v, 4);	/* x86-64: little-endian, as the section */
+	return off + 4;
+}
+
+/* An .eh_frame at 0x1000: one CIE ("zR", pc-relative sdata4 pointers), two
+ * FDEs (out of address order), one pointing before the section. */
+static size_t make_eh_frame(uint8_t *b)
+{
+	static const uint8_t cie_body[] = { 1, 'z', 'R', 0, 1, 0x78, 16, 1, 0x1b, 0, 0, 0, 0, 0, 0, 0 };
+	size_t off = 0;
+
+	off = put32(b, off, 4 + sizeof(cie_body));
+	off = put32(b, off, 0);			/* CIE id */
+	memcpy(b + off, cie_body, sizeof(cie_body));
+	off += sizeof(cie_body);
+	off = put32(b, off, 16);		/* FDE [0x2000, 0x2040) */
+	off = put32(b, off, off);		/* back to the CIE at 0 */
+	off = put32(b, off, 0x2000 - (0x1000 + off));
+	off = put32(b, off, 0x40);
+	off = put32(b, off, 0);			/* no augmentation data, padding */
+	off = put32(b, off, 16);		/* FDE [0x1800, 0x1900) */
+	off = put32(b, off, off);
+	off = put32(b, off, 0x1800 - (0x1000 + off));
+	off = put32(b, off, 0x100);
+	off = put32(b, off, 0);
+	off = put32(b, off, 16);		/* its CIE would be before the section */
+	off = put32(b, off, off + 64);
+	off = put32(b, off, 0);
+	off = put32(b, off, 0x10);
+	off = put32(b, off, 0);
+	return put32(b, off, 0);		/* the terminator */
+}
+
+static bool fdes_sane(const struct eh_frame_fde *f, uint32_t nr)
+{
+	for (uint32_t i = 0; i < nr; i++)
+		if (f[i].start >= f[i].end || (i && f[i].start < f[i - 1].end) ||
+		    eh_frame_lookup(f, nr, f[i].start) != &f[i] ||
+		    eh_frame_lookup(f, nr, f[i].end - 1) != &f[i])
+			return false;
+	return true;
+}
+
+static void test_eh_frame(void)
+{
+	uint8_t b[256], bad[256];
+	size_t size = make_eh_frame(b);
+	struct eh_frame_sec sec = { b, size, 0x1000, true, false };
+	struct eh_frame_fde *f;
+	uint32_t nr = eh_frame_read(&sec, &f);
+	bool sane = true;
+
+	CHECK(nr == 2 && f[0].start == 0x1800 && f[0].end == 0x1900 && f[1].start == 0x2000 &&
+		      f[1].end == 0x2040,
+	      ".eh_frame: two FDE ranges, pc-relative, sorted; one with a bad CIE pointer skipped "
+	      "(got %u)", nr);
+	CHECK(nr == 2 && eh_frame_lookup(f, nr, 0x203f) == &f[1] && !eh_frame_lookup(f, nr, 0x2040) &&
+		      !eh_frame_lookup(f, nr, 0x17ff) && !eh_frame_lookup(f, nr, 0x1a00),
+	      ".eh_frame: lookups inside a range only");
+	free(f);
+	sec.size = size - 30;	/* cuts the second FDE */
+	nr = eh_frame_read(&sec, &f);
+	CHECK(nr == 1 && f[0].start == 0x2000, ".eh_frame: a cut record ends the walk, what came "
+	      "before is kept (got %u)", nr);
+	free(f);
+	/* Hostile bytes: every prefix, every byte set to 0xff or 0x80. */
+	for (size_t i = 0; i <= size; i++) {
+		for (int v = 0; v < 3; v++) {
+			memcpy(bad, b, size);
+			if (v && i < size)
+				bad[i] = v == 1 ? 0xff : 0x80;
+			sec = (struct eh_frame_sec){ bad, v ? size : i, 0x1000, true, false };
+			nr = eh_frame_read(&sec, &f);
+			sane = sane && fdes_sane(f, nr);
+			free(f);
+		}
+	}
+	CHECK(sane, ".eh_frame: damaged bytes give sorted, disjoint, findable ranges");
+}
+
+/* tests/targets/NAME from where this binary is (build/tests/ or
+ * build/san/tests/), else from the current directory. */
+static void target_source(const char *name, char *out, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	for (int ups = 2; n > 0 && ups <= 3; ups++) {
+		char *slash;
+
+		exe[n] = 0;
+		for (int i = 0; i <= ups && (slash = strrchr(exe, '/')); i++)
+			*slash = 0;
+		snprintf(out, size, "%s/tests/targets/%s", exe, name);
+		if (access(out, R_OK) == 0)
+			return;
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	}
+	snprintf(out, size, "tests/targets/%s", name);
+}
+
+/* Where the file offset of vaddr is mapped in a running process (m: its
+ * executable mapping). */
+static uint64_t runtime_addr(const struct elf_obj *o, const struct proc_map *m, uint64_t vaddr)
+{
+	for (uint32_t i = 0; i < o->nr_segs; i++) {
+		const struct elf_seg *g = &o->segs[i];
+
+		if (vaddr >= g->vaddr && vaddr - g->vaddr < g->filesz)
+			return m->start + (vaddr - g->vaddr + g->offset) - m->pgoff;
+	}
+	return 0;
+}
+
+/* The executable mapping of path in pid, once the exec has mapped it. */
+static struct proc_map *exec_mapping(struct procs *ps, pid_t pid, const char *path)
+{
+	char maps[64], line[PATH_MAX + 128];
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		FILE *f = fopen(maps, "r");
+		bool mapped = false;
+
+		while (f && !mapped && fgets(line, sizeof(line), f))
+			mapped = strstr(line, " r-xp ") && strstr(line, path);
+		if (f)
+			fclose(f);
+		if (mapped) {
+			struct proc *p = procs_get(ps, pid);
+
+			for (uint32_t k = 0; k < p->nr_maps; k++)
+				if (!strcmp(p->maps[k].path, path))
+					return &p->maps[k];
+			return NULL;
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/* A stripped program: two addresses of one function make one frame, named
+ * by where the function's .eh_frame record starts; an address in no record
+ * stays per address. */
+static void test_stripped_function(void)
+{
+	char dir[] = "/tmp/st-stripped-XXXXXX", src[PATH_MAX + 64], full[64], bin[64];
+	char cmd[2 * PATH_MAX], want[128];
+	struct symbolizer_opts so = { 0 };
+	struct profile *prof = profile_new();
+	struct symbolizer *s = symbolizer_new(prof, &so);
+	struct procs *ps = procs_new();
+	struct elf_obj *o = NULL;
+	const struct elf_sym *hot = NULL, *no_cfi = NULL;
+	const struct frame *f1, *f2, *f3;
+	struct proc_map *m;
+	uint64_t a1, a2;
+	frame_id_t id1, id2, id3;
+	pid_t pid;
+
+	target_source("stripped.c", src, sizeof(src));
+	if (!mkdtemp(dir))
+		goto out;
+	snprintf(full, sizeof(full), "%s/full", dir);
+	snprintf(bin, sizeof(bin), "%s/stripped", dir);
+	snprintf(cmd, sizeof(cmd), "gcc -O2 -fasynchronous-unwind-tables -o %s %s && strip -o %s %s",
+		 full, src, bin, full);
+	if (system(cmd) || elf_obj_open(full, &o)) {
+		CHECK(0, "fixture: gcc and strip build %s", src);
+		goto out;
+	}
+	for (uint32_t i = 0; i < o->nr_syms; i++) {
+		if (!strcmp(elf_sym_name(o, &o->syms[i]), "strip_hot"))
+			hot = &o->syms[i];
+		else if (!strcmp(elf_sym_name(o, &o->syms[i]), "strip_no_cfi"))
+			no_cfi = &o->syms[i];
+	}
+	pid = fork();
+	if (pid == 0) {
+		execl(bin, bin, "10", (char *)NULL);
+		_exit(127);
+	}
+	m = exec_mapping(ps, pid, bin);
+	if (!hot || hot->size < 8 || !no_cfi || !m) {
+		CHECK(0, "fixture: strip_hot and strip_no_cfi in %s, %s running", full, bin);
+		goto out_kill;
+	}
+	a1 = runtime_addr(o, m, hot->addr + 2);
+	a2 = runtime_addr(o, m, hot->addr + hot->size - 2);
+	id1 = symbolizer_user(s, ps, procs_get(ps, pid), a1, false);
+	id2 = symbolizer_user(s, ps, procs_get(ps, pid), a2, false);
+	f1 = profile_get_frame(prof, id1);
+	f2 = profile_get_frame(prof, id2);
+	snprintf(want, sizeof(want), "[unknown] stripped (fn@0x%" PRIx64 ")", hot->addr);
+	CHECK_STR(f1->name, want, "stripped: an address in strip_hot names the function's start");
+	CHECK(id1 == id2, "stripped: two addresses of strip_hot, 0x%" PRIx64 " bytes apart, are "
+	      "one frame (got '%s' and '%s')", a2 - a1, f1->name, f2->name);
+	CHECK(f1->addr == hot->addr && (f1->flags & FRAME_F_UNKNOWN),
+	      "stripped: the frame's addr is the function's start (0x%" PRIx64 ", want 0x%" PRIx64
+	      "), flagged unknown", f1->addr, hot->addr);
+	id3 = symbolizer_user(s, ps, procs_get(ps, pid), runtime_addr(o, m, no_cfi->addr + 2),
+			      false);
+	f3 = profile_get_frame(prof, id3);
+	snprintf(want, sizeof(want), "[unknown] stripped+0x%" PRIx64, no_cfi->addr + 2);
+	CHECK_STR(f3->name, want, "stripped: an address in no unwind record stays per address");
+	/* The header's unnamed_functions: distinct unnamed frames in stacks. */
+	{
+		frame_id_t st1[] = { id3, id1 }, st2[] = { id3, id2 }, st3[] = { id1 };
+		uint32_t t = profile_thread(prof, pid, pid, "stripped", "stripped");
+		uint64_t *n = &prof->meta.counters[PC_UNNAMED_FUNCS];
+
+		CHECK(*n == 0, "unnamed_functions: frames in no stack yet are not counted (got %llu)",
+		      (unsigned long long)*n);
+		profile_add_sample(prof, t, st1, 2, 1);
+		profile_add_sample(prof, t, st2, 2, 1);
+		profile_add_sample(prof, t, st3, 1, 1);
+		CHECK(*n == 2, "unnamed_functions: strip_hot (twice) and the per-address frame "
+		      "make 2 (got %llu)", (unsigned long long)*n);
+	}
+out_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", dir);
+	elf_obj_free(o);
+	procs_free(ps);
+	symbolizer_free(s);
+	profile_free(prof);
+}
+
 static void test_perfmap(void)
 {
 	struct perfmap *pm = perfmap_new("", "/nonexistent");
@@ -500,6 +736,8 @@ int main(void)
 	test_objfile_open_map();
 	test_vdso();
 	test_cache();
+	test_eh_frame();
+	test_stripped_function();
 	test_perfmap();
 	test_perfmap_grows();
 	test_demangle();

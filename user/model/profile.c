@@ -25,6 +25,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
 	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
+	[PC_UNNAMED_FUNCS] = "unnamed_functions",
 	[PC_PROC_GONE] = "process_gone",
 	[PC_TRUNCATED_STACKS] = "truncated_stacks",
 	[PC_STACK_TABLE_FULL] = "stack_table_full",
@@ -66,6 +67,7 @@ void profile_free(struct profile *p)
 	idx_free(&p->stack_index);
 	idx_free(&p->thread_index);
 	idx_free(&p->sample_index);
+	u64map_free(&p->unnamed_used);
 	free(p->meta.target);
 	free(p->meta.command);
 	free(p->meta.hostname);
@@ -377,6 +379,17 @@ static uint64_t stack_hash(const frame_id_t *frames, uint32_t nr)
 
 static uint32_t stack_append(struct profile *p, const frame_id_t *frames, uint32_t nr)
 {
+	/* Unnamed frames count when first in a stack, not when made: some
+	 * are made ahead of use. */
+	for (uint32_t i = 0; i < nr; i++) {
+		uint32_t seen;
+
+		if ((p->frames[frames[i]].flags & FRAME_F_UNKNOWN) &&
+		    !u64map_get(&p->unnamed_used, frames[i], &seen)) {
+			u64map_put(&p->unnamed_used, frames[i], 1);
+			p->meta.counters[PC_UNNAMED_FUNCS]++;
+		}
+	}
 	XGROW(p->stack_frames, p->alloc_stack_frames, p->nr_stack_frames + nr);
 	memcpy(&p->stack_frames[p->nr_stack_frames], frames, nr * sizeof(frame_id_t));
 	XGROW(p->stacks, p->alloc_stacks, p->nr_stacks + 1);

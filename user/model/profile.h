@@ -61,7 +61,8 @@ struct frame {
 	const char *name;	/* never NULL, never empty; raw bytes, escape to display */
 	const char *module;	/* object path, "[kernel]", "[vdso]"...; "" for synthetic */
 	uint64_t addr;		/* function start relative to the module (ELF vaddr); for an
-			 * [unknown] frame the address itself; 0 for synthetic */
+			 * [unknown] frame the address itself, or the function's start
+			 * when its unwind record gives it; 0 for synthetic */
 	const char *file;	/* source file, or NULL */
 	uint32_t line;		/* 0 when unknown */
 	uint8_t kind;		/* enum frame_kind */
@@ -99,6 +100,8 @@ struct sample_rec {
  * BPF program's; the rest are counted in userspace. */
 enum prof_counter {
 	PC_UNNAMED_FRAMES = ST_CNT_NR,	/* frames (per sample) shown as [unknown] */
+	PC_UNNAMED_FUNCS,	/* distinct [unknown] frames in stacks: functions (or addresses)
+				 * without a name */
 	PC_PROC_GONE,		/* samples of processes that exited before we read them */
 	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
 	PC_STACK_TABLE_FULL,	/* samples whose stack was new once the stack cap was hit */
@@ -163,6 +166,7 @@ struct profile {
 	struct idx_table sample_index;
 
 	uint64_t total;		/* sum of every sample_rec.count */
+	struct u64map unnamed_used;	/* [unknown] frames in a stack: counted once */
 
 	/* Slots freed by profile_coalesce_exited(), reused by new threads'
 	 * synthetic frames and by new strings. */

@@ -165,8 +165,9 @@ static int load_meta(struct loader *l, json_t *m)
 		for (i = 0; i < PC_NR; i++)
 			if (!strcmp(key, prof_counter_names[i]))
 				break;
-		/* A counter this version does not know is not ours to show. */
-		if (i == PC_NR)
+		/* A counter this version does not know is not ours to show;
+		 * unnamed functions are counted again as the stacks load. */
+		if (i == PC_NR || i == PC_UNNAMED_FUNCS)
 			continue;
 		if ((err = get_int(l, c, key, "meta.counters", 0, INT64_MAX, false, 0, &x)))
 			return err;

@@ -110,6 +110,25 @@ static int cmp_sym(const void *a, const void *b, void *names)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
+/* Function ranges that one symbol covers whole are never asked for (the
+ * symbol names every address in them): with a full .symtab, most go. */
+static void drop_named_fdes(struct elf_obj *o)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < o->nr_fdes; i++) {
+		const struct eh_frame_fde *f = &o->fdes[i];
+		const struct elf_sym *s = elf_obj_lookup(o, f->start);
+
+		if (!s || f->end - s->addr > s->size)
+			o->fdes[k++] = *f;
+	}
+	if (k < o->nr_fdes) {	/* give the memory back: objects stay cached */
+		o->fdes = k ? xrealloc(o->fdes, k * sizeof(*o->fdes)) : (free(o->fdes), NULL);
+		o->nr_fdes = k;
+	}
+}
+
 /* Sorts, drops aliases at the same address and labels inside a sized
  * function (they name code between functions only), and clips sizes so
  * that no symbol claims bytes of the next one (and size 0 means "up to the
@@ -139,6 +158,7 @@ static void finish_syms(struct elf_obj *o)
 		if (o->syms[i].size == 0 || o->syms[i].size > gap)
 			o->syms[i].size = gap;
 	}
+	drop_named_fdes(o);
 }
 
 /* Build-id from an SHT_NOTE section, if it holds NT_GNU_BUILD_ID. */
@@ -184,7 +204,23 @@ static void read_debuglink(struct elf_obj *o, Elf_Scn *scn, bool big_endian)
 				   b[crc_off + 1] << 8 | b[crc_off];
 }
 
-/* Notes, debug links and embedded debug data, found by section name. */
+static void read_eh_frame(struct elf_obj *o, Elf_Scn *scn, const GElf_Shdr *sh,
+			  const GElf_Ehdr *eh)
+{
+	Elf_Data *d = elf_rawdata(scn, NULL);
+	struct eh_frame_sec sec = { .addr = sh->sh_addr,
+				    .is64 = eh->e_ident[EI_CLASS] == ELFCLASS64,
+				    .big_endian = eh->e_ident[EI_DATA] == ELFDATA2MSB };
+
+	if (!d || !d->d_buf)
+		return;
+	sec.data = d->d_buf;
+	sec.size = d->d_size;
+	o->nr_fdes = eh_frame_read(&sec, &o->fdes);
+}
+
+/* Notes, debug links, function ranges and embedded debug data, found by
+ * section name. */
 static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
 {
 	Elf_Scn *scn = NULL;
@@ -207,6 +243,8 @@ static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
 			continue;
 		if (!strcmp(name, ".gnu_debuglink") && !o->debuglink) {
 			read_debuglink(o, scn, eh->e_ident[EI_DATA] == ELFDATA2MSB);
+		} else if (!strcmp(name, ".eh_frame") && !o->fdes) {
+			read_eh_frame(o, scn, &sh, eh);
 		} else if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) {
 			o->has_dwarf = true;
 		} else if (!strcmp(name, ".gnu_debugdata") && !o->debugdata) {
@@ -382,6 +420,7 @@ void elf_obj_free(struct elf_obj *o)
 	free(o->segs);
 	free(o->syms);
 	free(o->names);
+	free(o->fdes);
 	free(o->debuglink);
 	free(o->debugdata);
 	free(o);

@@ -1,7 +1,8 @@
 /*
  * ELF objects parsed for naming: loadable segments (to turn a file offset
  * into an ELF virtual address) and function symbols (.symtab, with .dynsym
- * as fallback) in a table sorted by address. Parsed once, then immutable.
+ * as fallback) in a table sorted by address, with the .eh_frame's function
+ * ranges for code no symbol names. Parsed once, then immutable.
  * Every read is bounds-checked: the files belong to the profiled process.
  */
 #ifndef ELF_SYMS_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
+
+#include "symbols/eh_frame.h"
 
 /* Longest build-id we keep (SHA-1 is 20 bytes; some linkers use up to 32). */
 #define ELF_BUILD_ID_MAX 64
@@ -41,6 +44,10 @@ struct elf_obj {
 	uint32_t nr_syms;
 	char *names;		/* NUL-separated names */
 	size_t names_len;
+	/* Function ranges from .eh_frame (eh_frame.h), where no one symbol
+	 * covers the whole range: they name code that symbols do not. */
+	struct eh_frame_fde *fdes;
+	uint32_t nr_fdes;
 	bool has_symtab;	/* symbols came from .symtab (else .dynsym or none) */
 	bool has_dwarf;		/* has a .debug_info section */
 	uint8_t build_id[ELF_BUILD_ID_MAX];	/* NT_GNU_BUILD_ID, if build_id_len */
@@ -85,6 +92,13 @@ int elf_obj_offset_to_vaddr(const struct elf_obj *o, uint64_t off, uint64_t *vad
 /* The function containing vaddr, or NULL. Symbol sizes are respected: an
  * address past a symbol's end is not that symbol. */
 const struct elf_sym *elf_obj_lookup(const struct elf_obj *o, uint64_t vaddr);
+
+/* For an address no symbol holds: the .eh_frame range (one function) holding
+ * vaddr, or NULL. */
+static inline const struct eh_frame_fde *elf_obj_fde(const struct elf_obj *o, uint64_t vaddr)
+{
+	return eh_frame_lookup(o->fdes, o->nr_fdes, vaddr);
+}
 
 static inline const char *elf_sym_name(const struct elf_obj *o, const struct elf_sym *s)
 {

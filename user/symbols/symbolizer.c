@@ -103,19 +103,34 @@ void symbolizer_free(struct symbolizer *s)
 	free(s);
 }
 
-static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64_t off)
+/* "[unknown] module+0xoff", or for a function (is_fn) "[unknown] module (fn@0xoff)". */
+static frame_id_t unknown_frame(struct symbolizer *s, const char *module, uint64_t off, bool is_fn)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct frame f = { .module = module, .addr = off, .kind = FRAME_NATIVE,
 			   .flags = FRAME_F_UNKNOWN };
 	frame_id_t id;
 
-	strbuf_addf(&sb, "[unknown] %s+0x%" PRIx64, module[0] ? module_basename(module) : "?",
-		    off);
+	strbuf_addf(&sb, is_fn ? "[unknown] %s (fn@0x%" PRIx64 ")" : "[unknown] %s+0x%" PRIx64,
+		    module[0] ? module_basename(module) : "?", off);
 	f.name = sb.buf;
 	id = profile_frame(s->prof, &f);
 	strbuf_release(&sb);
 	return id;
+}
+
+/* Code no symbol names but an unwind record places in a function: one frame
+ * for every address of that function, "[unknown] libc.so.6 (fn@0x271a0)"
+ * (the function's start, an ELF virtual address), so that its samples add
+ * up as a named function's do. Else one frame per address. */
+static frame_id_t unnamed_frame(struct symbolizer *s, const struct sym_obj *o,
+				const char *module, uint64_t vaddr)
+{
+	uint64_t start;
+
+	if (!symcache_function_start(o, vaddr, &start))
+		return unknown_frame(s, module, start, true);
+	return unknown_frame(s, module, vaddr, false);
 }
 
 /* An address in no mapping: "[unknown] [unmapped]+0x7f..." while there are
@@ -129,7 +144,7 @@ static frame_id_t loose_frame(struct symbolizer *s, const char *what, uint64_t p
 	if (s->nr_loose < SYMBOLIZER_MAX_LOOSE) {
 		size_t before = s->prof->nr_frames;
 
-		id = unknown_frame(s, what, pc);
+		id = unknown_frame(s, what, pc, false);
 		s->nr_loose += s->prof->nr_frames != before;
 		return id;
 	}
@@ -199,23 +214,20 @@ static uint32_t resolve_user(struct symbolizer *s, struct procs *ps, struct proc
 			return 1;
 		if (!m)
 			return (out[0] = loose_frame(s, p->gone ? "[exited]" : "[unmapped]", pc)), 1;
-		return (out[0] = unknown_frame(s, "[anon]", pc - m->start)), 1;
+		return (out[0] = unknown_frame(s, "[anon]", pc - m->start, false)), 1;
 	}
 	off = pc - m->start + m->pgoff;
 	if (m->flags & MAP_F_SPECIAL) {
 		off = pc - m->start;
 		o = !strcmp(m->path, "[vdso]") ? symcache_vdso(s->cache, m->end - m->start) : NULL;
-		if (o && !symcache_offset_to_vaddr(o, off, &vaddr) &&
-		    (n = symcache_frames(s->cache, o, vaddr, true, fr, max)))
-			return intern_frames(s, fr, n, m->path, out);
-		return (out[0] = unknown_frame(s, m->path, off)), 1;
+	} else {
+		o = symcache_map_object(s->cache, p, m);
 	}
-	o = symcache_map_object(s->cache, p, m);
 	if (!o || symcache_offset_to_vaddr(o, off, &vaddr) < 0)
-		return (out[0] = unknown_frame(s, m->path, off)), 1;
+		return (out[0] = unknown_frame(s, m->path, off, false)), 1;
 	n = symcache_frames(s->cache, o, vaddr, true, fr, max);
 	if (!n)
-		return (out[0] = unknown_frame(s, m->path, vaddr)), 1;
+		return (out[0] = unnamed_frame(s, o, m->path, vaddr)), 1;
 	return intern_frames(s, fr, n, m->path, out);
 }
 

@@ -3,8 +3,9 @@
  * maps (procs) to the parsed objects (symcache: symbols, debug files, DWARF
  * for file:line and inlined calls), to perf maps for JIT code, to the vDSO
  * and to the kernel's symbols, with a per-process address cache. Every
- * address gets a frame: unnamed ones read "[unknown] module+0xoff", never a
- * neighbour's name.
+ * address gets a frame, never a neighbour's name: unnamed code that an
+ * .eh_frame record places in a function reads "[unknown] module (fn@0xstart)",
+ * one frame per function; other unnamed code "[unknown] module+0xoff".
  */
 #ifndef SYMBOLIZER_H
 #define SYMBOLIZER_H

@@ -160,7 +160,7 @@ static void obj_load(struct symcache *s, struct sym_obj *o, int fd)
 	if (o->elf->has_dwarf && !o->dwarf_path)
 		set_dwarf(o, o->root, o->path, o->direct);
 	o->bytes = sizeof(*o) + o->elf->nr_syms * (sizeof(struct elf_sym) + sizeof(char *)) +
-		   o->elf->names_len;
+		   o->elf->names_len + o->elf->nr_fdes * sizeof(struct eh_frame_fde);
 	s->bytes += o->bytes;
 }
 
@@ -371,6 +371,16 @@ struct sym_obj *symcache_file(struct symcache *s, const char *path)
 int symcache_offset_to_vaddr(const struct sym_obj *o, uint64_t off, uint64_t *vaddr)
 {
 	return elf_obj_offset_to_vaddr(o->elf, off, vaddr);
+}
+
+int symcache_function_start(const struct sym_obj *o, uint64_t vaddr, uint64_t *start)
+{
+	const struct eh_frame_fde *f = elf_obj_fde(o->elf, vaddr);
+
+	if (!f)
+		return -ENOENT;
+	*start = f->start;
+	return 0;
 }
 
 void symcache_stats(const struct symcache *s, uint32_t *objects, uint64_t *symbols)

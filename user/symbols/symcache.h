@@ -54,6 +54,12 @@ int symcache_offset_to_vaddr(const struct sym_obj *o, uint64_t off, uint64_t *va
 uint32_t symcache_frames(struct symcache *c, struct sym_obj *o, uint64_t vaddr, bool decl,
 			 struct frame *out, uint32_t max);
 
+/* For an address symcache_frames() cannot name: the start of the function
+ * holding it, from the object's unwind records (.eh_frame), so that every
+ * address of one unnamed function can make one frame. Returns 0, or -ENOENT
+ * when no record holds vaddr. */
+int symcache_function_start(const struct sym_obj *o, uint64_t vaddr, uint64_t *start);
+
 /* Objects loaded and their symbol count; parses in all (reparses after
  * eviction included) and bytes held now. */
 void symcache_stats(const struct symcache *c, uint32_t *objects, uint64_t *symbols);
