@@ -324,7 +324,7 @@ static int diff_text(const struct merged *m, const struct profile *a, const stru
 			   "function  module\n");
 	add_rows(&sb, ft.rows, ft.nr, true, min);
 	add_rows(&sb, ft.rows, ft.nr, false, min);
-	err = emit_flush(&sb, out, 0);
+	err = strbuf_flush(&sb, out, 0);
 	strbuf_release(&sb);
 	free(ft.rows);
 	idx_free(&ft.index);

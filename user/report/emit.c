@@ -1,43 +1,8 @@
 /* Helpers shared by the report writers. */
 #include "report/emit.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-void emit_u64(struct strbuf *sb, uint64_t v)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	strbuf_grow(sb, n);
-	while (n)
-		sb->buf[sb->len++] = tmp[--n];
-	sb->buf[sb->len] = 0;
-}
-
-void emit_json_str(struct strbuf *sb, const char *s)
-{
-	strbuf_addch(sb, '"');
-	strbuf_add_json(sb, s);
-	strbuf_addch(sb, '"');
-}
-
-int emit_flush(struct strbuf *sb, FILE *out, size_t limit)
-{
-	int err = 0;
-
-	if (sb->len <= limit && limit)
-		return 0;
-	if (sb->len && fwrite(sb->buf, 1, sb->len, out) != sb->len)
-		err = -EIO;
-	strbuf_reset(sb);
-	return err;
-}
 
 void emit_collapse_rules(const struct profile *p, const struct report_opts *o,
 			 struct collapse_rules *r)

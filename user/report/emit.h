@@ -1,21 +1,13 @@
 /*
- * Helpers shared by the report writers: fast number output, flushing a
- * buffer to a stream, the collapse rules a report's options imply, and the
- * frames of one sample as the stack-per-sample formats keep them.
+ * Helpers shared by the report writers: the collapse rules a report's
+ * options imply, and the frames of one sample as the stack-per-sample
+ * formats keep them.
  */
 #ifndef REPORT_EMIT_H
 #define REPORT_EMIT_H
 
 #include "model/collapse.h"
 #include "report/report.h"
-
-/* Appends v in decimal (much faster than strbuf_addf on hot paths). */
-void emit_u64(struct strbuf *sb, uint64_t v);
-/* Appends a JSON string, quotes included (escaped by strbuf_add_json). */
-void emit_json_str(struct strbuf *sb, const char *s);
-/* Writes sb to out once it holds more than limit bytes (0: always), then
- * empties it. Returns 0 or -EIO. */
-int emit_flush(struct strbuf *sb, FILE *out, size_t limit);
 
 /* The library-collapsing rules of o; with p, with a verdict memo for p's
  * frames (free it with emit_collapse_rules_release). */

@@ -137,12 +137,12 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 			count += c.v[j].count;
 		strbuf_addstr(&sb, text);
 		strbuf_addch(&sb, ' ');
-		emit_u64(&sb, count);
+		strbuf_add_u64(&sb, count);
 		strbuf_addch(&sb, '\n');
-		err = err ?: emit_flush(&sb, out, FOLDED_FLUSH_BYTES);
+		err = err ?: strbuf_flush(&sb, out, FOLDED_FLUSH_BYTES);
 		i = j;
 	}
-	err = err ?: emit_flush(&sb, out, 0);
+	err = err ?: strbuf_flush(&sb, out, 0);
 	for (size_t i = 0; i < p->nr_frames; i++)
 		free(c.text[i]);
 	free(c.text);

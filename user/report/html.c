@@ -54,28 +54,28 @@ static void add_node(struct html_ctx *c, uint32_t n, uint32_t parent)
 	collapse_children(t, n, &c->rules, &cc);
 	strbuf_addstr(sb, id ? ",\n[" : "\n[");
 	if (n)
-		emit_u64(sb, page_frame(c, t->nodes[n].frame));
+		strbuf_add_u64(sb, page_frame(c, t->nodes[n].frame));
 	else
 		strbuf_addstr(sb, "-1");
 	strbuf_addch(sb, ',');
 	if (id)
-		emit_u64(sb, parent);
+		strbuf_add_u64(sb, parent);
 	else
 		strbuf_addstr(sb, "-1");
 	strbuf_addch(sb, ',');
-	emit_u64(sb, t->nodes[n].total);
+	strbuf_add_u64(sb, t->nodes[n].total);
 	strbuf_addch(sb, ',');
-	emit_u64(sb, t->nodes[n].self + cc.hidden_self);
+	strbuf_add_u64(sb, t->nodes[n].self + cc.hidden_self);
 	strbuf_addch(sb, ',');
-	emit_u64(sb, cc.nr_hidden);
+	strbuf_add_u64(sb, cc.nr_hidden);
 	strbuf_addch(sb, ',');
-	emit_json_str(sb, cc.modules.buf);
+	strbuf_add_json_str(sb, cc.modules.buf);
 	if (c->base) {
 		strbuf_addch(sb, ',');
-		emit_u64(sb, c->base[n]);
+		strbuf_add_u64(sb, c->base[n]);
 	}
 	strbuf_addch(sb, ']');
-	c->err = c->err ?: emit_flush(sb, c->out, HTML_FLUSH_BYTES);
+	c->err = c->err ?: strbuf_flush(sb, c->out, HTML_FLUSH_BYTES);
 	/* A node shown in a diff may have no samples on one side: keep it if
 	 * either side reaches the threshold. */
 	for (size_t i = 0; i < cc.nr; i++) {
@@ -101,11 +101,11 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 		strbuf_reset(&esc);
 		strbuf_add_escaped(&esc, f->name);
 		strbuf_addstr(sb, i ? ",\n[" : "\n[");
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_reset(&esc);
 		strbuf_add_escaped(&esc, f->kind == FRAME_KERNEL ? "[kernel]" : module_basename(f->module));
 		strbuf_addch(sb, ',');
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_reset(&esc);
 		if (f->file) {
 			strbuf_add_escaped(&esc, f->file);
@@ -113,7 +113,7 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 				strbuf_addf(&esc, ":%u", f->line);
 		}
 		strbuf_addch(sb, ',');
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_addf(sb, ",%d]", kind);
 	}
 	strbuf_addstr(sb, "]");
@@ -163,10 +163,10 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 			   "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
 			   "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
 			   "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
-	err = emit_flush(&sb, out, 0);
+	err = strbuf_flush(&sb, out, 0);
 	/* Nodes stream out; the frame table they name follows them. */
 	add_node(&c, 0, 0);
-	err = err ?: c.err ?: emit_flush(&c.nodes, out, 0);
+	err = err ?: c.err ?: strbuf_flush(&c.nodes, out, 0);
 	strbuf_addstr(&sb, "]");
 	add_frames(&c, p, &sb);
 	strbuf_addf(&sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
@@ -175,7 +175,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 		    base ? "true" : "false", (unsigned long long)base_total);
 	strbuf_addstr(&sb, html_page_js);
 	strbuf_addstr(&sb, "</script>\n</body>\n</html>\n");
-	err = err ?: emit_flush(&sb, out, 0);
+	err = err ?: strbuf_flush(&sb, out, 0);
 
 	strbuf_release(&sb);
 	strbuf_release(&c.nodes);

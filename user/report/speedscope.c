@@ -27,10 +27,10 @@ static int cmp_thread_total(const void *a, const void *b)
 static void add_frame(struct strbuf *sb, const struct frame *f)
 {
 	strbuf_addstr(sb, "{\"name\":");
-	emit_json_str(sb, f->name);
+	strbuf_add_json_str(sb, f->name);
 	if (f->file || f->module[0]) {
 		strbuf_addstr(sb, ",\"file\":");
-		emit_json_str(sb, f->file ? f->file : f->module);
+		strbuf_add_json_str(sb, f->file ? f->file : f->module);
 	}
 	if (f->file && f->line)
 		strbuf_addf(sb, ",\"line\":%u", f->line);
@@ -82,7 +82,7 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 
 	strbuf_addstr(&sb, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
 			   "\"exporter\":\"sampletop\",\"name\":");
-	emit_json_str(&sb, p->meta.target ? p->meta.target : "sampletop");
+	strbuf_add_json_str(&sb, p->meta.target ? p->meta.target : "sampletop");
 	strbuf_addstr(&sb, ",\"activeProfileIndex\":0,\"profiles\":[");
 	for (size_t ti = 0; ti < p->nr_threads; ti++) {
 		const struct thread *th = &p->threads[tt[ti].thread];
@@ -99,7 +99,7 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 			struct strbuf name = STRBUF_INIT;
 
 			strbuf_addf(&name, "%s [%u] / %s [%u]", th->process, th->pid, th->comm, th->tid);
-			emit_json_str(&sb, name.buf);
+			strbuf_add_json_str(&sb, name.buf);
 			strbuf_release(&name);
 		}
 		strbuf_addstr(&sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"samples\":[");
@@ -124,7 +124,7 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 					}
 					if (j)
 						strbuf_addch(&cache, ',');
-					emit_u64(&cache, shared[path[j]]);
+					strbuf_add_u64(&cache, shared[path[j]]);
 				}
 				if (n)
 					strbuf_addch(&cache, ']');
@@ -139,9 +139,9 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 			}
 			first = false;
 			strbuf_addstr(&sb, cache.buf + cache_off[s->stack]);
-			emit_u64(&weights, s->count * period);
+			strbuf_add_u64(&weights, s->count * period);
 			end += s->count * period;
-			err = err ?: emit_flush(&sb, out, SPEEDSCOPE_FLUSH_BYTES);
+			err = err ?: strbuf_flush(&sb, out, SPEEDSCOPE_FLUSH_BYTES);
 		}
 		strbuf_addstr(&sb, "],\"weights\":[");
 		strbuf_add(&sb, weights.buf, weights.len);
@@ -151,7 +151,7 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 	strbuf_addstr(&sb, "],\n\"shared\":{\"frames\":[");
 	strbuf_add(&sb, frames.buf, frames.len);
 	strbuf_addstr(&sb, "]}}\n");
-	err = err ?: emit_flush(&sb, out, 0);
+	err = err ?: strbuf_flush(&sb, out, 0);
 	strbuf_release(&sb);
 	strbuf_release(&frames);
 	strbuf_release(&cache);

@@ -31,7 +31,7 @@ static void add_str(struct strbuf *sb, const char *s)
 		return;
 	}
 	if (store_utf8_valid(s)) {
-		emit_json_str(sb, s);
+		strbuf_add_json_str(sb, s);
 		return;
 	}
 	strbuf_addstr(sb, "{\"bytes\": \"");
@@ -121,7 +121,7 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		fmap[i] = n;
 		strbuf_addstr(&sb, n++ ? ",\n    " : "\n    ");
 		add_frame(&sb, &p->frames[i]);
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		err = err ?: strbuf_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	strbuf_addstr(&sb, "\n  ],\n  \"threads\": [");
 	for (size_t i = 0; i < p->nr_threads; i++) {
@@ -147,10 +147,10 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		for (uint32_t k = 0; k < p->stacks[i].nr; k++) {
 			if (k)
 				strbuf_addch(&sb, ' ');
-			emit_u64(&sb, fmap[fr[k]]);
+			strbuf_add_u64(&sb, fmap[fr[k]]);
 		}
 		strbuf_addch(&sb, '"');
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		err = err ?: strbuf_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	strbuf_addstr(&sb, "\n  ],\n  \"samples\": [");
 	order = emit_samples_by_thread(p);
@@ -163,21 +163,21 @@ int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
 		} else {
 			strbuf_addch(&sb, ' ');
 		}
-		emit_u64(&sb, s->stack);
+		strbuf_add_u64(&sb, s->stack);
 		strbuf_addch(&sb, ':');
-		emit_u64(&sb, s->count);
+		strbuf_add_u64(&sb, s->count);
 		/* A new entry per thread, and every so many records. */
 		if (++in_line == JSON_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
 		    p->samples[order[i + 1]].thread != s->thread) {
 			strbuf_addstr(&sb, "\"}");
 			in_line = 0;
 		}
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		err = err ?: strbuf_flush(&sb, out, JSON_FLUSH_BYTES);
 	}
 	free(order);
 	free(fmap);
 	strbuf_addstr(&sb, "\n  ]\n}\n");
-	err = err ?: emit_flush(&sb, out, 0);
+	err = err ?: strbuf_flush(&sb, out, 0);
 	strbuf_release(&sb);
 	(void)o;
 	return err;
