@@ -45,28 +45,3 @@ uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
 	}
 	return k;
 }
-
-uint32_t *emit_samples_by_thread(const struct profile *p)
-{
-	uint32_t *order = xmalloc((p->nr_samples + 1) * sizeof(*order));
-	uint32_t *rank = xmalloc((p->nr_threads + 1) * sizeof(*rank));
-	size_t *start = xcalloc(p->nr_threads + 2, sizeof(*start));
-	uint32_t nr_ranked = 0;
-
-	for (size_t t = 0; t < p->nr_threads; t++)
-		rank[t] = UINT32_MAX;
-	for (size_t i = 0; i < p->nr_samples; i++) {
-		uint32_t t = p->samples[i].thread;
-
-		if (rank[t] == UINT32_MAX)
-			rank[t] = nr_ranked++;
-		start[rank[t] + 1]++;
-	}
-	for (uint32_t r = 0; r < nr_ranked; r++)
-		start[r + 1] += start[r];
-	for (size_t i = 0; i < p->nr_samples; i++)
-		order[start[rank[p->samples[i].thread]]++] = i;
-	free(rank);
-	free(start);
-	return order;
-}

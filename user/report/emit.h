@@ -24,13 +24,4 @@ void emit_collapse_rules_release(struct collapse_rules *r);
 uint32_t emit_sample_path(const struct profile *p, const struct report_opts *o,
 			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
 
-/*
- * The sample records in the order the saved profile keeps them: grouped by
- * thread (threads in order of first appearance), record order within a
- * thread. Writers whose output depends on record order use it, so that a
- * profile and its saved-and-loaded copy give the same bytes. Returns a new
- * array of p->nr_samples indexes (caller frees).
- */
-uint32_t *emit_samples_by_thread(const struct profile *p);
-
 #endif

@@ -8,6 +8,7 @@
  * Frames are already named, so every mapping says has_functions.
  */
 #include "report/emit.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ static void add_samples(struct pprof *x, const struct report_opts *o)
 	struct piece *lab = xcalloc(p->nr_threads + 1, sizeof(*lab));
 
 	/* In the saved profile's order, so that a loaded copy writes the same bytes. */
-	uint32_t *order = emit_samples_by_thread(p);
+	uint32_t *order = store_samples_by_thread(p);
 
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[order[i]];

@@ -1,5 +1,6 @@
 /* The table of report formats and the dispatch to their writers. */
 #include "report/report.h"
+#include "store/store.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -11,11 +12,18 @@ struct format_desc {
 	int (*write)(const struct profile *p, const struct report_opts *o, FILE *out);
 };
 
+/* The saved profile: everything, so no view option applies. */
+static int report_saved(const struct profile *p, const struct report_opts *o, FILE *out)
+{
+	(void)o;
+	return store_write(p, out);
+}
+
 /* Longer extensions first: ".speedscope.json" must win over ".json". */
 static const struct format_desc formats[FMT_NR] = {
 	[FMT_TEXT] = { "text", ".txt", report_text },
 	[FMT_FOLDED] = { "folded", ".folded", report_folded },
-	[FMT_JSON] = { "json", ".json", report_json },
+	[FMT_JSON] = { "json", ".json", report_saved },
 	[FMT_HTML] = { "html", ".html", report_html },
 	[FMT_SPEEDSCOPE] = { "speedscope", ".speedscope.json", report_speedscope },
 	[FMT_PPROF] = { "pprof", ".pb.gz", report_pprof },

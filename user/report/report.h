@@ -52,8 +52,6 @@ void report_text_header(const struct profile *p, struct strbuf *sb);
 /* The writers. Each returns 0 or a negative errno. */
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out);
-/* The saved profile (store.h loads it back); view options do not apply. */
-int report_json(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_html(const struct profile *p, const struct report_opts *o, FILE *out);
 /* The HTML page for a tree t of p. With base (a count per node of t, out of
  * base_total), a differential flame graph: red grew, blue shrank. title and
