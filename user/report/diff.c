@@ -6,7 +6,7 @@
  * profiles of different lengths compare fairly. Text: the functions whose
  * share grew or shrank; HTML: a differential flame graph.
  */
-#include "report/emit.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,7 +5,7 @@
  * (names escaped by strbuf_add_json, so "</script>" cannot occur); the
  * page's script (html_page.c) inserts names as text only.
  */
-#include "report/emit.h"
+#include "report/report.h"
 #include "report/html_page.h"
 
 #include <math.h>
@@ -95,7 +95,7 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	for (size_t i = 0; i < c->nr_frames; i++) {
 		const struct frame *f = profile_get_frame(p, c->frames[i]);
 		int kind = f->kind >= FRAME_PROCESS ? 3 : f->kind == FRAME_KERNEL ? 2 :
-			   collapse_frame_is_library(f, &c->rules) ? 1 : 0;
+			   collapse_is_library(p, c->frames[i], &c->rules) ? 1 : 0;
 
 		/* Shown as the text report shows them: control bytes as \xNN. */
 		strbuf_reset(&esc);
@@ -129,7 +129,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
 
-	emit_collapse_rules(p, o, &c.rules);
+	report_collapse_rules(p, o, false, &c.rules);
 	c.min_count = (uint64_t)ceil(t->total * min_pct / 100.0);
 	if (!c.min_count)
 		c.min_count = 1;
@@ -180,7 +180,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	strbuf_release(&sb);
 	strbuf_release(&c.nodes);
 	free(c.frame_idx);
-	emit_collapse_rules_release(&c.rules);
+	collapse_rules_release(&c.rules);
 	free(c.frames);
 	return err;
 }

@@ -1,4 +1,5 @@
-/* The table of report formats and the dispatch to their writers. */
+/* The table of report formats, the dispatch to their writers, and what the
+ * writers share: the collapse rules and sample paths their options imply. */
 #include "report/report.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -71,4 +72,24 @@ int report_write(const struct profile *p, enum report_format fmt, const struct r
 	if (fmt >= FMT_NR || !formats[fmt].write)
 		return -ENOTSUP;
 	return formats[fmt].write(p, o, out);
+}
+
+void report_collapse_rules(const struct profile *p, const struct report_opts *o, bool per_stack,
+			   struct collapse_rules *r)
+{
+	*r = (struct collapse_rules){
+		.hide = o->hide,
+		.nr_hide = o->nr_hide,
+		.show = o->show,
+		.nr_show = o->nr_show,
+		.show_all = o->show_all || (per_stack && !o->nr_hide && !o->nr_show),
+	};
+	collapse_rules_memo(r, p);
+}
+
+uint32_t report_sample_path(const struct profile *p, const struct report_opts *o,
+			    const struct collapse_rules *r, const struct sample_rec *s,
+			    frame_id_t *path, uint32_t cap)
+{
+	return collapse_path(p, r, path, tree_sample_path(p, &o->view, s, path, cap));
 }

@@ -1,7 +1,6 @@
 /* The text report: a pyinstrument-like header and an indented call tree,
  * "total-seconds  function  module", hot paths first, [self] rows. */
-#include "model/collapse.h"
-#include "report/emit.h"
+#include "report/report.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -178,7 +177,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
 	int err = 0;
 
-	emit_collapse_rules(p, o, &c.rules);
+	report_collapse_rules(p, o, false, &c.rules);
 	c.t = tree_build(p, &o->view);
 	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
 	if (c.min_count == 0)
@@ -193,6 +192,6 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	strbuf_release(&c.out);
 	strbuf_release(&c.prefix);
 	tree_free(c.t);
-	emit_collapse_rules_release(&c.rules);
+	collapse_rules_release(&c.rules);
 	return err;
 }
