@@ -117,6 +117,43 @@ static void test_tree(void)
 	profile_free(p);
 }
 
+/* One matcher for every option that names frames: name, module basename and
+ * path, source file; and --focus and --filter go through it. */
+static void test_frame_matches(void)
+{
+	struct profile *p = profile_new();
+	struct frame lex = { .name = "next_token", .module = "/opt/vendor/libparse.so.2",
+			     .file = "/src/parse/lexer.c", .line = 9, .kind = FRAME_NATIVE };
+	struct frame plain = { .name = "main", .module = "/usr/bin/demo", .kind = FRAME_NATIVE };
+	uint32_t th = profile_thread(p, 7, 7, "demo", "demo");
+	frame_id_t s1[] = { profile_frame(p, &plain), profile_frame(p, &lex) };
+	frame_id_t s2[] = { profile_frame(p, &plain) };
+	struct view_opts vo = VIEW_OPTS_INIT;
+	struct tree *t;
+
+	CHECK(frame_matches(&lex, "next_*"), "a glob matches the function name");
+	CHECK(frame_matches(&lex, "libparse.so*"), "a glob matches the module's basename");
+	CHECK(frame_matches(&lex, "/opt/vendor/*"), "a glob matches the module's full path");
+	CHECK(frame_matches(&lex, "*/parse/lexer.c"), "a glob matches the source file");
+	CHECK(!frame_matches(&lex, "token") && !frame_matches(&plain, "*/parse/*"),
+	      "no match on a part of a name without *, nor on fields the frame lacks");
+
+	profile_add_sample(p, th, s1, 2, 3);
+	profile_add_sample(p, th, s2, 1, 5);
+	vo.focus = "*/parse/*";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3 && child_named(t, 0, "next_token") != NODE_NONE,
+	      "--focus by source file re-roots at the frame from that file");
+	tree_free(t);
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.filter = "/opt/vendor/*";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3, "the filter by module path keeps only the stacks through it (%llu)",
+	      (unsigned long long)t->total);
+	tree_free(t);
+	profile_free(p);
+}
+
 static void test_reports(void)
 {
 	struct profile *p = fixture();
@@ -350,6 +387,7 @@ int main(void)
 	test_caps();
 	test_interning();
 	test_tree();
+	test_frame_matches();
 	test_reports();
 	test_escaping();
 	test_escape_helpers();

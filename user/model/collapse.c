@@ -10,14 +10,6 @@ static const char *const default_hide[] = {
 	"*/lib/python3*/*", "*/site-packages/*", "*/dist-packages/*",
 };
 
-static bool matches(const struct frame *f, const char *glob)
-{
-	return glob_match(glob, f->name) ||
-	       (f->module[0] && (glob_match(glob, module_basename(f->module)) ||
-				 glob_match(glob, f->module))) ||
-	       (f->file && glob_match(glob, f->file));
-}
-
 /* The verdict of the globs alone, whatever show_all says. */
 static bool matches_rules(const struct frame *f, const struct collapse_rules *r)
 {
@@ -28,9 +20,9 @@ static bool matches_rules(const struct frame *f, const struct collapse_rules *r)
 	if (f->kind != FRAME_NATIVE && f->kind != FRAME_PYTHON && f->kind != FRAME_KERNEL)
 		return false;
 	for (size_t i = 0; i < nr_hide && !hit; i++)
-		hit = matches(f, hide[i]);
+		hit = frame_matches(f, hide[i]);
 	for (size_t i = 0; i < r->nr_show && hit; i++)
-		if (matches(f, r->show[i]))
+		if (frame_matches(f, r->show[i]))
 			hit = false;
 	return hit;
 }

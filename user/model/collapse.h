@@ -4,8 +4,8 @@
  * A frame is a "library" frame when it matches a --hide glob (or, with no
  * --hide, the default list: libc, the dynamic loader, libstdc++, libgcc, the
  * vdso, Python's standard library and site-packages) and no --show glob.
- * Globs are matched against the function name, the module's basename and
- * full path, and the source file. The first library
+ * Globs are matched by frame_matches() (tree.h): the function name, the
+ * module's basename and full path, and the source file. The first library
  * frame below an application frame stays visible (it says which library call
  * was made: fwrite, qsort); the library frames below it are hidden, and the
  * frames they lead to are shown as its children, after one

@@ -7,7 +7,10 @@
 
 bool frame_matches(const struct frame *f, const char *glob)
 {
-	return glob_match(glob, f->name) || (f->module[0] && glob_match(glob, module_basename(f->module)));
+	return glob_match(glob, f->name) ||
+	       (f->module[0] && (glob_match(glob, module_basename(f->module)) ||
+				 glob_match(glob, f->module))) ||
+	       (f->file && glob_match(glob, f->file));
 }
 
 struct child_key {

@@ -30,8 +30,8 @@ struct view_opts {
 	bool invert;		/* bottom-up: leaves at the top, callers below */
 	bool kernel;		/* keep kernel frames (they sit below the user frames) */
 	bool user;		/* keep user frames (false: --kernel-only) */
-	const char *focus;	/* glob: re-root at the outermost matching frame */
-	const char *filter;	/* glob: keep only stacks through a matching frame */
+	const char *focus;	/* glob (frame_matches): re-root at the outermost matching frame */
+	const char *filter;	/* glob (frame_matches): keep only stacks through a matching frame */
 	uint32_t only_pid;	/* 0, or keep only this pid's samples */
 };
 #define VIEW_OPTS_INIT { .user = true }
@@ -55,7 +55,13 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 /* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
 #define TREE_MAX_PATH (2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
 
-/* Does frame name (or module basename) match a glob? Shared by focus/filter. */
+/*
+ * Does a glob (fnmatch, no flags) match the frame? The one frame matcher of
+ * every option that names frames (--focus, the live view's filter and focus,
+ * --hide, --show): it tries the function name, the module's basename
+ * ("libc.so.6") and full path, and the source file's path, so a function
+ * name, a library's file name or a folder of modules or sources all work.
+ */
 bool frame_matches(const struct frame *f, const char *glob);
 
 /* Children of n in order; for (c = tree_first(t, n); c != NODE_NONE; c = tree_next(t, c)) */
