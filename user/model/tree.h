@@ -64,6 +64,24 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
  */
 bool frame_matches(const struct frame *f, const char *glob);
 
+/*
+ * Heat: the one scale on which every view colours a row by its share of the
+ * total (0..1), so the text report and the live view agree: hot from 60%,
+ * warm from 30%, mild from 15% (red, yellow, green), cool below.
+ */
+#define TREE_HEAT_HOT_SHARE 0.6
+#define TREE_HEAT_WARM_SHARE 0.3
+#define TREE_HEAT_MILD_SHARE 0.15
+
+enum tree_heat { TREE_HEAT_COOL, TREE_HEAT_MILD, TREE_HEAT_WARM, TREE_HEAT_HOT };
+
+static inline enum tree_heat tree_heat(double share)
+{
+	return share >= TREE_HEAT_HOT_SHARE    ? TREE_HEAT_HOT :
+	       share >= TREE_HEAT_WARM_SHARE ? TREE_HEAT_WARM :
+	       share >= TREE_HEAT_MILD_SHARE ? TREE_HEAT_MILD : TREE_HEAT_COOL;
+}
+
 /* Children of n in order; for (c = tree_first(t, n); c != NODE_NONE; c = tree_next(t, c)) */
 static inline uint32_t tree_first(const struct tree *t, uint32_t n)
 {

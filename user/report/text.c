@@ -27,11 +27,14 @@ struct text_ctx {
 
 static const char *heat(const struct text_ctx *c, uint64_t count)
 {
-	double share = c->t->total ? (double)count / c->t->total : 0;
+	static const char *const colors[] = {
+		[TREE_HEAT_COOL] = C_CYAN, [TREE_HEAT_MILD] = C_GREEN,
+		[TREE_HEAT_WARM] = C_YELLOW, [TREE_HEAT_HOT] = C_RED,
+	};
 
 	if (!c->o->color)
 		return "";
-	return share >= 0.6 ? C_RED : share >= 0.3 ? C_YELLOW : share >= 0.2 ? C_GREEN : C_CYAN;
+	return colors[tree_heat(c->t->total ? (double)count / c->t->total : 0)];
 }
 
 static void add_colored(struct text_ctx *c, const char *color, const char *s)
