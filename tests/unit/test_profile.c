@@ -1,5 +1,6 @@
 /* Unit tests of the profile model, call trees, and the text/folded reports. */
 #include "base/hashtab.h"
+#include "cmd/cli.h"
 #include "model/profile.h"
 #include "store/store.h"
 #include "report/report.h"
@@ -151,6 +152,55 @@ static void test_frame_matches(void)
 	CHECK(t->total == 3, "the filter by module path keeps only the stacks through it (%llu)",
 	      (unsigned long long)t->total);
 	tree_free(t);
+	profile_free(p);
+}
+
+/* main -> x 17, main -> y 73, main -> z 10: shares 17%, 73%, 10%. */
+static struct profile *heat_fixture(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 9, 9, "heat", "heat");
+	frame_id_t sx[] = { fn(p, "main"), fn(p, "x") }, sy[] = { fn(p, "main"), fn(p, "y") };
+	frame_id_t sz[] = { fn(p, "main"), fn(p, "z") };
+
+	p->meta.freq_hz = 1000;
+	profile_add_sample(p, th, sx, 2, 17);
+	profile_add_sample(p, th, sy, 2, 73);
+	profile_add_sample(p, th, sz, 2, 10);
+	return p;
+}
+
+/* What a user sees on a terminal: colour unless NO_COLOR is set to something
+ * (no-color.org: an empty NO_COLOR= leaves it on), --color always; rows
+ * coloured on the live view's heat scale (green from 15%). */
+static void test_color(void)
+{
+	struct profile *p = heat_fixture();
+	struct options opts;
+	struct report_opts o;
+	char *s;
+
+	options_init(&opts);
+	setenv("NO_COLOR", "", 1);
+	options_report(&opts, &o, true);
+	s = render(p, FMT_TEXT, &o);
+	CHECK(o.color && s && strstr(s, "\033["), "NO_COLOR= (empty): the text report is coloured");
+	CHECK(s && strstr(s, "\033[32m0.017") && strstr(s, "\033[31m0.073") && strstr(s, "\033[36m0.010"),
+	      "heat: 17%% green (mild from 15%%), 73%% red, 10%% cyan");
+	free(s);
+	setenv("NO_COLOR", "1", 1);
+	options_report(&opts, &o, true);
+	s = render(p, FMT_TEXT, &o);
+	CHECK(!o.color && s && !strstr(s, "\033"), "NO_COLOR=1: no colour");
+	free(s);
+	opts.color = 1;
+	options_report(&opts, &o, false);
+	CHECK(o.color, "--color wins over NO_COLOR=1 and a non-terminal");
+	unsetenv("NO_COLOR");
+	opts.color = -1;
+	options_report(&opts, &o, false);
+	CHECK(!o.color, "no colour off a terminal by default");
+	options_free(&opts);
 	profile_free(p);
 }
 
@@ -389,6 +439,7 @@ int main(void)
 	test_tree();
 	test_frame_matches();
 	test_reports();
+	test_color();
 	test_escaping();
 	test_escape_helpers();
 	return tap_done();

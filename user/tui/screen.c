@@ -558,8 +558,7 @@ static int screen_start(struct screen *s, const struct options *o)
 			  BUTTON5_PRESSED,
 		  NULL);
 	mouseinterval(200);
-	/* NO_COLOR counts when set and not empty (no-color.org). */
-	s->color = o->color == 1 || (o->color < 0 && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
+	s->color = o->color == 1 || (o->color < 0 && !env_no_color());
 	init_colors(s);
 	return 0;
 }
