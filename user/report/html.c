@@ -120,6 +120,52 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	strbuf_release(&esc);
 }
 
+/* The page up to the nodes: head, header (plain text, escaped here), the
+ * search bar and the containers the script fills. */
+static void add_page_head(struct strbuf *sb, const char *title, const char *header)
+{
+	strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			  "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</title>\n<style>\n");
+	strbuf_addstr(sb, html_page_css);
+	strbuf_addstr(sb, "</style>\n</head>\n<body>\n<header><h1>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</h1><pre>");
+	/* Line by line: the escaping would show a newline as \x0a. */
+	for (const char *l = header; *l;) {
+		size_t n = strcspn(l, "\n");
+		char *line = xstrndup(l, n);
+
+		strbuf_add_html(sb, line);
+		free(line);
+		l += n;
+		if (*l) {
+			strbuf_addch(sb, '\n');
+			l++;
+		}
+	}
+	strbuf_addstr(sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
+			  "placeholder=\"Search functions\" autocomplete=\"off\">"
+			  "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
+			  "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
+			  "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
+}
+
+/* After the nodes: the frame table they name, the totals, the script. */
+static void add_page_tail(struct html_ctx *c, const struct profile *p, uint64_t base_total,
+			  struct strbuf *sb)
+{
+	strbuf_addstr(sb, "]");
+	add_frames(c, p, sb);
+	strbuf_addf(sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
+			"</script>\n<script>\n",
+		    (unsigned long long)c->t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
+		    c->base ? "true" : "false", (unsigned long long)base_total);
+	strbuf_addstr(sb, html_page_js);
+	strbuf_addstr(sb, "</script>\n</body>\n</html>\n");
+}
+
 int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
 		     uint64_t base_total, const char *title, const char *header,
 		     const struct report_opts *o, FILE *out)
@@ -137,44 +183,12 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	for (size_t i = 0; i <= p->nr_frames; i++)
 		c.frame_idx[i] = UINT32_MAX;
 
-	strbuf_addstr(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			   "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
-	strbuf_add_html(&sb, title);
-	strbuf_addstr(&sb, "</title>\n<style>\n");
-	strbuf_addstr(&sb, html_page_css);
-	strbuf_addstr(&sb, "</style>\n</head>\n<body>\n<header><h1>");
-	strbuf_add_html(&sb, title);
-	strbuf_addstr(&sb, "</h1><pre>");
-	/* Line by line: the escaping would show a newline as \x0a. */
-	for (const char *l = header; *l;) {
-		size_t n = strcspn(l, "\n");
-		char *line = xstrndup(l, n);
-
-		strbuf_add_html(&sb, line);
-		free(line);
-		l += n;
-		if (*l) {
-			strbuf_addch(&sb, '\n');
-			l++;
-		}
-	}
-	strbuf_addstr(&sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
-			   "placeholder=\"Search functions\" autocomplete=\"off\">"
-			   "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
-			   "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
-			   "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
+	add_page_head(&sb, title, header);
 	err = strbuf_flush(&sb, out, 0);
 	/* Nodes stream out; the frame table they name follows them. */
 	add_node(&c, 0, 0);
 	err = err ?: c.err ?: strbuf_flush(&c.nodes, out, 0);
-	strbuf_addstr(&sb, "]");
-	add_frames(&c, p, &sb);
-	strbuf_addf(&sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
-			 "</script>\n<script>\n",
-		    (unsigned long long)t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
-		    base ? "true" : "false", (unsigned long long)base_total);
-	strbuf_addstr(&sb, html_page_js);
-	strbuf_addstr(&sb, "</script>\n</body>\n</html>\n");
+	add_page_tail(&c, p, base_total, &sb);
 	err = err ?: strbuf_flush(&sb, out, 0);
 
 	strbuf_release(&sb);
