@@ -3,6 +3,7 @@
 #include "model/collapse.h"
 #include "report/report.h"
 #include "tui/viewmodel.h"
+#include "report_fixture.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -20,17 +21,6 @@ static uint32_t find(const struct tree *t, uint32_t n, const char *name)
 		if (!strcmp(tree_frame(t, c)->name, name))
 			return c;
 	return NODE_NONE;
-}
-
-static char *render(const struct profile *p, enum report_format fmt, const struct report_opts *o)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	report_write(p, fmt, o, f);
-	fclose(f);
-	return buf;
 }
 
 /* Is name a frame of the text tree ("... name  module" lines)? */
@@ -76,8 +66,9 @@ static void test_same_verdict_everywhere(void)
 	struct profile *p = profile_new();
 	uint32_t th = profile_thread(p, 1, 1, "app", "app");
 	const char *libc = "/usr/lib/x86_64-linux-gnu/libc.so.6";
-	frame_id_t s1[] = { fr(p, "main", "/app"), fr(p, "qsort", libc), fr(p, "msort", libc),
-			    fr(p, "cmp", "/app"), fr(p, "strcmp", libc), fr(p, "__strcmp_avx2", libc) };
+	frame_id_t s1[] = { fr(p, "main", "/app"), fr(p, "qsort", libc),
+			    fr(p, "msort", libc), fr(p, "cmp", "/app"),
+			    fr(p, "strcmp", libc), fr(p, "__strcmp_avx2", libc) };
 	frame_id_t s2[] = { fr(p, "main", "/app"), fr(p, "qsort", libc), fr(p, "msort", libc),
 			    fr(p, "memcpy", libc) };
 	const char *hide[] = { "libc.so*" };
@@ -93,8 +84,8 @@ static void test_same_verdict_everywhere(void)
 	p->meta.freq_hz = 1000;
 	profile_add_sample(p, th, s1, ARRAY_SIZE(s1), 7);
 	profile_add_sample(p, th, s2, ARRAY_SIZE(s2), 3);
-	text = render(p, FMT_TEXT, &o);
-	folded = render(p, FMT_FOLDED, &o);
+	text = fx_render(p, FMT_TEXT, &o, NULL);
+	folded = fx_render(p, FMT_FOLDED, &o, NULL);
 	vm = vm_new(p, &c);
 	vm_rebuild(vm);
 	vm_home(vm);
@@ -105,7 +96,7 @@ static void test_same_verdict_everywhere(void)
 		bool v = in_view(vm, want[i].name);
 
 		CHECK(t == want[i].shown && f == want[i].shown && v == want[i].shown,
-		      "%s is %s in the text tree (%d), the folded stacks (%d) and the live view (%d)",
+		      "%s is %s in the text tree (%d), folded stacks (%d) and live view (%d)",
 		      want[i].name, want[i].shown ? "shown" : "hidden", t, f, v);
 	}
 	CHECK(folded && strstr(folded, "main;qsort 3\n"),

@@ -4,6 +4,7 @@
 #include "model/profile.h"
 #include "store/store.h"
 #include "report/report.h"
+#include "report_fixture.h"
 #include "tap.h"
 #include "model/tree.h"
 #include "base/util.h"
@@ -15,17 +16,6 @@ static frame_id_t fn(struct profile *p, const char *name)
 	struct frame f = { .name = name, .module = "/usr/bin/demo", .kind = FRAME_NATIVE };
 
 	return profile_frame(p, &f);
-}
-
-static char *render(const struct profile *p, enum report_format fmt, const struct report_opts *o)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	report_write(p, fmt, o, f);
-	fclose(f);
-	return buf;
 }
 
 /* main -> a -> leaf x6, main -> b -> leaf x3, main -> c x1 (self in c) */
@@ -183,14 +173,15 @@ static void test_color(void)
 	options_init(&opts);
 	setenv("NO_COLOR", "", 1);
 	options_report(&opts, &o, true);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(o.color && s && strstr(s, "\033["), "NO_COLOR= (empty): the text report is coloured");
-	CHECK(s && strstr(s, "\033[32m0.017") && strstr(s, "\033[31m0.073") && strstr(s, "\033[36m0.010"),
+	CHECK(s && strstr(s, "\033[32m0.017") && strstr(s, "\033[31m0.073") &&
+		      strstr(s, "\033[36m0.010"),
 	      "heat: 17%% green (mild from 15%%), 73%% red, 10%% cyan");
 	free(s);
 	setenv("NO_COLOR", "1", 1);
 	options_report(&opts, &o, true);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(!o.color && s && !strstr(s, "\033"), "NO_COLOR=1: no colour");
 	free(s);
 	opts.color = 1;
@@ -210,11 +201,11 @@ static void test_reports(void)
 	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
 	char *s;
 
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK_STR(s, "main;a;leaf 6\nmain;b;leaf 3\nmain;c 1\n", "folded output, threads merged");
 	free(s);
 
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, "0.010 main  demo\n") != NULL, "text: root line 'total  function  module'");
 	CHECK(strstr(s, "├─ 0.006 a  demo\n") != NULL, "text: box drawing and hot path first");
 	CHECK(strstr(s, "│  └─ 0.006 leaf  demo\n") != NULL, "text: nested child");
@@ -222,13 +213,13 @@ static void test_reports(void)
 	free(s);
 
 	o.ascii = true;
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, "|- 0.006 a  demo\n") != NULL && !strstr(s, "├"), "text: --ascii");
 	free(s);
 
 	o.ascii = false;
 	o.min_percent = 15;
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, " c  demo") == NULL && strstr(s, " b  demo") != NULL,
 	      "text: nodes under --min-percent are elided");
 	free(s);
@@ -245,11 +236,11 @@ static void test_escaping(void)
 
 	p->meta.freq_hz = 1000;
 	profile_add_sample(p, th, fr, 1, 1);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(!strchr(s, '\033') && strstr(s, "evil\\x1b[2J;name\\x01\\xff"),
 	      "text: control bytes and invalid UTF-8 escaped");
 	free(s);
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK_STR(s, "evil\\x1b[2J\\x3bname\\x01\\xff 1\n", "folded: escaped, ';' cannot split a frame");
 	free(s);
 	profile_free(p);
@@ -388,13 +379,13 @@ static void test_coalesce(void)
 	      "the live process keeps its frame, still found by name");
 
 	o.view.by_process = o.view.by_thread = true;
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK(s && strstr(s, "job;job [exited];work 1000\n") && strstr(s, "demo;demo [42];work 5\n") &&
 		      strstr(s, "demo;worker [exited];work 3\n") &&
 		      strstr(s, "swapper/0;swapper/0 [0];do_idle 7\n"),
 	      "folded: jobs merged under 'job [exited]', demo's exited worker under demo");
 	free(s);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(s && strstr(s, "job [exited]") && strstr(s, "worker [exited]") && strstr(s, "demo [42]") &&
 		      !strstr(s, "[1000]") && !strstr(s, "[unused]"),
 	      "text: 'job [exited]' and 'worker [exited]'; no exited pid, no freed frame");
@@ -415,7 +406,7 @@ static void test_coalesce(void)
 	      (unsigned long long)p->total);
 
 	/* A saved profile keeps the merged records for what they are. */
-	s = render(p, FMT_JSON, &o);
+	s = fx_render(p, FMT_JSON, &o, NULL);
 	CHECK(s && strstr(s, "\"comm\": \"job\", \"process\": \"job\", \"exited\": true"),
 	      "json: the merged record says \"exited\": true");
 	CHECK(s && p->nr_free_frames && !strstr(s, "[unused]"),
@@ -423,7 +414,7 @@ static void test_coalesce(void)
 	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
 	free(s);
 	CHECK(rc == 0 && back->total == p->total, "json: loads back (%s)", rc ? err : "ok");
-	s = rc ? NULL : render(back, FMT_FOLDED, &o);
+	s = rc ? NULL : fx_render(back, FMT_FOLDED, &o, NULL);
 	CHECK(s && strstr(s, "job;job [exited];work 21000\n"), "json: loaded, still 'job [exited]'");
 	free(s);
 	profile_free(back);

@@ -148,7 +148,8 @@ static void add_page_head(struct strbuf *sb, const char *title, const char *head
 	strbuf_addstr(sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
 			  "placeholder=\"Search functions\" autocomplete=\"off\">"
 			  "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
-			  "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
+			  "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n"
+			  "<div id=\"tree\"></div>\n"
 			  "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
 }
 

@@ -224,7 +224,8 @@ static void write_samples(struct writer *w)
 		const struct sample_rec *s = &p->samples[order[i]];
 
 		if (!in_line) {
-			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD, s->thread);
+			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
+				      s->thread);
 			add_key(sb, ", ", STORE_K_COUNTS);
 			strbuf_addch(sb, '"');
 		} else {
