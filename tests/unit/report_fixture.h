@@ -1,7 +1,8 @@
 /* A small profile with everything the report formats must handle: two
  * threads, library frames (collapsed by default), a kernel frame, file:line,
  * and hostile names (<script>, control bytes, invalid UTF-8, ';'). Shared by
- * the report unit tests; header-only so each test binary stays one file. */
+ * the report unit tests; header-only (static inline: a test may use only
+ * some) so each test binary stays one file. */
 #ifndef REPORT_FIXTURE_H
 #define REPORT_FIXTURE_H
 
@@ -15,8 +16,8 @@
 #define FX_APP "/opt/app/bin/app"
 #define FX_SCRIPT "<script>alert(\"x\")</script>"
 
-static frame_id_t fx_frame(struct profile *p, const char *name, const char *module, uint64_t addr,
-			   const char *file, uint32_t line)
+static inline frame_id_t fx_frame(struct profile *p, const char *name, const char *module,
+				  uint64_t addr, const char *file, uint32_t line)
 {
 	struct frame f = { .name = name, .module = module, .addr = addr, .file = file,
 			   .line = line, .kind = FRAME_NATIVE };
@@ -26,7 +27,7 @@ static frame_id_t fx_frame(struct profile *p, const char *name, const char *modu
 	return profile_frame(p, &f);
 }
 
-static struct profile *fx_profile(void)
+static inline struct profile *fx_profile(void)
 {
 	struct profile *p = profile_new();
 	uint32_t t1 = profile_thread(p, 100, 100, "app", "app");
@@ -78,8 +79,8 @@ static struct profile *fx_profile(void)
 }
 
 /* Renders p in fmt with o into a new string (caller frees); NULL on error. */
-static char *fx_render(const struct profile *p, enum report_format fmt, const struct report_opts *o,
-		       size_t *len)
+static inline char *fx_render(const struct profile *p, enum report_format fmt,
+			      const struct report_opts *o, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;

@@ -1,8 +1,10 @@
 /* Unit tests of the profile model, call trees, and the text/folded reports. */
 #include "base/hashtab.h"
+#include "cmd/cli.h"
 #include "model/profile.h"
 #include "store/store.h"
 #include "report/report.h"
+#include "report_fixture.h"
 #include "tap.h"
 #include "model/tree.h"
 #include "base/util.h"
@@ -14,17 +16,6 @@ static frame_id_t fn(struct profile *p, const char *name)
 	struct frame f = { .name = name, .module = "/usr/bin/demo", .kind = FRAME_NATIVE };
 
 	return profile_frame(p, &f);
-}
-
-static char *render(const struct profile *p, enum report_format fmt, const struct report_opts *o)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	report_write(p, fmt, o, f);
-	fclose(f);
-	return buf;
 }
 
 /* main -> a -> leaf x6, main -> b -> leaf x3, main -> c x1 (self in c) */
@@ -117,17 +108,104 @@ static void test_tree(void)
 	profile_free(p);
 }
 
+/* One matcher for every option that names frames: name, module basename and
+ * path, source file; and --focus and --filter go through it. */
+static void test_frame_matches(void)
+{
+	struct profile *p = profile_new();
+	struct frame lex = { .name = "next_token", .module = "/opt/vendor/libparse.so.2",
+			     .file = "/src/parse/lexer.c", .line = 9, .kind = FRAME_NATIVE };
+	struct frame plain = { .name = "main", .module = "/usr/bin/demo", .kind = FRAME_NATIVE };
+	uint32_t th = profile_thread(p, 7, 7, "demo", "demo");
+	frame_id_t s1[] = { profile_frame(p, &plain), profile_frame(p, &lex) };
+	frame_id_t s2[] = { profile_frame(p, &plain) };
+	struct view_opts vo = VIEW_OPTS_INIT;
+	struct tree *t;
+
+	CHECK(frame_matches(&lex, "next_*"), "a glob matches the function name");
+	CHECK(frame_matches(&lex, "libparse.so*"), "a glob matches the module's basename");
+	CHECK(frame_matches(&lex, "/opt/vendor/*"), "a glob matches the module's full path");
+	CHECK(frame_matches(&lex, "*/parse/lexer.c"), "a glob matches the source file");
+	CHECK(!frame_matches(&lex, "token") && !frame_matches(&plain, "*/parse/*"),
+	      "no match on a part of a name without *, nor on fields the frame lacks");
+
+	profile_add_sample(p, th, s1, 2, 3);
+	profile_add_sample(p, th, s2, 1, 5);
+	vo.focus = "*/parse/*";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3 && child_named(t, 0, "next_token") != NODE_NONE,
+	      "--focus by source file re-roots at the frame from that file");
+	tree_free(t);
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.filter = "/opt/vendor/*";
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3, "the filter by module path keeps only the stacks through it (%llu)",
+	      (unsigned long long)t->total);
+	tree_free(t);
+	profile_free(p);
+}
+
+/* main -> x 17, main -> y 73, main -> z 10: shares 17%, 73%, 10%. */
+static struct profile *heat_fixture(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 9, 9, "heat", "heat");
+	frame_id_t sx[] = { fn(p, "main"), fn(p, "x") }, sy[] = { fn(p, "main"), fn(p, "y") };
+	frame_id_t sz[] = { fn(p, "main"), fn(p, "z") };
+
+	p->meta.freq_hz = 1000;
+	profile_add_sample(p, th, sx, 2, 17);
+	profile_add_sample(p, th, sy, 2, 73);
+	profile_add_sample(p, th, sz, 2, 10);
+	return p;
+}
+
+/* What a user sees on a terminal: colour unless NO_COLOR is set to something
+ * (no-color.org: an empty NO_COLOR= leaves it on), --color always; rows
+ * coloured on the live view's heat scale (green from 15%). */
+static void test_color(void)
+{
+	struct profile *p = heat_fixture();
+	struct options opts;
+	struct report_opts o;
+	char *s;
+
+	options_init(&opts);
+	setenv("NO_COLOR", "", 1);
+	options_report(&opts, &o, true);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
+	CHECK(o.color && s && strstr(s, "\033["), "NO_COLOR= (empty): the text report is coloured");
+	CHECK(s && strstr(s, "\033[32m0.017") && strstr(s, "\033[31m0.073") &&
+		      strstr(s, "\033[36m0.010"),
+	      "heat: 17%% green (mild from 15%%), 73%% red, 10%% cyan");
+	free(s);
+	setenv("NO_COLOR", "1", 1);
+	options_report(&opts, &o, true);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
+	CHECK(!o.color && s && !strstr(s, "\033"), "NO_COLOR=1: no colour");
+	free(s);
+	opts.color = 1;
+	options_report(&opts, &o, false);
+	CHECK(o.color, "--color wins over NO_COLOR=1 and a non-terminal");
+	unsetenv("NO_COLOR");
+	opts.color = -1;
+	options_report(&opts, &o, false);
+	CHECK(!o.color, "no colour off a terminal by default");
+	options_free(&opts);
+	profile_free(p);
+}
+
 static void test_reports(void)
 {
 	struct profile *p = fixture();
 	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
 	char *s;
 
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK_STR(s, "main;a;leaf 6\nmain;b;leaf 3\nmain;c 1\n", "folded output, threads merged");
 	free(s);
 
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, "0.010 main  demo\n") != NULL, "text: root line 'total  function  module'");
 	CHECK(strstr(s, "├─ 0.006 a  demo\n") != NULL, "text: box drawing and hot path first");
 	CHECK(strstr(s, "│  └─ 0.006 leaf  demo\n") != NULL, "text: nested child");
@@ -135,13 +213,13 @@ static void test_reports(void)
 	free(s);
 
 	o.ascii = true;
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, "|- 0.006 a  demo\n") != NULL && !strstr(s, "├"), "text: --ascii");
 	free(s);
 
 	o.ascii = false;
 	o.min_percent = 15;
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(strstr(s, " c  demo") == NULL && strstr(s, " b  demo") != NULL,
 	      "text: nodes under --min-percent are elided");
 	free(s);
@@ -158,11 +236,11 @@ static void test_escaping(void)
 
 	p->meta.freq_hz = 1000;
 	profile_add_sample(p, th, fr, 1, 1);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(!strchr(s, '\033') && strstr(s, "evil\\x1b[2J;name\\x01\\xff"),
 	      "text: control bytes and invalid UTF-8 escaped");
 	free(s);
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK_STR(s, "evil\\x1b[2J\\x3bname\\x01\\xff 1\n", "folded: escaped, ';' cannot split a frame");
 	free(s);
 	profile_free(p);
@@ -301,13 +379,13 @@ static void test_coalesce(void)
 	      "the live process keeps its frame, still found by name");
 
 	o.view.by_process = o.view.by_thread = true;
-	s = render(p, FMT_FOLDED, &o);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
 	CHECK(s && strstr(s, "job;job [exited];work 1000\n") && strstr(s, "demo;demo [42];work 5\n") &&
 		      strstr(s, "demo;worker [exited];work 3\n") &&
 		      strstr(s, "swapper/0;swapper/0 [0];do_idle 7\n"),
 	      "folded: jobs merged under 'job [exited]', demo's exited worker under demo");
 	free(s);
-	s = render(p, FMT_TEXT, &o);
+	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(s && strstr(s, "job [exited]") && strstr(s, "worker [exited]") && strstr(s, "demo [42]") &&
 		      !strstr(s, "[1000]") && !strstr(s, "[unused]"),
 	      "text: 'job [exited]' and 'worker [exited]'; no exited pid, no freed frame");
@@ -328,7 +406,7 @@ static void test_coalesce(void)
 	      (unsigned long long)p->total);
 
 	/* A saved profile keeps the merged records for what they are. */
-	s = render(p, FMT_JSON, &o);
+	s = fx_render(p, FMT_JSON, &o, NULL);
 	CHECK(s && strstr(s, "\"comm\": \"job\", \"process\": \"job\", \"exited\": true"),
 	      "json: the merged record says \"exited\": true");
 	CHECK(s && p->nr_free_frames && !strstr(s, "[unused]"),
@@ -336,7 +414,7 @@ static void test_coalesce(void)
 	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
 	free(s);
 	CHECK(rc == 0 && back->total == p->total, "json: loads back (%s)", rc ? err : "ok");
-	s = rc ? NULL : render(back, FMT_FOLDED, &o);
+	s = rc ? NULL : fx_render(back, FMT_FOLDED, &o, NULL);
 	CHECK(s && strstr(s, "job;job [exited];work 21000\n"), "json: loaded, still 'job [exited]'");
 	free(s);
 	profile_free(back);
@@ -361,10 +439,10 @@ static void test_coalesce_keeps_named_unused(void)
 	add_jobs(p, 1000, 3, fn(p, "work"));
 	profile_coalesce_exited(p, fake_state, NULL);
 	CHECK(!profile_frame_is_free(p, f), "a JIT frame named [unused] is no freed slot");
-	s = render(p, FMT_JSON, &o);
+	s = fx_render(p, FMT_JSON, &o, NULL);
 	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
 	free(s);
-	s = rc ? NULL : render(back, FMT_FOLDED, &o);
+	s = rc ? NULL : fx_render(back, FMT_FOLDED, &o, NULL);
 	CHECK(s && strstr(s, "[unused] 5\n") && back->total == 5 + 6,
 	      "json: the frame and its 5 samples are saved and load back (%s)", rc ? err : "ok");
 	free(s);
@@ -380,7 +458,9 @@ int main(void)
 	test_caps();
 	test_interning();
 	test_tree();
+	test_frame_matches();
 	test_reports();
+	test_color();
 	test_escaping();
 	test_escape_helpers();
 	return tap_done();

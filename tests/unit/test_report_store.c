@@ -51,6 +51,70 @@ static void round_trip(const struct profile *a, const struct profile *b, const s
 	}
 }
 
+/* A version 1 file as the first writer wrote it (before the format's names
+ * moved to store/format.h), with what the fixture lacks: frame flags, a
+ * Python frame, an exited thread, a null string and an unknown counter. */
+static const char old_file[] =
+	"{\n  \"format\": \"sampletop-profile\",\n  \"version\": 1,\n  \"meta\": {\n"
+	"    \"target\": \"pid 5 (old)\",\n    \"command\": null,\n    \"hostname\": \"h\",\n"
+	"    \"kernel\": \"6.1.0\",\n    \"start_wall_ns\": 1,\n    \"duration_ns\": 2,\n"
+	"    \"freq_hz\": 99,\n    \"ncpus\": 1,\n    \"kernel_stacks\": false,\n"
+	"    \"exit_status\": 3,\n    \"note\": \"target exited\",\n    \"counters\": {\n"
+	"      \"ticks\": 10,\n      \"unnamed_frames\": 1,\n      \"from_the_future\": 7\n"
+	"    }\n  },\n  \"total\": 3,\n  \"frames\": [\n"
+	"    {\"name\": \"f\", \"module\": \"/bin/old\", \"addr\": \"0x10\", \"kind\": \"native\", "
+	"\"file\": \"/src/f.c\", \"line\": 3, \"flags\": [\"inlined\"]},\n"
+	"    {\"name\": \"[unknown] old+0x20\", \"module\": \"/bin/old\", \"addr\": \"0x20\", "
+	"\"kind\": \"native\", \"flags\": [\"unknown\", \"inlined\", \"jit\"]},\n"
+	"    {\"name\": \"run\", \"module\": \"/lib/app.py\", \"addr\": \"0x0\", \"kind\": \"python\"}\n"
+	"  ],\n  \"threads\": [\n"
+	"    {\"pid\": 5, \"tid\": 5, \"comm\": \"old\", \"process\": \"old\"},\n"
+	"    {\"pid\": 0, \"tid\": 0, \"comm\": \"gone\", \"process\": \"old\", \"exited\": true}\n"
+	"  ],\n  \"stacks\": [\n    \"0 1\",\n    \"2\"\n  ],\n  \"samples\": [\n"
+	"    {\"thread\": 0, \"counts\": \"0:2\"},\n    {\"thread\": 1, \"counts\": \"1:1\"}\n  ]\n}\n";
+
+static const struct frame *frame_named(const struct profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->nr_frames; i++)
+		if (!strcmp(p->frames[i].name, name))
+			return &p->frames[i];
+	return NULL;
+}
+
+static void test_old_file(void)
+{
+	struct report_opts o = { .view = VIEW_OPTS_INIT };
+	struct profile *p = NULL, *q = NULL;
+	const struct frame *f, *u, *py;
+	char *again = NULL;
+	int err = load(old_file, &p);
+
+	CHECK(err == 0 && p, "a version 1 file of the first writer loads (%s)", why);
+	if (err)
+		return;
+	f = frame_named(p, "f");
+	u = frame_named(p, "[unknown] old+0x20");
+	py = frame_named(p, "run");
+	CHECK(f && f->flags == FRAME_F_INLINED && f->line == 3 && !strcmp(f->file, "/src/f.c"),
+	      "its inlined frame keeps its flag and file:line");
+	CHECK(u && u->flags == (FRAME_F_UNKNOWN | FRAME_F_INLINED | FRAME_F_JIT),
+	      "flags unknown, inlined and jit are read");
+	CHECK(py && py->kind == FRAME_PYTHON, "kind python is read");
+	CHECK(p->nr_threads == 2 && (p->threads[1].flags & THREAD_F_EXITED), "the exited thread is read");
+	CHECK(p->meta.counters[ST_CNT_SEEN] == 10 && p->meta.counters[PC_UNNAMED_FRAMES] == 1 &&
+		      !p->meta.command && p->meta.exit_status == 3,
+	      "meta and known counters are read, an unknown counter ignored");
+	again = fx_render(p, FMT_JSON, &o, NULL);
+	CHECK(again && strstr(again, "\"flags\": [\"unknown\", \"inlined\", \"jit\"]") &&
+		      strstr(again, "\"kind\": \"python\"") && strstr(again, "\"exited\": true") &&
+		      strstr(again, "\"unnamed_frames\": 1") && !strstr(again, "from_the_future"),
+	      "saved again, it is written with the same names");
+	CHECK(again && load(again, &q) == 0 && q && q->total == 3, "and loads again (%s)", why);
+	free(again);
+	profile_free(q);
+	profile_free(p);
+}
+
 int main(void)
 {
 	struct profile *p = fx_profile(), *q = NULL;
@@ -171,6 +235,7 @@ int main(void)
 	err = store_load_file("/proc/self", &q, why, sizeof(why));
 	CHECK(err < 0 && !q, "a directory is refused: %s", why);
 
+	test_old_file();
 	free(json);
 	profile_free(p);
 	return tap_done();

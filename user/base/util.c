@@ -1,6 +1,7 @@
 /* Allocation, strbuf and escaping helpers shared by every module. */
 #include "base/util.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,40 @@ void strbuf_add_json(struct strbuf *sb, const char *s)
 	}
 }
 
+void strbuf_add_json_str(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '"');
+	strbuf_add_json(sb, s);
+	strbuf_addch(sb, '"');
+}
+
+void strbuf_add_u64(struct strbuf *sb, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	strbuf_grow(sb, n);
+	while (n)
+		sb->buf[sb->len++] = tmp[--n];
+	sb->buf[sb->len] = 0;
+}
+
+int strbuf_flush(struct strbuf *sb, FILE *out, size_t limit)
+{
+	int err = 0;
+
+	if (sb->len <= limit && limit)
+		return 0;
+	if (sb->len && fwrite(sb->buf, 1, sb->len, out) != sb->len)
+		err = -EIO;
+	strbuf_reset(sb);
+	return err;
+}
+
 static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -311,4 +346,11 @@ const char *module_basename(const char *module)
 int glob_match(const char *pattern, const char *s)
 {
 	return fnmatch(pattern, s, 0) == 0;
+}
+
+int env_no_color(void)
+{
+	const char *v = getenv("NO_COLOR");
+
+	return v && v[0];
 }

@@ -83,6 +83,14 @@ void strbuf_add_html(struct strbuf *sb, const char *s);
 /* Same, for a JSON string body (without the quotes). Invalid UTF-8 bytes
  * become U+FFFD so the output is always valid JSON. */
 void strbuf_add_json(struct strbuf *sb, const char *s);
+/* Same, quotes included: a whole JSON string value. */
+void strbuf_add_json_str(struct strbuf *sb, const char *s);
+/* Appends v in decimal (much faster than strbuf_addf on the writers' hot paths). */
+void strbuf_add_u64(struct strbuf *sb, uint64_t v);
+/* Writes sb to out once it holds more than limit bytes (0: whatever it
+ * holds), then empties it: writers build their output in sb and call this
+ * every so often to bound memory. Returns 0 or -EIO. */
+int strbuf_flush(struct strbuf *sb, FILE *out, size_t limit);
 /* Length in bytes of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 int utf8_seq_len(const unsigned char *s);
 
@@ -99,5 +107,10 @@ const char *module_basename(const char *module);
 
 /* Glob match (fnmatch without flags), kept here so every view uses one rule. */
 int glob_match(const char *pattern, const char *s);
+
+/* Does the environment ask for no colour? NO_COLOR set to a non-empty value
+ * (https://no-color.org: "when present and not an empty string"); an empty
+ * NO_COLOR= leaves colour on. --color and --no-color override it. */
+int env_no_color(void);
 
 #endif

@@ -495,5 +495,5 @@ void options_report(const struct options *o, struct report_opts *r, bool color_o
 	if (o->color >= 0)
 		r->color = o->color;
 	else
-		r->color = color_ok && !getenv("NO_COLOR");
+		r->color = color_ok && !env_no_color();
 }

@@ -10,51 +10,94 @@ static const char *const default_hide[] = {
 	"*/lib/python3*/*", "*/site-packages/*", "*/dist-packages/*",
 };
 
-static bool matches(const struct frame *f, const char *glob)
-{
-	return glob_match(glob, f->name) ||
-	       (f->module[0] && (glob_match(glob, module_basename(f->module)) ||
-				 glob_match(glob, f->module))) ||
-	       (f->file && glob_match(glob, f->file));
-}
-
-bool collapse_frame_is_library(const struct frame *f, const struct collapse_rules *r)
+/* The verdict of the globs alone, whatever show_all says. */
+static bool matches_rules(const struct frame *f, const struct collapse_rules *r)
 {
 	const char *const *hide = r->nr_hide ? r->hide : default_hide;
 	size_t nr_hide = r->nr_hide ? r->nr_hide : ARRAY_SIZE(default_hide);
 	bool hit = false;
 
-	if (r->show_all || (f->kind != FRAME_NATIVE && f->kind != FRAME_PYTHON &&
-			    f->kind != FRAME_KERNEL))
+	if (f->kind != FRAME_NATIVE && f->kind != FRAME_PYTHON && f->kind != FRAME_KERNEL)
 		return false;
 	for (size_t i = 0; i < nr_hide && !hit; i++)
-		hit = matches(f, hide[i]);
+		hit = frame_matches(f, hide[i]);
 	for (size_t i = 0; i < r->nr_show && hit; i++)
-		if (matches(f, r->show[i]))
+		if (frame_matches(f, r->show[i]))
 			hit = false;
 	return hit;
 }
 
-static bool node_is_library(const struct tree *t, uint32_t n, const struct collapse_rules *r)
+bool collapse_frame_is_library(const struct frame *f, const struct collapse_rules *r)
 {
-	frame_id_t id = t->nodes[n].frame;
+	return !r->show_all && matches_rules(f, r);
+}
 
+void collapse_rules_memo(struct collapse_rules *r, const struct profile *p)
+{
+	size_t want = p->nr_frames;
+
+	if (want <= r->nr_memo)
+		return;
+	r->memo = xrealloc(r->memo, want);
+	memset(r->memo + r->nr_memo, 0, want - r->nr_memo);
+	r->nr_memo = want;
+}
+
+void collapse_rules_release(struct collapse_rules *r)
+{
+	free(r->memo);
+	r->memo = NULL;
+	r->nr_memo = 0;
+}
+
+bool collapse_is_library(const struct profile *p, frame_id_t id, const struct collapse_rules *r)
+{
 	if (id == FRAME_NONE || r->show_all)
 		return false;
 	if (id >= r->nr_memo)
-		return collapse_frame_is_library(profile_get_frame(t->prof, id), r);
+		return matches_rules(profile_get_frame(p, id), r);
 	if (!r->memo[id])
-		r->memo[id] = 1 + collapse_frame_is_library(profile_get_frame(t->prof, id), r);
+		r->memo[id] = 1 + matches_rules(profile_get_frame(p, id), r);
 	return r->memo[id] == 2;
+}
+
+bool collapse_hidden(const struct profile *p, frame_id_t caller, frame_id_t id,
+		     const struct collapse_rules *r)
+{
+	return collapse_is_library(p, id, r) && collapse_is_library(p, caller, r);
+}
+
+bool collapse_node_is_library(const struct tree *t, uint32_t n, const struct collapse_rules *r)
+{
+	return collapse_is_library(t->prof, t->nodes[n].frame, r);
 }
 
 bool collapse_node_hidden(const struct tree *t, uint32_t n, const struct collapse_rules *r)
 {
 	uint32_t parent = t->nodes[n].parent;
 
-	if (parent == NODE_NONE)
-		return false;
-	return node_is_library(t, n, r) && node_is_library(t, parent, r);
+	return parent != NODE_NONE &&
+	       collapse_hidden(t->prof, t->nodes[parent].frame, t->nodes[n].frame, r);
+}
+
+uint32_t collapse_path(const struct profile *p, const struct collapse_rules *r, frame_id_t *path,
+		       uint32_t n)
+{
+	frame_id_t caller = FRAME_NONE;
+	uint32_t k = 0;
+
+	if (r->show_all)
+		return n;
+	/* Each write lands at or before the frame just read, so path[i] is
+	 * still the caller of path[i + 1] when that one is read. */
+	for (uint32_t i = 0; i < n; i++) {
+		frame_id_t id = path[i];
+
+		if (!collapse_hidden(p, caller, id, r))
+			path[k++] = id;
+		caller = id;
+	}
+	return k;
 }
 
 static void add_module(struct collapse_children *c, const struct frame *f)

@@ -4,11 +4,12 @@
  * A frame is a "library" frame when it matches a --hide glob (or, with no
  * --hide, the default list: libc, the dynamic loader, libstdc++, libgcc, the
  * vdso, Python's standard library and site-packages) and no --show glob.
- * Globs are matched against the function name, the module's basename and full
- * path, and the source file. The first library frame below an application
- * frame stays visible (it says which library call was made: fwrite, qsort);
- * the library frames below it are hidden, and the frames they lead to are
- * shown as its children, after one "[N frames hidden] libc.so.6, ..." row.
+ * Globs are matched by frame_matches() (tree.h): the function name, the
+ * module's basename and full path, and the source file. The first library
+ * frame below an application frame stays visible (it says which library call
+ * was made: fwrite, qsort); the library frames below it are hidden, and the
+ * frames they lead to are shown as its children, after one
+ * "[N frames hidden] libc.so.6, ..." row.
  */
 #ifndef COLLAPSE_H
 #define COLLAPSE_H
@@ -25,18 +26,44 @@ struct collapse_rules {
 	const char *const *show;
 	size_t nr_show;
 	bool show_all;		/* collapse nothing */
-	/* Optional memo of the hide/show verdict per frame id (0 not known yet,
-	 * 1 no, 2 yes; nr_memo entries, owned by the caller). Views that walk big
-	 * trees often (the TUI) set it to skip the glob matching. */
+	/* The verdict per frame id (0 not known yet, 1 no, 2 yes), filled as
+	 * frames are asked about; owned by the rules: collapse_rules_memo()
+	 * sizes it, collapse_rules_release() frees it. Without it every question
+	 * matches the globs again. show_all is not part of it, so it can be
+	 * toggled (the live view's "show library frames") without a reset. */
 	uint8_t *memo;
 	size_t nr_memo;
 };
 
+/* Sizes r's verdict memo for p's frames; call again after p gained frames
+ * (the verdicts kept stay true: a frame never changes). */
+void collapse_rules_memo(struct collapse_rules *r, const struct profile *p);
+/* Frees the memo (the globs are the caller's). */
+void collapse_rules_release(struct collapse_rules *r);
+
 /* Is f a library frame under these rules? Synthetic frames never are. */
 bool collapse_frame_is_library(const struct frame *f, const struct collapse_rules *r);
+/* Same for frame id of p (FRAME_NONE: no), through the memo. */
+bool collapse_is_library(const struct profile *p, frame_id_t id, const struct collapse_rules *r);
 
-/* Is tree node n hidden: a library frame whose parent is a library frame too? */
+/*
+ * The one rule every view applies: frame id, called from frame caller
+ * (FRAME_NONE at the root), is hidden when both are library frames. The text
+ * and HTML trees and the live view apply it through collapse_children(); the
+ * folded writer through collapse_hidden(), speedscope and pprof through
+ * collapse_path().
+ */
+bool collapse_hidden(const struct profile *p, frame_id_t caller, frame_id_t id,
+		     const struct collapse_rules *r);
+
+/* Is tree node n a library frame? Hidden (its parent node's frame is the caller)? */
+bool collapse_node_is_library(const struct tree *t, uint32_t n, const struct collapse_rules *r);
 bool collapse_node_hidden(const struct tree *t, uint32_t n, const struct collapse_rules *r);
+
+/* Drops the hidden frames from path (n frames of p, root first), in place.
+ * Returns how many are left. */
+uint32_t collapse_path(const struct profile *p, const struct collapse_rules *r, frame_id_t *path,
+		       uint32_t n);
 
 struct collapse_children {
 	uint32_t *nodes;	/* the children to show, hottest first */

@@ -7,7 +7,10 @@
 
 bool frame_matches(const struct frame *f, const char *glob)
 {
-	return glob_match(glob, f->name) || (f->module[0] && glob_match(glob, module_basename(f->module)));
+	return glob_match(glob, f->name) ||
+	       (f->module[0] && (glob_match(glob, module_basename(f->module)) ||
+				 glob_match(glob, f->module))) ||
+	       (f->file && glob_match(glob, f->file));
 }
 
 struct child_key {
@@ -137,6 +140,55 @@ static uint32_t sample_base(struct tree *t, struct idx_table *index, const struc
 	return node;
 }
 
+/* Filtered out? Decided by the stack alone, once per stack (kept caches it),
+ * and asked before any process/thread level is made for the sample. */
+static bool sample_kept(const struct profile *p, const struct view_opts *o,
+			const struct sample_rec *s, struct u64map *kept, frame_id_t *path)
+{
+	uint32_t ok;
+
+	if (!o->filter && !o->focus)
+		return true;
+	if (!u64map_get(kept, s->stack, &ok)) {
+		ok = tree_sample_path(p, o, s, path, TREE_MAX_PATH) != 0;
+		u64map_put(kept, s->stack, ok);
+	}
+	return ok;
+}
+
+/* The node for sample s's own frames below base (whose top levels are the
+ * synthetic process/thread ones), made as needed; NODE_NONE if left out. */
+static uint32_t sample_leaf(struct tree *t, struct idx_table *index, const struct view_opts *o,
+			    const struct sample_rec *s, uint32_t base, frame_id_t *path)
+{
+	uint32_t n = tree_sample_path(t->prof, o, s, path, TREE_MAX_PATH), node = base;
+	uint32_t top = o->focus ? 0 : (o->by_process ? 1 : 0) + (o->by_thread ? 1 : 0);
+
+	if (n == 0 && (o->filter || o->focus))
+		return NODE_NONE;
+	if (!o->invert) {
+		for (uint32_t k = top; k < n; k++)
+			node = child_of(t, index, node, path[k]);
+	} else {
+		/* Synthetic process/thread levels stay on top when inverted. */
+		for (uint32_t k = n; k > top; k--)
+			node = child_of(t, index, node, path[k - 1]);
+	}
+	return node;
+}
+
+/* Totals bottom-up in one pass: a child's id is always above its parent's,
+ * so every child is summed before its parent. */
+static void sum_totals(struct tree *t)
+{
+	for (size_t n = t->nr - 1; n > 0; n--) {
+		t->nodes[n].total += t->nodes[n].self;
+		t->nodes[t->nodes[n].parent].total += t->nodes[n].total;
+	}
+	t->nodes[0].total += t->nodes[0].self;
+	t->total = t->nodes[0].total;
+}
+
 struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
@@ -145,65 +197,29 @@ struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 	 * depends only on its stack, and stacks recur on many threads. */
 	struct u64map leaves = { 0 }, kept = { 0 };
 	frame_id_t path[TREE_MAX_PATH];
-	uint32_t top = (o->by_process ? 1 : 0) + (o->by_thread ? 1 : 0);
 
-	if (o->focus)
-		top = 0;
 	t->prof = p;
 	XGROW(t->nodes, t->alloc, 1);
 	t->nodes[0] = (struct tree_node){ FRAME_NONE, NODE_NONE, NODE_NONE, NODE_NONE, 0, 0, 0, 0 };
 	t->nr = 1;
-
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
-		uint32_t n, base, node;
+		uint32_t base, node;
 		uint64_t key;
 
-		if (!s->count)
+		if (!s->count || (o->only_pid && p->threads[s->thread].pid != o->only_pid) ||
+		    !sample_kept(p, o, s, &kept, path))
 			continue;
-		if (o->only_pid && p->threads[s->thread].pid != o->only_pid)
-			continue;
-		/* Filtered out? Decided by the stack alone; asked before any
-		 * process/thread level is made for it. */
-		if (o->filter || o->focus) {
-			uint32_t ok;
-
-			if (!u64map_get(&kept, s->stack, &ok)) {
-				ok = tree_sample_path(p, o, s, path, ARRAY_SIZE(path)) != 0;
-				u64map_put(&kept, s->stack, ok);
-			}
-			if (!ok)
-				continue;
-		}
 		base = sample_base(t, &index, o, &p->threads[s->thread]);
 		key = (uint64_t)base << 32 | s->stack;
 		if (!u64map_get(&leaves, key, &node)) {
-			n = tree_sample_path(p, o, s, path, ARRAY_SIZE(path));
-			if (n == 0 && (o->filter || o->focus)) {
-				node = NODE_NONE;
-			} else if (!o->invert) {
-				node = base;
-				for (uint32_t k = top; k < n; k++)
-					node = child_of(t, &index, node, path[k]);
-			} else {
-				/* Synthetic process/thread levels stay on top when inverted. */
-				node = base;
-				for (uint32_t k = n; k > top; k--)
-					node = child_of(t, &index, node, path[k - 1]);
-			}
+			node = sample_leaf(t, &index, o, s, base, path);
 			u64map_put(&leaves, key, node);
 		}
 		if (node != NODE_NONE)
 			t->nodes[node].self += s->count;
 	}
-	/* Totals bottom-up in one pass: a child's id is always above its
-	 * parent's, so every child is summed before its parent. */
-	for (size_t n = t->nr - 1; n > 0; n--) {
-		t->nodes[n].total += t->nodes[n].self;
-		t->nodes[t->nodes[n].parent].total += t->nodes[n].total;
-	}
-	t->nodes[0].total += t->nodes[0].self;
-	t->total = t->nodes[0].total;
+	sum_totals(t);
 	idx_free(&index);
 	u64map_free(&leaves);
 	u64map_free(&kept);

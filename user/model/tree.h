@@ -30,8 +30,8 @@ struct view_opts {
 	bool invert;		/* bottom-up: leaves at the top, callers below */
 	bool kernel;		/* keep kernel frames (they sit below the user frames) */
 	bool user;		/* keep user frames (false: --kernel-only) */
-	const char *focus;	/* glob: re-root at the outermost matching frame */
-	const char *filter;	/* glob: keep only stacks through a matching frame */
+	const char *focus;	/* glob (frame_matches): re-root at the outermost matching frame */
+	const char *filter;	/* glob (frame_matches): keep only stacks through a matching frame */
 	uint32_t only_pid;	/* 0, or keep only this pid's samples */
 };
 #define VIEW_OPTS_INIT { .user = true }
@@ -55,8 +55,32 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 /* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
 #define TREE_MAX_PATH (2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
 
-/* Does frame name (or module basename) match a glob? Shared by focus/filter. */
+/*
+ * Does a glob (fnmatch, no flags) match the frame? The one frame matcher of
+ * every option that names frames (--focus, the live view's filter and focus,
+ * --hide, --show): it tries the function name, the module's basename
+ * ("libc.so.6") and full path, and the source file's path, so a function
+ * name, a library's file name or a folder of modules or sources all work.
+ */
 bool frame_matches(const struct frame *f, const char *glob);
+
+/*
+ * Heat: the one scale on which every view colours a row by its share of the
+ * total (0..1), so the text report and the live view agree: hot from 60%,
+ * warm from 30%, mild from 15% (red, yellow, green), cool below.
+ */
+#define TREE_HEAT_HOT_SHARE 0.6
+#define TREE_HEAT_WARM_SHARE 0.3
+#define TREE_HEAT_MILD_SHARE 0.15
+
+enum tree_heat { TREE_HEAT_COOL, TREE_HEAT_MILD, TREE_HEAT_WARM, TREE_HEAT_HOT };
+
+static inline enum tree_heat tree_heat(double share)
+{
+	return share >= TREE_HEAT_HOT_SHARE    ? TREE_HEAT_HOT :
+	       share >= TREE_HEAT_WARM_SHARE ? TREE_HEAT_WARM :
+	       share >= TREE_HEAT_MILD_SHARE ? TREE_HEAT_MILD : TREE_HEAT_COOL;
+}
 
 /* Children of n in order; for (c = tree_first(t, n); c != NODE_NONE; c = tree_next(t, c)) */
 static inline uint32_t tree_first(const struct tree *t, uint32_t n)

@@ -6,7 +6,7 @@
  * profiles of different lengths compare fairly. Text: the functions whose
  * share grew or shrank; HTML: a differential flame graph.
  */
-#include "report/emit.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -324,7 +324,7 @@ static int diff_text(const struct merged *m, const struct profile *a, const stru
 			   "function  module\n");
 	add_rows(&sb, ft.rows, ft.nr, true, min);
 	add_rows(&sb, ft.rows, ft.nr, false, min);
-	err = emit_flush(&sb, out, 0);
+	err = strbuf_flush(&sb, out, 0);
 	strbuf_release(&sb);
 	free(ft.rows);
 	idx_free(&ft.index);

@@ -6,7 +6,7 @@
  * is rendered once however many threads ran it. Grouped by process, the
  * first frame is the bare process name, as bcc's profile -f writes it, so
  * that every run of a program (a build's many cc1) adds up. */
-#include "report/emit.h"
+#include "report/report.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -25,9 +25,7 @@ struct folded {
 	struct tree *t;
 	const struct report_opts *o;
 	struct collapse_rules rules;
-	bool collapsing;
 	char **text;		/* per frame, rendered once */
-	int8_t *lib;		/* per frame: library frame? -1 not known yet */
 	struct strbuf prefix, lines;
 	struct line *v;
 	size_t nr, alloc;
@@ -67,26 +65,15 @@ static const char *frame_text(struct folded *c, frame_id_t id)
 	return c->text[id] = strbuf_detach(&sb);
 }
 
-static bool is_lib(struct folded *c, frame_id_t id)
-{
-	if (!c->collapsing)
-		return false;
-	if (c->lib[id] < 0)
-		c->lib[id] = collapse_frame_is_library(profile_get_frame(c->p, id), &c->rules);
-	return c->lib[id];
-}
-
-static void walk(struct folded *c, uint32_t n, bool n_lib)
+static void walk(struct folded *c, uint32_t n)
 {
 	const struct tree *t = c->t;
 	size_t plen = c->prefix.len;
 
 	for (uint32_t k = tree_first(t, n); k != NODE_NONE; k = tree_next(t, k)) {
 		frame_id_t f = t->nodes[k].frame;
-		bool lib = is_lib(c, f);
 
-		/* A library frame called from a library frame is hidden. */
-		if (!(lib && n_lib && n)) {
+		if (!collapse_hidden(c->p, t->nodes[n].frame, f, &c->rules)) {
 			if (c->prefix.len)
 				strbuf_addch(&c->prefix, ';');
 			strbuf_addstr(&c->prefix, frame_text(c, f));
@@ -97,7 +84,7 @@ static void walk(struct folded *c, uint32_t n, bool n_lib)
 			c->v[c->nr++].count = t->nodes[k].self;
 			strbuf_add(&c->lines, c->prefix.buf, c->prefix.len + 1);
 		}
-		walk(c, k, lib);
+		walk(c, k);
 		c->prefix.len = plen;
 		c->prefix.buf[plen] = 0;
 	}
@@ -110,46 +97,51 @@ static int cmp_line(const void *a, const void *b, void *ctx)
 	return strcmp(base + ((const struct line *)a)->off, base + ((const struct line *)b)->off);
 }
 
+/* Sorted, so that paths that print the same (hidden frames make them) are
+ * neighbours: each is written once with their counts added up. */
+static int write_lines(struct folded *c, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int err = 0;
+
+	if (c->nr)
+		qsort_r(c->v, c->nr, sizeof(*c->v), cmp_line, c->lines.buf);
+	for (size_t i = 0; i < c->nr;) {
+		const char *text = c->lines.buf + c->v[i].off;
+		uint64_t count = 0;
+		size_t j = i;
+
+		for (; j < c->nr && !strcmp(c->lines.buf + c->v[j].off, text); j++)
+			count += c->v[j].count;
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, ' ');
+		strbuf_add_u64(&sb, count);
+		strbuf_addch(&sb, '\n');
+		err = err ?: strbuf_flush(&sb, out, FOLDED_FLUSH_BYTES);
+		i = j;
+	}
+	err = err ?: strbuf_flush(&sb, out, 0);
+	strbuf_release(&sb);
+	return err;
+}
+
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out)
 {
 	struct view_opts v = o->view;
 	struct folded c = { .p = p, .o = o, .prefix = STRBUF_INIT, .lines = STRBUF_INIT };
-	struct strbuf sb = STRBUF_INIT;
-	int err = 0;
+	int err;
 
 	v.invert = false;
 	c.t = tree_build(p, &v);
-	emit_collapse_rules(p, o, &c.rules);
-	c.collapsing = !o->show_all && (o->nr_hide || o->nr_show);
+	report_collapse_rules(p, o, true, &c.rules);
 	c.text = xcalloc(p->nr_frames + 1, sizeof(*c.text));
-	c.lib = xmalloc(p->nr_frames + 1);
-	memset(c.lib, -1, p->nr_frames + 1);
-	walk(&c, 0, false);
-	if (c.nr)
-		qsort_r(c.v, c.nr, sizeof(*c.v), cmp_line, c.lines.buf);
-	/* Hidden frames can make two paths print the same: add them up. */
-	for (size_t i = 0; i < c.nr;) {
-		const char *text = c.lines.buf + c.v[i].off;
-		uint64_t count = 0;
-		size_t j = i;
-
-		for (; j < c.nr && !strcmp(c.lines.buf + c.v[j].off, text); j++)
-			count += c.v[j].count;
-		strbuf_addstr(&sb, text);
-		strbuf_addch(&sb, ' ');
-		emit_u64(&sb, count);
-		strbuf_addch(&sb, '\n');
-		err = err ?: emit_flush(&sb, out, FOLDED_FLUSH_BYTES);
-		i = j;
-	}
-	err = err ?: emit_flush(&sb, out, 0);
+	walk(&c, 0);
+	err = write_lines(&c, out);
 	for (size_t i = 0; i < p->nr_frames; i++)
 		free(c.text[i]);
 	free(c.text);
-	free(c.lib);
-	emit_collapse_rules_release(&c.rules);
+	collapse_rules_release(&c.rules);
 	free(c.v);
-	strbuf_release(&sb);
 	strbuf_release(&c.prefix);
 	strbuf_release(&c.lines);
 	tree_free(c.t);

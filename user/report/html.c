@@ -5,7 +5,7 @@
  * (names escaped by strbuf_add_json, so "</script>" cannot occur); the
  * page's script (html_page.c) inserts names as text only.
  */
-#include "report/emit.h"
+#include "report/report.h"
 #include "report/html_page.h"
 
 #include <math.h>
@@ -54,28 +54,28 @@ static void add_node(struct html_ctx *c, uint32_t n, uint32_t parent)
 	collapse_children(t, n, &c->rules, &cc);
 	strbuf_addstr(sb, id ? ",\n[" : "\n[");
 	if (n)
-		emit_u64(sb, page_frame(c, t->nodes[n].frame));
+		strbuf_add_u64(sb, page_frame(c, t->nodes[n].frame));
 	else
 		strbuf_addstr(sb, "-1");
 	strbuf_addch(sb, ',');
 	if (id)
-		emit_u64(sb, parent);
+		strbuf_add_u64(sb, parent);
 	else
 		strbuf_addstr(sb, "-1");
 	strbuf_addch(sb, ',');
-	emit_u64(sb, t->nodes[n].total);
+	strbuf_add_u64(sb, t->nodes[n].total);
 	strbuf_addch(sb, ',');
-	emit_u64(sb, t->nodes[n].self + cc.hidden_self);
+	strbuf_add_u64(sb, t->nodes[n].self + cc.hidden_self);
 	strbuf_addch(sb, ',');
-	emit_u64(sb, cc.nr_hidden);
+	strbuf_add_u64(sb, cc.nr_hidden);
 	strbuf_addch(sb, ',');
-	emit_json_str(sb, cc.modules.buf);
+	strbuf_add_json_str(sb, cc.modules.buf);
 	if (c->base) {
 		strbuf_addch(sb, ',');
-		emit_u64(sb, c->base[n]);
+		strbuf_add_u64(sb, c->base[n]);
 	}
 	strbuf_addch(sb, ']');
-	c->err = c->err ?: emit_flush(sb, c->out, HTML_FLUSH_BYTES);
+	c->err = c->err ?: strbuf_flush(sb, c->out, HTML_FLUSH_BYTES);
 	/* A node shown in a diff may have no samples on one side: keep it if
 	 * either side reaches the threshold. */
 	for (size_t i = 0; i < cc.nr; i++) {
@@ -95,17 +95,17 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	for (size_t i = 0; i < c->nr_frames; i++) {
 		const struct frame *f = profile_get_frame(p, c->frames[i]);
 		int kind = f->kind >= FRAME_PROCESS ? 3 : f->kind == FRAME_KERNEL ? 2 :
-			   collapse_frame_is_library(f, &c->rules) ? 1 : 0;
+			   collapse_is_library(p, c->frames[i], &c->rules) ? 1 : 0;
 
 		/* Shown as the text report shows them: control bytes as \xNN. */
 		strbuf_reset(&esc);
 		strbuf_add_escaped(&esc, f->name);
 		strbuf_addstr(sb, i ? ",\n[" : "\n[");
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_reset(&esc);
 		strbuf_add_escaped(&esc, f->kind == FRAME_KERNEL ? "[kernel]" : module_basename(f->module));
 		strbuf_addch(sb, ',');
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_reset(&esc);
 		if (f->file) {
 			strbuf_add_escaped(&esc, f->file);
@@ -113,11 +113,58 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 				strbuf_addf(&esc, ":%u", f->line);
 		}
 		strbuf_addch(sb, ',');
-		emit_json_str(sb, esc.buf);
+		strbuf_add_json_str(sb, esc.buf);
 		strbuf_addf(sb, ",%d]", kind);
 	}
 	strbuf_addstr(sb, "]");
 	strbuf_release(&esc);
+}
+
+/* The page up to the nodes: head, header (plain text, escaped here), the
+ * search bar and the containers the script fills. */
+static void add_page_head(struct strbuf *sb, const char *title, const char *header)
+{
+	strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			  "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</title>\n<style>\n");
+	strbuf_addstr(sb, html_page_css);
+	strbuf_addstr(sb, "</style>\n</head>\n<body>\n<header><h1>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</h1><pre>");
+	/* Line by line: the escaping would show a newline as \x0a. */
+	for (const char *l = header; *l;) {
+		size_t n = strcspn(l, "\n");
+		char *line = xstrndup(l, n);
+
+		strbuf_add_html(sb, line);
+		free(line);
+		l += n;
+		if (*l) {
+			strbuf_addch(sb, '\n');
+			l++;
+		}
+	}
+	strbuf_addstr(sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
+			  "placeholder=\"Search functions\" autocomplete=\"off\">"
+			  "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
+			  "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n"
+			  "<div id=\"tree\"></div>\n"
+			  "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
+}
+
+/* After the nodes: the frame table they name, the totals, the script. */
+static void add_page_tail(struct html_ctx *c, const struct profile *p, uint64_t base_total,
+			  struct strbuf *sb)
+{
+	strbuf_addstr(sb, "]");
+	add_frames(c, p, sb);
+	strbuf_addf(sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
+			"</script>\n<script>\n",
+		    (unsigned long long)c->t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
+		    c->base ? "true" : "false", (unsigned long long)base_total);
+	strbuf_addstr(sb, html_page_js);
+	strbuf_addstr(sb, "</script>\n</body>\n</html>\n");
 }
 
 int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
@@ -129,7 +176,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
 
-	emit_collapse_rules(p, o, &c.rules);
+	report_collapse_rules(p, o, false, &c.rules);
 	c.min_count = (uint64_t)ceil(t->total * min_pct / 100.0);
 	if (!c.min_count)
 		c.min_count = 1;
@@ -137,50 +184,18 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	for (size_t i = 0; i <= p->nr_frames; i++)
 		c.frame_idx[i] = UINT32_MAX;
 
-	strbuf_addstr(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			   "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
-	strbuf_add_html(&sb, title);
-	strbuf_addstr(&sb, "</title>\n<style>\n");
-	strbuf_addstr(&sb, html_page_css);
-	strbuf_addstr(&sb, "</style>\n</head>\n<body>\n<header><h1>");
-	strbuf_add_html(&sb, title);
-	strbuf_addstr(&sb, "</h1><pre>");
-	/* Line by line: the escaping would show a newline as \x0a. */
-	for (const char *l = header; *l;) {
-		size_t n = strcspn(l, "\n");
-		char *line = xstrndup(l, n);
-
-		strbuf_add_html(&sb, line);
-		free(line);
-		l += n;
-		if (*l) {
-			strbuf_addch(&sb, '\n');
-			l++;
-		}
-	}
-	strbuf_addstr(&sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
-			   "placeholder=\"Search functions\" autocomplete=\"off\">"
-			   "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
-			   "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n<div id=\"tree\"></div>\n"
-			   "<script type=\"application/json\" id=\"data\">{\"nodes\": [");
-	err = emit_flush(&sb, out, 0);
+	add_page_head(&sb, title, header);
+	err = strbuf_flush(&sb, out, 0);
 	/* Nodes stream out; the frame table they name follows them. */
 	add_node(&c, 0, 0);
-	err = err ?: c.err ?: emit_flush(&c.nodes, out, 0);
-	strbuf_addstr(&sb, "]");
-	add_frames(&c, p, &sb);
-	strbuf_addf(&sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
-			 "</script>\n<script>\n",
-		    (unsigned long long)t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
-		    base ? "true" : "false", (unsigned long long)base_total);
-	strbuf_addstr(&sb, html_page_js);
-	strbuf_addstr(&sb, "</script>\n</body>\n</html>\n");
-	err = err ?: emit_flush(&sb, out, 0);
+	err = err ?: c.err ?: strbuf_flush(&c.nodes, out, 0);
+	add_page_tail(&c, p, base_total, &sb);
+	err = err ?: strbuf_flush(&sb, out, 0);
 
 	strbuf_release(&sb);
 	strbuf_release(&c.nodes);
 	free(c.frame_idx);
-	emit_collapse_rules_release(&c.rules);
+	collapse_rules_release(&c.rules);
 	free(c.frames);
 	return err;
 }

@@ -7,7 +7,8 @@
  * (address - memory_start + file_offset gives the module offset back).
  * Frames are already named, so every mapping says has_functions.
  */
-#include "report/emit.h"
+#include "report/report.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -114,68 +115,90 @@ struct piece {
 	bool done;
 };
 
-/* Each stack's packed location ids and each thread's labels are encoded
- * once: both recur across many samples. */
+/* Each stack's packed location ids and each thread's labels, encoded once:
+ * both recur across many samples. */
+struct sample_pieces {
+	struct strbuf locs, labels, packed;
+	struct piece *loc;	/* per stack, in locs; empty: a stack the view leaves out */
+	struct piece *lab;	/* per thread, in labels */
+	struct collapse_rules rules;
+	frame_id_t path[TREE_MAX_PATH];
+};
+
+static const struct piece *stack_piece(struct pprof *x, struct sample_pieces *sp,
+				       const struct report_opts *o, const struct sample_rec *s)
+{
+	struct piece *l = &sp->loc[s->stack];
+	uint32_t n;
+
+	if (l->done)
+		return l;
+	n = report_sample_path(x->p, o, &sp->rules, s, sp->path, ARRAY_SIZE(sp->path));
+	/* Leaf first, as profile.proto wants. */
+	for (uint32_t k = n; k > 0; k--) {
+		pb_varint(&sp->packed, sp->path[k - 1] + 1);
+		x->frame_used[sp->path[k - 1]] = true;
+	}
+	l->off = sp->locs.len;
+	if (n)
+		pb_msg(&sp->locs, SAMPLE_LOCATION_ID, &sp->packed);
+	l->len = sp->locs.len - l->off;
+	l->done = true;
+	return l;
+}
+
+static const struct piece *thread_piece(struct pprof *x, struct sample_pieces *sp, uint32_t thread)
+{
+	const struct thread *t = &x->p->threads[thread];
+	struct piece *b = &sp->lab[thread];
+
+	if (b->done)
+		return b;
+	b->off = sp->labels.len;
+	label(x, "pid", NULL, t->pid);
+	label(x, "tid", NULL, t->tid);
+	label(x, "thread", t->comm, 0);
+	label(x, "process", t->process, 0);
+	strbuf_add(&sp->labels, x->msg.buf, x->msg.len);
+	strbuf_reset(&x->msg);
+	b->len = sp->labels.len - b->off;
+	b->done = true;
+	return b;
+}
+
 static void add_samples(struct pprof *x, const struct report_opts *o)
 {
 	const struct profile *p = x->p;
 	uint64_t period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 0;
-	frame_id_t path[TREE_MAX_PATH];
-	struct strbuf locs = STRBUF_INIT, labels = STRBUF_INIT, packed = STRBUF_INIT;
-	struct piece *loc = xcalloc(p->nr_stacks + 1, sizeof(*loc));
-	struct piece *lab = xcalloc(p->nr_threads + 1, sizeof(*lab));
-
+	struct sample_pieces sp = { .locs = STRBUF_INIT, .labels = STRBUF_INIT,
+				    .packed = STRBUF_INIT };
 	/* In the saved profile's order, so that a loaded copy writes the same bytes. */
-	uint32_t *order = emit_samples_by_thread(p);
+	uint32_t *order = store_samples_by_thread(p);
 
+	sp.loc = xcalloc(p->nr_stacks + 1, sizeof(*sp.loc));
+	sp.lab = xcalloc(p->nr_threads + 1, sizeof(*sp.lab));
+	report_collapse_rules(p, o, true, &sp.rules);
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[order[i]];
-		const struct thread *t = &p->threads[s->thread];
-		struct piece *l = &loc[s->stack], *b = &lab[s->thread];
+		const struct piece *l, *b;
 
-		if (!s->count)
+		if (!s->count || !(l = stack_piece(x, &sp, o, s))->len)
 			continue;
-		if (!l->done) {
-			uint32_t n = emit_sample_path(p, o, s, path, ARRAY_SIZE(path));
-
-			/* Leaf first, as profile.proto wants. */
-			for (uint32_t k = n; k > 0; k--) {
-				pb_varint(&packed, path[k - 1] + 1);
-				x->frame_used[path[k - 1]] = true;
-			}
-			l->off = locs.len;
-			/* Empty: a stack the view leaves out. */
-			if (n)
-				pb_msg(&locs, SAMPLE_LOCATION_ID, &packed);
-			l->len = locs.len - l->off;
-			l->done = true;
-		}
-		if (!l->len)
-			continue;
-		if (!b->done) {
-			b->off = labels.len;
-			label(x, "pid", NULL, t->pid);
-			label(x, "tid", NULL, t->tid);
-			label(x, "thread", t->comm, 0);
-			label(x, "process", t->process, 0);
-			strbuf_add(&labels, x->msg.buf, x->msg.len);
-			strbuf_reset(&x->msg);
-			b->len = labels.len - b->off;
-			b->done = true;
-		}
-		strbuf_add(&x->msg, locs.buf + l->off, l->len);
-		pb_varint(&packed, s->count);
-		pb_varint(&packed, s->count * period);
-		pb_msg(&x->msg, SAMPLE_VALUE, &packed);
-		strbuf_add(&x->msg, labels.buf + b->off, b->len);
+		b = thread_piece(x, &sp, s->thread);
+		strbuf_add(&x->msg, sp.locs.buf + l->off, l->len);
+		pb_varint(&sp.packed, s->count);
+		pb_varint(&sp.packed, s->count * period);
+		pb_msg(&x->msg, SAMPLE_VALUE, &sp.packed);
+		strbuf_add(&x->msg, sp.labels.buf + b->off, b->len);
 		pb_msg(&x->out, PROF_SAMPLE, &x->msg);
 	}
-	strbuf_release(&packed);
-	strbuf_release(&labels);
-	strbuf_release(&locs);
+	collapse_rules_release(&sp.rules);
+	strbuf_release(&sp.packed);
+	strbuf_release(&sp.labels);
+	strbuf_release(&sp.locs);
 	free(order);
-	free(loc);
-	free(lab);
+	free(sp.loc);
+	free(sp.lab);
 }
 
 /* One mapping per module of a used frame; fills frame_mapping/frame_addr. */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "model/collapse.h"
 #include "model/profile.h"
 #include "model/tree.h"
 #include "base/util.h"
@@ -49,11 +50,24 @@ const char *report_format_name(enum report_format fmt);
  * CPU time, frequency, lost and failed counts). */
 void report_text_header(const struct profile *p, struct strbuf *sb);
 
+/*
+ * For the writers: the library-collapsing rules o implies, with a verdict
+ * memo for p's frames (free with collapse_rules_release). per_stack: for the
+ * stack-per-sample formats (folded, speedscope, pprof), which collapse only
+ * when --hide or --show asks (flame graph tools draw whole stacks); the tree
+ * formats (text, html) always do.
+ */
+void report_collapse_rules(const struct profile *p, const struct report_opts *o, bool per_stack,
+			   struct collapse_rules *r);
+/* The frames of sample s that a stack-per-sample format writes, root first:
+ * the view's path without the frames r hides. Returns how many; 0: left out. */
+uint32_t report_sample_path(const struct profile *p, const struct report_opts *o,
+			    const struct collapse_rules *r, const struct sample_rec *s,
+			    frame_id_t *path, uint32_t cap);
+
 /* The writers. Each returns 0 or a negative errno. */
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_folded(const struct profile *p, const struct report_opts *o, FILE *out);
-/* The saved profile (store.h loads it back); view options do not apply. */
-int report_json(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_html(const struct profile *p, const struct report_opts *o, FILE *out);
 /* The HTML page for a tree t of p. With base (a count per node of t, out of
  * base_total), a differential flame graph: red grew, blue shrank. title and

@@ -4,11 +4,31 @@
  * weights in nanoseconds. speedscope splits threads and inverts by itself,
  * so --threads, --processes and --invert do not apply here.
  */
-#include "report/emit.h"
+#include "report/report.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 
 #define SPEEDSCOPE_FLUSH_BYTES (1 << 20)
+
+struct speedscope {
+	const struct profile *p;
+	struct report_opts flat;	/* the options without the views speedscope makes */
+	struct collapse_rules rules;
+	struct strbuf sb;		/* the output, flushed as it grows */
+	struct strbuf frames;		/* the shared frames, written last */
+	uint32_t *shared;		/* frame id -> index in frames (UINT32_MAX: not yet) */
+	uint32_t nr_shared;
+	/* Each stack's "[i,j,...]" rendered once (stacks recur on many threads):
+	 * NUL-terminated in cache, at cache_off (SIZE_MAX: not yet); empty: a
+	 * stack the view leaves out. */
+	struct strbuf cache;
+	size_t *cache_off;
+	uint64_t period;		/* ns per sample */
+	frame_id_t path[TREE_MAX_PATH];
+	FILE *out;
+	int err;
+};
 
 struct thread_total {
 	uint32_t thread;
@@ -24,141 +44,156 @@ static int cmp_thread_total(const void *a, const void *b)
 	return x->thread < y->thread ? -1 : x->thread > y->thread;
 }
 
+/* The threads, hottest first (a new array, caller frees). */
+static struct thread_total *threads_by_total(const struct profile *p)
+{
+	struct thread_total *tt = xcalloc(p->nr_threads + 1, sizeof(*tt));
+
+	for (size_t t = 0; t < p->nr_threads; t++)
+		tt[t].thread = t;
+	for (size_t i = 0; i < p->nr_samples; i++)
+		tt[p->samples[i].thread].total += p->samples[i].count;
+	qsort(tt, p->nr_threads, sizeof(*tt), cmp_thread_total);
+	return tt;
+}
+
 static void add_frame(struct strbuf *sb, const struct frame *f)
 {
 	strbuf_addstr(sb, "{\"name\":");
-	emit_json_str(sb, f->name);
+	strbuf_add_json_str(sb, f->name);
 	if (f->file || f->module[0]) {
 		strbuf_addstr(sb, ",\"file\":");
-		emit_json_str(sb, f->file ? f->file : f->module);
+		strbuf_add_json_str(sb, f->file ? f->file : f->module);
 	}
 	if (f->file && f->line)
 		strbuf_addf(sb, ",\"line\":%u", f->line);
 	strbuf_addch(sb, '}');
 }
 
-int report_speedscope(const struct profile *p, const struct report_opts *o, FILE *out)
+static uint32_t shared_frame(struct speedscope *c, frame_id_t id)
 {
-	struct report_opts flat = *o;
-	struct thread_total *tt = xcalloc(p->nr_threads + 1, sizeof(*tt));
-	uint32_t *shared = xmalloc((p->nr_frames + 1) * sizeof(*shared));
-	uint32_t nr_shared = 0, *by_thread_start, *order;
-	struct strbuf sb = STRBUF_INIT, frames = STRBUF_INIT;
-	uint64_t period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 1;
-	frame_id_t path[TREE_MAX_PATH];
-	/* Each stack's "[i,j,...]" rendered once: stacks recur on many threads. */
-	struct strbuf cache = STRBUF_INIT;
-	size_t *cache_off = xmalloc((p->nr_stacks + 1) * sizeof(*cache_off));
-	bool first_profile = true;
-	int err = 0;
-
-	flat.view.by_process = flat.view.by_thread = flat.view.invert = false;
-	for (size_t i = 0; i <= p->nr_stacks; i++)
-		cache_off[i] = SIZE_MAX;
-	for (size_t i = 0; i <= p->nr_frames; i++)
-		shared[i] = UINT32_MAX;
-	for (size_t t = 0; t < p->nr_threads; t++)
-		tt[t].thread = t;
-	for (size_t i = 0; i < p->nr_samples; i++)
-		tt[p->samples[i].thread].total += p->samples[i].count;
-	qsort(tt, p->nr_threads, sizeof(*tt), cmp_thread_total);
-	/* Sample records grouped by thread, in record order within one. */
-	by_thread_start = xcalloc(p->nr_threads + 1, sizeof(*by_thread_start));
-	order = xcalloc(p->nr_samples + 1, sizeof(*order));
-	for (size_t i = 0; i < p->nr_samples; i++)
-		by_thread_start[p->samples[i].thread + 1]++;
-	for (size_t t = 0; t < p->nr_threads; t++)
-		by_thread_start[t + 1] += by_thread_start[t];
-	{
-		uint32_t *fill = xcalloc(p->nr_threads + 1, sizeof(*fill));
-
-		for (size_t i = 0; i < p->nr_samples; i++) {
-			uint32_t t = p->samples[i].thread;
-
-			order[by_thread_start[t] + fill[t]++] = i;
-		}
-		free(fill);
+	if (c->shared[id] == UINT32_MAX) {
+		if (c->nr_shared)
+			strbuf_addch(&c->frames, ',');
+		add_frame(&c->frames, profile_get_frame(c->p, id));
+		c->shared[id] = c->nr_shared++;
 	}
+	return c->shared[id];
+}
 
-	strbuf_addstr(&sb, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
-			   "\"exporter\":\"sampletop\",\"name\":");
-	emit_json_str(&sb, p->meta.target ? p->meta.target : "sampletop");
-	strbuf_addstr(&sb, ",\"activeProfileIndex\":0,\"profiles\":[");
-	for (size_t ti = 0; ti < p->nr_threads; ti++) {
-		const struct thread *th = &p->threads[tt[ti].thread];
-		struct strbuf weights = STRBUF_INIT;
-		uint64_t end = 0;
-		bool first = true;
+/* Sample s's stack as "[i,j,...]" of shared frames; "" when the view leaves it out. */
+static const char *stack_text(struct speedscope *c, const struct sample_rec *s)
+{
+	uint32_t n;
+
+	if (c->cache_off[s->stack] != SIZE_MAX)
+		return c->cache.buf + c->cache_off[s->stack];
+	c->cache_off[s->stack] = c->cache.len;
+	n = report_sample_path(c->p, &c->flat, &c->rules, s, c->path, ARRAY_SIZE(c->path));
+	for (uint32_t j = 0; j < n; j++) {
+		strbuf_addch(&c->cache, j ? ',' : '[');
+		strbuf_add_u64(&c->cache, shared_frame(c, c->path[j]));
+	}
+	if (n)
+		strbuf_addch(&c->cache, ']');
+	strbuf_add(&c->cache, "", 1);
+	return c->cache.buf + c->cache_off[s->stack];
+}
+
+/* One thread's "sampled" profile from its records order[begin, end). */
+static void add_profile(struct speedscope *c, const struct thread *th, const uint32_t *order,
+			size_t begin, size_t end)
+{
+	struct strbuf weights = STRBUF_INIT, name = STRBUF_INIT;
+	uint64_t sum = 0;
+
+	strbuf_addstr(&c->sb, "\"type\":\"sampled\",\"name\":");
+	strbuf_addf(&name, "%s [%u] / %s [%u]", th->process, th->pid, th->comm, th->tid);
+	strbuf_add_json_str(&c->sb, name.buf);
+	strbuf_addstr(&c->sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"samples\":[");
+	for (size_t k = begin; k < end; k++) {
+		const struct sample_rec *s = &c->p->samples[order[k]];
+		const char *stack;
+
+		if (!s->count || !*(stack = stack_text(c, s)))
+			continue;
+		if (weights.len) {
+			strbuf_addch(&c->sb, ',');
+			strbuf_addch(&weights, ',');
+		}
+		strbuf_addstr(&c->sb, stack);
+		strbuf_add_u64(&weights, s->count * c->period);
+		sum += s->count * c->period;
+		c->err = c->err ?: strbuf_flush(&c->sb, c->out, SPEEDSCOPE_FLUSH_BYTES);
+	}
+	strbuf_addstr(&c->sb, "],\"weights\":[");
+	strbuf_add(&c->sb, weights.buf, weights.len);
+	strbuf_addf(&c->sb, "],\"endValue\":%llu}", (unsigned long long)sum);
+	strbuf_release(&weights);
+	strbuf_release(&name);
+}
+
+/* A profile per thread with samples, hottest first, each from its records
+ * in the saved profile's order (grouped by thread, so each is one range). */
+static void add_profiles(struct speedscope *c)
+{
+	const struct profile *p = c->p;
+	struct thread_total *tt = threads_by_total(p);
+	uint32_t *order = store_samples_by_thread(p);
+	size_t *begin = xcalloc(p->nr_threads + 1, sizeof(*begin));
+	size_t *end = xcalloc(p->nr_threads + 1, sizeof(*end));
+
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		uint32_t t = p->samples[order[i]].thread;
+
+		if (!i || p->samples[order[i - 1]].thread != t)
+			begin[t] = i;
+		end[t] = i + 1;
+	}
+	for (size_t ti = 0, nr = 0; ti < p->nr_threads; ti++) {
+		uint32_t t = tt[ti].thread;
 
 		if (!tt[ti].total)
 			continue;
-		strbuf_addstr(&sb, first_profile ? "\n{" : ",\n{");
-		first_profile = false;
-		strbuf_addstr(&sb, "\"type\":\"sampled\",\"name\":");
-		{
-			struct strbuf name = STRBUF_INIT;
-
-			strbuf_addf(&name, "%s [%u] / %s [%u]", th->process, th->pid, th->comm, th->tid);
-			emit_json_str(&sb, name.buf);
-			strbuf_release(&name);
-		}
-		strbuf_addstr(&sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"samples\":[");
-		for (uint32_t k = by_thread_start[tt[ti].thread]; k < by_thread_start[tt[ti].thread + 1];
-		     k++) {
-			const struct sample_rec *s = &p->samples[order[k]];
-			uint32_t n;
-
-			if (!s->count)
-				continue;
-			if (cache_off[s->stack] == SIZE_MAX) {
-				cache_off[s->stack] = cache.len;
-				n = emit_sample_path(p, &flat, s, path, ARRAY_SIZE(path));
-				if (n)
-					strbuf_addch(&cache, '[');
-				for (uint32_t j = 0; j < n; j++) {
-					if (shared[path[j]] == UINT32_MAX) {
-						if (nr_shared)
-							strbuf_addch(&frames, ',');
-						add_frame(&frames, profile_get_frame(p, path[j]));
-						shared[path[j]] = nr_shared++;
-					}
-					if (j)
-						strbuf_addch(&cache, ',');
-					emit_u64(&cache, shared[path[j]]);
-				}
-				if (n)
-					strbuf_addch(&cache, ']');
-				/* NUL-separated, so that an empty entry marks "left out". */
-				strbuf_add(&cache, "", 1);
-			}
-			if (!cache.buf[cache_off[s->stack]])
-				continue;
-			if (!first) {
-				strbuf_addch(&sb, ',');
-				strbuf_addch(&weights, ',');
-			}
-			first = false;
-			strbuf_addstr(&sb, cache.buf + cache_off[s->stack]);
-			emit_u64(&weights, s->count * period);
-			end += s->count * period;
-			err = err ?: emit_flush(&sb, out, SPEEDSCOPE_FLUSH_BYTES);
-		}
-		strbuf_addstr(&sb, "],\"weights\":[");
-		strbuf_add(&sb, weights.buf, weights.len);
-		strbuf_addf(&sb, "],\"endValue\":%llu}", (unsigned long long)end);
-		strbuf_release(&weights);
+		strbuf_addstr(&c->sb, nr++ ? ",\n{" : "\n{");
+		add_profile(c, &p->threads[t], order, begin[t], end[t]);
 	}
-	strbuf_addstr(&sb, "],\n\"shared\":{\"frames\":[");
-	strbuf_add(&sb, frames.buf, frames.len);
-	strbuf_addstr(&sb, "]}}\n");
-	err = err ?: emit_flush(&sb, out, 0);
-	strbuf_release(&sb);
-	strbuf_release(&frames);
-	strbuf_release(&cache);
-	free(cache_off);
-	free(tt);
-	free(shared);
-	free(by_thread_start);
+	free(begin);
+	free(end);
 	free(order);
-	return err;
+	free(tt);
+}
+
+int report_speedscope(const struct profile *p, const struct report_opts *o, FILE *out)
+{
+	struct speedscope c = { .p = p, .flat = *o, .sb = STRBUF_INIT, .frames = STRBUF_INIT,
+				.cache = STRBUF_INIT, .out = out };
+
+	c.flat.view.by_process = c.flat.view.by_thread = c.flat.view.invert = false;
+	c.period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 1;
+	c.shared = xmalloc((p->nr_frames + 1) * sizeof(*c.shared));
+	c.cache_off = xmalloc((p->nr_stacks + 1) * sizeof(*c.cache_off));
+	for (size_t i = 0; i <= p->nr_frames; i++)
+		c.shared[i] = UINT32_MAX;
+	for (size_t i = 0; i <= p->nr_stacks; i++)
+		c.cache_off[i] = SIZE_MAX;
+	report_collapse_rules(p, o, true, &c.rules);
+
+	strbuf_addstr(&c.sb, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
+			     "\"exporter\":\"sampletop\",\"name\":");
+	strbuf_add_json_str(&c.sb, p->meta.target ? p->meta.target : "sampletop");
+	strbuf_addstr(&c.sb, ",\"activeProfileIndex\":0,\"profiles\":[");
+	add_profiles(&c);
+	strbuf_addstr(&c.sb, "],\n\"shared\":{\"frames\":[");
+	strbuf_add(&c.sb, c.frames.buf, c.frames.len);
+	strbuf_addstr(&c.sb, "]}}\n");
+	c.err = c.err ?: strbuf_flush(&c.sb, out, 0);
+
+	collapse_rules_release(&c.rules);
+	strbuf_release(&c.sb);
+	strbuf_release(&c.frames);
+	strbuf_release(&c.cache);
+	free(c.cache_off);
+	free(c.shared);
+	return c.err;
 }

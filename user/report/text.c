@@ -1,7 +1,6 @@
 /* The text report: a pyinstrument-like header and an indented call tree,
  * "total-seconds  function  module", hot paths first, [self] rows. */
-#include "model/collapse.h"
-#include "report/emit.h"
+#include "report/report.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -28,11 +27,14 @@ struct text_ctx {
 
 static const char *heat(const struct text_ctx *c, uint64_t count)
 {
-	double share = c->t->total ? (double)count / c->t->total : 0;
+	static const char *const colors[] = {
+		[TREE_HEAT_COOL] = C_CYAN, [TREE_HEAT_MILD] = C_GREEN,
+		[TREE_HEAT_WARM] = C_YELLOW, [TREE_HEAT_HOT] = C_RED,
+	};
 
 	if (!c->o->color)
 		return "";
-	return share >= 0.6 ? C_RED : share >= 0.3 ? C_YELLOW : share >= 0.2 ? C_GREEN : C_CYAN;
+	return colors[tree_heat(c->t->total ? (double)count / c->t->total : 0)];
 }
 
 static void add_colored(struct text_ctx *c, const char *color, const char *s)
@@ -178,7 +180,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
 	int err = 0;
 
-	emit_collapse_rules(p, o, &c.rules);
+	report_collapse_rules(p, o, false, &c.rules);
 	c.t = tree_build(p, &o->view);
 	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
 	if (c.min_count == 0)
@@ -193,6 +195,6 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	strbuf_release(&c.out);
 	strbuf_release(&c.prefix);
 	tree_free(c.t);
-	emit_collapse_rules_release(&c.rules);
+	collapse_rules_release(&c.rules);
 	return err;
 }

@@ -1,6 +1,8 @@
 /* Loading saved profiles (the JSON report) as hostile input: every field is
- * type- and range-checked, every id bounds-checked, before it is used. */
+ * type- and range-checked, every id bounds-checked, before it is used. Every
+ * name comes from format.h. */
 #include "store/store.h"
+#include "store/format.h"
 #include "model/tree.h"
 #include "base/util.h"
 
@@ -79,7 +81,7 @@ static int get_str(struct loader *l, json_t *obj, const char *key, const char *w
 		*out = json_string_value(v);
 		return 0;
 	}
-	hex = json_is_object(v) ? json_object_get(v, "bytes") : NULL;
+	hex = json_is_object(v) ? json_object_get(v, STORE_K_BYTES) : NULL;
 	if (!json_is_string(hex))
 		return fail(l, "%s: \"%s\" is not a string", what, key);
 	h = json_string_value(hex);
@@ -119,138 +121,152 @@ static int get_int(struct loader *l, json_t *obj, const char *key, const char *w
 	return 0;
 }
 
+/* "counters": absent ones are 0. */
+static int load_counters(struct loader *l, json_t *c)
+{
+	const char *key;
+	json_int_t x;
+	json_t *v;
+	int err;
+
+	if (c && !json_is_object(c))
+		return fail(l, "meta: \"%s\" is not an object", STORE_K_COUNTERS);
+	json_object_foreach(c, key, v) {
+		int i = store_counter_by_key(key);
+
+		/* A counter this version does not know is not ours to show;
+		 * unnamed functions are counted again as the stacks load. */
+		if (i < 0 || i == PC_UNNAMED_FUNCS)
+			continue;
+		if ((err = get_int(l, c, key, "meta.counters", 0, INT64_MAX, false, 0, &x)))
+			return err;
+		l->p->meta.counters[i] = x;
+	}
+	return 0;
+}
+
 static int load_meta(struct loader *l, json_t *m)
 {
 	struct profile_meta *pm = &l->p->meta;
 	char **strs[] = { &pm->target, &pm->command, &pm->hostname, &pm->kernel, &pm->note };
-	const char *keys[] = { "target", "command", "hostname", "kernel", "note" };
-	json_t *c, *v;
-	const char *key, *s;
+	const char *keys[] = { STORE_K_TARGET, STORE_K_COMMAND, STORE_K_HOSTNAME, STORE_K_KERNEL,
+			       STORE_K_NOTE };
+	const char *s;
 	json_int_t x;
+	json_t *v;
 	int err;
 
 	if (!json_is_object(m))
-		return fail(l, "\"meta\" is missing or not an object");
+		return fail(l, "\"%s\" is missing or not an object", STORE_K_META);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		err = get_str(l, m, keys[i], "meta", true, &s);
 		if (err)
 			return err;
 		*strs[i] = s ? xstrdup(s) : NULL;
 	}
-	if ((err = get_int(l, m, "start_wall_ns", "meta", 0, INT64_MAX, true, 0, &x)))
+	if ((err = get_int(l, m, STORE_K_START_WALL_NS, "meta", 0, INT64_MAX, true, 0, &x)))
 		return err;
 	pm->start_wall_ns = x;
-	if ((err = get_int(l, m, "duration_ns", "meta", 0, INT64_MAX, true, 0, &x)))
+	if ((err = get_int(l, m, STORE_K_DURATION_NS, "meta", 0, INT64_MAX, true, 0, &x)))
 		return err;
 	pm->duration_ns = x;
-	if ((err = get_int(l, m, "freq_hz", "meta", 1, 1000000, false, 0, &x)))
+	if ((err = get_int(l, m, STORE_K_FREQ_HZ, "meta", 1, 1000000, false, 0, &x)))
 		return err;
 	pm->freq_hz = x;
-	if ((err = get_int(l, m, "ncpus", "meta", 0, 1 << 20, true, 0, &x)))
+	if ((err = get_int(l, m, STORE_K_NCPUS, "meta", 0, 1 << 20, true, 0, &x)))
 		return err;
 	pm->ncpus = x;
-	if ((err = get_int(l, m, "exit_status", "meta", -1, 1 << 16, true, -1, &x)))
+	if ((err = get_int(l, m, STORE_K_EXIT_STATUS, "meta", -1, 1 << 16, true, -1, &x)))
 		return err;
 	pm->exit_status = x;
-	v = json_object_get(m, "kernel_stacks");
+	v = json_object_get(m, STORE_K_KERNEL_STACKS);
 	if (v && !json_is_boolean(v))
-		return fail(l, "meta: \"kernel_stacks\" is not true or false");
+		return fail(l, "meta: \"%s\" is not true or false", STORE_K_KERNEL_STACKS);
 	pm->kernel_stacks = json_is_true(v);
-	c = json_object_get(m, "counters");
-	if (c && !json_is_object(c))
-		return fail(l, "meta: \"counters\" is not an object");
-	json_object_foreach(c, key, v) {
-		int i;
+	return load_counters(l, json_object_get(m, STORE_K_COUNTERS));
+}
 
-		for (i = 0; i < PC_NR; i++)
-			if (!strcmp(key, prof_counter_names[i]))
-				break;
-		/* A counter this version does not know is not ours to show;
-		 * unnamed functions are counted again as the stacks load. */
-		if (i == PC_NR || i == PC_UNNAMED_FUNCS)
-			continue;
-		if ((err = get_int(l, c, key, "meta.counters", 0, INT64_MAX, false, 0, &x)))
-			return err;
-		pm->counters[i] = x;
-	}
+/* "addr": a hex string like "0x1a2b". */
+static int get_addr(struct loader *l, json_t *o, const char *what, uint64_t *out)
+{
+	json_t *v = json_object_get(o, STORE_K_ADDR);
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 16);
+	if (strncmp(s, "0x", 2) || !s[2] || *end || errno)
+		return fail(l, "%s: \"%s\" is not a hex string like \"0x1a2b\"", what, STORE_K_ADDR);
 	return 0;
 }
 
-static int parse_kind(const char *s)
+static int get_kind(struct loader *l, json_t *o, const char *what, uint8_t *out)
 {
-	static const char *const names[] = { "native", "kernel", "python", "process", "thread",
-					     "special" };
+	json_t *v = json_object_get(o, STORE_K_KIND);
+	int kind = json_is_string(v) ? store_kind_by_name(json_string_value(v)) : -1;
+	struct strbuf names = STRBUF_INIT;
+	int err;
 
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
+	if (kind >= 0) {
+		*out = kind;
+		return 0;
+	}
+	store_kind_list(&names);
+	err = fail(l, "%s: \"%s\" is not one of %s", what, STORE_K_KIND, names.buf);
+	strbuf_release(&names);
+	return err;
+}
+
+/* "flags": an array of store_flags names; absent: none. */
+static int get_flags(struct loader *l, json_t *o, const char *what, uint8_t *out)
+{
+	json_t *flags = json_object_get(o, STORE_K_FLAGS), *v;
+	size_t k, i;
+
+	if (flags && !json_is_array(flags))
+		return fail(l, "%s: \"%s\" is not an array", what, STORE_K_FLAGS);
+	json_array_foreach(flags, k, v) {
+		const char *fl = json_is_string(v) ? json_string_value(v) : "";
+
+		for (i = 0; i < store_nr_flags && strcmp(fl, store_flags[i].name); i++)
+			;
+		if (i == store_nr_flags)
+			return fail(l, "%s: unknown flag", what);
+		*out |= store_flags[i].flag;
+	}
+	return 0;
 }
 
 static int load_frame(struct loader *l, json_t *o, size_t i)
 {
 	struct frame f = { 0 };
-	char what[48], *name = NULL, *module = NULL, *end;
+	char what[48], *name = NULL, *module = NULL;
 	const char *s;
-	json_t *flags, *v;
 	json_int_t x;
-	size_t k;
-	int err, kind;
+	int err;
 
 	snprintf(what, sizeof(what), "frame %zu", i);
 	if (!json_is_object(o))
 		return fail(l, "%s is not an object", what);
-	if ((err = get_str(l, o, "name", what, false, &s)))
+	if ((err = get_str(l, o, STORE_K_NAME, what, false, &s)))
 		return err;
 	if (!s[0])
 		return fail(l, "%s has an empty name", what);
 	name = xstrdup(s);
-	if ((err = get_str(l, o, "module", what, false, &s)))
+	if ((err = get_str(l, o, STORE_K_MODULE, what, false, &s)))
 		goto out;
 	module = xstrdup(s);
-	if ((err = get_str(l, o, "file", what, true, &s)))
+	/* Last string read: s stays valid until profile_frame copies it. */
+	if ((err = get_str(l, o, STORE_K_FILE, what, true, &s)))
 		goto out;
 	f.name = name;
 	f.module = module;
 	f.file = s;
-	if ((err = get_int(l, o, "line", what, 0, UINT32_MAX, true, 0, &x)))
+	if ((err = get_int(l, o, STORE_K_LINE, what, 0, UINT32_MAX, true, 0, &x)) ||
+	    (err = get_addr(l, o, what, &f.addr)) || (err = get_kind(l, o, what, &f.kind)) ||
+	    (err = get_flags(l, o, what, &f.flags)))
 		goto out;
 	f.line = x;
-	v = json_object_get(o, "addr");
-	s = json_is_string(v) ? json_string_value(v) : "";
-	errno = 0;
-	f.addr = strtoull(s, &end, 16);
-	if (strncmp(s, "0x", 2) || !s[2] || *end || errno) {
-		err = fail(l, "%s: \"addr\" is not a hex string like \"0x1a2b\"", what);
-		goto out;
-	}
-	v = json_object_get(o, "kind");
-	kind = json_is_string(v) ? parse_kind(json_string_value(v)) : -1;
-	if (kind < 0) {
-		err = fail(l, "%s: \"kind\" is not one of native, kernel, python, process, "
-			      "thread, special", what);
-		goto out;
-	}
-	f.kind = kind;
-	flags = json_object_get(o, "flags");
-	if (flags && !json_is_array(flags)) {
-		err = fail(l, "%s: \"flags\" is not an array", what);
-		goto out;
-	}
-	json_array_foreach(flags, k, v) {
-		const char *fl = json_is_string(v) ? json_string_value(v) : "";
-
-		if (!strcmp(fl, "unknown"))
-			f.flags |= FRAME_F_UNKNOWN;
-		else if (!strcmp(fl, "inlined"))
-			f.flags |= FRAME_F_INLINED;
-		else if (!strcmp(fl, "jit"))
-			f.flags |= FRAME_F_JIT;
-		else {
-			err = fail(l, "%s: unknown flag", what);
-			goto out;
-		}
-	}
 	l->frame_map[i] = profile_frame(l->p, &f);
 out:
 	free(name);
@@ -269,15 +285,15 @@ static int load_thread(struct loader *l, json_t *o, size_t i)
 	snprintf(what, sizeof(what), "thread %zu", i);
 	if (!json_is_object(o))
 		return fail(l, "%s is not an object", what);
-	if ((err = get_int(l, o, "pid", what, 0, UINT32_MAX, false, 0, &pid)) ||
-	    (err = get_int(l, o, "tid", what, 0, UINT32_MAX, false, 0, &tid)) ||
-	    (err = get_str(l, o, "comm", what, false, &s)))
+	if ((err = get_int(l, o, STORE_K_PID, what, 0, UINT32_MAX, false, 0, &pid)) ||
+	    (err = get_int(l, o, STORE_K_TID, what, 0, UINT32_MAX, false, 0, &tid)) ||
+	    (err = get_str(l, o, STORE_K_COMM, what, false, &s)))
 		return err;
-	ex = json_object_get(o, "exited");
+	ex = json_object_get(o, STORE_K_EXITED);
 	if (ex && !json_is_boolean(ex))
-		return fail(l, "%s: \"exited\" is not true or false", what);
+		return fail(l, "%s: \"%s\" is not true or false", what, STORE_K_EXITED);
 	comm = xstrdup(s);
-	err = get_str(l, o, "process", what, false, &s);
+	err = get_str(l, o, STORE_K_PROCESS, what, false, &s);
 	if (!err)
 		l->thread_map[i] = profile_thread_flags(l->p, pid, tid, comm, s,
 							json_is_true(ex) ? THREAD_F_EXITED : 0);
@@ -357,7 +373,7 @@ static int parse_number(const char **s, const char *end, uint64_t max, uint64_t 
 /* {"thread": T, "counts": "stack:count stack:count ..."} */
 static int load_sample(struct loader *l, json_t *o, size_t i)
 {
-	json_t *c = json_is_object(o) ? json_object_get(o, "counts") : NULL;
+	json_t *c = json_is_object(o) ? json_object_get(o, STORE_K_COUNTS) : NULL;
 	const char *s, *end;
 	json_int_t thread;
 	char what[48];
@@ -366,11 +382,11 @@ static int load_sample(struct loader *l, json_t *o, size_t i)
 	snprintf(what, sizeof(what), "samples entry %zu", i);
 	if (!json_is_object(o))
 		return fail(l, "%s is not an object", what);
-	if ((err = get_int(l, o, "thread", what, 0, (json_int_t)l->nr_threads - 1, false, 0,
+	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
 			   &thread)))
 		return err;
 	if (!json_is_string(c))
-		return fail(l, "%s: \"counts\" is not a string", what);
+		return fail(l, "%s: \"%s\" is not a string", what, STORE_K_COUNTS);
 	s = json_string_value(c);
 	end = s + json_string_length(c);
 	while (s < end) {
@@ -378,7 +394,8 @@ static int load_sample(struct loader *l, json_t *o, size_t i)
 
 		if (parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
 		    parse_number(&s, end, INT64_MAX, &count) || (s < end && (*s++ != ' ' || s == end)))
-			return fail(l, "%s: \"counts\" is not \"stack:count stack:count ...\"", what);
+			return fail(l, "%s: \"%s\" is not \"stack:count stack:count ...\"", what,
+				    STORE_K_COUNTS);
 		if (stack >= l->nr_stacks)
 			return fail(l, "%s names stack %llu, which does not exist", what,
 				    (unsigned long long)stack);
@@ -412,20 +429,16 @@ static int load_array(struct loader *l, json_t *root, const char *key, size_t *n
 	return 0;
 }
 
-static int load_root(struct loader *l, json_t *root)
+/* "format" and "version": ours, and a version this reader knows. */
+static int check_format(struct loader *l, json_t *root)
 {
-	json_t *v;
-	json_int_t version, total;
-	size_t nr_samples;
-	int err;
+	json_t *v = json_object_get(root, STORE_K_FORMAT);
+	json_int_t version;
 
-	if (!json_is_object(root))
-		return fail(l, "not a sampletop saved profile (no JSON object)");
-	v = json_object_get(root, "format");
 	if (!json_is_string(v) || strcmp(json_string_value(v), STORE_FORMAT))
-		return fail(l, "not a sampletop saved profile (no \"format\": \"%s\")",
+		return fail(l, "not a sampletop saved profile (no \"%s\": \"%s\")", STORE_K_FORMAT,
 			    STORE_FORMAT);
-	v = json_object_get(root, "version");
+	v = json_object_get(root, STORE_K_VERSION);
 	if (!json_is_integer(v))
 		return fail(l, "saved profile without a format version");
 	version = json_integer_value(v);
@@ -435,20 +448,31 @@ static int load_root(struct loader *l, json_t *root)
 			    (long long)version, STORE_VERSION);
 	if (version < 1)
 		return fail(l, "unknown saved profile format version %lld", (long long)version);
-	if ((err = load_meta(l, json_object_get(root, "meta"))) ||
-	    (err = load_array(l, root, "frames", &l->nr_frames, (void **)&l->frame_map,
+	return 0;
+}
+
+static int load_root(struct loader *l, json_t *root)
+{
+	json_int_t total;
+	size_t nr_samples;
+	int err;
+
+	if (!json_is_object(root))
+		return fail(l, "not a sampletop saved profile (no JSON object)");
+	if ((err = check_format(l, root)) ||
+	    (err = load_meta(l, json_object_get(root, STORE_K_META))) ||
+	    (err = load_array(l, root, STORE_K_FRAMES, &l->nr_frames, (void **)&l->frame_map,
 			      sizeof(*l->frame_map), load_frame)) ||
-	    (err = load_array(l, root, "threads", &l->nr_threads, (void **)&l->thread_map,
+	    (err = load_array(l, root, STORE_K_THREADS, &l->nr_threads, (void **)&l->thread_map,
 			      sizeof(*l->thread_map), load_thread)) ||
-	    (err = load_array(l, root, "stacks", &l->nr_stacks, (void **)&l->stack_map,
+	    (err = load_array(l, root, STORE_K_STACKS, &l->nr_stacks, (void **)&l->stack_map,
 			      sizeof(*l->stack_map), load_stack)) ||
-	    (err = load_array(l, root, "samples", &nr_samples, NULL, 0, load_sample)))
-		return err;
-	if ((err = get_int(l, root, "total", "profile", 0, INT64_MAX, false, 0, &total)))
+	    (err = load_array(l, root, STORE_K_SAMPLES, &nr_samples, NULL, 0, load_sample)) ||
+	    (err = get_int(l, root, STORE_K_TOTAL, "profile", 0, INT64_MAX, false, 0, &total)))
 		return err;
 	if ((uint64_t)total != l->p->total)
-		return fail(l, "\"total\" (%lld) is not the sum of the sample counts (%llu)",
-			    (long long)total, (unsigned long long)l->p->total);
+		return fail(l, "\"%s\" (%lld) is not the sum of the sample counts (%llu)",
+			    STORE_K_TOTAL, (long long)total, (unsigned long long)l->p->total);
 	return 0;
 }
 

@@ -1,23 +1,37 @@
 /*
- * Saved profiles. The JSON report (store/write.c) is the saved profile: one
- * file that people can read and sampletop can load back, losslessly, to
- * re-render it with other options or compare it with another one.
- * store_load parses such a file as hostile input: every field is checked.
- * The format is documented in man/sampletop.8 (SAVED PROFILES).
+ * Saved profiles. The JSON report is the saved profile: one file that people
+ * can read and sampletop can load back, losslessly, to re-render it with
+ * other options or compare it with another one. store_write writes it,
+ * store_load parses it as hostile input (every field is checked); both take
+ * the format's names from store/format.h, and man/sampletop.8 (SAVED
+ * PROFILES) documents it.
  */
 #ifndef STORE_H
 #define STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "model/profile.h"
-
-#define STORE_FORMAT "sampletop-profile"
-/* Bump when a reader of the previous version would misread a new file. */
-#define STORE_VERSION 1
 /* Largest saved profile we read: far above any real one, small enough that
  * a hostile file cannot make us allocate without bound. */
 #define STORE_MAX_BYTES (4ull << 30)
+
+/*
+ * Writes p to out as a saved profile: everything it holds, whatever a view
+ * would show (so it takes no view options). Returns 0 or -EIO.
+ */
+int store_write(const struct profile *p, FILE *out);
+
+/*
+ * The sample records in the order the saved profile keeps them: grouped by
+ * thread (threads in order of first appearance), record order within a
+ * thread. Writers whose output depends on record order use it, so that a
+ * profile and its saved-and-loaded copy give the same bytes. Returns a new
+ * array of p->nr_samples indexes (caller frees).
+ */
+uint32_t *store_samples_by_thread(const struct profile *p);
 
 /*
  * Loads a saved profile from buf (len bytes) into a new profile. Returns 0

@@ -1,25 +1,49 @@
 /*
- * The JSON report, which is also the saved profile: every frame, thread,
- * stack and sample count with the recording's settings, counters and host,
- * in id order so that loading it (store/read.c) rebuilds the same profile. View
- * options do not apply: it always holds everything.
+ * Writing the saved profile (the JSON report): every frame, thread, stack and
+ * sample count with the recording's settings, counters and host, in id order
+ * so that loading it (read.c) rebuilds the same profile. View options do not
+ * apply: it always holds everything. Every name comes from format.h.
  */
-#include "report/emit.h"
 #include "store/store.h"
+#include "store/format.h"
+#include "base/util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
 /* Flush the buffer to the stream every so often to bound memory. */
-#define JSON_FLUSH_BYTES (1 << 20)
+#define WRITE_FLUSH_BYTES (1 << 20)
 /* "stack:count" pairs per "counts" string: long strings load fast, and
  * breaking them keeps the file workable in an editor. */
-#define JSON_COUNTS_PER_LINE 64
+#define WRITE_COUNTS_PER_LINE 64
 
-static const char *const kind_names[] = {
-	[FRAME_NATIVE] = "native", [FRAME_KERNEL] = "kernel", [FRAME_PYTHON] = "python",
-	[FRAME_PROCESS] = "process", [FRAME_THREAD] = "thread", [FRAME_SPECIAL] = "special",
+/* Separators: fields of the top-level object, of "meta", of its "counters",
+ * and the entries of the four tables (one a line). */
+#define NEXT_TOP ",\n  "
+#define NEXT_META ",\n    "
+#define NEXT_ENTRY ",\n    "
+#define FIRST_ENTRY "\n    "
+
+struct writer {
+	const struct profile *p;
+	struct strbuf sb;
+	FILE *out;
+	int err;
+	uint32_t *fmap;		/* frame id -> index in the file */
 };
+
+static void flush(struct writer *w, size_t limit)
+{
+	w->err = w->err ?: strbuf_flush(&w->sb, w->out, limit);
+}
+
+/* sep, then "key": */
+static void add_key(struct strbuf *sb, const char *sep, const char *key)
+{
+	strbuf_addstr(sb, sep);
+	strbuf_add_json_str(sb, key);
+	strbuf_addstr(sb, ": ");
+}
 
 /* A string JSON can carry is written as one; other bytes as {"bytes": hex}. */
 static void add_str(struct strbuf *sb, const char *s)
@@ -31,10 +55,11 @@ static void add_str(struct strbuf *sb, const char *s)
 		return;
 	}
 	if (store_utf8_valid(s)) {
-		emit_json_str(sb, s);
+		strbuf_add_json_str(sb, s);
 		return;
 	}
-	strbuf_addstr(sb, "{\"bytes\": \"");
+	add_key(sb, "{", STORE_K_BYTES);
+	strbuf_addch(sb, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		strbuf_addch(sb, hex[*p >> 4]);
 		strbuf_addch(sb, hex[*p & 15]);
@@ -42,143 +67,226 @@ static void add_str(struct strbuf *sb, const char *s)
 	strbuf_addstr(sb, "\"}");
 }
 
-static void add_meta(struct strbuf *sb, const struct profile *p)
+static void add_str_field(struct strbuf *sb, const char *sep, const char *key, const char *s)
 {
-	const struct profile_meta *m = &p->meta;
+	add_key(sb, sep, key);
+	add_str(sb, s);
+}
 
-	strbuf_addstr(sb, "  \"meta\": {\n    \"target\": ");
-	add_str(sb, m->target);
-	strbuf_addstr(sb, ",\n    \"command\": ");
-	add_str(sb, m->command);
-	strbuf_addstr(sb, ",\n    \"hostname\": ");
-	add_str(sb, m->hostname);
-	strbuf_addstr(sb, ",\n    \"kernel\": ");
-	add_str(sb, m->kernel);
-	strbuf_addf(sb, ",\n    \"start_wall_ns\": %" PRIu64 ",\n    \"duration_ns\": %" PRIu64
-		    ",\n    \"freq_hz\": %u,\n    \"ncpus\": %u,\n    \"kernel_stacks\": %s"
-		    ",\n    \"exit_status\": %d,\n    \"note\": ",
-		    m->start_wall_ns, m->duration_ns, m->freq_hz, m->ncpus,
-		    m->kernel_stacks ? "true" : "false", m->exit_status);
-	add_str(sb, m->note);
-	/* Only the counters that counted: absent means 0, so adding a counter
-	 * changes no file that does not use it. */
-	strbuf_addstr(sb, ",\n    \"counters\": {");
+static void add_u64_field(struct strbuf *sb, const char *sep, const char *key, uint64_t v)
+{
+	add_key(sb, sep, key);
+	strbuf_add_u64(sb, v);
+}
+
+/* Only the counters that counted: absent means 0, so adding a counter
+ * changes no file that does not use it. */
+static void add_counters(struct strbuf *sb, const struct profile_meta *m)
+{
+	add_key(sb, NEXT_META, STORE_K_COUNTERS);
+	strbuf_addch(sb, '{');
 	for (int i = 0, n = 0; i < PC_NR; i++)
 		if (m->counters[i])
-			strbuf_addf(sb, "%s\n      \"%s\": %" PRIu64, n++ ? "," : "",
-				    prof_counter_names[i], m->counters[i]);
-	strbuf_addstr(sb, "\n    }\n  },\n");
+			add_u64_field(sb, n++ ? ",\n      " : "\n      ", store_counter_key(i),
+				      m->counters[i]);
+	strbuf_addstr(sb, "\n    }");
+}
+
+static void add_meta(struct strbuf *sb, const struct profile_meta *m)
+{
+	add_key(sb, NEXT_TOP, STORE_K_META);
+	add_str_field(sb, "{\n    ", STORE_K_TARGET, m->target);
+	add_str_field(sb, NEXT_META, STORE_K_COMMAND, m->command);
+	add_str_field(sb, NEXT_META, STORE_K_HOSTNAME, m->hostname);
+	add_str_field(sb, NEXT_META, STORE_K_KERNEL, m->kernel);
+	add_u64_field(sb, NEXT_META, STORE_K_START_WALL_NS, m->start_wall_ns);
+	add_u64_field(sb, NEXT_META, STORE_K_DURATION_NS, m->duration_ns);
+	add_u64_field(sb, NEXT_META, STORE_K_FREQ_HZ, m->freq_hz);
+	add_u64_field(sb, NEXT_META, STORE_K_NCPUS, m->ncpus);
+	add_key(sb, NEXT_META, STORE_K_KERNEL_STACKS);
+	strbuf_addstr(sb, m->kernel_stacks ? "true" : "false");
+	add_key(sb, NEXT_META, STORE_K_EXIT_STATUS);
+	strbuf_addf(sb, "%d", m->exit_status);
+	add_str_field(sb, NEXT_META, STORE_K_NOTE, m->note);
+	add_counters(sb, m);
+	strbuf_addstr(sb, "\n  }");
+}
+
+static void add_flags(struct strbuf *sb, unsigned flags)
+{
+	const char *sep = "";
+
+	add_key(sb, ", ", STORE_K_FLAGS);
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < store_nr_flags; i++) {
+		if (!(flags & store_flags[i].flag))
+			continue;
+		strbuf_addstr(sb, sep);
+		strbuf_add_json_str(sb, store_flags[i].name);
+		sep = ", ";
+	}
+	strbuf_addch(sb, ']');
 }
 
 static void add_frame(struct strbuf *sb, const struct frame *f)
 {
-	strbuf_addstr(sb, "{\"name\": ");
-	add_str(sb, f->name);
-	strbuf_addstr(sb, ", \"module\": ");
-	add_str(sb, f->module);
-	strbuf_addf(sb, ", \"addr\": \"0x%" PRIx64 "\", \"kind\": \"%s\"", f->addr,
-		    f->kind < ARRAY_SIZE(kind_names) ? kind_names[f->kind] : "special");
-	if (f->file) {
-		strbuf_addstr(sb, ", \"file\": ");
-		add_str(sb, f->file);
-	}
+	add_str_field(sb, "{", STORE_K_NAME, f->name);
+	add_str_field(sb, ", ", STORE_K_MODULE, f->module);
+	add_key(sb, ", ", STORE_K_ADDR);
+	strbuf_addf(sb, "\"0x%" PRIx64 "\"", f->addr);
+	add_key(sb, ", ", STORE_K_KIND);
+	strbuf_add_json_str(sb, store_kind_name(f->kind));
+	if (f->file)
+		add_str_field(sb, ", ", STORE_K_FILE, f->file);
 	if (f->line)
-		strbuf_addf(sb, ", \"line\": %u", f->line);
-	if (f->flags) {
-		const char *sep = "";
-
-		strbuf_addstr(sb, ", \"flags\": [");
-		if (f->flags & FRAME_F_UNKNOWN) {
-			strbuf_addstr(sb, "\"unknown\"");
-			sep = ", ";
-		}
-		if (f->flags & FRAME_F_INLINED) {
-			strbuf_addf(sb, "%s\"inlined\"", sep);
-			sep = ", ";
-		}
-		if (f->flags & FRAME_F_JIT)
-			strbuf_addf(sb, "%s\"jit\"", sep);
-		strbuf_addch(sb, ']');
-	}
+		add_u64_field(sb, ", ", STORE_K_LINE, f->line);
+	if (f->flags)
+		add_flags(sb, f->flags);
 	strbuf_addch(sb, '}');
 }
 
-int report_json(const struct profile *p, const struct report_opts *o, FILE *out)
+/* Numbered anew without the slots freed by merging exited threads. */
+static void write_frames(struct writer *w)
 {
-	struct strbuf sb = STRBUF_INIT;
-	uint32_t *order, *fmap;
-	int err = 0;
+	const struct profile *p = w->p;
 
-	strbuf_addf(&sb, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", STORE_FORMAT,
-		    STORE_VERSION);
-	add_meta(&sb, p);
-	strbuf_addf(&sb, "  \"total\": %" PRIu64 ",\n  \"frames\": [", p->total);
-	/* Numbered anew without the slots freed by merging exited threads. */
-	fmap = xmalloc((p->nr_frames + 1) * sizeof(*fmap));
+	add_key(&w->sb, NEXT_TOP, STORE_K_FRAMES);
+	strbuf_addch(&w->sb, '[');
 	for (size_t i = 0, n = 0; i < p->nr_frames; i++) {
 		if (profile_frame_is_free(p, i))
 			continue;
-		fmap[i] = n;
-		strbuf_addstr(&sb, n++ ? ",\n    " : "\n    ");
-		add_frame(&sb, &p->frames[i]);
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		w->fmap[i] = n;
+		strbuf_addstr(&w->sb, n++ ? NEXT_ENTRY : FIRST_ENTRY);
+		add_frame(&w->sb, &p->frames[i]);
+		flush(w, WRITE_FLUSH_BYTES);
 	}
-	strbuf_addstr(&sb, "\n  ],\n  \"threads\": [");
+	strbuf_addstr(&w->sb, "\n  ]");
+}
+
+static void write_threads(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+
+	add_key(sb, NEXT_TOP, STORE_K_THREADS);
+	strbuf_addch(sb, '[');
 	for (size_t i = 0; i < p->nr_threads; i++) {
 		const struct thread *t = &p->threads[i];
 
-		strbuf_addf(&sb, "%s{\"pid\": %u, \"tid\": %u, \"comm\": ", i ? ",\n    " : "\n    ",
-			    t->pid, t->tid);
-		add_str(&sb, t->comm);
-		strbuf_addstr(&sb, ", \"process\": ");
-		add_str(&sb, t->process);
+		add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_PID, t->pid);
+		add_u64_field(sb, ", ", STORE_K_TID, t->tid);
+		add_str_field(sb, ", ", STORE_K_COMM, t->comm);
+		add_str_field(sb, ", ", STORE_K_PROCESS, t->process);
 		/* Every exited thread of this name, merged (profile_coalesce_exited). */
-		if (t->flags & THREAD_F_EXITED)
-			strbuf_addstr(&sb, ", \"exited\": true");
-		strbuf_addch(&sb, '}');
+		if (t->flags & THREAD_F_EXITED) {
+			add_key(sb, ", ", STORE_K_EXITED);
+			strbuf_addstr(sb, "true");
+		}
+		strbuf_addch(sb, '}');
 	}
-	/* Stacks and samples are strings of numbers: as readable as arrays,
-	 * and far faster to load (one JSON value each, not one per number). */
-	strbuf_addstr(&sb, "\n  ],\n  \"stacks\": [");
+	strbuf_addstr(sb, "\n  ]");
+}
+
+/* Stacks and samples are strings of numbers: as readable as arrays, and far
+ * faster to load (one JSON value each, not one per number). */
+static void write_stacks(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+
+	add_key(sb, NEXT_TOP, STORE_K_STACKS);
+	strbuf_addch(sb, '[');
 	for (size_t i = 0; i < p->nr_stacks; i++) {
 		const frame_id_t *fr = profile_stack_frames(p, i);
 
-		strbuf_addstr(&sb, i ? ",\n    \"" : "\n    \"");
+		strbuf_addstr(sb, i ? NEXT_ENTRY "\"" : FIRST_ENTRY "\"");
 		for (uint32_t k = 0; k < p->stacks[i].nr; k++) {
 			if (k)
-				strbuf_addch(&sb, ' ');
-			emit_u64(&sb, fmap[fr[k]]);
+				strbuf_addch(sb, ' ');
+			strbuf_add_u64(sb, w->fmap[fr[k]]);
 		}
-		strbuf_addch(&sb, '"');
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		strbuf_addch(sb, '"');
+		flush(w, WRITE_FLUSH_BYTES);
 	}
-	strbuf_addstr(&sb, "\n  ],\n  \"samples\": [");
-	order = emit_samples_by_thread(p);
+	strbuf_addstr(sb, "\n  ]");
+}
+
+/* One entry per thread and every so many records: {"thread": T, "counts": "s:c s:c"}. */
+static void write_samples(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+	uint32_t *order = store_samples_by_thread(p);
+
+	add_key(sb, NEXT_TOP, STORE_K_SAMPLES);
+	strbuf_addch(sb, '[');
 	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[order[i]];
 
 		if (!in_line) {
-			strbuf_addf(&sb, "%s{\"thread\": %u, \"counts\": \"", i ? ",\n    " : "\n    ",
-				    s->thread);
+			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
+				      s->thread);
+			add_key(sb, ", ", STORE_K_COUNTS);
+			strbuf_addch(sb, '"');
 		} else {
-			strbuf_addch(&sb, ' ');
+			strbuf_addch(sb, ' ');
 		}
-		emit_u64(&sb, s->stack);
-		strbuf_addch(&sb, ':');
-		emit_u64(&sb, s->count);
-		/* A new entry per thread, and every so many records. */
-		if (++in_line == JSON_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
+		strbuf_add_u64(sb, s->stack);
+		strbuf_addch(sb, ':');
+		strbuf_add_u64(sb, s->count);
+		if (++in_line == WRITE_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
 		    p->samples[order[i + 1]].thread != s->thread) {
-			strbuf_addstr(&sb, "\"}");
+			strbuf_addstr(sb, "\"}");
 			in_line = 0;
 		}
-		err = err ?: emit_flush(&sb, out, JSON_FLUSH_BYTES);
+		flush(w, WRITE_FLUSH_BYTES);
 	}
+	strbuf_addstr(sb, "\n  ]");
 	free(order);
-	free(fmap);
-	strbuf_addstr(&sb, "\n  ]\n}\n");
-	err = err ?: emit_flush(&sb, out, 0);
-	strbuf_release(&sb);
-	(void)o;
-	return err;
+}
+
+int store_write(const struct profile *p, FILE *out)
+{
+	struct writer w = { .p = p, .sb = STRBUF_INIT, .out = out };
+
+	w.fmap = xmalloc((p->nr_frames + 1) * sizeof(*w.fmap));
+	add_key(&w.sb, "{\n  ", STORE_K_FORMAT);
+	strbuf_add_json_str(&w.sb, STORE_FORMAT);
+	add_u64_field(&w.sb, NEXT_TOP, STORE_K_VERSION, STORE_VERSION);
+	add_meta(&w.sb, &p->meta);
+	add_u64_field(&w.sb, NEXT_TOP, STORE_K_TOTAL, p->total);
+	write_frames(&w);
+	write_threads(&w);
+	write_stacks(&w);
+	write_samples(&w);
+	strbuf_addstr(&w.sb, "\n}\n");
+	flush(&w, 0);
+	strbuf_release(&w.sb);
+	free(w.fmap);
+	return w.err;
+}
+
+uint32_t *store_samples_by_thread(const struct profile *p)
+{
+	uint32_t *order = xmalloc((p->nr_samples + 1) * sizeof(*order));
+	uint32_t *rank = xmalloc((p->nr_threads + 1) * sizeof(*rank));
+	size_t *start = xcalloc(p->nr_threads + 2, sizeof(*start));
+	uint32_t nr_ranked = 0;
+
+	for (size_t t = 0; t < p->nr_threads; t++)
+		rank[t] = UINT32_MAX;
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		uint32_t t = p->samples[i].thread;
+
+		if (rank[t] == UINT32_MAX)
+			rank[t] = nr_ranked++;
+		start[rank[t] + 1]++;
+	}
+	for (uint32_t r = 0; r < nr_ranked; r++)
+		start[r + 1] += start[r];
+	for (size_t i = 0; i < p->nr_samples; i++)
+		order[start[rank[p->samples[i].thread]]++] = i;
+	free(rank);
+	free(start);
+	return order;
 }

@@ -169,13 +169,16 @@ static void fill(int y, int x, attr_t a)
 
 static attr_t heat(const struct screen *s, double share)
 {
-	if (share >= 0.6)
+	switch (tree_heat(share)) {
+	case TREE_HEAT_HOT:
 		return pair_attr(s, PAIR_HOT, A_BOLD);
-	if (share >= 0.3)
+	case TREE_HEAT_WARM:
 		return pair_attr(s, PAIR_WARM, A_BOLD);
-	if (share >= 0.15)
+	case TREE_HEAT_MILD:
 		return pair_attr(s, PAIR_MILD, A_NORMAL);
-	return A_NORMAL;
+	default:
+		return A_NORMAL;
+	}
 }
 
 static void format_elapsed(char *buf, size_t size, uint64_t ns)
@@ -508,8 +511,7 @@ static int screen_start(struct screen *s, const struct tui_opts *o)
 			  BUTTON5_PRESSED,
 		  NULL);
 	mouseinterval(200);
-	/* NO_COLOR counts when set and not empty (no-color.org). */
-	s->color = o->color == 1 || (o->color < 0 && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
+	s->color = o->color == 1 || (o->color < 0 && !env_no_color());
 	init_colors(s);
 	return 0;
 }

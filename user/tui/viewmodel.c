@@ -64,7 +64,7 @@ void vm_free(struct viewmodel *vm)
 		free(vm->focus[i].label);
 	}
 	u64map_free(&vm->expanded);
-	free(vm->rules.memo);
+	collapse_rules_release(&vm->rules);
 	free(vm);
 }
 
@@ -209,21 +209,10 @@ static void expand_hot_path(struct viewmodel *vm)
 	}
 }
 
-/* The library verdict per frame, kept across rebuilds: frames never change. */
-static void grow_memo(struct viewmodel *vm)
-{
-	size_t old = vm->rules.nr_memo, want = vm->prof->nr_frames;
-
-	if (want <= old)
-		return;
-	vm->rules.memo = xrealloc(vm->rules.memo, want);
-	memset(vm->rules.memo + old, 0, want - old);
-	vm->rules.nr_memo = want;
-}
-
 void vm_rebuild(struct viewmodel *vm)
 {
-	grow_memo(vm);
+	/* The library verdicts are kept across rebuilds: frames never change. */
+	collapse_rules_memo(&vm->rules, vm->prof);
 	tree_free(vm->tree);
 	vm->tree = NULL;
 	if (vm->view == VM_FLAT) {
@@ -276,33 +265,16 @@ static int cmp_shown(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
-/* Is node n a library frame (memoized like collapse.c does)? Only children
- * of library frames can be hidden. */
-static bool node_is_library(struct viewmodel *vm, uint32_t n)
-{
-	frame_id_t id = vm->tree->nodes[n].frame;
-	uint8_t *m;
-
-	if (id == FRAME_NONE || vm->rules.show_all)
-		return false;
-	if (id >= vm->rules.nr_memo)
-		return collapse_frame_is_library(profile_get_frame(vm->prof, id), &vm->rules);
-	m = &vm->rules.memo[id];
-	if (!*m)
-		*m = 1 + collapse_frame_is_library(profile_get_frame(vm->prof, id), &vm->rules);
-	return *m == 2;
-}
-
 /* The children of n as shown (library frames collapsed), in sort order. */
 static struct collapse_children *shown_children(struct viewmodel *vm, uint32_t n, unsigned depth)
 {
 	struct collapse_children *c = &vm->scratch[depth];
 	const struct tree *t = vm->tree;
 
-	if (node_is_library(vm, n)) {
+	if (collapse_node_is_library(t, n, &vm->rules)) {
 		collapse_children(t, n, &vm->rules, c);
 	} else {
-		/* The fast path: nothing to hide below an application frame. */
+		/* The fast path: only children of library frames can be hidden. */
 		c->nr = 0;
 		c->nr_hidden = 0;
 		c->hidden_self = 0;
