@@ -57,7 +57,7 @@ static int cmp_total_desc(const void *a, const void *b, void *ctx)
 	return na->frame < nb->frame ? -1 : na->frame > nb->frame;
 }
 
-static void sort_children(struct tree *t)
+void tree_sort_children(struct tree *t, tree_node_cmp_fn cmp, void *ctx)
 {
 	uint32_t *buf = NULL;
 	size_t alloc = 0;
@@ -70,7 +70,7 @@ static void sort_children(struct tree *t)
 		XGROW(buf, alloc, t->nodes[n].nr_children);
 		for (c = t->nodes[n].first_child; c != NODE_NONE; c = t->nodes[c].next_sibling)
 			buf[k++] = c;
-		qsort_r(buf, k, sizeof(*buf), cmp_total_desc, t);
+		qsort_r(buf, k, sizeof(*buf), cmp, ctx);
 		t->nodes[n].first_child = buf[0];
 		for (uint32_t i = 0; i + 1 < k; i++)
 			t->nodes[buf[i]].next_sibling = buf[i + 1];
@@ -223,7 +223,7 @@ struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 	idx_free(&index);
 	u64map_free(&leaves);
 	u64map_free(&kept);
-	sort_children(t);
+	tree_sort_children(t, cmp_total_desc, t);
 	return t;
 }
 

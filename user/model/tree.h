@@ -47,6 +47,11 @@ struct tree {
 struct tree *tree_build(const struct profile *p, const struct view_opts *o);
 void tree_free(struct tree *t);
 
+/* Orders every node's children by cmp(a, b, ctx) on node indexes (qsort_r
+ * style); tree_build orders them by total, hottest first. */
+typedef int (*tree_node_cmp_fn)(const void *a, const void *b, void *ctx);
+void tree_sort_children(struct tree *t, tree_node_cmp_fn cmp, void *ctx);
+
 /* The frames of one sample as the view keeps them, root first, with the
  * synthetic process/thread levels; not inverted. Shared by the tree builder
  * and the stack-per-line formats. Returns how many (0: filtered out). */

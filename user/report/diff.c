@@ -114,29 +114,6 @@ static int cmp_share(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
-static void sort_children(struct merged *m)
-{
-	struct tree *t = &m->t;
-	uint32_t *buf = NULL;
-	size_t alloc = 0;
-
-	for (size_t n = 0; n < t->nr; n++) {
-		uint32_t k = 0;
-
-		if (t->nodes[n].nr_children < 2)
-			continue;
-		XGROW(buf, alloc, t->nodes[n].nr_children);
-		for (uint32_t c = t->nodes[n].first_child; c != NODE_NONE; c = t->nodes[c].next_sibling)
-			buf[k++] = c;
-		qsort_r(buf, k, sizeof(*buf), cmp_share, m);
-		t->nodes[n].first_child = buf[0];
-		for (uint32_t i = 0; i + 1 < k; i++)
-			t->nodes[buf[i]].next_sibling = buf[i + 1];
-		t->nodes[buf[k - 1]].next_sibling = NODE_NONE;
-	}
-	free(buf);
-}
-
 static void merge(struct merged *m, const struct profile *a, const struct profile *b,
 		  const struct view_opts *o)
 {
@@ -153,7 +130,7 @@ static void merge(struct merged *m, const struct profile *a, const struct profil
 	add_profile(m, a, o, true);
 	add_profile(m, b, o, false);
 	m->t.total = m->t.nodes[0].total;
-	sort_children(m);
+	tree_sort_children(&m->t, cmp_share, m);
 }
 
 static void merged_release(struct merged *m)
