@@ -34,7 +34,8 @@ plan() { echo "1..$1"; }
 # bail REASON: the suite cannot go on (tests/run.sh counts it as a failure).
 bail() { echo "Bail out! $*"; exit 1; }
 # setup DESCRIPTION COMMAND...: a step the checks rely on (a fixture built as
-# meant), not a check of sampletop: nothing when it works, a bail-out when not.
+# meant), not a check of sampletop: a "# set-up:" note when it works (no
+# pass), a bail-out when not.
 setup() {
 	local d=$1; shift
 	"$@" || bail "set-up failed: $d"
