@@ -1,5 +1,6 @@
 # Shared by the shell tests: TAP-style checks, building targets, running
-# sampletop. Source it; call `finish` at the end.
+# sampletop. Source it; declare the number of checks with `plan N` (skipped
+# ones included: tests/run.sh holds the suite to it); call `finish` at the end.
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -22,13 +23,32 @@ check_grep() {
 check_no_grep() {
 	if ! grep -qE -- "$2" "$3"; then ok "$1"; else not_ok "$1"; echo "#   unexpected /$2/ in $3:"; grep -E -- "$2" "$3" | head -5 | sed 's/^/#   /'; fi
 }
-skip() { echo "# SKIP $*"; }
+# skip [N] REASON: N checks (1 if not given) not run here, each an
+# "ok # SKIP" line, so the plan still adds up and none counts as passed.
+skip() {
+	local k=1 i
+	[[ $1 =~ ^[0-9]+$ ]] && { k=$1; shift; }
+	for ((i = 0; i < k; i++)); do _n=$((_n + 1)); echo "ok $_n - not run # SKIP $*"; done
+}
+plan() { echo "1..$1"; }
+# bail REASON: the suite cannot go on (tests/run.sh counts it as a failure).
+bail() { echo "Bail out! $*"; exit 1; }
+# setup DESCRIPTION COMMAND...: a step the checks rely on (a fixture built as
+# meant), not a check of sampletop: a "# set-up:" note when it works (no
+# pass), a bail-out when not.
+setup() {
+	local d=$1; shift
+	"$@" || bail "set-up failed: $d"
+	echo "# set-up: $d"
+}
 
-# build_target NAME SOURCE CFLAGS...: compiles tests/targets/SOURCE into $TARGETS/NAME once.
+# build_target NAME SOURCE CFLAGS...: compiles tests/targets/SOURCE into
+# $TARGETS/NAME once; bails out when it does not compile.
 build_target() {
 	local name=$1 src=$2; shift 2
 	if [ ! -x "$TARGETS/$name" ] || [ "$TOP/tests/targets/$src" -nt "$TARGETS/$name" ]; then
-		${CC:-gcc} "$@" -o "$TARGETS/$name" "$TOP/tests/targets/$src" -lpthread || return 1
+		${CC:-gcc} "$@" -o "$TARGETS/$name" "$TOP/tests/targets/$src" -lpthread ||
+			bail "cannot build $name from tests/targets/$src"
 	fi
 }
 

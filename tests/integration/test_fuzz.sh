@@ -3,12 +3,12 @@
 . "$(dirname "$0")/../lib.sh"
 
 SECS=${FUZZ_SECONDS:-5}
+# One check per fuzz target.
+plan "$(ls "$TOP"/tests/fuzz/fuzz_*.c | wc -l)"
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
 	clang -fsanitize=fuzzer -x c - -o "$WORK/probe" 2>"$WORK/probe.err"; then
-	not_ok "clang -fsanitize=fuzzer works (install libclang-rt-14-dev)"
 	sed 's/^/#   /' "$WORK/probe.err" | head -5
-	finish
-	exit
+	bail "clang -fsanitize=fuzzer does not work (install libclang-rt-14-dev)"
 fi
 for f in "$TOP"/tests/fuzz/fuzz_*.c; do
 	n=$(basename "$f" .c)

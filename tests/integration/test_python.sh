@@ -1,8 +1,11 @@
 # Python frames end to end: the real BPF program on real CPython processes,
 # for every interpreter of this machine (pyenv 3.10-3.13, Debian's python3.11).
 . "$(dirname "$0")/../lib.sh"
+plan 66
 
 T=$TOP/tests/targets
+# 11 checks for each of five interpreters (skipped when absent), 11 after.
+PER_PYTHON=11
 
 # share_re FOLDED ERE: percentage of samples with a frame matching ERE whole.
 share_re() {
@@ -17,13 +20,13 @@ for v in 3.10 3.11 3.12 3.13; do
 	for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python$v /root/.pyenv/versions/$v.*/bin/python$v; do
 		[ -x "$p" ] && { found=$p; break; }
 	done
-	if [ -n "$found" ]; then pythons+=("$found"); else skip "no pyenv python$v (looked in ~/.pyenv/versions/$v.*)"; fi
+	if [ -n "$found" ]; then pythons+=("$found"); else skip $PER_PYTHON "no pyenv python$v (looked in ~/.pyenv/versions/$v.*)"; fi
 done
-if [ -x /usr/bin/python3.11 ]; then pythons+=(/usr/bin/python3.11); else skip "no /usr/bin/python3.11"; fi
-[ ${#pythons[@]} -gt 0 ] || { skip "no CPython 3.10-3.13 on this machine"; finish; exit; }
+if [ -x /usr/bin/python3.11 ]; then pythons+=(/usr/bin/python3.11); else skip $PER_PYTHON "no /usr/bin/python3.11"; fi
+[ ${#pythons[@]} -gt 0 ] || { skip 11 "no CPython 3.10-3.13 on this machine"; finish; exit; }
 
 gcc -O2 -g -fPIC -shared -fno-omit-frame-pointer -o "$WORK/libpyspin.so" "$T/pyspin.c" ||
-	not_ok "cannot build tests/targets/pyspin.c"
+	bail "cannot build tests/targets/pyspin.c"
 # With --lines, hot_loop's frames carry the line it executes: its body.
 d=$(grep -n '^def hot_loop' "$T/py_hot.py" | cut -d: -f1)
 HOT="hot_loop py_hot\\.py:($((d + 1))|$((d + 2))|$((d + 3))|$((d + 4)))"

@@ -1,5 +1,6 @@
 # The sampling core end to end: the real BPF program on real targets.
 . "$(dirname "$0")/../lib.sh"
+plan 38
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 
@@ -66,11 +67,15 @@ rc=$?
 check "-- COMMAND: the command's exit status is passed on (got $rc)" test "$rc" -eq 3
 check_grep "-- COMMAND: the report says the exit status" 'exited with status 3' "$WORK/false.txt"
 
-# Kernel stacks.
+# Kernel stacks, of a target that spends most of its time in the kernel.
 start dd if=/dev/zero of=/dev/null bs=64k
 "$ST" -q -K -p "$PID" -d 1 -o "$WORK/k.folded"
 check_grep "-K: named kernel frames below user frames" ';[a-z_0-9.]+_\[k\]( [0-9]+$|;)' "$WORK/k.folded"
-check_no_grep "without -K: no kernel frames" '_\[k\]' "$WORK/hot.folded"
+"$ST" -q -p "$PID" -d 1 -o "$WORK/nok.folded"
+n=$(total_samples "$WORK/nok.folded")
+check "without -K: the same target sampled (got $n)" test "$n" -gt 100
+check_no_grep "without -K: no kernel frames" '_\[k\]' "$WORK/nok.folded"
+kill "$PID"
 
 # Bad input: one clear line, the right exit status.
 "$ST" -p 999999999 -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
@@ -82,7 +87,9 @@ check_grep "unknown option: usage hint on stderr" "unknown.*frobnicate|sampletop
 "$ST" -p 1 -F abc >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "bad -F value: exit 2 (got $rc)" test "$rc" -eq 2
 "$ST" -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
-check "no target: exit 2 with a hint" test "$rc" -eq 2
+check "no target: exit 2 (got $rc)" test "$rc" -eq 2
+check_grep "no target: a hint names the ways to give one" \
+	'^sampletop: nothing to profile: give -p PID, -t TID, -a or -- COMMAND$' "$WORK/e"
 if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$ST" -p 1 -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
 	check "not root: exit 1 (got $rc)" test "$rc" -eq 1

@@ -2,6 +2,7 @@
 # every format, and read by the real consumers: go tool pprof, headless
 # Chromium (driving the HTML page with DOM events), jq.
 . "$(dirname "$0")/../lib.sh"
+plan 96
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
@@ -111,14 +112,16 @@ if command -v go >/dev/null; then
 	check_grep "go tool pprof: sample type cpu, main binary named" '^File: hot_fp$' "$WORK/top"
 	HOME=$WORK GOCACHE=$WORK/gocache timeout 120 go tool pprof -raw "$WORK/a.pprof" >"$WORK/raw" 2>&1
 	check_grep "go tool pprof: thread labels" "pid:\\[$HOT\\] tid:\\[$HOT\\]" "$WORK/raw"
-	check_grep "go tool pprof: mapping of the binary" 'hot_fp' "$WORK/raw"
+	sed -n '/^Mappings$/,$p' "$WORK/raw" >"$WORK/raw.maps"
+	check_grep "go tool pprof: the first mapping is the binary, by its path" \
+		"^1: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ $TARGETS/hot_fp " "$WORK/raw.maps"
 	"$ST" report "$TOP/tests/golden/fixture.json" -o "$WORK/fx.pb.gz" -q
 	HOME=$WORK GOCACHE=$WORK/gocache timeout 120 go tool pprof -top "$WORK/fx.pb.gz" >"$WORK/top" 2>&1
 	check_grep "go tool pprof: the fixture's profile loads, cmp_items hottest" '^ +1100ms 55\.00% 55\.00% .* cmp_items$' "$WORK/top"
 	HOME=$WORK GOCACHE=$WORK/gocache timeout 120 go tool pprof -raw "$WORK/fx.pb.gz" >"$WORK/raw" 2>&1
 	check_grep "go tool pprof: hostile names kept whole" '<script>alert\("x"\)</script>' "$WORK/raw"
 else
-	skip "go (golang-go) not installed: pprof not checked in go tool pprof"
+	skip 8 "go (golang-go) not installed: pprof not checked in go tool pprof"
 fi
 
 # speedscope: the schema's structure, checked with jq.
@@ -137,12 +140,12 @@ check "speedscope: hot_a is a frame" jqt 'any(.shared.frames[]; .name == "hot_a"
 # speedscope: the real app (npm's speedscope, driven by playwright-core in
 # Debian's chromium) opens the file; its Sandwich view lists the functions.
 if ! command -v npm >/dev/null || ! command -v chromium >/dev/null; then
-	skip "npm or chromium not installed: the speedscope file not opened in speedscope"
+	skip 4 "npm or chromium not installed: the speedscope file not opened in speedscope"
 else
 	mkdir -p "$WORK/npm"
 	cp "$TOP/tests/integration/package.json" "$WORK/npm/"
 	if ! (cd "$WORK/npm" && timeout 300 npm install --no-audit --no-fund --silent >"$WORK/npm.log" 2>&1); then
-		skip "npm install failed (offline?): the speedscope file not opened in speedscope"
+		skip 4 "npm install failed (offline?): the speedscope file not opened in speedscope"
 		sed 's/^/#   /' "$WORK/npm.log" | tail -3
 	else
 		NODE_PATH=$WORK/npm/node_modules timeout 120 node "$TOP/tests/integration/speedscope_check.js" \
@@ -156,6 +159,18 @@ else
 		check_grep "speedscope app: the leaf is listed" '^leaf$' "$WORK/ss.txt"
 	fi
 fi
+
+# Hostile names in the files themselves (no browser needed): escaped in the
+# page's data, printed as they are in the text.
+start "$TARGETS/evil_names" 0
+evil='<script>pwned=1</script><img src=x onerror=pwned=1>'
+"$ST" -q -p "$PID" -d 1 -o "$WORK/evil.html"
+check_grep "html: the hostile symbol is in the page, its < escaped" \
+	'script(>|&gt;)pwned=1(\\u003c|&lt;)/script' "$WORK/evil.html"
+check_no_grep "html: a hostile symbol never appears raw in the page" 'pwned=1</script>|<img' "$WORK/evil.html"
+"$ST" -q -p "$PID" -d 0.5 >"$WORK/evil.txt"
+check_grep "text: the hostile name printed as text" 'pwned=1</script><img src=x onerror=pwned=1>  evil_names' "$WORK/evil.txt"
+kill "$PID"
 
 # HTML in headless Chromium.
 if command -v chromium >/dev/null; then
@@ -173,18 +188,12 @@ if command -v chromium >/dev/null; then
 	check_no_grep "html: no script error" '^error=' "$WORK/res"
 	check_no_grep "html: no network reference" '(src|href)="?(https?:)?//' "$WORK/a.html"
 
-	start "$TARGETS/evil_names" 0
-	evil='<script>pwned=1</script><img src=x onerror=pwned=1>'
-	"$ST" -q -p "$PID" -d 1 -o "$WORK/evil.html"
-	check_no_grep "html: a hostile symbol never appears raw in the page" 'pwned=1</script>|<img' "$WORK/evil.html"
 	chromium_run "$WORK/evil.html" "$evil" "$evil"
 	check "html: the hostile name is shown as text" test "$(res evil_text_cells)" -ge 1
 	check "html: and its markup never ran" test "$(res pwned)" = false
 	check "html: nor made elements" test "$(res injected_elements)" = 0
-	"$ST" -q -p "$PID" -d 0.5 >"$WORK/evil.txt"
-	check_grep "text: the hostile name printed as text" 'pwned=1</script><img src=x onerror=pwned=1>  evil_names' "$WORK/evil.txt"
 else
-	skip "chromium not installed: HTML not checked in a browser"
+	skip 15 "chromium not installed: HTML not checked in a browser"
 fi
 
 # diff: the same profile with hot_c's samples made 5 times heavier.
@@ -207,6 +216,8 @@ check_grep "diff -o d.html: a differential page" '"diff": true' "$WORK/d.html"
 if command -v chromium >/dev/null; then
 	chromium_run "$WORK/d.html" hot_c
 	check_grep "diff html: hot_c's tooltip shows its growth" '^tip_text=hot_c.*before: ([5-9]|1[0-4])\.[0-9]% +after: (2[5-9]|3[0-9]|4[0-5])\.[0-9]% +change: \+[12][0-9]\.[0-9] points' "$WORK/res"
+else
+	skip "chromium not installed: the diff page not checked in a browser"
 fi
 
 # Bad input: one clear line, exit 1; usage errors exit 2.
@@ -220,6 +231,7 @@ check_grep "truncated profile: one line naming the problem" '^sampletop: .*trunc
 check "truncated profile: one line" test "$(wc -l <"$WORK/e")" -eq 1
 sed 's/"version": 1,/"version": 7,/' "$WORK/hot.json" >"$WORK/v7.json"
 "$ST" report "$WORK/v7.json" >"$WORK/o" 2>"$WORK/e"; rc=$?
+check "newer format version: exit 1 (got $rc)" test $rc -eq 1
 check_grep "newer format version: refused with a clear message" 'saved by a newer sampletop \(format version 7; this one reads versions 1 to 1\)' "$WORK/e"
 "$ST" report "$WORK/a.pprof" >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "a pprof file is not a saved profile: exit 1 (got $rc)" test $rc -eq 1

@@ -1,6 +1,7 @@
 # Output files, signals and odd targets: sampletop runs as root, so where it
 # writes and how it stops must be safe and must never lose what it collected.
 . "$(dirname "$0")/../lib.sh"
+plan 28
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 start "$TARGETS/hot_fp" 60
@@ -38,25 +39,38 @@ for sig in TERM HUP; do
 done
 
 # No BPF link or program outlives sampletop, however it stops: the ids its
-# fds held (from /proc/PID/fdinfo) are gone from the kernel's lists after.
-bpf_ids() { bpftool -j "$1" list | python3 -c 'import json, sys
-print(" ".join(str(x["id"]) for x in json.load(sys.stdin)))'; }
+# fds held (from /proc/PID/fdinfo), listed by the kernel while it runs, are
+# gone from the kernel's lists after.
+# bpf_ids: the ids of every BPF link and program now; fails when bpftool does.
+bpf_ids() {
+	local t out
+	for t in link prog; do
+		out=$(bpftool -j "$t" list) || return 1
+		python3 -c 'import json, sys
+print(" ".join(str(x["id"]) for x in json.load(sys.stdin)), end=" ")' <<<"$out" || return 1
+	done
+}
+# in_list IDS LIST: the ids of IDS that LIST holds.
+in_list() { local id; for id in $1; do case " $2 " in *" $id "*) printf ' %s' "$id" ;; esac; done; }
 for sig in INT TERM KILL; do
+	if ! command -v bpftool >/dev/null; then
+		skip "SIG$sig: bpftool absent, the kernel's BPF links not listed"
+		continue
+	fi
 	"$ST" -p "$PID" -o "$WORK/links.folded" 2>"$WORK/links.err" &
 	sp=$!
 	wait_sampling "$WORK/links.err"
 	links=$(sed -n 's/^link_id:\t*//p' /proc/$sp/fdinfo/* 2>/dev/null | sort -u | tr '\n' ' ')
 	progs=$(sed -n 's/^prog_id:\t*//p' /proc/$sp/fdinfo/* 2>/dev/null | sort -u | tr '\n' ' ')
+	during=$(bpf_ids) || during=failed
+	listed=$(in_list "$links $progs" "$during")
 	kill -$sig $sp
 	wait $sp
-	now_links=" $(bpf_ids link) "
-	now_progs=" $(bpf_ids prog) "
-	left=
-	for id in $links $progs; do
-		case "$now_links $now_progs" in *" $id "*) left="$left $id" ;; esac
-	done
-	check "SIG$sig: none of its BPF links ($links) and programs ($progs) is left (left:${left:- none})" \
-		test -n "$links" -a -n "$progs" -a -z "$left"
+	after=$(bpf_ids) || after=failed
+	left=$(in_list "$links $progs" "$after")
+	check "SIG$sig: its BPF links ($links) and programs ($progs), listed while it ran (${listed:- none}), are gone after (left:${left:- none}; bpftool ${during/#[0-9 ]*/ok}, ${after/#[0-9 ]*/ok})" \
+		test -n "$links" -a -n "$progs" -a "$listed" = "$(in_list "$links $progs" "$links $progs")" \
+		-a "$after" != failed -a -z "$left"
 done
 
 # A closed stdout (| head) ends quietly.

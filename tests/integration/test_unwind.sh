@@ -1,12 +1,13 @@
 # Unwinding without frame pointers: the BPF program follows the CFI tables
 # userspace builds, on targets built with plain -O2 and through Debian's libc.
 . "$(dirname "$0")/../lib.sh"
+plan 45
 
 build_target hot_o2 hot.c -O2 -g
 build_target hot_fpo2 hot.c -O2 -g -fno-omit-frame-pointer
 build_target unwind unwind.c -O2 -g -ldl
 gcc -O2 -g -shared -fPIC -o "$TARGETS/libunwchain.so" "$TOP/tests/targets/unwind_lib.c" ||
-	not_ok "cannot build libunwchain.so"
+	bail "cannot build libunwchain.so"
 
 # The root of a main thread's stack: _start, libc's start routine (named
 # __libc_start_main, or an alias when libc's MiniDebugInfo is read), then
