@@ -1,6 +1,6 @@
 # The symbolizer end to end: real sampletop on real fixture processes, exact names.
 . "$(dirname "$0")/../lib.sh"
-plan 54
+plan 57
 
 SRC=$TOP/tests/targets
 FP=(-O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
