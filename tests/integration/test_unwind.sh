@@ -149,7 +149,7 @@ check_grep "syscall: main;run_syscall;write_many;<libc write>" \
 	';main;run_syscall;write_many;[^;]*write[^;]* [0-9]+$' "$WORK/syscall.folded"
 profile syscall_k 1 -K
 check_grep "syscall -K: kernel frames below main;run_syscall;write_many;<libc write>" \
-	';main;run_syscall;write_many;[^;]*write[^;]*(;[a-z_0-9.]+_\[k\])+ [0-9]+$' "$WORK/syscall_k.folded"
+	';main;run_syscall;write_many;[^;]*write[^;]*(;[A-Za-z_0-9.]+_\[k\])+ [0-9]+$' "$WORK/syscall_k.folded"
 kill "$PID"; wait "$PID" 2>/dev/null
 
 # A library loaded after sampling began: its mapping is unknown to BPF at
