@@ -38,26 +38,37 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 wait_s=${DEPS_LOCK_WAIT:-600}
 
-# apt-get update takes the lists lock without waiting for it (DPkg::Lock::Timeout
-# covers dpkg's lock only): while another apt holds it, try again every 5 s.
-# apt's locks are fcntl locks, so only apt itself can tell us it is held.
-update() {
-	local waited=0 err
-	while ! err=$(LC_ALL=C apt-get update -qq 2>&1); do
-		case "$err" in
-		*"Could not get lock"* | *"Unable to lock"*) ;;
-		*) printf '%s\n' "$err" >&2; return 1 ;;
-		esac
+# lock_holder FILE: the pid holding a lock on FILE, or nothing. apt and
+# dpkg take fcntl locks, which /proc/locks lists by device and inode.
+lock_holder() {
+	local dev ino key
+	read -r dev ino < <(stat -c '%d %i' "$1" 2>/dev/null) || return 0
+	key=$(printf '%02x:%02x:%s' $(((dev >> 8) & 0xfff)) $(((dev & 0xff) | ((dev >> 12) & 0xfff00))) "$ino")
+	awk -v key="$key" '$2 != "->" && $6 == key { print $5; exit }' /proc/locks
+}
+# wait_for_apt: returns once no other apt or dpkg holds the lists lock
+# (apt-get update, which does not wait for it) or dpkg's locks.
+wait_for_apt() {
+	local waited=0 pid f
+	while :; do
+		pid=
+		for f in /var/lib/apt/lists/lock /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock; do
+			pid=$(lock_holder "$f")
+			[ -n "$pid" ] && break
+		done
+		[ -z "$pid" ] && return 0
 		if [ "$waited" -ge "$wait_s" ]; then
-			printf '%s\n' "$err" >&2
-			echo "deps: another package manager held apt's lists lock for ${wait_s} s; try again once it is done" >&2
+			echo "deps: $f is still held by process $pid after ${wait_s} s; try again once it is done" >&2
 			return 1
 		fi
-		[ "$waited" -eq 0 ] && echo "deps: another package manager is running; waiting for it (up to ${wait_s} s)" >&2
-		sleep 5
-		waited=$((waited + 5))
+		[ "$waited" -eq 0 ] &&
+			echo "deps: waiting for another package manager (process $pid: $(cat /proc/"$pid"/comm 2>/dev/null)) to finish" >&2
+		sleep 2
+		waited=$((waited + 2))
 	done
-	[ -z "$err" ] || printf '%s\n' "$err" >&2
 }
-update
+# Another apt may start between the wait and here: then update once more
+# after it; install waits for dpkg's lock itself.
+wait_for_apt
+apt-get update -qq || { wait_for_apt && apt-get update -qq; }
 apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout="$wait_s" "${missing[@]}" >/dev/null
