@@ -14,7 +14,7 @@ build_pkgs=(make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev libdw-d
 # sample: without its debug symbols each stack holds an [unknown] frame.
 demo_pkgs=(libc6-dbg)
 test_pkgs=(tmux binutils elfutils linux-perf golang-go chromium libclang-rt-14-dev
-	   rustc g++ util-linux procps jq libc6-dbg lld nodejs)
+	   rustc g++ util-linux procps jq libc6-dbg lld nodejs xz-utils)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in
