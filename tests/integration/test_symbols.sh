@@ -138,7 +138,7 @@ check_frame "dlopen'd stripped library: dl_spin named from .dynsym" "$WORK/dlope
 prof "$WORK/vdso.txt" --show-all -- "$TARGETS/sym_pie" vdso 5
 check_grep "vdso: clock_gettime named in [vdso]" '(__vdso_)?clock_gettime  \[vdso\]$' "$WORK/vdso.txt"
 # The vDSO in memory names only its exported functions: a pc in a local
-# helper (vread_pvclock, that reads the clock when the clocksource is
+# helper (vread_pvclock, which reads the clock when the clocksource is
 # kvm-clock) is rightly [unknown] [vdso]+0xOFF. Every other pc must be
 # named: each unnamed offset is checked against the image's own symbols.
 read -r vlo vhi < <(awk '$6 == "[vdso]" { split($1, r, "-"); print r[1], r[2] }' /proc/$$/maps)
@@ -151,7 +151,7 @@ for off in $(grep -F '[vdso]' "$WORK/vdso.txt" | grep -F '[unknown]' | grep -oE 
 		((off >= 0x$val && off < 0x$val + size)) && { named_offs+=" $off"; break; }
 	done <"$WORK/vdso.syms"
 done
-check "vdso: no [unknown] [vdso] frame inside one of the image's $(wc -l <"$WORK/vdso.syms") functions (got:${named_offs:- none})" \
+check "vdso: no [unknown] [vdso] frame inside one of the image's $(wc -l <"$WORK/vdso.syms") function symbols (got:${named_offs:- none})" \
 	sh -c "test -s '$WORK/vdso.syms' && test -z '$named_offs'"
 
 # --- deleted and replaced while running ---
