@@ -47,12 +47,16 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps test-deps check unit integration ui fuzz demo bench install clean format
+.PHONY: all deps demo-deps test-deps check unit integration ui fuzz demo bench install clean format
 
 all: $(OUTPUT)/sampletop
 
 deps:
 	$(Q)scripts/deps.sh
+
+# The demo's report names every frame only with libc's debug symbols.
+demo-deps:
+	$(Q)scripts/deps.sh --demo
 
 test-deps:
 	$(Q)scripts/deps.sh --test
@@ -100,7 +104,7 @@ check: test-deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit-bins
 	$(Q)tests/run.sh
 
-demo: deps
+demo: demo-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 

@@ -155,7 +155,22 @@ check_frame "dlopen'd stripped library: dl_spin named from .dynsym" "$WORK/dlope
 # --- vDSO ---
 prof "$WORK/vdso.txt" --show-all -- "$TARGETS/sym_pie" vdso 5
 check_grep "vdso: clock_gettime named in [vdso]" '(__vdso_)?clock_gettime  \[vdso\]$' "$WORK/vdso.txt"
-check_no_grep "vdso: no [unknown] [vdso] frame" '\[unknown\] \[vdso\]' "$WORK/vdso.txt"
+# The vDSO in memory names only its exported functions: a pc in a local
+# helper (vread_pvclock, which reads the clock when the clocksource is
+# kvm-clock) is rightly [unknown] [vdso]+0xOFF. Every other pc must be
+# named: each unnamed offset is checked against the image's own symbols.
+read -r vlo vhi < <(awk '$6 == "[vdso]" { split($1, r, "-"); print r[1], r[2] }' /proc/$$/maps)
+dd if=/proc/$$/mem of="$WORK/vdso.so" bs=4096 skip=$((0x$vlo / 4096)) \
+	count=$(((0x$vhi - 0x$vlo) / 4096)) status=none
+readelf -sW --dyn-syms "$WORK/vdso.so" | awk '$4 == "FUNC" { print $2, $3 }' >"$WORK/vdso.syms"
+named_offs=
+for off in $(grep -F '[vdso]' "$WORK/vdso.txt" | grep -F '[unknown]' | grep -oE '0x[0-9a-f]+'); do
+	while read -r val size; do
+		((off >= 0x$val && off < 0x$val + size)) && { named_offs+=" $off"; break; }
+	done <"$WORK/vdso.syms"
+done
+check "vdso: no [unknown] [vdso] frame inside one of the image's $(wc -l <"$WORK/vdso.syms") function symbols (got:${named_offs:- none})" \
+	sh -c "test -s '$WORK/vdso.syms' && test -z '$named_offs'"
 
 # --- deleted and replaced while running ---
 cp "$TARGETS/sym_pie" "$WORK/gone"
@@ -185,16 +200,22 @@ check_grep "deleted then exited: sym_hot_work named" 'sym_hot_work  brief$' "$WO
 check_no_grep "deleted then exited: no unnamed frame" 'unknown|exited\]' "$WORK/brief.txt"
 
 # --- another mount namespace (a private tmpfs only the process sees) ---
-mkdir -p "$WORK/ns"
-cp "$WORK/dl/app" "$WORK/ns-app"
-unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns' && cp '$WORK/ns-app' '$WORK/ns/app' &&
-	cp '$WORK/dl/app.debug' '$WORK/ns/app.debug' && exec '$WORK/ns/app' hot 5" &
-pid=$!; _pids+=("$pid")
-sleep 0.5
-setup "namespace: binary not visible from here" test ! -e "$WORK/ns/app"
-"$ST" -q -p "$pid" -d 1.5 -o "$WORK/ns.folded"
-check_frame "mount namespace: stripped binary and its debuglink read via /proc/PID/root" \
-	"$WORK/ns.folded" sym_hot_work
+# unshare -m makes / private first, which fails where / is no mount point
+# (a chroot): then the two namespace fixtures cannot be built.
+if unshare -m true 2>"$WORK/unshare.err"; then
+	mkdir -p "$WORK/ns"
+	cp "$WORK/dl/app" "$WORK/ns-app"
+	unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns' && cp '$WORK/ns-app' '$WORK/ns/app' &&
+		cp '$WORK/dl/app.debug' '$WORK/ns/app.debug' && exec '$WORK/ns/app' hot 5" &
+	pid=$!; _pids+=("$pid")
+	sleep 0.5
+	setup "namespace: binary not visible from here" test ! -e "$WORK/ns/app"
+	"$ST" -q -p "$pid" -d 1.5 -o "$WORK/ns.folded"
+	check_frame "mount namespace: stripped binary and its debuglink read via /proc/PID/root" \
+		"$WORK/ns.folded" sym_hot_work
+else
+	skip "unshare -m fails here ($(head -1 "$WORK/unshare.err")): no mount namespace test"
+fi
 
 # Hostile files: a FIFO where the debug file should be must not hang us, and a
 # symlink inside the container must not lead us to our own files.
@@ -207,16 +228,20 @@ sleep 0.3
 timeout 20 "$ST" -q -p "$pid" -d 1 -o "$WORK/fifo.folded"; rc=$?
 check "a FIFO named like the debug file: no hang (exit $rc)" test "$rc" -eq 0
 check_grep "a FIFO named like the debug file: [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/fifo.folded"
-mkdir -p "$WORK/ns2/hidden"
-cp "$WORK/dl/app.debug" "$WORK/ns2/hidden/app.debug"
-unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns2' && cp '$WORK/dl/app' '$WORK/ns2/app' &&
-	ln -s '$WORK/ns2/hidden/app.debug' '$WORK/ns2/app.debug' && exec '$WORK/ns2/app' hot 5" &
-pid=$!; _pids+=("$pid")
-sleep 0.5
-"$ST" -q -p "$pid" -d 1 -o "$WORK/escape.folded"
-check_no_grep "a symlink in the container is resolved in the container (no host file read)" \
-	'sym_hot_work' "$WORK/escape.folded"
-check_grep "... so the frame stays [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/escape.folded"
+if unshare -m true 2>/dev/null; then
+	mkdir -p "$WORK/ns2/hidden"
+	cp "$WORK/dl/app.debug" "$WORK/ns2/hidden/app.debug"
+	unshare -m sh -c "mount -t tmpfs tmpfs '$WORK/ns2' && cp '$WORK/dl/app' '$WORK/ns2/app' &&
+		ln -s '$WORK/ns2/hidden/app.debug' '$WORK/ns2/app.debug' && exec '$WORK/ns2/app' hot 5" &
+	pid=$!; _pids+=("$pid")
+	sleep 0.5
+	"$ST" -q -p "$pid" -d 1 -o "$WORK/escape.folded"
+	check_no_grep "a symlink in the container is resolved in the container (no host file read)" \
+		'sym_hot_work' "$WORK/escape.folded"
+	check_grep "... so the frame stays [unknown] app (fn@0x...)" '\[unknown\] app \(fn@0x' "$WORK/escape.folded"
+else
+	skip 2 "unshare -m fails here ($(head -1 "$WORK/unshare.err")): no symlink-in-a-container test"
+fi
 
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
 # Sampled until the target exits, so both halves are seen even on a slow start.
@@ -260,7 +285,9 @@ if command -v node >/dev/null; then
 	EOF
 	# Building node's unwind table takes seconds under ASan: node outlives that.
 	PROF_D=3 prof "$WORK/node.folded" -- env -C "$WORK" node --perf-basic-prof "$WORK/hot.js"
-	check_grep "node --perf-basic-prof: JS function named" "(^|;)JS:\\*hotloop $WORK/hot.js:1:[0-9]+( [0-9]+$|;)" "$WORK/node.folded"
+	# The name is V8's, from its perf map, and differs by version: node 18
+	# writes LazyCompile:*hotloop FILE:1, node 20 JS:*hotloop FILE:1:COLUMN.
+	check_grep "node --perf-basic-prof: JS function named" "(^|;)[A-Za-z]+:[*~^+]?hotloop $WORK/hot.js:1(:[0-9]+)?( [0-9]+$|;)" "$WORK/node.folded"
 else
 	skip "node absent: no --perf-basic-prof test"
 fi
@@ -308,8 +335,11 @@ if command -v rustc >/dev/null; then
 	setup "Rust v0 fixture has _R symbols" sh -c "nm '$TARGETS/sym_rs_v0' | grep -q ' _R.*spin_here'"
 	prof "$WORK/rs0.folded" -- "$TARGETS/sym_rs_v0" 5
 	check_frame "Rust v0 mangling demangled" "$WORK/rs0.folded" "symbols_rs::work::spin_here"
-	r=$(nm "$TARGETS/sym_rs" | awk '$3 ~ /spin_here/ { print $1 }')
-	"$ST" addr2line --lines -e "$TARGETS/sym_rs" "$r" >"$WORK/rs-lines.txt"
+	# Every address of spin_here: which of them name an inlined callee
+	# (core::cmp, core::iter) first depends on the rustc version.
+	read -r a n _ < <(nm -S "$TARGETS/sym_rs" | awk '$4 ~ /spin_here/ { print $1, $2; exit }')
+	for ((i = 0; i < 0x${n:-0}; i++)); do printf '%x\n' $((0x$a + i)); done >"$WORK/rs-addrs.txt"
+	"$ST" addr2line --lines -e "$TARGETS/sym_rs" <"$WORK/rs-addrs.txt" >"$WORK/rs-lines.txt"
 	check_grep "Rust --lines: absolute source path (comp_dir joined)" \
 		"^symbols_rs::work::spin_here  $SRC/symbols_rs\.rs:[0-9]+\$" "$WORK/rs-lines.txt"
 else
