@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -335,6 +336,14 @@ void sampler_free(struct sampler *s)
 	free(s->pfds);
 	sampletop_bpf__destroy(s->skel);
 	free(s);
+}
+
+void sampler_stop(struct sampler *s)
+{
+	/* The disable reaches each CPU and waits for it: a sample being
+	 * written there completes first. */
+	for (int i = 0; i < s->nr_links; i++)
+		ioctl(s->pfds[i], PERF_EVENT_IOC_DISABLE, 0);
 }
 
 int sampler_add_pid(struct sampler *s, uint32_t pid)

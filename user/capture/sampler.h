@@ -46,6 +46,11 @@ struct sampler_opts {
 int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why);
 void sampler_free(struct sampler *s);
 
+/* Stops sampling: every cpu-clock event is disabled, so no sample is taken
+ * after it returns (lifecycle events still arrive). What the ring buffer
+ * holds is left for a last drain, and the counters then match it. */
+void sampler_stop(struct sampler *s);
+
 /* Adds a tgid to the filter (a launched command, a forked child). */
 int sampler_add_pid(struct sampler *s, uint32_t pid);
 

@@ -645,7 +645,7 @@ static int finish_recording(struct record *r)
 	struct options *o = &r->o;
 	int ret = 0;
 
-	recorder_poll(r->rec);
+	recorder_stop(r->rec);
 	if (r->live.exited && !o->quiet)
 		fprintf(stderr, "sampletop: %s\n", r->prof->meta.note);
 	else if (stop_signal && !o->quiet && !r->tui)

@@ -300,6 +300,12 @@ long recorder_wait(struct recorder *r, int timeout_ms)
 	return n;
 }
 
+long recorder_stop(struct recorder *r)
+{
+	sampler_stop(r->sampler);
+	return recorder_poll(r);
+}
+
 int recorder_add_pid(struct recorder *r, uint32_t pid)
 {
 	return sampler_add_pid(r->sampler, pid);

@@ -31,6 +31,9 @@ long recorder_poll(struct recorder *r);
  * a wake-up. */
 long recorder_wait(struct recorder *r, int timeout_ms);
 int recorder_add_pid(struct recorder *r, uint32_t pid);
+/* Stops sampling and drains what is left: the profile then holds every
+ * sample the counters say was recorded. Returns as recorder_poll. */
+long recorder_stop(struct recorder *r);
 /* Before a command is launched: builds the unwind tables it will likely
  * need (those of the libraries we map ourselves). */
 void recorder_command_prepare(struct recorder *r);
