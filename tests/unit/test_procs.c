@@ -164,6 +164,18 @@ static void test_alive(void)
 	CHECK(!strcmp(comm, "test_procs"), "own name read from /proc (%s)", comm);
 	proc_read_comm(FAKE_PID, comm, sizeof(comm));
 	CHECK(comm[0] == 0, "no name for a pid with no process");
+	CHECK(proc_pid_exists(getpid()) && !proc_pid_exists(FAKE_PID),
+	      "a pid-keyed table sees whether the pid names any process");
+	{
+		char exe[4096], self[4096];
+		int n = proc_read_exe(0, self, sizeof(self));
+
+		CHECK(n > 0 && strstr(self, "test_procs"), "our own executable (%s)", self);
+		CHECK(proc_read_exe(getpid(), exe, sizeof(exe)) == n && !strcmp(exe, self),
+		      "our executable by pid is the same");
+		CHECK(proc_read_exe(FAKE_PID, exe, sizeof(exe)) == -ENOENT,
+		      "no executable for a pid with no process");
+	}
 }
 
 static void test_instances(void)

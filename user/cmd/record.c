@@ -1,5 +1,6 @@
 /* Raw samples -> named stacks in the profile. */
 #include "cmd/record.h"
+#include "procs/procfs.h"
 #include "procs/procs.h"
 #include "procs/snapshot.h"
 #include "unwind/unwind_bpf.h"
@@ -254,7 +255,7 @@ static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
 	(void)ctx;
 	if (syscall(SYS_tgkill, (pid_t)pid, (pid_t)tid, 0) == 0 || errno == EPERM)
 		return THREAD_ALIVE;
-	if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+	if (proc_pid_exists(pid))
 		return THREAD_PROCESS_ALIVE;
 	return THREAD_GONE;
 }

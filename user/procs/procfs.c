@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -213,6 +214,28 @@ bool proc_alive(uint32_t pid, uint64_t start_time)
 	/* /proc/PID/stat is there as long as the process is (a zombie too);
 	 * a reused pid shows its new process's start time. */
 	return start_time && proc_start_time(pid) == start_time;
+}
+
+bool proc_pid_exists(uint32_t pid)
+{
+	/* Signal 0 only asks; EPERM still means it is there. */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int proc_read_exe(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/exe");
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return (int)n;
 }
 
 void proc_read_comm(uint32_t pid, char *buf, size_t size)

@@ -67,6 +67,13 @@ uint64_t proc_start_time(uint32_t pid);
 bool proc_alive(uint32_t pid, uint64_t start_time);
 /* The name of pid (/proc/PID/comm, at most 15 bytes) into buf; "" if gone. */
 void proc_read_comm(uint32_t pid, char *buf, size_t size);
+/* The path of pid's executable (/proc/PID/exe; pid 0: ours) into buf.
+ * Returns its length, or a negative errno (gone, a kernel thread). */
+int proc_read_exe(uint32_t pid, char *buf, size_t size);
+/* Does pid name a process at all, whichever instance? Only for tables that
+ * are keyed by pid alone (a BPF map by tgid); about one process instance,
+ * ask proc_alive. */
+bool proc_pid_exists(uint32_t pid);
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 

@@ -1,5 +1,6 @@
 /* Python frames: interpreter detection, code object names, merging. */
 #include "python/python.h"
+#include "procs/procfs.h"
 #include "python/pycode.h"
 #include "python/pymerge.h"
 #include "symbols/elf_syms.h"
@@ -477,20 +478,16 @@ void python_watch_all(struct python *py, struct procs *ps)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		char path[64], exe[4096];
+		char exe[4096];
 		unsigned long pid;
 		char *end;
-		ssize_t len;
 		struct proc *p;
 
 		pid = strtoul(de->d_name, &end, 10);
 		if (*end || !pid || pid > UINT32_MAX)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%lu/exe", pid);
-		len = readlink(path, exe, sizeof(exe) - 1);
-		if (len <= 0)
+		if (proc_read_exe(pid, exe, sizeof(exe)) <= 0)
 			continue;
-		exe[len] = 0;
 		if (!maybe_python(exe) && !has_libpython(pid))
 			continue;
 		p = procs_get(ps, pid);

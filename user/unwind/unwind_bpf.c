@@ -2,6 +2,7 @@
 #include "unwind/unwind_bpf.h"
 #include "base/hashtab.h"
 #include "capture/sampler.h"
+#include "procs/procfs.h"
 #include "procs/procs.h"
 #include "sampletop.h"
 #include "symbols/objfile.h"
@@ -372,28 +373,21 @@ int unwind_bpf_push(struct unwind_bpf *u, uint32_t pid)
 
 static bool same_exe(uint32_t pid, const char *self)
 {
-	char path[64], exe[PATH_MAX];
-	ssize_t n;
+	char exe[PATH_MAX];
 
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0)
-		return false;
-	exe[n] = 0;
-	return !strcmp(exe, self);
+	return proc_read_exe(pid, exe, sizeof(exe)) >= 0 && !strcmp(exe, self);
 }
 
 int unwind_bpf_push_after_exec(struct unwind_bpf *u, uint32_t pid)
 {
 	char self[PATH_MAX], *buf;
 	uint64_t h, last_h = 0;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int n = proc_read_exe(0, self, sizeof(self));
 	size_t size;
 	int stable = 0;
 
 	if (n < 0)
-		return -errno;
-	self[n] = 0;
+		return n;
 	for (int i = 0; i < EXEC_WAIT_STEPS && same_exe(pid, self); i++)
 		usleep(EXEC_WAIT_STEP_US);
 	/* Then push at every change of its maps (the loader mapping libraries)
@@ -433,7 +427,7 @@ static void reap(struct unwind_bpf *u)
 	u64map_clear(&u->proc_index);
 	for (size_t i = 0; i < u->nr_procs; i++) {
 		struct uproc_state ps = u->procs[i];
-		bool gone = kill((pid_t)ps.pid, 0) && errno == ESRCH;
+		bool gone = !proc_pid_exists(ps.pid);
 
 		if (gone && ps.live) {
 			bpf_map_delete_elem(u->procs_fd, &ps.pid);
