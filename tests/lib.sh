@@ -2,6 +2,9 @@
 # sampletop. Source it; declare the number of checks with `plan N` (skipped
 # ones included: tests/run.sh holds the suite to it); call `finish` at the end.
 set -u
+# The checks' patterns hold UTF-8 (the tree's box drawing): match them as
+# characters whatever locale the caller has (sudo on a minimal system: none).
+export LC_ALL=C.UTF-8
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 ST=$BUILD/sampletop

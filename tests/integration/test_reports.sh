@@ -65,7 +65,7 @@ check_grep "report -o x.folded: format from the extension" '^.*main;hot_b;leaf [
 # View options.
 "$ST" report "$WORK/hot.json" --invert >"$WORK/v.txt"
 check_grep "--invert: the leaf is a root" '^[0-9.]+ leaf  hot_fp$' "$WORK/v.txt"
-check_grep "--invert: callers below it" '^[├└]─ [0-9.]+ hot_a  hot_fp$' "$WORK/v.txt"
+check_grep "--invert: callers below it" '^(├|└)─ [0-9.]+ hot_a  hot_fp$' "$WORK/v.txt"
 "$ST" report "$WORK/hot.json" --focus hot_b >"$WORK/v.txt"
 check_grep "--focus hot_b: rooted at hot_b" '^[0-9.]+ hot_b  hot_fp$' "$WORK/v.txt"
 check_no_grep "--focus hot_b: nothing else" 'hot_a|hot_c|main' "$WORK/v.txt"
