@@ -263,6 +263,12 @@ static void test_code_objects(void)
 	CHECK(pycode_line(&o, &c, 10) == 10, "3.10: no line -> first line");
 	CHECK(pycode_line(&o, &c, 12) == 10 && pycode_line(&o, &c, 19) == 10,
 	      "3.10: bytes 12-19 line 10");
+	/* A hostile first line at the top of the range: the deltas wrap, they
+	 * do not overflow (UBSan's pass fails on an overflow; found by
+	 * fuzz_pycode). */
+	c.firstlineno = INT32_MAX;
+	CHECK(pycode_line(&o, &c, 0) == INT32_MAX,
+	      "3.10: a line past INT32_MAX is no line: the first line (got %d)", pycode_line(&o, &c, 0));
 	pycode_release(&c);
 }
 

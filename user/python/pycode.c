@@ -373,6 +373,12 @@ void pycode_release(struct pycode *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* line + delta, wrapping rather than overflowing on a hostile table. */
+static int32_t add_line(int32_t line, int32_t delta)
+{
+	return (int32_t)((uint32_t)line + (uint32_t)delta);
+}
+
 /* 3.10: (byte delta, signed line delta) pairs; -128 means "no line". */
 static int32_t line_310(const struct pycode *c, uint64_t off)
 {
@@ -387,7 +393,7 @@ static int32_t line_310(const struct pycode *c, uint64_t off)
 		if (ldelta == -128) {
 			cur = -1;
 		} else {
-			line += ldelta;
+			line = add_line(line, ldelta);
 			cur = line;
 		}
 		if (off >= start && off < end)
@@ -423,12 +429,6 @@ static int read_svarint(const uint8_t *t, size_t len, size_t *i, int32_t *out)
 		return -1;
 	*out = v & 1 ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
 	return 0;
-}
-
-/* line + delta, wrapping rather than overflowing on a hostile table. */
-static int32_t add_line(int32_t line, int32_t delta)
-{
-	return (int32_t)((uint32_t)line + (uint32_t)delta);
 }
 
 /* 3.11+: entries of 1..8 code units each; the first byte has the top bit
