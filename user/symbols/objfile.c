@@ -6,9 +6,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 
 void objfile_id_from_stat(const struct stat *st, struct objfile_id *id)
