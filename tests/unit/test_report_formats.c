@@ -45,6 +45,14 @@ int main(void)
 	json_t *j;
 
 	setenv("TZ", "UTC", 1);
+	CHECK(html && strstr(html, "<pre>Recorded: ") &&
+		      strstr(html, "\n2,000 samples (1,000/s) \u00b7 3 lost \u00b7 no partial stacks"),
+	      "html: the header says what was lost in words");
+	CHECK(html && strstr(html, "</pre><details id=\"counters\"><summary>") &&
+		      strstr(html, "\n  lost_ringbuf_full                     3  samples dropped"),
+	      "html: every counter one click away, in a details element");
+	CHECK(html && strstr(html, "</pre></details></header>\n<div id=\"bar\">"),
+	      "html: the details close inside the header, before the search bar");
 	CHECK(html && !strstr(html, FX_SCRIPT) && !strstr(html, "alert(\"x\")</script>"),
 	      "html: the <script> symbol never appears raw");
 	CHECK(html && strstr(html, "\\u003cscript>alert(\\\"x\\\")\\u003c/script>"),
@@ -121,6 +129,8 @@ int main(void)
 		fclose(f);
 		CHECK(!err && strstr(buf, "\"diff\": true") && strstr(buf, "\"baseTotal\": 2000"),
 		      "diff html: a differential page against the before total");
+		CHECK(!err && !strstr(buf, "id=\"counters\""),
+		      "diff html: no counters of the merged profile (they would mean nothing)");
 		free(buf);
 		f = open_memstream(&buf, &len);
 		CHECK(report_diff(p, q, "a", "b", FMT_FOLDED, &o, f) == -ENOTSUP,

@@ -111,7 +111,25 @@ int main(void)
 	o.nr_show = 1;
 	golden(p, FMT_TEXT, &o, "fixture-show-msort.txt");
 	golden(p, FMT_FOLDED, &o, "fixture-show-msort.folded");
+	profile_free(p);
 
+	/* A damaged profile: the header says what was lost in words, and
+	 * --counters lists every counter with its meaning. */
+	p = fx_profile();
+	struct frame unk = { .name = "[unknown] app+0x1800", .module = FX_APP, .addr = 0x1800,
+			     .kind = FRAME_NATIVE, .flags = FRAME_F_UNKNOWN };
+	frame_id_t s9[] = { profile_stack_frames(p, 0)[1], profile_frame(p, &unk) };
+
+	profile_add_sample(p, 0, s9, 2, 200);
+	p->meta.counters[ST_CNT_RECORDED] = 2200;
+	p->meta.counters[ST_CNT_UNWIND_READ_ERR] = 150;
+	p->meta.counters[ST_CNT_UNWIND_FP_FRAMES] = 700;
+	p->meta.counters[PC_TRUNCATED_STACKS] = 30;
+	p->meta.counters[ST_CNT_TARGETS_FULL] = 2;
+	p->meta.counters[PC_UNNAMED_FRAMES] = 200;
+	p->meta.counters[PC_UNNAMED_FUNCS] = 1;
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0.5, .counters = true };
+	golden(p, FMT_TEXT, &o, "fixture-counters.txt");
 	profile_free(p);
 	return tap_done();
 }

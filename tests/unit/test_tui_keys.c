@@ -3,6 +3,7 @@
 #define NCURSES_WIDECHAR 1
 #include "tap.h"
 #include "tui/state.h"
+#include "model/summary.h"
 
 #include <curses.h>
 
@@ -131,6 +132,13 @@ int main(void)
 	CHECK(t.help, "F1 opens the help");
 	tui_key_help(&t, 'x', 10);
 	CHECK(!t.help, "any other key closes it");
+	tui_key_dispatch(&t, 'i');
+	CHECK(t.info && !t.help && t.help_top == 0, "i opens the counters screen");
+	tui_key_help(&t, KEY_END, 10);
+	CHECK(t.info && t.help_top == SUMMARY_DETAILS_LINES - 10,
+	      "End scrolls to its last page (%zu of %d lines)", t.help_top, SUMMARY_DETAILS_LINES);
+	tui_key_help(&t, 'x', 10);
+	CHECK(!t.info && !t.help, "any other key closes it");
 	CHECK((tui_key_dispatch(&t, 'q') & ACT_QUIT) && t.quit, "q quits");
 
 	vm_free(t.vm);

@@ -74,6 +74,7 @@ static const char usage_text[] =
 	"      --lines               show file:line of each function, and inlined calls\n"
 	"      --min-percent P       elide nodes under P% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
+	"      --counters            text: every counter and its meaning under the header\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
 	"\n"
 	"  -h, --help                this help\n"
@@ -116,6 +117,7 @@ enum {
 	OPT_CGROUP,
 	OPT_AS_USER,
 	OPT_PYTHON,
+	OPT_COUNTERS,
 };
 
 static const struct option long_opts[] = {
@@ -152,6 +154,7 @@ static const struct option long_opts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "min-percent", required_argument, NULL, OPT_MIN_PERCENT },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
+	{ "counters", no_argument, NULL, OPT_COUNTERS },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -277,6 +280,7 @@ static int view_option(struct options *o, int c, const char *arg)
 	case OPT_THREADS: o->threads = true; return 1;
 	case OPT_PROCESSES: o->processes = true; return 1;
 	case OPT_INVERT: o->invert = true; return 1;
+	case OPT_COUNTERS: o->counters = true; return 1;
 	case OPT_FOCUS: o->focus = arg; return 1;
 	case OPT_HIDE:
 		if (o->nr_hide == MAX_GLOBS)
@@ -433,8 +437,8 @@ static const char report_usage[] =
 	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
 	"      --threads, --processes, --invert, --focus GLOB, --hide GLOB,\n"
 	"      --show GLOB, --show-all, --kernel, --kernel-only, --lines,\n"
-	"      --min-percent P, --ascii, --color/--no-color: as for recording\n"
-	"                            (see sampletop --help)\n"
+	"      --min-percent P, --ascii, --counters, --color/--no-color: as for\n"
+	"                            recording (see sampletop --help)\n"
 	"\n"
 	"Exit status: 0 success, 1 error (e.g. a damaged profile), 2 bad usage.\n";
 
@@ -486,6 +490,7 @@ void options_report(const struct options *o, struct report_opts *r, bool color_o
 	r->view.focus = o->focus;
 	r->lines = o->lines;
 	r->ascii = o->ascii;
+	r->counters = o->counters;
 	r->show_all = o->show_all;
 	r->hide = (const char **)o->hide;
 	r->nr_hide = o->nr_hide;

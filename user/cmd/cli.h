@@ -67,6 +67,7 @@ struct options {
 	bool processes;		/* forced on for -a and several pids */
 	bool lines;
 	bool ascii;
+	bool counters;		/* --counters: every counter under the text header */
 	bool invert;
 	double min_percent;
 	const char *focus;	/* --focus, in argv */

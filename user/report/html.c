@@ -7,6 +7,7 @@
  */
 #include "report/report.h"
 #include "report/html_page.h"
+#include "model/summary.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -120,20 +121,10 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	strbuf_release(&esc);
 }
 
-/* The page up to the nodes: head, header (plain text, escaped here), the
- * search bar and the containers the script fills. */
-static void add_page_head(struct strbuf *sb, const char *title, const char *header)
+/* Plain text, escaped line by line: the escaping would show a newline as \x0a. */
+static void add_html_lines(struct strbuf *sb, const char *text)
 {
-	strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			  "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
-	strbuf_add_html(sb, title);
-	strbuf_addstr(sb, "</title>\n<style>\n");
-	strbuf_addstr(sb, html_page_css);
-	strbuf_addstr(sb, "</style>\n</head>\n<body>\n<header><h1>");
-	strbuf_add_html(sb, title);
-	strbuf_addstr(sb, "</h1><pre>");
-	/* Line by line: the escaping would show a newline as \x0a. */
-	for (const char *l = header; *l;) {
+	for (const char *l = text; *l;) {
 		size_t n = strcspn(l, "\n");
 		char *line = xstrndup(l, n);
 
@@ -145,7 +136,31 @@ static void add_page_head(struct strbuf *sb, const char *title, const char *head
 			l++;
 		}
 	}
-	strbuf_addstr(sb, "</pre></header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
+}
+
+/* The page up to the nodes: head, header (plain text, escaped here) with the
+ * counters behind a click (details: plain text, or NULL), the search bar and
+ * the containers the script fills. */
+static void add_page_head(struct strbuf *sb, const char *title, const char *header,
+			  const char *details)
+{
+	strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			  "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</title>\n<style>\n");
+	strbuf_addstr(sb, html_page_css);
+	strbuf_addstr(sb, "</style>\n</head>\n<body>\n<header><h1>");
+	strbuf_add_html(sb, title);
+	strbuf_addstr(sb, "</h1><pre>");
+	add_html_lines(sb, header);
+	strbuf_addstr(sb, "</pre>");
+	if (details) {
+		strbuf_addstr(sb, "<details id=\"counters\"><summary>Every counter (what the line "
+				  "above sums up)</summary><pre>");
+		add_html_lines(sb, details);
+		strbuf_addstr(sb, "</pre></details>");
+	}
+	strbuf_addstr(sb, "</header>\n<div id=\"bar\"><input id=\"search\" type=\"search\" "
 			  "placeholder=\"Search functions\" autocomplete=\"off\">"
 			  "<span id=\"status\"></span><span id=\"crumbs\"></span></div>\n"
 			  "<div id=\"flame\"></div>\n<div id=\"tip\"></div>\n"
@@ -172,7 +187,7 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 		     const struct report_opts *o, FILE *out)
 {
 	struct html_ctx c = { .t = t, .base = base, .nodes = STRBUF_INIT, .out = out };
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, details = STRBUF_INIT;
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
 
@@ -184,7 +199,11 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
 	for (size_t i = 0; i <= p->nr_frames; i++)
 		c.frame_idx[i] = UINT32_MAX;
 
-	add_page_head(&sb, title, header);
+	/* A diff's profile is two merged: its counters say nothing. */
+	if (!base)
+		summary_details(p, &details);
+	add_page_head(&sb, title, header, base ? NULL : details.buf);
+	strbuf_release(&details);
 	err = strbuf_flush(&sb, out, 0);
 	/* Nodes stream out; the frame table they name follows them. */
 	add_node(&c, 0, 0);
@@ -207,7 +226,7 @@ int report_html(const struct profile *p, const struct report_opts *o, FILE *out)
 	size_t nl;
 	int err;
 
-	report_text_header(p, &header);
+	report_text_header(p, o->ascii, &header);
 	/* The header's first line is the title. */
 	nl = strcspn(header.buf, "\n");
 	strbuf_add(&title, header.buf, nl);

@@ -15,6 +15,7 @@ const char html_page_css[] =
 	"header{padding:8px 12px;background:#263238;color:#eceff1}\n"
 	"header h1{font-size:15px;margin:0 0 4px}\n"
 	"header pre{margin:0;font:12px/1.4 ui-monospace,monospace;white-space:pre-wrap}\n"
+	"header summary{cursor:pointer;margin-top:4px;font-size:12px;color:#b0bec5}\n"
 	"#bar{display:flex;gap:8px;align-items:center;padding:6px 12px;border-bottom:1px solid #ddd;background:#fff;position:sticky;top:0;z-index:2}\n"
 	"#bar input{flex:0 0 240px;padding:3px 6px}\n"
 	"#status{color:#555}\n"

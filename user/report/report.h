@@ -34,6 +34,7 @@ struct report_opts {
 	const char **show;	/* globs that are never collapsed */
 	size_t nr_show;
 	double min_percent;	/* nodes under this share of the total are elided */
+	bool counters;		/* text: every counter and its meaning under the header */
 };
 
 /* Writes p as fmt to out. Returns 0 or a negative errno. */
@@ -46,9 +47,10 @@ int report_format_by_name(const char *name);
 int report_format_by_path(const char *path);
 const char *report_format_name(enum report_format fmt);
 
-/* The header every human-readable report starts with (target, time, samples,
- * CPU time, frequency, lost and failed counts). */
-void report_text_header(const struct profile *p, struct strbuf *sb);
+/* The header every human-readable report starts with: the target, the time,
+ * duration, CPU time and frequency, and what was lost in one line of words
+ * (model/summary.h; ascii: ", " between its parts instead of " · "). */
+void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb);
 
 /*
  * For the writers: the library-collapsing rules o implies, with a verdict

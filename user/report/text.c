@@ -1,6 +1,7 @@
 /* The text report: a pyinstrument-like header and an indented call tree,
  * "total-seconds  function  module", hot paths first, [self] rows. */
 #include "report/report.h"
+#include "model/summary.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -143,11 +144,12 @@ static void walk_roots(struct text_ctx *c)
 	}
 }
 
-void report_text_header(const struct profile *p, struct strbuf *sb)
+void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 {
 	const struct profile_meta *m = &p->meta;
 	time_t when = m->start_wall_ns / 1000000000ull;
 	double secs = m->duration_ns / 1e9;
+	struct summary sum = { .nr = 0 };
 	char date[64] = "?";
 	struct tm tm;
 
@@ -156,18 +158,10 @@ void report_text_header(const struct profile *p, struct strbuf *sb)
 	strbuf_addstr(sb, "sampletop: ");
 	strbuf_add_escaped(sb, m->target ? m->target : "?");
 	strbuf_addch(sb, '\n');
-	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   Samples: %llu", date, secs,
-		    (unsigned long long)p->total);
-	if (secs > 0)
-		strbuf_addf(sb, " (%.0f/s)", p->total / secs);
-	strbuf_addf(sb, "\nCPU time: %.3f s   Frequency: %u Hz   Lost: %llu", profile_seconds(p, p->total),
-		    m->freq_hz, (unsigned long long)profile_lost_samples(p));
-	for (int i = ST_CNT_RINGBUF_FULL; i < PC_NR; i++) {
-		if (i == ST_CNT_RECORDED || !m->counters[i])
-			continue;
-		strbuf_addf(sb, "   %s: %llu", prof_counter_names[i],
-			    (unsigned long long)m->counters[i]);
-	}
+	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   CPU time: %.3f s   Frequency: %u Hz\n",
+		    date, secs, profile_seconds(p, p->total), m->freq_hz);
+	summary_of_profile(&sum, p, secs > 0 ? (uint64_t)(p->total / secs + 0.5) : 0, NULL);
+	summary_join(&sum, ascii ? ", " : " \u00b7 ", 0, sb);
 	strbuf_addch(sb, '\n');
 	if (m->note) {
 		strbuf_add_escaped(sb, m->note);
@@ -185,7 +179,11 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
 	if (c.min_count == 0)
 		c.min_count = 1;
-	report_text_header(p, &c.out);
+	report_text_header(p, o->ascii, &c.out);
+	if (o->counters) {
+		strbuf_addstr(&c.out, "\nEvery counter (what the line above sums up):\n");
+		summary_details(p, &c.out);
+	}
 	strbuf_addch(&c.out, '\n');
 	if (!c.t->total)
 		strbuf_addstr(&c.out, "No samples.\n");

@@ -4,6 +4,7 @@
  * carries out. */
 #define NCURSES_WIDECHAR 1
 #include "tui/state.h"
+#include "model/summary.h"
 
 #include <curses.h>
 #include <string.h>
@@ -211,6 +212,13 @@ static int act_help(struct tui *t)
 	return ACT_REDRAW;
 }
 
+static int act_info(struct tui *t)
+{
+	t->info = true;
+	t->help_top = 0;
+	return ACT_REDRAW;
+}
+
 static int act_escape(struct tui *t)
 {
 	t->vm->msg[0] = 0;
@@ -265,6 +273,7 @@ const struct tui_key tui_keys[] = {
 	{ { 27 }, "Esc", "clear the search and messages", act_escape },
 	{ { CTRL('l') }, "Ctrl-L", "redraw the screen", act_redraw },
 	{ { '?', 'h', KEY_F(1) }, "? h F1", "this help", act_help },
+	{ { 'i' }, "i", "every counter (lost, partial stacks...) and what it means", act_info },
 	{ { 'q', KEY_F(10) }, "q F10", "quit (writes the report if -o was given)", act_quit },
 };
 const size_t tui_nr_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);
@@ -325,6 +334,8 @@ int tui_key_prompt(struct tui *t, int ch)
 
 int tui_key_help(struct tui *t, int ch, int page)
 {
+	size_t nr = t->info ? SUMMARY_DETAILS_LINES : tui_nr_keys;
+
 	switch (ch) {
 	case KEY_UP:
 	case 'k':
@@ -333,14 +344,14 @@ int tui_key_help(struct tui *t, int ch, int page)
 		return ACT_REDRAW;
 	case KEY_DOWN:
 	case 'j':
-		if (t->help_top + 1 < tui_nr_keys)
+		if (t->help_top + 1 < nr)
 			t->help_top++;
 		return ACT_REDRAW;
 	case KEY_NPAGE:
 	case ' ':
 		t->help_top += page;
-		if (t->help_top >= tui_nr_keys)
-			t->help_top = tui_nr_keys - 1;
+		if (t->help_top >= nr)
+			t->help_top = nr - 1;
 		return ACT_REDRAW;
 	case KEY_PPAGE:
 		t->help_top = t->help_top > (size_t)page ? t->help_top - page : 0;
@@ -349,12 +360,13 @@ int tui_key_help(struct tui *t, int ch, int page)
 		t->help_top = 0;
 		return ACT_REDRAW;
 	case KEY_END:
-		t->help_top = tui_nr_keys > (size_t)page ? tui_nr_keys - page : 0;
+		t->help_top = nr > (size_t)page ? nr - page : 0;
 		return ACT_REDRAW;
 	case KEY_RESIZE:
 	case KEY_MOUSE:
 		return ACT_REDRAW;
 	}
 	t->help = false;
+	t->info = false;
 	return ACT_REDRAW;
 }

@@ -5,6 +5,7 @@
 #define NCURSES_WIDECHAR 1
 #include "tui/screen.h"
 #include "tui/state.h"
+#include "model/summary.h"
 #include "base/util.h"
 
 #include <curses.h>
@@ -58,6 +59,7 @@ struct screen {
 	bool dirty;		/* redraw before sleeping */
 	int idle_wakeups;	/* standard input readable with no key, in a row */
 	uint64_t pending;	/* samples drained since the last rebuild */
+	struct summary_memo memo;	/* for the header's share of unnamed frames */
 	/* The loop's clocks (now_ns()); deadline 0: none. */
 	uint64_t next_poll, next_refresh, next_rebuild, last_refresh, deadline;
 };
@@ -192,11 +194,50 @@ static void format_elapsed(char *buf, size_t size, uint64_t ns)
 		snprintf(buf, size, "%lu:%02lu", (unsigned long)(s / 60), (unsigned long)(s % 60));
 }
 
+/* Shortens sb (escaped text) to width columns, at the last space that
+ * leaves room for an ellipsis: a cut word would read as another word. A
+ * text without such a space is cut where it must, ellipsis too. */
+static void cut_at_word(struct strbuf *sb, int width, bool utf8)
+{
+	const char *ell = utf8 ? "\u2026" : "~";
+	mbstate_t st = { 0 };
+	size_t i = 0, space = 0, fit = 0;
+	int cols = 0;
+
+	if (width <= 1)
+		return;
+	while (i < sb->len) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, sb->buf + i, sb->len - i, &st);
+		int w;
+
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			memset(&st, 0, sizeof(st));
+			wc = L'?';
+			k = 1;
+		}
+		w = wcwidth(wc) < 0 ? 1 : wcwidth(wc);
+		if (cols + w > width)
+			break;
+		if (cols + w <= width - 1)
+			fit = i + k;	/* room for the ellipsis after it */
+		if (wc == L' ' && cols <= width - 1)
+			space = i;
+		cols += w;
+		i += k;
+	}
+	if (i >= sb->len)
+		return;
+	sb->len = space ? space : fit;
+	sb->buf[sb->len] = 0;
+	strbuf_addstr(sb, ell);
+}
+
 static void draw_header(struct screen *s)
 {
 	const struct profile *p = s->t.prof;
 	const struct viewmodel *vm = s->t.vm;
-	const uint64_t *c = p->meta.counters;
+	struct summary sum = { .nr = 0 };
 	struct strbuf sb = STRBUF_INIT;
 	char elapsed[32];
 	int x, w;
@@ -218,26 +259,19 @@ static void draw_header(struct screen *s)
 	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "sampletop: ");
 	strbuf_add_escaped(&sb, p->meta.target ? p->meta.target : "?");
+	cut_at_word(&sb, COLS - w - 1, s->utf8);
 	x = put(0, 0, COLS - w - 1, sb.buf, A_BOLD);
 	fill_to(0, x, COLS - w, A_NORMAL);
+	/* What was lost, in words; a narrow terminal drops whole parts, the
+	 * least important first, never cuts one. Key i shows every counter. */
 	format_elapsed(elapsed, sizeof(elapsed), p->meta.duration_ns);
+	summary_add(&sum, SP_ELAPSED, "%s", elapsed);
+	summary_of_profile(&sum, p, s->t.rate, &s->memo);
+	summary_add(&sum, SP_CPU, "CPU %.2f s", profile_seconds(p, p->total));
+	summary_add(&sum, SP_FREQ, "%u Hz", p->meta.freq_hz);
+	summary_add(&sum, SP_HINT, "i: counters");
 	strbuf_reset(&sb);
-	if (COLS >= 70)
-		strbuf_addf(&sb, "%s  Samples %llu (%llu/s)  CPU %.2fs  Lost %llu  Failed %llu  %u Hz",
-			    elapsed, (unsigned long long)p->total, (unsigned long long)s->t.rate,
-			    profile_seconds(p, p->total), (unsigned long long)profile_lost_samples(p),
-			    (unsigned long long)(c[ST_CNT_USER_STACK_ERR] + c[ST_CNT_KERN_STACK_ERR]),
-			    p->meta.freq_hz);
-	else	/* the same, shorter, for narrow terminals */
-		strbuf_addf(&sb, "%s %llu smp %llu/s lost %llu fail %llu cpu %.1fs %uHz", elapsed,
-			    (unsigned long long)p->total, (unsigned long long)s->t.rate,
-			    (unsigned long long)profile_lost_samples(p),
-			    (unsigned long long)(c[ST_CNT_USER_STACK_ERR] + c[ST_CNT_KERN_STACK_ERR]),
-			    profile_seconds(p, p->total), p->meta.freq_hz);
-	/* Every other counter of damaged or missing data, when not zero. */
-	for (int i = ST_CNT_EMPTY_STACK; i < PC_NR; i++)
-		if (c[i])
-			strbuf_addf(&sb, "  %s %llu", prof_counter_names[i], (unsigned long long)c[i]);
+	summary_join(&sum, s->utf8 ? " \u00b7 " : "  ", COLS > 0 ? (size_t)COLS : 1, &sb);
 	x = put(1, 0, COLS, sb.buf, A_NORMAL);
 	fill(1, x, A_NORMAL);
 	strbuf_release(&sb);
@@ -431,10 +465,80 @@ static void draw_help(struct screen *s)
 		    A_DIM);
 }
 
+/* Draws ASCII text from line y on, before line yend, broken at spaces to fit
+ * the width; later lines start at column ind (or 4 when that leaves too
+ * little room). Returns the line after the last one drawn. */
+static int put_wrapped(int y, int yend, const char *text, int ind, attr_t a)
+{
+	int x = 0;
+
+	if (COLS - ind < 20)
+		ind = COLS > 8 ? 4 : 0;
+	while (*text && y < yend) {
+		int room = COLS - x, n = (int)strlen(text), cut = n;
+
+		if (n > room) {
+			/* The last space that fits; a word longer than the line is cut. */
+			for (cut = room; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (cut <= 0)
+				cut = room > 0 ? room : 1;
+		}
+		char *part = xstrndup(text, cut);
+
+		put(y++, x, COLS, part, a);
+		free(part);
+		text += cut;
+		while (*text == ' ')
+			text++;
+		x = ind;
+	}
+	return y;
+}
+
+/* The counters screen (key i): the summary line in full, then every counter
+ * with its meaning, live. */
+static void draw_info(struct screen *s)
+{
+	struct summary sum = { .nr = 0 };
+	struct strbuf sb = STRBUF_INIT;
+	const char *l;
+	size_t skip = s->t.help_top;
+	int y = 0;
+
+	erase();
+	put(y++, 0, COLS, "sampletop counters (arrows scroll, any other key returns)", A_BOLD);
+	summary_of_profile(&sum, s->t.prof, 0, &s->memo);
+	summary_join(&sum, s->utf8 ? " \u00b7 " : ", ", COLS > 0 ? (size_t)COLS : 1, &sb);
+	put(y++, 0, COLS, sb.buf, A_NORMAL);
+	strbuf_reset(&sb);
+	summary_details(s->t.prof, &sb);
+	for (l = sb.buf; *l && y < LINES - 1;) {
+		size_t n = strcspn(l, "\n");
+
+		if (skip) {
+			skip--;
+		} else {
+			char *line = xstrndup(l, n);
+
+			/* Meanings wrap under their own column: "  name  value  ". */
+			y = put_wrapped(y, LINES - 1, line, SUMMARY_DETAILS_INDENT,
+					*line == ' ' ? A_NORMAL : A_BOLD);
+			free(line);
+		}
+		l += n + (l[n] ? 1 : 0);
+	}
+	if (LINES > 2)
+		put(LINES - 1, 0, COLS, "What each counter means: man sampletop, TEXT REPORT", A_DIM);
+	strbuf_release(&sb);
+}
+
 static void draw(struct screen *s)
 {
 	if (s->t.help) {
 		draw_help(s);
+	} else if (s->t.info) {
+		draw_info(s);
 	} else {
 		vm_set_height(s->t.vm, list_height() ? list_height() : 1);
 		draw_header(s);
@@ -479,7 +583,7 @@ static int on_key(struct screen *s, int ch)
 {
 	if (ch == KEY_RESIZE)
 		return ACT_REDRAW;
-	if (s->t.help)
+	if (s->t.help || s->t.info)
 		return tui_key_help(&s->t, ch, LINES > 3 ? LINES - 3 : 1);
 	if (s->t.prompt)
 		return tui_key_prompt(&s->t, ch);
@@ -548,6 +652,7 @@ static void screen_close(struct screen *s)
 	screen_restore();
 	util_set_fatal_hook(NULL);
 	vm_free(s->t.vm);
+	summary_memo_release(&s->memo);
 }
 
 int tui_apply(struct tui *t, int acts)
@@ -725,6 +830,7 @@ int tui_bench(const struct profile *p, int cols, int lines, bool expand_all, dou
 		ms[k] /= n > 0 ? n : 1;
 	*rows = s.t.vm->nr_rows;
 	vm_free(s.t.vm);
+	summary_memo_release(&s.memo);
 	endwin();
 	delscreen(sc);
 out_close:

@@ -23,7 +23,8 @@ struct tui {
 	bool paused;		/* the view is frozen; sampling goes on */
 	bool decay;		/* counts fade (a moving window) instead of accumulating */
 	bool help;		/* the help screen is up */
-	size_t help_top;	/* its scroll position */
+	bool info;		/* the counters screen is up (key i) */
+	size_t help_top;	/* its scroll position (or the counters screen's) */
 	bool quit;
 	enum tui_prompt prompt;
 	char input[VM_MAX_INPUT];
@@ -57,7 +58,7 @@ extern const size_t tui_nr_keys;
 
 /* Runs the action bound to ch (normal mode, not help or prompt). */
 int tui_key_dispatch(struct tui *t, int ch);
-/* Keys while a prompt is open / while the help screen is up. */
+/* Keys while a prompt is open / while the help or counters screen is up. */
 int tui_key_prompt(struct tui *t, int ch);
 int tui_key_help(struct tui *t, int ch, int page);
 
