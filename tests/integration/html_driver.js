@@ -9,6 +9,11 @@
 		return Array.prototype.filter.call(document.querySelectorAll('#flame .cell'),
 			function (c) { return c.textContent === name; });
 	}
+	// Laid out and not hidden (a closed details element keeps its content
+	// laid out in Chromium, but hidden: checkVisibility knows).
+	function shown(el) {
+		return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0;
+	}
 	function fire(el, type, init) {
 		var e = new MouseEvent(type, Object.assign({ bubbles: true, cancelable: true,
 			clientX: 50, clientY: 50 }, init || {}));
@@ -37,6 +42,20 @@
 				put('selected_row', (document.querySelector('.row.sel') || { dataset: {} }).dataset.name);
 				fire(cr.querySelector('span'), 'click');
 				put('unzoomed', cr.dataset.zoom);
+			}
+			var det = document.getElementById('counters');
+			if (det) {
+				var sum = det.querySelector('summary'), pre = det.querySelector('pre');
+				put('counters_summary_visible', shown(sum) && sum.textContent.length > 0);
+				put('counters_open_before', det.open);
+				put('counters_text_visible_before', shown(pre));
+				sum.click();
+				put('counters_open_after', det.open);
+				put('counters_text_visible_after', shown(pre));
+				put('counters_listed', pre.textContent.split('\n').filter(function (l) {
+					return /^  [a-z_]+ +[0-9,]+  \S/.test(l);
+				}).length);
+				sum.click();
 			}
 			var s = document.getElementById('search');
 			s.value = window.TEST_SEARCH || hot;

@@ -1,7 +1,7 @@
 # Python frames end to end: the real BPF program on real CPython processes,
 # for every interpreter of this machine (pyenv 3.10-3.13, Debian's python3.11).
 . "$(dirname "$0")/../lib.sh"
-plan 66
+plan 67
 
 T=$TOP/tests/targets
 # 11 checks for each of five interpreters (skipped when absent), 11 after.
@@ -122,8 +122,9 @@ check "asyncio: _run_once -> ... -> handle_request -> render in >= 80% (got $s%)
 s=$(awk '{ n = $NF; t += n; line = $0; if (line ~ /^\[truncated stack\];rec/ && gsub(/;rec/, "", line) == 128) h += n }
 	END { printf "%.2f\n", t ? 100 * h / t : 0 }' "$WORK/deep.folded")
 check "deep recursion: [truncated stack] then the 128 leafmost rec frames in >= 80% (got $s%)" within "$s" 80 100
-"$ST" -q -o "$WORK/deep.txt" -- "$py" "$T/py_deep.py" 1
-check_grep "deep recursion: truncated stacks counted in the header" 'truncated_stacks: [0-9]+' "$WORK/deep.txt"
+"$ST" -q --counters -o "$WORK/deep.txt" -- "$py" "$T/py_deep.py" 1
+check_grep "deep recursion: the header says most stacks are partial" '^[0-9,]+ samples .* · ([89][0-9]|100)% with partial stacks' "$WORK/deep.txt"
+check_grep "deep recursion: --counters lists the truncated stacks" '^  truncated_stacks +[1-9][0-9,]*  ' "$WORK/deep.txt"
 
 # Library frames carry their .py path, so the collapsing globs (the default
 # */lib/python3*/*, --hide, --show) apply to them (tests/unit/test_python.c).

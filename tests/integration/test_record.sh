@@ -22,7 +22,7 @@ check_grep "the common leaf sits under hot_a" '(^|;)main;hot_a;leaf [0-9]+$' "$W
 # Text tree on stdout (not a terminal) and into a file.
 "$ST" -q -p "$PID" -d 1 >"$WORK/hot.txt" 2>"$WORK/err.txt"
 check_grep "text header names the target" "^sampletop: pid $PID \\(hot_fp\\)" "$WORK/hot.txt"
-check_grep "text header has samples and lost counts" '^CPU time: [0-9.]+ s   Frequency: 1000 Hz   Lost: 0' "$WORK/hot.txt"
+check_grep "text header says samples and none lost, in words" '^[0-9,]+ samples \([0-9,]+/s\) · none lost · ' "$WORK/hot.txt"
 check_grep "text tree: hot_a line 'seconds  function  module'" '^[│ ]*[├└]─ [0-9]+\.[0-9]{3} hot_a  hot_fp$' "$WORK/hot.txt"
 sa=$(sed -nE 's/^[│ ]*[├└]─ ([0-9.]+) hot_a  hot_fp$/\1/p' "$WORK/hot.txt")
 sb=$(sed -nE 's/^[│ ]*[├└]─ ([0-9.]+) hot_b  hot_fp$/\1/p' "$WORK/hot.txt")

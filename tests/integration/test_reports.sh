@@ -2,7 +2,7 @@
 # every format, and read by the real consumers: go tool pprof, headless
 # Chromium (driving the HTML page with DOM events), jq.
 . "$(dirname "$0")/../lib.sh"
-plan 96
+plan 106
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
@@ -38,6 +38,7 @@ for ext in txt folded json html speedscope.json pb.gz; do
 done
 check "live.pb.gz is gzip" test "$(od -An -tx1 -N2 "$WORK/live.pb.gz" | tr -d ' ')" = 1f8b
 check_grep "live.html is an HTML page" '^<!DOCTYPE html>' "$WORK/live.html"
+check_grep "live.html: the header says what was lost in words" '^[0-9,]+ samples \([0-9,]+/s\) · (none|[0-9,]+) lost · ' "$WORK/live.html"
 check_grep "live.json is a saved profile" '"format": "sampletop-profile"' "$WORK/live.json"
 check_grep "live.speedscope.json has speedscope's schema" 'speedscope.app/file-format-schema.json' "$WORK/live.speedscope.json"
 check_grep "live.txt is the text tree" '^[│ ]*[├└]─ [0-9.]+ hot_a  hot_fp$' "$WORK/live.txt"
@@ -49,9 +50,24 @@ check_grep "live.folded is folded stacks" ';hot_a;leaf [0-9]+$' "$WORK/live.fold
 check "report FILE: exit 0, text on stdout" test $? -eq 0 -a -s "$WORK/r.txt"
 check_grep "report: header names the target" "^sampletop: pid $HOT \\(hot_fp\\)" "$WORK/r.txt"
 # The machine may be busy: assert on shares, not seconds.
-a=$(awk '/^[0-9.]+ / && !root { root = $1 } / hot_a  hot_fp$/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { printf "%.1f", 100 * $i / root; exit } }' "$WORK/r.txt")
+# (The tree starts after the header's blank line: the header's "N samples"
+# is no root.)
+a=$(awk '!body { if ($0 == "") body = 1; next } /^[0-9.]+ / && !root { root = $1 } / hot_a  hot_fp$/ { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { printf "%.1f", 100 * $i / root; exit } }' "$WORK/r.txt")
 check "report: hot_a holds 60±5% of the root's time (got $a)" within "${a:-0}" 55 65
 check_no_grep "report: no colour when stdout is not a terminal" $'\033' "$WORK/r.txt"
+# What was lost, in one line of words; the counters themselves one option away.
+check_grep "report: the header says what was lost in words" \
+	'^[0-9,]+ samples \([0-9,]+/s\) · (none|[0-9,]+) lost · ([0-9]+%|<1%|no) (with )?partial stacks · ' <(sed -n 3p "$WORK/r.txt")
+check_no_grep "report: no internal counter name (a_b) in the header" '[a-z]_[a-z]' <(sed -n 2,3p "$WORK/r.txt")
+"$ST" report "$WORK/hot.json" --counters >"$WORK/c.txt"
+n=$(grep -cE '^  [a-z_]+ +[0-9,]+  [A-Za-z]' "$WORK/c.txt")
+check "--counters: a line per counter, with its value and meaning (got $n of 28)" test "$n" -eq 28
+check_grep "--counters: lost samples under their heading, in words" \
+	'^  lost_ringbuf_full +[0-9,]+  samples dropped: the buffer to sampletop was full$' "$WORK/c.txt"
+awk '/^[A-Z]/ { g = $0 } /^  unwind_(read_errors|no_rule) / && g ~ /^Partial stacks: / { f++ }
+	END { exit f != 2 }' "$WORK/c.txt"
+check "--counters: stopped walks are listed under Partial stacks" test $? -eq 0
+check_no_grep "without --counters: no counter listed" 'lost_ringbuf_full|unwind_' "$WORK/r.txt"
 "$ST" report "$WORK/hot.json" -f json -o "$WORK/again.json" -q
 check "round trip: the re-saved profile is byte-identical" cmp -s "$WORK/hot.json" "$WORK/again.json"
 for f in text folded html speedscope pprof; do
@@ -185,6 +201,11 @@ if command -v chromium >/dev/null; then
 	check_grep "html: searching hot_a finds it, about 60% of samples" '^search_status=1 matching frames, (5[5-9]|6[0-5])\.[0-9]% of samples$' "$WORK/res"
 	check "html: matches highlighted, the rest dimmed" test "$(res match_cells)" -eq 1 -a "$(res dim_cells)" -ge 3
 	check_grep "html: clicking an open tree row folds it" '^tree_toggle=[1-9][0-9]*-(&gt;|>)0$' "$WORK/res"
+	check "html: the counters' summary is visible in the header" test "$(res counters_summary_visible)" = true
+	check "html: the counters are behind it, closed at first" \
+		test "$(res counters_open_before)" = false -a "$(res counters_text_visible_before)" = false
+	check "html: a click on it shows every counter" test "$(res counters_open_after)" = true -a \
+		"$(res counters_text_visible_after)" = true -a "$(res counters_listed)" -eq 28
 	check_no_grep "html: no script error" '^error=' "$WORK/res"
 	check_no_grep "html: no network reference" '(src|href)="?(https?:)?//' "$WORK/a.html"
 
@@ -193,7 +214,7 @@ if command -v chromium >/dev/null; then
 	check "html: and its markup never ran" test "$(res pwned)" = false
 	check "html: nor made elements" test "$(res injected_elements)" = 0
 else
-	skip 15 "chromium not installed: HTML not checked in a browser"
+	skip 18 "chromium not installed: HTML not checked in a browser"
 fi
 
 # diff: the same profile with hot_c's samples made 5 times heavier.
