@@ -1,7 +1,7 @@
 # The live view in a real terminal: tmux runs build/sampletop against a real
 # target with known hot functions; we type keys and read the screen.
 . "$(dirname "$0")/../lib.sh"
-plan 117
+plan 121
 
 command -v tmux >/dev/null || bail "the live view needs tmux to be tested (scripts/deps.sh --test installs it)"
 
@@ -202,6 +202,7 @@ screen_has "any key leaves the counters screen" '^TOTAL%'
 for w in 130 80 60; do
 	"${TM[@]}" resize-window -t "$S" -x "$w" -y 24
 	sleep 1.3
+	snap
 	check "$w columns: the header's second line is whole parts ($(sed -n 2p "$SCREEN" | sed -E 's/ +$//'))" header_whole
 	cp "$SCREEN" "$WORK/screen.$w"
 done
@@ -330,6 +331,24 @@ screen_has "report --tui: the inverted view works too" 'inverted by total'
 keys q
 screen_has "report --tui: q exits 0" '^exit=0$'
 check_grep "report --tui -o: the report is written on q" 'hot_a  hot_fp' "$WORK/replay.txt"
+
+# The fixture's header is 105 columns: at 80 and 60 a cut would land inside
+# "CPU 2.00 s" and "all frames named"; whole parts are left out instead.
+for w in 80 60; do
+	"${TM[@]}" resize-window -t "$S" -x "$w" -y 24
+	run "clear; $ST report $TOP/tests/golden/fixture.json --tui; echo exit=\$?"
+	wait_for '^sampletop: pid 100' 5
+	snap
+	check "fixture at $w columns: the header is whole parts ($(sed -n 2p "$SCREEN" | sed -E 's/ +$//'))" header_whole
+	cp "$SCREEN" "$WORK/fx.$w"
+	keys q
+	wait_for '^exit=0$' 3
+done
+check_grep "fixture at 80 columns: everything up to the unnamed share" \
+	'^0:02( · |  )2,000 samples( · |  )3 lost( · |  )no partial stacks( · |  )all frames named *$' <(sed -n 2p "$WORK/fx.80")
+check_grep "fixture at 60 columns: up to the partial stacks" \
+	'^0:02( · |  )2,000 samples( · |  )3 lost( · |  )no partial stacks *$' <(sed -n 2p "$WORK/fx.60")
+"${TM[@]}" resize-window -t "$S" -x 80 -y 24
 
 # Under process churn, exited processes are merged into one row per name.
 ( end=$((SECONDS + 20)); while [ $SECONDS -lt $end ]; do
