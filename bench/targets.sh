@@ -29,7 +29,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run() {
 	local name=$1 churn=$2 sp t0 t1 t2 start lp=
 	shift 2
-	"$ST" -q -a "$@" -o "$W/$name.txt" &
+	"$ST" -q -a --counters "$@" -o "$W/$name.txt" &
 	sp=$!
 	start=$(date +%s.%N)
 	sleep "$WARM"
@@ -46,8 +46,8 @@ run() {
 	wait "$sp"
 	awk -v a="$t1" -v b="$t2" -v c="$clk" -v s="$SECS" 'BEGIN { printf "%.3f\n", 100 * (b - a) / c / s }' >>"$W/$name.steady"
 	awk -v b="$t2" -v c="$clk" -v s="$start" -v e="$t0" 'BEGIN { printf "%.3f\n", 100 * b / c / (e - s) }' >>"$W/$name.whole"
-	sed -n 's/.*Samples: \([0-9]*\).*/\1/p' "$W/$name.txt" >>"$W/$name.samples"
-	sed -n 's/.*Lost: \([0-9]*\).*/\1/p' "$W/$name.txt" >>"$W/$name.lost"
+	sed -n 's/^\([0-9,]*\) samples.*/\1/p' "$W/$name.txt" | tr -d , >>"$W/$name.samples"
+	sed -n 's/^  lost_ringbuf_full  *\([0-9,]*\) .*/\1/p' "$W/$name.txt" | tr -d , >>"$W/$name.lost"
 }
 
 for _ in $(seq "$ncpu"); do "$W/hot" 0 & pids+=($!); done
