@@ -83,6 +83,8 @@ uint64_t summary_unnamed_samples(const struct profile *p, struct summary_memo *m
 /* Every counter of p, one line each ("  name  value  meaning"), under a
  * heading per group that says which part of the summary it adds to. */
 void summary_details(const struct profile *p, struct strbuf *sb);
+/* What a view calls the list, above it or on what opens it. */
+#define SUMMARY_DETAILS_TITLE "Every counter (what the line above sums up)"
 /* Where summary_details() starts the meanings, for a view that wraps them. */
 #define SUMMARY_DETAILS_INDENT 43
 /* How many lines summary_details() writes. */

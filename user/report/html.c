@@ -155,8 +155,8 @@ static void add_page_head(struct strbuf *sb, const char *title, const char *head
 	add_html_lines(sb, header);
 	strbuf_addstr(sb, "</pre>");
 	if (details) {
-		strbuf_addstr(sb, "<details id=\"counters\"><summary>Every counter (what the line "
-				  "above sums up)</summary><pre>");
+		strbuf_addstr(sb, "<details id=\"counters\"><summary>" SUMMARY_DETAILS_TITLE
+				  "</summary><pre>");
 		add_html_lines(sb, details);
 		strbuf_addstr(sb, "</pre></details>");
 	}

@@ -181,7 +181,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 		c.min_count = 1;
 	report_text_header(p, o->ascii, &c.out);
 	if (o->counters) {
-		strbuf_addstr(&c.out, "\nEvery counter (what the line above sums up):\n");
+		strbuf_addstr(&c.out, "\n" SUMMARY_DETAILS_TITLE ":\n");
 		summary_details(p, &c.out);
 	}
 	strbuf_addch(&c.out, '\n');
