@@ -2,7 +2,7 @@
 # every format, and read by the real consumers: go tool pprof, headless
 # Chromium (driving the HTML page with DOM events), jq.
 . "$(dirname "$0")/../lib.sh"
-plan 106
+plan 107
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
@@ -68,6 +68,8 @@ awk '/^[A-Z]/ { g = $0 } /^  unwind_(read_errors|no_rule) / && g ~ /^Partial sta
 	END { exit f != 2 }' "$WORK/c.txt"
 check "--counters: stopped walks are listed under Partial stacks" test $? -eq 0
 check_no_grep "without --counters: no counter listed" 'lost_ringbuf_full|unwind_' "$WORK/r.txt"
+"$ST" -q -p "$HOT" -d 0.5 --counters >"$WORK/rc.txt"
+check_grep "record --counters: a live run's counters under its header" '^  recorded +[1-9][0-9,]*  samples sent' "$WORK/rc.txt"
 "$ST" report "$WORK/hot.json" -f json -o "$WORK/again.json" -q
 check "round trip: the re-saved profile is byte-identical" cmp -s "$WORK/hot.json" "$WORK/again.json"
 for f in text folded html speedscope pprof; do
