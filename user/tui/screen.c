@@ -476,6 +476,7 @@ static int put_wrapped(int y, int yend, const char *text, int ind, attr_t a)
 		ind = COLS > 8 ? 4 : 0;
 	while (*text && y < yend) {
 		int room = COLS - x, n = (int)strlen(text), cut = n;
+		char *part;
 
 		if (n > room) {
 			/* The last space that fits; a word longer than the line is cut. */
@@ -484,8 +485,7 @@ static int put_wrapped(int y, int yend, const char *text, int ind, attr_t a)
 			if (cut <= 0)
 				cut = room > 0 ? room : 1;
 		}
-		char *part = xstrndup(text, cut);
-
+		part = xstrndup(text, cut);
 		put(y++, x, COLS, part, a);
 		free(part);
 		text += cut;
