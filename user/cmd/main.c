@@ -11,6 +11,7 @@
 #include "report/report.h"
 #include "store/store.h"
 #include "tui/screen.h"
+#include "base/outfile.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -29,6 +30,9 @@
 /* How often the ring buffer is drained. Short enough that a process's maps
  * are usually read while it still runs; long enough to cost nothing. */
 #define DRAIN_PERIOD_MS 100
+/* Names tried in a fallback directory before the next one (a new name per
+ * second and pid, so more than one is rare). */
+#define FALLBACK_TRIES 100
 
 static volatile sig_atomic_t stop_signal;
 
@@ -140,89 +144,230 @@ static void fill_host_meta(struct profile *p, int argc, char **argv)
 	p->meta.command = strbuf_detach(&sb);
 }
 
-/* Opens the report destination; stdout for NULL or "-". We run as root and
- * the path may be in a directory others can write: a symlink planted there is
- * not followed, and nothing but a regular file is overwritten. Run through
- * sudo, the file belongs to the invoking user. On failure prints one line
- * and returns NULL. */
-static FILE *open_output(const char *path)
+/* Why an output path cannot be written, in words. */
+static const char *output_why(int err)
 {
-	struct stat st;
-	const char *uid, *gid;
-	int fd, flags;
-	FILE *f;
+	return err == -ELOOP ? "it is a symbolic link (not followed)"
+	       : err == -EINVAL ? "not a regular file (left alone)"
+				: strerror(-err);
+}
 
-	if (!path || !strcmp(path, "-"))
-		return stdout;
-	/* Not even opened when it is there and not a regular file (opening a
-	 * device can have effects); the fstat below closes the race. */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
-		return NULL;
+/* One line: path cannot be written, and why. Returns 1 (the exit code). */
+static int output_failed(const char *path, int err)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_escaped(&sb, path);
+	fprintf(stderr, "sampletop: cannot write %s: %s\n", sb.buf, output_why(err));
+	strbuf_release(&sb);
+	return 1;
+}
+
+/* After a failed re-render: the saved profiles it read are intact. */
+static void say_kept(const char *a, const char *b)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, b ? "sampletop: nothing is lost: the profiles are still in "
+			     : "sampletop: nothing is lost: the profile is still in ");
+	strbuf_add_escaped(&sb, a);
+	if (b) {
+		strbuf_addstr(&sb, " and ");
+		strbuf_add_escaped(&sb, b);
 	}
-	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", path,
-			errno == ELOOP ? "it is a symbolic link (not followed)" : strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
-		close(fd);
-		return NULL;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (ftruncate(fd, 0) < 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	uid = getenv("SUDO_UID");
-	gid = getenv("SUDO_GID");
-	if (geteuid() == 0 && uid && gid && st.st_uid == 0 &&
+	fprintf(stderr, "%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Run through sudo, a new file belongs to the invoking user. */
+static void give_to_sudo_user(int fd, const char *path)
+{
+	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	struct stat st;
+
+	if (geteuid() == 0 && uid && gid && fstat(fd, &st) == 0 && st.st_uid == 0 &&
 	    fchown(fd, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)) < 0)
 		fprintf(stderr, "sampletop: warning: cannot give %s to uid %s: %s\n", path, uid,
 			strerror(errno));
-	f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
 }
 
-static int write_report(const struct profile *prof, const struct options *o)
+/* Opens the report destination: stdout for NULL or "-", else a file written
+ * all or nothing (base/outfile.h): we run as root and the path may be in a
+ * directory others can write, so nothing planted there is followed or
+ * overwritten, and a failed write leaves the old file. Returns the stream,
+ * or NULL with *err. */
+static FILE *output_open(struct outfile *of, const char *path, int *err)
+{
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	*err = outfile_open(of, path, 0);
+	if (*err)
+		return NULL;
+	give_to_sudo_user(of->fd, path);
+	return of->f;
+}
+
+/* Ends what output_open began, err being the writer's result: stdout is
+ * flushed; a file is put in place when err is 0, else dropped. Returns 0 or
+ * the real cause of the failure (ENOSPC, not the writer's EIO). */
+static int output_close(struct outfile *of, FILE *out, int err)
+{
+	if (out == stdout)
+		return fflush(out) && !err ? -errno : err;
+	if (!err)
+		return outfile_commit(of);
+	err = of->err ?: err;
+	outfile_abort(of);
+	return err;
+}
+
+/* Appends s as one shell word for the user to paste: quoted when it must
+ * be, and escaped for the terminal (see strbuf_add_escaped). */
+static void add_shell_word(struct strbuf *sb, const char *s)
+{
+	struct strbuf esc = STRBUF_INIT;
+
+	strbuf_add_escaped(&esc, s);
+	if (*s && strspn(esc.buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789_./,+:=@%-") == esc.len) {
+		strbuf_addstr(sb, esc.buf);
+	} else {
+		strbuf_addch(sb, '\'');
+		for (const char *p = esc.buf; *p; p++)
+			if (*p == '\'')
+				strbuf_addstr(sb, "'\\''");
+			else
+				strbuf_addch(sb, *p);
+		strbuf_addch(sb, '\'');
+	}
+	strbuf_release(&esc);
+}
+
+/* Where a profile goes when its output cannot be written: $TMPDIR (else
+ * /tmp), then the directory sampletop runs in; NULL after the last. */
+static char *fallback_dir(int i)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *cwd;
+
+	if (i == 0)
+		return xstrdup(tmp && *tmp ? tmp : "/tmp");
+	if (i > 1)
+		return NULL;
+	cwd = getcwd(NULL, 0);
+	return cwd ? cwd : xstrdup(".");
+}
+
+/* Saves prof in dir under a new name (never over a file). Returns 0 with
+ * *path set (caller frees), or -errno. */
+static int save_in(const struct profile *prof, const char *dir, char **path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct outfile of;
+	char stamp[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	int err = -EEXIST;
+
+	if (localtime_r(&now, &tm))
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (int n = 0; n < FALLBACK_TRIES && err == -EEXIST; n++) {
+		strbuf_reset(&sb);
+		strbuf_addf(&sb, "%s%ssampletop-%d-%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+			    (int)getpid(), stamp);
+		if (n)
+			strbuf_addf(&sb, "-%d", n);
+		strbuf_addstr(&sb, ".json");
+		err = outfile_open(&of, sb.buf, OUTFILE_NOREPLACE);
+		if (err)
+			continue;
+		give_to_sudo_user(of.fd, sb.buf);
+		err = output_close(&of, of.f, store_write(prof, of.f));
+	}
+	if (err)
+		strbuf_release(&sb);
+	else
+		*path = strbuf_detach(&sb);
+	return err;
+}
+
+/* The report for target (NULL: stdout) could not be written, and the
+ * profile exists nowhere else: saves it in a fallback place and says, in
+ * one line, where and how to get the report from it, or that it could not. */
+static void save_fallback(const struct profile *prof, const struct options *o, const char *target)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *dir, *path = NULL;
+	int err;
+
+	strbuf_addstr(&sb, "sampletop: cannot save the profile anywhere:");
+	for (int i = 0; (dir = fallback_dir(i)); i++) {
+		err = save_in(prof, dir, &path);
+		if (!err) {
+			strbuf_reset(&sb);
+			strbuf_addstr(&sb, "sampletop: profile saved to ");
+			add_shell_word(&sb, path);
+			strbuf_addstr(&sb, "; re-render it with: sampletop report ");
+			add_shell_word(&sb, path);
+			if (o->format >= 0)
+				strbuf_addf(&sb, " -f %s", report_format_name(o->format));
+			if (target) {
+				strbuf_addstr(&sb, " -o ");
+				add_shell_word(&sb, target);
+			}
+			free(dir);
+			break;
+		}
+		strbuf_addstr(&sb, i ? "; " : " ");
+		strbuf_add_escaped(&sb, dir);
+		strbuf_addf(&sb, ": %s", strerror(-err));
+		free(dir);
+	}
+	fprintf(stderr, "%s%s\n", sb.buf, path ? "" : " (it is lost)");
+	free(path);
+	strbuf_release(&sb);
+}
+
+/* Writes the report -o asks for (stdout without). When it cannot be
+ * written, says why in one line; a recording (source NULL) is then saved
+ * in a fallback place, while a saved profile being re-rendered (source, its
+ * path) is still where it was. Returns the exit code. */
+static int write_report(const struct profile *prof, const struct options *o, const char *source)
 {
 	struct report_opts ro;
+	struct outfile of;
 	FILE *out;
-	int fmt = o->format, err;
+	int fmt = o->format, err = 0;
 
 	if (fmt < 0 && o->output)
 		fmt = report_format_by_path(o->output);
 	if (fmt < 0)
 		fmt = FMT_TEXT;
-	out = open_output(o->output);
-	if (!out)
-		return 1;
-	options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
-	err = report_write(prof, fmt, &ro, out);
-	if (out != stdout) {
-		if (fclose(out) && !err)
-			err = -errno;
-	} else if (fflush(out) && !err) {
-		err = -errno;
+	out = output_open(&of, o->output, &err);
+	if (out) {
+		options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+		err = output_close(&of, out, report_write(prof, fmt, &ro, out));
 	}
-	if (err == -ENOTSUP) {
+	if (err == -EPIPE && out == stdout)
+		return 0;
+	if (!err) {
+		if (o->output && !o->quiet)
+			fprintf(stderr, "sampletop: wrote %s (%s)\n", o->output,
+				report_format_name(fmt));
+		return 0;
+	}
+	if (err == -ENOTSUP)
 		fprintf(stderr, "sampletop: the %s format is not available in this build\n",
 			report_format_name(fmt));
-		return 1;
-	}
-	if (err == -EPIPE)
-		return 0;
-	if (err)
-		return err_msg(o->output ? o->output : "writing the report", err);
-	if (o->output && !o->quiet)
-		fprintf(stderr, "sampletop: wrote %s (%s)\n", o->output, report_format_name(fmt));
-	return 0;
+	else if (out == stdout)
+		err_msg("writing the report", err);
+	else
+		output_failed(o->output, err);
+	if (source)
+		say_kept(source, NULL);
+	else
+		save_fallback(prof, o, out == stdout ? NULL : o->output);
+	return 1;
 }
 
 /* What the terminal view needs of the options: how it opens, -d, colour. */
@@ -410,19 +555,20 @@ static int check_pids(struct record *r)
 	return 0;
 }
 
-/* Find out now, not after a long run, that the report cannot be written.
- * Returns 0 or 1. */
+/* Find out now, not after a long run, that the report cannot be written:
+ * a temporary file beside it, dropped at once (the old report stays until
+ * the new one is complete). Returns 0 or 1. */
 static int check_output(const char *path)
 {
-	FILE *f;
+	struct outfile of;
+	int err;
 
-	if (!path)
+	if (!path || !strcmp(path, "-"))
 		return 0;
-	f = open_output(path);
-	if (!f)
-		return 1;
-	if (f != stdout)
-		fclose(f);
+	err = outfile_open(&of, path, 0);
+	if (err)
+		return output_failed(path, err);
+	outfile_abort(&of);
 	return 0;
 }
 
@@ -659,7 +805,7 @@ static int finish_recording(struct record *r)
 		o->processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!r->tui || o->output)
-		ret = write_report(r->prof, o);
+		ret = write_report(r->prof, o, NULL);
 	if (!ret && r->live.child_status > 0)
 		ret = r->live.child_status;
 	return ret;
@@ -750,7 +896,7 @@ static int view_saved(struct profile *prof, const struct options *o)
 		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
 		return 1;
 	}
-	return o->output ? write_report(prof, o) : 0;
+	return o->output ? write_report(prof, o, o->args[0]) : 0;
 }
 
 /* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
@@ -779,7 +925,7 @@ static int cmd_report(int argc, char **argv)
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
 	else
-		ret = prof ? write_report(prof, &o) : 1;
+		ret = prof ? write_report(prof, &o, o.args[0]) : 1;
 out:
 	profile_free(prof);
 	options_free(&o);
@@ -792,9 +938,10 @@ static int cmd_diff(int argc, char **argv)
 	struct options o;
 	struct profile *a = NULL, *b = NULL;
 	struct report_opts ro;
+	struct outfile of;
 	FILE *out = NULL;
 	bool done;
-	int ret, fmt, err;
+	int ret, fmt, err = 0;
 
 	options_init(&o);
 	ret = cli_parse_view(&o, "diff", argc, argv, &done);
@@ -818,18 +965,22 @@ static int cmd_diff(int argc, char **argv)
 		goto out;
 	if (profile_many_pids(a) || profile_many_pids(b))
 		o.processes = true;
-	out = open_output(o.output);
-	if (!out) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
-		goto out;
+	out = output_open(&of, o.output, &err);
+	if (out) {
+		options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+		err = output_close(&of, out,
+				   report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out));
 	}
-	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
-	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
-	if (out != stdout ? fclose(out) : fflush(out))
-		err = err ?: -errno;
-	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
-	if (!ret && o.output && !o.quiet)
+	ret = 0;
+	if (err == -EPIPE && out == stdout)
+		goto out;
+	if (err) {
+		ret = out == stdout ? err_msg("writing the comparison", err)
+				    : output_failed(o.output, err);
+		say_kept(o.args[0], o.args[1]);
+	} else if (o.output && !o.quiet) {
 		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+	}
 out:
 	profile_free(a);
 	profile_free(b);
