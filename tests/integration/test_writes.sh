@@ -5,7 +5,7 @@
 # temporary file at the target, and saves the profile where it says, in a
 # file that `sampletop report` re-renders.
 . "$(dirname "$0")/../lib.sh"
-plan 62
+plan 68
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 start "$TARGETS/hot_fp" 0
@@ -41,14 +41,14 @@ only_files() {
 	got=$(ls -A "$1" | sort)
 	[ "$want" = "$got" ] || { echo "#   $1 holds: $(echo $got)"; return 1; }
 }
-# rescued NAME ERRFILE TARGET: the run's stderr says where the profile went,
-# with the command that re-renders it, and that file loads and shows the
+# rescued NAME ERRFILE [OPTIONS]: the run's stderr says where the profile
+# went, with the command that re-renders it (ending in OPTIONS), and that file loads and shows the
 # workload's functions.
 rescued() {
 	local fb
 	fb=$(fallback_of "$2")
 	check_grep "$1: stderr says where the profile went and how to re-render it" \
-		"^sampletop: profile saved to $FB/sampletop-[0-9]+-[0-9]{8}-[0-9]{6}(-[0-9]+)?\\.json; re-render it with: sampletop report $FB/[^ ]+\\.json -o $3\$" "$2"
+		"^sampletop: profile saved to $FB/sampletop-[0-9]+-[0-9]{8}-[0-9]{6}(-[0-9]+)?\\.json; re-render it with: sampletop report $FB/[^ ]+\\.json${3:+ $3}\$" "$2"
 	check_no_grep "$1: no mention of an I/O error that did not happen" 'Input/output error' "$2"
 	local rc
 	rm -f "$WORK/rescued.folded"
@@ -63,7 +63,7 @@ rescued() {
 "$ST" -q -o "$FULL/out.html" -- "$TARGETS/hot_fp" 1 2>"$WORK/e"; rc=$?
 check "full fs: exit non-zero (got $rc)" test "$rc" -ne 0
 check_grep "full fs: the real error, in one line" "^sampletop: cannot write $FULL/out.html: No space left on device\$" "$WORK/e"
-rescued "full fs" "$WORK/e" "$FULL/out.html"
+rescued "full fs" "$WORK/e" "-o $FULL/out.html"
 check "full fs: the old report is untouched" test "$(cat "$FULL/out.html")" = "OLD REPORT"
 check "full fs: no partial or temporary file beside it" only_files "$FULL" filler out.html
 check "full fs: stderr is two lines" test "$(wc -l <"$WORK/e")" -eq 2
@@ -72,7 +72,7 @@ check "full fs: stderr is two lines" test "$(wc -l <"$WORK/e")" -eq 2
 "$ST" -q -o "$FULL/new.html" -p "$HOT" -d 0.5 2>"$WORK/e"; rc=$?
 check "full fs, new file: exit non-zero (got $rc)" test "$rc" -ne 0
 check_grep "full fs, new file: the real error" "^sampletop: cannot write $FULL/new.html: No space left on device\$" "$WORK/e"
-rescued "full fs, new file" "$WORK/e" "$FULL/new.html"
+rescued "full fs, new file" "$WORK/e" "-o $FULL/new.html"
 check "full fs, new file: nothing left at the target" only_files "$FULL" filler out.html
 
 # --- the output directory removed during the run ---
@@ -84,7 +84,7 @@ rm -rf "$WORK/gone"
 wait $sp; rc=$?
 check "removed directory: exit non-zero (got $rc)" test "$rc" -ne 0
 check_grep "removed directory: the real error" "^sampletop: cannot write $WORK/gone/out.txt: No such file or directory\$" "$WORK/e"
-rescued "removed directory" "$WORK/e" "$WORK/gone/out.txt"
+rescued "removed directory" "$WORK/e" "-o $WORK/gone/out.txt"
 check "removed directory: nothing recreated" test ! -e "$WORK/gone"
 
 # --- a read-only bind mount made during the run ---
@@ -97,7 +97,7 @@ setup "made read-only" mount -o remount,bind,ro "$RO"
 wait $sp; rc=$?
 check "read-only fs: exit non-zero (got $rc)" test "$rc" -ne 0
 check_grep "read-only fs: the real error" "^sampletop: cannot write $RO/out.txt: Read-only file system\$" "$WORK/e"
-rescued "read-only fs" "$WORK/e" "$RO/out.txt"
+rescued "read-only fs" "$WORK/e" "-o $RO/out.txt"
 check "read-only fs: the old report is untouched" test "$(cat "$RO/out.txt")" = "OLD REPORT"
 check "read-only fs: no temporary file beside it" only_files "$RO" out.txt
 
@@ -130,8 +130,15 @@ check "rewrite: no temporary file left" test -z "$(find "$WORK" -maxdepth 1 -nam
 "$ST" report "$WORK/saved.json" -o "$WORK/saved.json" -f json -q; rc=$?
 check "a saved profile re-saved over itself: exit 0, same bytes" cmp -s "$WORK/saved.json" "$WORK/saved.copy"
 
-# --- the output fails, and so does every fallback ---
+# --- no -o: the report on stdout, a file on the filesystem now quite full ---
 dd if=/dev/zero of="$FULL/filler2" bs=4k 2>/dev/null
+"$ST" -q -p "$HOT" -d 0.5 -f html >"$FULL/stdout.txt" 2>"$WORK/e"; rc=$?
+check "stdout on a full fs: exit non-zero (got $rc)" test "$rc" -ne 0
+check_grep "stdout on a full fs: the real error" '^sampletop: writing the report: No space left on device$' "$WORK/e"
+rescued "stdout on a full fs" "$WORK/e" "-f html"
+rm -f "$FULL/stdout.txt"
+
+# --- the output fails, and so does every fallback ---
 (cd "$RO" && TMPDIR=$FULL "$ST" -q -o "$FULL/out.html" -p "$HOT" -d 0.5 2>"$WORK/e"); rc=$?
 check "no fallback either: exit non-zero (got $rc)" test "$rc" -ne 0
 check_grep "no fallback either: the real error" "^sampletop: cannot write $FULL/out.html: No space left on device\$" "$WORK/e"
@@ -164,7 +171,7 @@ else
 	done
 	check_grep "live view q: exit 1" '^exit=1$' "$WORK/screen"
 	check_grep "live view q: the real error" "^sampletop: cannot write $FULL/out.html: No space left on device\$" "$WORK/live.err"
-	rescued "live view q" "$WORK/live.err" "$FULL/out.html"
+	rescued "live view q" "$WORK/live.err" "-o $FULL/out.html"
 	check "live view q: the old report is untouched, nothing beside it" \
 		test "$(cat "$FULL/out.html")" = "OLD REPORT" -a "$(ls -A "$FULL" | sort | xargs)" = "filler out.html"
 fi
