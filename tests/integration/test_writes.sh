@@ -153,22 +153,22 @@ check "the fallback directory is left empty" only_files "$FB"
 if ! command -v tmux >/dev/null; then
 	skip 8 "tmux is not installed (scripts/deps.sh --test installs it)"
 else
+	# screen_wait ERE: until the terminal shows it (10 s at most), in $WORK/screen.
+	screen_wait() {
+		for _ in $(seq 100); do
+			"${TM[@]}" capture-pane -p -t w >"$WORK/screen"
+			grep -qE -- "$1" "$WORK/screen" && return
+			sleep 0.1
+		done
+	}
 	"${TM[@]}" new-session -d -s w -x 100 -y 30 "env PS1='ui-prompt\$ ' bash --norc --noprofile"
 	sleep 0.3
 	"${TM[@]}" send-keys -t w "TMPDIR=$FB $ST -p $HOT -o $FULL/out.html 2>$WORK/live.err; echo exit=\$?" Enter
-	for _ in $(seq 100); do
-		"${TM[@]}" capture-pane -p -t w >"$WORK/screen"
-		grep -qE 'hot_a  hot_fp' "$WORK/screen" && break
-		sleep 0.1
-	done
+	screen_wait 'hot_a  hot_fp'
 	check_grep "live view: running on the target" 'hot_a  hot_fp' "$WORK/screen"
 	sleep 1
 	"${TM[@]}" send-keys -t w q
-	for _ in $(seq 100); do
-		"${TM[@]}" capture-pane -p -t w >"$WORK/screen"
-		grep -qE '^exit=' "$WORK/screen" && break
-		sleep 0.1
-	done
+	screen_wait '^exit='
 	check_grep "live view q: exit 1" '^exit=1$' "$WORK/screen"
 	check_grep "live view q: the real error" "^sampletop: cannot write $FULL/out.html: No space left on device\$" "$WORK/live.err"
 	rescued "live view q" "$WORK/live.err" "-o $FULL/out.html"
