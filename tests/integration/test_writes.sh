@@ -19,8 +19,8 @@ export TMPDIR=$FB
 TM=(tmux -L "sampletop-writes-$$" -f /dev/null)
 writes_cleanup() {
 	"${TM[@]}" kill-server 2>/dev/null
-	mountpoint -q "$RO" && umount "$RO"
-	mountpoint -q "$FULL" && umount "$FULL"
+	mountpoint -q "$RO" && umount -l "$RO"
+	mountpoint -q "$FULL" && umount -l "$FULL"
 	cleanup
 }
 trap writes_cleanup EXIT
