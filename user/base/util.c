@@ -293,8 +293,10 @@ int strbuf_flush(struct strbuf *sb, FILE *out, size_t limit)
 
 	if (sb->len <= limit && limit)
 		return 0;
+	errno = 0;
+	/* The write's own errno (ENOSPC...) when stdio kept it. */
 	if (sb->len && fwrite(sb->buf, 1, sb->len, out) != sb->len)
-		err = -EIO;
+		err = errno ? -errno : -EIO;
 	strbuf_reset(sb);
 	return err;
 }

@@ -89,7 +89,8 @@ void strbuf_add_json_str(struct strbuf *sb, const char *s);
 void strbuf_add_u64(struct strbuf *sb, uint64_t v);
 /* Writes sb to out once it holds more than limit bytes (0: whatever it
  * holds), then empties it: writers build their output in sb and call this
- * every so often to bound memory. Returns 0 or -EIO. */
+ * every so often to bound memory. Returns 0 or -errno (-EIO when the
+ * stream did not say why). */
 int strbuf_flush(struct strbuf *sb, FILE *out, size_t limit);
 /* Length in bytes of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 int utf8_seq_len(const unsigned char *s);

@@ -5,6 +5,7 @@
 #include "capture/cgroup.h"
 #include "cmd/cli.h"
 #include "cmd/live.h"
+#include "cmd/output.h"
 #include "procs/procs.h"
 #include "cmd/record.h"
 #include "unwind/unwind_bpf.h"
@@ -20,7 +21,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,91 +138,6 @@ static void fill_host_meta(struct profile *p, int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
 	p->meta.command = strbuf_detach(&sb);
-}
-
-/* Opens the report destination; stdout for NULL or "-". We run as root and
- * the path may be in a directory others can write: a symlink planted there is
- * not followed, and nothing but a regular file is overwritten. Run through
- * sudo, the file belongs to the invoking user. On failure prints one line
- * and returns NULL. */
-static FILE *open_output(const char *path)
-{
-	struct stat st;
-	const char *uid, *gid;
-	int fd, flags;
-	FILE *f;
-
-	if (!path || !strcmp(path, "-"))
-		return stdout;
-	/* Not even opened when it is there and not a regular file (opening a
-	 * device can have effects); the fstat below closes the race. */
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
-		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
-		return NULL;
-	}
-	/* O_NONBLOCK: opening a FIFO planted at the path must not hang. */
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", path,
-			errno == ELOOP ? "it is a symbolic link (not followed)" : strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "sampletop: cannot write %s: not a regular file (left alone)\n", path);
-		close(fd);
-		return NULL;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (ftruncate(fd, 0) < 0 || flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	uid = getenv("SUDO_UID");
-	gid = getenv("SUDO_GID");
-	if (geteuid() == 0 && uid && gid && st.st_uid == 0 &&
-	    fchown(fd, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)) < 0)
-		fprintf(stderr, "sampletop: warning: cannot give %s to uid %s: %s\n", path, uid,
-			strerror(errno));
-	f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-static int write_report(const struct profile *prof, const struct options *o)
-{
-	struct report_opts ro;
-	FILE *out;
-	int fmt = o->format, err;
-
-	if (fmt < 0 && o->output)
-		fmt = report_format_by_path(o->output);
-	if (fmt < 0)
-		fmt = FMT_TEXT;
-	out = open_output(o->output);
-	if (!out)
-		return 1;
-	options_report(o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
-	err = report_write(prof, fmt, &ro, out);
-	if (out != stdout) {
-		if (fclose(out) && !err)
-			err = -errno;
-	} else if (fflush(out) && !err) {
-		err = -errno;
-	}
-	if (err == -ENOTSUP) {
-		fprintf(stderr, "sampletop: the %s format is not available in this build\n",
-			report_format_name(fmt));
-		return 1;
-	}
-	if (err == -EPIPE)
-		return 0;
-	if (err)
-		return err_msg(o->output ? o->output : "writing the report", err);
-	if (o->output && !o->quiet)
-		fprintf(stderr, "sampletop: wrote %s (%s)\n", o->output, report_format_name(fmt));
-	return 0;
 }
 
 /* What the terminal view needs of the options: how it opens, -d, colour. */
@@ -407,22 +322,6 @@ static int check_pids(struct record *r)
 		if (check_pid(&r->o, r->o.pids[i], r->pid_starts[i]))
 			return 1;
 	}
-	return 0;
-}
-
-/* Find out now, not after a long run, that the report cannot be written.
- * Returns 0 or 1. */
-static int check_output(const char *path)
-{
-	FILE *f;
-
-	if (!path)
-		return 0;
-	f = open_output(path);
-	if (!f)
-		return 1;
-	if (f != stdout)
-		fclose(f);
 	return 0;
 }
 
@@ -659,7 +558,7 @@ static int finish_recording(struct record *r)
 		o->processes = true;
 	/* The live view writes a report only when -o names one. */
 	if (!r->tui || o->output)
-		ret = write_report(r->prof, o);
+		ret = output_report(r->prof, o, NULL);
 	if (!ret && r->live.child_status > 0)
 		ret = r->live.child_status;
 	return ret;
@@ -695,7 +594,7 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	ret = check_pids(&r);
 	if (!ret)
-		ret = check_output(r.o.output);
+		ret = output_check(r.o.output);
 	if (!ret)
 		ret = parse_cpus(&r);
 	if (!ret)
@@ -750,7 +649,7 @@ static int view_saved(struct profile *prof, const struct options *o)
 		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
 		return 1;
 	}
-	return o->output ? write_report(prof, o) : 0;
+	return o->output ? output_report(prof, o, o->args[0]) : 0;
 }
 
 /* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
@@ -779,7 +678,7 @@ static int cmd_report(int argc, char **argv)
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
 	else
-		ret = prof ? write_report(prof, &o) : 1;
+		ret = prof ? output_report(prof, &o, o.args[0]) : 1;
 out:
 	profile_free(prof);
 	options_free(&o);
@@ -792,9 +691,10 @@ static int cmd_diff(int argc, char **argv)
 	struct options o;
 	struct profile *a = NULL, *b = NULL;
 	struct report_opts ro;
+	struct outfile of;
 	FILE *out = NULL;
 	bool done;
-	int ret, fmt, err;
+	int ret, fmt, err = 0;
 
 	options_init(&o);
 	ret = cli_parse_view(&o, "diff", argc, argv, &done);
@@ -818,18 +718,22 @@ static int cmd_diff(int argc, char **argv)
 		goto out;
 	if (profile_many_pids(a) || profile_many_pids(b))
 		o.processes = true;
-	out = open_output(o.output);
-	if (!out) {
-		fprintf(stderr, "sampletop: cannot write %s: %s\n", o.output, strerror(errno));
-		goto out;
+	out = output_open(&of, o.output, &err);
+	if (out) {
+		options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
+		err = output_close(&of, out,
+				   report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out));
 	}
-	options_report(&o, &ro, out == stdout && isatty(STDOUT_FILENO) && fmt == FMT_TEXT);
-	err = report_diff(a, b, o.args[0], o.args[1], fmt, &ro, out);
-	if (out != stdout ? fclose(out) : fflush(out))
-		err = err ?: -errno;
-	ret = err && err != -EPIPE ? err_msg(o.output ? o.output : "writing the comparison", err) : 0;
-	if (!ret && o.output && !o.quiet)
+	ret = 0;
+	if (err == -EPIPE && out == stdout)
+		goto out;
+	if (err) {
+		ret = out == stdout ? err_msg("writing the comparison", err)
+				    : output_failed(o.output, err);
+		output_say_kept(o.args[0], o.args[1]);
+	} else if (o.output && !o.quiet) {
 		fprintf(stderr, "sampletop: wrote %s (%s)\n", o.output, report_format_name(fmt));
+	}
 out:
 	profile_free(a);
 	profile_free(b);

@@ -20,7 +20,8 @@
 
 /*
  * Writes p to out as a saved profile: everything it holds, whatever a view
- * would show (so it takes no view options). Returns 0 or -EIO.
+ * would show (so it takes no view options). Returns 0 or the write's
+ * negative errno (-EIO when the stream did not say why).
  */
 int store_write(const struct profile *p, FILE *out);
 
