@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 44
+#define PLAN 46
 
 static char dir[] = "/tmp/test_cfi.XXXXXX";
 
@@ -478,6 +478,57 @@ static void test_records(void)
 	}
 }
 
+/* An object without section headers (as some packers and sstrip leave
+ * them): .eh_frame found through PT_GNU_EH_FRAME, the executable segment
+ * walked instead of the sections. Every row of the full table inside its
+ * segment must be stated the same by this one at its first and last byte. */
+static void test_no_section_headers(const char *path)
+{
+	struct unwind_table *full = NULL, *bare = NULL;
+	uint64_t checked = 0, bad = 0;
+	Elf64_Ehdr *eh;
+	char *img = NULL;
+	long size = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f && !fseek(f, 0, SEEK_END) && (size = ftell(f)) > (long)sizeof(*eh) && !fseek(f, 0, SEEK_SET)) {
+		img = malloc(size);
+		if (fread(img, 1, size, f) != (size_t)size)
+			size = 0;
+	}
+	if (f)
+		fclose(f);
+	if (!img || !size || unwind_table_build_path(path, &full)) {
+		skip_checks(2, "cannot read the object");
+		free(img);
+		return;
+	}
+	eh = (Elf64_Ehdr *)img;
+	eh->e_shoff = 0;
+	eh->e_shnum = 0;
+	eh->e_shstrndx = 0;
+	CHECK(!unwind_table_build_mem(img, size, &bare) && bare->nr_rows > full->nr_rows / 2,
+	      "%s without section headers: table built through PT_GNU_EH_FRAME, %u rows", path,
+	      bare ? bare->nr_rows : 0);
+	for (uint32_t i = 0; bare && i + 1 < full->nr_rows; i++) {
+		const struct st_urow *r = &full->rows[i], *a, *b;
+
+		if (r->cfa_kind == ST_CFA_NONE)	/* section gaps differ from segment gaps */
+			continue;
+		a = unwind_table_find(bare, r->pc);
+		b = unwind_table_find(bare, full->rows[i + 1].pc - 1);
+		checked++;
+		if (!a || !b || !same_rule(a, r) || !same_rule(b, r))
+			bad++;
+	}
+	CHECK(checked > 1000 && bad == 0,
+	      "%s without section headers: %llu rows the same (%llu differ)", path,
+	      (unsigned long long)checked, (unsigned long long)bad);
+	unwind_table_free(full);
+	unwind_table_free(bare);
+	free(img);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -497,6 +548,7 @@ int main(void)
 	test_object("/lib/x86_64-linux-gnu/libc.so.6", "libc.so.6", true);
 	test_object("/lib64/ld-linux-x86-64.so.2", "ld-linux-x86-64.so.2", true);
 	test_object("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "libstdc++.so.6", true);
+	test_no_section_headers("/lib/x86_64-linux-gnu/libc.so.6");
 	test_object("/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "cc1", false);
 	test_object("/usr/lib/x86_64-linux-gnu/libLLVM-14.so.1", "libLLVM-14", false);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
