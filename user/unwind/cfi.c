@@ -674,7 +674,8 @@ static void read_fde(struct parser *ps, struct cur c, size_t cie_off)
 	uint64_t start, range, len;
 	bool ok;
 
-	cie = bsearch(&cie_off, ps->cies, ps->nr_cies, sizeof(*ps->cies), cmp_cie);
+	cie = ps->nr_cies ? bsearch(&cie_off, ps->cies, ps->nr_cies, sizeof(*ps->cies), cmp_cie)
+			  : NULL;
 	if (!cie || !cie->ok || !rd_ptr(s, &c, cie->fde_enc, true, &start) ||
 	    !rd_ptr(s, &c, cie->fde_enc & PE_FORMAT, true, &range) || start + range < start) {
 		t->nr_bad++;
