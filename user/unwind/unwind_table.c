@@ -2,6 +2,7 @@
  * compact rows the BPF unwinder follows. */
 #include "unwind/unwind_table.h"
 #include "unwind/cfi.h"
+#include "unwind/unwind_cache.h"
 #include "base/rootfs.h"
 #include "base/util.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* DWARF register numbers on x86-64. */
 #define DW_REG_RBP 6
@@ -544,27 +546,56 @@ static void fill(struct builder *b, const struct cfi_table *t, const struct cfi_
 	fill_gap(b, next, pc, hi);
 }
 
-int unwind_table_build(Elf *elf, struct unwind_table **out)
+/* The digest of what an object's rows are made from, for the cache. */
+static void cache_key(const struct layout *l, const struct cfi_sec *eh, const struct cfi_sec *df,
+		      struct unwind_cache_key *k)
+{
+	uint64_t where[4] = { eh->addr, l->eh_frame_hdr_addr, df->size, l->nr_ranges };
+	uLong c = crc32(0, Z_NULL, 0);
+
+	for (size_t off = 0; off < eh->size; off += 1u << 30)
+		c = crc32(c, eh->data + off, (uInt)(eh->size - off < (1u << 30) ? eh->size - off : 1u << 30));
+	for (size_t off = 0; off < df->size; off += 1u << 30)
+		c = crc32(c, df->data + off, (uInt)(df->size - off < (1u << 30) ? df->size - off : 1u << 30));
+	c = crc32(c, (const Bytef *)where, sizeof(where));
+	if (l->nr_ranges)
+		c = crc32(c, (const Bytef *)l->ranges, (uInt)(l->nr_ranges * sizeof(*l->ranges)));
+	k->src_crc = (uint32_t)c;
+	k->src_size = eh->size + df->size;
+}
+
+/* Builds elf's table; with cached, from the cache when it holds it, and
+ * into it when it did not. */
+static int build(Elf *elf, bool cached, struct unwind_table **out)
 {
 	struct unwind_table *t = xcalloc(1, sizeof(*t));
 	struct builder b = { .t = t };
 	struct layout l = { 0 };
 	struct cfi_table eh = { 0 }, df = { 0 };
-	struct cfi_sec sec;
+	struct cfi_sec eh_sec, df_sec;
+	struct unwind_cache_key key = { .build_id_len = 0 };
 	uint64_t t0 = now_ns();
-	bool have_eh = false, have_df = false;
+	bool have_eh = false, have_df = false, store = false;
 	int err;
 
 	err = read_layout(elf, t, &l, NULL);
 	if (err)
 		goto out_free;
-	sec = (struct cfi_sec){ .datarel = l.eh_frame_hdr_addr, .is64 = l.is64 };
-	if (l.eh_frame ? cfi_section(l.eh_frame, l.eh_frame_addr, &sec)
-		       : eh_frame_from_phdr(elf, &sec))
-		have_eh = !cfi_parse(&sec, &eh);
-	sec = (struct cfi_sec){ .is64 = l.is64, .debug_frame = true };
-	if (l.debug_frame && cfi_section(l.debug_frame, l.debug_frame_addr, &sec))
-		have_df = !cfi_parse(&sec, &df) && df.nr_fdes;
+	eh_sec = (struct cfi_sec){ .datarel = l.eh_frame_hdr_addr, .is64 = l.is64 };
+	df_sec = (struct cfi_sec){ .is64 = l.is64, .debug_frame = true };
+	if (l.eh_frame ? cfi_section(l.eh_frame, l.eh_frame_addr, &eh_sec)
+		       : eh_frame_from_phdr(elf, &eh_sec))
+		have_eh = true;
+	if (l.debug_frame && cfi_section(l.debug_frame, l.debug_frame_addr, &df_sec))
+		have_df = true;
+	if (cached && unwind_cache_dir() && !elf_read_build_id(elf, key.build_id, &key.build_id_len)) {
+		cache_key(&l, &eh_sec, &df_sec, &key);
+		if (!unwind_cache_load(&key, t))
+			goto done;
+		store = true;
+	}
+	have_eh = have_eh && !cfi_parse(&eh_sec, &eh);
+	have_df = have_df && !cfi_parse(&df_sec, &df) && df.nr_fdes;
 	if (have_eh || have_df) {
 		const struct cfi_table *first = have_eh ? &eh : &df;
 		const struct cfi_table *second = have_eh && have_df ? &df : NULL;
@@ -576,8 +607,11 @@ int unwind_table_build(Elf *elf, struct unwind_table **out)
 			emit(&b, &end);
 		}
 	}
+done:
 	build_buckets(t);
 	t->build_ns = now_ns() - t0;
+	if (store)
+		unwind_cache_store(&key, t);
 	*out = t;
 	err = 0;
 	goto out;
@@ -589,6 +623,11 @@ out:
 	cfi_table_free(&df);
 	free(l.ranges);
 	return err;
+}
+
+int unwind_table_build(Elf *elf, struct unwind_table **out)
+{
+	return build(elf, false, out);
 }
 
 int unwind_table_build_libdw(Elf *elf, struct unwind_table **out)
@@ -640,7 +679,7 @@ int unwind_table_build_fd(int fd, struct unwind_table **out)
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		err = -ENOEXEC;
 	else
-		err = unwind_table_build(elf, out);
+		err = build(elf, true, out);
 	elf_end(elf);
 	return err;
 }
