@@ -46,38 +46,43 @@ static bool rd_un(struct cur *c, unsigned n, uint64_t *v)
 	return true;
 }
 
-static bool rd_uleb(struct cur *c, uint64_t *v)
+/* A LEB128 number: its bits (those past 64 dropped) and the shift past
+ * its last byte, whose sign bit is *sign. */
+static bool rd_leb(struct cur *c, uint64_t *v, unsigned *shift, bool *sign)
 {
-	unsigned shift = 0;
 	uint8_t b;
 
 	*v = 0;
+	*shift = 0;
 	do {
 		if (c->p >= c->end)
 			return false;
 		b = *c->p++;
-		if (shift < 64)
-			*v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
+		if (*shift < 64)
+			*v |= (uint64_t)(b & 0x7f) << *shift;
+		*shift += 7;
 	} while (b & 0x80);
+	*sign = b & 0x40;
 	return true;
+}
+
+static bool rd_uleb(struct cur *c, uint64_t *v)
+{
+	unsigned shift;
+	bool sign;
+
+	return rd_leb(c, v, &shift, &sign);
 }
 
 static bool rd_sleb(struct cur *c, int64_t *v)
 {
-	unsigned shift = 0;
-	uint64_t u = 0;
-	uint8_t b;
+	unsigned shift;
+	uint64_t u;
+	bool sign;
 
-	do {
-		if (c->p >= c->end)
-			return false;
-		b = *c->p++;
-		if (shift < 64)
-			u |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
+	if (!rd_leb(c, &u, &shift, &sign))
+		return false;
+	if (shift < 64 && sign)
 		u |= ~0ull << shift;
 	*v = (int64_t)u;
 	return true;

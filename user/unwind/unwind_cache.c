@@ -142,25 +142,12 @@ static void file_name(const struct unwind_cache_key *k, char *name, size_t size)
 	name[n] = 0;
 }
 
-static bool read_all(int fd, void *buf, size_t n, off_t off)
+/* n bytes read at off (write: written at the file's position), whole. */
+static bool io_all(int fd, void *buf, size_t n, off_t off, bool write_it)
 {
 	for (size_t done = 0; done < n;) {
-		ssize_t r = pread(fd, (char *)buf + done, n - done, off + done);
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return false;
-		}
-		done += r;
-	}
-	return true;
-}
-
-static bool write_all(int fd, const void *buf, size_t n)
-{
-	for (size_t done = 0; done < n;) {
-		ssize_t r = write(fd, (const char *)buf + done, n - done);
+		ssize_t r = write_it ? write(fd, (char *)buf + done, n - done)
+				     : pread(fd, (char *)buf + done, n - done, off + done);
 
 		if (r <= 0) {
 			if (r < 0 && errno == EINTR)
@@ -262,13 +249,13 @@ int unwind_cache_load(const struct unwind_cache_key *key, struct unwind_table *t
 		err = reject(-EPERM);
 		goto out;
 	}
-	if (st.st_size < (off_t)sizeof(h) || !read_all(fd, &h, sizeof(h), 0) ||
+	if (st.st_size < (off_t)sizeof(h) || !io_all(fd, &h, sizeof(h), 0, false) ||
 	    !header_ok(&h, &want, st.st_size)) {
 		err = reject(-EBADMSG);
 		goto out;
 	}
 	rows = xmalloc((size_t)h.nr_rows * sizeof(*rows) + 1);
-	if (!read_all(fd, rows, (size_t)h.nr_rows * sizeof(*rows), sizeof(h)) ||
+	if (!io_all(fd, rows, (size_t)h.nr_rows * sizeof(*rows), sizeof(h), false) ||
 	    content_crc(&h, rows) != h.crc || !rows_ok(rows, h.nr_rows)) {
 		free(rows);
 		err = reject(-EBADMSG);
@@ -371,8 +358,8 @@ int unwind_cache_store(const struct unwind_cache_key *key, const struct unwind_t
 	h.nr_rows = t->nr_rows;
 	h.nr_unsupported = t->nr_unsupported;
 	h.crc = content_crc(&h, t->rows);
-	if (!write_all(fd, &h, sizeof(h)) ||
-	    !write_all(fd, t->rows, (size_t)t->nr_rows * sizeof(*t->rows)))
+	if (!io_all(fd, &h, sizeof(h), 0, true) ||
+	    !io_all(fd, t->rows, (size_t)t->nr_rows * sizeof(*t->rows), 0, true))
 		err = -EIO;
 	if (close(fd) && !err)
 		err = -EIO;
