@@ -342,6 +342,23 @@ static int add_range(struct layout *l, uint64_t lo, uint64_t size)
 	return 0;
 }
 
+/* Overlapping sections (never in a linked object; a hostile one could hold
+ * millions) become one range: each address is then walked once. */
+static void merge_ranges(struct layout *l)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->nr_ranges; i++) {
+		if (k && l->ranges[i].lo < l->ranges[k - 1].hi) {
+			if (l->ranges[i].hi > l->ranges[k - 1].hi)
+				l->ranges[k - 1].hi = l->ranges[i].hi;
+			continue;
+		}
+		l->ranges[k++] = l->ranges[i];
+	}
+	l->nr_ranges = k;
+}
+
 /* Checks the object and reads its layout into t (segments) and l; with s,
  * also the addresses where functions start (the libdw walk's). */
 static int read_layout(Elf *elf, struct unwind_table *t, struct layout *l, struct starts *s)
@@ -394,6 +411,7 @@ static int read_layout(Elf *elf, struct unwind_table *t, struct layout *l, struc
 		qsort(s->v, s->nr, sizeof(*s->v), cmp_u64);
 	if (l->nr_ranges)
 		qsort(l->ranges, l->nr_ranges, sizeof(*l->ranges), cmp_range);
+	merge_ranges(l);
 	return 0;
 }
 
@@ -503,9 +521,17 @@ static void fill_fde(struct builder *b, const struct cfi_table *t, const struct 
 		     uint64_t lo, uint64_t hi)
 {
 	const struct cfi_row *r = &t->rows[f->first], *end = r + f->nr;
+	uint32_t l = 0, h = f->nr;
 
-	while (r + 1 < end && r[1].pc <= lo)
-		r++;
+	while (l < h) {		/* the last row at or below lo: lo is mid-FDE at a range's start */
+		uint32_t mid = l + (h - l) / 2;
+
+		if (r[mid].pc <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	r += l ? l - 1 : 0;
 	emit_row(b, lo, r);
 	for (r++; r < end && r->pc < hi; r++)
 		emit_row(b, r->pc, r);
