@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PLAN 21
+#define PLAN 22
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 #define LDSO "/lib64/ld-linux-x86-64.so.2"
 #define LIBSTDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
@@ -176,6 +176,14 @@ static void test_cache(void)
 		snprintf(cmd, sizeof(cmd), "rm %s && mv %s %s", cache, real, cache);
 		if (system(cmd))
 			printf("# mv failed\n");
+	}
+	{
+		char parent[400];
+
+		snprintf(parent, sizeof(parent), "%s/cache", dir);
+		chmod(parent, 0777);
+		through_cache(built, "directory in a directory others can write", false, true);
+		chmod(parent, 0700);
 	}
 	through_cache(built, "trusted directory again", true, false);
 

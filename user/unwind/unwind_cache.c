@@ -16,6 +16,8 @@
 #include <zlib.h>
 
 #define CACHE_MAGIC "STUNWND"
+/* Bump it whenever the rows made from the same bytes change (cfi.c's
+ * reduction, struct st_urow's meaning): old files are then refused. */
 #define CACHE_VERSION 1
 /* A temporary file older than this was left by a run that died: removed. */
 #define CACHE_STALE_TMP_S 3600
@@ -111,6 +113,30 @@ static void make_dirs(const char *path)
 	free(p);
 }
 
+/* Whether the directory holding dir is one where no one else may rename or
+ * replace dir (ours and writable by no one else, or sticky and root's, as
+ * /tmp): 0, -EPERM, or why it cannot be seen. */
+static int parent_trusted(const char *dir)
+{
+	char *p = xstrdup(dir), *slash = strrchr(p, '/');
+	struct stat st;
+	int err = 0;
+
+	if (slash == p)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	else
+		strcpy(p, ".");
+	if (stat(p, &st))
+		err = -errno;
+	else if (!S_ISDIR(st.st_mode) ||
+		 !(trusted(&st) || ((st.st_mode & S_ISVTX) && st.st_uid == 0)))
+		err = -EPERM;
+	free(p);
+	return err;
+}
+
 /* The cache directory, opened without following a symlink at its end and
  * checked once open (what was checked is what is used: every file is
  * reached relative to this descriptor). */
@@ -123,6 +149,9 @@ static int open_dir(bool create)
 		return -ENOENT;
 	if (create)
 		make_dirs(cfg.dir);
+	fd = parent_trusted(cfg.dir);
+	if (fd < 0)
+		return fd;
 	fd = open(cfg.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
