@@ -4,7 +4,8 @@
  * warm: loading cc1's rows costs a read and a CRC instead of a parse.
  *
  * The directory is trusted only when it is a real directory (no symlink),
- * owned by us (root) and writable by nobody else; it is created 0700. A
+ * owned by us (root) and writable by nobody else, in a directory where no
+ * one else can replace it (ours, or root's and sticky); it is created 0700. A
  * file is used only when it is a regular file (O_NOFOLLOW) owned by us,
  * writable by nobody else, and its header (magic, version, build-id, the
  * digest of what the rows were made from, counts bounded by the file's
