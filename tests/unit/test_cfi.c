@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 46
+#define PLAN 49
 
 static char dir[] = "/tmp/test_cfi.XXXXXX";
 
@@ -554,6 +554,9 @@ int main(void)
 	/* .debug_frame only: the same parser, CIE id ~0, absolute pointers */
 	test_fixture("debugframe", "-O1 -g -fno-asynchronous-unwind-tables -fno-unwind-tables "
 				   "-fno-exceptions -x c");
+	/* the same, its .debug_frame compressed (SHF_COMPRESSED) */
+	test_fixture("debugframe_gz", "-O1 -g -gz=zlib -fno-asynchronous-unwind-tables "
+				      "-fno-unwind-tables -fno-exceptions -x c");
 	test_object("/lib/x86_64-linux-gnu/libc.so.6", "libc.so.6", true);
 	test_object("/lib64/ld-linux-x86-64.so.2", "ld-linux-x86-64.so.2", true);
 	test_object("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "libstdc++.so.6", true);
