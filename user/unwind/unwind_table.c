@@ -626,6 +626,9 @@ static int build(Elf *elf, bool cached, struct unwind_table **out)
 		const struct cfi_table *first = have_eh ? &eh : &df;
 		const struct cfi_table *second = have_eh && have_df ? &df : NULL;
 
+		/* At most every CFI row, one gap before each FDE, a range's end. */
+		XGROW(t->rows, b.alloc, (size_t)eh.nr_rows + df.nr_rows + eh.nr_fdes + df.nr_fdes +
+						2 * l.nr_ranges + 1);
 		for (size_t i = 0; i < l.nr_ranges; i++) {
 			struct st_urow end = { .pc = l.ranges[i].hi, .cfa_kind = ST_CFA_NONE };
 
