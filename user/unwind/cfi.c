@@ -332,7 +332,8 @@ static void reduce(const struct cie *cie, const struct state *st, struct cfi_row
 	row->cfa_kind = ST_CFA_NONE;
 }
 
-static void add_row(struct parser *ps, const struct cie *cie, const struct state *st,
+/* Adds the row of st at pc; false when the table is full. */
+static bool add_row(struct parser *ps, const struct cie *cie, const struct state *st,
 		    uint64_t pc, uint32_t first)
 {
 	struct cfi_table *t = ps->t;
@@ -340,16 +341,20 @@ static void add_row(struct parser *ps, const struct cie *cie, const struct state
 
 	reduce(cie, st, &r);
 	r.pc = pc;
-	if (r.cfa_kind == ST_CFA_NONE)
-		t->nr_unsupported++;
 	if (t->nr_rows > first) {
 		const struct cfi_row *l = &t->rows[t->nr_rows - 1];
 
-		if (l->cfa_kind == r.cfa_kind && l->cfa_off == r.cfa_off && l->rbp_off == r.rbp_off)
-			return;
+		if (l->cfa_kind == r.cfa_kind && l->cfa_off == r.cfa_off && l->rbp_off == r.rbp_off) {
+			t->nr_unsupported += r.cfa_kind == ST_CFA_NONE;
+			return true;
+		}
 	}
+	if (t->nr_rows >= CFI_MAX_ROWS)
+		return false;
+	t->nr_unsupported += r.cfa_kind == ST_CFA_NONE;
 	XGROW(t->rows, ps->alloc_rows, t->nr_rows + 1);
 	t->rows[t->nr_rows++] = r;
+	return true;
 }
 
 /* Where a program is run: a CIE's initial instructions (no rows, no
@@ -369,7 +374,8 @@ static bool advance(struct run *r, const struct state *st, uint64_t loc)
 	if (r->initial)		/* libdw: no rows in a CIE */
 		return false;
 	if (loc > r->hi) {
-		add_row(r->ps, r->cie, st, r->hi, r->first);
+		if (!add_row(r->ps, r->cie, st, r->hi, r->first))
+			return false;
 		r->hi = loc;
 	}
 	return true;
@@ -700,8 +706,8 @@ static void read_fde(struct parser *ps, struct cur c, size_t cie_off)
 	st = cie->init;
 	ok = run_program(&r, &st, c);
 	if (ok && r.hi < r.end)	/* the last row runs to the FDE's end */
-		add_row(ps, cie, &st, r.hi, r.first);
-	else if (!ok)		/* libdw fails from the instruction on: no CFI there */
+		ok = add_row(ps, cie, &st, r.hi, r.first);
+	if (!ok)		/* libdw fails from the instruction on: no CFI there */
 		t->nr_bad++;
 	XGROW(t->fdes, ps->alloc_fdes, t->nr_fdes + 1);
 	t->fdes[t->nr_fdes++] = (struct cfi_fde){ .start = start,
@@ -746,7 +752,7 @@ int cfi_parse(const struct cfi_sec *s, struct cfi_table *t)
 	memset(t, 0, sizeof(*t));
 	/* Linkers' .eh_frame holds about one row per 5 bytes: one allocation
 	 * instead of a dozen copies of a growing array. */
-	XGROW(t->rows, ps.alloc_rows, s->size / 4 + 1);
+	XGROW(t->rows, ps.alloc_rows, s->size / 4 < CFI_MAX_ROWS / 8 ? s->size / 4 + 1 : CFI_MAX_ROWS / 8);
 	/* CIEs first: in .debug_frame an FDE may point forward. Records are
 	 * met in offset order, so the CIEs come out sorted. */
 	while (off < s->size) {

@@ -20,8 +20,11 @@
 
 /* Depth of DW_CFA_remember_state: compilers nest one or two. */
 #define CFI_MAX_STATES 16
-/* Most FDEs read from one section: a hostile file only costs memory. */
+/* Most FDEs and rows read from one section (libclang-cpp, among the
+ * largest objects, has ~1M rows): past them a hostile file only loses its
+ * rows, it cannot make us allocate without bound. */
 #define CFI_MAX_FDES (8u << 20)
+#define CFI_MAX_ROWS (32u << 20)
 
 /* One section of call frame information as found in the file. */
 struct cfi_sec {
