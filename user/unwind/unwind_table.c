@@ -416,9 +416,9 @@ static int read_layout(Elf *elf, struct unwind_table *t, struct layout *l, struc
 }
 
 /* The .eh_frame of an object without section headers, through
- * PT_GNU_EH_FRAME: the .eh_frame_hdr's pointer to it (pc- or data-relative,
- * 4 or 8 bytes), and the rest of its segment as its size (the parser stops
- * at the terminator). */
+ * PT_GNU_EH_FRAME: the .eh_frame_hdr's pointer to it (pc- or data-relative
+ * sdata4, as every linker writes it), and the rest of its segment as its
+ * size (the parser stops at the terminator). */
 static bool eh_frame_from_phdr(Elf *elf, struct cfi_sec *sec)
 {
 	GElf_Phdr ph, hdr = { 0 };
