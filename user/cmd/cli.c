@@ -46,6 +46,8 @@ static const char usage_text[] =
 	"                            .eh_frame; frame pointers where there is none),\n"
 	"                            dwarf (.eh_frame only) or fp (frame pointers only)\n"
 	"                            (default auto)\n"
+	"      --no-unwind-cache     build every unwind table, neither reading nor writing\n"
+	"                            /var/cache/sampletop/unwind\n"
 	"      --python MODE         Python frames of CPython 3.10-3.13: merge (in place\n"
 	"                            of the interpreter's frames), only, off (default merge)\n"
 	"\n"
@@ -118,6 +120,7 @@ enum {
 	OPT_AS_USER,
 	OPT_PYTHON,
 	OPT_COUNTERS,
+	OPT_NO_UNWIND_CACHE,
 };
 
 static const struct option long_opts[] = {
@@ -136,6 +139,7 @@ static const struct option long_opts[] = {
 	{ "idle", no_argument, NULL, OPT_IDLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "python", required_argument, NULL, OPT_PYTHON },
+	{ "no-unwind-cache", no_argument, NULL, OPT_NO_UNWIND_CACHE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "tui", no_argument, NULL, OPT_TUI },
@@ -367,6 +371,7 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 			else
 				goto bad_value;
 			break;
+		case OPT_NO_UNWIND_CACHE: o->no_unwind_cache = true; break;
 		case OPT_PYTHON: {
 			enum python_mode m;
 

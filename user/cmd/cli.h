@@ -47,6 +47,7 @@ struct options {
 	bool kernel_only;
 	bool idle;
 	enum unwind_mode unwind;
+	bool no_unwind_cache;	/* --no-unwind-cache */
 	int python;		/* enum python_mode */
 
 	/* output */

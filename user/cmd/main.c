@@ -9,6 +9,7 @@
 #include "procs/procs.h"
 #include "cmd/record.h"
 #include "unwind/unwind_bpf.h"
+#include "unwind/unwind_cache.h"
 #include "report/report.h"
 #include "store/store.h"
 #include "tui/screen.h"
@@ -297,6 +298,17 @@ static void print_unwind_tables(const struct unwind_bpf *u)
 		fprintf(stderr, "%s\n", sb.buf);
 		strbuf_reset(&sb);
 	}
+	if (u && unwind_cache_dir()) {
+		struct unwind_cache_stats cs;
+
+		unwind_cache_get_stats(&cs);
+		strbuf_addstr(&sb, "sampletop: unwind cache: ");
+		strbuf_add_escaped(&sb, unwind_cache_dir());
+		strbuf_addf(&sb, ": %llu loaded, %llu built and stored, %llu files refused, "
+			    "%llu evicted", (unsigned long long)cs.hits, (unsigned long long)cs.stored,
+			    (unsigned long long)cs.rejected, (unsigned long long)cs.evicted);
+		fprintf(stderr, "%s\n", sb.buf);
+	}
 	strbuf_release(&sb);
 }
 
@@ -426,6 +438,8 @@ static void fill_recorder_opts(struct record *r)
 	ro->sampler.unwind = o->unwind == UNWIND_FP      ? ST_UNWIND_FP
 			     : o->unwind == UNWIND_DWARF ? ST_UNWIND_DWARF
 							 : ST_UNWIND_AUTO;
+	if (o->no_unwind_cache)
+		unwind_cache_configure(NULL, 0);
 	ro->python.mode = o->python;
 	ro->python.lines = o->lines;
 }

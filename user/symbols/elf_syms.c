@@ -181,6 +181,20 @@ static void read_build_id(struct elf_obj *o, Elf_Scn *scn)
 	}
 }
 
+int elf_read_build_id(Elf *elf, uint8_t id[ELF_BUILD_ID_MAX], uint8_t *len)
+{
+	struct elf_obj o = { .build_id_len = 0 };
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while (!o.build_id_len && (scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
+			read_build_id(&o, scn);
+	memcpy(id, o.build_id, o.build_id_len);
+	*len = o.build_id_len;
+	return o.build_id_len ? 0 : -ENOENT;
+}
+
 /* .gnu_debuglink: a NUL-terminated file name, padding to 4 bytes, a CRC-32. */
 static void read_debuglink(struct elf_obj *o, Elf_Scn *scn, bool big_endian)
 {

@@ -73,6 +73,9 @@ void elf_obj_take_syms(struct elf_obj *o, const struct elf_obj *src);
 /* Adds src's symbols to o's (MiniDebugInfo complements .dynsym). */
 void elf_obj_merge_syms(struct elf_obj *o, const struct elf_obj *src);
 
+/* The NT_GNU_BUILD_ID of elf (from its SHT_NOTE sections) into id. Returns
+ * 0 and *len, or -ENOENT when it has none. */
+int elf_read_build_id(Elf *elf, uint8_t id[ELF_BUILD_ID_MAX], uint8_t *len);
 /* The PT_LOAD segments of elf whose p_flags have every bit of flags (0: all
  * of them), in header order. Returns 0 and *segs (the caller frees it; NULL
  * when none), or -ENOEXEC. */

@@ -1,5 +1,8 @@
-/* An object's CFI (via libdw) reduced to the compact rows the BPF unwinder follows. */
+/* An object's CFI (parsed by cfi.c; libdw for the oracle) reduced to the
+ * compact rows the BPF unwinder follows. */
 #include "unwind/unwind_table.h"
+#include "unwind/cfi.h"
+#include "unwind/unwind_cache.h"
 #include "base/rootfs.h"
 #include "base/util.h"
 
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* DWARF register numbers on x86-64. */
 #define DW_REG_RBP 6
@@ -318,60 +322,364 @@ static int cmp_range(const void *a, const void *b)
 	return cmp_u64(&((const struct range *)a)->lo, &((const struct range *)b)->lo);
 }
 
-int unwind_table_build(Elf *elf, struct unwind_table **out)
+/* What an object's table is made from: its executable address ranges (the
+ * executable sections, or segments when it has no section headers) and
+ * where its CFI is. */
+struct layout {
+	struct range *ranges;
+	size_t nr_ranges, alloc_ranges;
+	Elf_Scn *eh_frame, *debug_frame;
+	uint64_t eh_frame_addr, eh_frame_hdr_addr, debug_frame_addr;
+	bool is64;
+};
+
+static int add_range(struct layout *l, uint64_t lo, uint64_t size)
 {
-	struct unwind_table *t = xcalloc(1, sizeof(*t));
-	struct builder b = { .t = t };
-	struct starts s = { 0 };
-	struct range *ranges = NULL;
-	size_t nr_ranges = 0, alloc_ranges = 0, shstrndx;
-	uint64_t t0 = now_ns();
-	Dwarf_CFI *eh = NULL, *df = NULL;
-	Dwarf *dw = NULL;
+	if (lo + size > UINT32_MAX || lo + size < lo)
+		return -ERANGE;
+	XGROW(l->ranges, l->alloc_ranges, l->nr_ranges + 1);
+	l->ranges[l->nr_ranges++] = (struct range){ lo, lo + size };
+	return 0;
+}
+
+/* Overlapping sections (never in a linked object; a hostile one could hold
+ * millions) become one range: each address is then walked once. */
+static void merge_ranges(struct layout *l)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < l->nr_ranges; i++) {
+		if (k && l->ranges[i].lo < l->ranges[k - 1].hi) {
+			if (l->ranges[i].hi > l->ranges[k - 1].hi)
+				l->ranges[k - 1].hi = l->ranges[i].hi;
+			continue;
+		}
+		l->ranges[k++] = l->ranges[i];
+	}
+	l->nr_ranges = k;
+}
+
+/* Checks the object and reads its layout into t (segments) and l; with s,
+ * also the addresses where functions start (the libdw walk's). */
+static int read_layout(Elf *elf, struct unwind_table *t, struct layout *l, struct starts *s)
+{
 	Elf_Scn *scn = NULL;
-	GElf_Ehdr eh_hdr;
+	GElf_Ehdr eh;
 	GElf_Shdr sh;
+	size_t shstrndx;
 	int err;
 
-	if (!gelf_getehdr(elf, &eh_hdr) || eh_hdr.e_machine != EM_X86_64 ||
-	    elf_getshdrstrndx(elf, &shstrndx)) {
-		err = -ENOEXEC;
-		goto out_free;
-	}
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 ||
+	    elf_getshdrstrndx(elf, &shstrndx))
+		return -ENOEXEC;
+	l->is64 = eh.e_ident[EI_CLASS] == ELFCLASS64;
 	err = elf_read_segs(elf, PF_X, &t->loads, &t->nr_loads);
 	if (err)
-		goto out_free;
+		return err;
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-			starts_from_symbols(elf, scn, &sh, &s);
-		else if (name && !strcmp(name, ".eh_frame_hdr"))
-			starts_from_eh_frame_hdr(scn, &sh, &s);
+		if (s && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM))
+			starts_from_symbols(elf, scn, &sh, s);
+		else if (name && !strcmp(name, ".eh_frame_hdr")) {
+			l->eh_frame_hdr_addr = sh.sh_addr;
+			if (s)
+				starts_from_eh_frame_hdr(scn, &sh, s);
+		} else if (name && !strcmp(name, ".eh_frame") && sh.sh_type != SHT_NOBITS) {
+			l->eh_frame = scn;
+			l->eh_frame_addr = sh.sh_addr;
+		} else if (name && !strcmp(name, ".debug_frame") && sh.sh_type != SHT_NOBITS) {
+			l->debug_frame = scn;
+			l->debug_frame_addr = sh.sh_addr;
+		}
 		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size) {
-			if (sh.sh_addr + sh.sh_size > UINT32_MAX || sh.sh_addr + sh.sh_size < sh.sh_addr) {
-				err = -ERANGE;
-				goto out_free;
-			}
-			XGROW(ranges, alloc_ranges, nr_ranges + 1);
-			ranges[nr_ranges++] = (struct range){ sh.sh_addr, sh.sh_addr + sh.sh_size };
+			err = add_range(l, sh.sh_addr, sh.sh_size);
+			if (err)
+				return err;
 		}
 	}
-	if (s.nr)
-		qsort(s.v, s.nr, sizeof(*s.v), cmp_u64);
-	if (nr_ranges)
-		qsort(ranges, nr_ranges, sizeof(*ranges), cmp_range);
+	if (!elf_nextscn(elf, NULL))	/* no section headers: the executable segments */
+		for (uint32_t i = 0; i < t->nr_loads; i++) {
+			err = add_range(l, t->loads[i].vaddr, t->loads[i].memsz);
+			if (err)
+				return err;
+		}
+	if (s && s->nr)
+		qsort(s->v, s->nr, sizeof(*s->v), cmp_u64);
+	if (l->nr_ranges)
+		qsort(l->ranges, l->nr_ranges, sizeof(*l->ranges), cmp_range);
+	merge_ranges(l);
+	return 0;
+}
 
+/* The .eh_frame of an object without section headers, through
+ * PT_GNU_EH_FRAME: the .eh_frame_hdr's pointer to it (pc- or data-relative
+ * sdata4, as every linker writes it), and the rest of its segment as its
+ * size (the parser stops at the terminator). */
+static bool eh_frame_from_phdr(Elf *elf, struct cfi_sec *sec)
+{
+	GElf_Phdr ph, hdr = { 0 };
+	size_t phnum, avail;
+	Elf_Data *d;
+	const uint8_t *p;
+	int64_t rel;
+	uint64_t at;
+	bool found = false;
+
+	if (elf_getphdrnum(elf, &phnum))
+		return false;
+	for (size_t i = 0; i < phnum; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_GNU_EH_FRAME) {
+			hdr = ph;
+			found = true;
+		}
+	if (!found || hdr.p_filesz < 8)
+		return false;
+	d = elf_getdata_rawchunk(elf, hdr.p_offset, 8, ELF_T_BYTE);
+	if (!d || !d->d_buf)
+		return false;
+	p = d->d_buf;
+	if (p[0] != 1)
+		return false;
+	switch (p[1]) {
+	case DW_EH_PE_pcrel | DW_EH_PE_sdata4:
+		rel = (int32_t)(p[4] | p[5] << 8 | p[6] << 16 | (uint32_t)p[7] << 24);
+		at = hdr.p_vaddr + 4 + rel;
+		break;
+	case DW_EH_PE_datarel | DW_EH_PE_sdata4:
+		rel = (int32_t)(p[4] | p[5] << 8 | p[6] << 16 | (uint32_t)p[7] << 24);
+		at = hdr.p_vaddr + rel;
+		break;
+	default:
+		return false;
+	}
+	for (size_t i = 0; i < phnum; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || at < ph.p_vaddr ||
+		    at - ph.p_vaddr >= ph.p_filesz)
+			continue;
+		avail = ph.p_filesz - (at - ph.p_vaddr);
+		d = elf_getdata_rawchunk(elf, ph.p_offset + (at - ph.p_vaddr), avail, ELF_T_BYTE);
+		if (!d || !d->d_buf)
+			return false;
+		sec->data = d->d_buf;
+		sec->size = d->d_size;
+		sec->addr = at;
+		sec->datarel = hdr.p_vaddr;
+		return true;
+	}
+	return false;
+}
+
+/* A section's bytes as cfi_parse() reads them (decompressed if need be). */
+static bool cfi_section(Elf_Scn *scn, uint64_t addr, struct cfi_sec *sec)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return false;
+	d = elf_rawdata(scn, NULL);
+	if (!d || !d->d_buf)
+		return false;
+	sec->data = d->d_buf;
+	sec->size = d->d_size;
+	sec->addr = addr;
+	return true;
+}
+
+static void emit_row(struct builder *b, uint64_t pc, const struct cfi_row *r)
+{
+	struct st_urow u = { .pc = pc, .cfa_off = r->cfa_off, .cfa_kind = r->cfa_kind,
+			     .rbp_off = r->rbp_off };
+
+	if (r->cfa_kind == ST_CFA_NONE)
+		b->t->nr_unsupported++;
+	emit(b, &u);
+}
+
+static void fill(struct builder *b, const struct cfi_table *t, const struct cfi_table *next,
+		 uint64_t lo, uint64_t hi);
+
+/* [lo, hi) has no FDE in the first CFI: the second's rows, or none. */
+static void fill_gap(struct builder *b, const struct cfi_table *next, uint64_t lo, uint64_t hi)
+{
+	struct st_urow none = { .pc = lo, .cfa_kind = ST_CFA_NONE };
+
+	if (lo >= hi)
+		return;
+	if (next)
+		fill(b, next, NULL, lo, hi);
+	else
+		emit(b, &none);
+}
+
+/* The rows of FDE f over [lo, hi), which it covers. */
+static void fill_fde(struct builder *b, const struct cfi_table *t, const struct cfi_fde *f,
+		     uint64_t lo, uint64_t hi)
+{
+	const struct cfi_row *r = &t->rows[f->first], *end = r + f->nr;
+	uint32_t l = 0, h = f->nr;
+
+	while (l < h) {		/* the last row at or below lo: lo is mid-FDE at a range's start */
+		uint32_t mid = l + (h - l) / 2;
+
+		if (r[mid].pc <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	r += l ? l - 1 : 0;
+	emit_row(b, lo, r);
+	for (r++; r < end && r->pc < hi; r++)
+		emit_row(b, r->pc, r);
+}
+
+/* Rows for [lo, hi) from the FDEs of t, gaps filled from next. */
+static void fill(struct builder *b, const struct cfi_table *t, const struct cfi_table *next,
+		 uint64_t lo, uint64_t hi)
+{
+	uint32_t i = 0, n = t->nr_fdes;
+	uint64_t pc = lo;
+
+	/* The first FDE ending above lo. */
+	for (uint32_t l = 0, h = n; l < h;) {
+		uint32_t mid = l + (h - l) / 2;
+
+		if (t->fdes[mid].end <= lo)
+			l = i = mid + 1;
+		else
+			h = mid;
+	}
+	for (; i < n && pc < hi; i++) {
+		const struct cfi_fde *f = &t->fdes[i];
+		uint64_t to;
+
+		if (f->start >= hi)
+			break;
+		if (f->start > pc) {
+			fill_gap(b, next, pc, f->start);
+			pc = f->start;
+		}
+		to = f->end < hi ? f->end : hi;
+		if (to > pc) {
+			fill_fde(b, t, f, pc, to);
+			pc = to;
+		}
+	}
+	fill_gap(b, next, pc, hi);
+}
+
+/* The digest of what an object's rows are made from, for the cache. */
+static void cache_key(const struct layout *l, const struct cfi_sec *eh, const struct cfi_sec *df,
+		      struct unwind_cache_key *k)
+{
+	uint64_t where[4] = { eh->addr, l->eh_frame_hdr_addr, df->size, l->nr_ranges };
+	uLong c = crc32(0, Z_NULL, 0);
+
+	for (size_t off = 0; off < eh->size; off += 1u << 30)
+		c = crc32(c, eh->data + off, (uInt)(eh->size - off < (1u << 30) ? eh->size - off : 1u << 30));
+	for (size_t off = 0; off < df->size; off += 1u << 30)
+		c = crc32(c, df->data + off, (uInt)(df->size - off < (1u << 30) ? df->size - off : 1u << 30));
+	c = crc32(c, (const Bytef *)where, sizeof(where));
+	if (l->nr_ranges)
+		c = crc32(c, (const Bytef *)l->ranges, (uInt)(l->nr_ranges * sizeof(*l->ranges)));
+	k->src_crc = (uint32_t)c;
+	k->src_size = eh->size + df->size;
+}
+
+/* Builds elf's table; with cached, from the cache when it holds it, and
+ * into it when it did not. */
+static int build(Elf *elf, bool cached, struct unwind_table **out)
+{
+	struct unwind_table *t = xcalloc(1, sizeof(*t));
+	struct builder b = { .t = t };
+	struct layout l = { 0 };
+	struct cfi_table eh = { 0 }, df = { 0 };
+	struct cfi_sec eh_sec, df_sec;
+	struct unwind_cache_key key = { .build_id_len = 0 };
+	uint64_t t0 = now_ns();
+	bool have_eh = false, have_df = false, store = false;
+	int err;
+
+	err = read_layout(elf, t, &l, NULL);
+	if (err)
+		goto out_free;
+	eh_sec = (struct cfi_sec){ .datarel = l.eh_frame_hdr_addr, .is64 = l.is64 };
+	df_sec = (struct cfi_sec){ .is64 = l.is64, .debug_frame = true };
+	if (l.eh_frame ? cfi_section(l.eh_frame, l.eh_frame_addr, &eh_sec)
+		       : eh_frame_from_phdr(elf, &eh_sec))
+		have_eh = true;
+	if (l.debug_frame && cfi_section(l.debug_frame, l.debug_frame_addr, &df_sec))
+		have_df = true;
+	if (cached && unwind_cache_dir() && !elf_read_build_id(elf, key.build_id, &key.build_id_len)) {
+		cache_key(&l, &eh_sec, &df_sec, &key);
+		if (!unwind_cache_load(&key, t))
+			goto done;
+		store = true;
+	}
+	have_eh = have_eh && !cfi_parse(&eh_sec, &eh);
+	have_df = have_df && !cfi_parse(&df_sec, &df) && df.nr_fdes;
+	if (have_eh || have_df) {
+		const struct cfi_table *first = have_eh ? &eh : &df;
+		const struct cfi_table *second = have_eh && have_df ? &df : NULL;
+
+		/* At most every CFI row, one gap before each FDE, a range's end. */
+		XGROW(t->rows, b.alloc, (size_t)eh.nr_rows + df.nr_rows + eh.nr_fdes + df.nr_fdes +
+						2 * l.nr_ranges + 1);
+		for (size_t i = 0; i < l.nr_ranges; i++) {
+			struct st_urow end = { .pc = l.ranges[i].hi, .cfa_kind = ST_CFA_NONE };
+
+			fill(&b, first, second, l.ranges[i].lo, l.ranges[i].hi);
+			emit(&b, &end);
+		}
+	}
+done:
+	build_buckets(t);
+	t->build_ns = now_ns() - t0;
+	if (store)
+		unwind_cache_store(&key, t);
+	*out = t;
+	err = 0;
+	goto out;
+
+out_free:
+	unwind_table_free(t);
+out:
+	cfi_table_free(&eh);
+	cfi_table_free(&df);
+	free(l.ranges);
+	return err;
+}
+
+int unwind_table_build(Elf *elf, struct unwind_table **out)
+{
+	return build(elf, false, out);
+}
+
+int unwind_table_build_libdw(Elf *elf, struct unwind_table **out)
+{
+	struct unwind_table *t = xcalloc(1, sizeof(*t));
+	struct builder b = { .t = t };
+	struct starts s = { 0 };
+	struct layout l = { 0 };
+	uint64_t t0 = now_ns();
+	Dwarf_CFI *eh = NULL, *df = NULL;
+	Dwarf *dw = NULL;
+	int err;
+
+	err = read_layout(elf, t, &l, &s);
+	if (err)
+		goto out_free;
 	eh = dwarf_getcfi_elf(elf);
 	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (dw)
 		df = dwarf_getcfi(dw);
 	if (eh || df)
-		for (size_t i = 0; i < nr_ranges; i++)
-			walk_section(&b, eh, df, &s, ranges[i].lo, ranges[i].hi);
+		for (size_t i = 0; i < l.nr_ranges; i++)
+			walk_section(&b, eh, df, &s, l.ranges[i].lo, l.ranges[i].hi);
 	build_buckets(t);
 	t->build_ns = now_ns() - t0;
 	*out = t;
@@ -386,7 +694,7 @@ out:
 	if (dw)
 		dwarf_end(dw);
 	free(s.v);
-	free(ranges);
+	free(l.ranges);
 	return err;
 }
 
@@ -400,7 +708,7 @@ int unwind_table_build_fd(int fd, struct unwind_table **out)
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		err = -ENOEXEC;
 	else
-		err = unwind_table_build(elf, out);
+		err = build(elf, true, out);
 	elf_end(elf);
 	return err;
 }

@@ -34,8 +34,12 @@ struct unwind_table {
  * rows when the object has no CFI), or a negative errno: -ENOEXEC for a file
  * that is not a usable x86-64 ELF, -ERANGE for addresses beyond 4 GiB. */
 int unwind_table_build(Elf *elf, struct unwind_table **out);
+/* The same table made the old way, one libdw query per row (~1 us each):
+ * for the tests and the bench, which compare the two. */
+int unwind_table_build_libdw(Elf *elf, struct unwind_table **out);
 /* Same from an open file (not closed), a file path (ours), or an image in
- * memory (the vdso). */
+ * memory (the vdso). From a file, the rows come from the on-disk cache
+ * (unwind_cache.h) when it holds them, and go into it when it did not. */
 int unwind_table_build_fd(int fd, struct unwind_table **out);
 int unwind_table_build_path(const char *path, struct unwind_table **out);
 int unwind_table_build_mem(const void *image, size_t size, struct unwind_table **out);
