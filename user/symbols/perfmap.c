@@ -295,16 +295,15 @@ int perfmap_refresh(struct perfmap *pm)
 		if (err)
 			return err;
 	}
+	if (perfmap_replaced(pm))
+		perfmap_reset(pm);
 	if (fstat(pm->fd, &st) < 0)
 		return -errno;
-	if ((uint64_t)st.st_size == pm->read_off) {
-		/* Nothing new: the common answer to a miss, one fstat. */
-		if (!perfmap_replaced(pm))
-			return 0;
+	/* Nothing new: the common answer to a miss, one fstat. */
+	if ((uint64_t)st.st_size == pm->read_off)
+		return 0;
+	if ((uint64_t)st.st_size < pm->read_off || !perfmap_tail_matches(pm))
 		perfmap_reset(pm);
-	} else if ((uint64_t)st.st_size < pm->read_off || !perfmap_tail_matches(pm)) {
-		perfmap_reset(pm);
-	}
 	before = pm->nr;
 	buf = xmalloc(PERFMAP_READ_BUF);
 	for (;;) {
