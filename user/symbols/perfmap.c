@@ -106,22 +106,18 @@ static size_t run_begin(const struct perfmap *pm, size_t r)
 static void merge_last_runs(struct perfmap *pm)
 {
 	size_t r = pm->nr_runs - 1, a = run_begin(pm, r - 1), b = pm->runs[r - 1], c = pm->runs[r];
+	size_t i = b, j = c - b, w = c;
 	struct perfmap_sym *s = pm->syms;
 
-	if (sym_before(&s[b - 1], &s[b])) {
-		pm->runs[r - 1] = c;
-		pm->nr_runs--;
-		return;
-	}
-	size_t i = b, j = c - b, w = c;
-
-	XGROW(pm->scratch, pm->scratch_alloc, j);
-	memcpy(pm->scratch, s + b, j * sizeof(*s));
-	while (j > 0) {
-		if (i > a && sym_before(&pm->scratch[j - 1], &s[i - 1]))
-			s[--w] = s[--i];
-		else
-			s[--w] = pm->scratch[--j];
+	if (!sym_before(&s[b - 1], &s[b])) {
+		XGROW(pm->scratch, pm->scratch_alloc, j);
+		memcpy(pm->scratch, s + b, j * sizeof(*s));
+		while (j > 0) {
+			if (i > a && sym_before(&pm->scratch[j - 1], &s[i - 1]))
+				s[--w] = s[--i];
+			else
+				s[--w] = pm->scratch[--j];
+		}
 	}
 	pm->runs[r - 1] = c;
 	pm->nr_runs--;
