@@ -3,8 +3,9 @@
  * /tmp/perf-PID.map as jit_fn_N and runs the newest, so that nearly every
  * sample lands in code the profiler has not named yet. Before that it runs
  * jit_fn_0 alone for WARMUP seconds (the profiler starts meanwhile); after
- * TOTAL functions it keeps running the last one until killed.
- * Usage: perfmap_writer RATE TOTAL WARMUP_SECONDS */
+ * TOTAL functions it keeps running the last one until killed. PREFILL
+ * (default 0) functions are added at once when the growth starts.
+ * Usage: perfmap_writer RATE TOTAL WARMUP_SECONDS [PREFILL] */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	static char lines[1 << 16];
-	unsigned long rate, total, n = 0;
+	unsigned long rate, total, prefill = 0, n = 0;
 	double warmup, t0;
 	unsigned char *heap;
 	FILE *map;
@@ -60,11 +61,13 @@ int main(int argc, char **argv)
 	fprintf(stderr, "perfmap_writer: no machine code for this architecture\n");
 	return 77;
 #endif
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	rate = strtoul(argv[1], NULL, 0);
 	total = strtoul(argv[2], NULL, 0);
 	warmup = atof(argv[3]);
+	if (argc == 5)
+		prefill = strtoul(argv[4], NULL, 0);
 	if (!rate || !total)
 		return 2;
 	heap = mmap(NULL, (total + 1) * SLOT, PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
 	t0 = now() + warmup;
 	for (;;) {
 		double late = now() - t0;
-		unsigned long due = late < 0 ? 1 : 1 + (unsigned long)(late * rate);
+		unsigned long due = late < 0 ? 1 : 1 + prefill + (unsigned long)(late * rate);
 		void (*fn)(unsigned long);
 
 		if (due > total + 1)
