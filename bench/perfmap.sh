@@ -43,8 +43,8 @@ HZ=$(getconf CLK_TCK)
 # then the time on CPU of all its threads in ns (schedstat; a tick is 0.2% of
 # a 5 s window, too coarse for a build that costs under 1%).
 ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ printf "%d ", $12 + $13 }'
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ printf "%.0f ", $12 + $13 }'
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 stamp() { date +%s.%N; }
 # pct "TICKS NS" "TICKS NS" START END [2 for ns]: percent of one core between.
