@@ -690,13 +690,14 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	ret = check_pids(&r);
 	if (!ret)
-		ret = check_output(r.o.output);
-	if (!ret)
 		ret = parse_cpus(&r);
 	if (!ret)
 		ret = resolve_users(&r);
 	if (!ret)
 		ret = resolve_filters(&r);
+	/* Last: a bad option must not leave an empty -o file behind. */
+	if (!ret)
+		ret = check_output(r.o.output);
 	if (ret)
 		goto out;
 	fill_recorder_opts(&r);
