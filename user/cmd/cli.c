@@ -39,7 +39,8 @@ static const char usage_text[] =
 	"                            user who ran sudo)\n"
 	"\n"
 	"Sampling:\n"
-	"  -F, --freq HZ             samples per second per CPU (default 1000)\n"
+	"  -F, --freq HZ             samples per second per CPU, 1 to the kernel's limit\n"
+	"                            (kernel.perf_event_max_sample_rate; default 1000)\n"
 	"  -d, --duration SECONDS    stop after this long (default: until Ctrl-C or exit)\n"
 	"  -K, --kernel              record kernel stacks too, below the user frames\n"
 	"      --kernel-only         record kernel stacks only\n"
@@ -288,7 +289,9 @@ static void add_wants(struct strbuf *sb, int c)
 	case 'u': strbuf_addstr(sb, "a user name or a numeric uid"); break;
 	case OPT_AS_USER: strbuf_addstr(sb, "a user name"); break;
 	case OPT_COMM: strbuf_addstr(sb, "process names, separated by commas"); break;
-	case OPT_CGROUP: strbuf_addstr(sb, "a cgroup directory, like /sys/fs/cgroup/system.slice"); break;
+	case OPT_CGROUP:
+		strbuf_addstr(sb, "a cgroup directory, like /sys/fs/cgroup/system.slice");
+		break;
 	case 'F':
 		cli_max_freq(NULL, &max);
 		strbuf_addf(sb, "samples per second, 1 to %u", max);
@@ -534,7 +537,8 @@ static int view_option(struct options *o, const struct opt_arg *a)
 		if (parse_number(a->value, &v))
 			return bad_value(a, "not a number");
 		if (!(v >= 0 && v <= 100))
-			return cli_option_error(a->name, a->value, "must be 0 to 100 (a percentage)");
+			return cli_option_error(a->name, a->value,
+						"must be 0 to 100 (a percentage)");
 		o->min_percent = v;
 		return 0;
 	case 'q': o->quiet = true; return 0;
@@ -725,8 +729,8 @@ static int check_targets(struct options *o, int argc, char **argv)
 {
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--"))
-			return cli_option_error(argv[optind], NULL,
-						"unexpected argument (put a command to profile after --)");
+			return cli_option_error(argv[optind], NULL, "unexpected argument "
+						"(put a command to profile after --)");
 		o->command = &argv[optind];
 	}
 	if (!o->all && !o->nr_pids && !o->nr_tids && !o->command && !o->user && !o->nr_comms &&

@@ -457,14 +457,15 @@ static int resolve_users(struct record *r)
 		int err = child_user_resolve(o->child_user, &r->cu);
 
 		if (err == -ESRCH)
-			return cli_option_error("--as-user", NULL, "not run through sudo ($SUDO_USER "
-						"unset): name the user, --as-user=USER");
+			return cli_option_error("--as-user", NULL, "not run through sudo "
+						"($SUDO_USER unset): name the user, --as-user=USER");
 		if (err)
 			return cli_option_error("--as-user", o->child_user ?: getenv("SUDO_USER"),
 						"no such user (a user name)");
 	}
 	if (o->user && resolve_uid(o->user, &r->ro.sampler.uid))
-		return cli_option_error("-u", o->user, "no such user (a user name or a numeric uid)");
+		return cli_option_error("-u", o->user,
+					"no such user (a user name or a numeric uid)");
 	r->ro.sampler.filter_uid = o->user != NULL;
 	return 0;
 }
