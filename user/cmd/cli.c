@@ -283,7 +283,7 @@ static void add_wants(struct strbuf *sb, int c)
 	uint32_t max;
 
 	switch (c) {
-	case 'p': strbuf_addstr(sb, "a number above 0, or a list like 12,34"); break;
+	case 'p':
 	case 't': strbuf_addstr(sb, "a number above 0, or a list like 12,34"); break;
 	case 'C': strbuf_addstr(sb, "CPU numbers and ranges, like 0,2-3"); break;
 	case 'u': strbuf_addstr(sb, "a user name or a numeric uid"); break;

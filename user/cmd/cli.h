@@ -88,7 +88,9 @@ void options_free(struct options *o);
 /* Parses the record command line (argv[0] is the program). Returns 0, or an
  * exit code (2 usage error, 0 after --help/--version) with *done set. */
 int cli_parse_record(struct options *o, int argc, char **argv, bool *done);
-/* For "report" and other subcommands that take view options and files. */
+/* For "report" and other subcommands that take view options and files; cmd
+ * adds its own options ("report": --tui, "diff": -f text or html only,
+ * "addr2line": -e) and names the command in the messages. */
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done);
 
 /* Fills report options from the parsed view options; color_ok says whether
