@@ -3,7 +3,7 @@
 # stdout, and no -o file (an earlier report at the path is not truncated
 # either). The full table of messages is in tests/unit/test_cli.c.
 . "$(dirname "$0")/../lib.sh"
-plan 32
+plan 33
 
 O=$WORK/out.json
 max=$(cat /proc/sys/kernel/perf_event_max_sample_rate 2>/dev/null || echo 100000)
@@ -56,6 +56,7 @@ bad "sampletop: --tui=yes: takes no value" -o "$O" -a --tui=yes
 bad "sampletop: top: unexpected argument (put a command to profile after --)" -o "$O" -a top
 # Record: the checks against the system, after parsing.
 bad "sampletop: -p 999999999: no such process" -o "$O" -p 999999999 -d 1
+bad "sampletop: -t 999999999: no such thread" -o "$O" -t 999999999 -d 1
 bad "sampletop: -u no-such-user-here: no such user (a user name or a numeric uid)" \
 	-o "$O" -u no-such-user-here -d 1
 bad "sampletop: --as-user no-such-user-here: no such user (a user name)" \

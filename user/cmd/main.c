@@ -396,14 +396,22 @@ struct record {
 	bool tui;			/* the live view runs, not the record loop */
 };
 
-/* -p: every pid names a process we can sample; their start times. Returns 0 or 2. */
+/* -p: every pid names a process we can sample; their start times. -t: every
+ * tid is there (else nothing would be sampled until Ctrl-C). Returns 0 or 2. */
 static int check_pids(struct record *r)
 {
+	char arg[16];
+
 	r->pid_starts = xcalloc(r->o.nr_pids + 1, sizeof(*r->pid_starts));
 	for (size_t i = 0; i < r->o.nr_pids; i++) {
 		r->pid_starts[i] = proc_start_time(r->o.pids[i]);
 		if (check_pid(&r->o, r->o.pids[i], r->pid_starts[i]))
 			return 2;
+	}
+	for (size_t i = 0; i < r->o.nr_tids; i++) {
+		snprintf(arg, sizeof(arg), "%u", r->o.tids[i]);
+		if (!proc_pid_exists(r->o.tids[i]))
+			return cli_option_error("-t", arg, "no such thread");
 	}
 	return 0;
 }
