@@ -79,8 +79,8 @@ kill "$PID"
 
 # Bad input: one clear line, the right exit status.
 "$ST" -p 999999999 -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
-check "no such pid: exit 1 (got $rc)" test "$rc" -eq 1
-check_grep "no such pid: names the pid" '^sampletop: no process with pid 999999999$' "$WORK/e"
+check "no such pid: exit 2, a bad option value (got $rc)" test "$rc" -eq 2
+check_grep "no such pid: names the option and the pid" '^sampletop: -p 999999999: no such process$' "$WORK/e"
 "$ST" --frobnicate >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "unknown option: exit 2 (got $rc)" test "$rc" -eq 2
 check_grep "unknown option: usage hint on stderr" "unknown.*frobnicate|sampletop --help" "$WORK/e"

@@ -98,8 +98,8 @@ sleep 0.5
 zombie=$(ps -o pid= --ppid "$parent" | tr -d ' ' | head -1)
 if [ -n "$zombie" ] && [ "$(ps -o stat= -p "$zombie" | cut -c1)" = Z ]; then
 	"$ST" -q -p "$zombie" -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
-	check "zombie pid: exit 1 (got $rc)" test "$rc" -eq 1
-	check_grep "zombie pid: says it exited" "pid $zombie has exited \\(a zombie\\)" "$WORK/e"
+	check "zombie pid: exit 2, a bad -p (got $rc)" test "$rc" -eq 2
+	check_grep "zombie pid: says it exited" "^sampletop: -p $zombie: the process has exited \\(a zombie\\)" "$WORK/e"
 else
 	not_ok "could not make a zombie to test with"
 fi

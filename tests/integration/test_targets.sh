@@ -161,7 +161,7 @@ else
 fi
 "$ST" -u no-such-user-here -d 1 >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "-u unknown: exit 2 (got $rc)" test "$rc" -eq 2
-check_grep "-u unknown: says so" "^sampletop: -u: no user 'no-such-user-here'$" "$WORK/e"
+check_grep "-u unknown: says so" "^sampletop: -u no-such-user-here: no such user \\(a user name or a numeric uid\\)$" "$WORK/e"
 
 # --- --cgroup: a cgroup made here, with one process in it.
 cgroot=

@@ -93,7 +93,7 @@ int addr2line_main(int argc, char **argv)
 		goto out;
 	}
 	if (access(o.exe, R_OK) < 0) {
-		fprintf(stderr, "sampletop: cannot read %s: %s\n", o.exe, strerror(errno));
+		cli_option_error("-e", o.exe, "cannot read it (%s)", strerror(errno));
 		ret = 1;
 		goto out;
 	}

@@ -3,9 +3,11 @@
 #include "python/python.h"
 #include "base/util.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +39,8 @@ static const char usage_text[] =
 	"                            user who ran sudo)\n"
 	"\n"
 	"Sampling:\n"
-	"  -F, --freq HZ             samples per second per CPU (default 1000)\n"
+	"  -F, --freq HZ             samples per second per CPU, 1 to the kernel's limit\n"
+	"                            (kernel.perf_event_max_sample_rate; default 1000)\n"
 	"  -d, --duration SECONDS    stop after this long (default: until Ctrl-C or exit)\n"
 	"  -K, --kernel              record kernel stacks too, below the user frames\n"
 	"      --kernel-only         record kernel stacks only\n"
@@ -185,29 +188,173 @@ void options_free(struct options *o)
 	free(o->comms);
 }
 
-/* Adds the names of "a,b" to o->comms. Returns 0 or -EINVAL (an empty name). */
-static int add_comms(struct options *o, const char *arg)
+/* The option being handled: as the user spelled it ("-F" or "--freq"), for
+ * the messages, and its value (NULL: none given). */
+struct opt_arg {
+	int c;
+	char name[40];
+	const char *value;
+};
+
+/* A handler's answer for an option that is not one of its own. */
+#define NOT_MINE (-1)
+
+/* A value as typed, escaped (a command line may hold any byte), in quotes
+ * when it is empty or holds a blank so that it reads as one word. */
+static void add_value(struct strbuf *sb, const char *v)
 {
+	bool quote = !*v || strpbrk(v, " \t");
+
+	if (quote)
+		strbuf_addch(sb, '\'');
+	strbuf_add_escaped(sb, v);
+	if (quote)
+		strbuf_addch(sb, '\'');
+}
+
+static int print_error(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	strbuf_vaddf(sb, fmt, ap);
+	fprintf(stderr, "%s\n", sb->buf);
+	strbuf_release(sb);
+	return 2;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int ret;
+
+	strbuf_addstr(&sb, "sampletop: ");
+	va_start(ap, fmt);
+	ret = print_error(&sb, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int cli_option_error(const char *option, const char *value, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int ret;
+
+	strbuf_addstr(&sb, "sampletop: ");
+	strbuf_add_escaped(&sb, option);
+	if (value) {
+		strbuf_addch(&sb, ' ');
+		add_value(&sb, value);
+	}
+	strbuf_addstr(&sb, ": ");
+	va_start(ap, fmt);
+	ret = print_error(&sb, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int cli_max_freq(const char *path, uint32_t *hz)
+{
+	char buf[32];
+	unsigned long v;
+	char *end;
+	FILE *f = fopen(path ? path : CLI_MAX_FREQ_PATH, "r");
+	int err = 0;
+
+	*hz = CLI_MAX_FREQ_FALLBACK;
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f))
+		err = -EIO;
+	fclose(f);
+	if (err)
+		return err;
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (end == buf || (*end && *end != '\n') || errno || v < 1 || v > UINT32_MAX)
+		return -EINVAL;
+	*hz = v;
+	return 0;
+}
+
+/* "text, folded, json, html, speedscope or pprof", from the format table. */
+static void add_format_list(struct strbuf *sb)
+{
+	for (int i = 0; i < FMT_NR; i++)
+		strbuf_addf(sb, "%s%s", i == 0 ? "" : i == FMT_NR - 1 ? " or " : ", ",
+			    report_format_name(i));
+}
+
+/* What an option takes, in words, for the messages about its value. */
+static void add_wants(struct strbuf *sb, int c)
+{
+	uint32_t max;
+
+	switch (c) {
+	case 'p':
+	case 't': strbuf_addstr(sb, "a number above 0, or a list like 12,34"); break;
+	case 'C': strbuf_addstr(sb, "CPU numbers and ranges, like 0,2-3"); break;
+	case 'u': strbuf_addstr(sb, "a user name or a numeric uid"); break;
+	case OPT_AS_USER: strbuf_addstr(sb, "a user name"); break;
+	case OPT_COMM: strbuf_addstr(sb, "process names, separated by commas"); break;
+	case OPT_CGROUP:
+		strbuf_addstr(sb, "a cgroup directory, like /sys/fs/cgroup/system.slice");
+		break;
+	case 'F':
+		cli_max_freq(NULL, &max);
+		strbuf_addf(sb, "samples per second, 1 to %u", max);
+		break;
+	case 'd': strbuf_addstr(sb, "seconds, like 10 or 0.5"); break;
+	case OPT_UNWIND: strbuf_addstr(sb, "auto, dwarf or fp"); break;
+	case OPT_PYTHON: strbuf_addstr(sb, "merge, only or off"); break;
+	case 'o': strbuf_addstr(sb, "the path to write to"); break;
+	case 'f': add_format_list(sb); break;
+	case 'e': strbuf_addstr(sb, "an executable or library"); break;
+	case OPT_FOCUS:
+	case OPT_HIDE:
+	case OPT_SHOW: strbuf_addstr(sb, "a glob, like 'malloc*'"); break;
+	case OPT_MIN_PERCENT: strbuf_addstr(sb, "a percentage, 0 to 100"); break;
+	default: strbuf_addstr(sb, "see --help"); break;
+	}
+}
+
+/* "sampletop: OPTION VALUE: problem (what OPTION takes)". Returns 2. */
+static int bad_value(const struct opt_arg *a, const char *problem)
+{
+	struct strbuf wants = STRBUF_INIT;
+	int ret;
+
+	add_wants(&wants, a->c);
+	ret = cli_option_error(a->name, a->value, "%s (%s)", problem, wants.buf);
+	strbuf_release(&wants);
+	return ret;
+}
+
+/* Parses a whole string as a number. Returns 0 or -EINVAL. */
+static int parse_number(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return end == s || *end || errno == ERANGE ? -EINVAL : 0;
+}
+
+/* Adds the names of "a,b" to o->comms; an empty name is refused. */
+static int add_comms(struct options *o, const struct opt_arg *a)
+{
+	const char *arg = a->value;
 	size_t alloc = o->nr_comms;
 
 	do {
 		size_t len = strcspn(arg, ",");
 
 		if (!len)
-			return -EINVAL;
+			return bad_value(a, "an empty name");
 		XGROW(o->comms, alloc, o->nr_comms + 1);
 		o->comms[o->nr_comms++] = xstrndup(arg, len);
 		arg += len + (arg[len] == ',');
 	} while (*arg);
 	return 0;
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "sampletop: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'sampletop --help' for more information.\n");
-	return 2;
 }
 
 static int append_ids(const char *s, uint32_t **out, size_t *nr)
@@ -255,176 +402,369 @@ int parse_id_list(const char *s, uint32_t **out, size_t *nr)
 	return err;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+/* -p and -t: a list of ids, none of them 0 (the idle task is no target). */
+static int add_ids(const struct opt_arg *a, uint32_t **ids, size_t *nr, const char *problem)
 {
-	char *end;
-	double v;
+	size_t first = *nr;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !(v >= lo && v <= hi))
-		return -EINVAL;
-	*out = v;
+	if (parse_id_list(a->value, ids, nr))
+		return bad_value(a, problem);
+	for (size_t i = first; i < *nr; i++)
+		if (!(*ids)[i])
+			return bad_value(a, problem);
 	return 0;
 }
 
-/* Handles the options shared by record and the subcommands. Returns 1 if c
- * was one of them, 0 if not, or an exit code + 10 on error. */
-static int view_option(struct options *o, int c, const char *arg)
+/* -C: a list of CPUs this machine has. main parses it again into its table. */
+static int check_cpus(struct options *o, const struct opt_arg *a)
 {
-	switch (c) {
-	case 'o': o->output = arg; return 1;
-	case 'f':
-		o->format = report_format_by_name(arg);
-		if (o->format < 0)
-			return 10 + usage_error("unknown format '%s' (text, folded, json, html, speedscope, pprof)", arg);
-		return 1;
-	case OPT_COLOR: o->color = 1; return 1;
-	case OPT_NO_COLOR: o->color = 0; return 1;
-	case OPT_THREADS: o->threads = true; return 1;
-	case OPT_PROCESSES: o->processes = true; return 1;
-	case OPT_INVERT: o->invert = true; return 1;
-	case OPT_COUNTERS: o->counters = true; return 1;
-	case OPT_FOCUS: o->focus = arg; return 1;
-	case OPT_HIDE:
-		if (o->nr_hide == MAX_GLOBS)
-			return 10 + usage_error("too many --hide patterns (at most 64): '%s'", arg);
-		o->hide[o->nr_hide++] = arg;
-		return 1;
-	case OPT_SHOW:
-		if (o->nr_show == MAX_GLOBS)
-			return 10 + usage_error("too many --show patterns (at most 64): '%s'", arg);
-		o->show[o->nr_show++] = arg;
-		return 1;
-	case OPT_SHOW_ALL: o->show_all = true; return 1;
-	case OPT_LINES: o->lines = true; return 1;
-	case OPT_ASCII: o->ascii = true; return 1;
-	case OPT_NO_DEMANGLE: o->no_demangle = true; return 1;
-	case OPT_KERNEL_ONLY: o->kernel_only = true; o->kernel = true; return 1;
-	case 'K': o->kernel = true; return 1;
-	case OPT_MIN_PERCENT:
-		if (parse_double(arg, 0, 100, &o->min_percent))
-			return 10 + usage_error("--min-percent wants a number from 0 to 100, not '%s'", arg);
-		return 1;
-	case 'q': o->quiet = true; return 1;
-	case 'v': o->verbose++; return 1;
+	int nr_cpus = libbpf_num_possible_cpus();
+	uint32_t *cpus = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (parse_id_list(a->value, &cpus, &n))
+		return bad_value(a, "not a CPU list");
+	for (size_t i = 0; i < n && nr_cpus > 0; i++) {
+		if (cpus[i] >= (uint32_t)nr_cpus) {
+			ret = cli_option_error(a->name, a->value,
+					       "no CPU %u (this machine has CPUs 0 to %d)", cpus[i],
+					       nr_cpus - 1);
+			break;
+		}
 	}
+	free(cpus);
+	o->cpus = a->value;
+	return ret;
+}
+
+/* -F: whole samples per second, up to the kernel's limit, which perf_event_open
+ * enforces (and above which it throttles) anyway: better said now. */
+static int parse_freq(struct options *o, const struct opt_arg *a)
+{
+	uint32_t max;
+	bool read = cli_max_freq(NULL, &max) == 0;
+	double v;
+
+	if (parse_number(a->value, &v))
+		return bad_value(a, "not a number");
+	if (!(v >= 1 && v <= max))
+		return cli_option_error(a->name, a->value, "must be 1 to %u (%s)", max,
+					read ? "kernel.perf_event_max_sample_rate"
+					     : "the kernel's default limit");
+	if (v != (uint32_t)v)
+		return bad_value(a, "not a whole number");
+	o->freq_hz = v;
+	return 0;
+}
+
+/* -d: from a millisecond (the timer's grain) to a year. */
+static int parse_duration(struct options *o, const struct opt_arg *a)
+{
+	double v;
+
+	if (parse_number(a->value, &v))
+		return bad_value(a, "not a number");
+	if (!(v >= 0.001 && v <= 365 * 86400.0))
+		return cli_option_error(a->name, a->value,
+					"must be 0.001 to 31536000 seconds (a year)");
+	o->duration_s = v;
+	return 0;
+}
+
+static int parse_unwind(struct options *o, const struct opt_arg *a)
+{
+	if (!strcmp(a->value, "auto"))
+		o->unwind = UNWIND_AUTO;
+	else if (!strcmp(a->value, "dwarf"))
+		o->unwind = UNWIND_DWARF;
+	else if (!strcmp(a->value, "fp"))
+		o->unwind = UNWIND_FP;
+	else
+		return bad_value(a, "unknown mode");
+	return 0;
+}
+
+static int parse_python(struct options *o, const struct opt_arg *a)
+{
+	enum python_mode m;
+
+	if (python_mode_parse(a->value, &m))
+		return bad_value(a, "unknown mode");
+	o->python = m;
+	return 0;
+}
+
+/* --hide and --show: up to MAX_GLOBS patterns each; an empty one matches nothing. */
+static int add_glob(const struct opt_arg *a, const char **globs, size_t *nr)
+{
+	if (!*a->value)
+		return bad_value(a, "an empty pattern");
+	if (*nr == MAX_GLOBS)
+		return cli_option_error(a->name, a->value, "too many patterns (at most %d %s)",
+					MAX_GLOBS, a->name);
+	globs[(*nr)++] = a->value;
+	return 0;
+}
+
+/* An option that names something (a file, a user, a cgroup) must not be empty. */
+static int check_name(const struct opt_arg *a, const char *problem)
+{
+	return *a->value ? 0 : bad_value(a, problem);
+}
+
+/* The options shared by record and the subcommands. Returns 0, 2 (a usage
+ * error, printed) or NOT_MINE. */
+static int view_option(struct options *o, const struct opt_arg *a)
+{
+	double v;
+
+	switch (a->c) {
+	case 'o': o->output = a->value; return check_name(a, "an empty file name");
+	case 'f':
+		o->format = report_format_by_name(a->value);
+		return o->format < 0 ? bad_value(a, "unknown format") : 0;
+	case OPT_COLOR: o->color = 1; return 0;
+	case OPT_NO_COLOR: o->color = 0; return 0;
+	case OPT_THREADS: o->threads = true; return 0;
+	case OPT_PROCESSES: o->processes = true; return 0;
+	case OPT_INVERT: o->invert = true; return 0;
+	case OPT_COUNTERS: o->counters = true; return 0;
+	case OPT_FOCUS:
+		o->focus = a->value;
+		return *a->value ? 0 : bad_value(a, "an empty pattern");
+	case OPT_HIDE: return add_glob(a, o->hide, &o->nr_hide);
+	case OPT_SHOW: return add_glob(a, o->show, &o->nr_show);
+	case OPT_SHOW_ALL: o->show_all = true; return 0;
+	case OPT_LINES: o->lines = true; return 0;
+	case OPT_ASCII: o->ascii = true; return 0;
+	case OPT_NO_DEMANGLE: o->no_demangle = true; return 0;
+	case OPT_KERNEL_ONLY: o->kernel_only = true; o->kernel = true; return 0;
+	case 'K': o->kernel = true; return 0;
+	case OPT_MIN_PERCENT:
+		if (parse_number(a->value, &v))
+			return bad_value(a, "not a number");
+		if (!(v >= 0 && v <= 100))
+			return cli_option_error(a->name, a->value,
+						"must be 0 to 100 (a percentage)");
+		o->min_percent = v;
+		return 0;
+	case 'q': o->quiet = true; return 0;
+	case 'v': o->verbose++; return 0;
+	}
+	return NOT_MINE;
+}
+
+/* The options of the record command alone. */
+static int record_option(struct options *o, const struct opt_arg *a)
+{
+	switch (a->c) {
+	case 'p': return add_ids(a, &o->pids, &o->nr_pids, "not a process id");
+	case 't': return add_ids(a, &o->tids, &o->nr_tids, "not a thread id");
+	case 'a': o->all = true; return 0;
+	case 'C': return check_cpus(o, a);
+	case 'u': o->user = a->value; return check_name(a, "not a user");
+	case OPT_COMM: return add_comms(o, a);
+	case OPT_CGROUP: o->cgroup = a->value; return check_name(a, "not a cgroup");
+	case OPT_AS_USER:
+		o->as_user = true;
+		o->child_user = a->value;
+		return a->value ? check_name(a, "not a user") : 0;
+	case 'F': return parse_freq(o, a);
+	case 'd': return parse_duration(o, a);
+	case OPT_IDLE: o->idle = true; return 0;
+	case OPT_NO_UNWIND_CACHE: o->no_unwind_cache = true; return 0;
+	case OPT_UNWIND: return parse_unwind(o, a);
+	case OPT_PYTHON: return parse_python(o, a);
+	case OPT_TUI: o->tui = TUI_ON; return 0;
+	case OPT_NO_TUI: o->tui = TUI_OFF; return 0;
+	}
+	return NOT_MINE;
+}
+
+/* report --tui browses the saved profile. */
+static int report_option(struct options *o, const struct opt_arg *a)
+{
+	if (a->c != OPT_TUI)
+		return NOT_MINE;
+	o->tui = TUI_ON;
+	return 0;
+}
+
+/* diff writes text or html only: say so before loading two profiles. */
+static int diff_option(struct options *o, const struct opt_arg *a)
+{
+	if (a->c != 'f')
+		return NOT_MINE;
+	o->format = report_format_by_name(a->value);
+	if (o->format != FMT_TEXT && o->format != FMT_HTML)
+		return cli_option_error(a->name, a->value, "%s (diff writes text or html)",
+					o->format < 0 ? "unknown format" : "not a diff format");
+	return 0;
+}
+
+static int addr2line_option(struct options *o, const struct opt_arg *a)
+{
+	if (a->c != 'e')
+		return NOT_MINE;
+	o->exe = a->value;
+	return check_name(a, "an empty file name");
+}
+
+/* The short options of every command: one another command takes is "not an
+ * option of" this one, not unknown. */
+#define ALL_SHORTS "ptaCuFdKofqvhVe"
+
+/* One command's options. */
+struct parser {
+	const char *cmd;	/* as typed: "sampletop", "sampletop report", ... */
+	const char *shorts;	/* getopt's: ":" first, to tell a missing value */
+	const char *help;
+	int (*option)(struct options *o, const struct opt_arg *a);
+};
+
+/* The long option whose val is c, or NULL. */
+static const struct option *long_option(int c)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == c)
+			return lo;
+	return NULL;
+}
+
+/* The option's name as typed: long (in full, even if abbreviated) or short. */
+static void opt_name(char *buf, size_t size, int c, const char *token)
+{
+	const struct option *lo = long_option(c);
+
+	if (lo && (c >= 256 || !strncmp(token, "--", 2)))
+		snprintf(buf, size, "--%s", lo->name);
+	else
+		snprintf(buf, size, "-%c", c);
+}
+
+/* An unknown or ambiguous long option, or a value given to one that takes none. */
+static int bad_long_option(const struct parser *p, const char *token)
+{
+	size_t len = strcspn(token + 2, "=");
+	struct strbuf sb = STRBUF_INIT;
+	int ret, n = 0;
+	char *name;
+
+	if (optopt)	/* a known option: only a value can be wrong */
+		return cli_option_error(token, NULL, "takes no value");
+	name = xstrndup(token, len + 2);
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (!strncmp(lo->name, token + 2, len))
+			strbuf_addf(&sb, "%s--%s", n++ ? ", " : "", lo->name);
+	if (n > 1)
+		ret = cli_option_error(name, NULL, "ambiguous option (%s)", sb.buf);
+	else
+		ret = cli_option_error(name, NULL, "unknown option (see %s --help)", p->cmd);
+	strbuf_release(&sb);
+	free(name);
+	return ret;
+}
+
+/* getopt's '?' (unknown) or ':' (missing value); token is the argument that
+ * held the option. Returns 2. */
+static int bad_option(const struct parser *p, int c, const char *token)
+{
+	char name[40];
+	struct strbuf wants = STRBUF_INIT;
+	int ret;
+
+	if (c == '?' && !strncmp(token, "--", 2))
+		return bad_long_option(p, token);
+	if (c == '?') {
+		snprintf(name, sizeof(name), "-%c", optopt);
+		if (optopt && strchr(ALL_SHORTS, optopt))
+			return cli_option_error(name, NULL, "not an option of %s (see %s --help)",
+						p->cmd, p->cmd);
+		return cli_option_error(name, NULL, "unknown option (see %s --help)", p->cmd);
+	}
+	opt_name(name, sizeof(name), optopt, token);
+	add_wants(&wants, optopt);
+	ret = cli_option_error(name, NULL, "needs a value (%s)", wants.buf);
+	strbuf_release(&wants);
+	return ret;
+}
+
+/* Runs getopt over argv: every option goes to the command's handler, then to
+ * the shared view options. Returns 0 with *done false when the command goes
+ * on, or an exit code with *done true. */
+static int parse_options(struct options *o, const struct parser *p, int argc, char **argv,
+			 bool *done)
+{
+	*done = false;
+	/* 0, not 1: glibc starts afresh only then (the "+" of the last parse
+	 * and a half-read "-xy" are forgotten): tests parse many times. */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		int first = optind ? optind : 1, idx = -1, c, ret;
+		struct opt_arg a;
+
+		c = getopt_long(argc, argv, p->shorts, long_opts, &idx);
+		if (c == -1)
+			return 0;
+		*done = true;
+		if (c == '?' || c == ':')
+			return bad_option(p, c, argv[first]);
+		if (c == 'h' || c == 'V') {
+			if (c == 'h')
+				fputs(p->help, stdout);
+			else
+				printf("sampletop %s\n", VERSION);
+			return 0;
+		}
+		a.c = c;
+		a.value = optarg;
+		opt_name(a.name, sizeof(a.name), c, idx >= 0 ? "--" : "-");
+		ret = p->option(o, &a);
+		if (ret == NOT_MINE)
+			ret = view_option(o, &a);
+		if (ret == NOT_MINE)
+			return cli_option_error(a.name, NULL, "not an option of %s (see %s --help)",
+						p->cmd, p->cmd);
+		if (ret)
+			return ret;
+		*done = false;
+	}
+}
+
+/* After the options: a command after "--", and one target. Returns 0 or 2. */
+static int check_targets(struct options *o, int argc, char **argv)
+{
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--"))
+			return cli_option_error(argv[optind], NULL, "unexpected argument "
+						"(put a command to profile after --)");
+		o->command = &argv[optind];
+	}
+	if (!o->all && !o->nr_pids && !o->nr_tids && !o->command && !o->user && !o->nr_comms &&
+	    !o->cgroup)
+		return cli_usage_error("nothing to profile: give -p PID, -t TID, -a or -- COMMAND");
+	if (o->as_user && !o->command)
+		return cli_usage_error("--as-user runs a COMMAND: put one after --");
+	if ((o->all ? 1 : 0) + (o->nr_pids || o->nr_tids ? 1 : 0) + (o->command ? 1 : 0) > 1)
+		return cli_usage_error("choose one target: -p/-t, -a or -- COMMAND");
 	return 0;
 }
 
 int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 {
-	int c, r;
-
-	*done = false;
-	optind = 1;
-	opterr = 0;
 	/* "+" stops at the first non-option: "sampletop -- cmd -x" keeps -x for cmd. */
-	while ((c = getopt_long(argc, argv, "+p:t:aC:u:F:d:Ko:f:qvhV", long_opts, NULL)) != -1) {
-		double d;
+	static const struct parser record = {
+		"sampletop", "+:p:t:aC:u:F:d:Ko:f:qvhV", usage_text, record_option,
+	};
+	int ret = parse_options(o, &record, argc, argv, done);
 
-		r = view_option(o, c, optarg);
-		if (r >= 10) {
-			*done = true;
-			return r - 10;
-		}
-		if (r)
-			continue;
-		switch (c) {
-		case 'p':
-			if (parse_id_list(optarg, &o->pids, &o->nr_pids))
-				goto bad_value;
-			break;
-		case 't':
-			if (parse_id_list(optarg, &o->tids, &o->nr_tids))
-				goto bad_value;
-			break;
-		case 'a': o->all = true; break;
-		case 'C': o->cpus = optarg; break;
-		case 'u': o->user = optarg; break;
-		case OPT_COMM:
-			if (add_comms(o, optarg))
-				goto bad_value;
-			break;
-		case OPT_CGROUP: o->cgroup = optarg; break;
-		case OPT_AS_USER:
-			o->as_user = true;
-			o->child_user = optarg;
-			break;
-		case 'F':
-			if (parse_double(optarg, 1, 100000, &d))
-				goto bad_value;
-			o->freq_hz = (uint32_t)d;
-			break;
-		case 'd':
-			if (parse_double(optarg, 0.001, 365 * 86400.0, &o->duration_s))
-				goto bad_value;
-			break;
-		case OPT_IDLE: o->idle = true; break;
-		case OPT_UNWIND:
-			if (!strcmp(optarg, "auto"))
-				o->unwind = UNWIND_AUTO;
-			else if (!strcmp(optarg, "dwarf"))
-				o->unwind = UNWIND_DWARF;
-			else if (!strcmp(optarg, "fp"))
-				o->unwind = UNWIND_FP;
-			else
-				goto bad_value;
-			break;
-		case OPT_NO_UNWIND_CACHE: o->no_unwind_cache = true; break;
-		case OPT_PYTHON: {
-			enum python_mode m;
-
-			if (python_mode_parse(optarg, &m))
-				goto bad_value;
-			o->python = m;
-			break;
-		}
-		case OPT_TUI: o->tui = TUI_ON; break;
-		case OPT_NO_TUI: o->tui = TUI_OFF; break;
-		case 'h':
-			fputs(usage_text, stdout);
-			*done = true;
-			return 0;
-		case 'V':
-			printf("sampletop %s\n", VERSION);
-			*done = true;
-			return 0;
-		case '?':
-		default:
-			*done = true;
-			if (optopt && optopt < 256)
-				return usage_error(strchr("ptCuFdof", optopt) ? "option -%s needs a value"
-									   : "unknown option -%s",
-						   (char[]){ (char)optopt, 0 });
-			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-		continue;
-bad_value:
-		*done = true;
-		return usage_error("bad value '%s'", optarg);
-	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--")) {
-			*done = true;
-			return usage_error("unexpected argument '%s' (put a command after --)", argv[optind]);
-		}
-		o->command = &argv[optind];
-	}
-	if (!o->all && !o->nr_pids && !o->nr_tids && !o->command && !o->user && !o->nr_comms &&
-	    !o->cgroup) {
-		*done = true;
-		return usage_error("%s", "nothing to profile: give -p PID, -t TID, -a or -- COMMAND");
-	}
-	if (o->as_user && !o->command) {
-		*done = true;
-		return usage_error("%s", "--as-user runs a COMMAND: put one after --");
-	}
-	if ((o->all ? 1 : 0) + (o->nr_pids || o->nr_tids ? 1 : 0) + (o->command ? 1 : 0) > 1) {
-		*done = true;
-		return usage_error("%s", "choose one target: -p/-t, -a or -- COMMAND");
-	}
-	return 0;
+	if (*done)
+		return ret;
+	ret = check_targets(o, argc, argv);
+	*done = ret != 0;
+	return ret;
 }
 
 static const char report_usage[] =
@@ -449,36 +789,20 @@ static const char report_usage[] =
 
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done)
 {
-	int c, r;
+	static const struct parser parsers[] = {
+		{ "sampletop report", ":o:f:qvhVK", report_usage, report_option },
+		{ "sampletop diff", ":o:f:qvhVK", report_usage, diff_option },
+		{ "sampletop addr2line", ":o:f:e:qvhVK", report_usage, addr2line_option },
+	};
+	const struct parser *p = &parsers[0];
+	int ret;
 
-	*done = false;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:f:e:qvhK", long_opts, NULL)) != -1) {
-		r = view_option(o, c, optarg);
-		if (r >= 10) {
-			*done = true;
-			return r - 10;
-		}
-		if (r)
-			continue;
-		if (c == 'e') {
-			o->exe = optarg;
-			continue;
-		}
-		if (c == OPT_TUI) {
-			o->tui = TUI_ON;
-			continue;
-		}
-		if (c == 'h') {
-			fputs(report_usage, stdout);
-			*done = true;
-			return 0;
-		}
-		*done = true;
-		return usage_error("unknown option '%s'", argv[optind - 1]);
-	}
-	(void)cmd;
+	for (size_t i = 0; i < ARRAY_SIZE(parsers); i++)
+		if (!strcmp(parsers[i].cmd + strlen("sampletop "), cmd))
+			p = &parsers[i];
+	ret = parse_options(o, p, argc, argv, done);
+	if (*done)
+		return ret;
 	o->args = &argv[optind];
 	o->nr_args = argc - optind;
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * Command-line options of every subcommand, in one struct with its defaults
- * in options_init(). Parsing prints usage errors itself and returns 2, the
- * exit code for bad usage.
+ * in options_init(). Parsing prints usage errors itself, one line on stderr
+ * that names the option as typed, its value and what it takes, and returns
+ * 2, the exit code for bad usage.
  *
  * Ownership: the struct owns pids, tids and comms (each name and the array),
  * freed by options_free(), also after a failed parse. Every other pointer
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/util.h"
 #include "report/report.h"
 
 enum unwind_mode { UNWIND_AUTO, UNWIND_DWARF, UNWIND_FP };
@@ -88,12 +90,32 @@ void options_free(struct options *o);
 /* Parses the record command line (argv[0] is the program). Returns 0, or an
  * exit code (2 usage error, 0 after --help/--version) with *done set. */
 int cli_parse_record(struct options *o, int argc, char **argv, bool *done);
-/* For "report" and other subcommands that take view options and files. */
+/* For "report" and other subcommands that take view options and files; cmd
+ * adds its own options ("report": --tui, "diff": -f text or html only,
+ * "addr2line": -e) and names the command in the messages. */
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done);
 
 /* Fills report options from the parsed view options; color_ok says whether
  * the output is a terminal (colour only there, unless forced). */
 void options_report(const struct options *o, struct report_opts *r, bool color_ok);
+
+/* Where the kernel keeps its limit on samples per second (perf_event_open
+ * refuses more), and the value used when it cannot be read: the kernel's
+ * default (DEFAULT_MAX_SAMPLE_RATE in kernel/events/core.c). */
+#define CLI_MAX_FREQ_PATH "/proc/sys/kernel/perf_event_max_sample_rate"
+#define CLI_MAX_FREQ_FALLBACK 100000
+
+/* The most -F accepts, read from path (NULL: CLI_MAX_FREQ_PATH) into *hz.
+ * Returns 0, or a negative errno with *hz = CLI_MAX_FREQ_FALLBACK when the
+ * file is unreadable or holds no positive number. */
+int cli_max_freq(const char *path, uint32_t *hz);
+
+/* A usage error about one option, on one line of stderr:
+ * "sampletop: OPTION VALUE: why", OPTION and VALUE escaped (VALUE NULL: none
+ * shown; quoted when empty or blank-holding). Returns 2, the exit code. */
+int cli_option_error(const char *option, const char *value, const char *fmt, ...) PRINTF(3, 4);
+/* A usage error about the command line as a whole: "sampletop: why". Returns 2. */
+int cli_usage_error(const char *fmt, ...) PRINTF(1, 2);
 
 /* Parses "1,2,5-7" and appends the numbers to *out (malloc'ed; *nr counts
  * them; the caller frees *out). Returns 0, or -EINVAL with *out freed and

@@ -71,17 +71,15 @@ static char proc_state(uint32_t pid, unsigned long *flags)
 static int check_pid(struct options *o, uint32_t pid, uint64_t start_time)
 {
 	unsigned long flags = 0;
-	char state;
+	char state, arg[16];
 
-	if (!proc_alive(pid, start_time)) {
-		fprintf(stderr, "sampletop: no process with pid %u\n", pid);
-		return 1;
-	}
+	snprintf(arg, sizeof(arg), "%u", pid);
+	if (!proc_alive(pid, start_time))
+		return cli_option_error("-p", arg, "no such process");
 	state = proc_state(pid, &flags);
-	if (state == 'Z' || state == 'X') {
-		fprintf(stderr, "sampletop: pid %u has exited (a zombie): nothing to sample\n", pid);
-		return 1;
-	}
+	if (state == 'Z' || state == 'X')
+		return cli_option_error("-p", arg,
+					"the process has exited (a zombie): nothing to sample");
 	if (flags & 0x00200000 /* PF_KTHREAD */ && !o->kernel) {
 		if (!o->quiet)
 			fprintf(stderr, "sampletop: pid %u is a kernel thread: sampling its kernel stack (-K)\n",
@@ -325,14 +323,22 @@ struct record {
 	bool tui;			/* the live view runs, not the record loop */
 };
 
-/* -p: every pid names a process we can sample; their start times. Returns 0 or 1. */
+/* -p: every pid names a process we can sample; their start times. -t: every
+ * tid is there (else nothing would be sampled until Ctrl-C). Returns 0 or 2. */
 static int check_pids(struct record *r)
 {
+	char arg[16];
+
 	r->pid_starts = xcalloc(r->o.nr_pids + 1, sizeof(*r->pid_starts));
 	for (size_t i = 0; i < r->o.nr_pids; i++) {
 		r->pid_starts[i] = proc_start_time(r->o.pids[i]);
 		if (check_pid(&r->o, r->o.pids[i], r->pid_starts[i]))
-			return 1;
+			return 2;
+	}
+	for (size_t i = 0; i < r->o.nr_tids; i++) {
+		snprintf(arg, sizeof(arg), "%u", r->o.tids[i]);
+		if (!proc_pid_exists(r->o.tids[i]))
+			return cli_option_error("-t", arg, "no such thread");
 	}
 	return 0;
 }
@@ -369,18 +375,16 @@ static int resolve_users(struct record *r)
 	if (o->as_user) {
 		int err = child_user_resolve(o->child_user, &r->cu);
 
-		if (err) {
-			fprintf(stderr, err == -ESRCH ? "sampletop: --as-user: not run through sudo "
-							"($SUDO_USER unset); name a user: --as-user=USER\n"
-						      : "sampletop: --as-user: no user '%s'\n",
-				o->child_user ? o->child_user : getenv("SUDO_USER"));
-			return 2;
-		}
+		if (err == -ESRCH)
+			return cli_option_error("--as-user", NULL, "not run through sudo "
+						"($SUDO_USER unset): name the user, --as-user=USER");
+		if (err)
+			return cli_option_error("--as-user", o->child_user ?: getenv("SUDO_USER"),
+						"no such user (a user name)");
 	}
-	if (o->user && resolve_uid(o->user, &r->ro.sampler.uid)) {
-		fprintf(stderr, "sampletop: -u: no user '%s'\n", o->user);
-		return 2;
-	}
+	if (o->user && resolve_uid(o->user, &r->ro.sampler.uid))
+		return cli_option_error("-u", o->user,
+					"no such user (a user name or a numeric uid)");
 	r->ro.sampler.filter_uid = o->user != NULL;
 	return 0;
 }
@@ -608,13 +612,14 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	ret = check_pids(&r);
 	if (!ret)
-		ret = output_check(r.o.output);
-	if (!ret)
 		ret = parse_cpus(&r);
 	if (!ret)
 		ret = resolve_users(&r);
 	if (!ret)
 		ret = resolve_filters(&r);
+	/* Last: a bad option must not leave an empty -o file behind. */
+	if (!ret)
+		ret = output_check(r.o.output);
 	if (ret)
 		goto out;
 	fill_recorder_opts(&r);
@@ -679,9 +684,8 @@ static int cmd_report(int argc, char **argv)
 	if (done)
 		goto out;
 	if (o.nr_args != 1) {
-		fprintf(stderr, "sampletop: report wants one saved profile (a .json report)\n"
-				"Try 'sampletop report --help' for more information.\n");
-		ret = 2;
+		ret = cli_usage_error("report wants one saved profile, a .json report "
+				      "(see sampletop report --help)");
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -716,14 +720,14 @@ static int cmd_diff(int argc, char **argv)
 		goto out;
 	ret = 2;
 	if (o.nr_args != 2) {
-		fprintf(stderr, "sampletop: diff wants two saved profiles: BEFORE.json AFTER.json\n"
-				"Try 'sampletop diff --help' for more information.\n");
+		cli_usage_error("diff wants two saved profiles, BEFORE.json AFTER.json "
+				"(see sampletop diff --help)");
 		goto out;
 	}
 	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
 	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
-		fprintf(stderr, "sampletop: diff writes text or html, not %s\n",
-			fmt < 0 ? "that file type" : report_format_name(fmt));
+		cli_option_error("-o", o.output, "diff writes text or html, not %s",
+				 fmt < 0 ? "that file type" : report_format_name(fmt));
 		goto out;
 	}
 	ret = 1;
