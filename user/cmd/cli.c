@@ -46,6 +46,9 @@ static const char usage_text[] =
 	"                            .eh_frame; frame pointers where there is none),\n"
 	"                            dwarf (.eh_frame only) or fp (frame pointers only)\n"
 	"                            (default auto)\n"
+	"      --unwind-mem SIZE     kernel memory for the unwind tables, in bytes or\n"
+	"                            with K, M or G (default 32M); past it the tables\n"
+	"                            sampled least recently are evicted\n"
 	"      --python MODE         Python frames of CPython 3.10-3.13: merge (in place\n"
 	"                            of the interpreter's frames), only, off (default merge)\n"
 	"\n"
@@ -116,6 +119,7 @@ enum {
 	OPT_CGROUP,
 	OPT_AS_USER,
 	OPT_PYTHON,
+	OPT_UNWIND_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -133,6 +137,7 @@ static const struct option long_opts[] = {
 	{ "kernel-only", no_argument, NULL, OPT_KERNEL_ONLY },
 	{ "idle", no_argument, NULL, OPT_IDLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "unwind-mem", required_argument, NULL, OPT_UNWIND_MEM },
 	{ "python", required_argument, NULL, OPT_PYTHON },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
@@ -261,6 +266,31 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* A size in bytes, with an optional K, M or G (powers of 1024), in [lo, hi]. */
+static int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned shift = 0;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	v *= (double)(1ull << shift);
+	if (*end || !(v >= (double)lo && v <= (double)hi))
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 /* Handles the options shared by record and the subcommands. Returns 1 if c
  * was one of them, 0 if not, or an exit code + 10 on error. */
 static int view_option(struct options *o, int c, const char *arg)
@@ -361,6 +391,10 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 			else if (!strcmp(optarg, "fp"))
 				o->unwind = UNWIND_FP;
 			else
+				goto bad_value;
+			break;
+		case OPT_UNWIND_MEM:
+			if (parse_size(optarg, ST_UNWIND_MEM_MIN, ST_UNWIND_MEM_MAX, &o->unwind_mem))
 				goto bad_value;
 			break;
 		case OPT_PYTHON: {

@@ -47,6 +47,7 @@ struct options {
 	bool kernel_only;
 	bool idle;
 	enum unwind_mode unwind;
+	uint64_t unwind_mem;	/* --unwind-mem bytes; 0: the default */
 	int python;		/* enum python_mode */
 
 	/* output */
