@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PLAN 21
+#define PLAN 25
 
 static char dir[] = "/tmp/test_unwind_alloc.XXXXXX";
 
@@ -156,6 +156,33 @@ static void test_policy(void)
 	CHECK(st.evicted == 1 && st.table_full == 0, "one eviction counted (%llu), nothing refused",
 	      (unsigned long long)st.evicted);
 	CHECK(st.rows_used == 2 * rows, "rows of two tables placed after the eviction");
+
+	/* b sampled again since its eviction: placed again (at most once a
+	 * second), evicting the least recently sampled, c. */
+	unwind_bpf_touch(u, b, now_ns() + 3000000000ull);
+	unwind_bpf_flush_at(u, now_ns() + 4000000000ull);
+	unwind_bpf_object(u, b, &ib);
+	unwind_bpf_object(u, c, &ic);
+	unwind_bpf_object(u, a, &ia);
+	CHECK(ib.placed && !ib.evicted && ic.evicted && ia.placed,
+	      "an evicted table sampled again is placed again, evicting the least recent");
+
+	/* Mapped by no pushed process: freed after 10 s without a sample. */
+	unwind_bpf_flush_at(u, now_ns() + 9000000000ull);
+	unwind_bpf_object(u, b, &ib);
+	CHECK(ib.placed && !ib.reclaimed, "sampled 6 s ago: kept");
+	unwind_bpf_flush_at(u, now_ns() + 30000000000ull);
+	unwind_bpf_object(u, a, &ia);
+	unwind_bpf_object(u, b, &ib);
+	unwind_bpf_object(u, c, &ic);
+	unwind_bpf_stats(u, &st);
+	CHECK(ia.reclaimed && ib.reclaimed && ic.reclaimed && !ia.placed && st.reclaimed == 3 &&
+		      st.rows_used == 0,
+	      "unmapped and unsampled for 10 s: every table freed (%llu), no rows left",
+	      (unsigned long long)st.reclaimed);
+	a = unwind_bpf_add_path(u, a_path);
+	unwind_bpf_object(u, a >= 0 ? a : 0, &ia);
+	CHECK(a >= 0 && ia.placed && !ia.reclaimed, "a freed file mapped again: built and placed again");
 
 	unwind_bpf_free(u);
 

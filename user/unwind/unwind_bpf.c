@@ -69,6 +69,7 @@ struct uobj {
 	bool reclaimed;
 	bool published;		/* in unwind_objs */
 	uint32_t nr_rows;	/* of its table when built */
+	size_t bytes;		/* its table's, in the BPF maps */
 	uint64_t build_ns;
 };
 
@@ -523,6 +524,7 @@ static void build(struct unwind_bpf *u, struct uobj *o, Elf *elf)
 			o->tab = slot;
 			o->shared = true;
 			o->nr_rows = u->tabs[slot].table->nr_rows;
+			o->bytes = unwind_table_bytes(u->tabs[slot].table);
 			u->stats.shared++;
 			return;
 		}
@@ -533,6 +535,7 @@ static void build(struct unwind_bpf *u, struct uobj *o, Elf *elf)
 	if (o->err)
 		return;
 	o->nr_rows = t->nr_rows;
+	o->bytes = unwind_table_bytes(t);
 	o->build_ns = t->build_ns;
 	unwind_table_drop_rows(t);	/* the encoding is all that is needed */
 	if (!t->nr_pages) {	/* no CFI at all: no table */
@@ -919,7 +922,11 @@ static void sweep_tables(struct unwind_bpf *u, uint64_t now, bool reclaiming)
 
 void unwind_bpf_flush(struct unwind_bpf *u)
 {
-	uint64_t now = now_ns();
+	unwind_bpf_flush_at(u, now_ns());
+}
+
+void unwind_bpf_flush_at(struct unwind_bpf *u, uint64_t now)
+{
 	bool reaping = now >= u->next_reap_ns;
 
 	for (size_t i = 0; u->nr_requested && i < u->nr_procs; i++) {
@@ -958,13 +965,13 @@ void unwind_bpf_object(const struct unwind_bpf *u, size_t i, struct unwind_obj_i
 
 	*info = (struct unwind_obj_info){ .path = o->path, .err = o->err, .rows = o->nr_rows,
 					  .build_ms = o->build_ns / 1e6, .shared = o->shared,
+					  .bytes = o->bytes,
 					  .reclaimed = o->reclaimed, .table = TAB_NONE };
 	if (t) {
 		info->table_full = t->too_big;
 		info->placed = t->placed;
 		info->evicted = t->evicted;
 		info->table = o->tab;
-		info->bytes = unwind_table_bytes(t->table);
 	}
 }
 

@@ -69,6 +69,8 @@ void unwind_bpf_request(struct unwind_bpf *u, uint32_t pid);
  * push (each at most once per back-off period) and, now and then, removes
  * the entries of processes that exited. */
 void unwind_bpf_flush(struct unwind_bpf *u);
+/* The same as if the clock said now (now_ns()'s clock): for the tests. */
+void unwind_bpf_flush_at(struct unwind_bpf *u, uint64_t now);
 
 struct unwind_obj_info {
 	const char *path;	/* as first mapped */
