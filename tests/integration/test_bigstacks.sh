@@ -16,12 +16,13 @@ awk -v n="${BIGSTACKS_FUNCS:-1600}" 'BEGIN {
 }' >"$WORK/big.c"
 echo "# set-up: $(wc -c <"$WORK/big.c") bytes of C in big.c"
 
-# share_re FOLDED ERE: percentage of samples whose folded line matches ERE.
-share_re() {
-	local hit total
-	hit=$(grep -E -- "$2" "$1" | awk '{ t += $NF } END { print t + 0 }')
-	total=$(total_samples "$1")
-	awk -v h="$hit" -v t="$total" 'BEGIN { if (t == 0) print 0; else printf "%.1f\n", 100 * h / t }'
+# compile_run NAME SCRIPT [OPTIONS...]: sampletop -v OPTIONS -- sh -c SCRIPT
+# in $WORK; NAME.err (-v), NAME.folded (--threads), NAME.txt (the header).
+compile_run() {
+	local name=$1 script=$2; shift 2
+	(cd "$WORK" && "$ST" -q -v "$@" -o "$WORK/$name.json" -- sh -c "$script" 2>"$WORK/$name.err")
+	"$ST" report "$WORK/$name.json" -f folded --threads -o "$WORK/$name.folded" 2>/dev/null
+	"$ST" report "$WORK/$name.json" -f text -o "$WORK/$name.txt" 2>/dev/null
 }
 # whole FOLDED PROG: per process of PROG but its first (which pays for its
 # tables' build: the cold start is not what this suite checks), the share
@@ -66,13 +67,8 @@ else
 	# One run: three clang compiles, then three gcc compiles. Before the
 	# rows of every table fitted a fixed map, libLLVM and libclang-cpp
 	# filled it and cc1 was walked by frame pointers (0% whole).
-	cd "$WORK" || bail "no $WORK"
-	"$ST" -q -v -o "$WORK/big.json" -- sh -c \
-		'for i in 1 2 3; do clang -O2 -c big.c -o c$i.o; done; for i in 1 2 3; do gcc -O2 -c big.c -o g$i.o; done' \
-		2>"$WORK/big.err"
-	cd "$TOP" || bail "no $TOP"
-	"$ST" report "$WORK/big.json" -f folded --threads -o "$WORK/big.folded" 2>/dev/null
-	"$ST" report "$WORK/big.json" -f text -o "$WORK/big.txt" 2>/dev/null
+	compile_run big \
+		'for i in 1 2 3; do clang -O2 -c big.c -o c$i.o; done; for i in 1 2 3; do gcc -O2 -c big.c -o g$i.o; done'
 	read -r cs cn <<<"$(whole "$WORK/big.folded" clang)"
 	read -r gs gn <<<"$(whole "$WORK/big.folded" cc1)"
 	echo "# clang: $cs% of $cn samples whole; cc1: $gs% of $gn (later processes)"
@@ -97,13 +93,8 @@ else
 	# A budget that holds cc1 or clang's two libraries, not all three: the
 	# tables sampled least recently are evicted for cc1's, counted, and
 	# cc1's stays while it runs.
-	cd "$WORK" || bail "no $WORK"
-	"$ST" -q -v --unwind-mem 6M -o "$WORK/small.json" -- sh -c \
-		'clang -O2 -c big.c -o c.o; for i in 1 2; do gcc -O2 -c big.c -o g$i.o; done' \
-		2>"$WORK/small.err"
-	cd "$TOP" || bail "no $TOP"
-	"$ST" report "$WORK/small.json" -f folded --threads -o "$WORK/small.folded" 2>/dev/null
-	"$ST" report "$WORK/small.json" -f text -o "$WORK/small.txt" 2>/dev/null
+	compile_run small 'clang -O2 -c big.c -o c.o; for i in 1 2; do gcc -O2 -c big.c -o g$i.o; done' \
+		--unwind-mem 6M
 	read -r ss sn <<<"$(whole "$WORK/small.folded" cc1)"
 	echo "# --unwind-mem 6M: cc1 $ss% of $sn samples whole (later processes)"
 	check_grep "--unwind-mem 6M: evictions counted in the header" 'unwind_tables_evicted: [1-9]' "$WORK/small.txt"

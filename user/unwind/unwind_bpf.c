@@ -120,6 +120,7 @@ struct unwind_bpf {
 };
 
 static bool place(struct unwind_bpf *u, uint32_t slot);
+static void publish(struct unwind_bpf *u, struct uobj *o);
 
 struct unwind_bpf *unwind_bpf_new(void)
 {
@@ -170,6 +171,9 @@ static void place_all(struct unwind_bpf *u)
 	for (uint32_t i = 0; i < u->nr_tabs; i++)
 		if (u->tabs[i].table)
 			place(u, i);
+	for (size_t i = 0; i < u->nr_objs; i++)
+		if (u->objs[i].built)
+			publish(u, &u->objs[i]);
 }
 
 int unwind_bpf_bind(struct unwind_bpf *u, const struct sampler_map_fds *m)
