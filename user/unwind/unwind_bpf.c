@@ -116,7 +116,8 @@ struct unwind_bpf {
 	uint32_t nr_requested;
 	struct unwind_bpf_stats stats;
 	uint64_t next_reap_ns;
-	struct st_uproc *scratch;
+	struct st_uproc *scratch;	/* the entry a push builds */
+	struct st_uproc *entry;	/* an entry republish rewrites (during a push, too) */
 };
 
 static bool place(struct unwind_bpf *u, uint32_t slot);
@@ -131,6 +132,7 @@ struct unwind_bpf *unwind_bpf_new(void)
 	u->vmas_fd = -1;
 	u->rules_fd = -1;
 	u->scratch = xcalloc(1, sizeof(*u->scratch));
+	u->entry = xcalloc(1, sizeof(*u->entry));
 	return u;
 }
 
@@ -231,6 +233,7 @@ void unwind_bpf_free(struct unwind_bpf *u)
 	free(u->procs);
 	u64map_free(&u->proc_index);
 	free(u->scratch);
+	free(u->entry);
 	unwind_alloc_release(&u->row_alloc);
 	unwind_alloc_release(&u->page_alloc);
 	unmap_all(u);
@@ -362,16 +365,16 @@ static void republish(struct unwind_bpf *u, uint32_t slot)
 
 		for (uint32_t k = 0; k < ps->nr_tabs && !maps; k++)
 			maps = ps->tabs[k] == slot;
-		if (!maps || !ps->live || bpf_map_lookup_elem(u->procs_fd, &ps->pid, u->scratch))
+		if (!maps || !ps->live || bpf_map_lookup_elem(u->procs_fd, &ps->pid, u->entry))
 			continue;
-		for (uint32_t k = 0; k < u->scratch->nr && k < ST_UNWIND_MAX_MAPS; k++) {
-			if (u->scratch->maps[k].slot != slot + 1)
+		for (uint32_t k = 0; k < u->entry->nr && k < ST_UNWIND_MAX_MAPS; k++) {
+			if (u->entry->maps[k].slot != slot + 1)
 				continue;
-			table_fields(u, slot, &u->scratch->maps[k]);
+			table_fields(u, slot, &u->entry->maps[k]);
 			changed = true;
 		}
 		if (changed)
-			bpf_map_update_elem(u->procs_fd, &ps->pid, u->scratch, BPF_EXIST);
+			bpf_map_update_elem(u->procs_fd, &ps->pid, u->entry, BPF_EXIST);
 	}
 	forget_vmas(u);
 }
