@@ -775,6 +775,11 @@ static int push(struct unwind_bpf *u, struct uproc_state *ps, bool force)
 	free(buf);
 	for (uint32_t k = 0; k < ps->nr_tabs; k++)
 		u->tabs[ps->tabs[k]].nr_procs++;
+	/* A table placed for one mapping may have been evicted for the next
+	 * (a process that maps more than the budget): state where each is now. */
+	for (uint32_t k = 0; k < u->scratch->nr; k++)
+		if (u->scratch->maps[k].slot)
+			table_fields(u, u->scratch->maps[k].slot - 1, &u->scratch->maps[k]);
 	if (bpf_map_update_elem(u->procs_fd, &ps->pid, u->scratch, BPF_ANY))
 		return -errno;
 	ps->live = true;
