@@ -154,6 +154,8 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
 		bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_pages, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_rules, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_used, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
 	} else {
 		/* The budget: 1/ST_UNWIND_PAGES_SHARE for pages, the rest rows
