@@ -455,6 +455,8 @@ static int make_room(struct unwind_bpf *u, uint32_t slot, uint32_t nr_rows, uint
 	struct utab *w = &u->tabs[slot];
 	int err;
 
+	if (nr_rows > u->row_alloc.size || nr_pages > u->page_alloc.size)
+		return -E2BIG;	/* evicting everything would not help */
 	for (;;) {
 		err = unwind_alloc_get(&u->row_alloc, nr_rows, &w->row_first);
 		if (!err) {
@@ -603,7 +605,10 @@ static struct uobj *object_of(struct unwind_bpf *u, const struct objfile_id *fid
 		else
 			build(u, o, NULL);
 	}
-	if (o->tab != TAB_NONE && !u->tabs[o->tab].placed && !u->tabs[o->tab].evicted)
+	/* Placed when first met; an evicted one waits until it is sampled
+	 * again (sweep_tables), one too big stays out. */
+	if (o->tab != TAB_NONE && !u->tabs[o->tab].placed && !u->tabs[o->tab].evicted &&
+	    !u->tabs[o->tab].too_big)
 		place(u, o->tab);
 	if (!o->published)
 		publish(u, o);
