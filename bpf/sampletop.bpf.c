@@ -55,7 +55,7 @@ static __always_inline int in_kernel_mode(struct bpf_perf_event_data *ctx)
 	return (ctx->regs.csx & 3) == 0;
 }
 
-_Static_assert(ST_MAX_FRAMES == 127, "the kernel stack offset is masked with ST_MAX_FRAMES");
+_Static_assert(ST_MAX_USER_FRAMES == 511, "the kernel stack offset is masked with ST_MAX_USER_FRAMES");
 
 #define PF_EXITING 0x00000004	/* include/linux/sched.h */
 
@@ -143,18 +143,18 @@ int on_sample(struct bpf_perf_event_data *ctx)
 			user_nr = n;
 		}
 	}
-	if (user_nr > ST_MAX_FRAMES)
-		user_nr = ST_MAX_FRAMES;
+	if (user_nr > ST_MAX_USER_FRAMES)
+		user_nr = ST_MAX_USER_FRAMES;
 
 	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL)) {
 		/* user_nr's range comes through the unwinder's bpf_loop callback,
 		 * which the verifier cannot follow, and clang may rewrite a clamp
 		 * it thinks is redundant: a mask behind a barrier survives both.
-		 * With ST_MAX_FRAMES == 127 the mask is the identity here. */
+		 * With ST_MAX_USER_FRAMES == 511 the mask is the identity here. */
 		__u32 kidx = user_nr;
 
 		barrier_var(kidx);
-		kidx &= ST_MAX_FRAMES;
+		kidx &= ST_MAX_USER_FRAMES;
 		n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
 		if (n < 0) {
 			count(ST_CNT_KERN_STACK_ERR);

@@ -4,8 +4,8 @@
  * With unwind_mode ST_UNWIND_FP: the kernel's frame-pointer walk
  * (bpf_get_stack). Otherwise the stack is unwound here from the CFI tables
  * userspace builds per object (user/unwind/unwind_table.c) and pushes per process
- * (user/unwind/unwind_bpf.c): per frame, find the mapping, binary-search its row,
- * compute the CFA, read the return address at CFA - 8, restore rbp, step.
+ * (user/unwind/unwind_bpf.c): per frame, find the mapping, its 4 KiB page,
+ * binary-search the page's rows, read the row's rule, compute the CFA, read the return address at CFA - 8, restore rbp, step.
  * A process not pushed yet has its mappings found with bpf_find_vma and
  * its objects' tables by (device, inode); it is flagged, and userspace
  * pushes its tables on its next drain. */
@@ -14,23 +14,42 @@
 
 const volatile __u8 unwind_mode = ST_UNWIND_FP;
 
-/* Every object's rows; userspace writes them through mmap. */
+/* Every table's rows, two per element; userspace writes them through mmap
+ * and sizes this map and the next from its memory budget before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, ST_UNWIND_MAX_ROWS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct st_urow);
+	__type(value, struct st_ucrow2);
 } unwind_rows SEC(".maps");
 
-/* Per object, the rows of each 256-byte bucket (see struct st_ubucket). */
+/* Every table's pages (see struct st_upage). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, ST_UNWIND_MAX_BUCKETS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct st_ubucket);
-} unwind_buckets SEC(".maps");
+	__type(value, struct st_upage);
+} unwind_pages SEC(".maps");
+
+/* The distinct rules of every table (a row names one). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_UNWIND_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct st_urule);
+} unwind_rules SEC(".maps");
+
+/* Per table slot, when it was last walked (bpf_ktime ns): userspace evicts
+ * the tables sampled least recently when the budget is full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ST_UNWIND_MAX_TABLES);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwind_used SEC(".maps");
 
 /* tgid -> its executable mappings. */
 struct {
@@ -67,7 +86,8 @@ struct {
 #define UC_RSP (UC_MCONTEXT + 15 * 8)
 #define UC_RIP (UC_MCONTEXT + 16 * 8)
 
-_Static_assert((ST_MAX_FRAMES & (ST_MAX_FRAMES + 1)) == 0, "ST_MAX_FRAMES + 1 is a power of two");
+_Static_assert((ST_MAX_USER_FRAMES & (ST_MAX_USER_FRAMES + 1)) == 0,
+	       "ST_MAX_USER_FRAMES + 1 is a power of two");
 
 /* The walk's registers live in a per-CPU map, not on the stack: the
  * verifier then sees unknown scalars at every step instead of ever new
@@ -77,7 +97,7 @@ struct ust_state {
 	__u32 n;		/* frames written to s->ips */
 	__u32 map_hint;		/* index + 1 of the last mapping found */
 	__u8 exact;		/* ip is an exact pc (leaf, signal), not a return address */
-	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
+	__u8 more;		/* the walk would have gone on past ST_MAX_USER_FRAMES */
 	__u8 vma_asked;		/* bpf_find_vma used (once per sample) */
 	__u8 new_object;	/* met a mapped file without a table yet */
 };
@@ -155,45 +175,59 @@ struct row_search {
 static long row_search_step(__u32 i, void *arg)
 {
 	struct row_search *rs = arg;
-	__u32 mid = rs->lo + (rs->hi - rs->lo) / 2;
-	const struct st_urow *r;
+	__u32 mid = rs->lo + (rs->hi - rs->lo) / 2, k = mid / 2;
+	const struct st_ucrow2 *e;
 
 	if (rs->lo >= rs->hi)
 		return 1;
-	r = bpf_map_lookup_elem(&unwind_rows, &mid);
-	if (!r)
+	e = bpf_map_lookup_elem(&unwind_rows, &k);
+	if (!e)
 		return 1;
-	if (r->pc <= rs->off)
+	if (e->r[mid & 1].off <= rs->off)
 		rs->lo = mid + 1;
 	else
 		rs->hi = mid;
 	return 0;
 }
 
-/* The row of mapping m covering ELF vaddr off: the bucket of off gives
- * the few rows to search. */
-static __always_inline const struct st_urow *unwind_find_row(const struct st_umap *m, __u64 off)
+/* The rule of mapping m at ELF vaddr off: off's page gives the few rows
+ * to search (its first at offset 0), the row found names the rule. */
+static __always_inline const struct st_urule *unwind_find_row(const struct st_umap *m, __u64 off)
 {
-	struct row_search rs = { .off = off };
-	const struct st_ubucket *bk;
-	__u32 b, k;
+	struct row_search rs = {};
+	const struct st_upage *pg;
+	const struct st_ucrow2 *e;
+	__u32 k, rule;
 
-	if (off < m->base)
+	if (off < m->base || off - m->base >= ((__u64)m->page_nr << ST_UNWIND_PAGE_SHIFT))
 		return NULL;
-	b = (off - m->base) >> ST_UNWIND_BUCKET_SHIFT;
-	if (off - m->base >= ((__u64)m->bucket_nr << ST_UNWIND_BUCKET_SHIFT)) {
-		k = m->row_first + m->row_nr - 1;	/* past the last bucket: the last row */
-		return bpf_map_lookup_elem(&unwind_rows, &k);
-	}
-	k = m->bucket_first + b;
-	bk = bpf_map_lookup_elem(&unwind_buckets, &k);
-	if (!bk)
+	k = m->page_first + ((off - m->base) >> ST_UNWIND_PAGE_SHIFT);
+	pg = bpf_map_lookup_elem(&unwind_pages, &k);
+	if (!pg || !pg->nr)
 		return NULL;
-	rs.lo = m->row_first + bk->first;
-	rs.hi = m->row_first + bk->last + 1;
-	bpf_loop(ST_UNWIND_BUCKET_STEPS, row_search_step, &rs, 0);
+	rs.off = (off - m->base) & (ST_UNWIND_PAGE_SIZE - 1);
+	rs.lo = pg->first + 1;	/* the first row is at offset 0: never past it */
+	rs.hi = pg->first + pg->nr;
+	bpf_loop(ST_UNWIND_PAGE_STEPS, row_search_step, &rs, 0);
 	k = rs.lo - 1;
-	return bpf_map_lookup_elem(&unwind_rows, &k);
+	e = bpf_map_lookup_elem(&unwind_rows, &(__u32){ k / 2 });
+	if (!e)
+		return NULL;
+	rule = e->r[k & 1].rule;
+	return bpf_map_lookup_elem(&unwind_rules, &rule);
+}
+
+/* Stamps m's table as sampled now (once per grain): the eviction order. */
+static __always_inline void unwind_mark_used(const struct st_umap *m, __u64 now)
+{
+	__u32 k = m->slot - 1;
+	__u64 *used;
+
+	if (!m->slot)
+		return;
+	used = bpf_map_lookup_elem(&unwind_used, &k);
+	if (used && now - *used >= ST_UNWIND_USED_GRAIN_NS)
+		*used = now;
 }
 
 struct vma_info {
@@ -295,10 +329,10 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 		/* Segments are page-congruent: the one whose page range holds off. */
 		if (off + 4096 > o->loads[i].offset && off < o->loads[i].offset + o->loads[i].filesz) {
 			m->bias = v.start - off - o->loads[i].delta;
-			m->row_first = o->row_first;
-			m->bucket_first = o->bucket_first;
-			m->bucket_nr = o->bucket_nr;
+			m->page_first = o->page_first;
+			m->page_nr = o->page_nr;
 			m->base = o->base;
+			m->slot = o->slot;
 			m->row_nr = o->row_nr;	/* last: a reader on another CPU sees 0 or all */
 			break;
 		}
@@ -337,14 +371,14 @@ static long unwind_step(__u32 i, void *arg)
 	struct ust_state *st = c->st;
 	struct st_sample *s = c->s;
 	const struct st_umap *m;
-	const struct st_urow *r;
+	const struct st_urule *r;
 	__u64 pc, cfa, ra, off;
 	__u32 n;
 
 	if (!st)
 		return 1;
 	n = st->n;
-	if (n >= ST_MAX_FRAMES) {
+	if (n >= ST_MAX_USER_FRAMES) {
 		st->more = 1;
 		return 1;
 	}
@@ -352,7 +386,7 @@ static long unwind_step(__u32 i, void *arg)
 		return 1;
 	/* Masked, not only compared: the verifier then needs no precise n, and
 	 * the states of successive frames prune against each other. */
-	s->ips[n & ST_MAX_FRAMES] = st->ip;
+	s->ips[n & ST_MAX_USER_FRAMES] = st->ip;
 	st->n = n + 1;
 
 	pc = st->exact ? st->ip : st->ip - 1;
@@ -373,6 +407,7 @@ static long unwind_step(__u32 i, void *arg)
 			count(ST_CNT_UNWIND_NO_MAP);
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
 	}
+	unwind_mark_used(m, s->time_ns);
 	off = pc - m->bias;
 	if (!m->row_nr || off > 0xffffffffULL)
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
@@ -461,8 +496,9 @@ static __always_inline long capture_user_stack_fp(struct bpf_perf_event_data *ct
 	return n;
 }
 
-/* Fills s->ips[0 .. ST_MAX_FRAMES) leaf first; returns the number of frames
- * (0 .. ST_MAX_FRAMES) or a negative error. Sets ST_SAMPLE_USER_TRUNCATED. */
+/* Fills s->ips[0 .. ST_MAX_USER_FRAMES) leaf first (ST_MAX_FRAMES with
+ * frame pointers only); returns the number of frames or a negative error.
+ * Sets ST_SAMPLE_USER_TRUNCATED. */
 static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 					       struct st_sample *s)
 {
@@ -487,14 +523,14 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 	if (user_regs(ctx, st))
 		return 0;
 	c.st = st;
-	bpf_loop(ST_MAX_FRAMES + 1, unwind_step, &c, 0);
+	bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
 	if (st->more)
 		s->flags |= ST_SAMPLE_USER_TRUNCATED;
 	if (st->new_object)
 		s->flags |= ST_SAMPLE_NEW_OBJECT;
-	/* n <= ST_MAX_FRAMES; masked so that the verifier knows it too (it
+	/* n <= ST_MAX_USER_FRAMES; masked so that the verifier knows it too (it
 	 * comes from a map). */
-	return st->n & ST_MAX_FRAMES;
+	return st->n & ST_MAX_USER_FRAMES;
 }
 
 #endif

@@ -9,8 +9,13 @@
 #endif
 
 /* bpf_get_stack() walks at most sysctl kernel.perf_event_max_stack (127 by
- * default) frames; deeper stacks are truncated and flagged, not dropped. */
+ * default) frames; deeper stacks are truncated and flagged, not dropped.
+ * That bounds kernel stacks, and user stacks with --unwind=fp. */
 #define ST_MAX_FRAMES 127
+/* User frames the CFI unwinder walks (a bpf_loop, one step per frame): deep
+ * recursion (a parser, a browser's layout) goes far past 127. A power of
+ * two minus one, to mask indexes with. */
+#define ST_MAX_USER_FRAMES 511
 #define ST_COMM_LEN 16
 
 /* Python frames per sample: deeper Python stacks keep their leaf-most frames
@@ -18,9 +23,12 @@
 #define ST_PY_MAX_FRAMES 128
 #define ST_PY_FRAME_WORDS 2
 
-/* Ring buffer bytes per CPU. A sample with two full stacks is ~2 KiB; typical
- * ones are ~300 B. At 1 kHz and a 100 ms drain period one CPU fills ~200 KiB,
- * so 1 MiB per CPU leaves a five-fold margin for a slow drain. */
+/* Ring buffer bytes per CPU. Records are as long as their stacks: typical
+ * ones are ~300 B, one with 127 user and 127 kernel frames ~2 KiB, the
+ * longest possible (511 user, 127 kernel, 128 Python frames) ~7 KiB. At
+ * 1 kHz and a 100 ms drain period one CPU fills ~200 KiB with 2 KiB
+ * samples, so 1 MiB per CPU leaves a five-fold margin for a slow drain
+ * (and still holds 100 ms of the longest ones). */
 #define ST_RINGBUF_BYTES_PER_CPU (1u << 20)
 
 /* Most pids/tids a target filter can name, and most live processes a
@@ -37,7 +45,8 @@
 #define ST_FRESH_WAKES 3
 
 enum st_sample_flags {
-	ST_SAMPLE_USER_TRUNCATED = 1 << 0,	/* user stack hit ST_MAX_FRAMES */
+	ST_SAMPLE_USER_TRUNCATED = 1 << 0,	/* user stack hit ST_MAX_USER_FRAMES
+						 * (ST_MAX_FRAMES with --unwind=fp) */
 	ST_SAMPLE_KERN_TRUNCATED = 1 << 1,
 	ST_SAMPLE_IN_KERNEL = 1 << 2,		/* interrupted in kernel mode */
 	ST_SAMPLE_USER_FAILED = 1 << 3,		/* user stack could not be read */
@@ -92,7 +101,7 @@ struct st_sample {
 	__u64 start_ns;		/* the process's start (boot-based ns): with tgid,
 				 * tells a reused pid apart */
 	/* [user][kernel][py_nr Python frames of ST_PY_FRAME_WORDS each] */
-	__u64 ips[2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES];
+	__u64 ips[ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES];
 };
 
 #define ST_SAMPLE_HDR_SIZE (sizeof(struct st_sample) - sizeof(((struct st_sample *)0)->ips))
@@ -158,41 +167,75 @@ struct st_urow {
 	__s8 rbp_off;		/* caller's rbp saved at CFA + 8 * rbp_off; 0: rbp unchanged */
 };
 
-/* Rows of every object, in one array map (8 bytes each): 2M rows are 16 MiB,
- * room for ~60 libc-sized objects (libc.so.6 needs ~33k rows). Objects that
- * do not fit are counted and walked by frame pointer. */
-#define ST_UNWIND_MAX_ROWS (2u << 20)
+/* The part of a row that repeats: across an object's ~1M rows there are a
+ * few hundred distinct rules, shared by every object through one table
+ * (unwind_rules). Field names as in struct st_urow. */
+struct st_urule {
+	__u16 cfa_off;
+	__u8 cfa_kind;		/* enum st_cfa_kind */
+	__s8 rbp_off;
+};
+/* Rules in unwind_rules: a row names its rule with 16 bits. */
+#define ST_UNWIND_MAX_RULES (1u << 16)
+
+/* Rows as the BPF program reads them: 4 bytes, an offset into the row's
+ * page and the index of its rule. An object's address range is cut into
+ * pages of 4 KiB (~80 rows each in libLLVM), each with its own sorted rows,
+ * the first of which starts at offset 0 (a copy of the rule in force there
+ * is added when none starts there): finding a pc is one page lookup and a
+ * binary search over that page's rows. */
+#define ST_UNWIND_PAGE_SHIFT 12
+#define ST_UNWIND_PAGE_SIZE (1u << ST_UNWIND_PAGE_SHIFT)
+/* Binary search steps within one page (at most one row per byte). */
+#define ST_UNWIND_PAGE_STEPS (ST_UNWIND_PAGE_SHIFT + 1)
+struct st_ucrow {
+	__u16 off;		/* from the page's start */
+	__u16 rule;		/* index in unwind_rules */
+};
+/* Array map elements are 8-byte aligned (also when mmapped): two rows per
+ * element, row i in element i / 2. Userspace sees one flat array of rows. */
+struct st_ucrow2 {
+	struct st_ucrow r[2];
+};
+/* A page: its rows are [first, first + nr) of the rows map; nr >= 1. */
+struct st_upage {
+	__u32 first;
+	__u32 nr;
+};
+
+/* The rows and pages maps are sized from one memory budget (--unwind-mem),
+ * 1/16 of it for pages. The default is 32 MiB of kernel memory, allocated
+ * when the program loads: ~7.8M rows and 256k pages (1 GiB of code).
+ * Measured: libLLVM-14 3.9 MB, libclang-cpp 4.1 MB, cc1 2.0 MB, chromium
+ * 0.9 MB (236 MB of code, sparse CFI: half of it pages), libjvm 0.8 MB;
+ * all five take about a third of the rows and of the pages. Past the
+ * budget, the tables sampled least recently are evicted
+ * (user/unwind/unwind_bpf.c). */
+#define ST_UNWIND_MEM_DEFAULT (32ull << 20)
+#define ST_UNWIND_MEM_MIN (64ull << 10)
+#define ST_UNWIND_MEM_MAX (4ull << 30)
+#define ST_UNWIND_PAGES_SHARE 16
+/* Tables at once, each with a slot in unwind_used: when it was last
+ * sampled (bpf_ktime_get_ns), stamped at most once per grain so that CPUs
+ * walking the same table do not write the same cache line at every frame. */
+#define ST_UNWIND_MAX_TABLES 16384
+#define ST_UNWIND_USED_GRAIN_NS (64 * 1000000ull)
+
 /* Executable mappings per process (python with many extensions has ~100). */
 #define ST_UNWIND_MAX_MAPS 256	/* a power of two: the BPF side masks indexes with it */
 #define ST_UNWIND_MAP_STEPS 9
 /* Processes with unwind tables at once; entries of exited ones are removed. */
 #define ST_UNWIND_MAX_PROCS 4096
 
-/* Each object's rows are indexed by 256-byte buckets of its address range:
- * a bucket holds the rows covering its first and last byte, so the search
- * for a pc runs over the few rows of one bucket (~5 in libc) instead of
- * them all. 1M buckets (8 MiB) cover 256 MiB of code. */
-#define ST_UNWIND_BUCKET_SHIFT 8
-#define ST_UNWIND_MAX_BUCKETS (1u << 20)
-
-/* Array map elements are 8-byte aligned, also when mmapped: a bucket is 8 bytes. */
-struct st_ubucket {
-	__u32 first;		/* row (of the object) covering the bucket's first byte */
-	__u32 last;		/* row covering its last byte */
-};
-/* Binary search steps within one bucket's rows (a bucket holds at most 256
- * rows, one per byte). */
-#define ST_UNWIND_BUCKET_STEPS 9
-
 /* An executable mapping of a process: ELF vaddr = address - bias. */
 struct st_umap {
 	__u64 start, end;	/* [start, end) */
 	__u64 bias;
-	__u32 row_first;	/* first row in the rows map */
 	__u32 row_nr;		/* 0: no table (frame pointers, or stop in dwarf mode) */
-	__u32 bucket_first;	/* first bucket in the buckets map */
-	__u32 bucket_nr;
-	__u32 base;		/* ELF vaddr of bucket 0 (the first row's pc) */
+	__u32 page_first;	/* first page in the pages map */
+	__u32 page_nr;
+	__u32 base;		/* ELF vaddr of page 0 (page-aligned) */
+	__u32 slot;		/* the table's slot in unwind_used, plus 1; 0: none */
 	__u32 recheck_ms;	/* found by the BPF program, file without a table yet:
 				 * look again from this time on (bpf_ktime ms); 0: never */
 };
@@ -216,7 +259,7 @@ struct st_uobj_key {
 
 #define ST_UNWIND_OBJ_LOADS 2
 struct st_uobj {
-	__u32 row_first, row_nr, bucket_first, bucket_nr, base;	/* as in st_umap */
+	__u32 row_nr, page_first, page_nr, base, slot;	/* as in st_umap */
 	__u32 nr_loads;
 	struct {
 		__u64 offset, filesz;	/* an executable PT_LOAD: file range */

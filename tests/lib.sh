@@ -72,6 +72,13 @@ share() {
 		END { if (total == 0) print 0; else printf "%.2f\n", 100 * hit / total }' "$1"
 }
 total_samples() { awk '{ t += $NF } END { print t + 0 }' "$1"; }
+# share_re FOLDED ERE: percentage of samples whose folded line matches ERE.
+share_re() {
+	local hit total
+	hit=$(grep -E -- "$2" "$1" | awk '{ t += $NF } END { print t + 0 }')
+	total=$(total_samples "$1")
+	awk -v h="$hit" -v t="$total" 'BEGIN { if (t == 0) print 0; else printf "%.2f\n", 100 * h / t }'
+}
 # within VALUE LOW HIGH: numeric range check.
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 # after_start_up FOLDED: its lines (of `-a`: PROCESS;frames) less the

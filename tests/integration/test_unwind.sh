@@ -13,13 +13,6 @@ gcc -O2 -g -shared -fPIC -o "$TARGETS/libunwchain.so" "$TOP/tests/targets/unwind
 # __libc_start_main, or an alias when libc's MiniDebugInfo is read), then
 # __libc_start_call_main (named, or [unknown] without it).
 ROOT='^_start;[^;]*libc_start_main[^;]*;[^;]+'
-# share_re FOLDED ERE: percentage of samples whose folded line matches ERE.
-share_re() {
-	local hit total
-	hit=$(grep -E -- "$2" "$1" | awk '{ t += $NF } END { print t + 0 }')
-	total=$(total_samples "$1")
-	awk -v h="$hit" -v t="$total" 'BEGIN { if (t == 0) print 0; else printf "%.2f\n", 100 * h / t }'
-}
 # main_share FOLDED: percentage of the samples that reach main.
 main_share() {
 	awk '{ n = $NF; t += n; if ($0 ~ /;main;/) h += n } END { if (t) printf "%.1f\n", 100 * h / t; else print 0 }' "$1"

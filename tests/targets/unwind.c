@@ -1,6 +1,6 @@
 /* Stacks whose shape is known, for the unwinder's tests. Built without
  * frame pointers. Usage: unwind MODE [SECONDS] [LIB]
- *   recurse  main;run_recurse;recurse x RECURSE_DEPTH;burn
+ *   recurse  main;run_recurse;recurse x RECURSE_DEPTH (or LIB, a number);burn
  *   qsort    main;run_qsort;sort_many;<libc qsort frames>;compare_slow;burn
  *   threads  two threads: <libc thread start frames>;worker;burn
  *   signal   main;run_signal;wait_loop;<libc signal trampoline>;on_alarm;burn
@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define RECURSE_DEPTH 40
+
+static int recurse_depth = RECURSE_DEPTH;
 
 volatile unsigned long sink;
 static volatile int stop;
@@ -61,7 +63,7 @@ __attribute__((noinline)) int recurse(int depth)
 __attribute__((noinline)) void run_recurse(void)
 {
 	while (!over())
-		recurse(RECURSE_DEPTH - 1);
+		recurse(recurse_depth - 1);
 	sink++;
 }
 
@@ -182,8 +184,11 @@ int main(int argc, char **argv)
 	double secs = argc > 2 ? atof(argv[2]) : 5;
 
 	end_time = now() + (secs > 0 ? secs : 1e9);
-	if (!strcmp(mode, "recurse"))
+	if (!strcmp(mode, "recurse")) {
+		if (argc > 3 && atoi(argv[3]) > 0)
+			recurse_depth = atoi(argv[3]);
 		run_recurse();
+	}
 	else if (!strcmp(mode, "qsort"))
 		run_qsort();
 	else if (!strcmp(mode, "threads"))

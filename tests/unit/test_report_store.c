@@ -222,12 +222,12 @@ int main(void)
 
 		strbuf_add(&sb, json, at - json);
 		strbuf_addch(&sb, '"');
-		for (int i = 0; i < 500; i++)
+		for (int i = 0; i < 1000; i++)
 			strbuf_addstr(&sb, i ? " 3" : "3");
 		strbuf_addch(&sb, '"');
 		strbuf_addstr(&sb, at + strlen("\"3 4 5 6 7 7 8\""));
 		err = load(sb.buf, &q);
-		CHECK(err < 0 && strstr(why, "deeper than"), "a 500-frame stack is refused: %s", why);
+		CHECK(err < 0 && strstr(why, "deeper than"), "a 1000-frame stack is refused: %s", why);
 		strbuf_release(&sb);
 	}
 	err = store_load_file("/nonexistent/profile.json", &q, why, sizeof(why));

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
-#define PLAN 50			/* checks main() runs, skipped ones included */
+#define PLAN 54			/* checks main() runs, skipped ones included */
 #define REG_RBP 6		/* DWARF register numbers, x86-64 */
 #define REG_RSP 7
 #define REG_RIP 16
@@ -219,12 +219,11 @@ static void compare_with_libdw(const char *path, const struct unwind_table *t, u
 
 	for (uint64_t pc = lo; cfi && pc < hi; pc += step) {
 		static const struct st_urow none = { .cfa_kind = ST_CFA_NONE };
-		const struct st_urow *got = unwind_table_find(t, pc);
+		struct st_urow row;
+		const struct st_urow *got = unwind_table_find(t, pc, &row) ? &row : &none;
 		Dwarf_Frame *f = NULL;
 		bool agree;
 
-		if (!got)
-			got = &none;
 		if (dwarf_cfi_addrframe(cfi, pc, &f) || !f)
 			agree = got->cfa_kind == ST_CFA_NONE;
 		else
@@ -272,9 +271,26 @@ static int text_range(const char *path, uint64_t *lo, uint64_t *hi)
 	return err;
 }
 
+/* The wide row covering vaddr, by binary search over t->rows. */
+static const struct st_urow *wide_find(const struct unwind_table *t, uint64_t vaddr)
+{
+	uint32_t lo = 0, hi = t->nr_rows;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t->rows[mid].pc <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? &t->rows[lo - 1] : NULL;
+}
+
 static void check_shape(const struct unwind_table *t, const char *what)
 {
-	bool sorted = true, merged = true;
+	bool sorted = true, merged = true, pages_ok = t->nr_pages > 0, agree = true;
+	uint64_t first_bad = 0, end;
 
 	for (uint32_t i = 1; i < t->nr_rows; i++) {
 		if (t->rows[i].pc <= t->rows[i - 1].pc)
@@ -284,23 +300,43 @@ static void check_shape(const struct unwind_table *t, const char *what)
 	}
 	CHECK(t->nr_rows > 0 && sorted, "%s: %u rows, sorted by pc", what, t->nr_rows);
 	CHECK(merged, "%s: no two neighbouring rows alike", what);
-	CHECK(unwind_table_bytes(t) == t->nr_rows * sizeof(struct st_urow) + t->nr_buckets * 8,
-	      "%s: %zu bytes reported (8 per row, 8 per bucket)", what, unwind_table_bytes(t));
-	{
-		bool ok = t->nr_buckets > 0 && t->base == t->rows[0].pc;
+	CHECK(unwind_table_bytes(t) == t->nr_crows * 4 + t->nr_pages * 8 &&
+		      unwind_table_bytes(t) < (size_t)t->nr_rows * 5,
+	      "%s: %zu bytes in the BPF maps, %.2f per row (4 per row, 8 per 4 KiB page)", what,
+	      unwind_table_bytes(t), (double)unwind_table_bytes(t) / t->nr_rows);
+	/* Pages: contiguous runs of rows, each starting at offset 0, offsets
+	 * rising, rules within the table's. */
+	for (uint32_t p = 0; pages_ok && p < t->nr_pages; p++) {
+		const struct st_upage *pg = &t->pages[p];
 
-		for (uint32_t b = 0; ok && b < t->nr_buckets; b++) {
-			uint64_t start = t->base + ((uint64_t)b << ST_UNWIND_BUCKET_SHIFT);
-			uint64_t end = start + (1u << ST_UNWIND_BUCKET_SHIFT);
-			uint32_t f = t->buckets[b].first, l = t->buckets[b].last;
-
-			ok = f <= l && l < t->nr_rows && t->rows[f].pc <= start &&
-			     (f + 1 == t->nr_rows || t->rows[f + 1].pc > start) &&
-			     (l + 1 == t->nr_rows || t->rows[l + 1].pc >= end) && t->rows[l].pc < end;
-		}
-		CHECK(ok, "%s: each of %u buckets names the rows covering its first and last byte", what,
-		      t->nr_buckets);
+		pages_ok = pg->nr >= 1 && pg->first + pg->nr <= t->nr_crows &&
+			   (p == 0 ? pg->first == 0 : pg->first == t->pages[p - 1].first + t->pages[p - 1].nr) &&
+			   t->crows[pg->first].off == 0;
+		for (uint32_t i = pg->first; pages_ok && i < pg->first + pg->nr; i++)
+			pages_ok = t->crows[i].rule < t->nr_rules && t->crows[i].off < ST_UNWIND_PAGE_SIZE &&
+				   (i == pg->first || t->crows[i].off > t->crows[i - 1].off);
 	}
+	CHECK(pages_ok && t->base == (t->rows[0].pc & ~(ST_UNWIND_PAGE_SIZE - 1)),
+	      "%s: %u pages of rows, each from offset 0, offsets rising (%u rules)", what,
+	      t->nr_pages, t->nr_rules);
+	/* The encoding says what the wide rows say, at every address. */
+	end = t->rows[t->nr_rows - 1].pc + 64;
+	for (uint64_t pc = t->base; agree && pc < end; pc++) {
+		const struct st_urow *w = wide_find(t, pc);
+		struct st_urow c;
+		bool found = unwind_table_find(t, pc, &c);
+
+		if (!w)
+			agree = !found || c.cfa_kind == ST_CFA_NONE;
+		else if (pc >= (uint64_t)t->base + ((uint64_t)t->nr_pages << ST_UNWIND_PAGE_SHIFT))
+			agree = !found && w->cfa_kind == ST_CFA_NONE;
+		else
+			agree = found && same(w, &c) && c.pc <= pc && c.pc >= w->pc;
+		if (!agree)
+			first_bad = pc;
+	}
+	CHECK(agree, "%s: the encoded search agrees with the wide rows at every address (first bad %#llx)",
+	      what, (unsigned long long)first_bad);
 }
 
 static void test_fixture(const char *name, const char *flags)
@@ -308,6 +344,7 @@ static void test_fixture(const char *name, const char *flags)
 	char path[512], what[128];
 	struct unwind_table *t = NULL;
 	struct elf_obj *o = NULL;
+	struct st_urow row;
 	const struct st_urow *r;
 	uint64_t lo = 0, hi = 0, a;
 	int err;
@@ -330,14 +367,14 @@ static void test_fixture(const char *name, const char *flags)
 	compare_with_libdw(path, t, lo, hi, 1, what);
 
 	a = sym_addr(o, "frameless");
-	r = unwind_table_find(t, a);
+	r = unwind_table_find(t, a, &row) ? &row : NULL;
 	CHECK(a && r && r->cfa_kind == ST_CFA_RSP && r->cfa_off == 8 && r->rbp_off == 0,
 	      "%s: frameless entry is CFA=rsp+8, rbp unchanged", what);
 
 	a = sym_addr(o, "with_fp");
 	r = NULL;
 	for (uint64_t pc = a; a && pc < a + 16; pc++) {
-		r = unwind_table_find(t, pc);
+		r = unwind_table_find(t, pc, &row) ? &row : NULL;
 		if (r && r->cfa_kind == ST_CFA_RBP)
 			break;
 	}
@@ -347,7 +384,7 @@ static void test_fixture(const char *name, const char *flags)
 	a = sym_addr(o, "big_frame");
 	r = NULL;
 	for (uint64_t pc = a; a && pc < a + 32; pc++) {
-		r = unwind_table_find(t, pc);
+		r = unwind_table_find(t, pc, &row) ? &row : NULL;
 		if (r && ((r->cfa_kind == ST_CFA_RSP && r->cfa_off > 4000) ||
 			  (with_fp && r->cfa_kind == ST_CFA_RBP)))
 			break;
@@ -358,7 +395,7 @@ static void test_fixture(const char *name, const char *flags)
 	      r && r->cfa_kind == ST_CFA_RBP ? "rbp" : "rsp", r ? r->cfa_off : 0);
 
 	a = sym_addr(o, "_start");
-	r = unwind_table_find(t, a + 4);
+	r = unwind_table_find(t, a + 4, &row) ? &row : NULL;
 	CHECK(a && r && r->cfa_kind == ST_CFA_STOP, "%s: _start is the outermost frame", what);
 
 	{
@@ -391,7 +428,7 @@ static void test_libc(void)
 	int err;
 
 	if (access(LIBC, R_OK)) {
-		skip_checks(8, LIBC " not found");
+		skip_checks(9, LIBC " not found");
 		return;
 	}
 	err = unwind_table_build_path(LIBC, &t);

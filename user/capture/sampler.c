@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 _Static_assert(sizeof(struct st_sample) ==
-		       56 + (2 * ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+		       56 + (ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
 	       "st_sample layout");
 _Static_assert(sizeof(struct st_event) == 64, "st_event layout");
 _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
 	       "st_event shares the sample's flags");
-_Static_assert(sizeof(struct st_urow) == 8 && sizeof(struct st_ubucket) == 8,
-	       "unwind rows and buckets are mmapped with the 8-byte stride of array maps");
+_Static_assert(sizeof(struct st_ucrow2) == 8 && sizeof(struct st_upage) == 8 &&
+		       sizeof(struct st_ucrow) == 4,
+	       "unwind rows (two per element) and pages are mmapped with the 8-byte stride of array maps");
 
 struct sampler {
 	struct sampletop_bpf *skel;
@@ -152,8 +153,19 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 	bpf_map__set_max_entries(skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
 	if (o->unwind == ST_UNWIND_FP) {	/* no tables: keep the rows map small */
 		bpf_map__set_max_entries(skel->maps.unwind_rows, 1);
-		bpf_map__set_max_entries(skel->maps.unwind_buckets, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_pages, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_rules, 1);
+		bpf_map__set_max_entries(skel->maps.unwind_used, 1);
 		bpf_map__set_max_entries(skel->maps.unwind_procs, 1);
+	} else {
+		/* The budget: 1/ST_UNWIND_PAGES_SHARE for pages, the rest rows
+		 * (two 4-byte rows per 8-byte element). */
+		uint64_t mem = o->unwind_mem ? o->unwind_mem : ST_UNWIND_MEM_DEFAULT;
+		uint64_t pages = mem / ST_UNWIND_PAGES_SHARE / sizeof(struct st_upage);
+
+		bpf_map__set_max_entries(skel->maps.unwind_pages, pages ? pages : 1);
+		bpf_map__set_max_entries(skel->maps.unwind_rows,
+					 (mem - pages * sizeof(struct st_upage)) / sizeof(struct st_ucrow2));
 	}
 	bpf_map__set_max_entries(skel->maps.samples,
 				 ring_bytes(ST_RINGBUF_BYTES_PER_CPU,
@@ -408,9 +420,12 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR])
 void sampler_map_fds(const struct sampler *s, struct sampler_map_fds *out)
 {
 	out->unwind_rows = bpf_map__fd(s->skel->maps.unwind_rows);
-	out->unwind_max_rows = bpf_map__max_entries(s->skel->maps.unwind_rows);
-	out->unwind_buckets = bpf_map__fd(s->skel->maps.unwind_buckets);
-	out->unwind_max_buckets = bpf_map__max_entries(s->skel->maps.unwind_buckets);
+	out->unwind_max_rows = 2 * bpf_map__max_entries(s->skel->maps.unwind_rows);
+	out->unwind_pages = bpf_map__fd(s->skel->maps.unwind_pages);
+	out->unwind_max_pages = bpf_map__max_entries(s->skel->maps.unwind_pages);
+	out->unwind_rules = bpf_map__fd(s->skel->maps.unwind_rules);
+	out->unwind_used = bpf_map__fd(s->skel->maps.unwind_used);
+	out->unwind_vmas = bpf_map__fd(s->skel->maps.unwind_vmas);
 	out->unwind_procs = bpf_map__fd(s->skel->maps.unwind_procs);
 	out->unwind_objs = bpf_map__fd(s->skel->maps.unwind_objs);
 	out->py_procs = bpf_map__fd(s->skel->maps.py_procs);

@@ -35,6 +35,7 @@ struct sampler_opts {
 	bool filter_cgroup;	/* only tasks in this cgroup or below it */
 	struct cgroup_target cgroup;
 	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
+	uint64_t unwind_mem;	/* bytes for the unwind rows and pages maps; 0: the default */
 	/* Called once loaded, before the perf events are attached (fill maps
 	 * that the first samples need). Returns 0 or a negative errno. */
 	int (*before_attach)(struct sampler *s, void *ctx);
@@ -73,10 +74,13 @@ void sampler_counters(struct sampler *s, uint64_t out[ST_CNT_NR]);
  * them: they are valid from before_attach until sampler_free(); do not
  * close them. */
 struct sampler_map_fds {
-	int unwind_rows;	/* BPF_F_MMAPABLE array of unwind_max_rows struct st_urow */
+	int unwind_rows;	/* BPF_F_MMAPABLE array of unwind_max_rows struct st_ucrow */
 	uint32_t unwind_max_rows;
-	int unwind_buckets;	/* BPF_F_MMAPABLE array of unwind_max_buckets __u32 */
-	uint32_t unwind_max_buckets;
+	int unwind_pages;	/* BPF_F_MMAPABLE array of unwind_max_pages struct st_upage */
+	uint32_t unwind_max_pages;
+	int unwind_rules;	/* array of ST_UNWIND_MAX_RULES struct st_urule */
+	int unwind_used;	/* BPF_F_MMAPABLE array of ST_UNWIND_MAX_TABLES __u64 */
+	int unwind_vmas;	/* tgid -> struct st_uvmas */
 	int unwind_procs;	/* tgid -> struct st_uproc */
 	int unwind_objs;	/* struct st_uobj_key -> struct st_uobj */
 	int py_procs;		/* pid -> struct st_py_info */

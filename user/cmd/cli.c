@@ -51,6 +51,9 @@ static const char usage_text[] =
 	"                            (default auto)\n"
 	"      --no-unwind-cache     build every unwind table, neither reading nor writing\n"
 	"                            /var/cache/sampletop/unwind\n"
+	"      --unwind-mem SIZE     kernel memory for the unwind tables, in bytes or\n"
+	"                            with K, M or G (default 32M); past it the tables\n"
+	"                            sampled least recently are evicted\n"
 	"      --python MODE         Python frames of CPython 3.10-3.13: merge (in place\n"
 	"                            of the interpreter's frames), only, off (default merge)\n"
 	"\n"
@@ -124,6 +127,7 @@ enum {
 	OPT_PYTHON,
 	OPT_COUNTERS,
 	OPT_NO_UNWIND_CACHE,
+	OPT_UNWIND_MEM,
 };
 
 static const struct option long_opts[] = {
@@ -141,6 +145,7 @@ static const struct option long_opts[] = {
 	{ "kernel-only", no_argument, NULL, OPT_KERNEL_ONLY },
 	{ "idle", no_argument, NULL, OPT_IDLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "unwind-mem", required_argument, NULL, OPT_UNWIND_MEM },
 	{ "python", required_argument, NULL, OPT_PYTHON },
 	{ "no-unwind-cache", no_argument, NULL, OPT_NO_UNWIND_CACHE },
 	{ "output", required_argument, NULL, 'o' },
@@ -415,6 +420,31 @@ static int add_ids(const struct opt_arg *a, uint32_t **ids, size_t *nr, const ch
 	return 0;
 }
 
+/* A size in bytes, with an optional K, M or G (powers of 1024), in [lo, hi]. */
+static int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned shift = 0;
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	v *= (double)(1ull << shift);
+	if (*end || !(v >= (double)lo && v <= (double)hi))
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 /* -C: a list of CPUs this machine has. main parses it again into its table. */
 static int check_cpus(struct options *o, const struct opt_arg *a)
 {
@@ -574,6 +604,11 @@ static int record_option(struct options *o, const struct opt_arg *a)
 	case 'd': return parse_duration(o, a);
 	case OPT_IDLE: o->idle = true; return 0;
 	case OPT_NO_UNWIND_CACHE: o->no_unwind_cache = true; return 0;
+	case OPT_UNWIND_MEM:
+		if (parse_size(a->value, ST_UNWIND_MEM_MIN, ST_UNWIND_MEM_MAX, &o->unwind_mem))
+			return cli_option_error(a->name, a->value,
+						"must be a size from 64K to 4G (bytes, or with K, M or G)");
+		return 0;
 	case OPT_UNWIND: return parse_unwind(o, a);
 	case OPT_PYTHON: return parse_python(o, a);
 	case OPT_TUI: o->tui = TUI_ON; return 0;

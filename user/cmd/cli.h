@@ -50,6 +50,7 @@ struct options {
 	bool idle;
 	enum unwind_mode unwind;
 	bool no_unwind_cache;	/* --no-unwind-cache */
+	uint64_t unwind_mem;	/* --unwind-mem bytes; 0: the default */
 	int python;		/* enum python_mode */
 
 	/* output */

@@ -292,7 +292,12 @@ static void print_unwind_tables(const struct unwind_bpf *u)
 			strbuf_addf(&sb, ": none (%s)", strerror(-info.err));
 		else
 			strbuf_addf(&sb, ": %u rows, %zu bytes, built in %.1f ms%s", info.rows,
-				    info.bytes, info.build_ms, info.table_full ? " (did not fit)" : "");
+				    info.bytes, info.build_ms,
+				    info.table_full  ? " (bigger than --unwind-mem)"
+				    : info.evicted   ? " (evicted)"
+				    : info.reclaimed ? " (reclaimed: no longer mapped)"
+				    : info.shared    ? " (shared by build-id)"
+						     : "");
 		fprintf(stderr, "%s\n", sb.buf);
 		strbuf_reset(&sb);
 	}
@@ -444,6 +449,7 @@ static void fill_recorder_opts(struct record *r)
 							 : ST_UNWIND_AUTO;
 	if (o->no_unwind_cache)
 		unwind_cache_configure(NULL, 0);
+	ro->sampler.unwind_mem = o->unwind_mem;
 	ro->python.mode = o->python;
 	ro->python.lines = o->lines;
 }

@@ -160,13 +160,14 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 {
 	struct recorder *r = ctx;
 	struct profile *prof = r->prof;
-	frame_id_t frames[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 2];
-	uint16_t frame_ip[ST_MAX_FRAMES * SYMBOLIZER_MAX_DEPTH];	/* user frame -> its ips[] */
+	frame_id_t frames[ST_MAX_USER_FRAMES * SYMBOLIZER_MAX_DEPTH + ST_MAX_FRAMES +
+			  ST_PY_MAX_FRAMES + 2];
+	uint16_t frame_ip[ST_MAX_USER_FRAMES * SYMBOLIZER_MAX_DEPTH];	/* user frame -> its ips[] */
 	uint32_t n = 0, unr = s->user_nr, knr = s->kern_nr, emit_user, thread, ustart;
 	struct proc *p;
 
 	/* Never trust counts beyond what arrived. */
-	if (unr > ST_MAX_FRAMES || knr > ST_MAX_FRAMES ||
+	if (unr > ST_MAX_USER_FRAMES || knr > ST_MAX_FRAMES ||
 	    ST_SAMPLE_HDR_SIZE + (unr + knr) * sizeof(__u64) > size)
 		return;
 	if ((s->flags & ST_SAMPLE_UNWIND_MISS) && r->unw)
@@ -239,6 +240,8 @@ static void on_event(const struct st_event *e, void *ctx)
 		break;
 	case ST_EV_EXIT:
 		procs_exit(r->procs, e->tgid, e->start_ns);
+		if (r->unw)	/* its tables lose a user */
+			unwind_bpf_exited(r->unw, e->tgid);
 		break;
 	}
 }
@@ -263,12 +266,15 @@ static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
 static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR], now = now_ns();
+	struct unwind_bpf_stats us;
 
 	if (r->unw && (r->unwind_flush_now || now - r->unwind_flush_ns >= UNWIND_FLUSH_NS)) {
 		r->unwind_flush_ns = now;
 		r->unwind_flush_now = false;
 		unwind_bpf_flush(r->unw);
-		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = unwind_bpf_table_full(r->unw);
+		unwind_bpf_stats(r->unw, &us);
+		r->prof->meta.counters[PC_UNWIND_TABLE_FULL] = us.table_full;
+		r->prof->meta.counters[PC_UNWIND_EVICTED] = us.evicted;
 	}
 	python_sweep(r->py);
 	if (!r->hold_merges && r->prof->nr_threads >= r->coalesce_at) {

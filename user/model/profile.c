@@ -31,6 +31,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_STACK_TABLE_FULL] = "stack_table_full",
 	[PC_FRAME_TABLE_FULL] = "frame_table_full",
 	[PC_UNWIND_TABLE_FULL] = "unwind_table_full",
+	[PC_UNWIND_EVICTED] = "unwind_tables_evicted",
 	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
 	[PC_PY_MAP_FULL] = "python_map_full",
 	[PC_PY_CODE_REUSED] = "python_code_gone",

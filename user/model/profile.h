@@ -103,10 +103,11 @@ enum prof_counter {
 	PC_UNNAMED_FUNCS,	/* distinct [unknown] frames in stacks: functions (or addresses)
 				 * without a name */
 	PC_PROC_GONE,		/* samples of processes that exited before we read them */
-	PC_TRUNCATED_STACKS,	/* stacks deeper than ST_MAX_FRAMES */
+	PC_TRUNCATED_STACKS,	/* stacks deeper than the BPF side walks */
 	PC_STACK_TABLE_FULL,	/* samples whose stack was new once the stack cap was hit */
 	PC_FRAME_TABLE_FULL,	/* frames that were new once the frame cap was hit */
-	PC_UNWIND_TABLE_FULL,	/* objects whose unwind table did not fit the BPF rows map */
+	PC_UNWIND_TABLE_FULL,	/* unwind tables bigger than the whole budget (--unwind-mem) */
+	PC_UNWIND_EVICTED,	/* unwind tables evicted for room (least recently sampled) */
 	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
 	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
 	PC_PY_CODE_REUSED,	/* Python frames whose code object was freed before it was named */

@@ -53,9 +53,13 @@ static const struct counter_info infos[PC_NR] = {
 				"%s process events lost" },
 	[ST_CNT_TARGETS_FULL] = { SG_OTHER, "child processes not profiled: the target map was full",
 				  "%s child processes not followed" },
-	[PC_UNWIND_TABLE_FULL] = { SG_OTHER, "programs or libraries whose unwind table did not "
-					     "fit: walked by frame pointer",
+	[PC_UNWIND_TABLE_FULL] = { SG_OTHER, "programs or libraries whose unwind table is bigger "
+					     "than the whole --unwind-mem budget: walked by frame "
+					     "pointer",
 				   "%s objects without room for unwind tables" },
+	[PC_UNWIND_EVICTED] = { SG_OTHER, "unwind tables evicted for room, least recently sampled "
+					  "first (walked by frame pointer until placed again)",
+				"%s unwind tables evicted" },
 	[PC_FRAME_TABLE_FULL] = { SG_OTHER, "frames past the cap on distinct frames: one "
 					    "[truncated: ...] frame",
 				  "%s frames past the memory cap" },

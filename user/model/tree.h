@@ -58,7 +58,7 @@ void tree_sort_children(struct tree *t, tree_node_cmp_fn cmp, void *ctx);
 uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
 /* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
-#define TREE_MAX_PATH (2 * ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
+#define TREE_MAX_PATH (ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
 
 /*
  * Does a glob (fnmatch, no flags) match the frame? The one frame matcher of

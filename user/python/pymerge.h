@@ -37,7 +37,7 @@ enum pymerge_mode { PYMERGE_MERGE, PYMERGE_ONLY };
 
 /* Native frames a merge takes: every address of a full user stack with the
  * calls inlined at it (DWARF_MAX_INLINE, 8, each). */
-#define PYMERGE_MAX_NATIVE (ST_MAX_FRAMES * 8)
+#define PYMERGE_MAX_NATIVE (ST_MAX_USER_FRAMES * 8)
 
 /* native: root first, at most PYMERGE_MAX_NATIVE (more: the leaf end is used);
  * py: leaf first, at most ST_PY_MAX_FRAMES (more: the leaf end is used). Writes the merged stack root first

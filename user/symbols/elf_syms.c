@@ -161,38 +161,43 @@ static void finish_syms(struct elf_obj *o)
 	drop_named_fdes(o);
 }
 
-/* Build-id from an SHT_NOTE section, if it holds NT_GNU_BUILD_ID. */
-static void read_build_id(struct elf_obj *o, Elf_Scn *scn)
+/* Build-id from an SHT_NOTE section, if it holds NT_GNU_BUILD_ID: its
+ * length, or 0. */
+static uint8_t note_build_id(Elf_Scn *scn, uint8_t id[ELF_BUILD_ID_MAX])
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
 
 	if (!data)
-		return;
+		return 0;
 	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
 		    nh.n_descsz > ELF_BUILD_ID_MAX ||
 		    memcmp((const char *)data->d_buf + name_off, "GNU", 4))
 			continue;
-		memcpy(o->build_id, (const char *)data->d_buf + desc_off, nh.n_descsz);
-		o->build_id_len = nh.n_descsz;
-		return;
+		memcpy(id, (const char *)data->d_buf + desc_off, nh.n_descsz);
+		return nh.n_descsz;
 	}
+	return 0;
+}
+
+uint8_t elf_build_id(Elf *elf, uint8_t id[ELF_BUILD_ID_MAX])
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	uint8_t len;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE && (len = note_build_id(scn, id)))
+			return len;
+	return 0;
 }
 
 int elf_read_build_id(Elf *elf, uint8_t id[ELF_BUILD_ID_MAX], uint8_t *len)
 {
-	struct elf_obj o = { .build_id_len = 0 };
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while (!o.build_id_len && (scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
-			read_build_id(&o, scn);
-	memcpy(id, o.build_id, o.build_id_len);
-	*len = o.build_id_len;
-	return o.build_id_len ? 0 : -ENOENT;
+	*len = elf_build_id(elf, id);
+	return *len ? 0 : -ENOENT;
 }
 
 /* .gnu_debuglink: a NUL-terminated file name, padding to 4 bytes, a CRC-32. */
@@ -249,7 +254,7 @@ static void read_sections(struct elf_obj *o, Elf *elf, const GElf_Ehdr *eh)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_NOTE && !o->build_id_len) {
-			read_build_id(o, scn);
+			o->build_id_len = note_build_id(scn, o->build_id);
 			continue;
 		}
 		name = elf_strptr(elf, shstrndx, sh.sh_name);

@@ -58,6 +58,10 @@ struct elf_obj {
 	size_t debugdata_len;
 };
 
+/* The NT_GNU_BUILD_ID of elf, from its note sections, into id: its length,
+ * or 0 when it has none. */
+uint8_t elf_build_id(Elf *elf, uint8_t id[ELF_BUILD_ID_MAX]);
+
 /* Parses path (a regular file). Returns 0 and *out, or a negative errno
  * (-ENOENT, -EINVAL not a regular file, -ENOEXEC not ELF or corrupt). */
 int elf_obj_open(const char *path, struct elf_obj **out);

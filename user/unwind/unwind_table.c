@@ -3,6 +3,7 @@
 #include "unwind/unwind_table.h"
 #include "unwind/cfi.h"
 #include "unwind/unwind_cache.h"
+#include "base/hashtab.h"
 #include "base/rootfs.h"
 #include "base/util.h"
 
@@ -289,28 +290,90 @@ static void walk_section(struct builder *b, Dwarf_CFI *eh, Dwarf_CFI *df, const 
 	emit(b, &r);
 }
 
-/* Bucket b covers [base + (b << ST_UNWIND_BUCKET_SHIFT), + 256): the rows
- * covering its first and its last byte. */
-static void build_buckets(struct unwind_table *t)
+static uint32_t rule_key(const struct st_urow *r)
 {
-	uint32_t r = 0;
+	return (uint32_t)r->cfa_off | (uint32_t)r->cfa_kind << 16 | (uint32_t)(uint8_t)r->rbp_off << 24;
+}
 
+/* The index of r's rule in t->rules, added when new. */
+static int rule_index(struct unwind_table *t, struct u64map *seen, size_t *alloc,
+		      const struct st_urow *r)
+{
+	uint32_t idx;
+
+	if (u64map_get(seen, rule_key(r), &idx))
+		return idx;
+	if (t->nr_rules >= ST_UNWIND_MAX_RULES)
+		return -E2BIG;
+	XGROW(t->rules, *alloc, t->nr_rules + 1);
+	t->rules[t->nr_rules] = (struct st_urule){ .cfa_off = r->cfa_off, .cfa_kind = r->cfa_kind,
+						   .rbp_off = r->rbp_off };
+	u64map_put(seen, rule_key(r), t->nr_rules);
+	return t->nr_rules++;
+}
+
+static void encoding_free(struct unwind_table *t)
+{
+	free(t->rules);
+	free(t->crows);
+	free(t->pages);
+	t->rules = NULL;
+	t->crows = NULL;
+	t->pages = NULL;
+	t->nr_rules = t->nr_crows = t->nr_pages = 0;
+}
+
+/* Page p covers [base + p * 4 KiB, + 4 KiB): its first row is the one in
+ * force at the page's start (at offset 0, whatever pc it started at), then
+ * every row that starts inside the page. */
+int unwind_table_encode(struct unwind_table *t)
+{
+	struct u64map seen = { 0 };
+	size_t alloc_rules = 0;
+	uint32_t r = 0;
+	int err = 0;
+
+	encoding_free(t);
+	t->base = 0;
 	if (!t->nr_rows)
-		return;
-	t->base = t->rows[0].pc;
-	t->nr_buckets = ((t->rows[t->nr_rows - 1].pc - t->base) >> ST_UNWIND_BUCKET_SHIFT) + 1;
-	t->buckets = xcalloc(t->nr_buckets, sizeof(*t->buckets));
-	for (uint32_t b = 0; b < t->nr_buckets; b++) {
-		uint64_t start = t->base + ((uint64_t)b << ST_UNWIND_BUCKET_SHIFT);
-		uint64_t last = start + (1u << ST_UNWIND_BUCKET_SHIFT) - 1;
+		return 0;
+	t->base = t->rows[0].pc & ~(ST_UNWIND_PAGE_SIZE - 1);
+	t->nr_pages = ((t->rows[t->nr_rows - 1].pc - t->base) >> ST_UNWIND_PAGE_SHIFT) + 1;
+	t->pages = xcalloc(t->nr_pages, sizeof(*t->pages));
+	t->crows = xcalloc((size_t)t->nr_rows + t->nr_pages + 1, sizeof(*t->crows));
+	for (uint32_t p = 0; p < t->nr_pages && !err; p++) {
+		uint64_t start = t->base + ((uint64_t)p << ST_UNWIND_PAGE_SHIFT);
+		int rule;
 
 		while (r + 1 < t->nr_rows && t->rows[r + 1].pc <= start)
 			r++;
-		t->buckets[b].first = r;
-		t->buckets[b].last = r;
-		while (t->buckets[b].last + 1 < t->nr_rows && t->rows[t->buckets[b].last + 1].pc <= last)
-			t->buckets[b].last++;
+		t->pages[p].first = t->nr_crows;
+		if (t->rows[r].pc > start) {	/* page 0, before the first row: no CFI */
+			static const struct st_urow none = { .cfa_kind = ST_CFA_NONE };
+
+			rule = rule_index(t, &seen, &alloc_rules, &none);
+			if (rule < 0) {
+				err = rule;
+				break;
+			}
+			t->crows[t->nr_crows++] = (struct st_ucrow){ .off = 0, .rule = rule };
+		}
+		for (uint32_t i = r; i < t->nr_rows && t->rows[i].pc < start + ST_UNWIND_PAGE_SIZE;
+		     i++) {
+			rule = rule_index(t, &seen, &alloc_rules, &t->rows[i]);
+			if (rule < 0) {
+				err = rule;
+				break;
+			}
+			t->crows[t->nr_crows++] = (struct st_ucrow){
+				.off = t->rows[i].pc > start ? t->rows[i].pc - start : 0, .rule = rule };
+		}
+		t->pages[p].nr = t->nr_crows - t->pages[p].first;
 	}
+	u64map_free(&seen);
+	if (err)
+		encoding_free(t);
+	return err;
 }
 
 struct range {
@@ -637,7 +700,9 @@ static int build(Elf *elf, bool cached, struct unwind_table **out)
 		}
 	}
 done:
-	build_buckets(t);
+	err = unwind_table_encode(t);
+	if (err)
+		goto out_free;
 	t->build_ns = now_ns() - t0;
 	if (store)
 		unwind_cache_store(&key, t);
@@ -680,7 +745,9 @@ int unwind_table_build_libdw(Elf *elf, struct unwind_table **out)
 	if (eh || df)
 		for (size_t i = 0; i < l.nr_ranges; i++)
 			walk_section(&b, eh, df, &s, l.ranges[i].lo, l.ranges[i].hi);
-	build_buckets(t);
+	err = unwind_table_encode(t);
+	if (err)
+		goto out_free;
 	t->build_ns = now_ns() - t0;
 	*out = t;
 	err = 0;
@@ -747,7 +814,7 @@ void unwind_table_free(struct unwind_table *t)
 	if (!t)
 		return;
 	free(t->rows);
-	free(t->buckets);
+	encoding_free(t);
 	free(t->loads);
 	free(t);
 }
@@ -757,32 +824,42 @@ void unwind_table_drop_rows(struct unwind_table *t)
 	if (!t)
 		return;
 	free(t->rows);
-	free(t->buckets);
 	t->rows = NULL;
-	t->buckets = NULL;
 }
 
-/* The same search as the BPF program's: bucket, then the bucket's rows. */
-const struct st_urow *unwind_table_find(const struct unwind_table *t, uint64_t vaddr)
+/* The same search as the BPF program's: the page, then the page's rows. */
+bool unwind_table_find(const struct unwind_table *t, uint64_t vaddr, struct st_urow *row)
 {
-	uint32_t lo, hi, b;
+	const struct st_upage *pg;
+	const struct st_ucrow *c;
+	uint64_t p;
+	uint32_t lo, hi, off;
 
-	if (!t->nr_rows || !t->rows || vaddr < t->base)	/* rows dropped: none */
-		return NULL;
-	b = (vaddr - t->base) >> ST_UNWIND_BUCKET_SHIFT;
-	if (vaddr - t->base >= (uint64_t)t->nr_buckets << ST_UNWIND_BUCKET_SHIFT)
-		return &t->rows[t->nr_rows - 1];
-	lo = t->buckets[b].first;
-	hi = t->buckets[b].last + 1;
+	if (!t->nr_pages || vaddr < t->base)
+		return false;
+	p = (vaddr - t->base) >> ST_UNWIND_PAGE_SHIFT;
+	if (p >= t->nr_pages)
+		return false;
+	pg = &t->pages[p];
+	off = (vaddr - t->base) & (ST_UNWIND_PAGE_SIZE - 1);
+	lo = pg->first;
+	hi = pg->first + pg->nr;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (t->rows[mid].pc <= vaddr)
+		if (t->crows[mid].off <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo ? &t->rows[lo - 1] : NULL;
+	if (lo == pg->first)	/* never: a page's first row is at offset 0 */
+		return false;
+	c = &t->crows[lo - 1];
+	*row = (struct st_urow){ .pc = t->base + (p << ST_UNWIND_PAGE_SHIFT) + c->off,
+				 .cfa_off = t->rules[c->rule].cfa_off,
+				 .cfa_kind = t->rules[c->rule].cfa_kind,
+				 .rbp_off = t->rules[c->rule].rbp_off };
+	return true;
 }
 
 int unwind_table_bias(const struct unwind_table *t, uint64_t start, uint64_t pgoff,
