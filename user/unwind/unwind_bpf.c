@@ -537,7 +537,7 @@ static void build(struct unwind_bpf *u, struct uobj *o, Elf *elf)
 			u->stats.shared++;
 			return;
 		}
-		o->err = unwind_table_build(elf, &t);
+		o->err = unwind_table_build_cached(elf, &t);
 	} else {
 		o->err = build_vdso(&t);
 	}

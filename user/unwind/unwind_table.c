@@ -724,6 +724,11 @@ int unwind_table_build(Elf *elf, struct unwind_table **out)
 	return build(elf, false, out);
 }
 
+int unwind_table_build_cached(Elf *elf, struct unwind_table **out)
+{
+	return build(elf, true, out);
+}
+
 int unwind_table_build_libdw(Elf *elf, struct unwind_table **out)
 {
 	struct unwind_table *t = xcalloc(1, sizeof(*t));

@@ -44,6 +44,9 @@ struct unwind_table {
  * rows when the object has no CFI), or a negative errno: -ENOEXEC for a file
  * that is not a usable x86-64 ELF, -ERANGE for addresses beyond 4 GiB. */
 int unwind_table_build(Elf *elf, struct unwind_table **out);
+/* Same, through the on-disk cache (unwind_cache.h) when it is on: loaded
+ * from it when it holds elf's build-id, else built and stored. */
+int unwind_table_build_cached(Elf *elf, struct unwind_table **out);
 /* The same table made the old way, one libdw query per row (~1 us each):
  * for the tests and the bench, which compare the two. */
 int unwind_table_build_libdw(Elf *elf, struct unwind_table **out);
