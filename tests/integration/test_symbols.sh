@@ -1,6 +1,6 @@
 # The symbolizer end to end: real sampletop on real fixture processes, exact names.
 . "$(dirname "$0")/../lib.sh"
-plan 57
+plan 58
 
 SRC=$TOP/tests/targets
 FP=(-O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-optimize-sibling-calls
@@ -64,15 +64,15 @@ strip -o "$TARGETS/stripped" "$TARGETS/stripped_full"
 fn=$(printf '0x%x' "0x$(nm "$TARGETS/stripped_full" | awk '$3 == "strip_hot" { print $1 }')")
 prof "$WORK/stripped.json" -- "$TARGETS/stripped" 5
 "$ST" report "$WORK/stripped.json" -o "$WORK/stripped.folded"
-"$ST" report "$WORK/stripped.json" -o "$WORK/stripped.txt"
+"$ST" report "$WORK/stripped.json" --counters -o "$WORK/stripped.txt"
 s=$(share "$WORK/stripped.folded" "[unknown] stripped (fn@$fn)")
 check "stripped: strip_hot's samples add up in one '[unknown] stripped (fn@$fn)' frame (got $s%)" \
 	within "$s" 80 100
 check_no_grep "stripped: no per-address frame for code inside a function" \
 	'\[unknown\] stripped\+0x' "$WORK/stripped.folded"
-u=$(grep -o 'unnamed_functions: [0-9]*' "$WORK/stripped.txt" | awk '{ print $2 }')
+u=$(awk '$1 == "unnamed_functions" { gsub(",", "", $2); print $2 }' "$WORK/stripped.txt")
 d=$(sed 's/ [0-9]*$//' "$WORK/stripped.folded" | tr ';' '\n' | grep '^\[unknown\]' | sort -u | wc -l)
-check "stripped: the header's unnamed_functions (${u:-none}) counts the distinct unnamed frames ($d)" \
+check "stripped: --counters' unnamed_functions (${u:-none}) counts the distinct unnamed frames ($d)" \
 	test "${u:-none}" = "$d"
 
 # --- stripped: .gnu_debuglink (CRC checked), next to it and in .debug/ ---
@@ -245,9 +245,12 @@ fi
 
 # --- JIT: perf map, re-read as it grows, namespace pid and private /tmp ---
 # Sampled until the target exits, so both halves are seen even on a slow start.
-PROF_D=30 prof "$WORK/jit.folded" -- "$TARGETS/sym_pie" jit 6
+PROF_D=30 prof "$WORK/jit.json" -- "$TARGETS/sym_pie" jit 6
+"$ST" report "$WORK/jit.json" -f folded -o "$WORK/jit.folded"
+"$ST" report "$WORK/jit.json" --counters -o "$WORK/jit.txt"
 check_frame "perf map: first JIT function named" "$WORK/jit.folded" jit_first_fn
 check_frame "perf map re-read as it grows: second JIT function named" "$WORK/jit.folded" "jit_second_fn [grown]"
+check_grep "perf map: its two malformed lines counted (--counters)" '^  jit_map_lines_skipped +2  ' "$WORK/jit.txt"
 # Names are bytes from the target: escaped when shown, never raw.
 PROF_D=30 prof "$WORK/jitesc.txt" --show-all -- "$TARGETS/sym_pie" jit 3 $'evil\033[31mred\x01\xff'
 check_grep "hostile JIT name escaped in the text report" 'evil\\x1b\[31mred\\x01\\xff  \[jit\]$' "$WORK/jitesc.txt"

@@ -110,6 +110,9 @@ static void run_jit(double secs, const char *first_name)
 	fn = (void (*)(void))jit_emit(map, first_name);
 	while (now() < half)
 		fn();
+	/* Two lines no perf map reader can take: skipped, and counted. */
+	fputs("not a perf map line\n", map);
+	fputs("zz 10 bad_hex\n", map);
 	fn = (void (*)(void))jit_emit(map, "jit_second_fn [grown]");
 	while (now() < end)
 		fn();

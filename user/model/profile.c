@@ -35,6 +35,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_PY_BEFORE_FOUND] = "python_samples_before_found",
 	[PC_PY_MAP_FULL] = "python_map_full",
 	[PC_PY_CODE_REUSED] = "python_code_gone",
+	[PC_JIT_MAP_SKIPPED] = "jit_map_lines_skipped",
 };
 
 struct profile *profile_new(void)

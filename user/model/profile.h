@@ -111,6 +111,7 @@ enum prof_counter {
 	PC_PY_BEFORE_FOUND,	/* Python process samples taken before it was found */
 	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
 	PC_PY_CODE_REUSED,	/* Python frames whose code object was freed before it was named */
+	PC_JIT_MAP_SKIPPED,	/* perf map lines skipped: malformed, too long, past the caps */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];

@@ -40,6 +40,9 @@ static const struct counter_info infos[PC_NR] = {
 					   "without a name" },
 	[PC_PY_CODE_REUSED] = { SG_UNNAMED, "Python frames whose code was freed before it was "
 					    "named: [unknown python code]" },
+	[PC_JIT_MAP_SKIPPED] = { SG_UNNAMED, "lines of JIT perf maps (/tmp/perf-PID.map) skipped: "
+					     "malformed, too long or past the caps; their code "
+					     "stays [unknown]" },
 	[ST_CNT_UNWIND_NO_PROC] = { SG_HOW, "walks of a process whose mappings were not loaded "
 					    "yet (asked of the kernel)" },
 	[ST_CNT_UNWIND_NO_MAP] = { SG_HOW, "return addresses outside every loaded mapping" },

@@ -35,6 +35,7 @@ struct sym_proc {
 	uint32_t maps_gen;		/* of the maps ip_frames was filled from */
 	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
 	bool perfmap_tried;
+	size_t perfmap_skipped;		/* its skipped lines already counted */
 };
 
 static void sym_proc_free(void *data)
@@ -155,6 +156,21 @@ static frame_id_t loose_frame(struct symbolizer *s, const char *what, uint64_t p
 	return id;
 }
 
+/* Re-reads sp's perf map (what was appended since); the lines it skipped
+ * are counted in the profile, so that unnamed JIT code says why. Returns
+ * perfmap_refresh's value. */
+static int refresh_perfmap(struct symbolizer *s, struct sym_proc *sp)
+{
+	int n = perfmap_refresh(sp->perfmap);
+	size_t skipped = sp->perfmap->bad_lines + sp->perfmap->dropped;
+
+	if (skipped > sp->perfmap_skipped) {
+		s->prof->meta.counters[PC_JIT_MAP_SKIPPED] += skipped - sp->perfmap_skipped;
+		sp->perfmap_skipped = skipped;
+	}
+	return n;
+}
+
 /* JIT code: the process's perf map, re-read when an address is missing. */
 static bool jit_frame(struct symbolizer *s, struct sym_proc *sp, struct proc *p, uint64_t pc,
 		      frame_id_t *out)
@@ -171,12 +187,13 @@ static bool jit_frame(struct symbolizer *s, struct sym_proc *sp, struct proc *p,
 		snprintf(root, sizeof(root), "/proc/%u/root", p->pid);
 		snprintf(path, sizeof(path), "/tmp/perf-%u.map", proc_ns_pid(p->pid));
 		sp->perfmap = perfmap_new(root, path);
-		perfmap_refresh(sp->perfmap);
+		if (sp->perfmap)
+			refresh_perfmap(s, sp);
 	}
 	if (!sp->perfmap)
 		return false;
 	js = perfmap_lookup(sp->perfmap, pc);
-	if (!js && perfmap_refresh(sp->perfmap) > 0)
+	if (!js && refresh_perfmap(s, sp) > 0)
 		js = perfmap_lookup(sp->perfmap, pc);
 	if (!js)
 		return false;
