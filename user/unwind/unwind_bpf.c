@@ -213,9 +213,8 @@ static void place(struct unwind_bpf *u, struct uobj *o)
 		o->placed = true;
 		publish(u, o);
 	}
-	/* Placed or never to be: the BPF maps hold the only copy needed. The
-	 * counts, base and segments stay for the per-process entries. */
-	unwind_table_drop_rows(o->table);
+	/* The rows stay here too (see unwind_bpf_table_at): cold samples are
+	 * finished in userspace with them. */
 }
 
 static struct uobj *object_for(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m)
@@ -467,6 +466,20 @@ void unwind_bpf_flush(struct unwind_bpf *u)
 		reap(u);
 		u->next_reap_ns = now + REAP_PERIOD_NS;
 	}
+}
+
+int unwind_bpf_table_at(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m,
+			const struct unwind_table **t, uint64_t *bias)
+{
+	const struct uobj *o = (m->flags & MAP_F_ANON) ? NULL : object_for(u, pid, m);
+
+	if (!o)
+		return (m->flags & MAP_F_ANON) ? -ENODATA : -ENOENT;
+	if (!o->table || !o->table->nr_rows || !o->table->rows ||
+	    unwind_table_bias(o->table, m->start, m->pgoff, bias))
+		return -ENODATA;
+	*t = o->table;
+	return 0;
 }
 
 size_t unwind_bpf_nr_objects(const struct unwind_bpf *u)
