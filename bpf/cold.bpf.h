@@ -81,12 +81,14 @@ static long cold_copy_page(__u32 i, void *arg)
 	return 0;
 }
 
-/* Copies the stack above the stopped frame's rsp into this CPU's slot.
+/* Copies the stack above the stopped frame's rsp (and the few bytes below
+ * it on its page, see struct st_ucold) into this CPU's slot.
  * Returns 0, or -1 when the cold ring buffer has no room for the record (the
  * walk then goes on without it). */
 static __always_inline int cold_copy(struct st_sample *s, struct ust_state *st)
 {
-	struct cold_copy_ctx c = { .sp = st->sp, .limit = ST_COLD_STACK_MAX };
+	__u64 below = (st->sp & 4095) < ST_COLD_BELOW_SP ? (st->sp & 4095) : ST_COLD_BELOW_SP;
+	struct cold_copy_ctx c = { .sp = st->sp - below, .limit = ST_COLD_STACK_MAX };
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct task_struct *task;
 	__u64 room, top;
@@ -109,8 +111,8 @@ static __always_inline int cold_copy(struct st_sample *s, struct ust_state *st)
 		c.end = 1;
 	}
 	bpf_loop(ST_COLD_STACK_MAX / 4096 + 1, cold_copy_page, &c, 0);
-	c.b->hdr = (struct st_ucold){ .ip = st->ip, .sp = st->sp, .bp = st->bp,
-				     .stack_len = c.off, .exact = st->exact, .stack_end = c.end };
+	c.b->hdr = (struct st_ucold){ .ip = st->ip, .sp = st->sp, .bp = st->bp, .base = c.sp,
+				      .stack_len = c.off, .exact = st->exact, .stack_end = c.end };
 	return 0;
 }
 

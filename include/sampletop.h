@@ -263,6 +263,7 @@ struct st_uproc {
  * 45 KiB, max 64 KiB over a whole run. perf's default (8 KiB) would cut most
  * of them. A deeper stack ends in [truncated stack], counted. */
 #define ST_COLD_STACK_MAX (64u << 10)
+#define ST_COLD_BELOW_SP 128
 /* The cold ring buffer, per CPU: ~500 ms of cc1's cold samples at 1 kHz
  * (~12 KiB each with its frames) while userspace builds its table; never more
  * than ST_COLD_RING_MAX in all. A copy that finds no room is counted
@@ -272,10 +273,13 @@ struct st_uproc {
 
 /* A cold record: this header, then the sample (sample_size bytes: its user
  * frames are those walked before the stop), then stack_len bytes of the user
- * stack from sp up. */
+ * stack from base up. */
 struct st_ucold {
 	__u64 ip, sp, bp;	/* registers of the frame where the walk stopped; ip is
 				 * the next frame to record (not in the sample's ips) */
+	__u64 base;		/* the copy's start: sp less up to ST_COLD_BELOW_SP bytes of
+				 * its page (a leaf's red zone; a rule may read a register
+				 * that an epilogue popped just now) */
 	__u32 stack_len;
 	__u16 sample_size;
 	__u8 exact;		/* ip is an exact pc (leaf, signal frame), not a return address */

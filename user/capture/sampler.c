@@ -21,7 +21,7 @@ _Static_assert(sizeof(struct st_sample) ==
 _Static_assert(sizeof(struct st_event) == 64, "st_event layout");
 _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
 	       "st_event shares the sample's flags");
-_Static_assert(sizeof(struct st_ucold) == 32 && sizeof(struct st_ucold) % 8 == 0,
+_Static_assert(sizeof(struct st_ucold) == 40 && sizeof(struct st_ucold) % 8 == 0,
 	       "a cold record's sample and stack follow its header 8-byte aligned");
 _Static_assert(sizeof(struct st_urow) == 8 && sizeof(struct st_ubucket) == 8,
 	       "unwind rows and buckets are mmapped with the 8-byte stride of array maps");

@@ -270,7 +270,7 @@ static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
 	struct st_sample *out = r->cold_out;
 	struct cold_find f = { r, NULL, expired, false };
 	struct unwind_user_regs regs = { c->ip, c->sp, c->bp, c->exact };
-	struct unwind_user_stack stack = { h->stack, c->sp, c->stack_len, c->stack_end };
+	struct unwind_user_stack stack = { h->stack, c->base, c->stack_len, c->stack_end };
 	uint32_t unr = s->user_nr, knr = s->kern_nr, pynr = s->py_nr, rest, nu;
 	struct unwind_user_walk w;
 
@@ -295,6 +295,8 @@ static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
 	r->prof->meta.counters[PC_COLD_UNWOUND]++;
 	if (w.end == UNWIND_USER_TRUNCATED)
 		r->prof->meta.counters[PC_COLD_TRUNCATED]++;
+	if (getenv("COLD_DEBUG"))
+		fprintf(stderr, "cold: unr %u nr %u end %d len %u sp %llx top %llx stack_end %d fp %u\n", unr, w.nr, w.end, c->stack_len, (unsigned long long)c->sp, (unsigned long long)w.cfa_top, c->stack_end, w.fp_steps);
 	if (f.missed)
 		r->prof->meta.counters[PC_COLD_LATE]++;
 	on_sample(out, ST_SAMPLE_HDR_SIZE + (nu + rest) * sizeof(__u64), r);
