@@ -80,7 +80,8 @@ struct ust_state {
 	__u8 more;		/* the walk would have gone on past ST_MAX_FRAMES */
 	__u8 vma_asked;		/* bpf_find_vma used (once per sample) */
 	__u8 new_object;	/* met a mapped file without a table yet */
-	__u8 vma_busy;		/* a pc missed the found mappings after bpf_find_vma was used */
+	__u8 vma_busy;		/* a pc missed the found mappings, and bpf_find_vma could not
+				 * tell (used already in this sample, or its lock taken) */
 	__u8 cold;		/* enum cold_state (cold.bpf.h) */
 };
 
@@ -279,7 +280,13 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 		return NULL;
 	}
 	st->vma_asked = 1;
-	if (bpf_find_vma(bpf_get_current_task_btf(), pc, vma_info_cb, &v, 0) || !v.found)
+	/* An error (its mmap lock is taken: a sample in brk or mmap) leaves pc
+	 * unknown, as a second ask would; no file there is an answer. */
+	if (bpf_find_vma(bpf_get_current_task_btf(), pc, vma_info_cb, &v, 0)) {
+		st->vma_busy = 1;
+		return NULL;
+	}
+	if (!v.found)
 		return NULL;
 	/* The first empty slot; when all are taken, one chosen by address. */
 	if (slot == ST_UNWIND_VMA_SLOTS)

@@ -295,8 +295,6 @@ static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
 	r->prof->meta.counters[PC_COLD_UNWOUND]++;
 	if (w.end == UNWIND_USER_TRUNCATED)
 		r->prof->meta.counters[PC_COLD_TRUNCATED]++;
-	if (getenv("COLD_DEBUG"))
-		fprintf(stderr, "cold: unr %u nr %u end %d len %u sp %llx top %llx stack_end %d fp %u\n", unr, w.nr, w.end, c->stack_len, (unsigned long long)c->sp, (unsigned long long)w.cfa_top, c->stack_end, w.fp_steps);
 	if (f.missed)
 		r->prof->meta.counters[PC_COLD_LATE]++;
 	on_sample(out, ST_SAMPLE_HDR_SIZE + (nu + rest) * sizeof(__u64), r);
