@@ -80,7 +80,8 @@ share_of() {
 		END { if (t == 0) print 0; else printf "%.2f\n", 100 * h / t }' "$1"
 }
 samples_of() { awk -v p="$2" '{ split($0, fr, ";"); if (fr[1] == p) t += $NF } END { print t + 0 }' "$1"; }
-counter() { grep -oE "$2: [0-9]+" "$1" | awk '{ print $2 }' | head -1; }
+# counter TEXT NAME: a header counter of a text report (absent: 0).
+counter() { grep -oE "$2: [0-9]+" "$1" | awk '{ v = $2 } END { print v + 0 }'; }
 
 # 1. A short compile, all of it in the program's first ~500 ms, with cc1's
 # table built meanwhile.

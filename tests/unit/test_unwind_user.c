@@ -294,6 +294,15 @@ static int nr_bt;
 static struct unwind_user_regs real_regs;
 static uint32_t copy_len;
 
+/* Copies stack memory as the BPF program does: raw, not through ASan's
+ * memcpy, which would take the redzones of live frames for overflows. */
+static __attribute__((no_sanitize_address, noinline)) void copy_raw(uint8_t *dst,
+								     const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		((volatile uint8_t *)dst)[i] = src[i];
+}
+
 /* Takes the registers here, the backtrace, and a copy of the stack from
  * rsp to its start, as the BPF program would of a stopped frame. */
 static __attribute__((noinline)) void capture(void)
@@ -306,7 +315,7 @@ static __attribute__((noinline)) void capture(void)
 	copy_len = (uintptr_t)__libc_stack_end + 64 - sp;
 	if (copy_len > sizeof(copy))
 		copy_len = sizeof(copy);
-	memcpy(copy, (const void *)(uintptr_t)sp, copy_len);
+	copy_raw(copy, (const uint8_t *)(uintptr_t)sp, copy_len);
 	nr_bt = backtrace(bt, 64);
 }
 
