@@ -16,6 +16,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The table of a mapping, as last asked: a cold sample's frames mostly lie in
+ * a few objects, and asking unwind_bpf opens the mapping's file. Emptied at
+ * each pass over the held samples (a table may exist since). */
+#define COLD_CACHE_SLOTS 64
+struct cold_cache_slot {
+	uint32_t pid, maps_gen;
+	uint64_t start_ns, map_start;
+	const struct unwind_table *t;
+	uint64_t bias;
+	int err;
+	bool used;
+};
+
 struct recorder {
 	struct profile *prof;
 	struct sampler *sampler;
@@ -29,6 +42,7 @@ struct recorder {
 	struct unwind_hold *hold;	/* cold samples waiting for their tables (with unw) */
 	struct st_sample *cold_out;	/* a cold sample once finished */
 	bool cold_fp;		/* finish cold walks by frame pointer where no table (auto) */
+	struct cold_cache_slot *cold_cache;	/* COLD_CACHE_SLOTS of them */
 	const uint32_t *push;	/* pids whose tables are pushed before attaching */
 	size_t nr_push;
 	uint64_t start_ns;
@@ -91,6 +105,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		r->unw = unwind_bpf_new();
 		r->hold = unwind_hold_new(UNWIND_HOLD_MAX_BYTES, UNWIND_HOLD_TIMEOUT_NS);
 		r->cold_out = xmalloc(sizeof(*r->cold_out));
+		r->cold_cache = xcalloc(COLD_CACHE_SLOTS, sizeof(*r->cold_cache));
 		r->cold_fp = o->sampler.unwind == ST_UNWIND_AUTO;
 		r->push = o->sampler.pids;
 		r->nr_push = o->sampler.nr_pids;
@@ -102,6 +117,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	if (err) {
 		unwind_hold_free(r->hold);
 		free(r->cold_out);
+		free(r->cold_cache);
 		unwind_bpf_free(r->unw);
 		python_free(r->py);
 		procs_free(r->procs);
@@ -147,6 +163,7 @@ void recorder_free(struct recorder *r)
 	sampler_free(r->sampler);
 	unwind_hold_free(r->hold);
 	free(r->cold_out);
+	free(r->cold_cache);
 	unwind_bpf_free(r->unw);
 	symbolizer_free(r->sym);
 	python_free(r->py);
@@ -250,6 +267,7 @@ static int cold_find_table(void *ctx, uint64_t pc, const struct unwind_table **t
 {
 	struct cold_find *f = ctx;
 	struct proc_map *m = proc_find_map(f->r->procs, f->p, pc);
+	struct cold_cache_slot *c;
 
 	if (!m && !f->expired && !f->p->gone && !f->p->exited)
 		return -EAGAIN;
@@ -257,7 +275,16 @@ static int cold_find_table(void *ctx, uint64_t pc, const struct unwind_table **t
 		f->missed = true;
 		return -ENOENT;
 	}
-	return unwind_bpf_table_at(f->r->unw, f->p->pid, m, t, bias);
+	c = &f->r->cold_cache[hash_u64(m->start ^ f->p->start_ns ^ f->p->pid) % COLD_CACHE_SLOTS];
+	if (!c->used || c->pid != f->p->pid || c->start_ns != f->p->start_ns ||
+	    c->maps_gen != f->p->maps_gen || c->map_start != m->start) {
+		*c = (struct cold_cache_slot){ f->p->pid, f->p->maps_gen, f->p->start_ns, m->start };
+		c->err = unwind_bpf_table_at(f->r->unw, f->p->pid, m, &c->t, &c->bias);
+		c->used = true;
+	}
+	*t = c->t;
+	*bias = c->bias;
+	return c->err;
 }
 
 /* Walks a held cold sample on from where the BPF program stopped, over its
@@ -329,8 +356,10 @@ static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t 
 /* Offers the held cold samples their tables; flush: the last chance. */
 static void run_held(struct recorder *r, bool flush)
 {
-	if (r->hold && unwind_hold_count(r->hold))
-		unwind_hold_run(r->hold, now_ns(), flush, finish_cold, r);
+	if (!r->hold || !unwind_hold_count(r->hold))
+		return;
+	memset(r->cold_cache, 0, COLD_CACHE_SLOTS * sizeof(*r->cold_cache));
+	unwind_hold_run(r->hold, now_ns(), flush, finish_cold, r);
 }
 
 /* Exec, fork and exit, in order with the samples. */
