@@ -256,23 +256,27 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 struct cold_find {
 	struct recorder *r;
 	struct proc *p;
+	uint64_t time_ns;	/* the sample's */
 	bool expired;		/* no more waiting: what is missing now stays missing */
 	bool missed;		/* it was, and something was */
 };
 
 /* The table for a pc of a cold sample's process (unwind_user_find_fn).
- * A pc outside its known mappings waits for them to be read again (ld.so
- * had not mapped everything when they were read), while the process runs. */
+ * A pc outside its known mappings waits for them to be read again while
+ * they are older than the sample (ld.so had not mapped everything when they
+ * were read); outside maps read since, it is no code (as the BPF walk's
+ * unknown mapping). */
 static int cold_find_table(void *ctx, uint64_t pc, const struct unwind_table **t, uint64_t *bias)
 {
 	struct cold_find *f = ctx;
 	struct proc_map *m = proc_find_map(f->r->procs, f->p, pc);
+	bool may_come = !f->p->gone && !f->p->exited && f->p->read_ns < f->time_ns;
 	struct cold_cache_slot *c;
 
-	if (!m && !f->expired && !f->p->gone && !f->p->exited)
+	if (!m && may_come && !f->expired)
 		return -EAGAIN;
 	if (!m) {
-		f->missed = true;
+		f->missed |= may_come;
 		return -ENOENT;
 	}
 	c = &f->r->cold_cache[hash_u64(m->start ^ f->p->start_ns ^ f->p->pid) % COLD_CACHE_SLOTS];
@@ -295,7 +299,7 @@ static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
 	const struct st_sample *s = h->sample;
 	const struct st_ucold *c = h->cold;
 	struct st_sample *out = r->cold_out;
-	struct cold_find f = { r, NULL, expired, false };
+	struct cold_find f = { r, NULL, s->time_ns, expired, false };
 	struct unwind_user_regs regs = { c->ip, c->sp, c->bp, c->exact };
 	struct unwind_user_stack stack = { h->stack, c->base, c->stack_len, c->stack_end };
 	uint32_t unr = s->user_nr, knr = s->kern_nr, pynr = s->py_nr, rest, nu;
