@@ -6,11 +6,11 @@
 # there from the start. perf --call-graph dwarf on the same command, if
 # present, is printed beside.
 . "$(dirname "$0")/../lib.sh"
-plan 8
+plan 9
 
 CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
 if [ ! -x "$CC1" ] || [ "$CC1" = cc1 ]; then
-	skip 8 "no cc1 (gcc's compiler proper) here"
+	skip 9 "no cc1 (gcc's compiler proper) here"
 	finish
 	exit
 fi
@@ -58,7 +58,7 @@ gen_c() {
 }
 
 setup "generated C files" sh -c "$(declare -f gen_c); gen_c 300 >'$WORK/big.c' && gen_c 40 >'$WORK/small.c'"
-setup "fresh copies of cc1" sh -c "$(declare -f fresh_cc1); CC1='$CC1' BIN='$BIN'; fresh_cc1 cc1short && fresh_cc1 cc1cold && fresh_cc1 cc1perf"
+setup "fresh copies of cc1" sh -c "$(declare -f fresh_cc1); CC1='$CC1' BIN='$BIN'; fresh_cc1 cc1short && fresh_cc1 cc1cold && fresh_cc1 cc1perf && fresh_cc1 cc1kern"
 # The warm one is the cold one's file (a hard link): its table is built
 # during the cold run, so it runs with it in place from its first sample.
 setup "a hard link to the cold copy" ln "$BIN/cc1cold" "$BIN/cc1warm"
@@ -108,6 +108,22 @@ else
 		cut -c1-200 | sed 's/^/#   /'
 fi
 check_no_grep "no cold sample was dropped" 'cold_hold_full|lost_ringbuf_full' "$WORK/short.txt"
+
+# The same with kernel stacks (-K): a cold sample's kernel frames (page
+# faults, system calls) stay below its user frames, which reach _start.
+"$ST" -q -K -o "$WORK/kern.json" -- "$BIN/cc1kern" -quiet -O2 "$WORK/small.c" -o /dev/null \
+	2>"$WORK/kern.err"
+"$ST" report "$WORK/kern.json" --kernel --processes -o "$WORK/kern.folded" 2>>"$WORK/kern.err"
+kt=$(grep '^cc1kern;' "$WORK/kern.folded" | grep -F '_[k]' | awk '{ t += $NF } END { print t + 0 }')
+kr=$(grep '^cc1kern;_start;' "$WORK/kern.folded" | grep -F '_[k]' | awk '{ t += $NF } END { print t + 0 }')
+echo "# with -K: $kt samples with kernel frames, $kr of them reach _start"
+if [ "$kt" -ge 5 ] && [ "$kr" -ge $((kt * 9 / 10)) ]; then
+	ok "with -K, samples in the kernel keep their kernel frames under whole user stacks ($kr of $kt)"
+else
+	not_ok "with -K, samples in the kernel keep their kernel frames under whole user stacks ($kr of $kt)"
+	grep '^cc1kern;' "$WORK/kern.folded" | grep -F '_[k]' | grep -v '^cc1kern;_start;' | head -3 |
+		cut -c1-200 | sed 's/^/#   /'
+fi
 
 # 2. The same program cold, then warm (its table in place from its first
 # sample), in one sampletop run: the parse phase, which runs in the cold
