@@ -264,9 +264,10 @@ struct st_uproc {
  * of them. A deeper stack ends in [truncated stack], counted. */
 #define ST_COLD_STACK_MAX (64u << 10)
 #define ST_COLD_BELOW_SP 128
-/* The cold ring buffer, per CPU: ~500 ms of cc1's cold samples at 1 kHz
- * (~12 KiB each with its frames) while userspace builds its table; never more
- * than ST_COLD_RING_MAX in all. A copy that finds no room is counted
+/* The cold ring buffer, per CPU: cc1's cold records measured 5-9 KiB (copy
+ * p50 5.3 KiB, max 9 KiB, plus the sample), so 8 MiB holds ~1 s of them at
+ * 1 kHz while userspace builds its table (~0.5 s); never more than
+ * ST_COLD_RING_MAX in all. A copy that finds no room is counted
  * (ST_CNT_COLD_LOST) and the sample walked as without it. */
 #define ST_COLD_BYTES_PER_CPU (8u << 20)
 #define ST_COLD_RING_MAX (128u << 20)

@@ -15,9 +15,9 @@
 
 #include "sampletop.h"
 
-/* Bytes held at most: ~2,700 cc1 samples of ~12 KiB, a few seconds of
- * every CPU's cold samples; a record that does not fit is counted by the
- * caller and finished at once. */
+/* Bytes held at most: ~4,000 of cc1's cold samples (5-9 KiB each), a few
+ * seconds of two CPUs' cold samples; a record that does not fit is counted
+ * by the caller and finished at once. */
 #define UNWIND_HOLD_MAX_BYTES (32u << 20)
 /* How long a sample waits for its tables: a few times the ~0.5 s that
  * cc1's table takes to build today. */
