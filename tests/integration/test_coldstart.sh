@@ -119,7 +119,8 @@ kt=$(grep '^cc1kern;' "$WORK/kern.folded" | grep -vE '^cc1kern;\[(in exec|exitin
 	awk '{ t += $NF } END { print t + 0 }')
 kr=$(grep '^cc1kern;_start;' "$WORK/kern.folded" | grep -F '_[k]' | awk '{ t += $NF } END { print t + 0 }')
 echo "# with -K: $kt samples with kernel frames, $kr of them reach _start"
-if [ "$kt" -ge 5 ] && [ "$kr" -ge $((kt * 9 / 10)) ]; then
+# (At most two that do not: a stack deeper than the copy ends truncated.)
+if [ "$kt" -ge 5 ] && [ "$kr" -ge $((kt - 2)) ]; then
 	ok "with -K, samples in the kernel keep their kernel frames under whole user stacks ($kr of $kt)"
 else
 	not_ok "with -K, samples in the kernel keep their kernel frames under whole user stacks ($kr of $kt)"
