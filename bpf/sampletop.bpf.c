@@ -172,7 +172,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (py_nr > ST_PY_MAX_FRAMES)
 		py_nr = ST_PY_MAX_FRAMES;
 
-	if (user_nr + kern_nr + py_nr == 0 && !stale)
+	/* A cold sample stopped at its first frame has its stack to come. */
+	if (user_nr + kern_nr + py_nr == 0 && !stale && !(s->flags & ST_SAMPLE_COLD))
 		count(ST_CNT_EMPTY_STACK);
 	s->user_nr = user_nr;
 	s->kern_nr = kern_nr;
@@ -182,6 +183,19 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (size > sizeof(*s))
 		size = sizeof(*s);
 	ask_snapshot(tgid, s->start_ns);
+	if (s->flags & ST_SAMPLE_COLD) {
+		if (!cold_output(s, size, sample_wakeup(s))) {
+			count(ST_CNT_COLD_COPIES);
+			count(ST_CNT_RECORDED);
+			return 0;
+		}
+		/* Another CPU took the room: the stack stops where the walk
+		 * stopped, and says so. */
+		count(ST_CNT_COLD_LOST);
+		s->flags = (s->flags & ~ST_SAMPLE_COLD) | ST_SAMPLE_USER_TRUNCATED;
+		if (user_nr + kern_nr + py_nr == 0)
+			count(ST_CNT_EMPTY_STACK);
+	}
 	/* No wakeup: userspace drains on its own clock, which keeps the cost per
 	 * sample to a copy instead of an interrupt and a context switch. But
 	 * a file without a table wakes it (now and then) to build one. */

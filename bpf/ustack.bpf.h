@@ -100,6 +100,9 @@ struct ust_state {
 	__u8 more;		/* the walk would have gone on past ST_MAX_USER_FRAMES */
 	__u8 vma_asked;		/* bpf_find_vma used (once per sample) */
 	__u8 new_object;	/* met a mapped file without a table yet */
+	__u8 vma_busy;		/* a pc missed the found mappings, and bpf_find_vma could not
+				 * tell (used already in this sample, or its lock taken) */
+	__u8 cold;		/* enum cold_state (cold.bpf.h) */
 };
 
 struct {
@@ -108,6 +111,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ust_state);
 } unwind_state SEC(".maps");
+
+#include "cold.bpf.h"
 
 struct ust_ctx {
 	struct st_sample *s;
@@ -304,10 +309,18 @@ static __always_inline const struct st_umap *unwind_vma_map(struct ust_state *st
 			return m;
 		slot = hit;
 	}
-	if (st->vma_asked)
+	if (st->vma_asked) {
+		st->vma_busy = 1;
 		return NULL;
+	}
 	st->vma_asked = 1;
-	if (bpf_find_vma(bpf_get_current_task_btf(), pc, vma_info_cb, &v, 0) || !v.found)
+	/* An error (its mmap lock is taken: a sample in brk or mmap) leaves pc
+	 * unknown, as a second ask would; no file there is an answer. */
+	if (bpf_find_vma(bpf_get_current_task_btf(), pc, vma_info_cb, &v, 0)) {
+		st->vma_busy = 1;
+		return NULL;
+	}
+	if (!v.found)
 		return NULL;
 	/* The first empty slot; when all are taken, one chosen by address. */
 	if (slot == ST_UNWIND_VMA_SLOTS)
@@ -403,12 +416,21 @@ static long unwind_step(__u32 i, void *arg)
 		m = unwind_vma_map(st, c->vmas, pc);
 	}
 	if (!m) {
+		/* Not known, since the kernel could not be asked again: maybe a
+		 * file without a table, so no guess (and no count yet). */
+		if (st->vma_busy && cold_stop(st))
+			return 1;
 		if (!c->proc)
 			count(ST_CNT_UNWIND_NO_MAP);
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
 	}
 	unwind_mark_used(m, s->time_ns);
 	off = pc - m->bias;
+	/* A file whose table is not built yet (recheck_ms): stop, and let
+	 * userspace finish the walk once it is. Pushed mappings without rows
+	 * have none to come (no CFI, JIT code, rows map full). */
+	if (!m->row_nr && m->recheck_ms && cold_stop(st))
+		return 1;
 	if (!m->row_nr || off > 0xffffffffULL)
 		return unwind_mode == ST_UNWIND_AUTO ? unwind_fp_step(st) : 1;
 	r = unwind_find_row(m, off);
@@ -524,6 +546,16 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 		return 0;
 	c.st = st;
 	bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
+	if (st->cold == COLD_STOPPED) {
+		if (!cold_copy(s, st)) {
+			s->flags |= ST_SAMPLE_COLD;
+		} else {
+			/* No room for the copy: on as without one, counted. */
+			count(ST_CNT_COLD_LOST);
+			st->cold = COLD_OFF;
+			bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
+		}
+	}
 	if (st->more)
 		s->flags |= ST_SAMPLE_USER_TRUNCATED;
 	if (st->new_object)

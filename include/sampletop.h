@@ -59,6 +59,9 @@ enum st_sample_flags {
 	ST_SAMPLE_IN_EXEC = 1 << 8,		/* in the kernel, in execve: the user
 						 * registers may be the old program's */
 	ST_SAMPLE_EXITING = 1 << 9,		/* in the kernel, exiting, its memory gone */
+	ST_SAMPLE_COLD = 1 << 10,		/* the walk stopped at an object without a
+						 * table yet: the rest is unwound in userspace
+						 * from a copy of the stack (struct st_ucold) */
 	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
 };
 
@@ -84,6 +87,9 @@ enum st_counter {
 	ST_CNT_PY_NO_THREAD,	/* Python process, but no thread state for this thread */
 	ST_CNT_PY_READ_ERR,	/* Python frame walk failed part way (frames so far kept) */
 	ST_CNT_PY_NO_FRAME,	/* Python thread state with no current frame (in C, or between calls) */
+	ST_CNT_COLD_COPIES,	/* samples sent with a stack copy, to unwind once a table exists */
+	ST_CNT_COLD_LOST,	/* stack copies with no room in their ring buffer: walked by
+				 * frame pointers (or cut short) as without the copy */
 	ST_CNT_NR,
 };
 
@@ -282,6 +288,47 @@ struct st_uproc {
 	__u32 nr;
 	__u32 pad;
 	struct st_umap maps[ST_UNWIND_MAX_MAPS];
+};
+
+/* ---- Cold start: objects without a table yet (bpf/cold.bpf.h, user/unwind/unwind_user.c) ---- */
+
+/* A walk that meets a mapped file whose table userspace has not built yet
+ * (a new big program: cc1's takes ~0.5 s) stops there instead of guessing by
+ * frame pointers, and the sample goes to the "cold" ring buffer with the
+ * registers of that frame and a copy of the stack above them. Userspace
+ * holds it until the table exists and finishes the walk with the same rows.
+ *
+ * Most bytes of stack copied. The copy runs from the stopped frame's rsp up
+ * to the end of the stack (a main thread's: its start, mm->start_stack), so
+ * it costs what the stack holds, not this. Measured here with perf dwarf at
+ * 64 KiB (bytes from rsp to the stack's end, env included): cc1 in its first
+ * 500 ms p50 9-14 KiB, p99 18-22 KiB, max 32 KiB; clang -c p50 33 KiB, p99
+ * 45 KiB, max 64 KiB over a whole run. perf's default (8 KiB) would cut most
+ * of them. A deeper stack ends in [truncated stack], counted. */
+#define ST_COLD_STACK_MAX (64u << 10)
+#define ST_COLD_BELOW_SP 128
+/* The cold ring buffer, per CPU: cc1's cold records measured 5-9 KiB (copy
+ * p50 5.3 KiB, max 9 KiB, plus the sample), so 8 MiB holds ~1 s of them at
+ * 1 kHz while userspace builds its table (~0.5 s); never more than
+ * ST_COLD_RING_MAX in all. A copy that finds no room is counted
+ * (ST_CNT_COLD_LOST) and the sample walked as without it. */
+#define ST_COLD_BYTES_PER_CPU (8u << 20)
+#define ST_COLD_RING_MAX (128u << 20)
+
+/* A cold record: this header, then the sample (sample_size bytes: its user
+ * frames are those walked before the stop), then stack_len bytes of the user
+ * stack from base up. */
+struct st_ucold {
+	__u64 ip, sp, bp;	/* registers of the frame where the walk stopped; ip is
+				 * the next frame to record (not in the sample's ips) */
+	__u64 base;		/* the copy's start: sp less up to ST_COLD_BELOW_SP bytes of
+				 * its page (a leaf's red zone; a rule may read a register
+				 * that an epilogue popped just now) */
+	__u32 stack_len;
+	__u16 sample_size;
+	__u8 exact;		/* ip is an exact pc (leaf, signal frame), not a return address */
+	__u8 stack_end;		/* the copy reaches the end of the stack: above it nothing
+				 * is readable (else a frame beyond it is a truncation) */
 };
 
 #endif

@@ -24,6 +24,8 @@ _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, fl
 _Static_assert(sizeof(struct st_ucrow2) == 8 && sizeof(struct st_upage) == 8 &&
 		       sizeof(struct st_ucrow) == 4,
 	       "unwind rows (two per element) and pages are mmapped with the 8-byte stride of array maps");
+_Static_assert(sizeof(struct st_ucold) == 40 && sizeof(struct st_ucold) % 8 == 0,
+	       "a cold record's sample and stack follow its header 8-byte aligned");
 
 struct sampler {
 	struct sampletop_bpf *skel;
@@ -35,6 +37,7 @@ struct sampler {
 	int epfd;		/* edge-triggered on the ring: wakes on wake-up records only */
 	sampler_fn fn;
 	sampler_event_fn event_fn;
+	sampler_cold_fn cold_fn;
 	void *ctx;
 	long drained;
 };
@@ -71,6 +74,25 @@ static int on_rb(void *ctx, void *data, size_t size)
 		s->fn(data, size, s->ctx);
 		s->drained++;
 	}
+	return 0;
+}
+
+/* A cold record: header, sample, stack copy; sizes checked against what
+ * arrived. Without a cold_fn the sample goes on with the frames it has. */
+static int on_cold_rb(void *ctx, void *data, size_t size)
+{
+	struct sampler *s = ctx;
+	const struct st_ucold *c = data;
+	const struct st_sample *smp = (const void *)(c + 1);
+
+	if (size < sizeof(*c) + ST_SAMPLE_HDR_SIZE || c->sample_size < ST_SAMPLE_HDR_SIZE ||
+	    c->sample_size > size - sizeof(*c) || c->stack_len > size - sizeof(*c) - c->sample_size)
+		return 0;
+	if (s->cold_fn)
+		s->cold_fn(c, smp, c->sample_size, (const uint8_t *)smp + c->sample_size, s->ctx);
+	else
+		s->fn(smp, c->sample_size, s->ctx);
+	s->drained++;
 	return 0;
 }
 
@@ -172,6 +194,18 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 					    (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU));
 	bpf_map__set_max_entries(skel->maps.execs,
 				 ring_bytes(64u << 10, (size_t)ncpus * ST_EXECS_BYTES_PER_CPU));
+	/* Stack copies: one slot per CPU, and a ring for ~500 ms of them on
+	 * every CPU, capped (a copy that finds no room is counted). */
+	if (o->unwind != ST_UNWIND_FP) {
+		size_t want = (size_t)ncpus * ST_COLD_BYTES_PER_CPU;
+
+		bpf_map__set_max_entries(skel->maps.cold_stack, ncpus);
+		bpf_map__set_max_entries(skel->maps.cold_samples,
+					 ring_bytes(ST_COLD_BYTES_PER_CPU,
+						    want < ST_COLD_RING_MAX ? want : ST_COLD_RING_MAX));
+	} else {
+		bpf_map__set_max_entries(skel->maps.cold_samples, 64u << 10);
+	}
 }
 
 static int open_skeleton(struct sampler *s, const struct sampler_opts *o, const char **why)
@@ -278,14 +312,18 @@ static int open_rings(struct sampler *s, const char **why)
 {
 	int fd = bpf_map__fd(s->skel->maps.samples);
 
+	int cold_fd = bpf_map__fd(s->skel->maps.cold_samples);
+
 	s->rb = ring_buffer__new(fd, on_rb, s, NULL);
-	if (!s->rb) {
+	if (!s->rb || ring_buffer__add(s->rb, cold_fd, on_cold_rb, s)) {
 		*why = "cannot map the BPF ring buffer";
 		return -errno;
 	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd,
+		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, cold_fd,
 		      &(struct epoll_event){ .events = EPOLLIN | EPOLLET }) < 0) {
 		*why = "cannot wait on the BPF ring buffer";
 		return -errno;
@@ -382,6 +420,11 @@ int sampler_execs_fd(const struct sampler *s)
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
 {
 	s->event_fn = fn;
+}
+
+void sampler_set_cold_fn(struct sampler *s, sampler_cold_fn fn)
+{
+	s->cold_fn = fn;
 }
 
 long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)

@@ -62,6 +62,14 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 /* Process lifecycle events met while draining go to fn (with the drain's
  * ctx), in order with the samples; without one they are skipped. */
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
+/* A cold sample (ST_SAMPLE_COLD, struct st_ucold): the sample (size bytes,
+ * its user frames those walked before the stop) and c->stack_len bytes of
+ * stack from c->sp, all valid during the call only. Met while draining, in
+ * the order of their own ring buffer, with the drain's ctx. Without a
+ * cold_fn, the sample goes to the drain's fn as it is. */
+typedef void (*sampler_cold_fn)(const struct st_ucold *c, const struct st_sample *s, size_t size,
+				const uint8_t *stack, void *ctx);
+void sampler_set_cold_fn(struct sampler *s, sampler_cold_fn fn);
 /* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
 int sampler_execs_fd(const struct sampler *s);
 /* Waits up to timeout_ms for a record sent with a wake-up (BPF_RB_FORCE_WAKEUP),

@@ -4,6 +4,9 @@
 #include "procs/procs.h"
 #include "procs/snapshot.h"
 #include "unwind/unwind_bpf.h"
+#include "unwind/unwind_hold.h"
+#include "unwind/unwind_table.h"
+#include "unwind/unwind_user.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -12,6 +15,19 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* The table of a mapping, as last asked: a cold sample's frames mostly lie in
+ * a few objects, and asking unwind_bpf opens the mapping's file. Emptied at
+ * each pass over the held samples (a table may exist since). */
+#define COLD_CACHE_SLOTS 64
+struct cold_cache_slot {
+	uint32_t pid, maps_gen;
+	uint64_t start_ns, map_start;
+	const struct unwind_table *t;
+	uint64_t bias;
+	int err;
+	bool used;
+};
 
 struct recorder {
 	struct profile *prof;
@@ -23,6 +39,10 @@ struct recorder {
 	struct symbolizer *sym;
 	struct python *py;
 	struct unwind_bpf *unw;	/* NULL with --unwind=fp */
+	struct unwind_hold *hold;	/* cold samples waiting for their tables (with unw) */
+	struct st_sample *cold_out;	/* a cold sample once finished */
+	bool cold_fp;		/* finish cold walks by frame pointer where no table (auto) */
+	struct cold_cache_slot *cold_cache;	/* COLD_CACHE_SLOTS of them */
 	const uint32_t *push;	/* pids whose tables are pushed before attaching */
 	size_t nr_push;
 	uint64_t start_ns;
@@ -41,6 +61,8 @@ struct recorder {
 #define COALESCE_THREADS 4096
 
 static void on_event(const struct st_event *e, void *ctx);
+static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
+		    const uint8_t *stack, void *ctx);
 
 /* Connects the unwind tables to the loaded program and pushes the named
  * targets before the first sample can be taken; tells it the Python
@@ -81,6 +103,10 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		python_watch(r->py, r->procs, procs_get(r->procs, o->sampler.pids[i]));
 	if (o->sampler.unwind != ST_UNWIND_FP) {
 		r->unw = unwind_bpf_new();
+		r->hold = unwind_hold_new(UNWIND_HOLD_MAX_BYTES, UNWIND_HOLD_TIMEOUT_NS);
+		r->cold_out = xmalloc(sizeof(*r->cold_out));
+		r->cold_cache = xcalloc(COLD_CACHE_SLOTS, sizeof(*r->cold_cache));
+		r->cold_fp = o->sampler.unwind == ST_UNWIND_AUTO;
 		r->push = o->sampler.pids;
 		r->nr_push = o->sampler.nr_pids;
 	}
@@ -89,6 +115,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	sopts.before_attach_ctx = r;
 	err = sampler_open(&sopts, &r->sampler, why);
 	if (err) {
+		unwind_hold_free(r->hold);
+		free(r->cold_out);
+		free(r->cold_cache);
 		unwind_bpf_free(r->unw);
 		python_free(r->py);
 		procs_free(r->procs);
@@ -96,6 +125,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		return err;
 	}
 	sampler_set_event_fn(r->sampler, on_event);
+	sampler_set_cold_fn(r->sampler, on_cold);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
 	if (err) {
 		*why = "cannot start the maps snapshot thread";
@@ -131,6 +161,9 @@ void recorder_free(struct recorder *r)
 		return;
 	snapshots_stop(r->snaps);
 	sampler_free(r->sampler);
+	unwind_hold_free(r->hold);
+	free(r->cold_out);
+	free(r->cold_cache);
 	unwind_bpf_free(r->unw);
 	symbolizer_free(r->sym);
 	python_free(r->py);
@@ -219,6 +252,121 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	profile_add_sample(prof, thread, frames, n, 1);
 }
 
+/* ---- Cold samples: finished in userspace once their tables exist ---- */
+
+struct cold_find {
+	struct recorder *r;
+	struct proc *p;
+	uint64_t time_ns;	/* the sample's */
+	bool expired;		/* no more waiting: what is missing now stays missing */
+	bool missed;		/* it was, and something was */
+};
+
+/* The table for a pc of a cold sample's process (unwind_user_find_fn).
+ * A pc outside its known mappings waits for them to be read again while
+ * they are older than the sample (ld.so had not mapped everything when they
+ * were read); outside maps read since, it is no code (as the BPF walk's
+ * unknown mapping). */
+static int cold_find_table(void *ctx, uint64_t pc, const struct unwind_table **t, uint64_t *bias)
+{
+	struct cold_find *f = ctx;
+	struct proc_map *m = proc_find_map(f->r->procs, f->p, pc);
+	bool may_come = !f->p->gone && !f->p->exited && f->p->read_ns < f->time_ns;
+	struct cold_cache_slot *c;
+
+	if (!m && may_come && !f->expired)
+		return -EAGAIN;
+	if (!m) {
+		f->missed |= may_come;
+		return -ENOENT;
+	}
+	c = &f->r->cold_cache[hash_u64(m->start ^ f->p->start_ns ^ f->p->pid) % COLD_CACHE_SLOTS];
+	if (!c->used || c->pid != f->p->pid || c->start_ns != f->p->start_ns ||
+	    c->maps_gen != f->p->maps_gen || c->map_start != m->start) {
+		*c = (struct cold_cache_slot){ f->p->pid, f->p->maps_gen, f->p->start_ns, m->start };
+		c->err = unwind_bpf_table_at(f->r->unw, f->p->pid, m, &c->t, &c->bias);
+		c->used = true;
+	}
+	*t = c->t;
+	*bias = c->bias;
+	return c->err;
+}
+
+/* Walks a held cold sample on from where the BPF program stopped, over its
+ * stack copy, and adds it as any sample. Returns false to keep holding it. */
+static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
+{
+	struct recorder *r = ctx;
+	const struct st_sample *s = h->sample;
+	const struct st_ucold *c = h->cold;
+	struct st_sample *out = r->cold_out;
+	struct cold_find f = { r, NULL, s->time_ns, expired, false };
+	struct unwind_user_regs regs = { c->ip, c->sp, c->bp, c->exact };
+	struct unwind_user_stack stack = { h->stack, c->base, c->stack_len, c->stack_end };
+	uint32_t unr = s->user_nr, knr = s->kern_nr, pynr = s->py_nr, rest, nu;
+	struct unwind_user_walk w;
+
+	/* Never trust counts beyond what arrived (then dropped, as on_sample does). */
+	rest = knr + pynr * ST_PY_FRAME_WORDS;
+	if (unr > ST_MAX_USER_FRAMES || knr > ST_MAX_FRAMES || pynr > ST_PY_MAX_FRAMES ||
+	    ST_SAMPLE_HDR_SIZE + (unr + rest) * sizeof(__u64) > c->sample_size)
+		return true;
+	f.p = procs_lookup(r->procs, s->tgid, s->start_ns);
+	memcpy(out, s, ST_SAMPLE_HDR_SIZE);
+	memcpy(out->ips, s->ips, unr * sizeof(__u64));
+	unwind_user_walk(&regs, &stack, cold_find_table, &f, r->cold_fp, &out->ips[unr],
+			 ST_MAX_USER_FRAMES - unr, &w);
+	if (w.end == UNWIND_USER_PENDING)
+		return false;
+	nu = unr + w.nr;
+	memcpy(&out->ips[nu], &s->ips[unr], rest * sizeof(__u64));
+	out->user_nr = nu;
+	out->flags &= ~ST_SAMPLE_COLD;
+	if (w.end == UNWIND_USER_MAX || w.end == UNWIND_USER_TRUNCATED)
+		out->flags |= ST_SAMPLE_USER_TRUNCATED;
+	r->prof->meta.counters[PC_COLD_UNWOUND]++;
+	if (w.end == UNWIND_USER_TRUNCATED)
+		r->prof->meta.counters[PC_COLD_TRUNCATED]++;
+	if (f.missed)
+		r->prof->meta.counters[PC_COLD_LATE]++;
+	on_sample(out, ST_SAMPLE_HDR_SIZE + (nu + rest) * sizeof(__u64), r);
+	return true;
+}
+
+/* A cold sample: what on_sample would ask for at once (its tables, its
+ * process's maps while it still runs), then held until its tables exist.
+ * One that does not fit the queue is finished now. */
+static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
+		    const uint8_t *stack, void *ctx)
+{
+	struct recorder *r = ctx;
+	struct unwind_held h = { c, s, stack, 0 };
+	struct proc *p;
+
+	if (!r->unw) {
+		on_sample(s, size, r);
+		return;
+	}
+	unwind_bpf_request(r->unw, s->tgid);
+	if (s->flags & ST_SAMPLE_NEW_OBJECT)
+		r->unwind_flush_now = true;
+	p = procs_lookup(r->procs, s->tgid, s->start_ns);
+	build_known_once(r, p);
+	if (unwind_hold_push(r->hold, c, s, stack, now_ns())) {
+		r->prof->meta.counters[PC_COLD_HOLD_FULL]++;
+		finish_cold(r, &h, true);
+	}
+}
+
+/* Offers the held cold samples their tables; flush: the last chance. */
+static void run_held(struct recorder *r, bool flush)
+{
+	if (!r->hold || !unwind_hold_count(r->hold))
+		return;
+	memset(r->cold_cache, 0, COLD_CACHE_SLOTS * sizeof(*r->cold_cache));
+	unwind_hold_run(r->hold, now_ns(), flush, finish_cold, r);
+}
+
 /* Exec, fork and exit, in order with the samples. */
 static void on_event(const struct st_event *e, void *ctx)
 {
@@ -294,6 +442,7 @@ long recorder_poll(struct recorder *r)
 	procs_next_gen(r->procs);
 	n = sampler_drain(r->sampler, on_sample, r);
 	update_meta(r);
+	run_held(r, false);
 	return n;
 }
 
@@ -304,13 +453,19 @@ long recorder_wait(struct recorder *r, int timeout_ms)
 	procs_next_gen(r->procs);
 	n = sampler_poll(r->sampler, timeout_ms, on_sample, r);
 	update_meta(r);
+	run_held(r, false);
 	return n;
 }
 
 long recorder_stop(struct recorder *r)
 {
+	long n;
+
 	sampler_stop(r->sampler);
-	return recorder_poll(r);
+	n = recorder_poll(r);
+	/* Held cold samples go in now, with the tables there are. */
+	run_held(r, true);
+	return n;
 }
 
 int recorder_add_pid(struct recorder *r, uint32_t pid)

@@ -24,6 +24,8 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_PY_NO_THREAD] = "python_no_thread_state",
 	[ST_CNT_PY_READ_ERR] = "python_walk_errors",
 	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
+	[ST_CNT_COLD_COPIES] = "cold_stack_copies",
+	[ST_CNT_COLD_LOST] = "cold_copies_lost",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_UNNAMED_FUNCS] = "unnamed_functions",
 	[PC_PROC_GONE] = "process_gone",
@@ -36,6 +38,10 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_PY_MAP_FULL] = "python_map_full",
 	[PC_PY_CODE_REUSED] = "python_code_gone",
 	[PC_JIT_MAP_SKIPPED] = "jit_map_lines_skipped",
+	[PC_COLD_UNWOUND] = "cold_unwound",
+	[PC_COLD_TRUNCATED] = "cold_truncated",
+	[PC_COLD_LATE] = "cold_without_table",
+	[PC_COLD_HOLD_FULL] = "cold_hold_full",
 };
 
 struct profile *profile_new(void)

@@ -112,6 +112,11 @@ enum prof_counter {
 	PC_PY_MAP_FULL,		/* Python processes the BPF map had no room for */
 	PC_PY_CODE_REUSED,	/* Python frames whose code object was freed before it was named */
 	PC_JIT_MAP_SKIPPED,	/* perf map lines skipped: malformed, too long, past the caps */
+	PC_COLD_UNWOUND,	/* cold samples whose walk userspace finished from their copy */
+	PC_COLD_TRUNCATED,	/* ... whose stack went on past the copy ([truncated stack]) */
+	PC_COLD_LATE,		/* ... finished without some table: held past the timeout, or
+				 * not held (queue full), stepped by frame pointer there */
+	PC_COLD_HOLD_FULL,	/* cold samples that found the holding queue full */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];

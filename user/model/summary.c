@@ -35,6 +35,14 @@ static const struct counter_info infos[PC_NR] = {
 					      "[truncated stack]" },
 	[PC_STACK_TABLE_FULL] = { SG_PARTIAL, "samples past the cap on distinct stacks: one "
 					      "[truncated: ...] stack" },
+	[PC_COLD_TRUNCATED] = { SG_PARTIAL, "cold samples whose stack went on past its copy: "
+					    "[truncated stack]" },
+	[ST_CNT_COLD_LOST] = { SG_PARTIAL, "cold samples without room for their stack copy: "
+					   "walked by frame pointer" },
+	[PC_COLD_HOLD_FULL] = { SG_PARTIAL, "cold samples that found the holding queue full: "
+					    "finished at once" },
+	[PC_COLD_LATE] = { SG_PARTIAL, "cold samples finished before a table they needed existed: "
+				       "stepped by frame pointer there" },
 	[PC_UNNAMED_FRAMES] = { SG_UNNAMED, "frames shown as [unknown], counted once per sample" },
 	[PC_UNNAMED_FUNCS] = { SG_UNNAMED, "distinct [unknown] frames: functions or addresses "
 					   "without a name" },
@@ -48,6 +56,9 @@ static const struct counter_info infos[PC_NR] = {
 	[ST_CNT_UNWIND_NO_MAP] = { SG_HOW, "return addresses outside every loaded mapping" },
 	[ST_CNT_UNWIND_FP_FRAMES] = { SG_HOW, "frames stepped by frame pointer, for want of an "
 					      "unwind table" },
+	[ST_CNT_COLD_COPIES] = { SG_HOW, "samples taken before their object had an unwind table, "
+					 "sent with a copy of the stack (cold)" },
+	[PC_COLD_UNWOUND] = { SG_HOW, "cold samples whose walk sampletop finished from the copy" },
 	[ST_CNT_PY_NO_THREAD] = { SG_HOW, "samples of a Python process's thread without a "
 					  "thread state" },
 	[ST_CNT_PY_NO_FRAME] = { SG_HOW, "Python threads running no Python code (C, start, "

@@ -970,6 +970,23 @@ void unwind_bpf_flush_at(struct unwind_bpf *u, uint64_t now)
 	sweep_tables(u, now, reaping);
 }
 
+int unwind_bpf_table_at(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m,
+			const struct unwind_table **t, uint64_t *bias)
+{
+	const struct uobj *o = (m->flags & MAP_F_ANON) ? NULL : object_for(u, pid, m);
+	const struct unwind_table *tab;
+
+	if (!o)
+		return (m->flags & MAP_F_ANON) ? -ENODATA : -ENOENT;
+	/* The encoding stays in userspace while the table lives (evicted from
+	 * the BPF maps or not): unwind_table_find searches it. */
+	tab = o->tab != TAB_NONE ? u->tabs[o->tab].table : NULL;
+	if (!tab || !tab->nr_pages || unwind_table_bias(tab, m->start, m->pgoff, bias))
+		return -ENODATA;
+	*t = tab;
+	return 0;
+}
+
 size_t unwind_bpf_nr_objects(const struct unwind_bpf *u)
 {
 	return u->nr_objs;

@@ -72,6 +72,20 @@ void unwind_bpf_flush(struct unwind_bpf *u);
 /* The same as if the clock said now (now_ns()'s clock): for the tests. */
 void unwind_bpf_flush_at(struct unwind_bpf *u, uint64_t now);
 
+struct proc_map;
+struct unwind_table;
+/* The table of the object that m maps in pid (built and placed now if it
+ * was not, as a push would) and m's bias (address - ELF vaddr), for the
+ * userspace walk of cold samples (unwind_user.h). *t lives as long as u.
+ * Returns 0, -ENODATA when the object has no table (no CFI, anonymous
+ * code), or -ENOENT when its file cannot be opened.
+ * Memory: every object keeps its rows in userspace once placed (8 bytes a
+ * row plus 8 per 256 bytes of code), as much again as it takes in the BPF
+ * maps: ~4.6 MB for cc1 (478k rows, 25 MB of code), ~0.3 MB for libc; at
+ * most the rows map's 16 MiB plus the buckets' 8 MiB. */
+int unwind_bpf_table_at(struct unwind_bpf *u, uint32_t pid, const struct proc_map *m,
+			const struct unwind_table **t, uint64_t *bias);
+
 struct unwind_obj_info {
 	const char *path;	/* as first mapped */
 	int err;		/* 0, or why there is no table (negative errno) */
