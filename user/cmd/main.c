@@ -233,6 +233,7 @@ static void tui_opts_from(const struct options *o, struct tui_opts *t)
 	memset(t, 0, sizeof(*t));
 	c->view = o->invert ? VM_INVERTED : VM_TREE;
 	c->by_process = o->processes;
+	c->by_program = !o->per_pid;
 	c->by_thread = o->threads;
 	c->kernel = o->kernel;
 	c->user = !o->kernel_only;

@@ -222,6 +222,7 @@ uint32_t profile_thread_flags(struct profile *p, uint32_t pid, uint32_t tid, con
 	else
 		strbuf_addf(&sb, "%s [%u]", k.comm, tid);
 	t->thread_frame = profile_special_frame(p, FRAME_THREAD, sb.buf);
+	t->prog_frame = profile_special_frame(p, FRAME_PROGRAM, k.process);
 	strbuf_release(&sb);
 	idx_insert(&p->thread_index, h, p->nr_threads);
 	return p->nr_threads++;
