@@ -277,6 +277,18 @@ static void test_programs(void)
 	r = row_of(vm, "app [44]");
 	CHECK(r != SIZE_MAX && vm->rows[r].depth == 0 && row_of(vm, "app") == SIZE_MAX,
 	      "P: each process on top again, no program row");
+	vm_free(vm);
+
+	/* A launched command that forked: grouped once it has a second process. */
+	c = (struct vm_config){ .user = true, .by_program = true, .auto_group = true };
+	vm = vm_new(p, &c);
+	vm_rebuild(vm);
+	strbuf_reset(&sb);
+	vm_row_label(vm, &vm->rows[0], &sb);
+	CHECK_STR(sb.buf, "app [2 processes]", "a launched command's processes: grouped by program");
+	vm_set_grouping(vm, false, false);
+	vm_rebuild(vm);
+	CHECK(row_of(vm, "main") == 0, "... until p turns the grouping off, which stays off");
 	strbuf_release(&sb);
 	vm_free(vm);
 }

@@ -465,6 +465,14 @@ void profile_scale_counts(struct profile *p, uint64_t num, uint64_t den)
 	}
 }
 
+bool profile_many_pids(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
+}
+
 double profile_seconds(const struct profile *p, uint64_t count)
 {
 	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;

@@ -262,6 +262,10 @@ static inline const frame_id_t *profile_stack_frames(const struct profile *p, ui
 	return &p->stack_frames[p->stacks[stack].off];
 }
 
+/* Does the profile hold threads of more than one process? (A launched
+ * command that forked, a saved profile of several: views group by process.) */
+bool profile_many_pids(const struct profile *p);
+
 /* Seconds that count samples represent at the profile's frequency. */
 double profile_seconds(const struct profile *p, uint64_t count);
 /* Total samples lost or damaged, for the "lost" figure in headers. */

@@ -25,6 +25,7 @@ struct viewmodel *vm_new(const struct profile *p, const struct vm_config *c)
 	vm->by_process = c->by_process;
 	vm->by_thread = c->by_thread;
 	vm->by_program = c->by_program;
+	vm->auto_group = c->auto_group;
 	vm->kernel = c->kernel;
 	vm->user = c->user;
 	vm->rules = c->rules;
@@ -219,6 +220,11 @@ void vm_rebuild(struct viewmodel *vm)
 	collapse_rules_memo(&vm->rules, vm->prof);
 	tree_free(vm->tree);
 	vm->tree = NULL;
+	if (vm->auto_group && !vm->by_process && profile_many_pids(vm->prof)) {
+		vm->by_process = true;
+		vm->auto_group = false;
+		vm->auto_expand = true;
+	}
 	if (vm->view == VM_FLAT) {
 		build_funcs(vm);
 	} else {
@@ -582,6 +588,7 @@ void vm_set_grouping(struct viewmodel *vm, bool by_process, bool by_thread)
 {
 	vm->by_process = by_process;
 	vm->by_thread = by_thread;
+	vm->auto_group = false;	/* the user's choice stands */
 	vm->auto_expand = true;
 	vm_rebuild(vm);
 }

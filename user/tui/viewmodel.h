@@ -64,6 +64,9 @@ struct vm_config {
 	enum vm_view view;
 	bool by_process, by_thread;
 	bool by_program;	/* a program's processes under one node (view_opts) */
+	/* Turn by_process on once the profile holds a second process (a
+	 * launched command that forked), as its report will be grouped. */
+	bool auto_group;
 	bool kernel;		/* show kernel frames (when recorded) */
 	bool user;		/* show user frames (false with --kernel-only) */
 	const char *focus;	/* initial focus glob, or NULL */
@@ -87,7 +90,7 @@ struct viewmodel {
 	enum vm_view view;
 	enum vm_sort sort[VM_NR_VIEWS];	/* per view: the flat view starts by self */
 	bool by_process, by_thread, kernel, user;
-	bool by_program;
+	bool by_program, auto_group;
 	struct collapse_rules rules;	/* rules.show_all is the "show library frames" toggle */
 	double min_percent;	/* 0 shows every node */
 	bool show_small;	/* the toggle that shows nodes under min_percent too */
