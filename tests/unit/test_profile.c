@@ -552,6 +552,12 @@ static void test_programs(void)
 	s = fx_render(p, FMT_HTML, &o, NULL);
 	CHECK(s && strstr(s, "[\"cc [3 processes]\",\"\",\"\",3]"), "html: the program's frame is labelled");
 	free(s);
+	s = fx_render(p, FMT_SPEEDSCOPE, &o, NULL);
+	CHECK(s && strstr(s, "\"name\":\"cc [3 processes]\"") && !strstr(s, "cc [100]") &&
+		      strstr(s, "\"name\":\"make [50] / make [50]\"") &&
+		      strstr(s, "\"endValue\":10000000}"),
+	      "speedscope: one profile for the program's processes (10 ms), one per thread else");
+	free(s);
 	s = fx_render(p, FMT_JSON, &o, NULL);
 	CHECK(s && strstr(s, "\"pid\": 102") && !strstr(s, "{\"name\": \"cc\","),
 	      "json: the pids are saved, the program frames are not");
@@ -565,6 +571,10 @@ static void test_programs(void)
 	s = fx_render(p, FMT_TEXT, &o, NULL);
 	CHECK(s && !strstr(s, "processes]") && strstr(s, "\n0.005 cc [100]\n"),
 	      "text, --processes: each process at the top");
+	free(s);
+	s = fx_render(p, FMT_SPEEDSCOPE, &o, NULL);
+	CHECK(s && !strstr(s, "processes]") && strstr(s, "\"name\":\"cc [101] / cc [101]\""),
+	      "speedscope, --processes: one profile per thread");
 	free(s);
 	profile_free(back);
 	profile_free(p);

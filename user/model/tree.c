@@ -202,12 +202,11 @@ static bool sample_wanted(const struct profile *p, const struct view_opts *o,
 	       sample_kept(p, o, s, kept, path);
 }
 
-/* by_program: fills t->programs with the programs whose samples in the
- * view come from two or more processes (process frames). */
-static void count_programs(struct tree *t, const struct view_opts *o, struct u64map *kept,
-			   frame_id_t *path)
+/* Fills programs with those whose samples in the view come from two or
+ * more processes (process frames); see tree_count_programs. */
+static void count_programs(const struct profile *p, const struct view_opts *o,
+			   struct u64map *programs, struct u64map *kept, frame_id_t *path)
 {
-	const struct profile *p = t->prof;
 	struct u64map seen = { 0 }, procs = { 0 };
 	uint32_t v;
 
@@ -227,19 +226,36 @@ static void count_programs(struct tree *t, const struct view_opts *o, struct u64
 	}
 	for (size_t i = 0; i < procs.cap; i++)
 		if (procs.used[i] && procs.vals[i] >> 1 >= 2)
-			u64map_put(&t->programs, procs.keys[i], procs.vals[i]);
+			u64map_put(programs, procs.keys[i], procs.vals[i]);
 	u64map_free(&seen);
 	u64map_free(&procs);
 }
 
-void tree_frame_label(const struct tree *t, frame_id_t f, struct strbuf *sb)
+void tree_count_programs(const struct profile *p, const struct view_opts *o,
+			 struct u64map *programs)
 {
-	const struct frame *fr = profile_get_frame(t->prof, f);
+	struct u64map kept = { 0 };
+	frame_id_t *path = xmalloc(TREE_MAX_PATH * sizeof(*path));
+
+	count_programs(p, o, programs, &kept, path);
+	u64map_free(&kept);
+	free(path);
+}
+
+void tree_program_label(const struct profile *p, const struct u64map *programs, frame_id_t f,
+			struct strbuf *sb)
+{
+	const struct frame *fr = profile_get_frame(p, f);
 	uint32_t v;
 
 	strbuf_addstr(sb, fr->name);
-	if (fr->kind == FRAME_PROGRAM && u64map_get(&t->programs, f, &v))
+	if (fr->kind == FRAME_PROGRAM && u64map_get(programs, f, &v))
 		strbuf_addf(sb, " [%u%s processes]", v >> 1, v & 1 ? "+" : "");
+}
+
+void tree_frame_label(const struct tree *t, frame_id_t f, struct strbuf *sb)
+{
+	tree_program_label(t->prof, &t->programs, f, sb);
 }
 
 struct tree *tree_build(const struct profile *p, const struct view_opts *o)
@@ -256,7 +272,7 @@ struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 	t->nodes[0] = (struct tree_node){ FRAME_NONE, NODE_NONE, NODE_NONE, NODE_NONE, 0, 0, 0, 0 };
 	t->nr = 1;
 	if (o->by_process && o->by_program && !o->focus)
-		count_programs(t, o, &kept, path);
+		count_programs(p, o, &t->programs, &kept, path);
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
 		uint32_t base, node;

@@ -91,6 +91,14 @@ static inline bool view_keeps_thread(const struct view_opts *o, const struct thr
  */
 void tree_frame_label(const struct tree *t, frame_id_t f, struct strbuf *sb);
 
+/* For writers that group threads without a tree (speedscope's profiles):
+ * the programs the tree of view o would split into processes, into
+ * programs (as tree.programs; the caller frees it), and their labels. */
+void tree_count_programs(const struct profile *p, const struct view_opts *o,
+			 struct u64map *programs);
+void tree_program_label(const struct profile *p, const struct u64map *programs, frame_id_t f,
+			struct strbuf *sb);
+
 /*
  * Does a glob (fnmatch, no flags) match the frame? The one frame matcher of
  * every option that names frames (--focus, the live view's filter and focus,
