@@ -1,7 +1,7 @@
 # The live view in a real terminal: tmux runs build/sampletop against a real
 # target with known hot functions; we type keys and read the screen.
 . "$(dirname "$0")/../lib.sh"
-plan 109
+plan 115
 
 command -v tmux >/dev/null || bail "the live view needs tmux to be tested (scripts/deps.sh --test installs it)"
 
@@ -265,6 +265,24 @@ screen_has "-- COMMAND: its tree is shown" "hot_a  hot_fp"
 screen_has "-- COMMAND: its exit is reported, the view stays" '^The command exited with status 0\.' 6
 keys q
 screen_has "-- COMMAND: q exits 0" '^exit=0$'
+
+# A command that forks many processes of one program: one top row for the
+# program with their total, expandable to the processes; P puts each on top.
+ROW='^ +[0-9.]+ +[0-9.]+ +[0-9.]+s  '
+run "clear; $ST -- sh -c 'for i in 1 2 3 4 5 6; do $TARGETS/hot_fp 0.2; done'; echo exit=\$?"
+screen_has "-- COMMAND that forks: one top row 'hot_fp [6 processes]'" \
+	"$ROW($OPEN|$CLOSED) hot_fp \\[6 processes\\]\$" 15
+screen_has "-- COMMAND that forks: its exit is reported" '^The command exited with status 0\.' 6
+keys Home +
+sleep 0.5
+n=$(count_lines "$ROW  ($OPEN|$CLOSED) hot_fp \\[[0-9]+\\]\$")
+check "-- COMMAND that forks: expanded, its 6 processes one level below (got $n)" test "$n" -eq 6
+keys P
+screen_lacks "P: no program row" 'processes\]'
+n=$(count_lines "$ROW($OPEN|$CLOSED) hot_fp \\[[0-9]+\\]\$")
+check "P: the 6 processes are top rows (got $n)" test "$n" -eq 6
+keys q
+screen_has "-- COMMAND that forks: q exits 0" '^exit=0$'
 
 # --no-color: no colours even on a colour terminal.
 run "clear; $ST --no-color -p $HOT; echo exit=\$?"
