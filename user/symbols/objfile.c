@@ -4,9 +4,35 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
+
+/*
+ * Files opened lately, kept open by identity and shared by every stage that
+ * opens mappings (the symbolizer, the unwinder, python): the next process
+ * that maps one (a build's next cc1 and its libc) costs one stat of its
+ * mapping and an open of our own fd, not a walk of the path inside the
+ * process's root with four checks, once per stage. A file rewritten in place
+ * has a new identity, so it is opened anew. Entries idle this long are
+ * closed at the next call, so that a file no process maps is not kept.
+ */
+#define OPEN_CACHE_SIZE 32
+#define OPEN_CACHE_IDLE_NS (2 * 1000000000ull)
+
+struct open_entry {
+	struct objfile_id id;
+	int fd;			/* 0: empty (the fds kept are never 0: stdin stays open) */
+	uint64_t used_ns;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct open_entry e[OPEN_CACHE_SIZE];
+	uint64_t opened, reused;
+} open_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void objfile_id_from_stat(const struct stat *st, struct objfile_id *id)
 {
@@ -33,6 +59,95 @@ uint64_t objfile_id_hash(const struct objfile_id *id)
 	return hash_bytes(id, sizeof(*id), HASH_SEED);
 }
 
+static void entry_close(struct open_entry *e)
+{
+	if (e->fd > 0)
+		close(e->fd);
+	e->fd = 0;
+}
+
+/* A new fd of the kept file with identity id, or -ENOENT. Under the lock. */
+static int cache_reopen(const struct objfile_id *id, uint64_t now)
+{
+	char self[64];
+	int fd = -ENOENT;
+
+	for (int i = 0; i < OPEN_CACHE_SIZE; i++) {
+		struct open_entry *e = &open_cache.e[i];
+
+		if (e->fd > 0 && now - e->used_ns > OPEN_CACHE_IDLE_NS)
+			entry_close(e);
+		if (fd != -ENOENT || e->fd <= 0 || !objfile_id_eq(&e->id, id))
+			continue;
+		/* Our own link: a file description of its own (its own offset). */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", e->fd);
+		fd = open(self, O_RDONLY | O_CLOEXEC);
+		fd = fd < 0 ? -errno : fd;
+		e->used_ns = now;
+	}
+	return fd;
+}
+
+/* Keeps a copy of fd (a regular file of identity id), in place of the
+ * least recently used entry. Under the lock. */
+static void cache_keep(int fd, const struct objfile_id *id, uint64_t now)
+{
+	struct open_entry *victim = &open_cache.e[0];
+	int copy;
+
+	for (int i = 0; i < OPEN_CACHE_SIZE; i++) {
+		struct open_entry *e = &open_cache.e[i];
+
+		if (e->fd > 0 && objfile_id_eq(&e->id, id))
+			return;
+		if (e->fd <= 0 || (victim->fd > 0 && e->used_ns < victim->used_ns))
+			victim = e;
+	}
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 1);
+	if (copy < 0)
+		return;
+	entry_close(victim);
+	*victim = (struct open_entry){ .id = *id, .fd = copy, .used_ns = now };
+}
+
+/* The mapping's file if it is kept: one stat of the kernel's link to the
+ * mapped file names it. Then w is that link (always the mapped file, while
+ * the process lives) under the process's root. Returns the fd or -ENOENT. */
+static int open_kept(const struct proc_map *m, struct objfile_where *w, struct objfile_id *id)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(w->files, &st) < 0 || !S_ISREG(st.st_mode))
+		return -ENOENT;
+	objfile_id_from_stat(&st, id);
+	pthread_mutex_lock(&open_cache.lock);
+	fd = cache_reopen(id, now_ns());
+	open_cache.reused += fd >= 0;
+	pthread_mutex_unlock(&open_cache.lock);
+	if (fd >= 0) {
+		w->path = w->files;
+		w->direct = true;
+	}
+	return fd;
+}
+
+void objfile_forget_open(void)
+{
+	pthread_mutex_lock(&open_cache.lock);
+	for (int i = 0; i < OPEN_CACHE_SIZE; i++)
+		entry_close(&open_cache.e[i]);
+	pthread_mutex_unlock(&open_cache.lock);
+}
+
+void objfile_open_counts(uint64_t *opened, uint64_t *reused)
+{
+	pthread_mutex_lock(&open_cache.lock);
+	*opened = open_cache.opened;
+	*reused = open_cache.reused;
+	pthread_mutex_unlock(&open_cache.lock);
+}
+
 int objfile_open_map(uint32_t pid, const struct proc_map *m, struct objfile_where *w,
 		     struct objfile_id *id)
 {
@@ -42,6 +157,9 @@ int objfile_open_map(uint32_t pid, const struct proc_map *m, struct objfile_wher
 	snprintf(w->root, sizeof(w->root), "/proc/%u/root", pid);
 	snprintf(w->files, sizeof(w->files), "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid,
 		 m->start, m->end);
+	fd = open_kept(m, w, id);
+	if (fd >= 0)
+		return fd;
 	w->path = m->path;
 	w->direct = false;
 	if (!(m->flags & MAP_F_DELETED))
@@ -74,5 +192,9 @@ int objfile_open_map(uint32_t pid, const struct proc_map *m, struct objfile_wher
 		close(fd);
 		return err;
 	}
+	pthread_mutex_lock(&open_cache.lock);
+	open_cache.opened++;
+	cache_keep(fd, id, now_ns());
+	pthread_mutex_unlock(&open_cache.lock);
 	return fd;
 }
