@@ -326,6 +326,20 @@ static void test_objfile_kept(void)
 		close(fd);
 	if (fd2 >= 0)
 		close(fd2);
+	/* A process that has exited (no /proc/PID): the same path in our root. */
+	fd = objfile_open_map(99999990u, &m, &w, &id2);
+	objfile_open_counts(&opened, &reused);
+	CHECK(fd >= 0 && reused == reused0 + 2 && objfile_id_eq(&id, &id2) && !w.root[0] &&
+		      !w.direct && !strcmp(w.path, path),
+	      "an exited process's mapping: the kept file, found by its path in our root");
+	if (fd >= 0)
+		close(fd);
+	m.ino++;
+	fd = objfile_open_map(99999990u, &m, &w, &id2);
+	CHECK(fd < 0, "... not when that path names another inode now (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	m.ino--;
 	if (pwrite(tmp, "ijklmnopq", 9, 8) == 9) {
 		fd = objfile_open_map(getpid(), &m, &w, &id2);
 		objfile_open_counts(&opened, &reused);

@@ -111,21 +111,38 @@ static void cache_keep(int fd, const struct objfile_id *id, uint64_t now)
 }
 
 /* The mapping's file if it is kept: one stat of the kernel's link to the
- * mapped file names it. Then w is that link (always the mapped file, while
- * the process lives) under the process's root. Returns the fd or -ENOENT. */
+ * mapped file names it (the inode the maps named: not another process's
+ * file after pid reuse); then w is that link (the mapped file, while the
+ * process lives) under the process's root. Once the process has exited,
+ * the same path in our root names it if device and inode agree, as below.
+ * Returns the fd or -ENOENT. */
 static int open_kept(const struct proc_map *m, struct objfile_where *w, struct objfile_id *id)
 {
 	struct stat st;
+	bool ours = false;
 	int fd;
 
-	if (stat(w->files, &st) < 0 || !S_ISREG(st.st_mode))
+	if (!stat(w->files, &st)) {
+		if (st.st_ino != m->ino)
+			return -ENOENT;
+	} else if (!(m->flags & MAP_F_DELETED) && m->path[0] == '/' && !stat(m->path, &st) &&
+		   st.st_dev == m->dev && st.st_ino == m->ino) {
+		ours = true;
+	} else {
+		return -ENOENT;
+	}
+	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
 	objfile_id_from_stat(&st, id);
 	pthread_mutex_lock(&open_cache.lock);
 	fd = cache_reopen(id, now_ns());
 	open_cache.reused += fd >= 0;
 	pthread_mutex_unlock(&open_cache.lock);
-	if (fd >= 0) {
+	if (fd >= 0 && ours) {
+		w->root[0] = 0;
+		w->path = m->path;
+		w->direct = false;
+	} else if (fd >= 0) {
 		w->path = w->files;
 		w->direct = true;
 	}
