@@ -320,8 +320,9 @@ static void test_objfile_kept(void)
 	      "the same file again: opened once by its path, then again from the kept one "
 	      "(opened %llu, reused %llu)", (unsigned long long)(opened - opened0),
 	      (unsigned long long)(reused - reused0));
-	CHECK(fd >= 0 && fd2 >= 0 && read(fd, buf, 4) == 4 && read(fd2, buf, 1) == 1 && buf[0] == 'a',
-	      "... each fd with its own offset");
+	CHECK(fd >= 0 && fd2 >= 0 && pread(fd, buf, 4, 0) == 4 && pread(fd2, buf, 1, 2) == 1 &&
+		      buf[0] == 'c',
+	      "... a copy of the file, read with pread");
 	if (fd >= 0)
 		close(fd);
 	if (fd2 >= 0)
@@ -340,6 +341,8 @@ static void test_objfile_kept(void)
 	if (fd >= 0)
 		close(fd);
 	m.ino--;
+	/* Past the 100 ms in which a mapping named lately is taken as the same file. */
+	usleep(150 * 1000);
 	if (pwrite(tmp, "ijklmnopq", 9, 8) == 9) {
 		fd = objfile_open_map(getpid(), &m, &w, &id2);
 		objfile_open_counts(&opened, &reused);
