@@ -2,7 +2,7 @@
 # every format, and read by the real consumers: go tool pprof, headless
 # Chromium (driving the HTML page with DOM events), jq.
 . "$(dirname "$0")/../lib.sh"
-plan 107
+plan 108
 
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
@@ -107,10 +107,18 @@ check_no_grep "--show-all: nothing hidden" 'hidden' "$WORK/v.txt"
 "$ST" report "$WORK/hot.json" --color >"$WORK/v.txt"
 check_grep "--color: ANSI colour on demand" $'\033\\[' "$WORK/v.txt"
 
-# A whole-machine profile re-renders grouped by process, as it was recorded.
+# A whole-machine profile re-renders grouped by program and process, as it
+# was recorded: hot_fp [HOT] is a root, or right under the root of all
+# hot_fp processes when other tests run one too; --processes: a root.
 "$ST" -q -a -d 0.5 -o "$WORK/all.json"
 "$ST" report "$WORK/all.json" --min-percent 0 >"$WORK/v.txt"
-check_grep "report of an -a profile: grouped by process" "^[0-9.]+ hot_fp \\[$HOT\\]$" "$WORK/v.txt"
+check "report of an -a profile: grouped by program and process" awk -v pid="$HOT" '
+	/^[0-9]/ { root = $0 }
+	$0 ~ "^[0-9.]+ hot_fp \\[" pid "\\]$" { found = 1 }
+	$0 ~ "^(├─|└─) [0-9.]+ hot_fp \\[" pid "\\]$" && root ~ / hot_fp \[[0-9]+\+? processes\]$/ { found = 1 }
+	END { exit !found }' "$WORK/v.txt"
+"$ST" report "$WORK/all.json" --min-percent 0 --processes >"$WORK/v.txt"
+check_grep "report of an -a profile, --processes: one root per process" "^[0-9.]+ hot_fp \\[$HOT\\]$" "$WORK/v.txt"
 
 # --kernel: kernel frames recorded with -K are shown on request.
 start dd if=/dev/zero of=/dev/null bs=64k

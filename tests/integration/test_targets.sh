@@ -2,7 +2,7 @@
 # --comm, --cgroup, -- COMMAND (and its children), --as-user, short-lived
 # processes, forks without exec and reused pids. Real BPF, real processes.
 . "$(dirname "$0")/../lib.sh"
-plan 47
+plan 52
 
 FP="-O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls"
 build_target hot_fp hot.c $FP -fno-shrink-wrap
@@ -108,6 +108,30 @@ check_grep "-- COMMAND: the next child (hot_fp) too" '^hot_fp;.*;hot_a;leaf [0-9
 "$ST" -q -o "$WORK/one.folded" -- "$TARGETS/hot_fp" 0.5
 check_no_grep "-- COMMAND: one process, no process level" '^hot_fp;' "$WORK/one.folded"
 check_grep "-- COMMAND: ... but its frames" '(^|;)main;hot_a;leaf [0-9]+$' "$WORK/one.folded"
+
+# --- Many short processes of one program (a build's cc1): one root per
+# program with their total and count, each process below it; the saved
+# profile keeps the pids, so --processes splits it per pid again.
+"$ST" -q -o "$WORK/prog.json" -- sh -c "for i in 1 2 3 4 5 6 7 8; do '$TARGETS/burn_short' 30; done"
+"$ST" report "$WORK/prog.json" >"$WORK/prog.txt"
+"$ST" report --processes "$WORK/prog.json" >"$WORK/procs.txt"
+# program_sum TXT: "root-total children children-sum" of the burn_short [N processes] root.
+program_sum() {
+	awk '/^[0-9]/ { inside = 0 }
+		/^[0-9.]+ burn_short \[8 processes\]$/ { inside = 1; root = int($1 * 1000 + 0.5) }
+		inside && /^(├─|└─) [0-9.]+ burn_short \[[0-9]+\]$/ { n++; sum += int($2 * 1000 + 0.5) }
+		END { printf "%d %d %d\n", root, n, sum }' "$1"
+}
+read -r root kids sum < <(program_sum "$WORK/prog.txt")
+check "programs: 8 burn_short processes are one root 'burn_short [8 processes]' (total $root ms)" \
+	test "$root" -gt 0
+check "programs: ... with each of the 8 processes below it ($kids), summing to its total ($sum of $root ms)" \
+	test "$kids" -eq 8 -a "$sum" -eq "$root"
+check_no_grep "programs: ... and no burn_short [pid] root of its own" '^[0-9.]+ burn_short \[[0-9]+\]$' \
+	"$WORK/prog.txt"
+n=$(grep -cE '^[0-9.]+ burn_short \[[0-9]+\]$' "$WORK/procs.txt")
+check "programs: report --processes gives the 8 burn_short [pid] roots again (got $n)" test "$n" -eq 8
+check_no_grep "programs: ... and no program root" 'processes\]' "$WORK/procs.txt"
 
 # --- exec in place: the same pid and start time, a new program. The shell's
 # maps must not name hot_fp's addresses.

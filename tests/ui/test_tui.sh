@@ -1,7 +1,7 @@
 # The live view in a real terminal: tmux runs build/sampletop against a real
 # target with known hot functions; we type keys and read the screen.
 . "$(dirname "$0")/../lib.sh"
-plan 121
+plan 127
 
 command -v tmux >/dev/null || bail "the live view needs tmux to be tested (scripts/deps.sh --test installs it)"
 
@@ -298,6 +298,24 @@ screen_has "-- COMMAND: its exit is reported, the view stays" '^The command exit
 keys q
 screen_has "-- COMMAND: q exits 0" '^exit=0$'
 
+# A command that forks many processes of one program: one top row for the
+# program with their total, expandable to the processes; P puts each on top.
+ROW='^ +[0-9.]+ +[0-9.]+ +[0-9.]+s  '
+run "clear; $ST -- sh -c 'for i in 1 2 3 4 5 6; do $TARGETS/hot_fp 0.2; done'; echo exit=\$?"
+screen_has "-- COMMAND that forks: one top row 'hot_fp [6 processes]'" \
+	"$ROW($OPEN|$CLOSED) hot_fp \\[6 processes\\]\$" 15
+screen_has "-- COMMAND that forks: its exit is reported" '^The command exited with status 0\.' 6
+keys Home +
+sleep 0.5
+n=$(count_lines "$ROW  ($OPEN|$CLOSED) hot_fp \\[[0-9]+\\]\$")
+check "-- COMMAND that forks: expanded, its 6 processes one level below (got $n)" test "$n" -eq 6
+keys P
+screen_lacks "P: no program row" 'processes\]'
+n=$(count_lines "$ROW($OPEN|$CLOSED) hot_fp \\[[0-9]+\\]\$")
+check "P: the 6 processes are top rows (got $n)" test "$n" -eq 6
+keys q
+screen_has "-- COMMAND that forks: q exits 0" '^exit=0$'
+
 # --no-color: no colours even on a colour terminal.
 run "clear; $ST --no-color -p $HOT; echo exit=\$?"
 screen_has "--no-color: the view is up" "hot_a  hot_fp"
@@ -350,12 +368,15 @@ check_grep "fixture at 60 columns: up to the partial stacks" \
 	'^0:02( · |  )2,000 samples( · |  )3 lost( · |  )no partial stacks *$' <(sed -n 2p "$WORK/fx.60")
 "${TM[@]}" resize-window -t "$S" -x 80 -y 24
 
-# Under process churn, exited processes are merged into one row per name.
+# Under process churn, exited processes are merged into one row per name
+# ("hot_fp [exited]"; under the program's row, whose count then reads "N+":
+# one of its processes stands for those merged).
 ( end=$((SECONDS + 20)); while [ $SECONDS -lt $end ]; do
 	"$TARGETS/hot_fp" 0.03 & "$TARGETS/hot_fp" 0.03; wait; done ) &
 _pids+=($!)
 run "clear; SAMPLETOP_COALESCE_THREADS=20 $ST -a; echo exit=\$?"
-screen_has "-a under churn: exited processes merged into one 'hot_fp [exited]' row" 'hot_fp \[exited\]' 10
+MERGED='hot_fp \[(exited|[0-9]+\+ processes)\]'
+screen_has "-a under churn: exited processes merged into one 'hot_fp [exited]' row" "$MERGED" 10
 screen_lacks "-a under churn: no freed frame on the screen" '\[unused\]'
 # Paused, the tree stays as it was though merges would change it (one
 # about every 20 new processes, ~3 a second here), and they resume after.
@@ -371,7 +392,7 @@ check "-a under churn: the paused tree does not change in 3 s ($(wc -l <"$WORK/p
 	cmp -s "$WORK/paused1" "$WORK/paused2"
 keys Space
 screen_lacks "-a under churn: space resumes" 'PAUSED'
-screen_has "-a under churn: merged rows after the pause" 'hot_fp \[exited\]' 10
+screen_has "-a under churn: merged rows after the pause" "$MERGED" 10
 keys q
 screen_has "-a under churn: q exits 0" '^exit=0$'
 

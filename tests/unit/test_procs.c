@@ -7,6 +7,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/auxv.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -377,6 +379,55 @@ static void test_snapshot_read(void)
 	free(text);
 }
 
+/* /proc/PID as a handle on one process: opened only for its own start
+ * time, and what is read through it stays that process's. A maps file kept
+ * open reads the maps as they are now. */
+static void test_proc_open(void)
+{
+	uint64_t me = proc_start_time(getpid()), child_start;
+	char *before = NULL, *after = NULL;
+	int dir, fd, child_dir;
+	void *extra;
+	pid_t child;
+
+	dir = proc_open(getpid(), me);
+	CHECK(dir >= 0, "proc_open: our own pid and start time (%d)", dir);
+	CHECK(proc_open(getpid(), me + 100) == -ESRCH && proc_open(getpid(), 0) == -ESRCH &&
+		      proc_open(FAKE_PID, me) < 0,
+	      "proc_open: another start time (a reused pid), 0 or no process: refused");
+	fd = dir >= 0 ? openat(dir, "maps", O_RDONLY | O_CLOEXEC) : -1;
+	proc_maps_text_fd(fd, &before, NULL);
+	extra = mmap(NULL, 3 * 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	proc_maps_text_fd(fd, &after, NULL);
+	CHECK(before && after && extra != MAP_FAILED && strlen(after) > strlen(before),
+	      "a kept maps fd reads the maps as they are now (%zu, then %zu bytes)",
+	      before ? strlen(before) : 0, after ? strlen(after) : 0);
+	munmap(extra, 3 * 4096);
+	free(before);
+	free(after);
+	if (fd >= 0)
+		close(fd);
+	if (dir >= 0)
+		close(dir);
+
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	child_start = proc_start_time(child);
+	child_dir = proc_open(child, child_start);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	fd = child_dir >= 0 ? openat(child_dir, "maps", O_RDONLY | O_CLOEXEC) : 0;
+	CHECK(child_dir >= 0 && fd < 0,
+	      "proc_open: once the process is reaped, nothing opens through its handle");
+	if (fd >= 0)
+		close(fd);
+	if (child_dir >= 0)
+		close(child_dir);
+}
+
 static void test_kallsyms(void)
 {
 	const char *text = "ffffffff81000000 T _stext\n"
@@ -414,6 +465,7 @@ int main(void)
 	test_sweep();
 	test_attach();
 	test_snapshot_read();
+	test_proc_open();
 	test_exec_after_read();
 	test_dlopen_reload();
 	test_kallsyms();

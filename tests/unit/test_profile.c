@@ -450,6 +450,150 @@ static void test_coalesce_keeps_named_unused(void)
 	profile_free(p);
 }
 
+/* A build in miniature: cc ran as 3 processes (5, 3 and 2 samples), make as
+ * one (4). */
+static struct profile *build_fixture(void)
+{
+	struct profile *p = profile_new();
+	frame_id_t cc[] = { fn(p, "main"), fn(p, "parse") }, mk[] = { fn(p, "main"), fn(p, "run") };
+	static const uint32_t pids[] = { 100, 101, 102 }, counts[] = { 5, 3, 2 };
+
+	p->meta.freq_hz = 1000;
+	for (int i = 0; i < 3; i++)
+		profile_add_sample(p, profile_thread(p, pids[i], pids[i], "cc", "cc"), cc, 2, counts[i]);
+	profile_add_sample(p, profile_thread(p, 50, 50, "make", "make"), mk, 2, 4);
+	return p;
+}
+
+static char *label_of(const struct tree *t, uint32_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (n == NODE_NONE)
+		return xstrdup("(none)");
+	tree_frame_label(t, t->nodes[n].frame, &sb);
+	return strbuf_detach(&sb);
+}
+
+static void test_programs(void)
+{
+	struct profile *p = build_fixture(), *back = NULL;
+	struct view_opts vo = VIEW_OPTS_INIT;
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
+	struct tree *t;
+	uint32_t cc, n;
+	char *s, err[256];
+	int rc;
+
+	vo.by_process = vo.by_program = true;
+	t = tree_build(p, &vo);
+	cc = tree_first(t, 0);
+	s = label_of(t, cc);
+	CHECK_STR(s, "cc [3 processes]", "by program: the hottest top node is cc's, with its processes counted");
+	free(s);
+	CHECK(tree_frame(t, cc)->kind == FRAME_PROGRAM && t->nodes[cc].total == 10 &&
+		      t->nodes[0].nr_children == 2,
+	      "... holding the total of its processes (%llu of 10), beside one other top node (%u)",
+	      (unsigned long long)t->nodes[cc].total, t->nodes[0].nr_children);
+	n = child_named(t, cc, "cc [100]");
+	CHECK(t->nodes[cc].nr_children == 3 && n != NODE_NONE && t->nodes[n].total == 5 &&
+		      child_named(t, n, "main") != NODE_NONE,
+	      "... expandable to its 3 processes, each to its stacks (cc [100]: 5)");
+	n = child_named(t, 0, "make [50]");
+	s = label_of(t, n);
+	CHECK(n != NODE_NONE && t->nodes[n].total == 4 && child_named(t, n, "main") != NODE_NONE,
+	      "a program of one process keeps its 'name [pid]' node at the top (%s)", s);
+	free(s);
+	tree_free(t);
+
+	vo.invert = vo.by_thread = true;
+	t = tree_build(p, &vo);
+	cc = child_named(t, 0, "cc");
+	n = cc == NODE_NONE ? NODE_NONE : child_named(t, cc, "cc [101]");
+	n = n == NODE_NONE ? NODE_NONE : child_named(t, n, "cc [101]");
+	CHECK(n != NODE_NONE && t->nodes[n].total == 3 && child_named(t, n, "parse") != NODE_NONE,
+	      "inverted, by thread: program, process and thread stay on top, the leaf below");
+	tree_free(t);
+
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.by_process = true;
+	t = tree_build(p, &vo);
+	CHECK(t->nodes[0].nr_children == 4 && child_named(t, 0, "cc [102]") != NODE_NONE &&
+		      child_named(t, 0, "cc") == NODE_NONE,
+	      "--processes: one top node per process, no program node (%u)", t->nodes[0].nr_children);
+	tree_free(t);
+
+	vo.by_program = true;
+	vo.only_pid = 101;
+	t = tree_build(p, &vo);
+	CHECK(t->total == 3 && t->nodes[0].nr_children == 1 && child_named(t, 0, "cc [101]") != NODE_NONE,
+	      "one process of a program in view: its own node, no program level");
+	tree_free(t);
+
+	vo.only_pid = 0;
+	vo.only_program = profile_intern(p, "cc");
+	t = tree_build(p, &vo);
+	s = label_of(t, tree_first(t, 0));
+	CHECK(t->total == 10 && t->nodes[0].nr_children == 1 && !strcmp(s, "cc [3 processes]"),
+	      "only_program: the program's samples alone (%llu, %s)", (unsigned long long)t->total, s);
+	free(s);
+	tree_free(t);
+
+	o.view.by_process = o.view.by_program = true;
+	s = fx_render(p, FMT_TEXT, &o, NULL);
+	CHECK(s && strstr(s, "\n0.010 cc [3 processes]\n├─ 0.005 cc [100]\n") &&
+		      strstr(s, "\n0.004 make [50]\n"),
+	      "text: '0.010 cc [3 processes]', its processes below; 'make [50]' on its own");
+	free(s);
+	s = fx_render(p, FMT_FOLDED, &o, NULL);
+	CHECK(s && !strcmp(s, "cc;main;parse 10\nmake;main;run 4\n"),
+	      "folded: the program name is the root frame, its processes add up");
+	free(s);
+	s = fx_render(p, FMT_HTML, &o, NULL);
+	CHECK(s && strstr(s, "[\"cc [3 processes]\",\"\",\"\",3]"), "html: the program's frame is labelled");
+	free(s);
+	s = fx_render(p, FMT_SPEEDSCOPE, &o, NULL);
+	CHECK(s && strstr(s, "\"name\":\"cc [3 processes]\"") && !strstr(s, "cc [100]") &&
+		      strstr(s, "\"name\":\"make [50] / make [50]\"") &&
+		      strstr(s, "\"endValue\":10000000}"),
+	      "speedscope: one profile for the program's processes (10 ms), one per thread else");
+	free(s);
+	s = fx_render(p, FMT_JSON, &o, NULL);
+	CHECK(s && strstr(s, "\"pid\": 102") && !strstr(s, "{\"name\": \"cc\","),
+	      "json: the pids are saved, the program frames are not");
+	rc = s ? store_load_buf(s, strlen(s), &back, err, sizeof(err)) : -1;
+	free(s);
+	s = rc ? NULL : fx_render(back, FMT_TEXT, &o, NULL);
+	CHECK(s && strstr(s, "\n0.010 cc [3 processes]\n├─ 0.005 cc [100]\n"),
+	      "json: loaded back, grouped by program again (%s)", rc ? err : "ok");
+	free(s);
+	o.view.by_program = false;
+	s = fx_render(p, FMT_TEXT, &o, NULL);
+	CHECK(s && !strstr(s, "processes]") && strstr(s, "\n0.005 cc [100]\n"),
+	      "text, --processes: each process at the top");
+	free(s);
+	s = fx_render(p, FMT_SPEEDSCOPE, &o, NULL);
+	CHECK(s && !strstr(s, "processes]") && strstr(s, "\"name\":\"cc [101] / cc [101]\""),
+	      "speedscope, --processes: one profile per thread");
+	free(s);
+	profile_free(back);
+	profile_free(p);
+
+	/* Exited processes merged into one record stand for one or more. */
+	p = profile_new();
+	add_jobs(p, 1000, 3, fn(p, "work"));
+	add_jobs(p, 42, 1, fn(p, "work"));
+	profile_coalesce_exited(p, fake_state, NULL);
+	vo = (struct view_opts)VIEW_OPTS_INIT;
+	vo.by_process = vo.by_program = true;
+	t = tree_build(p, &vo);
+	s = label_of(t, tree_first(t, 0));
+	CHECK_STR(s, "job [2+ processes]", "merged exited processes: counted as one or more");
+	free(s);
+	tree_free(t);
+	profile_free(p);
+}
+
 int main(void)
 {
 	test_idx_remove();
@@ -458,6 +602,7 @@ int main(void)
 	test_caps();
 	test_interning();
 	test_tree();
+	test_programs();
 	test_frame_matches();
 	test_reports();
 	test_color();

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -245,11 +246,13 @@ static void test_objfile_open_map(void)
 		return;
 	}
 	objfile_id_from_stat(&st, &want);
+	objfile_forget_open();	/* earlier tests opened it */
 	fd = objfile_open_map(p->pid, m, &w, &id);
 	CHECK(fd >= 0 && objfile_id_eq(&id, &want) && !w.direct && !strcmp(w.path, m->path),
 	      "a mapping's file: opened by its path in the process's root, its identity read");
 	if (fd >= 0)
 		close(fd);
+	objfile_forget_open();
 
 	ready = mkdtemp(dir) != NULL;
 	if (ready) {
@@ -281,6 +284,83 @@ static void test_objfile_open_map(void)
 	unlink(fifo);
 	rmdir(dir);
 	procs_free(ps);
+}
+
+/* A file that the next process maps too is opened again from the one kept
+ * (one stat of the mapping), with a file offset of its own; rewritten in
+ * place (same inode), it is a new file and opened anew. */
+static void test_objfile_kept(void)
+{
+	char path[] = "/tmp/st-kept-XXXXXX", buf[4];
+	int tmp = mkstemp(path), fd, fd2;
+	uint64_t opened, reused, opened0, reused0;
+	struct objfile_where w;
+	struct objfile_id id, id2;
+	struct proc_map m = { .path = path };
+	struct stat st;
+	void *at = MAP_FAILED;
+
+	if (tmp >= 0 && write(tmp, "abcdefgh", 8) == 8 && !fstat(tmp, &st))
+		at = mmap(NULL, 8, PROT_READ, MAP_PRIVATE, tmp, 0);
+	if (at == MAP_FAILED || geteuid() != 0) {
+		printf("# SKIP kept files: %s\n", geteuid() ? "map_files needs root" : "set-up");
+		goto out;
+	}
+	m.start = (uint64_t)(uintptr_t)at;
+	m.end = m.start + 4096;
+	m.dev = st.st_dev;
+	m.ino = st.st_ino;
+	objfile_forget_open();
+	objfile_open_counts(&opened0, &reused0);
+	fd = objfile_open_map(getpid(), &m, &w, &id);
+	fd2 = objfile_open_map(getpid(), &m, &w, &id2);
+	objfile_open_counts(&opened, &reused);
+	CHECK(fd >= 0 && fd2 >= 0 && opened == opened0 + 1 && reused == reused0 + 1 &&
+		      objfile_id_eq(&id, &id2) && w.direct,
+	      "the same file again: opened once by its path, then again from the kept one "
+	      "(opened %llu, reused %llu)", (unsigned long long)(opened - opened0),
+	      (unsigned long long)(reused - reused0));
+	CHECK(fd >= 0 && fd2 >= 0 && pread(fd, buf, 4, 0) == 4 && pread(fd2, buf, 1, 2) == 1 &&
+		      buf[0] == 'c',
+	      "... a copy of the file, read with pread");
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
+	/* A process that has exited (no /proc/PID): the same path in our root. */
+	fd = objfile_open_map(99999990u, &m, &w, &id2);
+	objfile_open_counts(&opened, &reused);
+	CHECK(fd >= 0 && reused == reused0 + 2 && objfile_id_eq(&id, &id2) && !w.root[0] &&
+		      !w.direct && !strcmp(w.path, path),
+	      "an exited process's mapping: the kept file, found by its path in our root");
+	if (fd >= 0)
+		close(fd);
+	m.ino++;
+	fd = objfile_open_map(99999990u, &m, &w, &id2);
+	CHECK(fd < 0, "... not when that path names another inode now (%d)", fd);
+	if (fd >= 0)
+		close(fd);
+	m.ino--;
+	/* Past the 100 ms in which a mapping named lately is taken as the same file. */
+	usleep(150 * 1000);
+	if (pwrite(tmp, "ijklmnopq", 9, 8) == 9) {
+		fd = objfile_open_map(getpid(), &m, &w, &id2);
+		objfile_open_counts(&opened, &reused);
+		CHECK(fd >= 0 && id2.size == 17 && !objfile_id_eq(&id, &id2) &&
+			      opened == opened0 + 2,
+		      "rewritten in place (same inode, size 8 -> %llu): a new file, opened anew",
+		      (unsigned long long)id2.size);
+		if (fd >= 0)
+			close(fd);
+	}
+	objfile_forget_open();
+out:
+	if (at != MAP_FAILED)
+		munmap(at, 8);
+	if (tmp >= 0) {
+		close(tmp);
+		unlink(path);
+	}
 }
 
 /* Our vDSO image is found, and an address in it is named after its symbol. */
@@ -734,6 +814,7 @@ int main(void)
 	test_self_elf();
 	test_symbolize_self();
 	test_objfile_open_map();
+	test_objfile_kept();
 	test_vdso();
 	test_cache();
 	test_eh_frame();

@@ -249,6 +249,50 @@ static void test_processes_and_escaping(void)
 	vm_free(vm);
 }
 
+/* A second app process: one "app [2 processes]" row above both. */
+static void test_programs(void)
+{
+	struct vm_config c = { .user = true, .by_process = true, .by_program = true };
+	struct viewmodel *vm;
+	struct strbuf sb = STRBUF_INIT;
+	size_t r;
+
+	add(profile_thread(p, 44, 44, "app", "app"), STACK("main", "hot_c"), 4);
+	vm = vm_new(p, &c);
+	vm_rebuild(vm);
+	vm_row_label(vm, &vm->rows[0], &sb);
+	CHECK(!strcmp(sb.buf, "app [2 processes]") && vm->rows[0].depth == 0 && vm->rows[0].total == 34,
+	      "by program: 'app [2 processes]' on top with both processes' 34 samples (%s, %llu)",
+	      sb.buf, (unsigned long long)vm->rows[0].total);
+	r = row_of(vm, "app [44]");
+	CHECK(r != SIZE_MAX && vm->rows[r].depth == 1 && row_of(vm, "app [42]") == 1,
+	      "... expanded, its processes one level down");
+	r = row_of(vm, "other [43]");
+	CHECK(r != SIZE_MAX && vm->rows[r].depth == 0, "a program of one process keeps its own top row");
+	vm_select(vm, 0);
+	CHECK(vm_focus_selected(vm) && vm->total == 34 && row_of(vm, "other [43]") == SIZE_MAX,
+	      "focusing a program keeps only its processes (%llu)", (unsigned long long)vm->total);
+	vm_unfocus(vm);
+	vm_set_programs(vm, false);
+	r = row_of(vm, "app [44]");
+	CHECK(r != SIZE_MAX && vm->rows[r].depth == 0 && row_of(vm, "app") == SIZE_MAX,
+	      "P: each process on top again, no program row");
+	vm_free(vm);
+
+	/* A launched command that forked: grouped once it has a second process. */
+	c = (struct vm_config){ .user = true, .by_program = true, .auto_group = true };
+	vm = vm_new(p, &c);
+	vm_rebuild(vm);
+	strbuf_reset(&sb);
+	vm_row_label(vm, &vm->rows[0], &sb);
+	CHECK_STR(sb.buf, "app [2 processes]", "a launched command's processes: grouped by program");
+	vm_set_grouping(vm, false, false);
+	vm_rebuild(vm);
+	CHECK(row_of(vm, "main") == 0, "... until p turns the grouping off, which stays off");
+	strbuf_release(&sb);
+	vm_free(vm);
+}
+
 static void test_min_percent(void)
 {
 	struct vm_config c = { .user = true, .min_percent = 10 };
@@ -286,6 +330,7 @@ int main(void)
 	test_views();
 	test_min_percent();
 	test_processes_and_escaping();
+	test_programs();
 	profile_free(p);
 	return tap_done();
 }

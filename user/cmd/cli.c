@@ -72,7 +72,9 @@ static const char usage_text[] =
 	"\n"
 	"View (shared by every report and the live view):\n"
 	"      --threads             split the tree per thread\n"
-	"      --processes           split the tree per process (default with -a)\n"
+	"      --processes           split the tree per process; without it, -a and\n"
+	"                            several processes give one node per program\n"
+	"                            (\"cc1 [60 processes]\") with its processes below\n"
 	"      --invert              bottom-up tree: hot functions first, callers below\n"
 	"      --focus GLOB          re-root the tree at functions matching GLOB\n"
 	"      --hide GLOB           collapse frames or modules matching GLOB\n"
@@ -557,7 +559,7 @@ static int view_option(struct options *o, const struct opt_arg *a)
 	case OPT_COLOR: o->color = 1; return 0;
 	case OPT_NO_COLOR: o->color = 0; return 0;
 	case OPT_THREADS: o->threads = true; return 0;
-	case OPT_PROCESSES: o->processes = true; return 0;
+	case OPT_PROCESSES: o->processes = o->per_pid = true; return 0;
 	case OPT_INVERT: o->invert = true; return 0;
 	case OPT_COUNTERS: o->counters = true; return 0;
 	case OPT_FOCUS:
@@ -850,6 +852,7 @@ void options_report(const struct options *o, struct report_opts *r, bool color_o
 	r->view.kernel = o->kernel;
 	r->view.by_thread = o->threads;
 	r->view.by_process = o->processes;
+	r->view.by_program = !o->per_pid;
 	r->view.invert = o->invert;
 	r->view.focus = o->focus;
 	r->lines = o->lines;

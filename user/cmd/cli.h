@@ -69,6 +69,7 @@ struct options {
 	bool show_all;
 	bool threads;
 	bool processes;		/* forced on for -a and several pids */
+	bool per_pid;		/* --processes itself: one node per process, no program level */
 	bool lines;
 	bool ascii;
 	bool counters;		/* --counters: every counter under the text header */

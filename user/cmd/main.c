@@ -147,6 +147,8 @@ static void tui_opts_from(const struct options *o, struct tui_opts *t)
 	memset(t, 0, sizeof(*t));
 	c->view = o->invert ? VM_INVERTED : VM_TREE;
 	c->by_process = o->processes;
+	c->by_program = !o->per_pid;
+	c->auto_group = o->command && !o->processes;
 	c->by_thread = o->threads;
 	c->kernel = o->kernel;
 	c->user = !o->kernel_only;
@@ -177,16 +179,6 @@ static long drain_period(struct recorder *rec)
 			return n;
 	}
 	return 0;
-}
-
-/* Does a profile hold samples of more than one process? (A launched command
- * that forked, a saved profile of several: group by process.) */
-static bool profile_many_pids(const struct profile *p)
-{
-	for (size_t i = 1; i < p->nr_threads; i++)
-		if (p->threads[i].pid != p->threads[0].pid)
-			return true;
-	return false;
 }
 
 /* Whom a launched command runs as (--as-user). */

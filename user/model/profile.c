@@ -230,6 +230,7 @@ uint32_t profile_thread_flags(struct profile *p, uint32_t pid, uint32_t tid, con
 	else
 		strbuf_addf(&sb, "%s [%u]", k.comm, tid);
 	t->thread_frame = profile_special_frame(p, FRAME_THREAD, sb.buf);
+	t->prog_frame = profile_special_frame(p, FRAME_PROGRAM, k.process);
 	strbuf_release(&sb);
 	idx_insert(&p->thread_index, h, p->nr_threads);
 	return p->nr_threads++;
@@ -470,6 +471,14 @@ void profile_scale_counts(struct profile *p, uint64_t num, uint64_t den)
 		p->samples[i].count = p->samples[i].count * num / den;
 		p->total += p->samples[i].count;
 	}
+}
+
+bool profile_many_pids(const struct profile *p)
+{
+	for (size_t i = 1; i < p->nr_threads; i++)
+		if (p->threads[i].pid != p->threads[0].pid)
+			return true;
+	return false;
 }
 
 double profile_seconds(const struct profile *p, uint64_t count)

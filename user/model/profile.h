@@ -49,6 +49,10 @@ enum frame_kind {
 	FRAME_PROCESS,	/* synthetic: "name [pid]" root when grouping by process */
 	FRAME_THREAD,	/* synthetic: "name [tid]" when grouping by thread */
 	FRAME_SPECIAL,	/* synthetic: "[no stack]", "[truncated]", ... */
+	/* synthetic: "name", the program level above its processes (view
+	 * by_program); never in a stack nor in a saved profile (re-made from
+	 * the threads' process names on load) */
+	FRAME_PROGRAM,
 };
 
 enum frame_flags {
@@ -83,6 +87,8 @@ struct thread {
 	const char *process;	/* process name (the main thread's comm, or exe basename) */
 	frame_id_t proc_frame;	/* synthetic FRAME_PROCESS frame "process [pid]" */
 	frame_id_t thread_frame;	/* synthetic FRAME_THREAD frame "comm [tid]" */
+	frame_id_t prog_frame;	/* synthetic FRAME_PROGRAM frame "process", shared by
+				 * every thread of that process name; never freed */
 };
 
 struct stack {
@@ -251,10 +257,21 @@ static inline bool profile_frame_is_free(const struct profile *p, frame_id_t id)
 	       p->frames[id].kind == FRAME_SPECIAL;
 }
 
+/* A frame that only views make (FRAME_PROGRAM): free slots and these are
+ * left out by the writers of every frame (the saved profile). */
+static inline bool profile_frame_is_view_only(const struct profile *p, frame_id_t id)
+{
+	return p->frames[id].kind == FRAME_PROGRAM || profile_frame_is_free(p, id);
+}
+
 static inline const frame_id_t *profile_stack_frames(const struct profile *p, uint32_t stack)
 {
 	return &p->stack_frames[p->stacks[stack].off];
 }
+
+/* Does the profile hold threads of more than one process? (A launched
+ * command that forked, a saved profile of several: views group by process.) */
+bool profile_many_pids(const struct profile *p);
 
 /* Seconds that count samples represent at the profile's frequency. */
 double profile_seconds(const struct profile *p, uint64_t count);

@@ -89,7 +89,7 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 	uint32_t n = 0, start = 0;
 
 	if (o->by_process && n < cap)
-		path[n++] = th->proc_frame;
+		path[n++] = o->by_program ? th->prog_frame : th->proc_frame;
 	if (o->by_thread && n < cap)
 		path[n++] = th->thread_frame;
 	start = n;
@@ -133,8 +133,13 @@ static uint32_t sample_base(struct tree *t, struct idx_table *index, const struc
 	/* --focus re-roots below the synthetic levels. */
 	if (o->focus)
 		return 0;
-	if (o->by_process)
+	if (o->by_process) {
+		uint32_t v;
+
+		if (o->by_program && u64map_get(&t->programs, th->prog_frame, &v))
+			node = child_of(t, index, node, th->prog_frame);
 		node = child_of(t, index, node, th->proc_frame);
+	}
 	if (o->by_thread)
 		node = child_of(t, index, node, th->thread_frame);
 	return node;
@@ -189,6 +194,70 @@ static void sum_totals(struct tree *t)
 	t->total = t->nodes[0].total;
 }
 
+/* Is sample s in the view at all? */
+static bool sample_wanted(const struct profile *p, const struct view_opts *o,
+			  const struct sample_rec *s, struct u64map *kept, frame_id_t *path)
+{
+	return s->count && view_keeps_thread(o, &p->threads[s->thread]) &&
+	       sample_kept(p, o, s, kept, path);
+}
+
+/* Fills programs with those whose samples in the view come from two or
+ * more processes (process frames); see tree_count_programs. */
+static void count_programs(const struct profile *p, const struct view_opts *o,
+			   struct u64map *programs, struct u64map *kept, frame_id_t *path)
+{
+	struct u64map seen = { 0 }, procs = { 0 };
+	uint32_t v;
+
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		const struct thread *th = &p->threads[p->samples[i].thread];
+		uint64_t key = (uint64_t)th->prog_frame << 32 | th->proc_frame;
+
+		if (u64map_get(&seen, key, &v) || !sample_wanted(p, o, &p->samples[i], kept, path))
+			continue;
+		u64map_put(&seen, key, 1);
+		if (!u64map_get(&procs, th->prog_frame, &v))
+			v = 0;
+		v += 2;
+		if ((th->flags & THREAD_F_EXITED) && !th->pid)
+			v |= 1;
+		u64map_put(&procs, th->prog_frame, v);
+	}
+	for (size_t i = 0; i < procs.cap; i++)
+		if (procs.used[i] && procs.vals[i] >> 1 >= 2)
+			u64map_put(programs, procs.keys[i], procs.vals[i]);
+	u64map_free(&seen);
+	u64map_free(&procs);
+}
+
+void tree_count_programs(const struct profile *p, const struct view_opts *o,
+			 struct u64map *programs)
+{
+	struct u64map kept = { 0 };
+	frame_id_t *path = xmalloc(TREE_MAX_PATH * sizeof(*path));
+
+	count_programs(p, o, programs, &kept, path);
+	u64map_free(&kept);
+	free(path);
+}
+
+void tree_program_label(const struct profile *p, const struct u64map *programs, frame_id_t f,
+			struct strbuf *sb)
+{
+	const struct frame *fr = profile_get_frame(p, f);
+	uint32_t v;
+
+	strbuf_addstr(sb, fr->name);
+	if (fr->kind == FRAME_PROGRAM && u64map_get(programs, f, &v))
+		strbuf_addf(sb, " [%u%s processes]", v >> 1, v & 1 ? "+" : "");
+}
+
+void tree_frame_label(const struct tree *t, frame_id_t f, struct strbuf *sb)
+{
+	tree_program_label(t->prof, &t->programs, f, sb);
+}
+
 struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
@@ -202,13 +271,14 @@ struct tree *tree_build(const struct profile *p, const struct view_opts *o)
 	XGROW(t->nodes, t->alloc, 1);
 	t->nodes[0] = (struct tree_node){ FRAME_NONE, NODE_NONE, NODE_NONE, NODE_NONE, 0, 0, 0, 0 };
 	t->nr = 1;
+	if (o->by_process && o->by_program && !o->focus)
+		count_programs(p, o, &t->programs, &kept, path);
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[i];
 		uint32_t base, node;
 		uint64_t key;
 
-		if (!s->count || (o->only_pid && p->threads[s->thread].pid != o->only_pid) ||
-		    !sample_kept(p, o, s, &kept, path))
+		if (!sample_wanted(p, o, s, &kept, path))
 			continue;
 		base = sample_base(t, &index, o, &p->threads[s->thread]);
 		key = (uint64_t)base << 32 | s->stack;
@@ -232,5 +302,6 @@ void tree_free(struct tree *t)
 	if (!t)
 		return;
 	free(t->nodes);
+	u64map_free(&t->programs);
 	free(t);
 }

@@ -11,6 +11,8 @@
 
 #include "model/profile.h"
 
+struct strbuf;
+
 #define NODE_NONE UINT32_MAX
 
 struct tree_node {
@@ -26,6 +28,11 @@ struct tree_node {
 
 struct view_opts {
 	bool by_process;	/* a "name [pid]" level at the top */
+	/* With by_process: the processes of a program (threads' process name)
+	 * that ran as several go under one "name" node (FRAME_PROGRAM), so a
+	 * build's 60 cc1 are one node with their total; a program of one
+	 * process keeps its "name [pid]" node at the top. */
+	bool by_program;
 	bool by_thread;		/* a "comm [tid]" level (below the process level if any) */
 	bool invert;		/* bottom-up: leaves at the top, callers below */
 	bool kernel;		/* keep kernel frames (they sit below the user frames) */
@@ -33,6 +40,9 @@ struct view_opts {
 	const char *focus;	/* glob (frame_matches): re-root at the outermost matching frame */
 	const char *filter;	/* glob (frame_matches): keep only stacks through a matching frame */
 	uint32_t only_pid;	/* 0, or keep only this pid's samples */
+	/* NULL, or keep only the samples of this program: a process name as
+	 * interned in the profile (compared by pointer) */
+	const char *only_program;
 };
 #define VIEW_OPTS_INIT { .user = true }
 
@@ -41,6 +51,10 @@ struct tree {
 	struct tree_node *nodes;
 	size_t nr, alloc;
 	uint64_t total;		/* == nodes[0].total */
+	/* by_program: program frame -> its processes in the view << 1, | 1 when
+	 * one of them stands for many that exited (profile_coalesce_exited);
+	 * only the programs split into processes, so only those have a node. */
+	struct u64map programs;
 };
 
 /* Builds the tree; never fails (allocation failure exits). */
@@ -54,11 +68,36 @@ void tree_sort_children(struct tree *t, tree_node_cmp_fn cmp, void *ctx);
 
 /* The frames of one sample as the view keeps them, root first, with the
  * synthetic process/thread levels; not inverted. Shared by the tree builder
- * and the stack-per-line formats. Returns how many (0: filtered out). */
+ * and the stack-per-line formats. With by_program the process level is the
+ * program's frame: one sample cannot tell whether its program ran as
+ * several processes. Returns how many (0: filtered out). */
 uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 			  const struct sample_rec *s, frame_id_t *path, uint32_t cap);
 /* Room a path buffer needs: two synthetic levels and both stacks at their deepest. */
 #define TREE_MAX_PATH (ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_MAX_FRAMES + 8)
+
+/* Does the view keep samples of thread th (only_pid, only_program)? */
+static inline bool view_keeps_thread(const struct view_opts *o, const struct thread *th)
+{
+	return (!o->only_pid || th->pid == o->only_pid) &&
+	       (!o->only_program || th->process == o->only_program);
+}
+
+/*
+ * The name a view shows for frame f of tree t, raw (escape it to display):
+ * the frame's name, and for a program split into processes its count,
+ * "cc1 [60 processes]" ("[61+ processes]" when exited ones were merged into
+ * one record, which stands for one or more). Appends to sb.
+ */
+void tree_frame_label(const struct tree *t, frame_id_t f, struct strbuf *sb);
+
+/* For writers that group threads without a tree (speedscope's profiles):
+ * the programs the tree of view o would split into processes, into
+ * programs (as tree.programs; the caller frees it), and their labels. */
+void tree_count_programs(const struct profile *p, const struct view_opts *o,
+			 struct u64map *programs);
+void tree_program_label(const struct profile *p, const struct u64map *programs, frame_id_t f,
+			struct strbuf *sb);
 
 /*
  * Does a glob (fnmatch, no flags) match the frame? The one frame matcher of

@@ -95,30 +95,23 @@ int proc_maps_parse_line(const char *line, struct proc_map *m)
 	return 0;
 }
 
-int proc_maps_text(uint32_t pid, char **text, size_t *len)
+int proc_maps_text_fd(int fd, char **text, size_t *len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char path[64], buf[8192];
+	char buf[8192];
 	ssize_t n = 0;
-	int fd;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/maps");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* From the start: a kept fd reads the maps as they are now. */
+	if (lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
 	/* The kernel hands out a page or so per read: loop until the end. */
 	while (sb.len < PROC_MAPS_MAX_BYTES && (n = read(fd, buf, sizeof(buf))) > 0)
 		strbuf_add(&sb, buf, (size_t)n);
 	if (sb.len < PROC_MAPS_MAX_BYTES && n < 0) {
 		n = -errno;
-		close(fd);
 		strbuf_release(&sb);
 		return (int)n;
 	}
-	close(fd);
 	if (sb.len > PROC_MAPS_MAX_BYTES) {
 		/* Too long: whole lines only, never half a path. */
 		char *nl = memrchr(sb.buf, '\n', PROC_MAPS_MAX_BYTES);
@@ -130,6 +123,23 @@ int proc_maps_text(uint32_t pid, char **text, size_t *len)
 		*len = sb.len;
 	*text = strbuf_detach(&sb);
 	return 0;
+}
+
+int proc_maps_text(uint32_t pid, char **text, size_t *len)
+{
+	char path[64];
+	int fd, err;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = proc_maps_text_fd(fd, text, len);
+	close(fd);
+	return err;
 }
 
 int proc_maps_each(const char *text, int (*fn)(void *ctx, struct proc_map *m), void *ctx)
@@ -175,28 +185,48 @@ void proc_self_vdso(uint64_t *base, uint64_t *size)
 	*size = v.size;
 }
 
-const char *proc_read_stat(uint32_t pid, char *buf, size_t size)
+/* A small /proc file (at path, under dir or absolute) whole into buf,
+ * NUL-terminated: one open and one read, no stdio (a FILE costs an fstat, a
+ * buffer and a copy, on every read of every new process). Returns the bytes
+ * read or a negative errno. */
+static ssize_t read_small(int dir, const char *path, char *buf, size_t size)
 {
-	char path[64], *s;
-	size_t n;
-	FILE *f;
+	int fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = 0;
+	buf[0] = 0;
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* The fields after comm of a stat text, or NULL. */
+static const char *stat_fields(const char *buf)
+{
 	/* comm may hold spaces and parentheses: fields resume after the last ')'. */
-	s = strrchr(buf, ')');
+	const char *s = strrchr(buf, ')');
+
 	return s ? s + 1 : NULL;
 }
 
-uint64_t proc_start_time(uint32_t pid)
+const char *proc_read_stat(uint32_t pid, char *buf, size_t size)
 {
-	char buf[1024];
-	const char *s = proc_read_stat(pid, buf, sizeof(buf));
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_small(AT_FDCWD, path, buf, size) <= 0)
+		return NULL;
+	return stat_fields(buf);
+}
+
+/* Field 22 of a stat text's fields (as stat_fields), or 0. */
+static uint64_t stat_start_time(const char *s)
+{
 	unsigned long long st = 0;
 
 	if (!s)
@@ -207,6 +237,30 @@ uint64_t proc_start_time(uint32_t pid)
 	if (!s || sscanf(s, " %llu", &st) != 1)
 		return 0;
 	return st;
+}
+
+int proc_open(uint32_t pid, uint64_t start_time)
+{
+	char path[64], buf[1024];
+	int dir;
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (read_small(dir, "stat", buf, sizeof(buf)) <= 0 || !start_time ||
+	    stat_start_time(stat_fields(buf)) != start_time) {
+		close(dir);
+		return -ESRCH;
+	}
+	return dir;
+}
+
+uint64_t proc_start_time(uint32_t pid)
+{
+	char buf[1024];
+
+	return stat_start_time(proc_read_stat(pid, buf, sizeof(buf)));
 }
 
 bool proc_alive(uint32_t pid, uint64_t start_time)

@@ -45,6 +45,10 @@ int proc_maps_parse_line(const char *line, struct proc_map *m);
  * or a negative errno (-ENOENT: no such process). */
 int proc_maps_text(uint32_t pid, char **text, size_t *len);
 
+/* The same from a maps file open as fd (read from its start: a kept fd
+ * reads the maps as they are now). */
+int proc_maps_text_fd(int fd, char **text, size_t *len);
+
 /* Calls fn for each line of a maps text that parses, in order; m->path is
  * freed after the call unless fn takes it (sets it to NULL). Stops at the
  * first non-zero return of fn and returns it; 0 once all lines were seen. */
@@ -65,6 +69,13 @@ uint64_t proc_start_time(uint32_t pid);
  * process since (pid reuse). A zombie is still there. start_time 0 (never
  * read) is never alive. */
 bool proc_alive(uint32_t pid, uint64_t start_time);
+/* /proc/PID as a handle on one process instance: the directory fd stays
+ * that process's (its files fail once the process is reaped, even when the
+ * pid is reused), so what is read through it (openat(fd, "maps")) needs no
+ * second start-time check. Returns the fd if pid is the process that started
+ * at start_time (clock ticks, as proc_start_time), -ESRCH if it is another
+ * or none, or a negative errno. The caller closes it. */
+int proc_open(uint32_t pid, uint64_t start_time);
 /* The name of pid (/proc/PID/comm, at most 15 bytes) into buf; "" if gone. */
 void proc_read_comm(uint32_t pid, char *buf, size_t size);
 /* The path of pid's executable (/proc/PID/exe; pid 0: ours) into buf.

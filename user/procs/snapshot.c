@@ -6,6 +6,7 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -25,12 +26,18 @@
  * priority. */
 #define SNAPSHOT_RT_WINDOW_NS (100 * 1000000ull)
 #define SNAPSHOT_RT_BUDGET_NS (25 * 1000000ull)
+/* A process is read at each of its first ST_FRESH_WAKES samples: its maps
+ * file stays open in between (one open and start-time check per process,
+ * not per read), for at most this many processes at a time. */
+#define SNAPSHOT_MAX_FDS 64
 
 struct snap {
 	uint32_t pid;
 	uint64_t start_ns;
 	char *text;		/* NULL once taken (or not read) */
 	uint64_t read_ns;	/* when the read of text began */
+	int maps_fd;		/* its /proc/PID/maps, kept for its next reads, or -1 */
+	uint8_t reads;		/* reads so far */
 };
 
 struct snapshots {
@@ -40,22 +47,50 @@ struct snapshots {
 	pthread_mutex_t lock;	/* guards ring[] */
 	struct snap ring[SNAPSHOTS_MAX];	/* FIFO: the oldest at first */
 	size_t first, nr;
+	size_t nr_fds;		/* maps_fd kept open */
 	uint64_t ns_per_tick;
 };
 
-char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
+/* Opens the maps of (pid, start_ns) if /proc/PID is that process: through
+ * its /proc/PID directory, so the file is that process's whatever happens
+ * to the pid after the check. Returns the fd or a negative errno. */
+static int open_maps(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
 {
-	uint64_t ticks = start_ns / ns_per_tick;
+	int dir = proc_open(pid, start_ns / ns_per_tick), fd;
+
+	if (dir < 0)
+		return dir;
+	fd = openat(dir, "maps", O_RDONLY | O_CLOEXEC);
+	fd = fd < 0 ? -errno : fd;
+	close(dir);
+	return fd;
+}
+
+/* The maps text of a process's open maps file, or NULL once it has none
+ * (exited: its memory is gone). */
+static char *read_maps_fd(int fd)
+{
 	char *text = NULL;
 	size_t len = 0;
 
-	if (!proc_alive(pid, ticks) || proc_maps_text(pid, &text, &len))
+	if (proc_maps_text_fd(fd, &text, &len))
 		return NULL;
-	/* Still the same process after the read: the text is its own. */
-	if (!len || !proc_alive(pid, ticks)) {
+	if (!len) {
 		free(text);
 		return NULL;
 	}
+	return text;
+}
+
+char *snapshot_read(uint32_t pid, uint64_t start_ns, uint64_t ns_per_tick)
+{
+	int fd = open_maps(pid, start_ns, ns_per_tick);
+	char *text;
+
+	if (fd < 0)
+		return NULL;
+	text = read_maps_fd(fd);
+	close(fd);
 	return text;
 }
 
@@ -70,13 +105,44 @@ static struct snap *find(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 	return NULL;
 }
 
+/* Drops e's kept maps file. Under the lock. */
+static void drop_fd(struct snapshots *s, struct snap *e)
+{
+	if (e->maps_fd < 0)
+		return;
+	close(e->maps_fd);
+	e->maps_fd = -1;
+	s->nr_fds--;
+}
+
 /* Reads the process now and keeps the text (the entry may have been
- * pushed out meanwhile: then the text is dropped). */
+ * pushed out meanwhile: then the text is dropped). Its maps file, opened at
+ * its first read, is kept for its next ones. */
 static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 {
 	uint64_t read_ns = now_ns();
-	char *text = snapshot_read(pid, start_ns, s->ns_per_tick);
 	struct snap *e;
+	char *text = NULL;
+	bool got;
+	int fd = -1;
+
+	pthread_mutex_lock(&s->lock);
+	e = find(s, pid, start_ns);
+	if (e && e->maps_fd >= 0) {
+		fd = e->maps_fd;	/* ours while we read */
+		e->maps_fd = -1;
+		s->nr_fds--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0 && !(text = read_maps_fd(fd))) {
+		/* The memory it was opened on is gone: the process exec'd (or
+		 * exited). Open it again: the new image's maps, or nothing. */
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0 && (fd = open_maps(pid, start_ns, s->ns_per_tick)) >= 0)
+		text = read_maps_fd(fd);
+	got = text != NULL;
 
 	pthread_mutex_lock(&s->lock);
 	e = find(s, pid, start_ns);
@@ -86,7 +152,15 @@ static void refresh(struct snapshots *s, uint32_t pid, uint64_t start_ns)
 		e->read_ns = read_ns;
 		text = NULL;
 	}
+	/* Kept while more reads may come and it still reads something. */
+	if (e && got && ++e->reads < ST_FRESH_WAKES && s->nr_fds < SNAPSHOT_MAX_FDS) {
+		e->maps_fd = fd;
+		s->nr_fds++;
+		fd = -1;
+	}
 	pthread_mutex_unlock(&s->lock);
+	if (fd >= 0)
+		close(fd);
 	free(text);
 }
 
@@ -102,12 +176,13 @@ static int on_exec(void *ctx, void *data, size_t size)
 	e = find(s, x->tgid, x->start_ns);
 	if (!e) {
 		if (s->nr == SNAPSHOTS_MAX) {
+			drop_fd(s, &s->ring[s->first]);
 			free(s->ring[s->first].text);
 			s->first = (s->first + 1) % SNAPSHOTS_MAX;
 			s->nr--;
 		}
 		e = &s->ring[(s->first + s->nr++) % SNAPSHOTS_MAX];
-		*e = (struct snap){ .pid = x->tgid, .start_ns = x->start_ns };
+		*e = (struct snap){ .pid = x->tgid, .start_ns = x->start_ns, .maps_fd = -1 };
 	}
 	pthread_mutex_unlock(&s->lock);
 	refresh(s, x->tgid, x->start_ns);
@@ -178,8 +253,10 @@ void snapshots_stop(struct snapshots *s)
 	atomic_store(&s->stop, true);
 	pthread_join(s->thread, NULL);
 	ring_buffer__free(s->rb);
-	for (size_t i = 0; i < s->nr; i++)
+	for (size_t i = 0; i < s->nr; i++) {
+		drop_fd(s, &s->ring[(s->first + i) % SNAPSHOTS_MAX]);
 		free(s->ring[(s->first + i) % SNAPSHOTS_MAX].text);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -5,7 +5,8 @@
  * views hide are left out. Built from the call tree, so each distinct path
  * is rendered once however many threads ran it. Grouped by process, the
  * first frame is the bare process name, as bcc's profile -f writes it, so
- * that every run of a program (a build's many cc1) adds up. */
+ * that every run of a program (a build's many cc1) adds up: the program
+ * level of the tree views, with or without --processes. */
 #include "report/report.h"
 #include "base/util.h"
 
@@ -132,6 +133,7 @@ int report_folded(const struct profile *p, const struct report_opts *o, FILE *ou
 	int err;
 
 	v.invert = false;
+	v.by_program = false;	/* the process level, written as its program */
 	c.t = tree_build(p, &v);
 	report_collapse_rules(p, o, true, &c.rules);
 	c.text = xcalloc(p->nr_frames + 1, sizeof(*c.text));

@@ -90,7 +90,7 @@ static void add_node(struct html_ctx *c, uint32_t n, uint32_t parent)
 
 static void add_frames(struct html_ctx *c, const struct profile *p, struct strbuf *sb)
 {
-	struct strbuf esc = STRBUF_INIT;
+	struct strbuf esc = STRBUF_INIT, label = STRBUF_INIT;
 
 	strbuf_addstr(sb, ",\n\"frames\": [");
 	for (size_t i = 0; i < c->nr_frames; i++) {
@@ -99,8 +99,10 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 			   collapse_is_library(p, c->frames[i], &c->rules) ? 1 : 0;
 
 		/* Shown as the text report shows them: control bytes as \xNN. */
+		strbuf_reset(&label);
+		tree_frame_label(c->t, c->frames[i], &label);
 		strbuf_reset(&esc);
-		strbuf_add_escaped(&esc, f->name);
+		strbuf_add_escaped(&esc, label.buf);
 		strbuf_addstr(sb, i ? ",\n[" : "\n[");
 		strbuf_add_json_str(sb, esc.buf);
 		strbuf_reset(&esc);
@@ -119,6 +121,7 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	}
 	strbuf_addstr(sb, "]");
 	strbuf_release(&esc);
+	strbuf_release(&label);
 }
 
 /* Plain text, escaped line by line: the escaping would show a newline as \x0a. */

@@ -75,6 +75,9 @@ struct pprof {
 	uint32_t *frame_mapping; /* frame id -> mapping id (0: none) */
 	uint64_t *frame_addr;	/* frame id -> synthetic address */
 	bool *frame_used;
+	/* frame id -> location and function id - 1: numbered as the saved
+	 * profile numbers frames, so a profile and its reload write the same */
+	uint32_t *frame_num;
 };
 
 /* String table index of s (NULL and "" are 0). Profile strings are interned,
@@ -136,7 +139,7 @@ static const struct piece *stack_piece(struct pprof *x, struct sample_pieces *sp
 	n = report_sample_path(x->p, o, &sp->rules, s, sp->path, ARRAY_SIZE(sp->path));
 	/* Leaf first, as profile.proto wants. */
 	for (uint32_t k = n; k > 0; k--) {
-		pb_varint(&sp->packed, sp->path[k - 1] + 1);
+		pb_varint(&sp->packed, x->frame_num[sp->path[k - 1]] + 1);
 		x->frame_used[sp->path[k - 1]] = true;
 	}
 	l->off = sp->locs.len;
@@ -295,16 +298,16 @@ static void add_locations(struct pprof *x)
 
 		if (!x->frame_used[i])
 			continue;
-		pb_uint(&x->msg, FUNC_ID, i + 1);
+		pb_uint(&x->msg, FUNC_ID, x->frame_num[i] + 1);
 		pb_uint(&x->msg, FUNC_NAME, str_id(x, f->name));
 		pb_uint(&x->msg, FUNC_SYSTEM_NAME, str_id(x, f->name));
 		pb_uint(&x->msg, FUNC_FILENAME, str_id(x, f->file ? f->file : f->module));
 		pb_msg(&x->out, PROF_FUNCTION, &x->msg);
 
-		pb_uint(&x->msg, LOC_ID, i + 1);
+		pb_uint(&x->msg, LOC_ID, x->frame_num[i] + 1);
 		pb_uint(&x->msg, LOC_MAPPING_ID, x->frame_mapping[i]);
 		pb_uint(&x->msg, LOC_ADDRESS, x->frame_addr[i]);
-		pb_uint(&x->sub, LINE_FUNCTION_ID, i + 1);
+		pb_uint(&x->sub, LINE_FUNCTION_ID, x->frame_num[i] + 1);
 		pb_uint(&x->sub, LINE_LINE, f->line);
 		pb_msg(&x->msg, LOC_LINE, &x->sub);
 		pb_msg(&x->out, PROF_LOCATION, &x->msg);
@@ -373,6 +376,9 @@ int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out
 	x.frame_mapping = xcalloc(p->nr_frames + 1, sizeof(*x.frame_mapping));
 	x.frame_addr = xcalloc(p->nr_frames + 1, sizeof(*x.frame_addr));
 	x.frame_used = xcalloc(p->nr_frames + 1, sizeof(*x.frame_used));
+	x.frame_num = xcalloc(p->nr_frames + 1, sizeof(*x.frame_num));
+	for (size_t i = 0, n = 0; i < p->nr_frames; i++)
+		x.frame_num[i] = profile_frame_is_view_only(p, i) ? 0 : n++;
 	pb_bytes(&x.strtab, PROF_STRING_TABLE, "", 0);
 	x.nr_strs = 1;
 
@@ -402,5 +408,6 @@ int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out
 	free(x.frame_mapping);
 	free(x.frame_addr);
 	free(x.frame_used);
+	free(x.frame_num);
 	return err;
 }

@@ -2,7 +2,9 @@
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
  * shared frames and one "sampled" profile per thread, hottest first, with
  * weights in nanoseconds. speedscope splits threads and inverts by itself,
- * so --threads, --processes and --invert do not apply here.
+ * so --threads and --invert do not apply here. As the tree views do, the
+ * threads of a program that ran as several processes are one profile
+ * ("cc [60 processes]"), unless --processes.
  */
 #include "report/report.h"
 #include "store/store.h"
@@ -100,66 +102,106 @@ static const char *stack_text(struct speedscope *c, const struct sample_rec *s)
 	return c->cache.buf + c->cache_off[s->stack];
 }
 
-/* One thread's "sampled" profile from its records order[begin, end). */
-static void add_profile(struct speedscope *c, const struct thread *th, const uint32_t *order,
-			size_t begin, size_t end)
+/* The records of one thread: order[begin, end). */
+struct range {
+	size_t begin, end;
+};
+
+/* One "sampled" profile named name from the records of nr threads' ranges. */
+static void add_profile(struct speedscope *c, const char *name, const uint32_t *order,
+			const struct range *ranges, size_t nr)
 {
-	struct strbuf weights = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf weights = STRBUF_INIT;
 	uint64_t sum = 0;
 
 	strbuf_addstr(&c->sb, "\"type\":\"sampled\",\"name\":");
-	strbuf_addf(&name, "%s [%u] / %s [%u]", th->process, th->pid, th->comm, th->tid);
-	strbuf_add_json_str(&c->sb, name.buf);
+	strbuf_add_json_str(&c->sb, name);
 	strbuf_addstr(&c->sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"samples\":[");
-	for (size_t k = begin; k < end; k++) {
-		const struct sample_rec *s = &c->p->samples[order[k]];
-		const char *stack;
+	for (size_t r = 0; r < nr; r++) {
+		for (size_t k = ranges[r].begin; k < ranges[r].end; k++) {
+			const struct sample_rec *s = &c->p->samples[order[k]];
+			const char *stack;
 
-		if (!s->count || !*(stack = stack_text(c, s)))
-			continue;
-		if (weights.len) {
-			strbuf_addch(&c->sb, ',');
-			strbuf_addch(&weights, ',');
+			if (!s->count || !*(stack = stack_text(c, s)))
+				continue;
+			if (weights.len) {
+				strbuf_addch(&c->sb, ',');
+				strbuf_addch(&weights, ',');
+			}
+			strbuf_addstr(&c->sb, stack);
+			strbuf_add_u64(&weights, s->count * c->period);
+			sum += s->count * c->period;
+			c->err = c->err ?: strbuf_flush(&c->sb, c->out, SPEEDSCOPE_FLUSH_BYTES);
 		}
-		strbuf_addstr(&c->sb, stack);
-		strbuf_add_u64(&weights, s->count * c->period);
-		sum += s->count * c->period;
-		c->err = c->err ?: strbuf_flush(&c->sb, c->out, SPEEDSCOPE_FLUSH_BYTES);
 	}
 	strbuf_addstr(&c->sb, "],\"weights\":[");
 	strbuf_add(&c->sb, weights.buf, weights.len);
 	strbuf_addf(&c->sb, "],\"endValue\":%llu}", (unsigned long long)sum);
 	strbuf_release(&weights);
-	strbuf_release(&name);
+}
+
+/* The threads of the program of thread tt[first] (which has samples), from
+ * tt[first] on, as ranges. Returns how many. */
+static size_t program_ranges(const struct profile *p, const struct thread_total *tt, size_t first,
+			     const struct range *of, struct range *out)
+{
+	frame_id_t prog = p->threads[tt[first].thread].prog_frame;
+	size_t nr = 0;
+
+	for (size_t ti = first; ti < p->nr_threads; ti++)
+		if (tt[ti].total && p->threads[tt[ti].thread].prog_frame == prog)
+			out[nr++] = of[tt[ti].thread];
+	return nr;
 }
 
 /* A profile per thread with samples, hottest first, each from its records
- * in the saved profile's order (grouped by thread, so each is one range). */
-static void add_profiles(struct speedscope *c)
+ * in the saved profile's order (grouped by thread, so each is one range);
+ * or per program where the view groups its processes, at its hottest
+ * thread's place. */
+static void add_profiles(struct speedscope *c, const struct view_opts *view)
 {
 	const struct profile *p = c->p;
 	struct thread_total *tt = threads_by_total(p);
 	uint32_t *order = store_samples_by_thread(p);
-	size_t *begin = xcalloc(p->nr_threads + 1, sizeof(*begin));
-	size_t *end = xcalloc(p->nr_threads + 1, sizeof(*end));
+	struct range *of = xcalloc(p->nr_threads + 1, sizeof(*of));
+	struct range *group = xcalloc(p->nr_threads + 1, sizeof(*group));
+	struct u64map programs = { 0 }, done = { 0 };
+	struct strbuf name = STRBUF_INIT;
+	uint32_t v;
 
+	if (view->by_process && view->by_program)
+		tree_count_programs(p, view, &programs);
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		uint32_t t = p->samples[order[i]].thread;
 
 		if (!i || p->samples[order[i - 1]].thread != t)
-			begin[t] = i;
-		end[t] = i + 1;
+			of[t].begin = i;
+		of[t].end = i + 1;
 	}
 	for (size_t ti = 0, nr = 0; ti < p->nr_threads; ti++) {
-		uint32_t t = tt[ti].thread;
+		const struct thread *th = &p->threads[tt[ti].thread];
+		size_t n = 1;
 
-		if (!tt[ti].total)
+		if (!tt[ti].total || u64map_get(&done, th->prog_frame, &v))
 			continue;
+		strbuf_reset(&name);
+		if (u64map_get(&programs, th->prog_frame, &v)) {
+			u64map_put(&done, th->prog_frame, 1);
+			n = program_ranges(p, tt, ti, of, group);
+			tree_program_label(p, &programs, th->prog_frame, &name);
+		} else {
+			group[0] = of[tt[ti].thread];
+			strbuf_addf(&name, "%s [%u] / %s [%u]", th->process, th->pid, th->comm,
+				    th->tid);
+		}
 		strbuf_addstr(&c->sb, nr++ ? ",\n{" : "\n{");
-		add_profile(c, &p->threads[t], order, begin[t], end[t]);
+		add_profile(c, name.buf, order, group, n);
 	}
-	free(begin);
-	free(end);
+	strbuf_release(&name);
+	u64map_free(&programs);
+	u64map_free(&done);
+	free(group);
+	free(of);
 	free(order);
 	free(tt);
 }
@@ -183,7 +225,7 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 			     "\"exporter\":\"sampletop\",\"name\":");
 	strbuf_add_json_str(&c.sb, p->meta.target ? p->meta.target : "sampletop");
 	strbuf_addstr(&c.sb, ",\"activeProfileIndex\":0,\"profiles\":[");
-	add_profiles(&c);
+	add_profiles(&c, &o->view);
 	strbuf_addstr(&c.sb, "],\n\"shared\":{\"frames\":[");
 	strbuf_add(&c.sb, c.frames.buf, c.frames.len);
 	strbuf_addstr(&c.sb, "]}}\n");

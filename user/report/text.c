@@ -22,6 +22,7 @@ struct text_ctx {
 	struct tree *t;
 	struct strbuf out;
 	struct strbuf prefix;
+	struct strbuf label;	/* scratch: a node's name */
 	uint64_t min_count;
 	struct collapse_rules rules;
 };
@@ -74,6 +75,13 @@ static void add_line(struct text_ctx *c, uint64_t count, const char *name, const
 	strbuf_addch(&c->out, '\n');
 }
 
+static void add_node_line(struct text_ctx *c, uint32_t n)
+{
+	strbuf_reset(&c->label);
+	tree_frame_label(c->t, c->t->nodes[n].frame, &c->label);
+	add_line(c, c->t->nodes[n].total, c->label.buf, tree_frame(c->t, n));
+}
+
 static void add_self(struct text_ctx *c, const char *branch, uint64_t self)
 {
 	strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
@@ -120,7 +128,7 @@ static void walk(struct text_ctx *c, uint32_t n)
 
 		strbuf_add(&c->out, c->prefix.buf, c->prefix.len);
 		strbuf_addstr(&c->out, last ? elbow : tee);
-		add_line(c, t->nodes[k].total, tree_frame(t, k)->name, tree_frame(t, k));
+		add_node_line(c, k);
 		strbuf_addstr(&c->prefix, last ? "   " : bar);
 		walk(c, k);
 		c->prefix.len = plen;
@@ -139,7 +147,7 @@ static void walk_roots(struct text_ctx *c)
 	for (uint32_t k = tree_first(t, 0); k != NODE_NONE; k = tree_next(t, k)) {
 		if (t->nodes[k].total < c->min_count)
 			continue;
-		add_line(c, t->nodes[k].total, tree_frame(t, k)->name, tree_frame(t, k));
+		add_node_line(c, k);
 		walk(c, k);
 	}
 }
@@ -171,7 +179,8 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 {
-	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT };
+	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT,
+			      .label = STRBUF_INIT };
 	int err = 0;
 
 	report_collapse_rules(p, o, false, &c.rules);
@@ -192,6 +201,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 		err = -EIO;
 	strbuf_release(&c.out);
 	strbuf_release(&c.prefix);
+	strbuf_release(&c.label);
 	tree_free(c.t);
 	collapse_rules_release(&c.rules);
 	return err;

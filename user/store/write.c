@@ -145,7 +145,8 @@ static void add_frame(struct strbuf *sb, const struct frame *f)
 	strbuf_addch(sb, '}');
 }
 
-/* Numbered anew without the slots freed by merging exited threads. */
+/* Numbered anew without the slots freed by merging exited threads and the
+ * program frames (views make them from the threads). */
 static void write_frames(struct writer *w)
 {
 	const struct profile *p = w->p;
@@ -153,7 +154,7 @@ static void write_frames(struct writer *w)
 	add_key(&w->sb, NEXT_TOP, STORE_K_FRAMES);
 	strbuf_addch(&w->sb, '[');
 	for (size_t i = 0, n = 0; i < p->nr_frames; i++) {
-		if (profile_frame_is_free(p, i))
+		if (profile_frame_is_view_only(p, i))
 			continue;
 		w->fmap[i] = n;
 		strbuf_addstr(&w->sb, n++ ? NEXT_ENTRY : FIRST_ENTRY);

@@ -46,5 +46,14 @@ struct objfile_where {
  * point into m) and *id. Returns the fd, or a negative errno. */
 int objfile_open_map(uint32_t pid, const struct proc_map *m, struct objfile_where *w,
 		     struct objfile_id *id);
+/* objfile_open_map keeps the files it opened lately (a few, for a few
+ * seconds) to open them again by identity: a file that the next process
+ * maps too is found by one stat of its map_files link (w->direct: opened
+ * through it), and given as a copy of the kept fd: it shares the file offset,
+ * so read it with pread or mmap (libelf does). This closes them (tests;
+ * sampletop's end). */
+void objfile_forget_open(void);
+/* Files opened by their path, and opened again from those kept. */
+void objfile_open_counts(uint64_t *opened, uint64_t *reused);
 
 #endif

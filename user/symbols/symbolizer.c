@@ -1,6 +1,7 @@
 /* Address in a process -> profile frames: user (through the object cache,
  * perf maps and the vDSO) and kernel (kallsyms), cached per process. */
 #include "symbols/symbolizer.h"
+#include "symbols/objfile.h"
 #include "symbols/kallsyms.h"
 #include "symbols/perfmap.h"
 #include "symbols/symcache.h"
@@ -97,6 +98,7 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	symcache_free(s->cache);
+	objfile_forget_open();
 	ksyms_free(s->ksyms);
 	u64map_free(&s->kframes);
 	free(s->chains);

@@ -149,6 +149,12 @@ static int act_by_process(struct tui *t)
 	return ACT_REDRAW;
 }
 
+static int act_programs(struct tui *t)
+{
+	vm_set_programs(t->vm, !t->vm->by_program);
+	return ACT_REDRAW;
+}
+
 static int act_by_thread(struct tui *t)
 {
 	vm_set_grouping(t->vm, t->vm->by_process, !t->vm->by_thread);
@@ -265,6 +271,7 @@ const struct tui_key tui_keys[] = {
 	{ { 'v', '\t' }, "v Tab", "switch view: tree, inverted (callers), flat", act_view },
 	{ { 's' }, "s", "sort by total, self or name", act_sort },
 	{ { 'p' }, "p", "group by process on/off", act_by_process },
+	{ { 'P' }, "P", "processes of a program: under one node or each on top", act_programs },
 	{ { 't' }, "t", "group by thread on/off", act_by_thread },
 	{ { 'K' }, "K", "kernel frames on/off (when recorded with -K)", act_kernel },
 	{ { ' ' }, "Space", "pause the view (sampling goes on)", act_pause },

@@ -24,6 +24,8 @@ struct viewmodel *vm_new(const struct profile *p, const struct vm_config *c)
 	vm->sort[VM_FLAT] = VM_SORT_SELF;
 	vm->by_process = c->by_process;
 	vm->by_thread = c->by_thread;
+	vm->by_program = c->by_program;
+	vm->auto_group = c->auto_group;
 	vm->kernel = c->kernel;
 	vm->user = c->user;
 	vm->rules = c->rules;
@@ -102,6 +104,7 @@ static void fill_view_opts(const struct viewmodel *vm, struct view_opts *o)
 	*o = (struct view_opts)VIEW_OPTS_INIT;
 	o->by_process = vm->by_process && vm->view != VM_FLAT;
 	o->by_thread = vm->by_thread && vm->view != VM_FLAT;
+	o->by_program = vm->by_program;
 	o->invert = vm->view == VM_INVERTED;
 	o->kernel = vm->kernel;
 	o->user = vm->user;
@@ -111,6 +114,8 @@ static void fill_view_opts(const struct viewmodel *vm, struct view_opts *o)
 			o->focus = vm->focus[i].glob;
 		if (vm->focus[i].pid)
 			o->only_pid = vm->focus[i].pid;
+		if (vm->focus[i].program)
+			o->only_program = vm->focus[i].program;
 	}
 }
 
@@ -166,7 +171,7 @@ static void build_funcs(struct viewmodel *vm)
 		const struct sample_rec *s = &p->samples[i];
 		uint32_t n;
 
-		if (!s->count || (o.only_pid && p->threads[s->thread].pid != o.only_pid))
+		if (!s->count || !view_keeps_thread(&o, &p->threads[s->thread]))
 			continue;
 		n = tree_sample_path(p, &o, s, path, ARRAY_SIZE(path));
 		if (!n)
@@ -215,6 +220,11 @@ void vm_rebuild(struct viewmodel *vm)
 	collapse_rules_memo(&vm->rules, vm->prof);
 	tree_free(vm->tree);
 	vm->tree = NULL;
+	if (vm->auto_group && !vm->by_process && profile_many_pids(vm->prof)) {
+		vm->by_process = true;
+		vm->auto_group = false;
+		vm->auto_expand = true;
+	}
 	if (vm->view == VM_FLAT) {
 		build_funcs(vm);
 	} else {
@@ -287,16 +297,20 @@ static struct collapse_children *shown_children(struct viewmodel *vm, uint32_t n
 	return c;
 }
 
+static bool is_grouping(const struct frame *f)
+{
+	return f->kind == FRAME_PROCESS || f->kind == FRAME_THREAD || f->kind == FRAME_PROGRAM;
+}
+
 /* Inverted, a function's own time is the total of its top-level node (the
- * first level below any process/thread grouping); callers below have none. */
+ * first level below any program/process/thread grouping); callers below
+ * have none. */
 static uint64_t inverted_self(const struct tree *t, uint32_t n)
 {
 	const struct frame *pf = tree_frame(t, t->nodes[n].parent);
 
-	if (!pf || pf->kind == FRAME_PROCESS || pf->kind == FRAME_THREAD) {
-		const struct frame *f = tree_frame(t, n);
-
-		if (f->kind != FRAME_PROCESS && f->kind != FRAME_THREAD)
+	if (!pf || is_grouping(pf)) {
+		if (!is_grouping(tree_frame(t, n)))
 			return t->nodes[n].total;
 	}
 	return 0;
@@ -563,10 +577,18 @@ void vm_set_sort(struct viewmodel *vm, enum vm_sort sort)
 	vm_update_rows(vm);
 }
 
+void vm_set_programs(struct viewmodel *vm, bool on)
+{
+	vm->by_program = on;
+	vm->auto_expand = true;
+	vm_rebuild(vm);
+}
+
 void vm_set_grouping(struct viewmodel *vm, bool by_process, bool by_thread)
 {
 	vm->by_process = by_process;
 	vm->by_thread = by_thread;
+	vm->auto_group = false;	/* the user's choice stands */
 	vm->auto_expand = true;
 	vm_rebuild(vm);
 }
@@ -660,6 +682,9 @@ bool vm_focus_selected(struct viewmodel *vm)
 				 "Cannot focus on exited processes");
 			return false;
 		}
+	} else if (f->kind == FRAME_PROGRAM) {
+		/* The frame's name is the threads' interned process name. */
+		fo->program = f->name;
 	} else {
 		fo->glob = glob_quote(f->name);
 	}
@@ -823,6 +848,14 @@ void vm_row_label(const struct viewmodel *vm, const struct vm_row *r, struct str
 	if (r->kind == VM_ROW_HIDDEN) {
 		strbuf_addf(sb, "[%u frame%s hidden] ", r->nr_hidden, r->nr_hidden == 1 ? "" : "s");
 		strbuf_add_escaped(sb, vm->text.buf + r->modules);
+		return;
+	}
+	if (r->kind == VM_ROW_NODE && f && f->kind == FRAME_PROGRAM) {
+		struct strbuf label = STRBUF_INIT;
+
+		tree_frame_label(vm->tree, vm->tree->nodes[r->node].frame, &label);
+		strbuf_add_escaped(sb, label.buf);
+		strbuf_release(&label);
 		return;
 	}
 	strbuf_add_escaped(sb, f ? f->name : "?");

@@ -63,6 +63,10 @@ struct vm_func {
 struct vm_config {
 	enum vm_view view;
 	bool by_process, by_thread;
+	bool by_program;	/* a program's processes under one node (view_opts) */
+	/* Turn by_process on once the profile holds a second process (a
+	 * launched command that forked), as its report will be grouped. */
+	bool auto_group;
 	bool kernel;		/* show kernel frames (when recorded) */
 	bool user;		/* show user frames (false with --kernel-only) */
 	const char *focus;	/* initial focus glob, or NULL */
@@ -76,6 +80,7 @@ struct vm_config {
 struct vm_focus {
 	char *glob;		/* re-root at frames matching this, or NULL */
 	uint32_t pid;		/* or keep only this process, or 0 */
+	const char *program;	/* or only this program (the profile's interned name), or NULL */
 	char *label;		/* what the header shows (escaped) */
 	uint64_t sel_key;	/* the selection before, restored on the way out */
 };
@@ -85,6 +90,7 @@ struct viewmodel {
 	enum vm_view view;
 	enum vm_sort sort[VM_NR_VIEWS];	/* per view: the flat view starts by self */
 	bool by_process, by_thread, kernel, user;
+	bool by_program, auto_group;
 	struct collapse_rules rules;	/* rules.show_all is the "show library frames" toggle */
 	double min_percent;	/* 0 shows every node */
 	bool show_small;	/* the toggle that shows nodes under min_percent too */
@@ -146,6 +152,8 @@ bool vm_left(struct viewmodel *vm);		/* collapse, or go to the parent */
 void vm_set_view(struct viewmodel *vm, enum vm_view view);
 void vm_set_sort(struct viewmodel *vm, enum vm_sort sort);
 void vm_set_grouping(struct viewmodel *vm, bool by_process, bool by_thread);
+/* One node per program above its processes (on), or one per process (off). */
+void vm_set_programs(struct viewmodel *vm, bool on);
 /* Returns false (with vm->msg set) when no kernel stacks were recorded. */
 bool vm_set_kernel(struct viewmodel *vm, bool on);
 void vm_set_show_hidden(struct viewmodel *vm, bool on);
@@ -155,7 +163,7 @@ void vm_set_show_small(struct viewmodel *vm, bool on);
  * when it holds no * ? [). "" removes the filter. */
 void vm_set_filter(struct viewmodel *vm, const char *text);
 /* Zooms into the selected node (or function) as the new root; for a process
- * node, keeps only that process. Returns false with vm->msg set if it cannot. */
+ * (program) node, keeps only that process (program). Returns false with vm->msg set if it cannot. */
 bool vm_focus_selected(struct viewmodel *vm);
 /* Back out of the innermost focus. Returns false if there is none. */
 bool vm_unfocus(struct viewmodel *vm);
