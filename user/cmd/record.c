@@ -312,6 +312,15 @@ static bool finish_cold(void *ctx, const struct unwind_held *h, bool expired)
 	    ST_SAMPLE_HDR_SIZE + (unr + rest) * sizeof(__u64) > c->sample_size)
 		return true;
 	f.p = procs_lookup(r->procs, s->tgid, s->start_ns);
+	if (f.p->exec_ns > s->time_ns) {
+		/* Taken in the kernel during its exec, before the new program
+		 * ran: the registers and stack are the old program's, which no
+		 * map read now describes. As on_sample shows such samples. */
+		memcpy(out, s, ST_SAMPLE_HDR_SIZE + (unr + rest) * sizeof(__u64));
+		out->flags = (out->flags & ~ST_SAMPLE_COLD) | ST_SAMPLE_IN_EXEC;
+		on_sample(out, ST_SAMPLE_HDR_SIZE + (unr + rest) * sizeof(__u64), r);
+		return true;
+	}
 	memcpy(out, s, ST_SAMPLE_HDR_SIZE);
 	memcpy(out->ips, s->ips, unr * sizeof(__u64));
 	unwind_user_walk(&regs, &stack, cold_find_table, &f, r->cold_fp, &out->ips[unr],

@@ -342,6 +342,7 @@ void procs_exec(struct procs *ps, uint32_t pid, uint64_t start_ns, const char *c
 		p = new_instance(ps, pid, start_ns);
 	p->ppid = 0;
 	p->early = true;
+	p->exec_ns = exec_ns;
 	/* Maps read after the exec are the new program's already: a sample
 	 * taken in the kernel during the exec, after the new name was set, can
 	 * come before this event and have them read (or the snapshot taken)

@@ -50,6 +50,7 @@ struct proc {
 	bool exited;		/* its exit was seen: /proc/PID is no longer its own */
 	bool early;		/* maps read at exec, maybe before ld.so mapped the libraries */
 	uint64_t read_ns;	/* when the maps were last read */
+	uint64_t exec_ns;	/* when its exec was seen (the BPF clock); 0: none seen */
 	uint64_t reload_due_ns;	/* a miss waits for a re-read at this time; 0: none */
 	struct proc *older;	/* the previous instance of the same pid */
 	char comm[16];		/* process name (main thread) */
