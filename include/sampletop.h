@@ -308,12 +308,15 @@ struct st_uproc {
 #define ST_COLD_STACK_MAX (64u << 10)
 #define ST_COLD_BELOW_SP 128
 /* The cold ring buffer, per CPU: cc1's cold records measured 5-9 KiB (copy
- * p50 5.3 KiB, max 9 KiB, plus the sample), so 8 MiB holds ~1 s of them at
- * 1 kHz while userspace builds its table (~0.5 s); never more than
- * ST_COLD_RING_MAX in all. A copy that finds no room is counted
- * (ST_CNT_COLD_LOST) and the sample walked as without it. */
-#define ST_COLD_BYTES_PER_CPU (8u << 20)
-#define ST_COLD_RING_MAX (128u << 20)
+ * p50 5.3 KiB, max 9 KiB, plus the sample), clang's up to ~45 KiB. Tables
+ * are read straight from .eh_frame (cc1's in ~15-60 ms), so a program's cold
+ * window is tens of ms, and userspace drains the ring as records arrive into
+ * its holding queue: 2 MiB holds 200+ cc1 records or ~45 clang ones per CPU.
+ * (8 MiB, sized for a 0.5 s libdw build, cost 25 MB of RSS for nothing.)
+ * Never more than ST_COLD_RING_MAX in all. A copy that finds no room is
+ * counted (ST_CNT_COLD_LOST) and the sample walked as without it. */
+#define ST_COLD_BYTES_PER_CPU (2u << 20)
+#define ST_COLD_RING_MAX (64u << 20)
 
 /* A cold record: this header, then the sample (sample_size bytes: its user
  * frames are those walked before the stop), then stack_len bytes of the user
