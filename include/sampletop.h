@@ -293,7 +293,7 @@ struct st_uproc {
 /* ---- Cold start: objects without a table yet (bpf/cold.bpf.h, user/unwind/unwind_user.c) ---- */
 
 /* A walk that meets a mapped file whose table userspace has not built yet
- * (a new big program: cc1's takes ~0.5 s) stops there instead of guessing by
+ * (a new big program's first milliseconds, while its table is built) stops there instead of guessing by
  * frame pointers, and the sample goes to the "cold" ring buffer with the
  * registers of that frame and a copy of the stack above them. Userspace
  * holds it until the table exists and finishes the walk with the same rows.
