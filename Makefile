@@ -47,7 +47,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps demo-deps test-deps check unit integration ui fuzz demo bench install clean format
+.PHONY: all deps demo-deps test-deps check unit integration ui fuzz demo bench install clean format lib-objs
 
 all: $(OUTPUT)/sampletop
 
@@ -123,3 +123,9 @@ format:
 
 clean:
 	rm -rf build
+
+# The objects the unit tests and the benches link with (every user/ object
+# but main's), for scripts: a build directory may hold stale objects of
+# files since moved or removed, which a find would link too.
+lib-objs:
+	@echo $(LIB_OBJS)

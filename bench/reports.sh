@@ -9,7 +9,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 tmp=$(mktemp -d /tmp/sampletop-bench.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-objs=$(find "$BUILD/obj" -name '*.o' ! -name main.o | sort)
+objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$BUILD" -I"$TOP/include" -I"$TOP/user" \
 	$(pkg-config --cflags libbpf libelf libdw ncursesw zlib liblzma jansson) \
 	-o "$tmp/reports_bench" "$TOP/bench/reports_bench.c" $objs \

@@ -12,7 +12,7 @@ BUILD=${BUILD:-$TOP/build}
 ST=$BUILD/sampletop
 W=$(mktemp -d /tmp/sampletop-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-objs=$(find "$BUILD/obj" -name '*.o' ! -name main.o | sort)
+objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
 pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$BUILD" -I"$TOP/include" -I"$TOP/user" \
 	$(pkg-config --cflags $pkgs) -o "$W/unwind_build" "$TOP/bench/unwind_build.c" $objs \
