@@ -6,6 +6,7 @@
  * table must equal the one the old libdw walk builds, row for row. Then
  * hand-made records: edge cases a hostile file may hold. */
 #include "tap.h"
+#include "unwind_rows.h"
 #include "unwind/cfi.h"
 #include "unwind/unwind_cache.h"
 #include "unwind/unwind_table.h"
@@ -41,23 +42,6 @@ static bool same_rule(const struct st_urow *a, const struct st_urow *b)
 
 /* Every address of every executable section of path: the table's row
  * against libdw's (.eh_frame first, then .debug_frame, as the old walk). */
-/* The wide row in force at vaddr (the parser's output, before the encoding
- * that test_unwind_table checks against these rows), or NULL before the first. */
-static const struct st_urow *wide_find(const struct unwind_table *t, uint64_t vaddr)
-{
-	uint32_t lo = 0, hi = t->nr_rows;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (t->rows[mid].pc <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? &t->rows[lo - 1] : NULL;
-}
-
 static void compare_every_address(const char *path, const struct unwind_table *t,
 				  const char *what)
 {

@@ -5,6 +5,7 @@
  * dwarf_frame_register), not through unwind_rule_at(), which is under test. */
 #include "symbols/elf_syms.h"
 #include "tap.h"
+#include "unwind_rows.h"
 #include "unwind/unwind_table.h"
 #include "unwind/unwind_cache.h"
 
@@ -269,22 +270,6 @@ static int text_range(const char *path, uint64_t *lo, uint64_t *hi)
 	elf_end(elf);
 	close(fd);
 	return err;
-}
-
-/* The wide row covering vaddr, by binary search over t->rows. */
-static const struct st_urow *wide_find(const struct unwind_table *t, uint64_t vaddr)
-{
-	uint32_t lo = 0, hi = t->nr_rows;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (t->rows[mid].pc <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? &t->rows[lo - 1] : NULL;
 }
 
 static void check_shape(const struct unwind_table *t, const char *what)
