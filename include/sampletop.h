@@ -62,7 +62,14 @@ enum st_sample_flags {
 	ST_SAMPLE_COLD = 1 << 10,		/* the walk stopped at an object without a
 						 * table yet: the rest is unwound in userspace
 						 * from a copy of the stack (struct st_ucold) */
-	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event */
+	ST_SAMPLE_OFFCPU = 1 << 11,		/* --wall: taken at sched_switch as the thread
+						 * left the CPU (time_ns: when); its off_*
+						 * fields say why. The interval ends with the
+						 * thread's struct st_oncpu record. */
+	ST_SAMPLE_IN_CALL = 1 << 12,		/* --scope: the thread was inside a call of
+						 * the scoped function: call_id names it */
+	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event (or
+						 * st_oncpu, st_call: see its kind) */
 };
 
 /* Why a sample was not (fully) recorded. One per-CPU counter each; every one
@@ -90,6 +97,18 @@ enum st_counter {
 	ST_CNT_COLD_COPIES,	/* samples sent with a stack copy, to unwind once a table exists */
 	ST_CNT_COLD_LOST,	/* stack copies with no room in their ring buffer: walked by
 				 * frame pointers (or cut short) as without the copy */
+	/* --wall (bpf/offcpu.bpf.h) */
+	ST_CNT_OFF_SWITCHES,	/* target threads leaving a CPU, seen */
+	ST_CNT_OFF_RECORDED,	/* switch-out records sent (their stack with them) */
+	ST_CNT_OFF_LOST,	/* switch-out or switch-in records lost: ring buffer full */
+	ST_CNT_OFF_START_MISSED,	/* a thread ran again without its switch-out on record
+				 * (it left before sampling began, or the record was lost) */
+	ST_CNT_OFF_CAPPED,	/* switch-outs past the rate cap: sent without a stack */
+	/* --scope (bpf/scope.bpf.h) */
+	ST_CNT_SCOPE_CALLS,	/* outermost calls of the scoped function entered */
+	ST_CNT_SCOPE_OUTSIDE,	/* samples and off-CPU intervals outside every call: dropped */
+	ST_CNT_SCOPE_LOST,	/* call begin/end records lost: ring buffer full */
+	ST_CNT_SCOPE_FULL,	/* threads without room in the call-depth map: not scoped */
 	ST_CNT_NR,
 };
 
@@ -106,6 +125,12 @@ struct st_sample {
 	char comm[ST_COMM_LEN];	/* thread name */
 	__u64 start_ns;		/* the process's start (boot-based ns): with tgid,
 				 * tells a reused pid apart */
+	__u64 call_id;		/* ST_SAMPLE_IN_CALL: the call (unique per run, never 0) */
+	__u32 off_state;	/* ST_SAMPLE_OFFCPU: the task's __state at switch-out
+				 * (0: preempted, runnable: "waiting for a CPU") */
+	__s32 off_syscall;	/* ... the syscall it is in (x86-64 number), or -1 */
+	__s32 off_fd;		/* ... the fd argument of that syscall, or -1 */
+	__u32 off_fd_kind;	/* ... enum st_fd_kind of that fd */
 	/* [user][kernel][py_nr Python frames of ST_PY_FRAME_WORDS each] */
 	__u64 ips[ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES];
 };
@@ -116,6 +141,19 @@ enum st_event_kind {
 	ST_EV_EXEC = 1,		/* tgid exec'd: its mappings changed */
 	ST_EV_FORK,		/* tgid is a new process, forked by ppid */
 	ST_EV_EXIT,		/* the last thread of tgid exited */
+	ST_EV_ONCPU,		/* --wall: a thread ran again (struct st_oncpu) */
+	ST_EV_CALL_BEGIN,	/* --scope: an outermost call began (struct st_call) */
+	ST_EV_CALL_END,		/* --scope: ... and returned */
+};
+
+/* What a blocking syscall's fd is (ST_SAMPLE_OFFCPU), from its inode mode. */
+enum st_fd_kind {
+	ST_FD_NONE,		/* no fd argument, or not read */
+	ST_FD_FILE,		/* regular file */
+	ST_FD_SOCKET,
+	ST_FD_PIPE,		/* pipe or FIFO */
+	ST_FD_TTY,		/* character device (terminals and the like) */
+	ST_FD_OTHER,		/* directory, block device, anon inode (eventfd...) */
 };
 
 /* A process lifecycle event. It travels in the same ring buffer as the
@@ -132,6 +170,38 @@ struct st_event {
 	__u64 start_ns;		/* the process's start (boot-based ns) */
 	__u64 parent_start_ns;	/* ST_EV_FORK: the parent's */
 	char comm[ST_COMM_LEN];	/* the process's name (after exec, for ST_EV_EXEC) */
+};
+
+/* --wall: a target thread runs again after an off-CPU interval. Its first
+ * five fields are a sample's; flags holds ST_REC_EVENT, kind ST_EV_ONCPU.
+ * time_ns is when it ran again, off_ns when it had left (the time_ns of
+ * its ST_SAMPLE_OFFCPU record, 0 if that was missed). */
+struct st_oncpu {
+	__u32 tgid;
+	__u32 tid;
+	__u64 time_ns;
+	__u32 cpu;
+	__u32 flags;		/* ST_REC_EVENT */
+	__u32 kind;		/* ST_EV_ONCPU */
+	__u32 pad;
+	__u64 off_ns;
+	__u64 start_ns;		/* the process's start (boot-based ns) */
+};
+
+/* --scope: an outermost call of the scoped function began or returned (a
+ * per-thread depth in BPF: recursion counts once). time_ns is the entry
+ * (ST_EV_CALL_BEGIN) or the return (ST_EV_CALL_END); begin_ns the entry. */
+struct st_call {
+	__u32 tgid;
+	__u32 tid;
+	__u64 time_ns;
+	__u32 cpu;
+	__u32 flags;		/* ST_REC_EVENT */
+	__u32 kind;		/* ST_EV_CALL_BEGIN or ST_EV_CALL_END */
+	__u32 probe;		/* which --scope function (index in the order given) */
+	__u64 call_id;		/* unique per run, never 0 */
+	__u64 begin_ns;
+	__u64 start_ns;		/* the process's start (boot-based ns) */
 };
 
 /* A freshly exec'd process just sampled, for the maps snapshot thread

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 _Static_assert(sizeof(struct st_sample) ==
-		       56 + (ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
+		       80 + (ST_MAX_USER_FRAMES + ST_MAX_FRAMES + ST_PY_FRAME_WORDS * ST_PY_MAX_FRAMES) * 8,
 	       "st_sample layout");
 _Static_assert(sizeof(struct st_event) == 64, "st_event layout");
 _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),

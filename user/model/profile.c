@@ -26,6 +26,15 @@ const char *const prof_counter_names[PC_NR] = {
 	[ST_CNT_PY_NO_FRAME] = "python_no_frame",
 	[ST_CNT_COLD_COPIES] = "cold_stack_copies",
 	[ST_CNT_COLD_LOST] = "cold_copies_lost",
+	[ST_CNT_OFF_SWITCHES] = "offcpu_switches",
+	[ST_CNT_OFF_RECORDED] = "offcpu_recorded",
+	[ST_CNT_OFF_LOST] = "offcpu_lost_ringbuf_full",
+	[ST_CNT_OFF_START_MISSED] = "offcpu_start_missed",
+	[ST_CNT_OFF_CAPPED] = "offcpu_capped",
+	[ST_CNT_SCOPE_CALLS] = "scope_calls",
+	[ST_CNT_SCOPE_OUTSIDE] = "scope_outside",
+	[ST_CNT_SCOPE_LOST] = "scope_events_lost",
+	[ST_CNT_SCOPE_FULL] = "scope_threads_full",
 	[PC_UNNAMED_FRAMES] = "unnamed_frames",
 	[PC_UNNAMED_FUNCS] = "unnamed_functions",
 	[PC_PROC_GONE] = "process_gone",
@@ -42,6 +51,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_COLD_TRUNCATED] = "cold_truncated",
 	[PC_COLD_LATE] = "cold_without_table",
 	[PC_COLD_HOLD_FULL] = "cold_hold_full",
+	[PC_EVENTS_DROPPED] = "timeline_events_dropped",
 };
 
 struct profile *profile_new(void)
@@ -68,6 +78,7 @@ void profile_free(struct profile *p)
 	free(p->stacks);
 	free(p->threads);
 	free(p->samples);
+	free(p->events);
 	free(p->free_frames);
 	free(p->free_strs);
 	idx_free(&p->str_index);
@@ -359,6 +370,8 @@ size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state,
 	for (size_t i = 0; i < nr_samples; i++)
 		if (samples[i].count)
 			profile_add(p, samples[i].stack, map[samples[i].thread], samples[i].count);
+	for (size_t i = 0; i < p->nr_events; i++)
+		p->events[i].thread = map[p->events[i].thread];
 	free(samples);
 	free(old);
 	free(map);
@@ -457,6 +470,21 @@ void profile_add_sample(struct profile *p, uint32_t thread, const frame_id_t *fr
 	profile_add(p, profile_stack(p, frames, nr), thread, count);
 }
 
+void profile_add_event(struct profile *p, uint32_t thread, uint32_t stack, uint64_t t_ns,
+		       uint64_t weight, uint64_t call)
+{
+	if (!p->keep_events)
+		return;
+	if (p->nr_events >= PROFILE_MAX_EVENTS) {
+		p->meta.counters[PC_EVENTS_DROPPED]++;
+		return;
+	}
+	XGROW(p->events, p->alloc_events, p->nr_events + 1);
+	p->events[p->nr_events++] = (struct prof_event){ .t_ns = t_ns, .weight = weight,
+							 .stack = stack, .thread = thread,
+							 .call = call };
+}
+
 void profile_reset_counts(struct profile *p)
 {
 	for (size_t i = 0; i < p->nr_samples; i++)
@@ -483,6 +511,8 @@ bool profile_many_pids(const struct profile *p)
 
 double profile_seconds(const struct profile *p, uint64_t count)
 {
+	if (p->meta.wall)
+		return (double)count / 1e9;
 	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;
 }
 

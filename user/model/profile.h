@@ -59,6 +59,10 @@ enum frame_flags {
 	FRAME_F_UNKNOWN = 1 << 0,	/* no symbol: name is "[unknown] module+0xoff" */
 	FRAME_F_INLINED = 1 << 1,	/* inlined into its parent frame */
 	FRAME_F_JIT = 1 << 2,		/* named from a perf map (JIT) */
+	/* --wall: a FRAME_SPECIAL leaf that says why the thread was off the
+	 * CPU ("[sleeping]", "[waiting on a lock]", ...): the samples below
+	 * it are off-CPU time, every other sample is CPU time */
+	FRAME_F_OFFCPU = 1 << 3,
 };
 
 struct frame {
@@ -123,6 +127,7 @@ enum prof_counter {
 	PC_COLD_LATE,		/* ... finished without some table: held past the timeout, or
 				 * not held (queue full), stepped by frame pointer there */
 	PC_COLD_HOLD_FULL,	/* cold samples that found the holding queue full */
+	PC_EVENTS_DROPPED,	/* timeline events past PROFILE_MAX_EVENTS (weights still counted) */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];
@@ -137,6 +142,10 @@ struct profile_meta {
 	uint32_t freq_hz;
 	uint32_t ncpus;
 	bool kernel_stacks;	/* kernel stacks were recorded */
+	/* --wall: every sample_rec.count (and total) is nanoseconds of wall
+	 * time: an on-CPU sample weighs 1e9 / freq_hz, an off-CPU interval its
+	 * length. Otherwise counts are samples. profile_seconds() knows both. */
+	bool wall;
 	int exit_status;	/* of a launched command or -1 */
 	char *note;		/* e.g. "target exited" */
 	uint64_t counters[PC_NR];
@@ -148,6 +157,19 @@ struct profile_meta {
  * recorded as one "[truncated: ...]" stack (frame), so totals stay right. */
 #define PROFILE_MAX_STACKS (4u << 20)
 #define PROFILE_MAX_FRAMES (2u << 20)
+/* Timeline events kept (32 bytes each): past it they are counted
+ * (PC_EVENTS_DROPPED); their weight still goes to the samples. */
+#define PROFILE_MAX_EVENTS (2u << 20)
+
+/* One piece of a thread's timeline (--wall): an on-CPU sample or an
+ * off-CPU interval, in the order they happened (views sort by time). */
+struct prof_event {
+	uint64_t t_ns;		/* start, ns since profile meta.start_wall_ns */
+	uint64_t weight;	/* its length in ns (as added to the sample) */
+	uint32_t stack;
+	uint32_t thread;	/* thread id (renumbered by profile_coalesce_exited) */
+	uint64_t call;		/* --scope call id, 0 for none */
+};
 
 struct profile {
 	struct profile_meta meta;
@@ -179,6 +201,12 @@ struct profile {
 	struct idx_table sample_index;
 
 	uint64_t total;		/* sum of every sample_rec.count */
+
+	/* The timeline (--wall): kept only while keep_events is set. */
+	bool keep_events;
+	struct prof_event *events;
+	size_t nr_events, alloc_events;
+
 	struct u64map unnamed_used;	/* [unknown] frames in a stack: counted once */
 
 	/* Slots freed by profile_coalesce_exited(), reused by new threads'
@@ -237,6 +265,11 @@ void profile_add(struct profile *p, uint32_t stack, uint32_t thread, uint64_t co
 /* Convenience: intern the stack, then add. */
 void profile_add_sample(struct profile *p, uint32_t thread, const frame_id_t *frames_root_first,
 			uint32_t nr, uint64_t count);
+/* With keep_events: appends one timeline event (the caller adds its weight
+ * to the samples with profile_add as well). Past PROFILE_MAX_EVENTS it is
+ * counted in PC_EVENTS_DROPPED instead. */
+void profile_add_event(struct profile *p, uint32_t thread, uint32_t stack, uint64_t t_ns,
+		       uint64_t weight, uint64_t call);
 /* Zeroes every count (the TUI's reset); frames and stacks stay interned. */
 void profile_reset_counts(struct profile *p);
 /* Multiplies every count by num/den, rounding down (the TUI's decaying window). */
@@ -273,7 +306,8 @@ static inline const frame_id_t *profile_stack_frames(const struct profile *p, ui
  * command that forked, a saved profile of several: views group by process.) */
 bool profile_many_pids(const struct profile *p);
 
-/* Seconds that count samples represent at the profile's frequency. */
+/* Seconds that a count represents: samples at the profile's frequency, or
+ * nanoseconds with meta.wall. */
 double profile_seconds(const struct profile *p, uint64_t count);
 /* Total samples lost or damaged, for the "lost" figure in headers. */
 uint64_t profile_lost_samples(const struct profile *p);

@@ -43,6 +43,23 @@ static const struct counter_info infos[PC_NR] = {
 					    "finished at once" },
 	[PC_COLD_LATE] = { SG_PARTIAL, "cold samples finished before a table they needed existed: "
 				       "stepped by frame pointer there" },
+	[ST_CNT_OFF_LOST] = { SG_LOST, "off-CPU switch records dropped: the buffer to sampletop "
+				       "was full" },
+	[ST_CNT_OFF_START_MISSED] = { SG_PARTIAL, "off-CPU intervals whose start was not on "
+						  "record (before sampling began, or lost)" },
+	[ST_CNT_OFF_CAPPED] = { SG_PARTIAL, "off-CPU intervals past the rate cap: kept without "
+					    "their stack" },
+	[ST_CNT_SCOPE_LOST] = { SG_LOST, "call begin or end records dropped: the buffer to "
+					 "sampletop was full" },
+	[ST_CNT_SCOPE_FULL] = { SG_PARTIAL, "threads with no room to track their calls: their "
+					    "calls not scoped" },
+	[PC_EVENTS_DROPPED] = { SG_PARTIAL, "timeline events past the memory cap: weighed in the "
+					    "tree, missing from time-ordered views" },
+	[ST_CNT_OFF_SWITCHES] = { SG_HOW, "times a profiled thread left a CPU (--wall)" },
+	[ST_CNT_OFF_RECORDED] = { SG_HOW, "off-CPU intervals sent with their stack (--wall)" },
+	[ST_CNT_SCOPE_CALLS] = { SG_HOW, "outermost calls of the --scope function" },
+	[ST_CNT_SCOPE_OUTSIDE] = { SG_HOW, "samples and off-CPU intervals outside every --scope "
+					   "call (not kept)" },
 	[PC_UNNAMED_FRAMES] = { SG_UNNAMED, "frames shown as [unknown], counted once per sample" },
 	[PC_UNNAMED_FUNCS] = { SG_UNNAMED, "distinct [unknown] frames: functions or addresses "
 					   "without a name" },
