@@ -47,6 +47,7 @@ static __always_inline void count(__u32 which)
 #include "ustack.bpf.h"
 #include "lifecycle.bpf.h"
 #include "python.bpf.h"
+#include "scope.bpf.h"
 
 /* Read as 8 bytes (csx): newer kernels made cs a u16/u64 union and the
  * verifier refuses narrow loads of the perf context. */
@@ -132,6 +133,12 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	s->flags = in_kernel_mode(ctx) ? ST_SAMPLE_IN_KERNEL : 0;
 	s->start_ns = process_start_ns((struct task_struct *)bpf_get_current_task());
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	s->off_state = 0;
+	s->off_syscall = -1;
+	s->off_fd = -1;
+	s->off_fd_kind = ST_FD_NONE;
+	if (!scope_keep(s))
+		return 0;
 
 	stale = want_user && tgid != 0 && user_stack_stale(s);
 	if (want_user && tgid != 0 && !stale) {
