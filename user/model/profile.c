@@ -516,6 +516,22 @@ double profile_seconds(const struct profile *p, uint64_t count)
 	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;
 }
 
+uint64_t profile_cpu_weight(const struct profile *p)
+{
+	uint64_t cpu = 0;
+
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		const struct sample_rec *r = &p->samples[i];
+		const struct stack *st = &p->stacks[r->stack];
+
+		if (st->nr && (p->frames[p->stack_frames[st->off + st->nr - 1]].flags &
+			       FRAME_F_OFFCPU))
+			continue;
+		cpu += r->count;
+	}
+	return cpu;
+}
+
 uint64_t profile_lost_samples(const struct profile *p)
 {
 	return p->meta.counters[ST_CNT_RINGBUF_FULL];

@@ -309,6 +309,10 @@ bool profile_many_pids(const struct profile *p);
 /* Seconds that a count represents: samples at the profile's frequency, or
  * nanoseconds with meta.wall. */
 double profile_seconds(const struct profile *p, uint64_t count);
+/* CPU time: the weight of the samples whose leaf frame lacks FRAME_F_OFFCPU
+ * (with meta.wall, ns; else samples, all of them on-CPU). For headers that
+ * give "Duration X s, CPU time Y s" (profile_seconds() turns it to seconds). */
+uint64_t profile_cpu_weight(const struct profile *p);
 /* Total samples lost or damaged, for the "lost" figure in headers. */
 uint64_t profile_lost_samples(const struct profile *p);
 
