@@ -427,6 +427,7 @@ static void fill_recorder_opts(struct record *r)
 	ro->sampler.user = !o->kernel_only;
 	ro->sampler.kernel = o->kernel;
 	ro->sampler.idle = o->idle;
+	ro->sampler.wall = o->wall;
 	ro->sampler.pids = o->pids;
 	ro->sampler.nr_pids = o->nr_pids;
 	ro->sampler.tids = o->tids;

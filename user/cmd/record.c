@@ -1,5 +1,6 @@
 /* Raw samples -> named stacks in the profile. */
 #include "cmd/record.h"
+#include "cmd/wallrec.h"
 #include "procs/procfs.h"
 #include "procs/procs.h"
 #include "procs/snapshot.h"
@@ -53,6 +54,7 @@ struct recorder {
 	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 	bool hold_merges;	/* the live view is paused: no merge */
+	struct wallrec *wall;	/* --wall, else NULL */
 };
 
 /* Past this many thread records (and twice as many as the last merge
@@ -61,6 +63,7 @@ struct recorder {
 #define COALESCE_THREADS 4096
 
 static void on_event(const struct st_event *e, void *ctx);
+static void on_oncpu(const struct st_oncpu *e, void *ctx);
 static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
 		    const uint8_t *stack, void *ctx);
 
@@ -126,6 +129,8 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	}
 	sampler_set_event_fn(r->sampler, on_event);
 	sampler_set_cold_fn(r->sampler, on_cold);
+	if (o->sampler.wall)
+		sampler_set_oncpu_fn(r->sampler, on_oncpu);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
 	if (err) {
 		*why = "cannot start the maps snapshot thread";
@@ -151,6 +156,12 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	prof->meta.freq_hz = o->sampler.freq_hz;
 	prof->meta.kernel_stacks = o->sampler.kernel;
 	prof->meta.ncpus = sampler_nr_cpus(r->sampler);
+	if (o->sampler.wall) {
+		/* start_ns is the BPF clock (CLOCK_MONOTONIC) read next to
+		 * start_wall_ns: event times count from both. */
+		r->wall = wallrec_new(prof, r->procs, r->start_ns);
+		wallrec_start_threads(r->wall, o->sampler.pids, o->sampler.nr_pids);
+	}
 	*out = r;
 	return 0;
 }
@@ -161,6 +172,7 @@ void recorder_free(struct recorder *r)
 		return;
 	snapshots_stop(r->snaps);
 	sampler_free(r->sampler);
+	wallrec_free(r->wall);
 	unwind_hold_free(r->hold);
 	free(r->cold_out);
 	free(r->cold_cache);
@@ -243,13 +255,30 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 			 ARRAY_SIZE(frames) - knr - 1);
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
-	if (n == 0)
+	if (n == 0 && !(s->flags & ST_SAMPLE_OFFCPU))
 		frames[n++] = r->kernel_only && !(s->flags & ST_SAMPLE_IN_KERNEL) ? r->user_mode
 										 : r->no_stack;
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
-	profile_add_sample(prof, thread, frames, n, 1);
+	if (s->flags & ST_SAMPLE_OFFCPU) {
+		if (r->wall)	/* held until the thread runs again; room for its reason */
+			wallrec_switch_out(r->wall, s, frames, n);
+		return;
+	}
+	if (r->wall)
+		wallrec_on_cpu(r->wall, s, thread, profile_stack(prof, frames, n));
+	else
+		profile_add_sample(prof, thread, frames, n, 1);
+}
+
+/* --wall: a thread runs again, which ends its off-CPU interval. */
+static void on_oncpu(const struct st_oncpu *e, void *ctx)
+{
+	struct recorder *r = ctx;
+
+	if (r->wall)
+		wallrec_switch_in(r->wall, e);
 }
 
 /* ---- Cold samples: finished in userspace once their tables exist ---- */
@@ -442,6 +471,8 @@ static void update_meta(struct recorder *r)
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
 	r->prof->meta.duration_ns = now - r->start_ns;
+	if (r->wall)
+		wallrec_update_counters(r->wall);
 }
 
 long recorder_poll(struct recorder *r)
@@ -470,10 +501,19 @@ long recorder_stop(struct recorder *r)
 {
 	long n;
 
+	uint64_t stop_ns;
+
 	sampler_stop(r->sampler);
+	stop_ns = now_ns();
 	n = recorder_poll(r);
 	/* Held cold samples go in now, with the tables there are. */
 	run_held(r, true);
+	if (r->wall) {
+		/* Threads still off the CPU count up to the stop, and the run
+		 * lasted until then: a thread alive throughout weighs it all. */
+		wallrec_stop(r->wall, stop_ns);
+		r->prof->meta.duration_ns = stop_ns - r->start_ns;
+	}
 	return n;
 }
 
