@@ -61,6 +61,11 @@ void wallrec_on_cpu(struct wallrec *w, const struct st_sample *s, uint32_t threa
 		    uint32_t stack)
 {
 	offcpu_ran(w->off, s->tid);
+	/* The run is [start, stop]: a sample taken while the program was
+	 * being attached, before start_ns, is outside it (as the part of an
+	 * interval before it). */
+	if (s->time_ns < w->start_ns)
+		return;
 	profile_add(w->prof, stack, thread, w->sample_ns);
 	profile_add_event(w->prof, thread, stack, since_start(w, s->time_ns), w->sample_ns,
 			  (s->flags & ST_SAMPLE_IN_CALL) ? s->call_id : 0);
