@@ -66,8 +66,8 @@ sed 's/^/# thread total ns, duration ns, off by %: /' "$WORK/threads"
 read -r _ c_ns dur c_off < <(grep '^client:' "$WORK/threads")
 check "the client thread's wall total ${c_ns:-?} ns is within 1% of the duration ${dur:-?} ns (${c_off:-?}%)" \
 	awk -v d="${c_off:-100}" 'BEGIN { exit !(d <= 1 && d >= -1) }'
-n=$(awk '$4 <= 2 && $4 >= -2' "$WORK/threads" | wc -l)
-check "every thread alive for the run within 2% of it ($n of $(wc -l <"$WORK/threads"))" \
+n=$(awk '$4 <= 1 && $4 >= -1' "$WORK/threads" | wc -l)
+check "every thread alive for the run within 1% of it ($n of $(wc -l <"$WORK/threads"))" \
 	test "$n" -eq "$(wc -l <"$WORK/threads")"
 
 # The reasons in words, in the text tree.

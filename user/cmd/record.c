@@ -267,7 +267,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 		return;
 	}
 	if (r->wall)
-		wallrec_on_cpu(r->wall, s, thread, profile_stack(prof, frames, n));
+		wallrec_on_cpu(r->wall, s, profile_stack(prof, frames, n));
 	else
 		profile_add_sample(prof, thread, frames, n, 1);
 }
@@ -426,6 +426,8 @@ static void on_event(const struct st_event *e, void *ctx)
 		break;
 	case ST_EV_EXIT:
 		procs_exit(r->procs, e->tgid, e->start_ns);
+		if (r->wall)
+			wallrec_exit(r->wall, e->tgid);
 		if (r->unw)	/* its tables lose a user */
 			unwind_bpf_exited(r->unw, e->tgid);
 		break;
@@ -472,7 +474,7 @@ static void update_meta(struct recorder *r)
 	memcpy(r->prof->meta.counters, c, sizeof(c));
 	r->prof->meta.duration_ns = now - r->start_ns;
 	if (r->wall)
-		wallrec_update_counters(r->wall);
+		wallrec_update(r->wall, now);
 }
 
 long recorder_poll(struct recorder *r)
