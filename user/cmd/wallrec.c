@@ -21,6 +21,7 @@ struct wallrec {
 	uint32_t not_recorded_stack;
 	uint32_t no_stack;	/* "[no stack]": a capped switch-out's on-CPU slice */
 	frame_id_t since_start, idle;	/* OFFCPU_SINCE_START, PROFILE_IDLE_NAME */
+	frame_id_t capped;	/* above the reason of a switch-out past the rate cap */
 };
 
 static void add_piece(const struct offcpu_piece *pc, void *ctx);
@@ -41,6 +42,7 @@ struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t 
 	w->no_stack = profile_stack(prof, &f, 1);
 	w->since_start = profile_special_frame(prof, FRAME_SPECIAL, OFFCPU_SINCE_START);
 	w->idle = profile_special_frame(prof, FRAME_SPECIAL, PROFILE_IDLE_NAME);
+	w->capped = profile_special_frame(prof, FRAME_SPECIAL, "[stack past the rate cap]");
 	prof->meta.wall = true;
 	prof->keep_events = true;
 	return w;
@@ -106,8 +108,12 @@ void wallrec_switch_out(struct wallrec *w, const struct st_sample *s, frame_id_t
 {
 	char reason[OFFCPU_REASON_LEN];
 	struct offcpu_thread th;
-	uint32_t on_stack = n ? profile_stack(w->prof, frames, n) : w->no_stack;
+	uint32_t on_stack;
 
+	/* Sent without a stack (ST_CNT_OFF_CAPPED): say so above the reason. */
+	if (!n && (s->flags & ST_SAMPLE_OFF_CAPPED))
+		frames[n++] = w->capped;
+	on_stack = n ? profile_stack(w->prof, frames, n) : w->no_stack;
 	offcpu_reason_name(reason, s->off_state, s->off_syscall, s->off_fd_kind);
 	frames[n++] = offcpu_reason_frame(w->prof, reason);
 	who(&th, s->tgid, s->tid, s->start_ns, s->comm);
