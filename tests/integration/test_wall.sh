@@ -2,10 +2,10 @@
 # thread-pool server (tests/targets/wall_pool.c) that measures where each of
 # its requests' time goes; the wall tree must agree with it.
 . "$(dirname "$0")/../lib.sh"
-plan 16
+plan 17
 
 build_target wall_pool wall_pool.c -O1 -g -fno-omit-frame-pointer
-command -v python3 >/dev/null || { skip 16 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
+command -v python3 >/dev/null || { skip 17 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
 
 start "$TARGETS/wall_pool" "$WORK/requests.txt"
 sleep 1	# past the start: every thread in its loop
@@ -73,7 +73,8 @@ check "every thread alive for the run within 1% of it ($n of $(wc -l <"$WORK/thr
 # The reasons in words, in the text tree.
 "$ST" report "$WORK/wall.json" -f text --threads --min-percent 0 >"$WORK/wall.txt"
 check_grep "text: [sleeping] under nap_ms" '─ [0-9.]+ \[sleeping\]$' "$WORK/wall.txt"
-check_grep "text: [reading pipe] and [waiting on a lock] named" '\[reading pipe\]$' "$WORK/wall.txt"
+check_grep "text: [reading pipe] named" '\[reading pipe\]$' "$WORK/wall.txt"
+check_grep "text: [waiting on a lock] named" '\[waiting on a lock\]$' "$WORK/wall.txt"
 check_grep "text: [waiting for a CPU] named" '\[waiting for a CPU\]$' "$WORK/wall.txt"
 
 # An idle pool: three threads that never run, hidden unless asked.
