@@ -127,9 +127,10 @@ static void test_pairing(void)
 	CHECK(g.n == 3 && !g.pc[2].on_cpu && g.pc[2].stack == 5 && tiles(&g, 2, 3, 2000, 2250),
 	      "its switch-in closes the off-CPU interval under the switch-out's stack");
 	/* A burst too short for a sample: where it left the CPU from. */
-	offcpu_switch_out(o, &a, 2300, 7, 8, 0);
-	CHECK(g.n == 4 && g.pc[3].on_cpu && g.pc[3].stack == 8 && tiles(&g, 3, 4, 2250, 2300),
-	      "an unsampled slice goes to the switch-out's stack without its reason");
+	offcpu_switch_out(o, &a, 2300, 7, 8, 77);
+	CHECK(g.n == 4 && g.pc[3].on_cpu && g.pc[3].stack == 8 && tiles(&g, 3, 4, 2250, 2300) &&
+		      g.pc[3].call_id == 77,
+	      "an unsampled slice goes to the switch-out's stack without its reason, in its call");
 	offcpu_switch_in(o, &a, 2400, 2300, NOT_REC);
 	g.n = 0;
 	offcpu_stop(o, 3000);

@@ -353,13 +353,15 @@ static void flush_slice(struct offcpu *o, struct slot *s, uint64_t end)
 }
 
 /* The running slice ends at end: its samples share it, or without any, it
- * goes to on_stack (where it left the CPU from; UINT32_MAX: unknown). */
-static void close_running(struct offcpu *o, struct slot *s, uint64_t end, uint32_t on_stack)
+ * goes to on_stack (where it left the CPU from, in call call_id;
+ * UINT32_MAX: unknown). */
+static void close_running(struct offcpu *o, struct slot *s, uint64_t end, uint32_t on_stack,
+			  uint64_t call_id)
 {
 	if (s->nr_pending)
 		flush_slice(o, s, end);
 	else if (on_stack != UINT32_MAX)
-		emit(o, &s->th, s->since, end, on_stack, 0, true, false);
+		emit(o, &s->th, s->since, end, on_stack, call_id, true, false);
 }
 
 static bool thread_alive(const struct offcpu_thread *th)
@@ -373,11 +375,11 @@ static bool thread_alive(const struct offcpu_thread *th)
 static void close_quiet(struct offcpu *o, struct slot *s, uint64_t end)
 {
 	if (thread_alive(&s->th))
-		close_running(o, s, end, UINT32_MAX);
+		close_running(o, s, end, UINT32_MAX, 0);
 	else if (s->nr_pending && s->last_ns + o->sample_ns < end)
 		flush_slice(o, s, s->last_ns + o->sample_ns);
 	else
-		close_running(o, s, end, UINT32_MAX);
+		close_running(o, s, end, UINT32_MAX, 0);
 }
 
 int offcpu_start_thread(struct offcpu *o, const struct offcpu_thread *th, uint32_t stack,
@@ -438,15 +440,15 @@ void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_
 		s = slot_new(o, th, SLOT_OFF, t_ns);
 		if (!s)
 			return;
-		emit(o, th, o->run_start_ns, t_ns, on_stack, 0, true, false);
+		emit(o, th, o->run_start_ns, t_ns, on_stack, call_id, true, false);
 	} else {
 		switch (s->state) {
 		case SLOT_RUNNING:
-			close_running(o, s, t_ns, on_stack);
+			close_running(o, s, t_ns, on_stack, call_id);
 			break;
 		case SLOT_START_RUNNABLE:
 			/* It was on a CPU at the start. */
-			emit(o, th, o->run_start_ns, t_ns, on_stack, 0, true, false);
+			emit(o, th, o->run_start_ns, t_ns, on_stack, call_id, true, false);
 			break;
 		case SLOT_START_BLOCKED:
 			/* Its switch-in was lost: when it ran is unknown. */
@@ -484,7 +486,7 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 		}
 	} else if (s && s->state == SLOT_RUNNING) {
 		/* Its switch-out was lost: the slice ended when it left. */
-		close_running(o, s, off_ns > s->since ? off_ns : t_ns, UINT32_MAX);
+		close_running(o, s, off_ns > s->since ? off_ns : t_ns, UINT32_MAX, 0);
 	} else if (s && !off_ns) {
 		/* START_*: off the CPU since before sampling. */
 		emit(o, who, o->run_start_ns, t_ns, s->stack, 0, false, false);
