@@ -2,10 +2,10 @@
 # thread-pool server (tests/targets/wall_pool.c) that measures where each of
 # its requests' time goes; the wall tree must agree with it.
 . "$(dirname "$0")/../lib.sh"
-plan 17
+plan 19
 
 build_target wall_pool wall_pool.c -O1 -g -fno-omit-frame-pointer
-command -v python3 >/dev/null || { skip 17 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
+command -v python3 >/dev/null || { skip 19 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
 
 start "$TARGETS/wall_pool" "$WORK/requests.txt"
 sleep 1	# past the start: every thread in its loop
@@ -89,4 +89,12 @@ check_grep "--show-idle: their reason from /proc" '\[idle the whole run\]' "$WOR
 check_grep "--counters: off-CPU switches seen" '^ +offcpu_switches +[1-9][0-9,]* ' "$WORK/counters.txt"
 check_grep "--counters: missed starts and stackless intervals counted" \
 	'^ +offcpu_no_stack +[0-9]+ ' "$WORK/counters.txt"
+
+# A launched command, to its exit: its threads begin during the run and
+# count from then.
+"$ST" -q --wall -d 20 -o "$WORK/cmd.folded" -- "$TARGETS/wall_pool" "$WORK/cmd-requests.txt" 2
+rc=$?
+check "--wall -- COMMAND: exit 0 (got $rc)" test "$rc" -eq 0
+check_grep "--wall -- COMMAND: the request's sleep under its caller" \
+	';handle_request;nap_ms;.*\[sleeping\] [0-9]+$' "$WORK/cmd.folded"
 finish
