@@ -159,6 +159,39 @@ static void test_pairing(void)
 	offcpu_free(o);
 }
 
+/* A switch-in that fired no sched_switch comes late, just before the next
+ * switch-out, after samples of its slice. */
+static void test_late_switch_in(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(51);
+
+	offcpu_switch_out(o, &a, 2000, 5, 6, 0);
+	g.n = 0;	/* its time before, on a CPU since the start */
+	offcpu_sample(o, &a, 2100, 1, 0);
+	offcpu_sample(o, &a, 2200, 2, 0);
+	CHECK(g.n == 0, "samples of a thread not switched in yet wait");
+	offcpu_switch_in(o, &a, 2050, 2000, NOT_REC);
+	offcpu_switch_out(o, &a, 2300, 7, 8, 0);
+	CHECK(g.n == 3 && g.pc[0].stack == 5 && !g.pc[0].on_cpu && g.pc[1].stack == 1 &&
+		      g.pc[2].stack == 2 && g.pc[2].on_cpu && tiles(&g, 0, 3, 2000, 2300) &&
+		      g.pc[0].end_ns == 2050,
+	      "the late switch-in ends the interval, the samples share the slice after it");
+	g.n = 0;
+	offcpu_sample(o, &a, 2400, 1, 0);
+	offcpu_switch_in(o, &a, 2450, 2300, NOT_REC);
+	offcpu_switch_out(o, &a, 2500, 7, 8, 0);
+	CHECK(g.n == 2 && g.pc[0].end_ns == 2400 && tiles(&g, 0, 2, 2300, 2500),
+	      "a switch-in estimated after the first sample: the interval ends at the sample");
+	g.n = 0;
+	offcpu_sample(o, &a, 2600, 1, 0);
+	offcpu_switch_out(o, &a, 2700, 7, 8, 0);
+	CHECK(g.n == 2 && g.pc[0].end_ns == 2600 && g.pc[1].on_cpu && tiles(&g, 0, 2, 2500, 2700),
+	      "a switch-in lost: the interval ends at the first sample");
+	offcpu_free(o);
+}
+
 /* A thread's pieces tile the run: its total is the duration. */
 static void test_tiling(void)
 {
@@ -324,6 +357,7 @@ int main(void)
 	test_reasons();
 	test_pairing();
 	test_tiling();
+	test_late_switch_in();
 	test_start_threads();
 	test_gone();
 	test_cap();

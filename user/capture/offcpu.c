@@ -397,6 +397,23 @@ int offcpu_start_thread(struct offcpu *o, const struct offcpu_thread *th, uint32
 	return 0;
 }
 
+/* An OFF thread seen running at t (its switch-in came late, or not at
+ * all): its interval ends there; its samples so far open the slice. */
+static void off_to_running(struct offcpu *o, struct slot *s, uint64_t t)
+{
+	if (t < s->since)
+		t = s->since;
+	emit(o, &s->th, s->since, t, s->stack, s->call_id, false, false);
+	s->state = SLOT_RUNNING;
+	s->since = t;
+}
+
+/* When an OFF thread was first seen running (its first pending sample). */
+static uint64_t first_seen(const struct slot *s, uint64_t t)
+{
+	return s->nr_pending && s->pending[0].t_ns < t ? s->pending[0].t_ns : t;
+}
+
 void offcpu_sample(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
 		   uint32_t stack, uint64_t call_id)
 {
@@ -412,18 +429,19 @@ void offcpu_sample(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_
 		}
 	} else if (s->state == SLOT_START_BLOCKED || s->state == SLOT_START_RUNNABLE) {
 		s->state = SLOT_RUNNING;
-	} else if (s->state == SLOT_OFF) {
-		/* Its switch-in was lost: off until this sample at most. */
-		emit(o, &s->th, s->since, t_ns, s->stack, s->call_id, false, false);
-		s->state = SLOT_RUNNING;
-		s->since = t_ns;
 	}
+	/* OFF: running without its switch-in on record yet. The BPF side
+	 * sends a switch-in that fired no event late, just before the next
+	 * switch-out: the samples wait for it. */
 	if (!s->th.comm[0])	/* made by a switch-in, which names no thread */
 		memcpy(s->th.comm, th->comm, sizeof(s->th.comm));
 	if (!s->pending)
 		s->pending = xmalloc(OFFCPU_SLICE_SAMPLES * sizeof(*s->pending));
-	if (s->nr_pending == OFFCPU_SLICE_SAMPLES)
+	if (s->nr_pending == OFFCPU_SLICE_SAMPLES) {
+		if (s->state == SLOT_OFF)
+			off_to_running(o, s, first_seen(s, t_ns));
 		flush_slice(o, s, t_ns > s->since ? t_ns : s->since);
+	}
 	s->pending[s->nr_pending++] = (struct pending){ t_ns, call_id, stack };
 	s->last_ns = t_ns;
 }
@@ -442,6 +460,9 @@ void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_
 			return;
 		emit(o, th, o->run_start_ns, t_ns, on_stack, call_id, true, false);
 	} else {
+		if (s->state == SLOT_OFF && s->nr_pending)
+			/* Its switch-in was lost: running from its first sample. */
+			off_to_running(o, s, first_seen(s, t_ns));
 		switch (s->state) {
 		case SLOT_RUNNING:
 			close_running(o, s, t_ns, on_stack, call_id);
@@ -463,8 +484,10 @@ void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_
 	}
 	s->state = SLOT_OFF;
 	s->since = t_ns;
+	s->last_ns = t_ns;
 	s->stack = stack;
 	s->call_id = call_id;
+	s->nr_pending = 0;
 }
 
 void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
@@ -472,17 +495,24 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 {
 	struct slot *s = slot_find(o, th->tid);
 	const struct offcpu_thread *who = s ? &s->th : th;
-	bool unmatched = off_ns != 0;
+	bool unmatched = off_ns != 0, late = false;
 
 	if (s && s->state == SLOT_OFF) {
 		if (off_ns == s->since || !off_ns) {
 			/* Its own switch-out (off_ns 0: the BPF side forgot
-			 * it, LRU; ours is the best there is). */
-			emit(o, who, s->since, t_ns, s->stack, s->call_id, false, false);
+			 * it, LRU; ours is the best there is). A late one
+			 * (untraced) may come after samples of the slice. */
+			off_to_running(o, s, first_seen(s, t_ns));
 			unmatched = false;
+			late = true;	/* the slice began there, its samples kept */
 		} else if (off_ns > s->since) {
 			/* It ran and left again unrecorded: off until then. */
-			emit(o, who, s->since, off_ns, s->stack, s->call_id, false, false);
+			if (s->nr_pending) {
+				off_to_running(o, s, first_seen(s, off_ns));
+				close_running(o, s, off_ns, UINT32_MAX, 0);
+			} else {
+				emit(o, who, s->since, off_ns, s->stack, s->call_id, false, false);
+			}
 		}
 	} else if (s && s->state == SLOT_RUNNING) {
 		/* Its switch-out was lost: the slice ended when it left. */
@@ -502,15 +532,19 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 		s = slot_new(o, th, SLOT_RUNNING, t_ns);
 	if (!s)
 		return;
+	if (!late) {
+		s->nr_pending = 0;
+		s->since = t_ns;
+	}
 	s->state = SLOT_RUNNING;
-	s->since = t_ns;
-	s->last_ns = t_ns;
-	s->nr_pending = 0;
+	s->last_ns = t_ns > s->last_ns ? t_ns : s->last_ns;
 }
 
 /* The end of a slot: what is open ends at end (if still there). */
 static void slot_end(struct offcpu *o, struct slot *s, uint64_t end)
 {
+	if (s->state == SLOT_OFF && s->nr_pending)
+		off_to_running(o, s, first_seen(s, end));
 	switch (s->state) {
 	case SLOT_RUNNING:
 		close_quiet(o, s, end);
@@ -539,6 +573,8 @@ void offcpu_exit(struct offcpu *o, uint32_t tgid)
 		 * and those are gone. */
 		if (s->state == SLOT_FREE || s->th.tgid != tgid)
 			continue;
+		if (s->state == SLOT_OFF && s->nr_pending)
+			off_to_running(o, s, first_seen(s, s->last_ns));
 		if (s->state == SLOT_RUNNING)
 			close_quiet(o, s, s->last_ns + o->sample_ns);
 		slot_release(o, s);
@@ -549,12 +585,11 @@ void offcpu_sweep(struct offcpu *o, uint64_t now_ns)
 {
 	for (size_t i = 0; i < o->nr_slots; i++) {
 		struct slot *s = &o->slots[i];
+		bool running = s->state == SLOT_RUNNING || (s->state == SLOT_OFF && s->nr_pending);
 
-		if (s->state != SLOT_RUNNING || s->last_ns + OFFCPU_STALE_NS > now_ns ||
-		    thread_alive(&s->th))
+		if (!running || s->last_ns + OFFCPU_STALE_NS > now_ns || thread_alive(&s->th))
 			continue;
-		close_quiet(o, s, now_ns);
-		slot_release(o, s);
+		slot_end(o, s, now_ns);
 	}
 }
 
