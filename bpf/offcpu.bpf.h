@@ -17,6 +17,10 @@
  *    time_ns of its switch-out sample, which arrived before it in the same
  *    ring; off_ns = 0 when there is none (it left before we attached, its
  *    switch-out record was lost, or the LRU map forgot it), counted.
+ *    A switch-in that fired no sched_switch (see offcpu_untraced_in) is
+ *    sent at the thread's next switch-out, just before its sample, with
+ *    time_ns from the scheduler's accounting: records of a thread always
+ *    alternate off, on, off, on.
  *  - a thread's last switch-out (it exits) sends nothing; a switch-out that
  *    scope_keep() drops sends nothing, and neither does its switch-in. */
 #ifndef OFFCPU_BPF_H
@@ -289,12 +293,32 @@ static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *pre
 	return true;
 }
 
+static __always_inline void offcpu_send_oncpu(struct task_struct *t, __u32 tid, __u64 now,
+					      __u64 off_ns)
+{
+	struct st_oncpu *o = bpf_ringbuf_reserve(&samples, sizeof(*o), 0);
+
+	if (!o) {
+		count(ST_CNT_OFF_LOST);
+		return;
+	}
+	o->tgid = BPF_CORE_READ(t, tgid);
+	o->tid = tid;
+	o->time_ns = now;
+	o->cpu = bpf_get_smp_processor_id();
+	o->flags = ST_REC_EVENT;
+	o->kind = ST_EV_ONCPU;
+	o->pad = 0;
+	o->off_ns = off_ns;
+	o->start_ns = process_start_ns(t);
+	bpf_ringbuf_submit(o, 0);
+}
+
 /* next (a target) runs again: its st_oncpu, with when it had left. */
 static __always_inline void offcpu_switch_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
 	__u64 *start = bpf_map_lookup_elem(&offcpu_start, &tid), off_ns = OFFCPU_NONE;
-	struct st_oncpu *o;
 
 	if (start) {
 		off_ns = *start;
@@ -304,21 +328,34 @@ static __always_inline void offcpu_switch_in(struct task_struct *next, __u64 now
 		return;
 	if (off_ns == OFFCPU_NONE)
 		count(ST_CNT_OFF_START_MISSED);
-	o = bpf_ringbuf_reserve(&samples, sizeof(*o), 0);
-	if (!o) {
-		count(ST_CNT_OFF_LOST);
-		return;
-	}
-	o->tgid = BPF_CORE_READ(next, tgid);
-	o->tid = tid;
-	o->time_ns = now;
-	o->cpu = bpf_get_smp_processor_id();
-	o->flags = ST_REC_EVENT;
-	o->kind = ST_EV_ONCPU;
-	o->pad = 0;
-	o->off_ns = off_ns;
-	o->start_ns = process_start_ns(next);
-	bpf_ringbuf_submit(o, 0);
+	offcpu_send_oncpu(next, tid, now, off_ns);
+}
+
+/* prev leaves the CPU with a switch-out still pending: the kernel ran it
+ * again without a sched_switch event. Seen here when the task switched
+ * from is one of the host's, outside our pid namespace: perf record -e
+ * sched:sched_switch misses those switches too. The switch-in it missed is
+ * when the scheduler last counted prev arriving (sched_info.last_arrival),
+ * by the run queue's clock (reached through prev's cfs_rq: the runqueues
+ * per-CPU symbol is not in this kernel's kallsyms), carried over to our
+ * clock. Without them, the CPU time of prev's current slice stands in (the
+ * time it ran, less interrupts and steal). Off-CPU time is never
+ * overstated: at worst the interval ends where it began. */
+static __always_inline void offcpu_untraced_in(struct task_struct *prev, __u32 tid, __u64 now,
+					       __u64 off_ns)
+{
+	__u64 arrival = BPF_CORE_READ(prev, sched_info.last_arrival), clock = 0, ran, in_ns = off_ns;
+
+	if (bpf_core_field_exists(prev->se.cfs_rq))
+		clock = BPF_CORE_READ(prev, se.cfs_rq, rq, clock);
+	if (arrival && clock > arrival)
+		ran = clock - arrival;
+	else
+		ran = BPF_CORE_READ(prev, se.sum_exec_runtime) -
+		      BPF_CORE_READ(prev, se.prev_sum_exec_runtime);
+	if (ran < now - off_ns)
+		in_ns = now - ran;
+	offcpu_send_oncpu(prev, tid, in_ns, off_ns);
 }
 
 /* TP_PROTO(bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -341,6 +378,8 @@ int on_switch(struct bpf_raw_tracepoint_args *ctx)
 	/* The idle task is never a target. */
 	if (tid != 0 && is_target_task(prev, tgid, tid)) {
 		slot = bpf_map_lookup_elem(&offcpu_start, &tid);
+		if (slot && *slot > OFFCPU_DROPPED)
+			offcpu_untraced_in(prev, tid, now, *slot);
 		if (offcpu_task_state(prev) & OFFCPU_TASK_DEAD) {
 			/* A dying thread's last switch has no return. */
 			if (slot)
