@@ -2,10 +2,10 @@
 # thread-pool server (tests/targets/wall_pool.c) that measures where each of
 # its requests' time goes; the wall tree must agree with it.
 . "$(dirname "$0")/../lib.sh"
-plan 19
+plan 20
 
 build_target wall_pool wall_pool.c -O1 -g -fno-omit-frame-pointer
-command -v python3 >/dev/null || { skip 19 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
+command -v python3 >/dev/null || { skip 20 "python3 missing (scripts/deps.sh --test)"; finish; exit; }
 
 start "$TARGETS/wall_pool" "$WORK/requests.txt"
 sleep 1	# past the start: every thread in its loop
@@ -89,6 +89,12 @@ check_grep "--show-idle: their reason from /proc" '\[idle the whole run\]' "$WOR
 check_grep "--counters: off-CPU switches seen" '^ +offcpu_switches +[1-9][0-9,]* ' "$WORK/counters.txt"
 check_grep "--counters: missed starts and stackless intervals counted" \
 	'^ +offcpu_no_stack +[0-9]+ ' "$WORK/counters.txt"
+
+# -t: threads named alone are read from /proc at the start too.
+idle_tid=$(grep -l '^idle$' /proc/"$PID"/task/*/comm | head -1 | cut -d/ -f5)
+"$ST" -q --wall -t "$idle_tid" -d 1 -f folded --threads --show-idle >"$WORK/tid.folded"
+check_grep "-t an idle thread: its whole run under [idle the whole run]" \
+	"^idle \\[$idle_tid\\];\\[idle the whole run\\];\\[waiting on a lock\\] [0-9]+$" "$WORK/tid.folded"
 
 # A launched command, to its exit: its threads begin during the run and
 # count from then.

@@ -161,6 +161,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		 * start_wall_ns: event times count from both. */
 		r->wall = wallrec_new(prof, r->procs, r->start_ns);
 		wallrec_start_threads(r->wall, o->sampler.pids, o->sampler.nr_pids);
+		wallrec_start_tids(r->wall, o->sampler.tids, o->sampler.nr_tids);
 	}
 	*out = r;
 	return 0;

@@ -181,6 +181,17 @@ void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr)
 	free(tids);
 }
 
+void wallrec_start_tids(struct wallrec *w, const uint32_t *tids, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		uint32_t tgid = proc_tgid_of(tids[i]);
+		struct proc *p = tgid ? procs_get(w->procs, tgid) : NULL;
+
+		if (p && !p->gone)
+			start_thread(w, p, tids[i]);
+	}
+}
+
 void wallrec_stop(struct wallrec *w, uint64_t stop_ns)
 {
 	offcpu_stop(w->off, stop_ns);

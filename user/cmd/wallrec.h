@@ -26,6 +26,8 @@ void wallrec_free(struct wallrec *w);
 
 /* Reads the threads of pids from /proc (before the first drain). */
 void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr);
+/* The same for threads named alone (-t). */
+void wallrec_start_tids(struct wallrec *w, const uint32_t *tids, size_t nr);
 
 /* An on-CPU sample, its stack interned: it shares the length of its
  * on-CPU slice with the others of that slice (capture/offcpu.h). */
