@@ -192,6 +192,38 @@ static void test_late_switch_in(void)
 	offcpu_free(o);
 }
 
+/* Checkpoints hand out what is open, for a live view; the pieces still tile. */
+static void test_checkpoint(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(61);
+
+	offcpu_switch_in(o, &a, 1500, 0, NOT_REC);
+	offcpu_switch_out(o, &a, 2000, 5, 6, 0);
+	g.n = 0;
+	offcpu_checkpoint(o, 2500);
+	CHECK(g.n == 1 && g.pc[0].stack == 5 && tiles(&g, 0, 1, 2000, 2500),
+	      "a thread blocked for long shows its interval so far");
+	offcpu_switch_in(o, &a, 3000, 2000, NOT_REC);
+	offcpu_sample(o, &a, 3100, 1, 0);
+	offcpu_sample(o, &a, 3200, 2, 0);
+	offcpu_checkpoint(o, 3300);
+	CHECK(g.n == 4 && g.pc[1].stack == 5 && g.pc[3].stack == 2 && tiles(&g, 0, 4, 2000, 3300),
+	      "the rest follows, and a running slice's samples so far share it up to then");
+	offcpu_sample(o, &a, 3400, 3, 0);
+	offcpu_switch_out(o, &a, 3500, 7, 8, 0);
+	offcpu_checkpoint(o, 3700);
+	/* Drained after the checkpoint, stamped before it. */
+	offcpu_switch_in(o, &a, 3600, 3500, NOT_REC);
+	offcpu_switch_out(o, &a, 3800, 9, 10, 0);
+	offcpu_stop(o, 3900);
+	CHECK(g.n <= 64 && tiles(&g, 0, g.n, 2000, 3900),
+	      "records from before a checkpoint are clamped to it: no overlap, no gap (%d pieces)",
+	      g.n);
+	offcpu_free(o);
+}
+
 /* A thread's pieces tile the run: its total is the duration. */
 static void test_tiling(void)
 {
@@ -358,6 +390,7 @@ int main(void)
 	test_pairing();
 	test_tiling();
 	test_late_switch_in();
+	test_checkpoint();
 	test_start_threads();
 	test_gone();
 	test_cap();

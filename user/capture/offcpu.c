@@ -221,6 +221,7 @@ struct slot {
 	struct offcpu_thread th;
 	uint64_t since;
 	uint64_t last_ns;	/* RUNNING: its last record */
+	uint64_t out_ns;	/* OFF: its switch-out's time (since, until a checkpoint) */
 	uint64_t call_id;	/* OFF: the switch-out's */
 	uint32_t stack;		/* OFF: the switch-out's; START: OFFCPU_SINCE_START's */
 	uint32_t idle_stack;	/* START_BLOCKED: if it never runs */
@@ -342,8 +343,12 @@ static void emit(struct offcpu *o, const struct offcpu_thread *th, uint64_t begi
  * the pieces tile it. The slice goes on from end. */
 static void flush_slice(struct offcpu *o, struct slot *s, uint64_t end)
 {
-	uint64_t len = end > s->since ? end - s->since : 0;
+	uint64_t len;
 	uint32_t k = s->nr_pending;
+
+	if (end < s->since)	/* a record from before a checkpoint */
+		end = s->since;
+	len = end - s->since;
 
 	for (uint32_t i = 0; i < k; i++)
 		emit(o, &s->th, s->since + len * i / k, s->since + len * (i + 1) / k,
@@ -483,7 +488,11 @@ void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_
 		memcpy(s->th.comm, th->comm, sizeof(s->th.comm));
 	}
 	s->state = SLOT_OFF;
-	s->since = t_ns;
+	/* Past what a checkpoint handed out already (a record stamped before
+	 * it, drained after it), else where it left. */
+	if (s->since < t_ns)
+		s->since = t_ns;
+	s->out_ns = t_ns;
 	s->last_ns = t_ns;
 	s->stack = stack;
 	s->call_id = call_id;
@@ -496,16 +505,17 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 	struct slot *s = slot_find(o, th->tid);
 	const struct offcpu_thread *who = s ? &s->th : th;
 	bool unmatched = off_ns != 0, late = false;
+	uint64_t floor = s ? s->since : 0;	/* handed out up to here */
 
 	if (s && s->state == SLOT_OFF) {
-		if (off_ns == s->since || !off_ns) {
+		if (off_ns == s->out_ns || !off_ns) {
 			/* Its own switch-out (off_ns 0: the BPF side forgot
 			 * it, LRU; ours is the best there is). A late one
 			 * (untraced) may come after samples of the slice. */
 			off_to_running(o, s, first_seen(s, t_ns));
 			unmatched = false;
 			late = true;	/* the slice began there, its samples kept */
-		} else if (off_ns > s->since) {
+		} else if (off_ns > s->out_ns) {
 			/* It ran and left again unrecorded: off until then. */
 			if (s->nr_pending) {
 				off_to_running(o, s, first_seen(s, off_ns));
@@ -525,7 +535,7 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 	/* off_ns 0 with no slot: the start was missed (counted by the BPF
 	 * program) by a thread that began during the run: nothing before. */
 	if (unmatched) {
-		emit(o, who, off_ns, t_ns, not_recorded, 0, false, false);
+		emit(o, who, off_ns > floor ? off_ns : floor, t_ns, not_recorded, 0, false, false);
 		o->stats.no_stack++;
 	}
 	if (!s)
@@ -534,7 +544,8 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 		return;
 	if (!late) {
 		s->nr_pending = 0;
-		s->since = t_ns;
+		if (s->since < t_ns)	/* (else: past a checkpoint) */
+			s->since = t_ns;
 	}
 	s->state = SLOT_RUNNING;
 	s->last_ns = t_ns > s->last_ns ? t_ns : s->last_ns;
@@ -590,6 +601,22 @@ void offcpu_sweep(struct offcpu *o, uint64_t now_ns)
 		if (!running || s->last_ns + OFFCPU_STALE_NS > now_ns || thread_alive(&s->th))
 			continue;
 		slot_end(o, s, now_ns);
+	}
+}
+
+void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns)
+{
+	for (size_t i = 0; i < o->nr_slots; i++) {
+		struct slot *s = &o->slots[i];
+
+		if (t_ns <= s->since)
+			continue;
+		if (s->state == SLOT_OFF && !s->nr_pending) {
+			emit(o, &s->th, s->since, t_ns, s->stack, s->call_id, false, false);
+			s->since = t_ns;
+		} else if (s->state == SLOT_RUNNING && s->nr_pending) {
+			flush_slice(o, s, t_ns);
+		}
 	}
 }
 

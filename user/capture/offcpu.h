@@ -125,6 +125,13 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 void offcpu_exit(struct offcpu *o, uint32_t tgid);
 /* Now and then (now_ns: BPF clock): sweeps threads gone quietly. */
 void offcpu_sweep(struct offcpu *o, uint64_t now_ns);
+/* Hands out what is open up to t_ns (an interval, a slice's samples so
+ * far), so that a live view sees a thread blocked for long before it wakes;
+ * the rest follows as pieces of their own. Threads off the CPU since before
+ * sampling wait for their first record (or the stop): whether they idle the
+ * whole run is not known before. Records stamped before t_ns that come
+ * later (the ring buffer is drained after the fact) are clamped to it. */
+void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns);
 /* At the end of the run (stop_ns, BPF clock): every piece still open ends
  * there (a thread blocked at the end counts its time up to it). */
 void offcpu_stop(struct offcpu *o, uint64_t stop_ns);

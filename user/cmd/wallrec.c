@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Open pieces are handed out this often, this long after the fact (records
+ * stamped before then have been drained by then), for a live view. */
+#define WALLREC_CHECKPOINT_NS 1000000000ull
+#define WALLREC_CHECKPOINT_LAG_NS 200000000ull
+
 /* Threads read per named process at the start; a process with more has
  * the rest counted from their first record only. */
 #define WALLREC_MAX_TASKS 65536
@@ -17,6 +22,7 @@ struct wallrec {
 	struct procs *procs;
 	struct offcpu *off;
 	uint64_t start_ns;	/* BPF clock at meta.start_wall_ns */
+	uint64_t checkpoint_ns;	/* the last offcpu_checkpoint */
 	frame_id_t not_recorded;	/* OFFCPU_NOT_RECORDED leaf */
 	uint32_t not_recorded_stack;
 	uint32_t no_stack;	/* "[no stack]": a capped switch-out's on-CPU slice */
@@ -35,6 +41,7 @@ struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t 
 	w->prof = prof;
 	w->procs = procs;
 	w->start_ns = start_ns;
+	w->checkpoint_ns = start_ns;
 	w->off = offcpu_new(start_ns, period, add_piece, w);
 	w->not_recorded = offcpu_reason_frame(prof, OFFCPU_NOT_RECORDED);
 	w->not_recorded_stack = profile_stack(prof, &w->not_recorded, 1);
@@ -203,6 +210,11 @@ void wallrec_update(struct wallrec *w, uint64_t now_ns)
 	struct offcpu_stats st;
 
 	offcpu_sweep(w->off, now_ns);
+	if (now_ns > w->start_ns + WALLREC_CHECKPOINT_LAG_NS &&
+	    now_ns - WALLREC_CHECKPOINT_LAG_NS >= w->checkpoint_ns + WALLREC_CHECKPOINT_NS) {
+		w->checkpoint_ns = now_ns - WALLREC_CHECKPOINT_LAG_NS;
+		offcpu_checkpoint(w->off, w->checkpoint_ns);
+	}
 	offcpu_stats(w->off, &st);
 	w->prof->meta.counters[PC_OFF_NO_STACK] = st.no_stack;
 }
