@@ -219,7 +219,8 @@ struct pending {
 
 struct slot {
 	struct offcpu_thread th;
-	uint64_t since;
+	uint64_t since;		/* RUNNING: the slice's start; OFF: handed out up to
+				 * here; START: the run's start */
 	uint64_t last_ns;	/* RUNNING: its last record */
 	uint64_t out_ns;	/* OFF: its switch-out's time (since, until a checkpoint) */
 	uint64_t call_id;	/* OFF: the switch-out's */
@@ -349,7 +350,6 @@ static void flush_slice(struct offcpu *o, struct slot *s, uint64_t end)
 	if (end < s->since)	/* a record from before a checkpoint */
 		end = s->since;
 	len = end - s->since;
-
 	for (uint32_t i = 0; i < k; i++)
 		emit(o, &s->th, s->since + len * i / k, s->since + len * (i + 1) / k,
 		     s->pending[i].stack, s->pending[i].call_id, true, false);
