@@ -502,9 +502,8 @@ long recorder_wait(struct recorder *r, int timeout_ms)
 
 long recorder_stop(struct recorder *r)
 {
-	long n;
-
 	uint64_t stop_ns;
+	long n;
 
 	sampler_stop(r->sampler);
 	stop_ns = now_ns();
