@@ -252,21 +252,9 @@ static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *pre
 	if (user_nr > ST_MAX_USER_FRAMES)
 		user_nr = ST_MAX_USER_FRAMES;
 
-	if (stacks && want_kernel) {
-		/* As in on_sample: a mask behind a barrier bounds the index. */
-		__u32 kidx = user_nr;
-
-		barrier_var(kidx);
-		kidx &= ST_MAX_USER_FRAMES;
-		n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
-		if (n < 0) {
-			count(ST_CNT_KERN_STACK_ERR);
-		} else {
-			kern_nr = n / sizeof(__u64);
-			if (kern_nr >= ST_MAX_FRAMES)
-				s->flags |= ST_SAMPLE_KERN_TRUNCATED;
-		}
-	}
+	/* In a raw tracepoint, the current task's: prev's. */
+	if (stacks && want_kernel)
+		kern_nr = capture_kernel_stack(ctx, s, user_nr);
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 
