@@ -41,11 +41,13 @@ intervals() {
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) print -1; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # offshare OUT COMM COND [AWK-ARGS]: percentage of COMM's off lines for
-# which the awk expression COND holds (lo and hi: bounds given as -v lo=...).
+# which the awk expression COND holds (lo and hi: bounds given as -v lo=...;
+# -v sys=N: only those in syscall N).
 offshare() {
 	local out=$1 comm=$2 cond=$3; shift 3
 	awk "$@" -v comm="$comm" "$AWK_LIB"'
-		$1 == "off" && $3 == comm && (!stacks || !capped($9)) { n++; if ('"$cond"') h++ }
+		$1 == "off" && $3 == comm && (!stacks || !capped($9)) && (sys == "" || val($6) == sys) {
+			n++; if ('"$cond"') h++ }
 		END { printf "%.1f\n", n ? 100 * h / n : 0 }' "$out"
 }
 # stackshare: the same over the lines sent with their stacks (not capped).
@@ -94,13 +96,13 @@ check "spinners on one CPU: preempted (got $n switch-outs), runnable and in no s
 	awk -v n="$n" -v a="$s0" -v b="$s1" 'BEGIN { exit !(n >= 100 && a >= 99 && b >= 99) }'
 # Each spinner waits for the CPU while the other runs: about half its time.
 w=$(intervals "$WORK/w.out" spin0 any | awk '{ t += $1 } END { printf "%.0f", t / 30 }')
-check "spin0: ~50% of its 3 s spent waiting for a CPU (got $w%)" within "$w" 35 80
+check "spin0: ~50% of its 3 s spent waiting for a CPU (got $w%; more when others run there)" within "$w" 30 95
 
 s=$(stackshare "$WORK/w.out" sleeper 'ip_in($13, lo, hi)' $(range "$BIN" sleeper_nap))
 check "user stacks (CFI through libc): sleeper_nap in $s% of the sleeper's" within "$s" 95 100
 s=$(stackshare "$WORK/w.out" piper 'ip_in($13, lo, hi)' $(range "$BIN" pipe_wait))
 check "user stacks: pipe_wait in $s% of the piper's" within "$s" 95 100
-s=$(stackshare "$WORK/w.out" locker 'ip_in($13, lo, hi) || val($6) != 202' $(range "$BIN" lock_wait))
+s=$(stackshare "$WORK/w.out" locker 'ip_in($13, lo, hi)' -v sys=202 $(range "$BIN" lock_wait))
 check "user stacks: lock_wait in $s% of the locker's futex waits" within "$s" 95 100
 s=$(stackshare "$WORK/w.out" spin0 'ip_in($13, lo, hi)' $(range "$BIN" spin_forever))
 check "user stacks: spin_forever in $s% of spin0's" within "$s" 95 100
