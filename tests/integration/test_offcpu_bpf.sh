@@ -4,7 +4,7 @@
 # for known reasons and times: nanosleep 50 ms, a pipe read fed every
 # 100 ms, a mutex held 60 ms at a time, two spinners sharing CPU 0.
 . "$(dirname "$0")/../lib.sh"
-plan 19
+plan 20
 
 build_target offcpu offcpu.c -O2 -g -no-pie
 build_target offcpu_fp offcpu.c -O2 -g -no-pie -fno-omit-frame-pointer
@@ -137,8 +137,9 @@ kill "$PID"
 
 # ---- Frame pointers only (--unwind=fp): ips inside the program.
 start "$TARGETS/offcpu_fp" 0
+FP_PID=$PID
 sleep 0.3
-"$TOOL" -p "$PID" -d 1.5 --fp >"$WORK/f.out" 2>/dev/null || bail "wall_tool --fp failed"
+"$TOOL" -p "$FP_PID" -d 1.5 --fp >"$WORK/f.out" 2>/dev/null || bail "wall_tool --fp failed"
 lo=$(nm "$TARGETS/offcpu_fp" | awk '$3 == "_init" { print $1 }')
 hi=$(nm "$TARGETS/offcpu_fp" | awk '$3 == "_fini" { print $1 }')
 # (The sleeper: its nap's libc leaf keeps sleeper_nap's frame pointer, which
@@ -147,7 +148,7 @@ s=$(stackshare "$WORK/f.out" sleeper 'ip_in($13, lo, hi)' -v lo=$((16#$lo)) -v h
 check "frame pointers: ips inside the program in $s% of the sleeper's" within "$s" 95 100
 
 # ---- Without --wall the scheduler's program is not even loaded.
-"$TOOL" -p "$PID" -d 1.5 --no-wall >"$WORK/n.out" 2>"$WORK/n.err" &
+"$TOOL" -p "$FP_PID" -d 1.5 --no-wall >"$WORK/n.out" 2>"$WORK/n.err" &
 tp=$!
 _pids+=("$tp")
 for _ in $(seq 100); do grep -q sampling "$WORK/n.err" && break; sleep 0.1; done
@@ -160,5 +161,23 @@ wait "$tp"
 check "no --wall: on_sample loaded ($progs), on_switch not ($sw), no switch-out ($(offlines "$WORK/n.out"))" \
 	test "$progs" -ge 1 -a "$sw" -eq 0 -a "$(offlines "$WORK/n.out")" -eq 0
 kill "$PID"
+
+# ---- Python frames at the switch-out: time.sleep in nap() in loop() in <module>.
+py=
+for p in /usr/bin/python3.11 python3; do
+	command -v "$p" >/dev/null && "$p" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))' &&
+		{ py=$p; break; }
+done
+if [ -n "$py" ]; then
+	printf 'import time\ndef nap():\n    time.sleep(0.05)\ndef loop():\n    while True:\n        nap()\nloop()\n' >"$WORK/nap.py"
+	start "$py" "$WORK/nap.py"
+	sleep 0.3
+	"$TOOL" -p "$PID" -d 1.5 --py >"$WORK/py.out" 2>/dev/null || bail "wall_tool --py failed"
+	s=$(stackshare "$WORK/py.out" "$(sed -n 1p /proc/"$PID"/comm)" 'val($12) == 3')
+	check "$py: the 3 Python frames (<module>, loop, nap) at the switch-outs in $s%" within "$s" 95 100
+	kill "$PID"
+else
+	skip "no CPython 3.10-3.13 (/usr/bin/python3.11 or python3)"
+fi
 
 finish
