@@ -173,8 +173,9 @@ static uint32_t ring_bytes(size_t min_bytes, size_t want_bytes)
  * cpu-clock samples' own 1 MiB on top. */
 #define WALL_RINGBUF_BYTES_PER_CPU (4u << 20)
 /* Threads with a switch-out on record (LRU: the least recent is forgotten
- * first, its interval then counted as a missed start). */
-#define OFFCPU_THREADS_MIN (4 * ST_MAX_TARGETS)
+ * first, its interval then counted as a missed start): 32k threads, ~2 MiB
+ * of kernel memory, allocated with --wall only. */
+#define OFFCPU_THREADS (8 * ST_MAX_TARGETS)
 
 /* The options reach the BPF program as read-only data, set before load. */
 static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o)
@@ -227,7 +228,7 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 					    (size_t)ncpus * (o->wall ? WALL_RINGBUF_BYTES_PER_CPU
 								     : ST_RINGBUF_BYTES_PER_CPU)));
 	bpf_map__set_max_entries(skel->maps.offcpu_start,
-				 o->wall ? max_entries_for(OFFCPU_THREADS_MIN, ncpus) : 1);
+				 o->wall ? OFFCPU_THREADS : 1);
 	bpf_map__set_max_entries(skel->maps.execs,
 				 ring_bytes(64u << 10, (size_t)ncpus * ST_EXECS_BYTES_PER_CPU));
 	/* Stack copies: one slot per CPU, and a ring for ~500 ms of them on
