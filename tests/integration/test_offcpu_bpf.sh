@@ -66,22 +66,26 @@ sleep 0.3
 echo "# set-up: $(offlines "$WORK/w.out") switch-outs recorded"
 BIN=$TARGETS/offcpu
 
-n=$(intervals "$WORK/w.out" sleeper any | wc -l)
-s=$(offshare "$WORK/w.out" sleeper 'val($6) == 35 || val($6) == 230')
+# naps OUT COMM COND: of COMM's off-CPU intervals longer than 40 ms, the
+# number, and the percentage for which COND holds of their switch-out line.
+naps() {
+	awk "$AWK_LIB"'$1 == "off" { t[$2] = $4; c[$2] = ('"$3"'); ok[$2] = ($3 == comm) }
+		$1 == "on" && ok[$2] && val($4) == t[$2] && $3 - t[$2] > 40e6 { n++; if (c[$2]) h++ }
+		END { printf "%d %.1f", n, n ? 100 * h / n : 0 }' comm="$2" "$1"
+}
+# (A thread may also be preempted between naps: a short interval.)
+read -r n s < <(naps "$WORK/w.out" sleeper 'val($6) == 35 || val($6) == 230')
 m=$(intervals "$WORK/w.out" sleeper any | median)
 check "sleeper: ~60 naps in 3 s (got $n), all in (clock_)nanosleep (got $s%)" \
 	awk -v n="$n" -v s="$s" 'BEGIN { exit !(n >= 40 && n <= 62 && s == 100) }'
 check "sleeper: intervals of 50 ms (median $m ms)" within "$m" 49.5 56
-# (A wake-up may be preempted on its way out of the kernel: a short interval,
-# runnable, which is right.)
-s=$(awk "$AWK_LIB"'$1 == "off" { t[$2] = $4; st[$2] = val($5); ok[$2] = ($3 == "sleeper") }
-	$1 == "on" && ok[$2] && val($4) == t[$2] && $3 - t[$2] > 40e6 { n++; if (st[$2] != 0) h++ }
-	END { printf "%.1f", n ? 100 * h / n : 0 }' "$WORK/w.out")
+read -r n s < <(naps "$WORK/w.out" sleeper 'val($5) != 0')
 check "sleeper: asleep, not runnable, in its naps (off_state != 0 in $s%)" within "$s" 100 100
 
-s=$(offshare "$WORK/w.out" piper 'val($6) == 0 && val($8) == 3')
+read -r n s < <(naps "$WORK/w.out" piper 'val($6) == 0 && val($8) == 3')
 m=$(intervals "$WORK/w.out" piper 0 | median)
-check "piper: blocked in read (0) on a pipe (off_fd_kind 3) in $s%" within "$s" 100 100
+check "piper: its $n waits blocked in read (0) on a pipe (off_fd_kind 3) in $s%" \
+	awk -v n="$n" -v s="$s" 'BEGIN { exit !(n >= 20 && s == 100) }'
 check "piper: intervals of 100 ms (median $m ms)" within "$m" 95 112
 
 n=$(intervals "$WORK/w.out" locker 202 | wc -l)
