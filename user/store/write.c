@@ -105,6 +105,8 @@ static void add_meta(struct strbuf *sb, const struct profile_meta *m)
 	add_u64_field(sb, NEXT_META, STORE_K_NCPUS, m->ncpus);
 	add_key(sb, NEXT_META, STORE_K_KERNEL_STACKS);
 	strbuf_addstr(sb, m->kernel_stacks ? "true" : "false");
+	add_key(sb, NEXT_META, STORE_K_WALL);
+	strbuf_addstr(sb, m->wall ? "true" : "false");
 	add_key(sb, NEXT_META, STORE_K_EXIT_STATUS);
 	strbuf_addf(sb, "%d", m->exit_status);
 	add_str_field(sb, NEXT_META, STORE_K_NOTE, m->note);
@@ -246,6 +248,41 @@ static void write_samples(struct writer *w)
 	free(order);
 }
 
+/* Like the samples, every so many events a line:
+ * {"thread": T, "events": "t_ns:weight:stack:call ..."}, each thread's in
+ * time order (store_events_in_order), so a loaded copy writes the same. */
+static void write_timeline(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+	uint32_t *order = store_events_in_order(p);
+
+	add_key(sb, NEXT_TOP, STORE_K_TIMELINE);
+	strbuf_addch(sb, '[');
+	for (size_t i = 0, in_line = 0; i < p->nr_events; i++) {
+		const struct prof_event *e = &p->events[order[i]];
+
+		if (!in_line) {
+			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
+				      e->thread);
+			add_key(sb, ", ", STORE_K_EVENTS);
+			strbuf_addch(sb, '"');
+		} else {
+			strbuf_addch(sb, ' ');
+		}
+		strbuf_addf(sb, "%" PRIu64 ":%" PRIu64 ":%" PRIu32 ":%" PRIu64, e->t_ns, e->weight,
+			    e->stack, e->call);
+		if (++in_line == WRITE_COUNTS_PER_LINE || i + 1 == p->nr_events ||
+		    p->events[order[i + 1]].thread != e->thread) {
+			strbuf_addstr(sb, "\"}");
+			in_line = 0;
+		}
+		flush(w, WRITE_FLUSH_BYTES);
+	}
+	strbuf_addstr(sb, "\n  ]");
+	free(order);
+}
+
 int store_write(const struct profile *p, FILE *out)
 {
 	struct writer w = { .p = p, .sb = STRBUF_INIT, .out = out };
@@ -260,6 +297,9 @@ int store_write(const struct profile *p, FILE *out)
 	write_threads(&w);
 	write_stacks(&w);
 	write_samples(&w);
+	/* Only a profile that keeps a timeline has one (version 1 files had none). */
+	if (p->keep_events)
+		write_timeline(&w);
 	strbuf_addstr(&w.sb, "\n}\n");
 	flush(&w, 0);
 	strbuf_release(&w.sb);
@@ -289,5 +329,29 @@ uint32_t *store_samples_by_thread(const struct profile *p)
 		order[start[rank[p->samples[i].thread]]++] = i;
 	free(rank);
 	free(start);
+	return order;
+}
+
+static int cmp_event(const void *a, const void *b, void *ctx)
+{
+	const struct profile *p = ctx;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct prof_event *x = &p->events[i], *y = &p->events[j];
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->t_ns != y->t_ns)
+		return x->t_ns < y->t_ns ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+uint32_t *store_events_in_order(const struct profile *p)
+{
+	uint32_t *order = xmalloc((p->nr_events + 1) * sizeof(*order));
+
+	for (size_t i = 0; i < p->nr_events; i++)
+		order[i] = i;
+	if (p->nr_events)
+		qsort_r(order, p->nr_events, sizeof(*order), cmp_event, (void *)p);
 	return order;
 }
