@@ -7,27 +7,6 @@ plan 108
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
 
-# chromium_run HTML HOT [EVIL]: loads a copy of HTML with the test driver
-# (tests/integration/html_driver.js) injected; its key=value results in $WORK/res.
-chromium_run() {
-	local page=$WORK/driven.html
-	{
-		sed 's|</body>||; s|</html>||' "$1"
-		printf '<script>window.TEST_HOT=%s;window.TEST_EVIL=%s;</script>\n<script>\n' \
-			"$(jq -Rn --arg s "$2" '$s' | sed 's|<|\\u003c|g')" \
-			"$(jq -Rn --arg s "${3:-}" '$s' | sed 's|<|\\u003c|g')"
-		cat "$TOP/tests/integration/html_driver.js"
-		printf '</script>\n</body></html>\n'
-	} >"$page"
-	rm -rf "$WORK/chrome"
-	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir="$WORK/chrome" --window-size=1200,900 --virtual-time-budget=5000 \
-		--dump-dom "file://$page" 2>/dev/null |
-		sed -n '/<pre id="test-results">/,/<\/pre>/p' | grep -E '^[a-z_]+=' >"$WORK/res"
-}
-res() { sed -n "s/^$1=//p" "$WORK/res"; }
-
 start "$TARGETS/hot_fp" 0
 HOT=$PID
 

@@ -61,7 +61,7 @@ const char html_page_js[] =
 	"  return d>0?'rgb(255,'+Math.round(224-160*a)+','+Math.round(224-160*a)+')':'rgb('+Math.round(224-160*a)+','+Math.round(224-160*a)+',255)'}\n"
 	" var k=F[N[i][0]][3];\n"
 	" if(k==2)return 'hsl('+(20+hue(name(i))%20)+',80%,72%)';\n"
-	" if(k==4)return 'hsl(210,45%,'+(80+hue(name(i))%8)+'%)';\n"
+	" if(k==4)return 'hsl(210,60%,'+(78+hue(name(i))%8)+'%)';\n"
 	" if(k==3)return '#b0bec5';\n"
 	" if(k==1)return 'hsl(200,10%,'+(72+hue(name(i))%12)+'%)';\n"
 	" return 'hsl('+(hue(mod(i))%60+0)+','+(60+hue(name(i))%25)+'%,'+(62+hue(name(i))%14)+'%)'}\n"
