@@ -27,6 +27,21 @@ static inline frame_id_t fx_frame(struct profile *p, const char *name, const cha
 	return profile_frame(p, &f);
 }
 
+/* The recording's settings: 2 s of pid 100 on testhost. */
+static inline void fx_meta(struct profile *p, const char *command, uint32_t freq_hz)
+{
+	p->meta.target = xstrdup("pid 100 (app)");
+	p->meta.command = xstrdup(command);
+	p->meta.hostname = xstrdup("testhost");
+	p->meta.kernel = xstrdup("6.18.0-test");
+	p->meta.start_wall_ns = 1795000000ull * 1000000000ull;
+	p->meta.duration_ns = 2000000000ull;
+	p->meta.freq_hz = freq_hz;
+	p->meta.ncpus = 2;
+	p->meta.kernel_stacks = true;
+	p->meta.exit_status = -1;
+}
+
 static inline struct profile *fx_profile(void)
 {
 	struct profile *p = profile_new();
@@ -53,16 +68,7 @@ static inline struct profile *fx_profile(void)
 	frame_id_t s7[] = { loop, work, qsort_, msort, cmp };
 	frame_id_t s8[] = { loop };
 
-	p->meta.target = xstrdup("pid 100 (app)");
-	p->meta.command = xstrdup("sampletop -p 100 -d 2 -o fixture.json");
-	p->meta.hostname = xstrdup("testhost");
-	p->meta.kernel = xstrdup("6.18.0-test");
-	p->meta.start_wall_ns = 1795000000ull * 1000000000ull;
-	p->meta.duration_ns = 2000000000ull;
-	p->meta.freq_hz = 1000;
-	p->meta.ncpus = 2;
-	p->meta.kernel_stacks = true;
-	p->meta.exit_status = -1;
+	fx_meta(p, "sampletop -p 100 -d 2 -o fixture.json", 1000);
 	p->meta.counters[ST_CNT_SEEN] = 4200;
 	p->meta.counters[ST_CNT_RECORDED] = 2000;
 	p->meta.counters[ST_CNT_RINGBUF_FULL] = 3;
@@ -141,17 +147,8 @@ static inline struct profile *fx_wall_profile(void)
 	frame_id_t a3[] = { start, main_, work }, a4[] = { start, main_, rd, kread, pipe };
 	frame_id_t w1[] = { loop, mlock, lock }, w2[] = { loop, work }, w3[] = { loop, work, cpu };
 
-	p->meta.target = xstrdup("pid 100 (app)");
-	p->meta.command = xstrdup("sampletop --wall -F 100 -p 100 -d 2 -o wall.json");
-	p->meta.hostname = xstrdup("testhost");
-	p->meta.kernel = xstrdup("6.18.0-test");
-	p->meta.start_wall_ns = 1795000000ull * 1000000000ull;
-	p->meta.duration_ns = 2000000000ull;
-	p->meta.freq_hz = 100;
-	p->meta.ncpus = 2;
-	p->meta.kernel_stacks = true;
+	fx_meta(p, "sampletop --wall -F 100 -p 100 -d 2 -o wall.json", 100);
 	p->meta.wall = true;
-	p->meta.exit_status = -1;
 	p->meta.counters[ST_CNT_SEEN] = 400;
 	p->meta.counters[ST_CNT_RECORDED] = 60;
 	p->meta.counters[ST_CNT_OFF_SWITCHES] = 5;

@@ -39,6 +39,22 @@ static void refused(const char *json, const char *from, const char *to, const ch
 	strbuf_release(&sb);
 }
 
+/* How many of json's truncations load, or are refused without a reason. */
+static size_t truncations_not_refused(const char *json)
+{
+	struct profile *q = NULL;
+	size_t bad = 0, len = strlen(json);
+
+	for (size_t n = 0; n + 1 < len; n++) {
+		why[0] = 0;
+		if (store_load_buf(json, n, &q, why, sizeof(why)) == 0 || q || !why[0])
+			bad++;
+		profile_free(q);
+		q = NULL;
+	}
+	return bad;
+}
+
 static void round_trip(const struct profile *a, const struct profile *b, const struct report_opts *o,
 		       const char *what)
 {
@@ -225,14 +241,7 @@ static void test_wall(void)
 	profile_free(q);
 	q = NULL;
 
-	for (size_t n = 0; n + 1 < len; n++) {
-		why[0] = 0;
-		err = store_load_buf(json, n, &q, why, sizeof(why));
-		if (err == 0 || q || !why[0])
-			bad++;
-		profile_free(q);
-		q = NULL;
-	}
+	bad = truncations_not_refused(json);
 	CHECK(bad == 0, "wall: all %zu truncations refused with a reason (%zu not)", len - 1, bad);
 	refused(json, "\"wall\": true", "\"wall\": 1", "meta: \"wall\" is not true or false");
 	refused(json, "\"flags\": [\"offcpu\"]", "\"flags\": [\"offcpux\"]", "unknown flag");
@@ -303,14 +312,7 @@ int main(void)
 	q = NULL;
 
 	/* Every truncation is refused, with a reason. */
-	for (size_t n = 0; n + 1 < len; n++) {
-		why[0] = 0;
-		err = store_load_buf(json, n, &q, why, sizeof(why));
-		if (err == 0 || q || !why[0])
-			bad++;
-		profile_free(q);
-		q = NULL;
-	}
+	bad = truncations_not_refused(json);
 	CHECK(bad == 0, "all %zu truncations refused with a reason (%zu not)", len - 1, bad);
 	/* Random byte damage: loads or is refused, never crashes or half-loads. */
 	srand(1);

@@ -375,25 +375,37 @@ static int parse_number(const char **s, const char *end, uint64_t max, uint64_t 
 	return *s == start ? -1 : 0;
 }
 
+/* A per-thread entry {"thread": T, key: "..."} of the samples or the
+ * timeline: its thread (checked) and its string [*s, *end). */
+static int thread_entry(struct loader *l, json_t *o, const char *what, const char *key,
+			json_int_t *thread, const char **s, const char **end)
+{
+	json_t *c = json_is_object(o) ? json_object_get(o, key) : NULL;
+	int err;
+
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
+			   thread)))
+		return err;
+	if (!json_is_string(c))
+		return fail(l, "%s: \"%s\" is not a string", what, key);
+	*s = json_string_value(c);
+	*end = *s + json_string_length(c);
+	return 0;
+}
+
 /* {"thread": T, "counts": "stack:count stack:count ..."} */
 static int load_sample(struct loader *l, json_t *o, size_t i)
 {
-	json_t *c = json_is_object(o) ? json_object_get(o, STORE_K_COUNTS) : NULL;
 	const char *s, *end;
 	json_int_t thread;
 	char what[48];
 	int err;
 
 	snprintf(what, sizeof(what), "samples entry %zu", i);
-	if (!json_is_object(o))
-		return fail(l, "%s is not an object", what);
-	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
-			   &thread)))
+	if ((err = thread_entry(l, o, what, STORE_K_COUNTS, &thread, &s, &end)))
 		return err;
-	if (!json_is_string(c))
-		return fail(l, "%s: \"%s\" is not a string", what, STORE_K_COUNTS);
-	s = json_string_value(c);
-	end = s + json_string_length(c);
 	while (s < end) {
 		uint64_t stack, count;
 
@@ -417,22 +429,14 @@ static int load_sample(struct loader *l, json_t *o, size_t i)
  * weight without overflow. */
 static int load_events(struct loader *l, json_t *o, size_t i)
 {
-	json_t *c = json_is_object(o) ? json_object_get(o, STORE_K_EVENTS) : NULL;
 	const char *s, *end;
 	json_int_t thread;
 	char what[48];
 	int err;
 
 	snprintf(what, sizeof(what), "timeline entry %zu", i);
-	if (!json_is_object(o))
-		return fail(l, "%s is not an object", what);
-	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
-			   &thread)))
+	if ((err = thread_entry(l, o, what, STORE_K_EVENTS, &thread, &s, &end)))
 		return err;
-	if (!json_is_string(c))
-		return fail(l, "%s: \"%s\" is not a string", what, STORE_K_EVENTS);
-	s = json_string_value(c);
-	end = s + json_string_length(c);
 	while (s < end) {
 		uint64_t t, weight, stack, call;
 

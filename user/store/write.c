@@ -214,7 +214,34 @@ static void write_stacks(struct writer *w)
 	strbuf_addstr(sb, "\n  ]");
 }
 
-/* One entry per thread and every so many records: {"thread": T, "counts": "s:c s:c"}. */
+/* Record i of a per-thread table (samples, timeline), one entry per thread
+ * and every so many records: {"thread": T, key: "rec rec ..."}. Before the
+ * record: opens an entry or adds a space. */
+static void record_begin(struct strbuf *sb, size_t i, size_t in_line, uint32_t thread,
+			 const char *key)
+{
+	if (in_line) {
+		strbuf_addch(sb, ' ');
+		return;
+	}
+	add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD, thread);
+	add_key(sb, ", ", key);
+	strbuf_addch(sb, '"');
+}
+
+/* After it: closes the entry when full or at the thread's last record
+ * (last); returns the records now in the open entry. */
+static size_t record_end(struct writer *w, size_t in_line, bool last)
+{
+	if (++in_line == WRITE_COUNTS_PER_LINE || last) {
+		strbuf_addstr(&w->sb, "\"}");
+		in_line = 0;
+	}
+	flush(w, WRITE_FLUSH_BYTES);
+	return in_line;
+}
+
+/* {"thread": T, "counts": "s:c s:c"} */
 static void write_samples(struct writer *w)
 {
 	const struct profile *p = w->p;
@@ -226,30 +253,18 @@ static void write_samples(struct writer *w)
 	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[order[i]];
 
-		if (!in_line) {
-			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
-				      s->thread);
-			add_key(sb, ", ", STORE_K_COUNTS);
-			strbuf_addch(sb, '"');
-		} else {
-			strbuf_addch(sb, ' ');
-		}
+		record_begin(sb, i, in_line, s->thread, STORE_K_COUNTS);
 		strbuf_add_u64(sb, s->stack);
 		strbuf_addch(sb, ':');
 		strbuf_add_u64(sb, s->count);
-		if (++in_line == WRITE_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
-		    p->samples[order[i + 1]].thread != s->thread) {
-			strbuf_addstr(sb, "\"}");
-			in_line = 0;
-		}
-		flush(w, WRITE_FLUSH_BYTES);
+		in_line = record_end(w, in_line, i + 1 == p->nr_samples ||
+					 p->samples[order[i + 1]].thread != s->thread);
 	}
 	strbuf_addstr(sb, "\n  ]");
 	free(order);
 }
 
-/* Like the samples, every so many events a line:
- * {"thread": T, "events": "t_ns:weight:stack:call ..."}, each thread's in
+/* {"thread": T, "events": "t_ns:weight:stack:call ..."}, each thread's in
  * time order (store_events_in_order), so a loaded copy writes the same. */
 static void write_timeline(struct writer *w)
 {
@@ -262,22 +277,11 @@ static void write_timeline(struct writer *w)
 	for (size_t i = 0, in_line = 0; i < p->nr_events; i++) {
 		const struct prof_event *e = &p->events[order[i]];
 
-		if (!in_line) {
-			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
-				      e->thread);
-			add_key(sb, ", ", STORE_K_EVENTS);
-			strbuf_addch(sb, '"');
-		} else {
-			strbuf_addch(sb, ' ');
-		}
+		record_begin(sb, i, in_line, e->thread, STORE_K_EVENTS);
 		strbuf_addf(sb, "%" PRIu64 ":%" PRIu64 ":%" PRIu32 ":%" PRIu64, e->t_ns, e->weight,
 			    e->stack, e->call);
-		if (++in_line == WRITE_COUNTS_PER_LINE || i + 1 == p->nr_events ||
-		    p->events[order[i + 1]].thread != e->thread) {
-			strbuf_addstr(sb, "\"}");
-			in_line = 0;
-		}
-		flush(w, WRITE_FLUSH_BYTES);
+		in_line = record_end(w, in_line, i + 1 == p->nr_events ||
+					 p->events[order[i + 1]].thread != e->thread);
 	}
 	strbuf_addstr(sb, "\n  ]");
 	free(order);
