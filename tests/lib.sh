@@ -120,6 +120,31 @@ chromium_run() {
 }
 res() { sed -n "s/^$1=//p" "$WORK/res"; }
 
+# speedscope_run FILE: opens FILE in the real speedscope app (npm's, driven by
+# playwright-core in Debian's chromium; installed once per suite into
+# $WORK/npm): what it shows in $WORK/ss.txt, its errors in $WORK/ss.out (JSON
+# .errors). Fails with the reason in SPEEDSCOPE_WHY when it cannot run.
+speedscope_run() {
+	SPEEDSCOPE_WHY=
+	if ! command -v npm >/dev/null || ! command -v chromium >/dev/null; then
+		SPEEDSCOPE_WHY="npm or chromium not installed"
+		return 1
+	fi
+	if [ ! -d "$WORK/npm/node_modules/speedscope" ]; then
+		mkdir -p "$WORK/npm"
+		cp "$TOP/tests/integration/package.json" "$WORK/npm/"
+		if ! (cd "$WORK/npm" && timeout 300 npm install --no-audit --no-fund --silent >"$WORK/npm.log" 2>&1); then
+			SPEEDSCOPE_WHY="npm install failed (offline?)"
+			sed 's/^/#   /' "$WORK/npm.log" | tail -3
+			return 1
+		fi
+	fi
+	NODE_PATH=$WORK/npm/node_modules timeout 120 node "$TOP/tests/integration/speedscope_check.js" \
+		"$WORK/npm/node_modules/speedscope/dist/release/index.html" "$1" >"$WORK/ss.out" 2>&1
+	jq -r '.text' "$WORK/ss.out" 2>/dev/null | tr -d '\t' >"$WORK/ss.txt"
+	return 0
+}
+
 finish() {
 	echo "# $_n checks, $_failed failed"
 	[ "$_failed" -eq 0 ]

@@ -146,25 +146,15 @@ check "speedscope: hot_a is a frame" jqt 'any(.shared.frames[]; .name == "hot_a"
 
 # speedscope: the real app (npm's speedscope, driven by playwright-core in
 # Debian's chromium) opens the file; its Sandwich view lists the functions.
-if ! command -v npm >/dev/null || ! command -v chromium >/dev/null; then
-	skip 4 "npm or chromium not installed: the speedscope file not opened in speedscope"
+if ! speedscope_run "$ss"; then
+	skip 4 "$SPEEDSCOPE_WHY: the speedscope file not opened in speedscope"
 else
-	mkdir -p "$WORK/npm"
-	cp "$TOP/tests/integration/package.json" "$WORK/npm/"
-	if ! (cd "$WORK/npm" && timeout 300 npm install --no-audit --no-fund --silent >"$WORK/npm.log" 2>&1); then
-		skip 4 "npm install failed (offline?): the speedscope file not opened in speedscope"
-		sed 's/^/#   /' "$WORK/npm.log" | tail -3
-	else
-		NODE_PATH=$WORK/npm/node_modules timeout 120 node "$TOP/tests/integration/speedscope_check.js" \
-			"$WORK/npm/node_modules/speedscope/dist/release/index.html" "$ss" >"$WORK/ss.out" 2>&1
-		jq -r '.text' "$WORK/ss.out" 2>/dev/null | tr -d '\t' >"$WORK/ss.txt"
-		check_grep "speedscope app: opens the file, names the thread's profile" "^hot_fp \\[$HOT\\] / hot_fp \\[$HOT\\]" "$WORK/ss.txt"
-		check "speedscope app: no error (got: $(jq -c .errors "$WORK/ss.out" 2>/dev/null || head -c 300 "$WORK/ss.out"))" \
-			test "$(jq -c .errors "$WORK/ss.out" 2>/dev/null)" = "[]"
-		p=$(grep -B2 -x 'hot_a' "$WORK/ss.txt" | head -1 | sed -n 's/.*(\([0-9.]*\)%)$/\1/p')
-		check "speedscope app: Sandwich view gives hot_a 60±5% of the total (got ${p:-none})" within "${p:-0}" 55 65
-		check_grep "speedscope app: the leaf is listed" '^leaf$' "$WORK/ss.txt"
-	fi
+	check_grep "speedscope app: opens the file, names the thread's profile" "^hot_fp \\[$HOT\\] / hot_fp \\[$HOT\\]" "$WORK/ss.txt"
+	check "speedscope app: no error (got: $(jq -c .errors "$WORK/ss.out" 2>/dev/null || head -c 300 "$WORK/ss.out"))" \
+		test "$(jq -c .errors "$WORK/ss.out" 2>/dev/null)" = "[]"
+	p=$(grep -B2 -x 'hot_a' "$WORK/ss.txt" | head -1 | sed -n 's/.*(\([0-9.]*\)%)$/\1/p')
+	check "speedscope app: Sandwich view gives hot_a 60±5% of the total (got ${p:-none})" within "${p:-0}" 55 65
+	check_grep "speedscope app: the leaf is listed" '^leaf$' "$WORK/ss.txt"
 fi
 
 # Hostile names in the files themselves (no browser needed): escaped in the

@@ -7,7 +7,7 @@
 # CPU, 3.4 s off it ([sleeping] 1 s, [waiting on a lock] 1.6 s, [reading
 # pipe] 0.5 s, [waiting for a CPU] 0.3 s).
 . "$(dirname "$0")/../lib.sh"
-plan 38
+plan 41
 
 WALL=$TOP/tests/golden/fixture-wall.json
 V1=$TOP/tests/golden/fixture-v1.json
@@ -54,6 +54,18 @@ check "speedscope: every frame opened is closed" \
 	jqt 'all(.profiles[]; ([.events[] | if .type == "O" then 1 else -1 end] | add) == 0)' "$ss"
 check "speedscope: the app thread sleeps from 0.3 s to 1.3 s" \
 	jqt '.shared.frames as $f | .profiles[0].events | map(select($f[.frame].name == "[sleeping]") | [.type, .at]) == [["O", 300000000], ["C", 1300000000]]' "$ss"
+
+# The real speedscope app opens the evented profiles; its Sandwich view of the
+# app thread (the first profile) gives [sleeping] 1 s of its 2 s.
+if ! speedscope_run "$ss"; then
+	skip 3 "$SPEEDSCOPE_WHY: the evented profiles not opened in speedscope"
+else
+	check "speedscope app: no error (got: $(jq -c .errors "$WORK/ss.out" 2>/dev/null || head -c 300 "$WORK/ss.out"))" \
+		test "$(jq -c .errors "$WORK/ss.out" 2>/dev/null)" = "[]"
+	check_grep "speedscope app: names the app thread's profile" '^app \[100\] / app \[100\]' "$WORK/ss.txt"
+	p=$(grep -B2 -xF '[sleeping]' "$WORK/ss.txt" | head -1 | sed -n 's/.*(\([0-9.]*\)%)$/\1/p')
+	check "speedscope app: Sandwich view gives [sleeping] 50% of the app thread (got ${p:-none})" within "${p:-0}" 49.9 50.1
+fi
 
 # pprof: wall and cpu sample types, read by go tool pprof
 "$ST" report "$WALL" -o "$WORK/w.pb.gz" -q
