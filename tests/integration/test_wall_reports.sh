@@ -7,7 +7,7 @@
 # CPU, 3.4 s off it ([sleeping] 1 s, [waiting on a lock] 1.6 s, [reading
 # pipe] 0.5 s, [waiting for a CPU] 0.3 s).
 . "$(dirname "$0")/../lib.sh"
-plan 41
+plan 43
 
 WALL=$TOP/tests/golden/fixture-wall.json
 V1=$TOP/tests/golden/fixture-v1.json
@@ -123,9 +123,13 @@ if command -v tmux >/dev/null; then
 		sleep 0.1
 	done
 	check_grep "live view: Duration beside CPU time in the header" 'Duration 2\.00 s, CPU 0\.60 s' "$WORK/screen"
+	check_grep "live view: no count of ns called samples" '· 60 samples, 4 off-CPU intervals ·' "$WORK/screen"
+	"${TM[@]}" capture-pane -p -e -t w >"$WORK/screen.sgr"
+	check "live view: the off-CPU leaf drawn dim (cyan), apart from the hot rows" \
+		grep -qa $'1\\.00s  *\033\\[36m\\[sleeping\\]' "$WORK/screen.sgr"
 	"${TM[@]}" send-keys -t w q
 	"${TM[@]}" kill-server 2>/dev/null
 else
-	skip "tmux not installed: the live view's header not checked"
+	skip 3 "tmux not installed: the live view's header not checked"
 fi
 finish
