@@ -7,7 +7,7 @@
  * A file is one JSON object:
  *   {"format": STORE_FORMAT, "version": STORE_VERSION, "meta": {...},
  *    "total": N, "frames": [...], "threads": [...], "stacks": [...],
- *    "samples": [...], "timeline": [...]}
+ *    "timeline": [...], "samples": [...]}
  * Private to store/: other folders load and write through store.h.
  */
 #ifndef STORE_FORMAT_H
@@ -32,7 +32,10 @@
 #define STORE_K_THREADS "threads"
 #define STORE_K_STACKS "stacks"		/* "frame frame ...", root first */
 #define STORE_K_SAMPLES "samples"
-#define STORE_K_TIMELINE "timeline"	/* --wall: the events in time order, per thread */
+/* --wall: {"thread": T, "events": "t_ns:weight:stack:call ..."} entries, a
+ * thread's events in time order (t_ns since start_wall_ns, call 0: none) */
+#define STORE_K_TIMELINE "timeline"
+#define STORE_K_EVENTS "events"
 
 /* "meta": the recording's settings and counters. */
 #define STORE_K_TARGET "target"
@@ -71,10 +74,6 @@
 /* A "samples" entry: {"thread": T, "counts": "stack:count stack:count ..."}. */
 #define STORE_K_THREAD "thread"
 #define STORE_K_COUNTS "counts"
-
-/* A "timeline" entry: {"thread": T, "events": "t_ns:weight:stack:call ..."},
- * a thread's events in time order (t_ns since start_wall_ns, call 0: none). */
-#define STORE_K_EVENTS "events"
 
 /* A frame kind's name ("special" for one this version does not know). */
 const char *store_kind_name(enum frame_kind kind);

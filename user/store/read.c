@@ -395,35 +395,6 @@ static int thread_entry(struct loader *l, json_t *o, const char *what, const cha
 	return 0;
 }
 
-/* {"thread": T, "counts": "stack:count stack:count ..."} */
-static int load_sample(struct loader *l, json_t *o, size_t i)
-{
-	const char *s, *end;
-	json_int_t thread;
-	char what[48];
-	int err;
-
-	snprintf(what, sizeof(what), "samples entry %zu", i);
-	if ((err = thread_entry(l, o, what, STORE_K_COUNTS, &thread, &s, &end)))
-		return err;
-	while (s < end) {
-		uint64_t stack, count;
-
-		if (parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
-		    parse_number(&s, end, INT64_MAX, &count) || (s < end && (*s++ != ' ' || s == end)))
-			return fail(l, "%s: \"%s\" is not \"stack:count stack:count ...\"", what,
-				    STORE_K_COUNTS);
-		if (stack >= l->nr_stacks)
-			return fail(l, "%s names stack %llu, which does not exist", what,
-				    (unsigned long long)stack);
-		/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
-		if (count > INT64_MAX - l->p->total)
-			return fail(l, "%s: the counts overflow", what);
-		profile_add(l->p, l->stack_map[stack], l->thread_map[thread], count);
-	}
-	return 0;
-}
-
 /* {"thread": T, "events": "t_ns:weight:stack:call ..."}: bounds as for the
  * samples; an event must end before 2^63 ns so that views can add t_ns and
  * weight without overflow. */
@@ -452,6 +423,35 @@ static int load_events(struct loader *l, json_t *o, size_t i)
 		if (weight > INT64_MAX - t)
 			return fail(l, "%s: an event ends past 2^63 ns", what);
 		profile_add_event(l->p, l->thread_map[thread], l->stack_map[stack], t, weight, call);
+	}
+	return 0;
+}
+
+/* {"thread": T, "counts": "stack:count stack:count ..."} */
+static int load_sample(struct loader *l, json_t *o, size_t i)
+{
+	const char *s, *end;
+	json_int_t thread;
+	char what[48];
+	int err;
+
+	snprintf(what, sizeof(what), "samples entry %zu", i);
+	if ((err = thread_entry(l, o, what, STORE_K_COUNTS, &thread, &s, &end)))
+		return err;
+	while (s < end) {
+		uint64_t stack, count;
+
+		if (parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, INT64_MAX, &count) || (s < end && (*s++ != ' ' || s == end)))
+			return fail(l, "%s: \"%s\" is not \"stack:count stack:count ...\"", what,
+				    STORE_K_COUNTS);
+		if (stack >= l->nr_stacks)
+			return fail(l, "%s names stack %llu, which does not exist", what,
+				    (unsigned long long)stack);
+		/* Totals stay below 2^63: JSON readers (and ours) hold signed 64-bit integers. */
+		if (count > INT64_MAX - l->p->total)
+			return fail(l, "%s: the counts overflow", what);
+		profile_add(l->p, l->stack_map[stack], l->thread_map[thread], count);
 	}
 	return 0;
 }

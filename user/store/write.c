@@ -241,29 +241,6 @@ static size_t record_end(struct writer *w, size_t in_line, bool last)
 	return in_line;
 }
 
-/* {"thread": T, "counts": "s:c s:c"} */
-static void write_samples(struct writer *w)
-{
-	const struct profile *p = w->p;
-	struct strbuf *sb = &w->sb;
-	uint32_t *order = store_samples_by_thread(p);
-
-	add_key(sb, NEXT_TOP, STORE_K_SAMPLES);
-	strbuf_addch(sb, '[');
-	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
-		const struct sample_rec *s = &p->samples[order[i]];
-
-		record_begin(sb, i, in_line, s->thread, STORE_K_COUNTS);
-		strbuf_add_u64(sb, s->stack);
-		strbuf_addch(sb, ':');
-		strbuf_add_u64(sb, s->count);
-		in_line = record_end(w, in_line, i + 1 == p->nr_samples ||
-					 p->samples[order[i + 1]].thread != s->thread);
-	}
-	strbuf_addstr(sb, "\n  ]");
-	free(order);
-}
-
 /* {"thread": T, "events": "t_ns:weight:stack:call ..."}, each thread's in
  * time order (store_events_in_order), so a loaded copy writes the same. */
 static void write_timeline(struct writer *w)
@@ -287,6 +264,29 @@ static void write_timeline(struct writer *w)
 	free(order);
 }
 
+/* {"thread": T, "counts": "s:c s:c"} */
+static void write_samples(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+	uint32_t *order = store_samples_by_thread(p);
+
+	add_key(sb, NEXT_TOP, STORE_K_SAMPLES);
+	strbuf_addch(sb, '[');
+	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
+		const struct sample_rec *s = &p->samples[order[i]];
+
+		record_begin(sb, i, in_line, s->thread, STORE_K_COUNTS);
+		strbuf_add_u64(sb, s->stack);
+		strbuf_addch(sb, ':');
+		strbuf_add_u64(sb, s->count);
+		in_line = record_end(w, in_line, i + 1 == p->nr_samples ||
+					 p->samples[order[i + 1]].thread != s->thread);
+	}
+	strbuf_addstr(sb, "\n  ]");
+	free(order);
+}
+
 int store_write(const struct profile *p, FILE *out)
 {
 	struct writer w = { .p = p, .sb = STRBUF_INIT, .out = out };
@@ -300,10 +300,10 @@ int store_write(const struct profile *p, FILE *out)
 	write_frames(&w);
 	write_threads(&w);
 	write_stacks(&w);
-	write_samples(&w);
 	/* Only a profile that keeps a timeline has one (version 1 files had none). */
 	if (p->keep_events)
 		write_timeline(&w);
+	write_samples(&w);
 	strbuf_addstr(&w.sb, "\n}\n");
 	flush(&w, 0);
 	strbuf_release(&w.sb);
