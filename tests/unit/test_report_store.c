@@ -238,6 +238,15 @@ static void test_wall(void)
 	o.view.by_thread = true;
 	o.view.kernel = true;
 	round_trip(p, q, &o, "--wall --threads --kernel");
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0, .lines = true };
+	o.view.by_process = true;
+	o.view.invert = true;
+	o.view.focus = "work";
+	round_trip(p, q, &o, "--wall --processes --invert --focus work --lines --min-percent 0");
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 20, .show_all = true,
+				  .ascii = true };
+	o.view.filter = "main";
+	round_trip(p, q, &o, "--wall, filter main (the live view's), --show-all --ascii --min-percent 20");
 	profile_free(q);
 	q = NULL;
 
