@@ -56,7 +56,8 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb);
  * samples are time off the CPU; every other sample is CPU time. */
 bool report_stack_offcpu(const struct profile *p, uint32_t stack);
 /* The CPU time in p's counts: all of them without --wall, else the
- * samples whose stack is not off-CPU. (Here until model/ has one.) */
+ * samples whose stack is not off-CPU. (model/'s profile_cpu_weight, from
+ * the wallrec branch, is the same: this goes once both are merged.) */
 uint64_t report_cpu_weight(const struct profile *p);
 
 /*

@@ -154,8 +154,8 @@ static void add_oc(struct speedscope *c, char type, frame_id_t id, uint64_t at, 
  * order[begin, end) in time order: speedscope's time-order view then shows
  * when the thread ran what and waited on what. A frame opens when an event
  * whose path holds it starts and closes when one without it starts, or at
- * a gap (time not on record) or the end. Times never go back: an event that
- * overlaps the one before it starts where that one started.
+ * a gap (time not on record) or the end. An event that starts before the
+ * one before it ended cuts that one short (the recorder makes none).
  */
 static void add_evented(struct speedscope *c, const char *name, const uint32_t *order,
 			size_t begin, size_t end)

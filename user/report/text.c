@@ -58,8 +58,10 @@ static void add_line(struct text_ctx *c, uint64_t count, const char *name, const
 		strbuf_addstr(&c->out, C_RESET);
 	strbuf_addch(&c->out, ' ');
 	/* --wall: why a thread was off the CPU, apart from the code it ran. */
-	add_colored(c, f && (f->flags & FRAME_F_OFFCPU) ? C_BLUE : f && f->kind <= FRAME_PYTHON ? "" : C_BOLD,
-		    name);
+	if (f && (f->flags & FRAME_F_OFFCPU))
+		add_colored(c, C_BLUE, name);
+	else
+		add_colored(c, f && f->kind <= FRAME_PYTHON ? "" : C_BOLD, name);
 	if (f && f->kind == FRAME_KERNEL) {
 		add_colored(c, C_DIM, "  [kernel]");
 	} else if (f && f->module[0]) {
