@@ -171,7 +171,8 @@ static void add_evented(struct speedscope *c, const char *name, const uint32_t *
 	strbuf_addstr(&c->sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"events\":[");
 	for (size_t k = begin; k < end; k++) {
 		const struct prof_event *e = &p->events[order[k]];
-		struct sample_rec s = { .stack = e->stack, .thread = e->thread, .count = e->weight };
+		struct sample_rec s = { .stack = e->stack, .thread = e->thread,
+					.count = e->weight };
 		uint32_t n = report_sample_path(p, &c->flat, &c->rules, &s, c->path,
 						ARRAY_SIZE(c->path));
 		uint64_t start = e->t_ns > at ? e->t_ns : at, common = 0;
@@ -196,8 +197,9 @@ static void add_evented(struct speedscope *c, const char *name, const uint32_t *
 	}
 	while (nr_open)
 		add_oc(c, 'C', open[--nr_open], last_end, &first);
-	strbuf_addf(&c->sb, "],\"endValue\":%llu}",
-		    (unsigned long long)(last_end > p->meta.duration_ns ? last_end : p->meta.duration_ns));
+	if (last_end < p->meta.duration_ns)
+		last_end = p->meta.duration_ns;
+	strbuf_addf(&c->sb, "],\"endValue\":%llu}", (unsigned long long)last_end);
 }
 
 /* The threads of the program of thread tt[first] (which has samples), from

@@ -414,7 +414,8 @@ static int load_events(struct loader *l, json_t *o, size_t i)
 		if (parse_number(&s, end, INT64_MAX, &t) || s == end || *s++ != ':' ||
 		    parse_number(&s, end, INT64_MAX, &weight) || s == end || *s++ != ':' ||
 		    parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
-		    parse_number(&s, end, INT64_MAX, &call) || (s < end && (*s++ != ' ' || s == end)))
+		    parse_number(&s, end, INT64_MAX, &call) ||
+		    (s < end && (*s++ != ' ' || s == end)))
 			return fail(l, "%s: \"%s\" is not \"t_ns:weight:stack:call ...\"", what,
 				    STORE_K_EVENTS);
 		if (stack >= l->nr_stacks)
@@ -422,7 +423,8 @@ static int load_events(struct loader *l, json_t *o, size_t i)
 				    (unsigned long long)stack);
 		if (weight > INT64_MAX - t)
 			return fail(l, "%s: an event ends past 2^63 ns", what);
-		profile_add_event(l->p, l->thread_map[thread], l->stack_map[stack], t, weight, call);
+		profile_add_event(l->p, l->thread_map[thread], l->stack_map[stack], t, weight,
+				  call);
 	}
 	return 0;
 }
