@@ -111,6 +111,25 @@ static void test_wall(void)
 	      "wall html: no count of ns called samples");
 	free(html);
 	test_wall_speedscope(w, &o);
+	{
+		/* Without a timeline (not kept): sampled profiles, weights in ns. */
+		struct profile *nt = fx_wall_profile();
+		char *ss;
+		json_t *j, *prof;
+		json_error_t jerr;
+
+		nt->nr_events = 0;
+		nt->keep_events = false;
+		ss = fx_render(nt, FMT_SPEEDSCOPE, &o, NULL);
+		j = ss ? json_loads(ss, 0, &jerr) : NULL;
+		prof = json_array_get(json_object_get(j, "profiles"), 0);
+		CHECK(prof && ss_is(prof, "sampled") &&
+			      json_integer_value(json_object_get(prof, "endValue")) == 2000000000ll,
+		      "wall speedscope without a timeline: sampled, the thread's 2 s in ns");
+		json_decref(j);
+		free(ss);
+		profile_free(nt);
+	}
 
 	/* diff: wall against wall in wall time; wall against CPU in CPU time. */
 	for (size_t i = 0; i < w2->nr_samples; i++)
