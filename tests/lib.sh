@@ -88,16 +88,6 @@ within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= h
 # a busy host (15-45% of a 30 ms process's samples in a Debian 12 chroot).
 after_start_up() { grep -vE '^([^;]+;)?(_start;_dl_|\[exiting\]( |$))' "$1"; }
 
-# wait_sampling ERRFILE: waits (up to 30 s) until a sampletop run without -q
-# whose stderr goes to ERRFILE says it is sampling.
-wait_sampling() {
-	for _ in $(seq 300); do
-		grep -q '^sampletop: sampling' "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # chromium_run HTML HOT [EVIL]: loads a copy of HTML with the test driver
 # (tests/integration/html_driver.js) injected; its key=value results in
 # $WORK/res, read with res KEY. Needs chromium and jq.
@@ -143,6 +133,16 @@ speedscope_run() {
 		"$WORK/npm/node_modules/speedscope/dist/release/index.html" "$1" >"$WORK/ss.out" 2>&1
 	jq -r '.text' "$WORK/ss.out" 2>/dev/null | tr -d '\t' >"$WORK/ss.txt"
 	return 0
+}
+
+# wait_sampling ERRFILE: waits (up to 30 s) until a sampletop run without -q
+# whose stderr goes to ERRFILE says it is sampling.
+wait_sampling() {
+	for _ in $(seq 300); do
+		grep -q '^sampletop: sampling' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 finish() {
