@@ -88,6 +88,53 @@ within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= h
 # a busy host (15-45% of a 30 ms process's samples in a Debian 12 chroot).
 after_start_up() { grep -vE '^([^;]+;)?(_start;_dl_|\[exiting\]( |$))' "$1"; }
 
+# chromium_run HTML HOT [EVIL]: loads a copy of HTML with the test driver
+# (tests/integration/html_driver.js) injected; its key=value results in
+# $WORK/res, read with res KEY. Needs chromium and jq.
+chromium_run() {
+	local page=$WORK/driven.html
+	{
+		sed 's|</body>||; s|</html>||' "$1"
+		printf '<script>window.TEST_HOT=%s;window.TEST_EVIL=%s;</script>\n<script>\n' \
+			"$(jq -Rn --arg s "$2" '$s' | sed 's|<|\\u003c|g')" \
+			"$(jq -Rn --arg s "${3:-}" '$s' | sed 's|<|\\u003c|g')"
+		cat "$TOP/tests/integration/html_driver.js"
+		printf '</script>\n</body></html>\n'
+	} >"$page"
+	rm -rf "$WORK/chrome"
+	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run \
+		--user-data-dir="$WORK/chrome" --window-size=1200,900 --virtual-time-budget=5000 \
+		--dump-dom "file://$page" 2>/dev/null |
+		sed -n '/<pre id="test-results">/,/<\/pre>/p' | grep -E '^[a-z_]+=' >"$WORK/res"
+}
+res() { sed -n "s/^$1=//p" "$WORK/res"; }
+
+# speedscope_run FILE: opens FILE in the real speedscope app (npm's, driven by
+# playwright-core in Debian's chromium; installed once per suite into
+# $WORK/npm): what it shows in $WORK/ss.txt, its errors in $WORK/ss.out (JSON
+# .errors). Fails with the reason in SPEEDSCOPE_WHY when it cannot run.
+speedscope_run() {
+	SPEEDSCOPE_WHY=
+	if ! command -v npm >/dev/null || ! command -v chromium >/dev/null; then
+		SPEEDSCOPE_WHY="npm or chromium not installed"
+		return 1
+	fi
+	if [ ! -d "$WORK/npm/node_modules/speedscope" ]; then
+		mkdir -p "$WORK/npm"
+		cp "$TOP/tests/integration/package.json" "$WORK/npm/"
+		if ! (cd "$WORK/npm" && timeout 300 npm install --no-audit --no-fund --silent >"$WORK/npm.log" 2>&1); then
+			SPEEDSCOPE_WHY="npm install failed (offline?)"
+			sed 's/^/#   /' "$WORK/npm.log" | tail -3
+			return 1
+		fi
+	fi
+	NODE_PATH=$WORK/npm/node_modules timeout 120 node "$TOP/tests/integration/speedscope_check.js" \
+		"$WORK/npm/node_modules/speedscope/dist/release/index.html" "$1" >"$WORK/ss.out" 2>&1
+	jq -r '.text' "$WORK/ss.out" 2>/dev/null | tr -d '\t' >"$WORK/ss.txt"
+	return 0
+}
+
 # wait_sampling ERRFILE: waits (up to 30 s) until a sampletop run without -q
 # whose stderr goes to ERRFILE says it is sampling.
 wait_sampling() {

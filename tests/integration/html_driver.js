@@ -26,6 +26,7 @@
 			put('cells', document.querySelectorAll('#flame .cell').length);
 			var h = cells(hot);
 			put('hot_cells', h.length);
+			put('hot_cell_background', h.length ? h[0].style.background : '');
 			put('evil_text_cells', cells(window.TEST_EVIL || '').length);
 			put('injected_elements', document.querySelectorAll('#flame img, #tree img, #flame script, #tree script').length);
 			if (h.length) {
@@ -66,6 +67,8 @@
 			put('dim_cells', document.querySelectorAll('#flame .cell.dim').length);
 			var rows = document.querySelectorAll('#tree .row');
 			put('tree_rows', rows.length);
+			put('off_cpu_rows', Array.prototype.map.call(document.querySelectorAll('#tree .row.off'),
+				function (r) { return r.dataset.name; }).join('|'));
 			var hr = Array.prototype.filter.call(rows, function (r) { return r.dataset.name === hot; });
 			put('tree_hot_rows', hr.length);
 			if (hr.length) {

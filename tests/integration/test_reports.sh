@@ -7,27 +7,6 @@ plan 108
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
 build_target evil_names evil_names.c -O2 -g -fno-omit-frame-pointer
 
-# chromium_run HTML HOT [EVIL]: loads a copy of HTML with the test driver
-# (tests/integration/html_driver.js) injected; its key=value results in $WORK/res.
-chromium_run() {
-	local page=$WORK/driven.html
-	{
-		sed 's|</body>||; s|</html>||' "$1"
-		printf '<script>window.TEST_HOT=%s;window.TEST_EVIL=%s;</script>\n<script>\n' \
-			"$(jq -Rn --arg s "$2" '$s' | sed 's|<|\\u003c|g')" \
-			"$(jq -Rn --arg s "${3:-}" '$s' | sed 's|<|\\u003c|g')"
-		cat "$TOP/tests/integration/html_driver.js"
-		printf '</script>\n</body></html>\n'
-	} >"$page"
-	rm -rf "$WORK/chrome"
-	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir="$WORK/chrome" --window-size=1200,900 --virtual-time-budget=5000 \
-		--dump-dom "file://$page" 2>/dev/null |
-		sed -n '/<pre id="test-results">/,/<\/pre>/p' | grep -E '^[a-z_]+=' >"$WORK/res"
-}
-res() { sed -n "s/^$1=//p" "$WORK/res"; }
-
 start "$TARGETS/hot_fp" 0
 HOT=$PID
 
@@ -167,25 +146,15 @@ check "speedscope: hot_a is a frame" jqt 'any(.shared.frames[]; .name == "hot_a"
 
 # speedscope: the real app (npm's speedscope, driven by playwright-core in
 # Debian's chromium) opens the file; its Sandwich view lists the functions.
-if ! command -v npm >/dev/null || ! command -v chromium >/dev/null; then
-	skip 4 "npm or chromium not installed: the speedscope file not opened in speedscope"
+if ! speedscope_run "$ss"; then
+	skip 4 "$SPEEDSCOPE_WHY: the speedscope file not opened in speedscope"
 else
-	mkdir -p "$WORK/npm"
-	cp "$TOP/tests/integration/package.json" "$WORK/npm/"
-	if ! (cd "$WORK/npm" && timeout 300 npm install --no-audit --no-fund --silent >"$WORK/npm.log" 2>&1); then
-		skip 4 "npm install failed (offline?): the speedscope file not opened in speedscope"
-		sed 's/^/#   /' "$WORK/npm.log" | tail -3
-	else
-		NODE_PATH=$WORK/npm/node_modules timeout 120 node "$TOP/tests/integration/speedscope_check.js" \
-			"$WORK/npm/node_modules/speedscope/dist/release/index.html" "$ss" >"$WORK/ss.out" 2>&1
-		jq -r '.text' "$WORK/ss.out" 2>/dev/null | tr -d '\t' >"$WORK/ss.txt"
-		check_grep "speedscope app: opens the file, names the thread's profile" "^hot_fp \\[$HOT\\] / hot_fp \\[$HOT\\]" "$WORK/ss.txt"
-		check "speedscope app: no error (got: $(jq -c .errors "$WORK/ss.out" 2>/dev/null || head -c 300 "$WORK/ss.out"))" \
-			test "$(jq -c .errors "$WORK/ss.out" 2>/dev/null)" = "[]"
-		p=$(grep -B2 -x 'hot_a' "$WORK/ss.txt" | head -1 | sed -n 's/.*(\([0-9.]*\)%)$/\1/p')
-		check "speedscope app: Sandwich view gives hot_a 60±5% of the total (got ${p:-none})" within "${p:-0}" 55 65
-		check_grep "speedscope app: the leaf is listed" '^leaf$' "$WORK/ss.txt"
-	fi
+	check_grep "speedscope app: opens the file, names the thread's profile" "^hot_fp \\[$HOT\\] / hot_fp \\[$HOT\\]" "$WORK/ss.txt"
+	check "speedscope app: no error (got: $(jq -c .errors "$WORK/ss.out" 2>/dev/null || head -c 300 "$WORK/ss.out"))" \
+		test "$(jq -c .errors "$WORK/ss.out" 2>/dev/null)" = "[]"
+	p=$(grep -B2 -x 'hot_a' "$WORK/ss.txt" | head -1 | sed -n 's/.*(\([0-9.]*\)%)$/\1/p')
+	check "speedscope app: Sandwich view gives hot_a 60±5% of the total (got ${p:-none})" within "${p:-0}" 55 65
+	check_grep "speedscope app: the leaf is listed" '^leaf$' "$WORK/ss.txt"
 fi
 
 # Hostile names in the files themselves (no browser needed): escaped in the
@@ -262,10 +231,10 @@ head -c $(($(stat -c %s "$WORK/hot.json") / 2)) "$WORK/hot.json" >"$WORK/trunc.j
 check "truncated profile: exit 1 (got $rc)" test $rc -eq 1
 check_grep "truncated profile: one line naming the problem" '^sampletop: .*trunc.json: not a sampletop saved profile: bad JSON at line [0-9]+' "$WORK/e"
 check "truncated profile: one line" test "$(wc -l <"$WORK/e")" -eq 1
-sed 's/"version": 1,/"version": 7,/' "$WORK/hot.json" >"$WORK/v7.json"
+sed 's/"version": [0-9]*,/"version": 7,/' "$WORK/hot.json" >"$WORK/v7.json"
 "$ST" report "$WORK/v7.json" >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "newer format version: exit 1 (got $rc)" test $rc -eq 1
-check_grep "newer format version: refused with a clear message" 'saved by a newer sampletop \(format version 7; this one reads versions 1 to 1\)' "$WORK/e"
+check_grep "newer format version: refused with a clear message" 'saved by a newer sampletop \(format version 7; this one reads versions 1 to [0-9]+\)' "$WORK/e"
 "$ST" report "$WORK/a.pprof" >"$WORK/o" 2>"$WORK/e"; rc=$?
 check "a pprof file is not a saved profile: exit 1 (got $rc)" test $rc -eq 1
 check_grep "a pprof file: says what it is not" 'not a sampletop saved profile' "$WORK/e"

@@ -34,6 +34,135 @@ static char *slurp_golden(const char *name)
 	return strbuf_detach(&sb);
 }
 
+/* speedscope of a --wall profile: per thread, an evented profile whose
+ * events go forward in time, open and close in balance, and open the
+ * fixture's leaves in the order they happened. */
+static const char *ss_frame_name(json_t *frames, json_t *event)
+{
+	json_t *f = json_array_get(frames, json_integer_value(json_object_get(event, "frame")));
+
+	return json_string_value(json_object_get(f, "name"));
+}
+
+static bool ss_is(json_t *event, const char *type)
+{
+	return event && !strcmp(json_string_value(json_object_get(event, "type")), type);
+}
+
+static void test_wall_speedscope(const struct profile *p, const struct report_opts *o)
+{
+	char *ss = fx_render(p, FMT_SPEEDSCOPE, o, NULL);
+	json_error_t jerr;
+	json_t *j = ss ? json_loads(ss, 0, &jerr) : NULL, *profs, *frames, *prof, *e, *events;
+	size_t nr_ordered = 0, nr_balanced = 0, i, k;
+	struct strbuf leaves = STRBUF_INIT;
+
+	profs = json_object_get(j, "profiles");
+	frames = json_object_get(json_object_get(j, "shared"), "frames");
+	CHECK(json_array_size(profs) == 2, "wall speedscope: a profile per thread");
+	json_array_foreach(profs, i, prof) {
+		long long last = -1, depth = 0, min_depth = 0;
+		bool ordered = ss_is(prof, "evented") &&
+			       !strcmp(json_string_value(json_object_get(prof, "unit")), "nanoseconds");
+
+		events = json_object_get(prof, "events");
+		json_array_foreach(events, k, e) {
+			long long at = json_integer_value(json_object_get(e, "at"));
+
+			ordered &= at >= last;
+			last = at;
+			depth += ss_is(e, "O") ? 1 : -1;
+			min_depth = depth < min_depth ? depth : min_depth;
+		}
+		nr_ordered += ordered && json_array_size(events) > 0;
+		nr_balanced += depth == 0 && min_depth == 0;
+	}
+	CHECK(nr_ordered == 2, "wall speedscope: every thread's events are evented, in ns, in time order");
+	CHECK(nr_balanced == 2, "wall speedscope: every frame opened is closed, none closed unopened");
+	/* The leaves: an O that the next event closes. */
+	events = json_object_get(json_array_get(profs, 0), "events");
+	json_array_foreach(events, k, e)
+		if (ss_is(e, "O") && !ss_is(json_array_get(events, k + 1), "O"))
+			strbuf_addf(&leaves, "%s|", ss_frame_name(frames, e));
+	CHECK(!strcmp(leaves.buf, "cmp_items|[sleeping]|work|[reading pipe]|"),
+	      "wall speedscope: the app thread's leaves in time order: %s", leaves.buf);
+	strbuf_release(&leaves);
+	json_decref(j);
+	free(ss);
+}
+
+static void test_wall(void)
+{
+	struct profile *w = fx_wall_profile(), *cpu = fx_profile(), *w2 = fx_wall_profile();
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	char *html = fx_render(w, FMT_HTML, &o, NULL), *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	CHECK(html && strstr(html, "Duration: 2.000 s   CPU time: 0.600 s") &&
+		      strstr(html, "Wall-clock time: 4.000 s in 2 threads"),
+	      "wall html: Duration and CPU time side by side in the header");
+	CHECK(html && strstr(html, "\"freq\": 1000000000, \"wall\": true"),
+	      "wall html: counts are shown as seconds of ns");
+	CHECK(html && strstr(html, "\n[\"[sleeping]\",\"\",\"\",4]"),
+	      "wall html: an off-CPU leaf is a frame of its own kind (drawn apart)");
+	CHECK(html && !strstr(html, " samples (") && strstr(html, "60 samples, 4 off-CPU intervals"),
+	      "wall html: no count of ns called samples");
+	free(html);
+	test_wall_speedscope(w, &o);
+	{
+		/* Without a timeline (not kept): sampled profiles, weights in ns. */
+		struct profile *nt = fx_wall_profile();
+		char *ss;
+		json_t *j, *prof;
+		json_error_t jerr;
+
+		nt->nr_events = 0;
+		nt->keep_events = false;
+		ss = fx_render(nt, FMT_SPEEDSCOPE, &o, NULL);
+		j = ss ? json_loads(ss, 0, &jerr) : NULL;
+		prof = json_array_get(json_object_get(j, "profiles"), 0);
+		CHECK(prof && ss_is(prof, "sampled") &&
+			      json_integer_value(json_object_get(prof, "endValue")) == 2000000000ll,
+		      "wall speedscope without a timeline: sampled, the thread's 2 s in ns");
+		json_decref(j);
+		free(ss);
+		profile_free(nt);
+	}
+
+	/* diff: wall against wall in wall time; wall against CPU in CPU time. */
+	for (size_t i = 0; i < w2->nr_samples; i++)
+		if (w2->samples[i].thread == 1) {
+			w2->total += w2->samples[i].count;
+			w2->samples[i].count *= 2;
+		}
+	f = open_memstream(&buf, &len);
+	err = report_diff(w, w2, "a.json", "b.json", FMT_TEXT, &o, f);
+	fclose(f);
+	CHECK(!err && strstr(buf, "Shares of each profile's wall-clock time") &&
+		      strstr(buf, "; 4.000 s wall-clock, 0.600 s CPU, 2.000 s, lost 0") &&
+		      strstr(buf, "; 6.000 s wall-clock, 0.700 s CPU, 2.000 s, lost 0"),
+	      "wall diff: two wall profiles compared in wall-clock seconds");
+	CHECK(!err && strstr(buf, "[waiting on a lock]") && !strstr(buf, " samples,"),
+	      "wall diff: off-CPU time compared too, no samples counted");
+	free(buf);
+	f = open_memstream(&buf, &len);
+	err = report_diff(cpu, w, "cpu.json", "wall.json", FMT_TEXT, &o, f);
+	fclose(f);
+	CHECK(!err && strstr(buf, "Shares of each profile's CPU time (one is a --wall profile") &&
+		      !strstr(buf, "[sleeping]") && !strstr(buf, "[waiting"),
+	      "wall diff: a wall profile against a CPU one compares CPU time only");
+	/* cmp_items: 1100 of 2000 samples before, 300 of 600 ms on CPU after. */
+	CHECK(!err && strstr(buf, "  55.0%   50.0%   -5.0"), "wall diff: shares of CPU time (cmp_items 55%% -> 50%%)");
+	if (err || !strstr(buf, "  55.0%   50.0%   -5.0"))
+		printf("# got:\n%s", buf);
+	free(buf);
+	profile_free(w);
+	profile_free(w2);
+	profile_free(cpu);
+}
+
 int main(void)
 {
 	struct profile *p = fx_profile(), *q = fx_profile();
@@ -143,5 +272,6 @@ int main(void)
 	free(pb);
 	profile_free(p);
 	profile_free(q);
+	test_wall();
 	return tap_done();
 }

@@ -1,5 +1,5 @@
-/* Golden-file tests of the text, folded and JSON reports on a fixture
- * profile. UPDATE_GOLDEN=1 rewrites tests/golden/ (review the diff!). */
+/* Golden-file tests of the text, folded and JSON reports (and speedscope of
+ * a --wall profile) on fixture profiles. UPDATE_GOLDEN=1 rewrites tests/golden/ (review the diff!). */
 #include "report/report.h"
 #include "report_fixture.h"
 #include "tap.h"
@@ -130,6 +130,20 @@ int main(void)
 	p->meta.counters[PC_UNNAMED_FUNCS] = 1;
 	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0.5, .counters = true };
 	golden(p, FMT_TEXT, &o, "fixture-counters.txt");
+	profile_free(p);
+
+	/* --wall: the header's Duration beside CPU time, seconds on and off
+	 * the CPU, folded in microseconds, speedscope's timelines, and the
+	 * saved profile (version 2: wall, offcpu flags, the timeline). */
+	p = fx_wall_profile();
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	golden(p, FMT_TEXT, &o, "fixture-wall.txt");
+	golden(p, FMT_FOLDED, &o, "fixture-wall.folded");
+	golden(p, FMT_SPEEDSCOPE, &o, "fixture-wall.speedscope.json");
+	golden(p, FMT_JSON, &o, "fixture-wall.json");
+	o.view.by_thread = true;
+	o.view.kernel = true;
+	golden(p, FMT_TEXT, &o, "fixture-wall-threads-kernel.txt");
 	profile_free(p);
 	return tap_done();
 }

@@ -6,6 +6,8 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 
 static char why[256];
 
@@ -35,6 +37,22 @@ static void refused(const char *json, const char *from, const char *to, const ch
 	CHECK(err < 0 && !p && strstr(why, want), "'%s' -> '%s' refused: %s", from, to, why);
 	profile_free(p);
 	strbuf_release(&sb);
+}
+
+/* How many of json's truncations load, or are refused without a reason. */
+static size_t truncations_not_refused(const char *json)
+{
+	struct profile *q = NULL;
+	size_t bad = 0, len = strlen(json);
+
+	for (size_t n = 0; n + 1 < len; n++) {
+		why[0] = 0;
+		if (store_load_buf(json, n, &q, why, sizeof(why)) == 0 || q || !why[0])
+			bad++;
+		profile_free(q);
+		q = NULL;
+	}
+	return bad;
 }
 
 static void round_trip(const struct profile *a, const struct profile *b, const struct report_opts *o,
@@ -115,6 +133,150 @@ static void test_old_file(void)
 	profile_free(p);
 }
 
+/* tests/golden/NAME, found from the binary (build/tests/x or build/san/tests/x). */
+static void golden_path(const char *name, char *path, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *ups[] = { "/../..", "/../../.." };
+
+	snprintf(path, size, "tests/golden/%s", name);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(ups); i++) {
+		snprintf(path, size, "%s%s/tests/golden/%s", exe, ups[i], name);
+		if (access(path, F_OK) == 0)
+			return;
+	}
+}
+
+/* The fixture as the version 1 writer saved it (kept as it was when the
+ * format grew to version 2): it loads, re-renders as the fixture does, and
+ * is saved again as version 2 without a timeline. */
+static void test_v1_fixture_file(void)
+{
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	struct profile *p = NULL, *fx = fx_profile();
+	char path[PATH_MAX + 64], *a = NULL, *b = NULL, *again = NULL;
+	int err;
+
+	golden_path("fixture-v1.json", path, sizeof(path));
+	err = store_load_file(path, &p, why, sizeof(why));
+	CHECK(err == 0 && p, "tests/golden/fixture-v1.json (format version 1) loads (%s)", why);
+	if (!p) {
+		profile_free(fx);
+		return;
+	}
+	CHECK(!p->meta.wall && !p->keep_events && !p->nr_events,
+	      "version 1: counts are samples, no timeline");
+	a = fx_render(p, FMT_TEXT, &o, NULL);
+	b = fx_render(fx, FMT_TEXT, &o, NULL);
+	CHECK(a && b && !strcmp(a, b), "it renders the same text as the fixture it was saved from");
+	again = fx_render(p, FMT_JSON, &o, NULL);
+	CHECK(again && strstr(again, "\"version\": 2,") && strstr(again, "\"wall\": false,") &&
+		      !strstr(again, "\"timeline\""),
+	      "saved again: version 2, \"wall\": false, no timeline");
+	free(a);
+	free(b);
+	free(again);
+	profile_free(p);
+	profile_free(fx);
+}
+
+/* Are each thread's events in time order, and do they add up to its samples? */
+static bool timeline_in_order(const struct profile *p)
+{
+	uint64_t *last = xcalloc(p->nr_threads + 1, sizeof(*last));
+	uint64_t *sum = xcalloc(p->nr_threads + 1, sizeof(*sum));
+	bool ok = true;
+
+	for (size_t i = 0; i < p->nr_events; i++) {
+		const struct prof_event *e = &p->events[i];
+
+		ok &= e->t_ns >= last[e->thread];
+		last[e->thread] = e->t_ns;
+		sum[e->thread] += e->weight;
+	}
+	for (size_t i = 0; i < p->nr_samples; i++)
+		sum[p->samples[i].thread] -= p->samples[i].count;
+	for (size_t t = 0; t < p->nr_threads; t++)
+		ok &= sum[t] == 0;
+	free(last);
+	free(sum);
+	return ok;
+}
+
+/* Version 2: a --wall profile saves and loads with its meta, its off-CPU
+ * frames and its timeline; every format renders the same from the copy;
+ * damaged timelines are refused. */
+static void test_wall(void)
+{
+	struct profile *p = fx_wall_profile(), *q = NULL;
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	char *json = fx_render(p, FMT_JSON, &o, NULL), *json2 = NULL;
+	const struct frame *f;
+	size_t len = strlen(json), bad = 0;
+	int err = load(json, &q);
+
+	CHECK(err == 0 && q, "wall: the saved --wall profile loads back (%s)", why);
+	if (!q)
+		goto out;
+	CHECK(q->meta.wall && q->total == 4000000000ull && q->keep_events &&
+		      q->nr_events == p->nr_events,
+	      "wall: meta.wall, the total in ns, and all %zu events survive", p->nr_events);
+	f = frame_named(q, "[waiting on a lock]");
+	CHECK(f && f->kind == FRAME_SPECIAL && f->flags == FRAME_F_OFFCPU,
+	      "wall: the off-CPU leaf keeps its flag");
+	CHECK(strstr(json, "\"flags\": [\"offcpu\"]") && strstr(json, "\"wall\": true,"),
+	      "wall: written as \"wall\": true and the flag \"offcpu\"");
+	CHECK(timeline_in_order(q), "wall: each thread's events in time order, adding up to its samples");
+	json2 = fx_render(q, FMT_JSON, &o, NULL);
+	CHECK(json2 && !strcmp(json, json2), "wall: saving the loaded profile gives the same file");
+	round_trip(p, q, &o, "--wall");
+	o.view.by_thread = true;
+	o.view.kernel = true;
+	round_trip(p, q, &o, "--wall --threads --kernel");
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0, .lines = true };
+	o.view.by_process = true;
+	o.view.invert = true;
+	o.view.focus = "work";
+	round_trip(p, q, &o, "--wall --processes --invert --focus work --lines --min-percent 0");
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 20, .show_all = true,
+				  .ascii = true };
+	o.view.filter = "main";
+	round_trip(p, q, &o, "--wall, filter main (the live view's), --show-all --ascii --min-percent 20");
+	profile_free(q);
+	q = NULL;
+
+	bad = truncations_not_refused(json);
+	CHECK(bad == 0, "wall: all %zu truncations refused with a reason (%zu not)", len - 1, bad);
+	refused(json, "\"wall\": true", "\"wall\": 1", "meta: \"wall\" is not true or false");
+	refused(json, "\"flags\": [\"offcpu\"]", "\"flags\": [\"offcpux\"]", "unknown flag");
+	refused(json, "{\"thread\": 1, \"events\": \"0:1600000000:4:0",
+		"{\"thread\": 2, \"events\": \"0:1600000000:4:0", "timeline entry 1: \"thread\" is out of range (2)");
+	refused(json, "\"0:1600000000:4:0", "\"0:1600000000:7:0",
+		"timeline entry 1 names stack 7, which does not exist");
+	refused(json, "\"0:1600000000:4:0", "\"0:1600000000:4",
+		"timeline entry 1: \"events\" is not \"t_ns:weight:stack:call ...\"");
+	refused(json, "\"0:1600000000:4:0", "\"0:1600000000:4:0:1", "\"events\" is not");
+	refused(json, "\"0:1600000000:4:0", "\"0:-1:4:0", "\"events\" is not");
+	refused(json, "\"0:1600000000:4:0", "\"9223372036854775807:1:4:0", "an event ends past 2^63 ns");
+	refused(json, "\"0:1600000000:4:0", "\"0:99999999999999999999:4:0", "\"events\" is not");
+	refused(json, "\"0:1600000000:4:0 ", "\"0:1600000000:4:0  ", "\"events\" is not");
+	refused(json, "\"timeline\": [", "\"timeline\": 5, \"timelinx\": [",
+		"\"timeline\" is missing or not an array");
+	refused(json, "{\"thread\": 1, \"events\": \"", "\"x\", {\"thread\": 1, \"events\": \"",
+		"timeline entry 1 is not an object");
+	refused(json, "\"events\": \"0:1600000000:4:0", "\"events\": 5, \"eventz\": \"0:1600000000:4:0",
+		"timeline entry 1: \"events\" is not a string");
+out:
+	free(json);
+	free(json2);
+	profile_free(p);
+}
+
 int main(void)
 {
 	struct profile *p = fx_profile(), *q = NULL;
@@ -159,14 +321,7 @@ int main(void)
 	q = NULL;
 
 	/* Every truncation is refused, with a reason. */
-	for (size_t n = 0; n + 1 < len; n++) {
-		why[0] = 0;
-		err = store_load_buf(json, n, &q, why, sizeof(why));
-		if (err == 0 || q || !why[0])
-			bad++;
-		profile_free(q);
-		q = NULL;
-	}
+	bad = truncations_not_refused(json);
 	CHECK(bad == 0, "all %zu truncations refused with a reason (%zu not)", len - 1, bad);
 	/* Random byte damage: loads or is refused, never crashes or half-loads. */
 	srand(1);
@@ -185,8 +340,8 @@ int main(void)
 	}
 	CHECK(crashed == 0, "3000 damaged files: each loads or is refused with a reason");
 
-	refused(json, "\"version\": 1", "\"version\": 2", "newer sampletop (format version 2");
-	refused(json, "\"version\": 1", "\"version\": 0", "unknown saved profile format version 0");
+	refused(json, "\"version\": 2", "\"version\": 3", "newer sampletop (format version 3");
+	refused(json, "\"version\": 2", "\"version\": 0", "unknown saved profile format version 0");
 	refused(json, "\"format\": \"sampletop-profile\"", "\"format\": \"x\"",
 		"not a sampletop saved profile");
 	refused(json, "{\n", "[", "bad JSON");
@@ -236,6 +391,8 @@ int main(void)
 	CHECK(err < 0 && !q, "a directory is refused: %s", why);
 
 	test_old_file();
+	test_v1_fixture_file();
+	test_wall();
 	free(json);
 	profile_free(p);
 	return tap_done();

@@ -215,7 +215,12 @@ void summary_of_profile(struct summary *s, const struct profile *p, uint64_t rat
 	uint64_t partial = 0, unnamed;
 	char num[32], num2[32], pct[16];
 
-	if (rate)
+	/* --wall: counts are nanoseconds; say what was recorded instead. */
+	if (p->meta.wall)
+		summary_add(s, SP_SAMPLES, "%s samples, %s off-CPU intervals",
+			    count_str(num, c[ST_CNT_RECORDED]),
+			    count_str(num2, c[ST_CNT_OFF_RECORDED]));
+	else if (rate)
 		summary_add(s, SP_SAMPLES, "%s samples (%s/s)", count_str(num, p->total),
 			    count_str(num2, rate));
 	else

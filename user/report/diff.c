@@ -3,8 +3,10 @@
  * into one call tree whose frames are matched by name, module file name
  * and kind (not by id, address or line, which change when code is rebuilt); each node holds B's count (total/self)
  * and A's (base). Shares of each profile's own total are compared, so
- * profiles of different lengths compare fairly. Text: the functions whose
- * share grew or shrank; HTML: a differential flame graph.
+ * profiles of different lengths compare fairly. Two --wall profiles compare
+ * shares of wall-clock time; a --wall profile with a CPU one compares CPU
+ * time only (the off-CPU samples are left out of the wall one). Text: the
+ * functions whose share grew or shrank; HTML: a differential flame graph.
  */
 #include "report/report.h"
 
@@ -60,8 +62,10 @@ static uint32_t child(struct merged *m, uint32_t parent, frame_id_t f)
 	return id;
 }
 
+/* cpu_only: leave out the off-CPU time of a --wall profile compared with a
+ * CPU profile, so that both sides are shares of CPU time. */
 static void add_profile(struct merged *m, const struct profile *src, const struct view_opts *o,
-			bool is_base)
+			bool is_base, bool cpu_only)
 {
 	frame_id_t *map = map_frames(m->c, src), path[TREE_MAX_PATH];
 	uint32_t top = (o->by_process ? 1 : 0) + (o->by_thread ? 1 : 0);
@@ -73,7 +77,8 @@ static void add_profile(struct merged *m, const struct profile *src, const struc
 		uint32_t n = s->count ? tree_sample_path(src, o, s, path, ARRAY_SIZE(path)) : 0;
 		uint32_t node = 0;
 
-		if (!s->count || (!n && (o->filter || o->focus)))
+		if (!s->count || (!n && (o->filter || o->focus)) ||
+		    (cpu_only && report_stack_offcpu(src, s->stack)))
 			continue;
 		if (o->invert)
 			for (uint32_t a = top, b = n; a + 1 < b; a++, b--) {
@@ -120,6 +125,7 @@ static void merge(struct merged *m, const struct profile *a, const struct profil
 	memset(m, 0, sizeof(*m));
 	m->c = profile_new();
 	m->c->meta.freq_hz = b->meta.freq_hz;
+	m->c->meta.wall = b->meta.wall;
 	m->t.prof = m->c;
 	XGROW(m->t.nodes, m->t.alloc, 1);
 	XGROW(m->base, m->alloc_base, 1);
@@ -127,8 +133,8 @@ static void merge(struct merged *m, const struct profile *a, const struct profil
 	m->t.nodes[0] = (struct tree_node){ FRAME_NONE, NODE_NONE, NODE_NONE, NODE_NONE, 0, 0, 0, 0 };
 	m->base[0] = m->base_self[0] = 0;
 	m->t.nr = 1;
-	add_profile(m, a, o, true);
-	add_profile(m, b, o, false);
+	add_profile(m, a, o, true, a->meta.wall != b->meta.wall);
+	add_profile(m, b, o, false, a->meta.wall != b->meta.wall);
 	m->t.total = m->t.nodes[0].total;
 	tree_sort_children(&m->t, cmp_share, m);
 }
@@ -231,9 +237,23 @@ static void add_summary(struct strbuf *sb, const char *label, const char *file,
 	strbuf_add_escaped(sb, file);
 	strbuf_addstr(sb, ": ");
 	strbuf_add_escaped(sb, p->meta.target ? p->meta.target : "?");
-	strbuf_addf(sb, "; %llu samples, %.3f s CPU, %.3f s, lost %llu\n",
-		    (unsigned long long)p->total, profile_seconds(p, p->total),
-		    p->meta.duration_ns / 1e9, (unsigned long long)profile_lost_samples(p));
+	if (p->meta.wall)
+		strbuf_addf(sb, "; %.3f s wall-clock, %.3f s CPU, %.3f s, lost %llu\n",
+			    profile_seconds(p, p->total), profile_seconds(p, report_cpu_weight(p)),
+			    p->meta.duration_ns / 1e9, (unsigned long long)profile_lost_samples(p));
+	else
+		strbuf_addf(sb, "; %llu samples, %.3f s CPU, %.3f s, lost %llu\n",
+			    (unsigned long long)p->total, profile_seconds(p, p->total),
+			    p->meta.duration_ns / 1e9, (unsigned long long)profile_lost_samples(p));
+}
+
+/* What the shares are of: samples, wall-clock time (two --wall profiles),
+ * or CPU time (one of each: the --wall one without its off-CPU time). */
+static const char *share_of(const struct profile *a, const struct profile *b)
+{
+	if (a->meta.wall != b->meta.wall)
+		return "CPU time (one is a --wall profile: its time off the CPU is left out)";
+	return a->meta.wall ? "wall-clock time" : "samples";
 }
 
 static void add_row(struct strbuf *sb, const struct fn_row *r)
@@ -294,9 +314,9 @@ static int diff_text(const struct merged *m, const struct profile *a, const stru
 	strbuf_addstr(&sb, "sampletop diff\n");
 	add_summary(&sb, "before:", name_a, a);
 	add_summary(&sb, "after: ", name_b, b);
-	strbuf_addf(&sb, "Shares of each profile's samples, in percent; changes in points; "
+	strbuf_addf(&sb, "Shares of each profile's %s, in percent; changes in points; "
 			 "rows that moved by %.1f points or more.\n",
-		    min);
+		    share_of(a, b), min);
 	strbuf_addstr(&sb, "\n  total: before   after  change    self: before   after  change   "
 			   "function  module\n");
 	add_rows(&sb, ft.rows, ft.nr, true, min);
@@ -325,8 +345,9 @@ int report_diff(const struct profile *a, const struct profile *b, const char *na
 		strbuf_addf(&title, "sampletop diff: %s -> %s", name_a, name_b);
 		add_summary(&header, "before:", name_a, a);
 		add_summary(&header, "after: ", name_b, b);
-		strbuf_addstr(&header, "Red: a larger share of the samples after; blue: smaller. "
-				       "Widths are the after profile's.");
+		strbuf_addf(&header, "Shares of each profile's %s. Red: a larger share after; "
+				     "blue: smaller. Widths are the after profile's.",
+			    share_of(a, b));
 		err = report_html_tree(m.c, &m.t, m.base, m.base[0], title.buf, header.buf, o, out);
 		strbuf_release(&title);
 		strbuf_release(&header);

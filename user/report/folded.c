@@ -6,7 +6,8 @@
  * is rendered once however many threads ran it. Grouped by process, the
  * first frame is the bare process name, as bcc's profile -f writes it, so
  * that every run of a program (a build's many cc1) adds up: the program
- * level of the tree views, with or without --processes. */
+ * level of the tree views, with or without --processes. With --wall the
+ * counts are microseconds of wall time (off-CPU leaves are "[sleeping]"...). */
 #include "report/report.h"
 #include "base/util.h"
 
@@ -91,6 +92,16 @@ static void walk(struct folded *c, uint32_t n)
 	}
 }
 
+/* --wall: counts are ns; flame graph tools want integers, and microseconds
+ * keep a long run's sums small. Rounded to the nearest, and a stack with
+ * any time keeps at least 1 so that none vanishes. */
+static uint64_t wall_us(uint64_t ns)
+{
+	uint64_t us = (ns + 500) / 1000;
+
+	return us || !ns ? us : 1;
+}
+
 static int cmp_line(const void *a, const void *b, void *ctx)
 {
 	const char *base = ctx;
@@ -116,7 +127,7 @@ static int write_lines(struct folded *c, FILE *out)
 			count += c->v[j].count;
 		strbuf_addstr(&sb, text);
 		strbuf_addch(&sb, ' ');
-		strbuf_add_u64(&sb, count);
+		strbuf_add_u64(&sb, c->p->meta.wall ? wall_us(count) : count);
 		strbuf_addch(&sb, '\n');
 		err = err ?: strbuf_flush(&sb, out, FOLDED_FLUSH_BYTES);
 		i = j;

@@ -95,7 +95,9 @@ static void add_frames(struct html_ctx *c, const struct profile *p, struct strbu
 	strbuf_addstr(sb, ",\n\"frames\": [");
 	for (size_t i = 0; i < c->nr_frames; i++) {
 		const struct frame *f = profile_get_frame(p, c->frames[i]);
-		int kind = f->kind >= FRAME_PROCESS ? 3 : f->kind == FRAME_KERNEL ? 2 :
+		/* 4: --wall, why a thread was off the CPU */
+		int kind = (f->flags & FRAME_F_OFFCPU) ? 4 : f->kind >= FRAME_PROCESS ? 3 :
+			   f->kind == FRAME_KERNEL ? 2 :
 			   collapse_is_library(p, c->frames[i], &c->rules) ? 1 : 0;
 
 		/* Shown as the text report shows them: control bytes as \xNN. */
@@ -177,10 +179,13 @@ static void add_page_tail(struct html_ctx *c, const struct profile *p, uint64_t 
 {
 	strbuf_addstr(sb, "]");
 	add_frames(c, p, sb);
-	strbuf_addf(sb, ",\n\"total\": %llu, \"freq\": %u, \"diff\": %s, \"baseTotal\": %llu}"
-			"</script>\n<script>\n",
-		    (unsigned long long)c->t->total, p->meta.freq_hz ? p->meta.freq_hz : 1,
-		    c->base ? "true" : "false", (unsigned long long)base_total);
+	/* freq: counts a second (--wall: counts are ns) */
+	strbuf_addf(sb, ",\n\"total\": %llu, \"freq\": %u, \"wall\": %s, \"diff\": %s, "
+			"\"baseTotal\": %llu}</script>\n<script>\n",
+		    (unsigned long long)c->t->total,
+		    p->meta.wall ? 1000000000u : p->meta.freq_hz ? p->meta.freq_hz : 1,
+		    p->meta.wall ? "true" : "false", c->base ? "true" : "false",
+		    (unsigned long long)base_total);
 	strbuf_addstr(sb, html_page_js);
 	strbuf_addstr(sb, "</script>\n</body>\n</html>\n");
 }

@@ -2,7 +2,8 @@
  * The HTML report's style sheet and script, written for sampletop (no
  * library, no network). The script reads the JSON in <script id="data">
  * (frames, and tree nodes in pre-order: [frame, parent, total, self,
- * hidden frames, hidden modules, base total in a diff]) and draws an icicle
+ * hidden frames, hidden modules, base total in a diff]; a frame's kind 4 is
+ * an off-CPU reason, drawn blue) and draws an icicle
  * flame graph (click to zoom, hover for self/total), a search that
  * highlights matches, and a collapsible tree. Every name reaches the page
  * through textContent, never as markup.
@@ -34,6 +35,7 @@ const char html_page_css[] =
 	".row .s{display:inline-block;min-width:6.5em;text-align:right;margin-right:.6em}\n"
 	".row .m{color:#888;margin-left:.8em}\n"
 	".row.h .n,.row.h .m{color:#777;font-style:italic}\n"
+	".row.off .n{color:#1565c0;font-style:italic}\n"
 	".row.sel{background:#fff59d}\n"
 	".kids{margin-left:1.4em}\n";
 
@@ -59,6 +61,7 @@ const char html_page_js[] =
 	"  return d>0?'rgb(255,'+Math.round(224-160*a)+','+Math.round(224-160*a)+')':'rgb('+Math.round(224-160*a)+','+Math.round(224-160*a)+',255)'}\n"
 	" var k=F[N[i][0]][3];\n"
 	" if(k==2)return 'hsl('+(20+hue(name(i))%20)+',80%,72%)';\n"
+	" if(k==4)return 'hsl(210,60%,'+(78+hue(name(i))%8)+'%)';\n"
 	" if(k==3)return '#b0bec5';\n"
 	" if(k==1)return 'hsl(200,10%,'+(72+hue(name(i))%12)+'%)';\n"
 	" return 'hsl('+(hue(mod(i))%60+0)+','+(60+hue(name(i))%25)+'%,'+(62+hue(name(i))%14)+'%)'}\n"
@@ -71,6 +74,7 @@ const char html_page_js[] =
 	" t.push(['b',name(i)]);\n"
 	" if(f&&f[1])t.push(['div','module: '+f[1]]);\n"
 	" if(f&&f[2])t.push(['div','source: '+f[2]]);\n"
+	" if(f&&f[3]==4)t.push(['div','off the CPU: '+f[0]]);\n"
 	" t.push(['div','total: '+secs(N[i][2])+' ('+pct(N[i][2])+')   self: '+secs(N[i][3])+' ('+pct(N[i][3])+')']);\n"
 	" if(N[i][4])t.push(['div',N[i][4]+' library frames hidden below: '+N[i][5]]);\n"
 	" if(D.diff)t.push(['div','before: '+pct(N[i][6],B)+'   after: '+pct(N[i][2])+'   change: '+((share(i)-base(i))*100>=0?'+':'')+((share(i)-base(i))*100).toFixed(1)+' points']);\n"
@@ -101,7 +105,7 @@ const char html_page_js[] =
 	"function search(q){query=q.toLowerCase();matched.fill(0);var cnt=0,tot=0;\n"
 	" if(query)for(var i=1;i<n;i++)if(name(i).toLowerCase().indexOf(query)>=0){matched[i]=1;cnt++;\n"
 	"   for(var a=N[i][1];a>0&&!matched[a];a=N[a][1]);if(a<=0)tot+=N[i][2]}\n"
-	" $('status').textContent=query?cnt+' matching frames, '+pct(Math.min(tot,T))+' of samples':'';\n"
+	" $('status').textContent=query?cnt+' matching frames, '+pct(Math.min(tot,T))+(D.wall?' of the time':' of samples'):'';\n"
 	" $('status').dataset.matches=cnt;renderFlame()}\n"
 	"function mk(c,x){var e=document.createElement('span');e.className=c;e.textContent=x;return e}\n"
 	"function line(t,s,p,nm,m){var d=document.createElement('div');d.className='row';d.append(mk('t',t),mk('s',s),mk('s',p),mk('n',nm),mk('m',m));return d}\n"
@@ -110,6 +114,7 @@ const char html_page_js[] =
 	" var f=i?F[N[i][0]]:null;\n"
 	" var l=line(kids[i].length||N[i][4]?'\\u25b8':'',secs(N[i][2]),D.diff?change(i):pct(N[i][2]),name(i),mod(i)+(f&&f[2]?'  '+f[2]:''));\n"
 	" l.dataset.i=i;l.dataset.name=name(i);k.className='kids';r.append(l,k);r.dataset.i=i;\n"
+	" if(f&&f[3]==4)l.classList.add('off');\n"
 	" l.onclick=function(){toggle(r,i);select(i)};\n"
 	" l.onmousemove=function(e){showTip(e,i)};l.onmouseleave=function(){$('tip').style.display='none'};\n"
 	" return r}\n"

@@ -1,6 +1,7 @@
 /*
  * pprof: a gzip'd protobuf per pprof's profile.proto, for go tool pprof,
- * Pyroscope, Parca. Two sample values (samples/count, cpu/nanoseconds), one
+ * Pyroscope, Parca. Two sample values (samples/count, cpu/nanoseconds; with
+ * --wall wall/nanoseconds, the default, and cpu/nanoseconds), one
  * sample per (stack, thread) with pid/tid/thread labels, one function and
  * one location per frame, one mapping per module. Module-relative addresses
  * are placed at a synthetic base per mapping so that ranges never overlap
@@ -189,8 +190,14 @@ static void add_samples(struct pprof *x, const struct report_opts *o)
 			continue;
 		b = thread_piece(x, &sp, s->thread);
 		strbuf_add(&x->msg, sp.locs.buf + l->off, l->len);
-		pb_varint(&sp.packed, s->count);
-		pb_varint(&sp.packed, s->count * period);
+		if (p->meta.wall) {
+			/* wall/ns, and cpu/ns: its on-CPU part */
+			pb_varint(&sp.packed, s->count);
+			pb_varint(&sp.packed, report_stack_offcpu(p, s->stack) ? 0 : s->count);
+		} else {
+			pb_varint(&sp.packed, s->count);
+			pb_varint(&sp.packed, s->count * period);
+		}
 		pb_msg(&x->msg, SAMPLE_VALUE, &sp.packed);
 		strbuf_add(&x->msg, sp.labels.buf + b->off, b->len);
 		pb_msg(&x->out, PROF_SAMPLE, &x->msg);
@@ -324,7 +331,7 @@ static void add_comments(struct pprof *x)
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++)
 		if (c[i])
 			pb_uint(&x->out, PROF_COMMENT, str_id(x, c[i]));
-	strbuf_addf(&sb, "sampletop: %u Hz, lost %llu", m->freq_hz,
+	strbuf_addf(&sb, "sampletop: %u Hz%s, lost %llu", m->freq_hz, m->wall ? ", wall clock" : "",
 		    (unsigned long long)profile_lost_samples(x->p));
 	for (int i = ST_CNT_RINGBUF_FULL; i < PC_NR; i++)
 		if (m->counters[i])
@@ -382,7 +389,9 @@ int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out
 	pb_bytes(&x.strtab, PROF_STRING_TABLE, "", 0);
 	x.nr_strs = 1;
 
-	value_type(&x, PROF_SAMPLE_TYPE, "samples", "count");
+	/* --wall: wall time (the default) and the CPU time within it. */
+	value_type(&x, PROF_SAMPLE_TYPE, p->meta.wall ? "wall" : "samples",
+		   p->meta.wall ? "nanoseconds" : "count");
 	value_type(&x, PROF_SAMPLE_TYPE, "cpu", "nanoseconds");
 	add_samples(&x, &top);
 	add_mappings(&x);
@@ -392,7 +401,7 @@ int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out
 	value_type(&x, PROF_PERIOD_TYPE, "cpu", "nanoseconds");
 	pb_uint(&x.out, PROF_PERIOD, p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 0);
 	add_comments(&x);
-	pb_uint(&x.out, PROF_DEFAULT_SAMPLE_TYPE, str_id(&x, "cpu"));
+	pb_uint(&x.out, PROF_DEFAULT_SAMPLE_TYPE, str_id(&x, p->meta.wall ? "wall" : "cpu"));
 
 	/* The string table goes last: only now is it complete. */
 	strbuf_add(&all, x.out.buf, x.out.len);

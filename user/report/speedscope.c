@@ -4,7 +4,8 @@
  * weights in nanoseconds. speedscope splits threads and inverts by itself,
  * so --threads and --invert do not apply here. As the tree views do, the
  * threads of a program that ran as several processes are one profile
- * ("cc [60 processes]"), unless --processes.
+ * ("cc [60 processes]"), unless --processes. With --wall and a timeline,
+ * each thread is an "evented" profile in time order instead (add_evented).
  */
 #include "report/report.h"
 #include "store/store.h"
@@ -140,6 +141,67 @@ static void add_profile(struct speedscope *c, const char *name, const uint32_t *
 	strbuf_release(&weights);
 }
 
+/* Appends an evented profile's "O" or "C" of frame id at time at. */
+static void add_oc(struct speedscope *c, char type, frame_id_t id, uint64_t at, bool *first)
+{
+	strbuf_addf(&c->sb, "%s{\"type\":\"%c\",\"frame\":%u,\"at\":%llu}", *first ? "" : ",",
+		    type, shared_frame(c, id), (unsigned long long)at);
+	*first = false;
+}
+
+/*
+ * --wall: one "evented" profile of a thread from its timeline, events
+ * order[begin, end) in time order: speedscope's time-order view then shows
+ * when the thread ran what and waited on what. A frame opens when an event
+ * whose path holds it starts and closes when one without it starts, or at
+ * a gap (time not on record) or the end. An event that starts before the
+ * one before it ended cuts that one short (the recorder makes none).
+ */
+static void add_evented(struct speedscope *c, const char *name, const uint32_t *order,
+			size_t begin, size_t end)
+{
+	const struct profile *p = c->p;
+	frame_id_t open[TREE_MAX_PATH];
+	uint32_t nr_open = 0;
+	uint64_t at = 0, last_end = 0;
+	bool first = true;
+
+	strbuf_addstr(&c->sb, "\"type\":\"evented\",\"name\":");
+	strbuf_add_json_str(&c->sb, name);
+	strbuf_addstr(&c->sb, ",\"unit\":\"nanoseconds\",\"startValue\":0,\"events\":[");
+	for (size_t k = begin; k < end; k++) {
+		const struct prof_event *e = &p->events[order[k]];
+		struct sample_rec s = { .stack = e->stack, .thread = e->thread,
+					.count = e->weight };
+		uint32_t n = report_sample_path(p, &c->flat, &c->rules, &s, c->path,
+						ARRAY_SIZE(c->path));
+		uint64_t start = e->t_ns > at ? e->t_ns : at, common = 0;
+
+		if (start > last_end)
+			while (nr_open)
+				add_oc(c, 'C', open[--nr_open], last_end, &first);
+		while (common < n && common < nr_open && open[common] == c->path[common])
+			common++;
+		while (nr_open > common)
+			add_oc(c, 'C', open[--nr_open], start, &first);
+		for (; nr_open < n; nr_open++) {
+			open[nr_open] = c->path[nr_open];
+			add_oc(c, 'O', open[nr_open], start, &first);
+		}
+		at = start;
+		if (e->t_ns + e->weight > last_end)
+			last_end = e->t_ns + e->weight;
+		if (last_end < start)
+			last_end = start;
+		c->err = c->err ?: strbuf_flush(&c->sb, c->out, SPEEDSCOPE_FLUSH_BYTES);
+	}
+	while (nr_open)
+		add_oc(c, 'C', open[--nr_open], last_end, &first);
+	if (last_end < p->meta.duration_ns)
+		last_end = p->meta.duration_ns;
+	strbuf_addf(&c->sb, "],\"endValue\":%llu}", (unsigned long long)last_end);
+}
+
 /* The threads of the program of thread tt[first] (which has samples), from
  * tt[first] on, as ranges. Returns how many. */
 static size_t program_ranges(const struct profile *p, const struct thread_total *tt, size_t first,
@@ -167,10 +229,21 @@ static void add_profiles(struct speedscope *c, const struct view_opts *view)
 	struct range *group = xcalloc(p->nr_threads + 1, sizeof(*group));
 	struct u64map programs = { 0 }, done = { 0 };
 	struct strbuf name = STRBUF_INIT;
+	/* --wall with a timeline: a profile per thread, in time order. */
+	bool timeline = p->meta.wall && p->nr_events;
+	uint32_t *ev = timeline ? store_events_in_order(p) : NULL;
+	struct range *ev_of = xcalloc(p->nr_threads + 1, sizeof(*ev_of));
 	uint32_t v;
 
-	if (view->by_process && view->by_program)
+	if (view->by_process && view->by_program && !timeline)
 		tree_count_programs(p, view, &programs);
+	for (size_t i = 0; i < (timeline ? p->nr_events : 0); i++) {
+		uint32_t t = p->events[ev[i]].thread;
+
+		if (!i || p->events[ev[i - 1]].thread != t)
+			ev_of[t].begin = i;
+		ev_of[t].end = i + 1;
+	}
 	for (size_t i = 0; i < p->nr_samples; i++) {
 		uint32_t t = p->samples[order[i]].thread;
 
@@ -195,8 +268,14 @@ static void add_profiles(struct speedscope *c, const struct view_opts *view)
 				    th->tid);
 		}
 		strbuf_addstr(&c->sb, nr++ ? ",\n{" : "\n{");
-		add_profile(c, name.buf, order, group, n);
+		if (ev_of[tt[ti].thread].end)
+			add_evented(c, name.buf, ev, ev_of[tt[ti].thread].begin,
+				    ev_of[tt[ti].thread].end);
+		else
+			add_profile(c, name.buf, order, group, n);
 	}
+	free(ev);
+	free(ev_of);
 	strbuf_release(&name);
 	u64map_free(&programs);
 	u64map_free(&done);
@@ -212,7 +291,8 @@ int report_speedscope(const struct profile *p, const struct report_opts *o, FILE
 				.cache = STRBUF_INIT, .out = out };
 
 	c.flat.view.by_process = c.flat.view.by_thread = c.flat.view.invert = false;
-	c.period = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 1;
+	/* ns per count: --wall counts are ns already */
+	c.period = p->meta.wall ? 1 : p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 1;
 	c.shared = xmalloc((p->nr_frames + 1) * sizeof(*c.shared));
 	c.cache_off = xmalloc((p->nr_stacks + 1) * sizeof(*c.cache_off));
 	for (size_t i = 0; i <= p->nr_frames; i++)

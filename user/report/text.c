@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 #define C_RESET "\033[0m"
@@ -15,6 +16,7 @@
 #define C_YELLOW "\033[33m"
 #define C_GREEN "\033[32m"
 #define C_CYAN "\033[36m"
+#define C_BLUE "\033[34m"
 
 struct text_ctx {
 	const struct profile *p;
@@ -55,7 +57,11 @@ static void add_line(struct text_ctx *c, uint64_t count, const char *name, const
 	if (c->o->color)
 		strbuf_addstr(&c->out, C_RESET);
 	strbuf_addch(&c->out, ' ');
-	add_colored(c, f && f->kind <= FRAME_PYTHON ? "" : C_BOLD, name);
+	/* --wall: why a thread was off the CPU, apart from the code it ran. */
+	if (f && (f->flags & FRAME_F_OFFCPU))
+		add_colored(c, C_BLUE, name);
+	else
+		add_colored(c, f && f->kind <= FRAME_PYTHON ? "" : C_BOLD, name);
 	if (f && f->kind == FRAME_KERNEL) {
 		add_colored(c, C_DIM, "  [kernel]");
 	} else if (f && f->module[0]) {
@@ -152,6 +158,26 @@ static void walk_roots(struct text_ctx *c)
 	}
 }
 
+/* --wall: what the tree adds up, on and off the CPU, over how many threads
+ * (their wall times add up past the duration). */
+static void add_wall_line(const struct profile *p, struct strbuf *sb)
+{
+	uint64_t cpu = report_cpu_weight(p);
+	size_t threads = 0;
+	uint8_t *seen = xcalloc(p->nr_threads + 1, 1);
+
+	for (size_t i = 0; i < p->nr_samples; i++)
+		if (p->samples[i].count && !seen[p->samples[i].thread]) {
+			seen[p->samples[i].thread] = 1;
+			threads++;
+		}
+	free(seen);
+	strbuf_addf(sb, "Wall-clock time: %.3f s in %zu thread%s: %.3f s on the CPU, %.3f s off it "
+			"(why: the [bracketed] leaves)\n",
+		    profile_seconds(p, p->total), threads, threads == 1 ? "" : "s",
+		    profile_seconds(p, cpu), profile_seconds(p, p->total - cpu));
+}
+
 void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 {
 	const struct profile_meta *m = &p->meta;
@@ -167,8 +193,12 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 	strbuf_add_escaped(sb, m->target ? m->target : "?");
 	strbuf_addch(sb, '\n');
 	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   CPU time: %.3f s   Frequency: %u Hz\n",
-		    date, secs, profile_seconds(p, p->total), m->freq_hz);
-	summary_of_profile(&sum, p, secs > 0 ? (uint64_t)(p->total / secs + 0.5) : 0, NULL);
+		    date, secs, profile_seconds(p, report_cpu_weight(p)), m->freq_hz);
+	if (m->wall)
+		add_wall_line(p, sb);
+	/* A rate of samples only where counts are samples. */
+	summary_of_profile(&sum, p, secs > 0 && !m->wall ? (uint64_t)(p->total / secs + 0.5) : 0,
+			   NULL);
 	summary_join(&sum, ascii ? ", " : " \u00b7 ", 0, sb);
 	strbuf_addch(sb, '\n');
 	if (m->note) {

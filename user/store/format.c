@@ -13,6 +13,7 @@ const struct store_flag store_flags[] = {
 	{ FRAME_F_UNKNOWN, "unknown" },
 	{ FRAME_F_INLINED, "inlined" },
 	{ FRAME_F_JIT, "jit" },
+	{ FRAME_F_OFFCPU, "offcpu" },
 };
 const size_t store_nr_flags = ARRAY_SIZE(store_flags);
 

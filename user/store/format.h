@@ -7,7 +7,7 @@
  * A file is one JSON object:
  *   {"format": STORE_FORMAT, "version": STORE_VERSION, "meta": {...},
  *    "total": N, "frames": [...], "threads": [...], "stacks": [...],
- *    "samples": [...]}
+ *    "timeline": [...], "samples": [...]}
  * Private to store/: other folders load and write through store.h.
  */
 #ifndef STORE_FORMAT_H
@@ -17,8 +17,11 @@
 #include "base/util.h"
 
 #define STORE_FORMAT "sampletop-profile"
-/* Bump when a reader of the previous version would misread a new file. */
-#define STORE_VERSION 1
+/* Bump when a reader of the previous version would misread a new file.
+ * 2: meta "wall" (counts are nanoseconds), the "offcpu" frame flag, the
+ * "timeline" (and "calls", written by model/calls' hunk). Version 1 files
+ * load as they are: no wall, no timeline. */
+#define STORE_VERSION 2
 
 /* The top-level object. */
 #define STORE_K_FORMAT "format"
@@ -29,6 +32,10 @@
 #define STORE_K_THREADS "threads"
 #define STORE_K_STACKS "stacks"		/* "frame frame ...", root first */
 #define STORE_K_SAMPLES "samples"
+/* --wall: {"thread": T, "events": "t_ns:weight:stack:call ..."} entries, a
+ * thread's events in time order (t_ns since start_wall_ns, call 0: none) */
+#define STORE_K_TIMELINE "timeline"
+#define STORE_K_EVENTS "events"
 
 /* "meta": the recording's settings and counters. */
 #define STORE_K_TARGET "target"
@@ -40,6 +47,7 @@
 #define STORE_K_FREQ_HZ "freq_hz"
 #define STORE_K_NCPUS "ncpus"
 #define STORE_K_KERNEL_STACKS "kernel_stacks"
+#define STORE_K_WALL "wall"		/* true: counts are ns of wall time; absent: false */
 #define STORE_K_EXIT_STATUS "exit_status"
 #define STORE_K_NOTE "note"
 #define STORE_K_COUNTERS "counters"	/* {name: count}, only those not 0 */

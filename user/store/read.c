@@ -183,6 +183,11 @@ static int load_meta(struct loader *l, json_t *m)
 	if (v && !json_is_boolean(v))
 		return fail(l, "meta: \"%s\" is not true or false", STORE_K_KERNEL_STACKS);
 	pm->kernel_stacks = json_is_true(v);
+	/* Version 2; absent (version 1): counts are samples. */
+	v = json_object_get(m, STORE_K_WALL);
+	if (v && !json_is_boolean(v))
+		return fail(l, "meta: \"%s\" is not true or false", STORE_K_WALL);
+	pm->wall = json_is_true(v);
 	return load_counters(l, json_object_get(m, STORE_K_COUNTERS));
 }
 
@@ -370,25 +375,71 @@ static int parse_number(const char **s, const char *end, uint64_t max, uint64_t 
 	return *s == start ? -1 : 0;
 }
 
+/* A per-thread entry {"thread": T, key: "..."} of the samples or the
+ * timeline: its thread (checked) and its string [*s, *end). */
+static int thread_entry(struct loader *l, json_t *o, const char *what, const char *key,
+			json_int_t *thread, const char **s, const char **end)
+{
+	json_t *c = json_is_object(o) ? json_object_get(o, key) : NULL;
+	int err;
+
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
+			   thread)))
+		return err;
+	if (!json_is_string(c))
+		return fail(l, "%s: \"%s\" is not a string", what, key);
+	*s = json_string_value(c);
+	*end = *s + json_string_length(c);
+	return 0;
+}
+
+/* {"thread": T, "events": "t_ns:weight:stack:call ..."}: bounds as for the
+ * samples; an event must end before 2^63 ns so that views can add t_ns and
+ * weight without overflow. */
+static int load_events(struct loader *l, json_t *o, size_t i)
+{
+	const char *s, *end;
+	json_int_t thread;
+	char what[48];
+	int err;
+
+	snprintf(what, sizeof(what), "timeline entry %zu", i);
+	if ((err = thread_entry(l, o, what, STORE_K_EVENTS, &thread, &s, &end)))
+		return err;
+	while (s < end) {
+		uint64_t t, weight, stack, call;
+
+		if (parse_number(&s, end, INT64_MAX, &t) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, INT64_MAX, &weight) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, UINT32_MAX, &stack) || s == end || *s++ != ':' ||
+		    parse_number(&s, end, INT64_MAX, &call) ||
+		    (s < end && (*s++ != ' ' || s == end)))
+			return fail(l, "%s: \"%s\" is not \"t_ns:weight:stack:call ...\"", what,
+				    STORE_K_EVENTS);
+		if (stack >= l->nr_stacks)
+			return fail(l, "%s names stack %llu, which does not exist", what,
+				    (unsigned long long)stack);
+		if (weight > INT64_MAX - t)
+			return fail(l, "%s: an event ends past 2^63 ns", what);
+		profile_add_event(l->p, l->thread_map[thread], l->stack_map[stack], t, weight,
+				  call);
+	}
+	return 0;
+}
+
 /* {"thread": T, "counts": "stack:count stack:count ..."} */
 static int load_sample(struct loader *l, json_t *o, size_t i)
 {
-	json_t *c = json_is_object(o) ? json_object_get(o, STORE_K_COUNTS) : NULL;
 	const char *s, *end;
 	json_int_t thread;
 	char what[48];
 	int err;
 
 	snprintf(what, sizeof(what), "samples entry %zu", i);
-	if (!json_is_object(o))
-		return fail(l, "%s is not an object", what);
-	if ((err = get_int(l, o, STORE_K_THREAD, what, 0, (json_int_t)l->nr_threads - 1, false, 0,
-			   &thread)))
+	if ((err = thread_entry(l, o, what, STORE_K_COUNTS, &thread, &s, &end)))
 		return err;
-	if (!json_is_string(c))
-		return fail(l, "%s: \"%s\" is not a string", what, STORE_K_COUNTS);
-	s = json_string_value(c);
-	end = s + json_string_length(c);
 	while (s < end) {
 		uint64_t stack, count;
 
@@ -454,7 +505,7 @@ static int check_format(struct loader *l, json_t *root)
 static int load_root(struct loader *l, json_t *root)
 {
 	json_int_t total;
-	size_t nr_samples;
+	size_t nr_samples, nr_events;
 	int err;
 
 	if (!json_is_object(root))
@@ -473,7 +524,11 @@ static int load_root(struct loader *l, json_t *root)
 	if ((uint64_t)total != l->p->total)
 		return fail(l, "\"%s\" (%lld) is not the sum of the sample counts (%llu)",
 			    STORE_K_TOTAL, (long long)total, (unsigned long long)l->p->total);
-	return 0;
+	/* Version 2, optional: a profile without one keeps no timeline. */
+	if (!json_object_get(root, STORE_K_TIMELINE))
+		return 0;
+	l->p->keep_events = true;
+	return load_array(l, root, STORE_K_TIMELINE, &nr_events, NULL, 0, load_events);
 }
 
 int store_load_buf(const char *buf, size_t len, struct profile **out, char *err, size_t errlen)

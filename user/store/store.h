@@ -35,6 +35,14 @@ int store_write(const struct profile *p, FILE *out);
 uint32_t *store_samples_by_thread(const struct profile *p);
 
 /*
+ * The timeline events (p->events) as the saved profile keeps them: by
+ * thread id, each thread's in time order (ties: in the order added). Views
+ * that show a thread's timeline (speedscope) use it too. Returns a new array
+ * of p->nr_events indexes (caller frees).
+ */
+uint32_t *store_events_in_order(const struct profile *p);
+
+/*
  * Loads a saved profile from buf (len bytes) into a new profile. Returns 0
  * and *out, or a negative errno (-EINVAL for a malformed or unsupported
  * file, -EFBIG for one too large) with a one-line reason in err.

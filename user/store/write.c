@@ -105,6 +105,8 @@ static void add_meta(struct strbuf *sb, const struct profile_meta *m)
 	add_u64_field(sb, NEXT_META, STORE_K_NCPUS, m->ncpus);
 	add_key(sb, NEXT_META, STORE_K_KERNEL_STACKS);
 	strbuf_addstr(sb, m->kernel_stacks ? "true" : "false");
+	add_key(sb, NEXT_META, STORE_K_WALL);
+	strbuf_addstr(sb, m->wall ? "true" : "false");
 	add_key(sb, NEXT_META, STORE_K_EXIT_STATUS);
 	strbuf_addf(sb, "%d", m->exit_status);
 	add_str_field(sb, NEXT_META, STORE_K_NOTE, m->note);
@@ -212,7 +214,57 @@ static void write_stacks(struct writer *w)
 	strbuf_addstr(sb, "\n  ]");
 }
 
-/* One entry per thread and every so many records: {"thread": T, "counts": "s:c s:c"}. */
+/* Record i of a per-thread table (samples, timeline), one entry per thread
+ * and every so many records: {"thread": T, key: "rec rec ..."}. Before the
+ * record: opens an entry or adds a space. */
+static void record_begin(struct strbuf *sb, size_t i, size_t in_line, uint32_t thread,
+			 const char *key)
+{
+	if (in_line) {
+		strbuf_addch(sb, ' ');
+		return;
+	}
+	add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD, thread);
+	add_key(sb, ", ", key);
+	strbuf_addch(sb, '"');
+}
+
+/* After it: closes the entry when full or at the thread's last record
+ * (last); returns the records now in the open entry. */
+static size_t record_end(struct writer *w, size_t in_line, bool last)
+{
+	if (++in_line == WRITE_COUNTS_PER_LINE || last) {
+		strbuf_addstr(&w->sb, "\"}");
+		in_line = 0;
+	}
+	flush(w, WRITE_FLUSH_BYTES);
+	return in_line;
+}
+
+/* {"thread": T, "events": "t_ns:weight:stack:call ..."}, each thread's in
+ * time order (store_events_in_order), so a loaded copy writes the same. */
+static void write_timeline(struct writer *w)
+{
+	const struct profile *p = w->p;
+	struct strbuf *sb = &w->sb;
+	uint32_t *order = store_events_in_order(p);
+
+	add_key(sb, NEXT_TOP, STORE_K_TIMELINE);
+	strbuf_addch(sb, '[');
+	for (size_t i = 0, in_line = 0; i < p->nr_events; i++) {
+		const struct prof_event *e = &p->events[order[i]];
+
+		record_begin(sb, i, in_line, e->thread, STORE_K_EVENTS);
+		strbuf_addf(sb, "%" PRIu64 ":%" PRIu64 ":%" PRIu32 ":%" PRIu64, e->t_ns, e->weight,
+			    e->stack, e->call);
+		in_line = record_end(w, in_line, i + 1 == p->nr_events ||
+					 p->events[order[i + 1]].thread != e->thread);
+	}
+	strbuf_addstr(sb, "\n  ]");
+	free(order);
+}
+
+/* {"thread": T, "counts": "s:c s:c"} */
 static void write_samples(struct writer *w)
 {
 	const struct profile *p = w->p;
@@ -224,23 +276,12 @@ static void write_samples(struct writer *w)
 	for (size_t i = 0, in_line = 0; i < p->nr_samples; i++) {
 		const struct sample_rec *s = &p->samples[order[i]];
 
-		if (!in_line) {
-			add_u64_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_THREAD,
-				      s->thread);
-			add_key(sb, ", ", STORE_K_COUNTS);
-			strbuf_addch(sb, '"');
-		} else {
-			strbuf_addch(sb, ' ');
-		}
+		record_begin(sb, i, in_line, s->thread, STORE_K_COUNTS);
 		strbuf_add_u64(sb, s->stack);
 		strbuf_addch(sb, ':');
 		strbuf_add_u64(sb, s->count);
-		if (++in_line == WRITE_COUNTS_PER_LINE || i + 1 == p->nr_samples ||
-		    p->samples[order[i + 1]].thread != s->thread) {
-			strbuf_addstr(sb, "\"}");
-			in_line = 0;
-		}
-		flush(w, WRITE_FLUSH_BYTES);
+		in_line = record_end(w, in_line, i + 1 == p->nr_samples ||
+					 p->samples[order[i + 1]].thread != s->thread);
 	}
 	strbuf_addstr(sb, "\n  ]");
 	free(order);
@@ -259,6 +300,9 @@ int store_write(const struct profile *p, FILE *out)
 	write_frames(&w);
 	write_threads(&w);
 	write_stacks(&w);
+	/* Only a profile that keeps a timeline has one (version 1 files had none). */
+	if (p->keep_events)
+		write_timeline(&w);
 	write_samples(&w);
 	strbuf_addstr(&w.sb, "\n}\n");
 	flush(&w, 0);
@@ -289,5 +333,29 @@ uint32_t *store_samples_by_thread(const struct profile *p)
 		order[start[rank[p->samples[i].thread]]++] = i;
 	free(rank);
 	free(start);
+	return order;
+}
+
+static int cmp_event(const void *a, const void *b, void *ctx)
+{
+	const struct profile *p = ctx;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct prof_event *x = &p->events[i], *y = &p->events[j];
+
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	if (x->t_ns != y->t_ns)
+		return x->t_ns < y->t_ns ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+uint32_t *store_events_in_order(const struct profile *p)
+{
+	uint32_t *order = xmalloc((p->nr_events + 1) * sizeof(*order));
+
+	for (size_t i = 0; i < p->nr_events; i++)
+		order[i] = i;
+	if (p->nr_events)
+		qsort_r(order, p->nr_events, sizeof(*order), cmp_event, (void *)p);
 	return order;
 }

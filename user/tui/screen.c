@@ -6,6 +6,7 @@
 #include "tui/screen.h"
 #include "tui/state.h"
 #include "model/summary.h"
+#include "report/report.h"
 #include "base/util.h"
 
 #include <curses.h>
@@ -267,7 +268,12 @@ static void draw_header(struct screen *s)
 	format_elapsed(elapsed, sizeof(elapsed), p->meta.duration_ns);
 	summary_add(&sum, SP_ELAPSED, "%s", elapsed);
 	summary_of_profile(&sum, p, s->t.rate, &s->memo);
-	summary_add(&sum, SP_CPU, "CPU %.2f s", profile_seconds(p, p->total));
+	/* --wall: Duration beside CPU time, as pyinstrument's header has them. */
+	if (p->meta.wall)
+		summary_add(&sum, SP_CPU, "Duration %.2f s, CPU %.2f s", p->meta.duration_ns / 1e9,
+			    profile_seconds(p, report_cpu_weight(p)));
+	else
+		summary_add(&sum, SP_CPU, "CPU %.2f s", profile_seconds(p, p->total));
 	summary_add(&sum, SP_FREQ, "%u Hz", p->meta.freq_hz);
 	summary_add(&sum, SP_HINT, "i: counters");
 	strbuf_reset(&sb);
@@ -390,8 +396,12 @@ static void draw_row(struct screen *s, int y, const struct vm_row *r, bool selec
 		name_attr = base | pair_attr(s, PAIR_DIM, A_DIM);
 	else if (r->flags & VM_ROW_F_MATCH)
 		name_attr = pair_attr(s, PAIR_MATCH, A_BOLD | A_UNDERLINE) | (selected ? A_REVERSE : 0);
+	else if (selected)
+		name_attr = base | A_BOLD;
+	else if (vm_row_frame(vm, r) && (vm_row_frame(vm, r)->flags & FRAME_F_OFFCPU))
+		name_attr = pair_attr(s, PAIR_DIM, A_DIM);	/* --wall: why it waited */
 	else
-		name_attr = selected ? base | A_BOLD : heat(s, r->total / total);
+		name_attr = heat(s, r->total / total);
 	x = put(y, x, COLS, sb.buf, name_attr);
 	strbuf_reset(&sb);
 	vm_row_module(vm, r, &sb);
