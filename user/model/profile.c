@@ -517,19 +517,22 @@ double profile_seconds(const struct profile *p, uint64_t count)
 	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;
 }
 
+bool profile_stack_offcpu(const struct profile *p, uint32_t stack)
+{
+	uint32_t nr = p->stacks[stack].nr;
+
+	return nr && (p->frames[profile_stack_frames(p, stack)[nr - 1]].flags & FRAME_F_OFFCPU);
+}
+
 uint64_t profile_cpu_weight(const struct profile *p)
 {
 	uint64_t cpu = 0;
 
-	for (size_t i = 0; i < p->nr_samples; i++) {
-		const struct sample_rec *r = &p->samples[i];
-		const struct stack *st = &p->stacks[r->stack];
-
-		if (st->nr && (p->frames[p->stack_frames[st->off + st->nr - 1]].flags &
-			       FRAME_F_OFFCPU))
-			continue;
-		cpu += r->count;
-	}
+	if (!p->meta.wall)
+		return p->total;
+	for (size_t i = 0; i < p->nr_samples; i++)
+		if (!profile_stack_offcpu(p, p->samples[i].stack))
+			cpu += p->samples[i].count;
 	return cpu;
 }
 

@@ -329,6 +329,8 @@ double profile_seconds(const struct profile *p, uint64_t count);
  * (with meta.wall, ns; else samples, all of them on-CPU). For headers that
  * give "Duration X s, CPU time Y s" (profile_seconds() turns it to seconds). */
 uint64_t profile_cpu_weight(const struct profile *p);
+/* Is the stack's leaf an off-CPU reason (FRAME_F_OFFCPU)? */
+bool profile_stack_offcpu(const struct profile *p, uint32_t stack);
 /* Total samples lost or damaged, for the "lost" figure in headers. */
 uint64_t profile_lost_samples(const struct profile *p);
 

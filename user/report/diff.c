@@ -78,7 +78,7 @@ static void add_profile(struct merged *m, const struct profile *src, const struc
 		uint32_t node = 0;
 
 		if (!s->count || (!n && (o->filter || o->focus)) ||
-		    (cpu_only && report_stack_offcpu(src, s->stack)))
+		    (cpu_only && profile_stack_offcpu(src, s->stack)))
 			continue;
 		if (o->invert)
 			for (uint32_t a = top, b = n; a + 1 < b; a++, b--) {
@@ -239,7 +239,7 @@ static void add_summary(struct strbuf *sb, const char *label, const char *file,
 	strbuf_add_escaped(sb, p->meta.target ? p->meta.target : "?");
 	if (p->meta.wall)
 		strbuf_addf(sb, "; %.3f s wall-clock, %.3f s CPU, %.3f s, lost %llu\n",
-			    profile_seconds(p, p->total), profile_seconds(p, report_cpu_weight(p)),
+			    profile_seconds(p, p->total), profile_seconds(p, profile_cpu_weight(p)),
 			    p->meta.duration_ns / 1e9, (unsigned long long)profile_lost_samples(p));
 	else
 		strbuf_addf(sb, "; %llu samples, %.3f s CPU, %.3f s, lost %llu\n",

@@ -193,7 +193,7 @@ static void add_samples(struct pprof *x, const struct report_opts *o)
 		if (p->meta.wall) {
 			/* wall/ns, and cpu/ns: its on-CPU part */
 			pb_varint(&sp.packed, s->count);
-			pb_varint(&sp.packed, report_stack_offcpu(p, s->stack) ? 0 : s->count);
+			pb_varint(&sp.packed, profile_stack_offcpu(p, s->stack) ? 0 : s->count);
 		} else {
 			pb_varint(&sp.packed, s->count);
 			pb_varint(&sp.packed, s->count * period);

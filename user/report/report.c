@@ -93,22 +93,3 @@ uint32_t report_sample_path(const struct profile *p, const struct report_opts *o
 {
 	return collapse_path(p, r, path, tree_sample_path(p, &o->view, s, path, cap));
 }
-
-bool report_stack_offcpu(const struct profile *p, uint32_t stack)
-{
-	uint32_t nr = p->stacks[stack].nr;
-
-	return nr && (p->frames[profile_stack_frames(p, stack)[nr - 1]].flags & FRAME_F_OFFCPU);
-}
-
-uint64_t report_cpu_weight(const struct profile *p)
-{
-	uint64_t cpu = 0;
-
-	if (!p->meta.wall)
-		return p->total;
-	for (size_t i = 0; i < p->nr_samples; i++)
-		if (!report_stack_offcpu(p, p->samples[i].stack))
-			cpu += p->samples[i].count;
-	return cpu;
-}

@@ -52,14 +52,6 @@ const char *report_format_name(enum report_format fmt);
  * (model/summary.h; ascii: ", " between its parts instead of " · "). */
 void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb);
 
-/* --wall: is the stack's leaf an off-CPU reason (FRAME_F_OFFCPU)? Its
- * samples are time off the CPU; every other sample is CPU time. */
-bool report_stack_offcpu(const struct profile *p, uint32_t stack);
-/* The CPU time in p's counts: all of them without --wall, else the
- * samples whose stack is not off-CPU. (model/'s profile_cpu_weight, from
- * the wallrec branch, is the same: this goes once both are merged.) */
-uint64_t report_cpu_weight(const struct profile *p);
-
 /*
  * For the writers: the library-collapsing rules o implies, with a verdict
  * memo for p's frames (free with collapse_rules_release). per_stack: for the

@@ -162,7 +162,7 @@ static void walk_roots(struct text_ctx *c)
  * (their wall times add up past the duration). */
 static void add_wall_line(const struct profile *p, struct strbuf *sb)
 {
-	uint64_t cpu = report_cpu_weight(p);
+	uint64_t cpu = profile_cpu_weight(p);
 	size_t threads = 0;
 	uint8_t *seen = xcalloc(p->nr_threads + 1, 1);
 
@@ -193,7 +193,7 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 	strbuf_add_escaped(sb, m->target ? m->target : "?");
 	strbuf_addch(sb, '\n');
 	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   CPU time: %.3f s   Frequency: %u Hz\n",
-		    date, secs, profile_seconds(p, report_cpu_weight(p)), m->freq_hz);
+		    date, secs, profile_seconds(p, profile_cpu_weight(p)), m->freq_hz);
 	if (m->wall)
 		add_wall_line(p, sb);
 	/* A rate of samples only where counts are samples. */

@@ -271,7 +271,7 @@ static void draw_header(struct screen *s)
 	/* --wall: Duration beside CPU time, as pyinstrument's header has them. */
 	if (p->meta.wall)
 		summary_add(&sum, SP_CPU, "Duration %.2f s, CPU %.2f s", p->meta.duration_ns / 1e9,
-			    profile_seconds(p, report_cpu_weight(p)));
+			    profile_seconds(p, profile_cpu_weight(p)));
 	else
 		summary_add(&sum, SP_CPU, "CPU %.2f s", profile_seconds(p, p->total));
 	summary_add(&sum, SP_FREQ, "%u Hz", p->meta.freq_hz);
