@@ -67,7 +67,11 @@ struct task_struct___pre514 {
 #define OFFCPU_NONE 0	/* no switch-out on record: it runs, or its record was lost */
 #define OFFCPU_DROPPED 1	/* the scope dropped its switch-out: its switch-in is not sent */
 
-#define OFFCPU_TASK_DEAD 0x80	/* include/linux/sched.h: the last switch of an exiting thread */
+#define OFFCPU_TASK_DEAD 0x80
+
+/* Kernel frames of ours at the leaf of the stack taken at sched_switch: the
+ * program and bpf_trace_run4 (6.x kernels). */
+#define OFFCPU_KSTACK_SKIP 2	/* include/linux/sched.h: the last switch of an exiting thread */
 
 #define S_IFMT 0170000
 #define S_IFSOCK 0140000
@@ -252,9 +256,10 @@ static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *pre
 	if (user_nr > ST_MAX_USER_FRAMES)
 		user_nr = ST_MAX_USER_FRAMES;
 
-	/* In a raw tracepoint, the current task's: prev's. */
+	/* In a raw tracepoint, the current task's: prev's, from this program
+	 * and bpf_trace_run4 (skipped) to __schedule and what called it. */
 	if (stacks && want_kernel)
-		kern_nr = capture_kernel_stack(ctx, s, user_nr);
+		kern_nr = capture_kernel_stack(ctx, s, user_nr, OFFCPU_KSTACK_SKIP);
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 

@@ -104,8 +104,10 @@ static __always_inline __u64 sample_wakeup(const struct st_sample *s)
 }
 
 /* Writes the current task's kernel stack after s's user_nr user frames
- * (ctx: the program's context); returns its frame count. */
-static __always_inline __u32 capture_kernel_stack(void *ctx, struct st_sample *s, __u32 user_nr)
+ * (ctx: the program's context), less its skip leaf-most frames (our own);
+ * returns its frame count. */
+static __always_inline __u32 capture_kernel_stack(void *ctx, struct st_sample *s, __u32 user_nr,
+						  __u32 skip)
 {
 	/* user_nr's range comes through the unwinder's bpf_loop callback,
 	 * which the verifier cannot follow, and clang may rewrite a clamp
@@ -116,7 +118,8 @@ static __always_inline __u32 capture_kernel_stack(void *ctx, struct st_sample *s
 
 	barrier_var(kidx);
 	kidx &= ST_MAX_USER_FRAMES;
-	n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
+	n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64),
+			  skip & BPF_F_SKIP_FIELD_MASK);
 	if (n < 0) {
 		count(ST_CNT_KERN_STACK_ERR);
 		return 0;
@@ -178,7 +181,7 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		user_nr = ST_MAX_USER_FRAMES;
 
 	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL))
-		kern_nr = capture_kernel_stack(ctx, s, user_nr);
+		kern_nr = capture_kernel_stack(ctx, s, user_nr, 0);
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 
