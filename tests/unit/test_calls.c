@@ -1,0 +1,280 @@
+/* Unit tests of model/calls: percentiles, the histogram, slowest-N eviction,
+ * splitting a Python thread's timeline into calls, a call's own profile,
+ * and calls across profile_coalesce_exited(). */
+#include "model/calls.h"
+#include "model/tree.h"
+#include "base/util.h"
+
+#include "tap.h"
+
+#include <stdlib.h>
+
+#define MS 1000000ull
+
+static void end_call(struct calls *c, uint32_t fn, uint64_t id, uint64_t begin, uint64_t dur)
+{
+	calls_begin(c, fn, id, 10, 11, "worker", "server", begin);
+	calls_end(c, id, begin + dur);
+}
+
+static void test_percentiles(void)
+{
+	struct calls *c = calls_new(5);
+	uint32_t fn = calls_add_fn(c, "handle", false);
+	struct calls_fn *f = &c->fns[fn];
+
+	CHECK(calls_percentile(f, 0.5) == 0, "no calls: percentile 0");
+	/* 1..100 ms, in a shuffled order. */
+	for (uint64_t i = 0; i < 100; i++)
+		end_call(c, fn, i + 1, 1000 * MS, ((i * 37) % 100 + 1) * MS);
+	CHECK(f->count == 100, "100 calls counted (%llu)", (unsigned long long)f->count);
+	CHECK(f->total_ns == 5050 * MS, "total is the sum of durations");
+	CHECK(calls_percentile(f, 0.5) == 50 * MS, "p50 of 1..100 ms is 50 ms (%llu)",
+	      (unsigned long long)calls_percentile(f, 0.5));
+	CHECK(calls_percentile(f, 0.9) == 90 * MS, "p90 is 90 ms");
+	CHECK(calls_percentile(f, 0.99) == 99 * MS, "p99 is 99 ms");
+	CHECK(calls_percentile(f, 1.0) == 100 * MS && f->max_ns == 100 * MS, "p100 = max = 100 ms");
+	/* A new call after sorting re-sorts. */
+	end_call(c, fn, 1000, 0, 0);
+	CHECK(calls_percentile(f, 0.001) == 0, "a later shorter call is seen by the percentiles");
+	calls_free(c);
+}
+
+static void test_histogram(void)
+{
+	struct calls *c = calls_new(1);
+	uint32_t fn = calls_add_fn(c, "f", false);
+	uint64_t sum = 0;
+
+	CHECK(calls_hist_upper_ns(0) == 1000, "first bin: below 1 us");
+	CHECK(calls_hist_upper_ns(1) == 2000 && calls_hist_upper_ns(2) == 5000,
+	      "1-2-5 steps: 2 us, 5 us");
+	CHECK(calls_hist_upper_ns(3) == 10000, "then 10 us");
+	CHECK(calls_hist_upper_ns(CALLS_HIST_BINS - 1) == UINT64_MAX, "last bin is open");
+	CHECK(calls_hist_bin(999) == 0 && calls_hist_bin(1000) == 1, "bins: upper bound exclusive");
+	CHECK(calls_hist_bin(200 * MS) == calls_hist_bin(499 * MS) &&
+	      calls_hist_bin(200 * MS) != calls_hist_bin(500 * MS), "200-500 ms is one bin");
+	CHECK(calls_hist_bin(UINT64_MAX - 1) == CALLS_HIST_BINS - 1, "huge: the open bin");
+	end_call(c, fn, 1, 0, 250 * MS);
+	end_call(c, fn, 2, 0, 300 * MS);
+	end_call(c, fn, 3, 0, 1 * MS);
+	CHECK(c->fns[fn].hist[calls_hist_bin(250 * MS)] == 2, "two calls in 200-500 ms");
+	CHECK(c->fns[fn].hist[calls_hist_bin(1 * MS)] == 1, "one in 1-2 ms");
+	for (uint32_t i = 0; i < CALLS_HIST_BINS; i++)
+		sum += c->fns[fn].hist[i];
+	CHECK(sum == 3, "the histogram counts every call");
+	calls_free(c);
+}
+
+static void test_slowest(void)
+{
+	struct calls *c = calls_new(3);
+	uint32_t fn = calls_add_fn(c, "f", false);
+	struct calls_fn *f = &c->fns[fn];
+	const uint64_t durs[] = { 5, 9, 1, 7, 3, 9, 8 };
+	const struct call *ended;
+
+	for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
+		struct call *open = calls_begin(c, fn, 100 + i, 1, 2, "t", "p", 0);
+
+		CHECK(open && calls_find_open(c, 100 + i) == open, "call %zu is open", i);
+		calls_add(c, 100 + i, (uint32_t)i, durs[i]);
+		ended = calls_end(c, 100 + i, durs[i] * MS);
+		CHECK(ended && call_duration(ended) == durs[i] * MS && ended->number == i + 1,
+		      "the ended call is handed back with its duration and number %zu", i + 1);
+		CHECK(ended && ended->nr_recs == 1 && ended->recs[0].weight == durs[i],
+		      "... and its own sample");
+	}
+	CHECK(f->nr_slowest == 3, "3 kept of 7");
+	CHECK(call_duration(f->slowest[0]) == 9 * MS && f->slowest[0]->id == 101,
+	      "slowest first; a tie keeps the earlier call");
+	CHECK(call_duration(f->slowest[1]) == 9 * MS && f->slowest[1]->id == 105,
+	      "the later 9 ms call second");
+	CHECK(call_duration(f->slowest[2]) == 8 * MS, "then 8 ms (7 and 5 evicted)");
+	CHECK(f->slowest[2]->recs[0].stack == 6, "a kept call keeps its samples");
+	CHECK(f->count == 7 && f->max_ns == 9 * MS, "every call counted");
+	CHECK(!calls_end(c, 999, 0) && c->lost_begin == 1, "ending an unknown call is counted");
+	CHECK(!calls_add(c, 999, 0, 1) && c->lost_begin == 2, "a sample of no call is counted");
+	calls_free(c);
+}
+
+/* Samples of one open call aggregate by stack. */
+static void test_recs(void)
+{
+	struct calls *c = calls_new(2);
+	uint32_t fn = calls_add_fn(c, "f", false);
+	const struct call *ended;
+
+	calls_begin(c, fn, 7, 1, 1, "t", "p", 0);
+	calls_add(c, 7, 3, 10);
+	calls_add(c, 7, 4, 5);
+	calls_add(c, 7, 3, 1);
+	ended = calls_end(c, 7, 100);
+	CHECK(ended->nr_recs == 2 && ended->recs[0].weight == 11 && ended->weight == 16,
+	      "samples aggregate by stack; weight is their sum");
+	/* Beginning an id still open ends it first (its end was lost). */
+	calls_begin(c, fn, 8, 1, 1, "t", "p", 200);
+	calls_begin(c, fn, 8, 1, 1, "t", "p", 300);
+	CHECK(c->fns[fn].count == 2 && c->nr_open == 1, "a reused open id ends the old call");
+	calls_end_all(c, 500, NULL, NULL);
+	CHECK(c->nr_open == 0 && c->fns[fn].count == 3 && c->fns[fn].max_ns == 200,
+	      "end_all ends a native call at the stop time");
+	calls_free(c);
+}
+
+struct ev {
+	bool in;
+	uint64_t start, end;
+	uint32_t stack;
+};
+
+static int nr_ended;
+static uint64_t ended_dur[8], ended_begin[8], ended_weight[8];
+
+static void feed(struct calls *c, uint32_t fn, uint32_t tid, const struct ev *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct call *k = calls_py_event(c, fn, 5, tid, "w", "py", e[i].in,
+						      e[i].start, e[i].end, e[i].stack,
+						      e[i].end - e[i].start);
+		if (k && nr_ended < 8) {
+			ended_dur[nr_ended] = call_duration(k);
+			ended_begin[nr_ended] = k->begin_ns;
+			ended_weight[nr_ended] = k->weight;
+			nr_ended++;
+		}
+	}
+}
+
+static void count_ended(const struct call *k, void *ctx)
+{
+	(void)ctx;
+	if (nr_ended < 8) {
+		ended_dur[nr_ended] = call_duration(k);
+		ended_begin[nr_ended] = k->begin_ns;
+		ended_weight[nr_ended] = k->weight;
+		nr_ended++;
+	}
+}
+
+static void test_py_split(void)
+{
+	struct calls *c = calls_new(4);
+	uint32_t fn = calls_add_fn(c, "Handler.do_GET", true);
+	/* Thread 1: idle, then a call of a 1 ms sample, a 200 ms sleep and a
+	 * sample; idle; then two calls back to back (merge: nothing between). */
+	const struct ev t1[] = {
+		{ false, 0, 1 * MS, 1 },
+		{ true, 10 * MS, 11 * MS, 2 },
+		{ true, 11 * MS, 211 * MS, 3 },
+		{ true, 211 * MS, 212 * MS, 2 },
+		{ false, 212 * MS, 300 * MS, 1 },
+		{ true, 400 * MS, 401 * MS, 2 },
+		{ true, 401 * MS, 402 * MS, 2 },
+	};
+	/* Thread 2, interleaved: one call open when recording stops. */
+	const struct ev t2[] = {
+		{ true, 50 * MS, 51 * MS, 4 },
+		{ true, 60 * MS, 61 * MS, 4 },
+	};
+
+	nr_ended = 0;
+	feed(c, fn, 1, t1, 3);
+	feed(c, fn, 2, t2, 1);
+	CHECK(c->nr_open == 2, "two threads, two open calls");
+	feed(c, fn, 1, t1 + 3, 2);
+	CHECK(nr_ended == 1, "an event without the frame ends the call");
+	CHECK(ended_begin[0] == 10 * MS && ended_dur[0] == 202 * MS,
+	      "begin = first event's start, end = last event's end (202 ms: %llu)",
+	      (unsigned long long)ended_dur[0]);
+	CHECK(ended_weight[0] == 202 * MS, "the call's samples are its events (on and off CPU)");
+	feed(c, fn, 2, t2 + 1, 1);
+	feed(c, fn, 1, t1 + 5, 2);
+	CHECK(nr_ended == 1, "the other thread's call and the new one stay open");
+	calls_end_all(c, 999 * MS, count_ended, NULL);
+	CHECK(nr_ended == 3, "end_all ends both");
+	CHECK(c->fns[fn].count == 3, "three calls: back-to-back ones merge into one");
+	CHECK(c->fns[fn].max_ns == 202 * MS, "max 202 ms");
+	CHECK((ended_dur[1] == 11 * MS && ended_dur[2] == 2 * MS) ||
+	      (ended_dur[1] == 2 * MS && ended_dur[2] == 11 * MS),
+	      "a Python call ends at its last event, not at the stop time");
+	CHECK(c->fns[fn].slowest[0]->nr_recs == 2, "the slow call's tree has its two stacks");
+	calls_free(c);
+}
+
+static void test_names(void)
+{
+	CHECK(calls_py_name_matches("Handler.do_GET", "Handler.do_GET"), "3.11+: qualname");
+	CHECK(calls_py_name_matches("do_GET", "Handler.do_GET"), "3.10: the function name");
+	CHECK(!calls_py_name_matches("Other.do_GET", "Handler.do_GET"), "another class's method");
+	CHECK(!calls_py_name_matches("do_GET", "do_POST"), "another function");
+	CHECK(calls_py_name_matches("handle", "handle"), "a top-level function");
+	CHECK(!calls_py_name_matches("<module>", "x.<module>"), "3.10: no <...> pseudo names");
+}
+
+static enum thread_state all_gone(uint32_t pid, uint32_t tid, void *ctx)
+{
+	(void)pid, (void)tid, (void)ctx;
+	return THREAD_GONE;
+}
+
+/* A call's own profile holds its samples only, and survives the merge of
+ * exited threads (calls keep pid/tid and stack ids, not thread indexes). */
+static void test_call_profile(void)
+{
+	struct profile *p = profile_new();
+	frame_id_t a = profile_special_frame(p, FRAME_SPECIAL, "main");
+	frame_id_t b = profile_special_frame(p, FRAME_SPECIAL, "handle");
+	frame_id_t z = profile_special_frame(p, FRAME_SPECIAL, "[sleeping]");
+	frame_id_t s1[] = { a, b }, s2[] = { a, b, z }, s0[] = { a };
+	uint32_t t1 = profile_thread(p, 10, 11, "worker", "srv");
+	uint32_t t2 = profile_thread(p, 10, 12, "other", "srv");
+	uint32_t st1 = profile_stack(p, s1, 2), st2 = profile_stack(p, s2, 3);
+	uint32_t fn;
+	const struct call *k;
+	struct profile *q;
+	struct tree *t;
+	struct view_opts vo = VIEW_OPTS_INIT;
+
+	p->calls = calls_new(3);
+	fn = calls_add_fn(p->calls, "handle", false);
+	profile_add_sample(p, t2, s0, 1, 1000);
+	calls_begin(p->calls, fn, 42, 10, 11, "worker", "srv", 5 * MS);
+	profile_add(p, st1, t1, 20 * MS);
+	calls_add(p->calls, 42, st1, 20 * MS);
+	profile_add(p, st2, t1, 80 * MS);
+	calls_add(p->calls, 42, st2, 80 * MS);
+	profile_coalesce_exited(p, all_gone, NULL);
+	k = calls_end(p->calls, 42, 105 * MS);
+	CHECK(k && k->pid == 10 && k->tid == 11 && !strcmp(k->comm, "worker"),
+	      "the call keeps its thread across the merge");
+	q = calls_call_profile(p, k);
+	CHECK(q->total == 100 * MS && q->nr_threads == 1 && q->threads[0].tid == 11,
+	      "the call's profile: its 100 ms on its thread only");
+	CHECK(q->meta.duration_ns == 100 * MS, "its duration is the call's");
+	CHECK(q->meta.note && strstr(q->meta.note, "call 1 of handle"), "its note names the call");
+	t = tree_build(q, &vo);
+	CHECK(t->nr == 4, "its tree: main > handle > [sleeping] (%zu nodes)", t->nr);
+	{
+		uint32_t n = tree_first(t, tree_first(t, 0));
+
+		CHECK(n != NODE_NONE && t->nodes[n].total == 100 * MS &&
+		      t->nodes[tree_first(t, n)].total == 80 * MS,
+		      "handle 100%%, of which [sleeping] 80%%");
+	}
+	tree_free(t);
+	profile_free(q);
+	profile_free(p);	/* frees p->calls */
+}
+
+int main(void)
+{
+	test_percentiles();
+	test_histogram();
+	test_slowest();
+	test_recs();
+	test_py_split();
+	test_names();
+	test_call_profile();
+	return tap_done();
+}
