@@ -53,6 +53,7 @@ struct recorder {
 	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 	bool hold_merges;	/* the live view is paused: no merge */
+	struct callrec *calls;	/* --scope, or NULL */
 };
 
 /* Past this many thread records (and twice as many as the last merge
@@ -151,6 +152,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	prof->meta.freq_hz = o->sampler.freq_hz;
 	prof->meta.kernel_stacks = o->sampler.kernel;
 	prof->meta.ncpus = sampler_nr_cpus(r->sampler);
+	if (o->nr_scope)
+		r->calls = callrec_new(prof, o->scope, o->nr_scope, o->slowest, r->start_ns,
+				       o->call_ended, o->call_ended_ctx);
 	*out = r;
 	return 0;
 }
@@ -168,6 +172,7 @@ void recorder_free(struct recorder *r)
 	symbolizer_free(r->sym);
 	python_free(r->py);
 	procs_free(r->procs);
+	callrec_free(r->calls);
 	free(r);
 }
 
@@ -187,6 +192,23 @@ static void build_known_once(struct recorder *r, struct proc *p)
 		return;
 	*built_at = p->read_ns;
 	unwind_bpf_build_known(r->unw, p);
+}
+
+/* Adds one sample of the timeline: --scope's calls have their say first
+ * (a sample outside every Python call is dropped). */
+static void add_sample(struct recorder *r, const struct st_sample *s, uint32_t thread,
+		       const frame_id_t *frames, uint32_t n, uint64_t weight)
+{
+	uint32_t stack = profile_stack(r->prof, frames, n);
+	const struct thread *th = &r->prof->threads[thread];
+	uint64_t period = r->prof->meta.freq_hz ? 1000000000ull / r->prof->meta.freq_hz : 0;
+
+	if (r->calls &&
+	    !callrec_event(r->calls, s->tgid, s->tid, th->comm, th->process, stack,
+			   s->time_ns - period, s->time_ns, weight,
+			   s->flags & ST_SAMPLE_IN_CALL ? s->call_id : 0))
+		return;
+	profile_add(r->prof, stack, thread, weight);
 }
 
 static void on_sample(const struct st_sample *s, size_t size, void *ctx)
@@ -249,7 +271,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
-	profile_add_sample(prof, thread, frames, n, 1);
+	add_sample(r, s, thread, frames, n, 1);
 }
 
 /* ---- Cold samples: finished in userspace once their tables exist ---- */
@@ -395,6 +417,11 @@ static void on_event(const struct st_event *e, void *ctx)
 	case ST_EV_FORK:
 		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
 		break;
+	case ST_EV_CALL_BEGIN:
+	case ST_EV_CALL_END:
+		if (r->calls)
+			callrec_call_record(r->calls, (const struct st_call *)e, sizeof(*e));
+		break;
 	case ST_EV_EXIT:
 		procs_exit(r->procs, e->tgid, e->start_ns);
 		if (r->unw)	/* its tables lose a user */
@@ -441,6 +468,8 @@ static void update_meta(struct recorder *r)
 	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
+	if (r->calls)	/* Python calls are cut here: their outside, too */
+		r->prof->meta.counters[ST_CNT_SCOPE_OUTSIDE] += callrec_outside(r->calls);
 	r->prof->meta.duration_ns = now - r->start_ns;
 }
 
@@ -474,6 +503,8 @@ long recorder_stop(struct recorder *r)
 	n = recorder_poll(r);
 	/* Held cold samples go in now, with the tables there are. */
 	run_held(r, true);
+	if (r->calls)
+		callrec_stop(r->calls, now_ns());
 	return n;
 }
 

@@ -8,6 +8,7 @@
 
 #include "model/profile.h"
 #include "python/python.h"
+#include "cmd/callrec.h"
 #include "capture/sampler.h"
 #include "symbols/symbolizer.h"
 
@@ -15,6 +16,13 @@ struct recorder_opts {
 	struct sampler_opts sampler;
 	struct symbolizer_opts sym;
 	struct python_opts python;
+	/* --scope: the functions (as given), the slowest calls kept of each,
+	 * and what to call as each call ends (NULL: nothing) */
+	const char *const *scope;
+	size_t nr_scope;
+	uint32_t slowest;
+	callrec_ended_fn call_ended;
+	void *call_ended_ctx;
 };
 
 struct recorder;
