@@ -10,7 +10,7 @@ struct calls *calls_new(uint32_t keep)
 	struct calls *c = xcalloc(1, sizeof(*c));
 
 	c->keep = keep;
-	c->next_py_id = UINT64_MAX;
+	c->next_py_id = CALLS_PY_FIRST_ID;
 	return c;
 }
 
@@ -76,6 +76,23 @@ struct call *calls_find_open(const struct calls *c, uint64_t id)
 	return i == SIZE_MAX ? NULL : c->open[i];
 }
 
+struct call *calls_call_new(uint32_t fn, uint64_t id, uint32_t pid, uint32_t tid,
+			    const char *comm, const char *process, uint64_t begin_ns,
+			    uint64_t end_ns)
+{
+	struct call *call = xcalloc(1, sizeof(*call));
+
+	call->id = id;
+	call->fn = fn;
+	call->pid = pid;
+	call->tid = tid;
+	call->comm = xstrdup(comm ? comm : "");
+	call->process = xstrdup(process ? process : call->comm);
+	call->begin_ns = begin_ns;
+	call->end_ns = end_ns;
+	return call;
+}
+
 struct call *calls_begin(struct calls *c, uint32_t fn, uint64_t id, uint32_t pid, uint32_t tid,
 			 const char *comm, const char *process, uint64_t t_ns)
 {
@@ -85,20 +102,13 @@ struct call *calls_begin(struct calls *c, uint32_t fn, uint64_t id, uint32_t pid
 		return NULL;
 	if (open_index(c, id) != SIZE_MAX)
 		calls_end(c, id, t_ns);
-	call = xcalloc(1, sizeof(*call));
-	call->id = id;
-	call->fn = fn;
-	call->pid = pid;
-	call->tid = tid;
-	call->comm = xstrdup(comm ? comm : "");
-	call->process = xstrdup(process ? process : call->comm);
-	call->begin_ns = call->end_ns = t_ns;
+	call = calls_call_new(fn, id, pid, tid, comm, process, t_ns, t_ns);
 	XGROW(c->open, c->alloc_open, c->nr_open + 1);
 	c->open[c->nr_open++] = call;
 	return call;
 }
 
-static void call_add(struct call *call, uint32_t stack, uint64_t weight)
+void calls_call_add(struct call *call, uint32_t stack, uint64_t weight)
 {
 	uint32_t i;
 
@@ -125,7 +135,7 @@ bool calls_add(struct calls *c, uint64_t id, uint32_t stack, uint64_t weight)
 		c->lost_begin++;
 		return false;
 	}
-	call_add(call, stack, weight);
+	calls_call_add(call, stack, weight);
 	return true;
 }
 
@@ -171,6 +181,21 @@ static struct call *keep_slowest(struct calls *c, struct calls_fn *f, struct cal
 	f->slowest[pos] = call;
 	f->nr_slowest++;
 	return out;
+}
+
+bool calls_keep_loaded(struct calls *c, uint32_t fn, struct call *call)
+{
+	struct call *out;
+
+	if (fn >= c->nr_fns || c->fns[fn].nr_slowest >= c->keep) {
+		call_free(call);
+		return false;
+	}
+	u64map_free(&call->rec_index);
+	call->fn = fn;
+	out = keep_slowest(c, &c->fns[fn], call);
+	call_free(out);
+	return !out;
 }
 
 const struct call *calls_end(struct calls *c, uint64_t id, uint64_t t_ns)
@@ -234,13 +259,13 @@ const struct call *calls_py_event(struct calls *c, uint32_t fn, uint32_t pid, ui
 	if (!in_fn)
 		return call ? calls_end(c, call->id, call->end_ns) : NULL;
 	if (!call) {
-		call = calls_begin(c, fn, c->next_py_id--, pid, tid, comm, process, start_ns);
+		call = calls_begin(c, fn, c->next_py_id++, pid, tid, comm, process, start_ns);
 		if (!call)
 			return NULL;
 	}
 	if (end_ns > call->end_ns)
 		call->end_ns = end_ns;
-	call_add(call, stack, weight);
+	calls_call_add(call, stack, weight);
 	return NULL;
 }
 

@@ -43,6 +43,9 @@
  * (stacks_dropped, dropped_weight) and shown as one "[call stacks past the
  * cap]" frame in the call's tree. */
 #define CALLS_MAX_CALL_STACKS 65536
+/* Ids of Python calls (made here) start far above those BPF hands out
+ * (counted from 1), and stay below 2^63 for JSON readers. */
+#define CALLS_PY_FIRST_ID (1ull << 62)
 /* Display histogram: bins with upper bounds 1, 2, 5, 10, 20, 50 ... us up to
  * 5000 s, then one open bin. */
 #define CALLS_HIST_BINS 31
@@ -97,7 +100,7 @@ struct calls {
 	size_t nr_open, alloc_open;
 	struct call *last;	/* the last call ended when no list kept it */
 	uint64_t nr_ended;
-	uint64_t next_py_id;	/* ids of Python calls: counted down from UINT64_MAX */
+	uint64_t next_py_id;	/* the next Python call's id (from CALLS_PY_FIRST_ID) */
 	uint64_t lost_begin;	/* samples or ends of calls never begun (a lost record) */
 	uint64_t generation;	/* bumped whenever a call ends: views rebuild */
 };
@@ -155,6 +158,17 @@ uint32_t calls_hist_bin(uint64_t ns);
  * The caller frees it with profile_free().
  */
 struct profile *calls_call_profile(const struct profile *p, const struct call *call);
+
+/* For a loader (a saved profile): a finished call from its parts, its
+ * samples added with calls_call_add, then handed to calls_keep_loaded,
+ * which places it among fn's slowest (taking it) without counting it again
+ * (the loader sets the function's count, durations and histogram). Returns
+ * false (the call freed) when fn is no function or its list is full. */
+struct call *calls_call_new(uint32_t fn, uint64_t id, uint32_t pid, uint32_t tid,
+			    const char *comm, const char *process, uint64_t begin_ns,
+			    uint64_t end_ns);
+void calls_call_add(struct call *call, uint32_t stack, uint64_t weight);
+bool calls_keep_loaded(struct calls *c, uint32_t fn, struct call *call);
 
 /* Scoped-function matching for Python frames: does the name of frame f
  * name qualified name fn? A frame names its qualified name (3.11+) or only
