@@ -66,8 +66,7 @@ static void add_thread(const struct call *call, struct strbuf *sb)
 	strbuf_addf(sb, " [%u]", call->tid);
 }
 
-/* "Handler.do_GET: 40 calls, total 5.1 s, p50 1.2 ms, ..." */
-static void add_fn_summary(struct calls_fn *f, struct strbuf *sb, const char *sep)
+void report_calls_summary(struct calls_fn *f, const char *sep, struct strbuf *sb)
 {
 	strbuf_addf(sb, "%llu call%s", (unsigned long long)f->count, f->count == 1 ? "" : "s");
 	strbuf_addf(sb, "%stotal ", sep);
@@ -156,7 +155,7 @@ void report_text_calls(const struct profile *p, const struct report_opts *o, str
 		strbuf_addstr(sb, "\nCalls of ");
 		strbuf_add_escaped(sb, f->name);
 		strbuf_addstr(sb, ": ");
-		add_fn_summary(f, sb, o->ascii ? ", " : " \u00b7 ");
+		report_calls_summary(f, o->ascii ? ", " : " \u00b7 ", sb);
 		strbuf_addch(sb, '\n');
 		if (f->durations_dropped)
 			strbuf_addf(sb, "(percentiles of the first %zu calls: %llu more were "
@@ -215,7 +214,7 @@ void report_html_calls(const struct profile *p, const struct report_opts *o, str
 		strbuf_add_html(sb, f->name);
 		strbuf_addstr(sb, "</h2>\n<p class=\"callsum\">");
 		strbuf_reset(&s);
-		add_fn_summary(f, &s, " \u00b7 ");
+		report_calls_summary(f, " \u00b7 ", &s);
 		strbuf_add_html(sb, s.buf);
 		strbuf_addstr(sb, "</p>\n");
 		if (hist_range(f, &first, &last)) {

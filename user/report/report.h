@@ -89,6 +89,10 @@ void report_text_tree(const struct profile *p, const struct report_opts *o, stru
  * HTML page (a table, and each kept call's tree), nothing without calls. */
 void report_text_calls(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
 void report_html_calls(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
+/* "40 calls, total 5.1 s, p50 1.2 ms, p90 ..., p99 ..., max ..." (sep
+ * between the parts; plain ASCII but sep). */
+struct calls_fn;
+void report_calls_summary(struct calls_fn *f, const char *sep, struct strbuf *sb);
 /* A duration for people: "850 us", "252.4 ms", "1.203 s". */
 void report_duration(uint64_t ns, struct strbuf *sb);
 /* The range of histogram bin i: "<1 us", "200-500 ms", ">=5000 s". */
