@@ -6,6 +6,8 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,13 +33,13 @@ static int vaddr_to_offset(const struct elf_obj *o, uint64_t vaddr, uint64_t *of
 
 /* The last identifier of func ("handle" of "ns::Server::handle"): a mangled
  * name that lacks it cannot match, and is not demangled. */
-static const char *last_component(const char *func)
+static void last_component(const char *func, char *out, size_t size)
 {
-	const char *p = func, *colons;
+	const char *p = func, *colons, *paren = strchrnul(func, '(');
 
-	while ((colons = strstr(p, "::")))
+	while ((colons = strstr(p, "::")) && colons < paren)
 		p = colons + 2;
-	return p;
+	snprintf(out, size, "%.*s", (int)(paren - p), p);
 }
 
 static bool name_matches(const char *sym, const char *func, const char *last)
@@ -59,39 +61,91 @@ static bool name_matches(const char *sym, const char *func, const char *last)
 	return hit;
 }
 
-/* Collects o's symbols named func into out (path: the object for the
+/* Adds the entry at vaddr of o (path: the object for the kernel), once.
+ * Returns 1 if it is new, else 0. */
+static uint32_t add_loc(const struct elf_obj *o, const char *path, uint64_t vaddr,
+			struct funcaddr *out)
+{
+	struct funcaddr_loc *l;
+	uint64_t off;
+
+	if (vaddr_to_offset(o, vaddr, &off))
+		return 0;
+	for (uint32_t i = 0; i < out->nr; i++)
+		if (out->loc[i].vaddr == vaddr && !strcmp(out->loc[i].path, path))
+			return 0;
+	if (out->nr == FUNCADDR_MAX) {
+		out->more++;
+		return 1;
+	}
+	l = &out->loc[out->nr++];
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	l->offset = off;
+	l->vaddr = vaddr;
+	return 1;
+}
+
+/* The object's own .symtab and .dynsym, every alias: the parsed table
+ * keeps one name per address (libc's __nanosleep, not nanosleep). */
+static uint32_t find_aliases(const struct elf_obj *o, const char *path, const char *func,
+			     const char *last, struct funcaddr *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint32_t found = 0;
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < data->d_size / sh.sh_entsize; i++) {
+			char name[1024];
+			const char *n;
+			GElf_Sym sym;
+			int type;
+
+			if (!gelf_getsym(data, i, &sym))
+				break;
+			type = GELF_ST_TYPE(sym.st_info);
+			if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+			    !sym.st_value || !(n = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				continue;
+			/* "name@@VERSION" in .symtab: the name. */
+			snprintf(name, sizeof(name), "%.*s", (int)(strchrnul(n + !!*n, '@') - n), n);
+			if (name_matches(name, func, last))
+				found += add_loc(o, path, sym.st_value, out);
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
+/* Collects o's functions named func into out (path: the object for the
  * kernel). Returns the number found. */
 static uint32_t find_in(const struct elf_obj *o, const char *path, const char *func,
 			struct funcaddr *out)
 {
-	const char *last = last_component(func);
 	uint32_t found = 0;
+	char last[256];
 
+	last_component(func, last, sizeof(last));
 	for (uint32_t i = 0; i < o->nr_syms; i++) {
 		const struct elf_sym *s = &o->syms[i];
-		struct funcaddr_loc *l;
-		uint64_t off;
 
-		/* Labels are no function entries; aliases share an address
-		 * (sorted by it: the previous one kept is the same). */
-		if (s->rank > 2 || !name_matches(elf_sym_name(o, s), func, last))
-			continue;
-		if (vaddr_to_offset(o, s->addr, &off))
-			continue;
-		if (out->nr && out->loc[out->nr - 1].vaddr == s->addr &&
-		    !strcmp(out->loc[out->nr - 1].path, path))
-			continue;
-		found++;
-		if (out->nr == FUNCADDR_MAX) {
-			out->more++;
-			continue;
-		}
-		l = &out->loc[out->nr++];
-		snprintf(l->path, sizeof(l->path), "%s", path);
-		l->offset = off;
-		l->vaddr = s->addr;
+		/* Labels are no function entries. */
+		if (s->rank <= 2 && name_matches(elf_sym_name(o, s), func, last))
+			found += add_loc(o, path, s->addr, out);
 	}
-	return found;
+	return found ? found : find_aliases(o, path, func, last, out);
 }
 
 static struct symcache *new_cache(void)
