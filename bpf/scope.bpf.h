@@ -65,6 +65,28 @@ static __always_inline bool scope_left(const struct st_scope_thread *t, __u64 sp
 	return sp > t->entry_sp && sp - t->entry_sp < ST_SCOPE_STACK_SPAN;
 }
 
+/* Is the thread still inside the call, seen from a sample? Its stack
+ * pointer cannot say (a function the caller calls after a longjmp has its
+ * frame where the call's was), but the call's return address can: the
+ * uretprobe replaced it with the trampoline at the start of the process's
+ * uprobe page, and a return, or a frame made since in that slot, replaced
+ * that. When the trampoline is not known, the call goes on. */
+static __always_inline bool scope_sample_left(const struct st_scope_thread *t, __u64 sp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 tramp = 0, slot;
+
+	if (scope_left(t, sp))
+		return true;
+	if (!task)
+		return false;
+	if (bpf_core_field_exists(task->mm->uprobes_state.xol_area))
+		tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	if (!tramp || bpf_probe_read_user(&slot, sizeof(slot), (void *)t->entry_sp))
+		return false;
+	return slot != tramp;
+}
+
 /* Closes the thread's call without its return: ST_CALL_CUT. */
 static __always_inline void scope_cut(struct st_scope_thread *t, __u32 tid, __u64 now)
 {
@@ -166,7 +188,7 @@ static __always_inline bool scope_keep(struct st_sample *s)
 	if (t) {
 		task = bpf_get_current_task_btf();
 		regs = task ? (struct pt_regs *)bpf_task_pt_regs(task) : NULL;
-		if (regs && scope_left(t, BPF_CORE_READ(regs, sp))) {
+		if (regs && scope_sample_left(t, BPF_CORE_READ(regs, sp))) {
 			scope_cut(t, tid, s->time_ns);
 			t = NULL;
 		}
