@@ -7,6 +7,7 @@
 #include "unwind/unwind_hold.h"
 #include "unwind/unwind_table.h"
 #include "unwind/unwind_user.h"
+#include "symbols/funcaddr.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -54,6 +55,8 @@ struct recorder {
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 	bool hold_merges;	/* the live view is paused: no merge */
 	struct callrec *calls;	/* --scope, or NULL */
+	sampler_call_fn call_fn;	/* --scope: recorder_opts.call_fn */
+	void *call_ctx;
 };
 
 /* Past this many thread records (and twice as many as the last merge
@@ -62,6 +65,7 @@ struct recorder {
 #define COALESCE_THREADS 4096
 
 static void on_event(const struct st_event *e, void *ctx);
+static void on_call(const struct st_call *c, void *ctx);
 static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
 		    const uint8_t *stack, void *ctx);
 
@@ -127,6 +131,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	}
 	sampler_set_event_fn(r->sampler, on_event);
 	sampler_set_cold_fn(r->sampler, on_cold);
+	r->call_fn = o->call_fn;
+	r->call_ctx = o->call_ctx;
+	sampler_set_call_fn(r->sampler, on_call);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
 	if (err) {
 		*why = "cannot start the maps snapshot thread";
@@ -417,17 +424,61 @@ static void on_event(const struct st_event *e, void *ctx)
 	case ST_EV_FORK:
 		procs_fork(r->procs, e->tgid, e->start_ns, e->ppid, e->parent_start_ns, comm);
 		break;
-	case ST_EV_CALL_BEGIN:
-	case ST_EV_CALL_END:
-		if (r->calls)
-			callrec_call_record(r->calls, (const struct st_call *)e, sizeof(*e));
-		break;
 	case ST_EV_EXIT:
 		procs_exit(r->procs, e->tgid, e->start_ns);
 		if (r->unw)	/* its tables lose a user */
 			unwind_bpf_exited(r->unw, e->tgid);
 		break;
 	}
+}
+
+/* --scope: a call of a scoped function began or ended (struct st_call,
+ * sizes checked by the sampler), in order with the samples tagged with its
+ * id; the last drain after recorder_stop() ends those still open
+ * (ST_CALL_CUT). The one place call records leave the recorder. */
+static void on_call(const struct st_call *c, void *ctx)
+{
+	struct recorder *r = ctx;
+
+	if (r->calls)
+		callrec_call_record(r->calls, c, sizeof(*c));
+	if (r->call_fn)
+		r->call_fn(c, r->call_ctx);
+}
+
+int recorder_scope_native(struct recorder *r, const char *func, uint32_t probe, uint32_t pid,
+			  const char *cmd, struct strbuf *msg)
+{
+	struct funcaddr *fa = xmalloc(sizeof(*fa));
+	char path[PATH_MAX];
+	const char *why = NULL;
+	int err;
+
+	if (pid) {
+		err = funcaddr_find_pid(pid, func, fa);
+	} else if (funcaddr_command_path(cmd, path, sizeof(path))) {
+		strbuf_addstr(msg, "--scope: cannot find the program ");
+		strbuf_add_escaped(msg, cmd);
+		free(fa);
+		return -ENOENT;
+	} else {
+		err = funcaddr_find_file(path, func, fa);
+	}
+	if (err) {
+		funcaddr_explain(func, err, fa, msg);
+		free(fa);
+		return err;
+	}
+	for (uint32_t i = 0; !err && i < fa->nr; i++)
+		err = sampler_attach_scope(r->sampler, fa->loc[i].path, fa->loc[i].offset, probe,
+					   pid ? (int)pid : -1, &why);
+	if (err) {
+		strbuf_addstr(msg, "--scope ");
+		strbuf_add_escaped(msg, func);
+		strbuf_addf(msg, ": %s (%s)", why, strerror(-err));
+	}
+	free(fa);
+	return err;
 }
 
 /* Pushing unwind tables can take a while (a new object's table is built):
