@@ -80,18 +80,16 @@ static __always_inline int cgroup_matches(struct task_struct *task)
 	return anc && BPF_CORE_READ(anc, kn, id) == cgroup_id;
 }
 
-/* Non-zero when the current task should be sampled. */
-static __always_inline int is_target(__u32 tgid, __u32 tid)
+/* Non-zero when task (tgid, tid) should be sampled; task is read only when
+ * a filter needs it. */
+static __always_inline int is_target_task(struct task_struct *task, __u32 tgid, __u32 tid)
 {
-	struct task_struct *task;
-
 	if (filter_tgid && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	if (filter_tid && !bpf_map_lookup_elem(&tid_targets, &tid))
 		return 0;
 	if (!filter_uid && !filter_comm && !filter_cgroup)
 		return 1;
-	task = (struct task_struct *)bpf_get_current_task();
 	if (filter_uid && !uid_matches(task))
 		return 0;
 	if (filter_comm && !comm_matches(task))
@@ -99,6 +97,12 @@ static __always_inline int is_target(__u32 tgid, __u32 tid)
 	if (filter_cgroup && !cgroup_matches(task))
 		return 0;
 	return 1;
+}
+
+/* Non-zero when the current task should be sampled. */
+static __always_inline int is_target(__u32 tgid, __u32 tid)
+{
+	return is_target_task((struct task_struct *)bpf_get_current_task(), tgid, tid);
 }
 
 #endif

@@ -213,3 +213,6 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	count(ST_CNT_RECORDED);
 	return 0;
 }
+
+/* --wall: the scheduler's program (uses the helpers above). */
+#include "offcpu.bpf.h"

@@ -505,8 +505,8 @@ static __always_inline int user_regs(struct bpf_perf_event_data *ctx, struct ust
 	return 0;
 }
 
-static __always_inline long capture_user_stack_fp(struct bpf_perf_event_data *ctx,
-						  struct st_sample *s)
+/* ctx: any program's context (the current task's user stack is walked). */
+static __always_inline long capture_user_stack_fp(void *ctx, struct st_sample *s)
 {
 	long n = bpf_get_stack(ctx, s->ips, ST_MAX_FRAMES * sizeof(__u64), BPF_F_USER_STACK);
 
@@ -518,34 +518,38 @@ static __always_inline long capture_user_stack_fp(struct bpf_perf_event_data *ct
 	return n;
 }
 
-/* Fills s->ips[0 .. ST_MAX_USER_FRAMES) leaf first (ST_MAX_FRAMES with
- * frame pointers only); returns the number of frames or a negative error.
- * Sets ST_SAMPLE_USER_TRUNCATED. */
-static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
-					       struct st_sample *s)
+/* Finds s's process and resets this CPU's walk state (cold: enum
+ * cold_state, whether a file without a table may stop the walk). The
+ * caller sets the registers. Returns the state, or NULL. */
+static __always_inline struct ust_state *unwind_begin(struct ust_ctx *c, struct st_sample *s,
+						      __u8 cold)
 {
-	struct ust_ctx c = { .s = s };
 	__u32 tgid = s->tgid, zero = 0;
-	struct ust_state *st;
 
-	if (unwind_mode == ST_UNWIND_FP)
-		return capture_user_stack_fp(ctx, s);
+	c->s = s;
 	/* Not pushed yet: its mappings come from bpf_find_vma, frame by frame,
 	 * and userspace is asked for its tables. */
-	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
-	if (!c.proc) {
+	c->proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
+	if (!c->proc) {
 		count(ST_CNT_UNWIND_NO_PROC);
 		s->flags |= ST_SAMPLE_UNWIND_MISS;
-		c.vmas = get_vmas(tgid);
+		c->vmas = get_vmas(tgid);
 	}
-	st = bpf_map_lookup_elem(&unwind_state, &zero);
+	c->st = bpf_map_lookup_elem(&unwind_state, &zero);
+	if (c->st)
+		*c->st = (struct ust_state){ .exact = 1, .cold = cold };
+	return c->st;
+}
+
+/* Walks from the registers in c->st into c->s; returns the frame count. */
+static __always_inline long unwind_walk(struct ust_ctx *c)
+{
+	struct st_sample *s = c->s;
+	struct ust_state *st = c->st;
+
 	if (!st)
 		return 0;
-	*st = (struct ust_state){ .exact = 1 };
-	if (user_regs(ctx, st))
-		return 0;
-	c.st = st;
-	bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
+	bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, c, 0);
 	if (st->cold == COLD_STOPPED) {
 		if (!cold_copy(s, st)) {
 			s->flags |= ST_SAMPLE_COLD;
@@ -553,7 +557,7 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 			/* No room for the copy: on as without one, counted. */
 			count(ST_CNT_COLD_LOST);
 			st->cold = COLD_OFF;
-			bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, &c, 0);
+			bpf_loop(ST_MAX_USER_FRAMES + 1, unwind_step, c, 0);
 		}
 	}
 	if (st->more)
@@ -563,6 +567,45 @@ static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
 	/* n <= ST_MAX_USER_FRAMES; masked so that the verifier knows it too (it
 	 * comes from a map). */
 	return st->n & ST_MAX_USER_FRAMES;
+}
+
+/* Fills s->ips[0 .. ST_MAX_USER_FRAMES) leaf first (ST_MAX_FRAMES with
+ * frame pointers only); returns the number of frames or a negative error.
+ * Sets ST_SAMPLE_USER_TRUNCATED. */
+static __always_inline long capture_user_stack(struct bpf_perf_event_data *ctx,
+					       struct st_sample *s)
+{
+	struct ust_ctx c = {};
+	struct ust_state *st;
+
+	if (unwind_mode == ST_UNWIND_FP)
+		return capture_user_stack_fp(ctx, s);
+	st = unwind_begin(&c, s, COLD_CAN_STOP);
+	if (!st || user_regs(ctx, st))
+		return 0;
+	return unwind_walk(&c);
+}
+
+/* The same, from the user registers the current task saved as it entered
+ * the kernel (regs: bpf_task_pt_regs of it), for a program that does not
+ * run on a perf event (the scheduler's). No cold stop: where an object has
+ * no table yet the walk goes on by frame pointers (or stops), since the
+ * record must go now, in order with the records that follow it. */
+static __always_inline long capture_task_user_stack(void *ctx, struct st_sample *s,
+						    struct pt_regs *regs)
+{
+	struct ust_ctx c = {};
+	struct ust_state *st;
+
+	if (unwind_mode == ST_UNWIND_FP)
+		return capture_user_stack_fp(ctx, s);
+	st = unwind_begin(&c, s, COLD_OFF);
+	if (!st)
+		return 0;
+	st->ip = BPF_CORE_READ(regs, ip);
+	st->sp = BPF_CORE_READ(regs, sp);
+	st->bp = BPF_CORE_READ(regs, bp);
+	return unwind_walk(&c);
 }
 
 #endif

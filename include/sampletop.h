@@ -68,6 +68,8 @@ enum st_sample_flags {
 						 * thread's struct st_oncpu record. */
 	ST_SAMPLE_IN_CALL = 1 << 12,		/* --scope: the thread was inside a call of
 						 * the scoped function: call_id names it */
+	ST_SAMPLE_OFF_CAPPED = 1 << 13,		/* ST_SAMPLE_OFFCPU past the rate cap: sent
+						 * without a stack (ST_CNT_OFF_CAPPED) */
 	ST_REC_EVENT = 1u << 31,		/* the record is a struct st_event (or
 						 * st_oncpu, st_call: see its kind) */
 };

@@ -192,7 +192,7 @@ static const struct bad_case {
 	{ NULL, ARGS("-qxa"), "sampletop: -x: unknown option (see sampletop --help)" },
 	{ NULL, ARGS("-a", "-e", "x"),
 	  "sampletop: -e: not an option of sampletop (see sampletop --help)" },
-	{ NULL, ARGS("-a", "--sh", "x"), "sampletop: --sh: ambiguous option (--show, --show-all)" },
+	{ NULL, ARGS("-a", "--sh", "x"), "sampletop: --sh: ambiguous option (--show, --show-all, --show-idle)" },
 	{ NULL, ARGS("-a", "--tui=yes"), "sampletop: --tui=yes: takes no value" },
 	{ NULL, ARGS("-a", "--dur"), "sampletop: --duration: needs a value (seconds, like 10 or 0.5)" },
 	{ NULL, ARGS("-a", "-p"),

@@ -594,8 +594,31 @@ static void test_programs(void)
 	profile_free(p);
 }
 
+/* --wall: CPU time is what is not under an off-CPU reason leaf. */
+static void test_cpu_weight(void)
+{
+	struct profile *p = profile_new();
+	uint32_t th = profile_thread(p, 42, 42, "demo", "demo");
+	struct frame reason = { .name = "[sleeping]", .module = "", .kind = FRAME_SPECIAL,
+				.flags = FRAME_F_OFFCPU };
+	frame_id_t sleeping = profile_frame(p, &reason);
+	frame_id_t on[] = { fn(p, "main"), fn(p, "work") };
+	frame_id_t off[] = { fn(p, "main"), fn(p, "nap"), sleeping };
+	frame_id_t named[] = { fn(p, "main"), profile_special_frame(p, FRAME_SPECIAL, "[no stack]") };
+
+	p->meta.wall = true;
+	profile_add_sample(p, th, on, 2, 3000000);
+	profile_add_sample(p, th, off, 3, 250000000);
+	profile_add_sample(p, th, named, 2, 1000000);
+	CHECK(profile_cpu_weight(p) == 4000000, "cpu weight leaves out off-CPU leaves (%llu)",
+	      (unsigned long long)profile_cpu_weight(p));
+	CHECK(p->total == 254000000, "total is wall time");
+	profile_free(p);
+}
+
 int main(void)
 {
+	test_cpu_weight();
 	test_idx_remove();
 	test_coalesce();
 	test_coalesce_keeps_named_unused();

@@ -24,6 +24,10 @@ _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, fl
 _Static_assert(sizeof(struct st_call) == 56 &&
 		       offsetof(struct st_call, kind) == offsetof(struct st_event, kind),
 	       "st_call layout: its kind where an event's is");
+_Static_assert(sizeof(struct st_oncpu) == 48 &&
+		       offsetof(struct st_oncpu, flags) == offsetof(struct st_sample, flags) &&
+		       offsetof(struct st_oncpu, kind) == offsetof(struct st_event, kind),
+	       "st_oncpu layout: flags and kind where a sample and an event have them");
 _Static_assert(sizeof(struct st_ucrow2) == 8 && sizeof(struct st_upage) == 8 &&
 		       sizeof(struct st_ucrow) == 4,
 	       "unwind rows (two per element) and pages are mmapped with the 8-byte stride of array maps");
@@ -34,12 +38,14 @@ struct sampler {
 	struct sampletop_bpf *skel;
 	struct bpf_link **links;
 	struct bpf_link *tp_links[3];	/* exec, fork, exit */
+	struct bpf_link *switch_link;	/* --wall: sched_switch */
 	int *pfds;
 	int nr_links, ncpus;
 	struct ring_buffer *rb;
 	int epfd;		/* edge-triggered on the ring: wakes on wake-up records only */
 	sampler_fn fn;
 	sampler_event_fn event_fn;
+	sampler_oncpu_fn oncpu_fn;
 	sampler_cold_fn cold_fn;
 	sampler_call_fn call_fn;
 	void *ctx;
@@ -82,6 +88,10 @@ static int on_rb(void *ctx, void *data, size_t size)
 	     ((const struct st_call *)data)->kind == ST_EV_CALL_END)) {
 		if (s->call_fn)
 			s->call_fn(data, s->ctx);
+	} else if (size >= sizeof(struct st_oncpu) && (smp->flags & ST_REC_EVENT) &&
+	    ((const struct st_event *)data)->kind == ST_EV_ONCPU) {
+		if (s->oncpu_fn)
+			s->oncpu_fn(data, s->ctx);
 	} else if (size >= sizeof(struct st_event) && (smp->flags & ST_REC_EVENT)) {
 		if (s->event_fn)
 			s->event_fn(data, s->ctx);
@@ -163,6 +173,22 @@ static uint32_t ring_bytes(size_t min_bytes, size_t want_bytes)
 	return n;
 }
 
+/* --wall. The cap on off-CPU stacks, per CPU: past it a switch-out is still
+ * sent, with its time and reasons but no stack (ST_CNT_OFF_CAPPED), so that
+ * wall time stays whole. A stack record costs the scheduler ~2-4 us more
+ * than a bare one (bench/wall.sh), so 10k/s holds the walks to a few
+ * percent of a CPU however busy the machine, while a thread that switches
+ * less than that (a server's request threads do) keeps every stack. */
+#define OFFCPU_STACKS_PER_SEC 10000u
+/* Ring bytes per CPU with --wall: 100 ms (a drain period) of the capped
+ * stacks (~1 KiB each: 1 MiB) plus, past the cap, the bare switch-out and
+ * switch-in records of 50k switches/s (88 + 56 bytes: 720 KiB), with the
+ * cpu-clock samples' own 1 MiB on top. */
+#define WALL_RINGBUF_BYTES_PER_CPU (4u << 20)
+/* Threads with a switch-out on record (LRU: the least recent is forgotten
+ * first, its interval then counted as a missed start). */
+#define OFFCPU_THREADS_MIN (4 * ST_MAX_TARGETS)
+
 /* The options reach the BPF program as read-only data, set before load. */
 static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o)
 {
@@ -185,6 +211,11 @@ static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o
 	bpf_program__set_autoload(skel->progs.scope_enter, o->scope);
 	bpf_program__set_autoload(skel->progs.scope_return, o->scope);
 	bpf_program__set_autoload(skel->progs.scope_on_exit, o->scope);
+	skel->rodata->want_wall = o->wall;
+	skel->rodata->offcpu_stack_cost_ns =
+		1000000000ull / (o->wall_stacks_per_sec ? o->wall_stacks_per_sec : OFFCPU_STACKS_PER_SEC);
+	/* Without --wall the scheduler's program is not even loaded. */
+	bpf_program__set_autoload(skel->progs.on_switch, o->wall);
 }
 
 /* Map sizes are fixed before load. */
@@ -213,7 +244,10 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 		bpf_map__set_max_entries(skel->maps.scope_threads, 1);
 	bpf_map__set_max_entries(skel->maps.samples,
 				 ring_bytes(ST_RINGBUF_BYTES_PER_CPU,
-					    (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU));
+					    (size_t)ncpus * (o->wall ? WALL_RINGBUF_BYTES_PER_CPU
+								     : ST_RINGBUF_BYTES_PER_CPU)));
+	bpf_map__set_max_entries(skel->maps.offcpu_start,
+				 o->wall ? max_entries_for(OFFCPU_THREADS_MIN, ncpus) : 1);
 	bpf_map__set_max_entries(skel->maps.execs,
 				 ring_bytes(64u << 10, (size_t)ncpus * ST_EXECS_BYTES_PER_CPU));
 	/* Stack copies: one slot per CPU, and a ring for ~500 ms of them on
@@ -266,6 +300,17 @@ static int load(struct sampler *s, const struct sampler_opts *o, const char **wh
 	if (err)
 		*why = "cannot fill the target filter map";
 	return err;
+}
+
+/* --wall: sched_switch, by name (no tracefs needed). */
+static int attach_switch(struct sampler *s, const char **why)
+{
+	s->switch_link = bpf_program__attach_raw_tracepoint(s->skel->progs.on_switch, "sched_switch");
+	if (!s->switch_link) {
+		*why = "cannot attach to the sched_switch raw tracepoint (needed by --wall)";
+		return -errno;
+	}
+	return 0;
 }
 
 static int attach_lifecycle(struct sampler *s, const char **why)
@@ -378,6 +423,8 @@ int sampler_open(const struct sampler_opts *o, struct sampler **out, const char 
 		}
 	}
 	err = attach_cpus(s, o, why);
+	if (!err && o->wall)
+		err = attach_switch(s, why);
 	if (err)
 		goto out_free;
 	err = open_rings(s, why);
@@ -404,6 +451,7 @@ void sampler_free(struct sampler *s)
 		bpf_link__destroy(s->scope_links[i]);
 	free(s->scope_links);
 	bpf_link__destroy(s->scope_exit_link);
+	bpf_link__destroy(s->switch_link);
 	for (int i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);
 		close(s->pfds[i]);
@@ -428,6 +476,10 @@ void sampler_stop(struct sampler *s)
 	bpf_link__destroy(s->scope_exit_link);
 	s->scope_exit_link = NULL;
 	s->stop_ns = now_ns();
+	/* A switch already being recorded on another CPU may still send its
+	 * record: the last drain takes it. */
+	bpf_link__destroy(s->switch_link);
+	s->switch_link = NULL;
 }
 
 int sampler_attach_scope(struct sampler *s, const char *path, uint64_t offset, uint32_t probe,
@@ -531,6 +583,11 @@ int sampler_execs_fd(const struct sampler *s)
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn)
 {
 	s->event_fn = fn;
+}
+
+void sampler_set_oncpu_fn(struct sampler *s, sampler_oncpu_fn fn)
+{
+	s->oncpu_fn = fn;
 }
 
 void sampler_set_cold_fn(struct sampler *s, sampler_cold_fn fn)

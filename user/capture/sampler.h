@@ -38,6 +38,8 @@ struct sampler_opts {
 	uint64_t unwind_mem;	/* bytes for the unwind rows and pages maps; 0: the default */
 	bool scope;		/* --scope: keep only samples inside calls of the functions
 				 * sampler_attach_scope() probes */
+	bool wall;		/* --wall: off-CPU intervals from sched_switch too */
+	uint32_t wall_stacks_per_sec;	/* the cap on off-CPU stacks per CPU; 0: the default */
 	/* Called once loaded, before the perf events are attached (fill maps
 	 * that the first samples need). Returns 0 or a negative errno. */
 	int (*before_attach)(struct sampler *s, void *ctx);
@@ -49,9 +51,11 @@ struct sampler_opts {
 int sampler_open(const struct sampler_opts *o, struct sampler **out, const char **why);
 void sampler_free(struct sampler *s);
 
-/* Stops sampling: every cpu-clock event is disabled, so no sample is taken
- * after it returns (lifecycle events still arrive). What the ring buffer
- * holds is left for a last drain, and the counters then match it. */
+/* Stops sampling: every cpu-clock event is disabled and the sched_switch
+ * program detached, so no sample is taken after it returns (lifecycle
+ * events still arrive). What the ring buffer holds is left for a last
+ * drain, and the counters then match it. Threads off the CPU then have a
+ * switch-out without its switch-in: their intervals end at the stop. */
 void sampler_stop(struct sampler *s);
 
 /* Adds a tgid to the filter (a launched command, a forked child). */
@@ -64,6 +68,11 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx);
 /* Process lifecycle events met while draining go to fn (with the drain's
  * ctx), in order with the samples; without one they are skipped. */
 void sampler_set_event_fn(struct sampler *s, sampler_event_fn fn);
+/* --wall: a target thread runs again (struct st_oncpu) goes to fn, with
+ * the drain's ctx, in order with the samples (its ST_SAMPLE_OFFCPU sample,
+ * when off_ns is not 0, came before it); without one they are skipped. */
+typedef void (*sampler_oncpu_fn)(const struct st_oncpu *o, void *ctx);
+void sampler_set_oncpu_fn(struct sampler *s, sampler_oncpu_fn fn);
 /* A cold sample (ST_SAMPLE_COLD, struct st_ucold): the sample (size bytes,
  * its user frames those walked before the stop) and c->stack_len bytes of
  * stack from c->sp, all valid during the call only. Met while draining, in

@@ -46,6 +46,9 @@ static const char usage_text[] =
 	"  -K, --kernel              record kernel stacks too, below the user frames\n"
 	"      --kernel-only         record kernel stacks only\n"
 	"      --idle                keep samples of the idle task (pid 0)\n"
+	"      --wall                wall-clock time: also the time threads spend off\n"
+	"                            the CPU (sleeping, on a lock, reading, waiting for\n"
+	"                            a CPU...), weighed in seconds\n"
 	"      --unwind MODE         how user stacks are walked: auto (from each object's\n"
 	"                            .eh_frame; frame pointers where there is none),\n"
 	"                            dwarf (.eh_frame only) or fp (frame pointers only)\n"
@@ -95,6 +98,8 @@ static const char usage_text[] =
 	"      --min-percent P       elide nodes under P% of the total (default 0.5)\n"
 	"      --ascii               no box-drawing characters\n"
 	"      --counters            text: every counter and its meaning under the header\n"
+	"      --show-idle           --wall: show threads that did not run at all during\n"
+	"                            the run (hidden by default)\n"
 	"      --no-demangle         keep C++/Rust names mangled\n"
 	"\n"
 	"  -h, --help                this help\n"
@@ -143,6 +148,8 @@ enum {
 	OPT_SCOPE,
 	OPT_SLOWEST,
 	OPT_SLOWER_THAN,
+	OPT_WALL,
+	OPT_SHOW_IDLE,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +192,8 @@ static const struct option long_opts[] = {
 	{ "min-percent", required_argument, NULL, OPT_MIN_PERCENT },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
 	{ "counters", no_argument, NULL, OPT_COUNTERS },
+	{ "wall", no_argument, NULL, OPT_WALL },
+	{ "show-idle", no_argument, NULL, OPT_SHOW_IDLE },
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -567,6 +576,7 @@ static int add_scope(struct options *o, const struct opt_arg *a)
 		return cli_option_error(a->name, a->value,
 					"native and Python functions cannot be scoped together");
 	o->scope[o->nr_scope++] = a->value;
+	o->wall = true;	/* a call's time is wall time: its waits count */
 	return 0;
 }
 
@@ -609,6 +619,9 @@ static int check_call_pattern(const struct options *o)
 	if (o->slower_than_ns && !cli_is_call_pattern(o->output))
 		return cli_usage_error("--slower-than writes each call to its own file: give -o "
 				       "a pattern, like 'calls/%%n.html'");
+	if (o->nr_scope && !callrec_fn_is_python(o->scope[0]) && !o->nr_pids && !o->command)
+		return cli_usage_error("--scope with a native function probes it in -p PID or "
+				       "-- COMMAND: give one");
 	if ((o->slowest != CALLS_KEEP_DEFAULT || o->slower_than_ns) && !o->nr_scope)
 		return cli_usage_error("--slowest and --slower-than are about calls: give --scope FUNC");
 	return 0;
@@ -672,6 +685,7 @@ static int view_option(struct options *o, const struct opt_arg *a)
 	case OPT_PROCESSES: o->processes = o->per_pid = true; return 0;
 	case OPT_INVERT: o->invert = true; return 0;
 	case OPT_COUNTERS: o->counters = true; return 0;
+	case OPT_SHOW_IDLE: o->show_idle = true; return 0;
 	case OPT_FOCUS:
 		o->focus = a->value;
 		return *a->value ? 0 : bad_value(a, "an empty pattern");
@@ -715,6 +729,7 @@ static int record_option(struct options *o, const struct opt_arg *a)
 	case 'F': return parse_freq(o, a);
 	case 'd': return parse_duration(o, a);
 	case OPT_IDLE: o->idle = true; return 0;
+	case OPT_WALL: o->wall = true; return 0;
 	case OPT_NO_UNWIND_CACHE: o->no_unwind_cache = true; return 0;
 	case OPT_UNWIND_MEM:
 		if (parse_size(a->value, ST_UNWIND_MEM_MIN, ST_UNWIND_MEM_MAX, &o->unwind_mem))
@@ -934,8 +949,8 @@ static const char report_usage[] =
 	"  -f, --format FORMAT       text, folded, json, html, speedscope, pprof\n"
 	"      --threads, --processes, --invert, --focus GLOB, --hide GLOB,\n"
 	"      --show GLOB, --show-all, --kernel, --kernel-only, --lines,\n"
-	"      --min-percent P, --ascii, --counters, --color/--no-color: as for\n"
-	"                            recording (see sampletop --help)\n"
+	"      --min-percent P, --ascii, --counters, --show-idle, --color/--no-color:\n"
+	"                            as for recording (see sampletop --help)\n"
 	"\n"
 	"Exit status: 0 success, 1 error (e.g. a damaged profile), 2 bad usage.\n";
 
@@ -970,6 +985,7 @@ void options_report(const struct options *o, struct report_opts *r, bool color_o
 	r->view.by_program = !o->per_pid;
 	r->view.invert = o->invert;
 	r->view.focus = o->focus;
+	r->view.show_idle = o->show_idle;
 	r->lines = o->lines;
 	r->ascii = o->ascii;
 	r->counters = o->counters;

@@ -50,6 +50,7 @@ struct options {
 	bool kernel;		/* -K */
 	bool kernel_only;
 	bool idle;
+	bool wall;		/* --wall */
 	enum unwind_mode unwind;
 	bool no_unwind_cache;	/* --no-unwind-cache */
 	uint64_t unwind_mem;	/* --unwind-mem bytes; 0: the default */
@@ -80,6 +81,7 @@ struct options {
 	bool lines;
 	bool ascii;
 	bool counters;		/* --counters: every counter under the text header */
+	bool show_idle;		/* --show-idle: threads idle the whole run (--wall) */
 	bool invert;
 	double min_percent;
 	const char *focus;	/* --focus, in argv */

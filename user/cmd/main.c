@@ -436,6 +436,7 @@ static void fill_recorder_opts(struct record *r)
 	ro->sampler.user = !o->kernel_only;
 	ro->sampler.kernel = o->kernel;
 	ro->sampler.idle = o->idle;
+	ro->sampler.wall = o->wall;
 	ro->sampler.pids = o->pids;
 	ro->sampler.nr_pids = o->nr_pids;
 	ro->sampler.tids = o->tids;
@@ -453,6 +454,7 @@ static void fill_recorder_opts(struct record *r)
 	ro->sampler.unwind_mem = o->unwind_mem;
 	ro->python.mode = o->python;
 	ro->python.lines = o->lines;
+	ro->sampler.scope = o->nr_scope && !callrec_fn_is_python(o->scope[0]);
 	ro->scope = o->scope;
 	ro->nr_scope = o->nr_scope;
 	ro->slowest = o->slowest;
@@ -460,6 +462,31 @@ static void fill_recorder_opts(struct record *r)
 		ro->call_ended = call_ended;
 		ro->call_ended_ctx = o;
 	}
+}
+
+/* --scope with native functions: a uprobe pair on each, in each -p process
+ * or in the program -- COMMAND runs (probe numbers in --scope order).
+ * Returns 0 or 1 after one line. */
+static int attach_scopes(struct record *r)
+{
+	const struct options *o = &r->o;
+	struct strbuf msg = STRBUF_INIT;
+	int err = 0;
+
+	if (!r->ro.sampler.scope)
+		return 0;
+	for (uint32_t i = 0; i < o->nr_scope && !err; i++) {
+		const char *fn = callrec_fn_name(o->scope[i]);
+
+		for (size_t k = 0; k < o->nr_pids && !err; k++)
+			err = recorder_scope_native(r->rec, fn, i, o->pids[k], NULL, &msg);
+		if (!o->nr_pids)
+			err = recorder_scope_native(r->rec, fn, i, 0, o->command[0], &msg);
+	}
+	if (err)
+		fprintf(stderr, "sampletop: %s\n", msg.buf);
+	strbuf_release(&msg);
+	return err ? 1 : 0;
 }
 
 /* The profile and the recorder that fills it: sampling starts here.
@@ -481,6 +508,8 @@ static int open_recording(struct record *r, int argc, char **argv)
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
 				"show as [unknown]\n");
+	if (attach_scopes(r))
+		return 1;
 	r->live.prof = r->prof;
 	r->live.rec = r->rec;
 	r->live.pids = r->o.pids;

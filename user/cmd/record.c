@@ -1,5 +1,6 @@
 /* Raw samples -> named stacks in the profile. */
 #include "cmd/record.h"
+#include "cmd/wallrec.h"
 #include "procs/procfs.h"
 #include "procs/procs.h"
 #include "procs/snapshot.h"
@@ -57,6 +58,7 @@ struct recorder {
 	struct callrec *calls;	/* --scope, or NULL */
 	sampler_call_fn call_fn;	/* --scope: recorder_opts.call_fn */
 	void *call_ctx;
+	struct wallrec *wall;	/* --wall, else NULL */
 };
 
 /* Past this many thread records (and twice as many as the last merge
@@ -66,6 +68,9 @@ struct recorder {
 
 static void on_event(const struct st_event *e, void *ctx);
 static void on_call(const struct st_call *c, void *ctx);
+static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id);
+static void on_oncpu(const struct st_oncpu *e, void *ctx);
 static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
 		    const uint8_t *stack, void *ctx);
 
@@ -134,6 +139,8 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	r->call_fn = o->call_fn;
 	r->call_ctx = o->call_ctx;
 	sampler_set_call_fn(r->sampler, on_call);
+	if (o->sampler.wall)
+		sampler_set_oncpu_fn(r->sampler, on_oncpu);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
 	if (err) {
 		*why = "cannot start the maps snapshot thread";
@@ -162,6 +169,14 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	if (o->nr_scope)
 		r->calls = callrec_new(prof, o->scope, o->nr_scope, o->slowest, r->start_ns,
 				       o->call_ended, o->call_ended_ctx);
+	if (o->sampler.wall) {
+		/* start_ns is the BPF clock (CLOCK_MONOTONIC) read next to
+		 * start_wall_ns: event times count from both. */
+		r->wall = wallrec_new(prof, r->procs, r->start_ns);
+		if (r->calls)
+			wallrec_set_keep_fn(r->wall, wall_keep, r);
+		wallrec_start_threads(r->wall, o->sampler.pids, o->sampler.nr_pids);
+	}
 	*out = r;
 	return 0;
 }
@@ -172,6 +187,7 @@ void recorder_free(struct recorder *r)
 		return;
 	snapshots_stop(r->snaps);
 	sampler_free(r->sampler);
+	wallrec_free(r->wall);
 	unwind_hold_free(r->hold);
 	free(r->cold_out);
 	free(r->cold_cache);
@@ -199,6 +215,17 @@ static void build_known_once(struct recorder *r, struct proc *p)
 		return;
 	*built_at = p->read_ns;
 	unwind_bpf_build_known(r->unw, p);
+}
+
+/* --wall with --scope: each piece of the timeline goes by the calls first. */
+static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id)
+{
+	struct recorder *r = ctx;
+	const struct thread *th = &r->prof->threads[thread];
+
+	return callrec_event(r->calls, pid, tid, th->comm, th->process, stack, start_ns, end_ns,
+			     weight, call_id);
 }
 
 /* Adds one sample of the timeline: --scope's calls have their say first
@@ -272,13 +299,30 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 			 ARRAY_SIZE(frames) - knr - 1);
 	for (uint32_t i = knr; i > 0; i--)
 		frames[n++] = symbolizer_kernel(r->sym, s->ips[unr + i - 1]);
-	if (n == 0)
+	if (n == 0 && !(s->flags & ST_SAMPLE_OFFCPU))
 		frames[n++] = r->kernel_only && !(s->flags & ST_SAMPLE_IN_KERNEL) ? r->user_mode
 										 : r->no_stack;
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
-	add_sample(r, s, thread, frames, n, 1);
+	if (s->flags & ST_SAMPLE_OFFCPU) {
+		if (r->wall)	/* held until the thread runs again; room for its reason */
+			wallrec_switch_out(r->wall, s, frames, n);
+		return;
+	}
+	if (r->wall)
+		wallrec_on_cpu(r->wall, s, thread, profile_stack(prof, frames, n));
+	else
+		add_sample(r, s, thread, frames, n, 1);
+}
+
+/* --wall: a thread runs again, which ends its off-CPU interval. */
+static void on_oncpu(const struct st_oncpu *e, void *ctx)
+{
+	struct recorder *r = ctx;
+
+	if (r->wall)
+		wallrec_switch_in(r->wall, e);
 }
 
 /* ---- Cold samples: finished in userspace once their tables exist ---- */
@@ -522,6 +566,8 @@ static void update_meta(struct recorder *r)
 	if (r->calls)	/* Python calls are cut here: their outside, too */
 		r->prof->meta.counters[ST_CNT_SCOPE_OUTSIDE] += callrec_outside(r->calls);
 	r->prof->meta.duration_ns = now - r->start_ns;
+	if (r->wall)
+		wallrec_update_counters(r->wall);
 }
 
 long recorder_poll(struct recorder *r)
@@ -550,12 +596,22 @@ long recorder_stop(struct recorder *r)
 {
 	long n;
 
+	uint64_t stop_ns;
+
 	sampler_stop(r->sampler);
+	stop_ns = now_ns();
 	n = recorder_poll(r);
 	/* Held cold samples go in now, with the tables there are. */
 	run_held(r, true);
+	if (r->wall) {
+		/* Threads still off the CPU count up to the stop, and the run
+		 * lasted until then: a thread alive throughout weighs it all. */
+		wallrec_stop(r->wall, stop_ns);
+		r->prof->meta.duration_ns = stop_ns - r->start_ns;
+	}
+	/* Last: the intervals closed just above belong to calls too. */
 	if (r->calls)
-		callrec_stop(r->calls, now_ns());
+		callrec_stop(r->calls, stop_ns);
 	return n;
 }
 

@@ -53,6 +53,7 @@ const char *const prof_counter_names[PC_NR] = {
 	[PC_COLD_LATE] = "cold_without_table",
 	[PC_COLD_HOLD_FULL] = "cold_hold_full",
 	[PC_EVENTS_DROPPED] = "timeline_events_dropped",
+	[PC_OFF_NO_STACK] = "offcpu_no_stack",
 };
 
 struct profile *profile_new(void)
@@ -516,6 +517,56 @@ double profile_seconds(const struct profile *p, uint64_t count)
 	if (p->meta.wall)
 		return (double)count / 1e9;
 	return p->meta.freq_hz ? (double)count / p->meta.freq_hz : 0;
+}
+
+uint64_t profile_cpu_weight(const struct profile *p)
+{
+	uint64_t cpu = 0;
+
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		const struct sample_rec *r = &p->samples[i];
+		const struct stack *st = &p->stacks[r->stack];
+
+		if (st->nr && (p->frames[p->stack_frames[st->off + st->nr - 1]].flags &
+			       FRAME_F_OFFCPU))
+			continue;
+		cpu += r->count;
+	}
+	return cpu;
+}
+
+bool profile_stack_idle(const struct profile *p, uint32_t stack)
+{
+	const struct stack *st = &p->stacks[stack];
+	const struct frame *f;
+
+	if (!st->nr)
+		return false;
+	f = &p->frames[p->stack_frames[st->off]];
+	return f->kind == FRAME_SPECIAL && !strcmp(f->name, PROFILE_IDLE_NAME);
+}
+
+uint64_t profile_idle_weight(const struct profile *p, uint32_t *threads)
+{
+	struct u64map seen = { 0 };
+	uint64_t w = 0;
+	uint32_t v, n = 0;
+
+	for (size_t i = 0; i < p->nr_samples; i++) {
+		const struct sample_rec *r = &p->samples[i];
+
+		if (!r->count || !profile_stack_idle(p, r->stack))
+			continue;
+		w += r->count;
+		if (!u64map_get(&seen, r->thread, &v)) {
+			u64map_put(&seen, r->thread, 1);
+			n++;
+		}
+	}
+	u64map_free(&seen);
+	if (threads)
+		*threads = n;
+	return w;
 }
 
 uint64_t profile_lost_samples(const struct profile *p)

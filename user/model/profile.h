@@ -128,6 +128,8 @@ enum prof_counter {
 				 * not held (queue full), stepped by frame pointer there */
 	PC_COLD_HOLD_FULL,	/* cold samples that found the holding queue full */
 	PC_EVENTS_DROPPED,	/* timeline events past PROFILE_MAX_EVENTS (weights still counted) */
+	PC_OFF_NO_STACK,	/* --wall: off-CPU intervals whose switch-out was lost or not held:
+				 * their length under "[off-CPU, stack not recorded]" */
 	PC_NR,
 };
 extern const char *const prof_counter_names[PC_NR];
@@ -308,6 +310,17 @@ static inline const frame_id_t *profile_stack_frames(const struct profile *p, ui
 	return &p->stack_frames[p->stacks[stack].off];
 }
 
+/* --wall: the name of the root frame (FRAME_SPECIAL) of the samples of a
+ * thread that did not run at all during the run (an idle pool worker): one
+ * interval from start to end, its reason read from /proc. Views leave them
+ * out unless view_opts.show_idle. */
+#define PROFILE_IDLE_NAME "[idle the whole run]"
+/* Is the stack such a thread's? */
+bool profile_stack_idle(const struct profile *p, uint32_t stack);
+/* The weight of those samples, and how many threads they are on (NULL: not
+ * asked), for headers that say what is hidden. */
+uint64_t profile_idle_weight(const struct profile *p, uint32_t *threads);
+
 /* Does the profile hold threads of more than one process? (A launched
  * command that forked, a saved profile of several: views group by process.) */
 bool profile_many_pids(const struct profile *p);
@@ -315,6 +328,10 @@ bool profile_many_pids(const struct profile *p);
 /* Seconds that a count represents: samples at the profile's frequency, or
  * nanoseconds with meta.wall. */
 double profile_seconds(const struct profile *p, uint64_t count);
+/* CPU time: the weight of the samples whose leaf frame lacks FRAME_F_OFFCPU
+ * (with meta.wall, ns; else samples, all of them on-CPU). For headers that
+ * give "Duration X s, CPU time Y s" (profile_seconds() turns it to seconds). */
+uint64_t profile_cpu_weight(const struct profile *p);
 /* Total samples lost or damaged, for the "lost" figure in headers. */
 uint64_t profile_lost_samples(const struct profile *p);
 

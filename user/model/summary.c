@@ -53,6 +53,8 @@ static const struct counter_info infos[PC_NR] = {
 					 "sampletop was full" },
 	[ST_CNT_SCOPE_FULL] = { SG_PARTIAL, "threads with no room to track their calls: their "
 					    "calls not scoped" },
+	[PC_OFF_NO_STACK] = { SG_PARTIAL, "off-CPU intervals whose stack was lost or not held: "
+					  "their length under [off-CPU, stack not recorded]" },
 	[PC_EVENTS_DROPPED] = { SG_PARTIAL, "timeline events past the memory cap: weighed in the "
 					    "tree, missing from time-ordered views" },
 	[ST_CNT_OFF_SWITCHES] = { SG_HOW, "times a profiled thread left a CPU (--wall)" },

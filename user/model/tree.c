@@ -88,6 +88,8 @@ uint32_t tree_sample_path(const struct profile *p, const struct view_opts *o,
 	const struct thread *th = &p->threads[s->thread];
 	uint32_t n = 0, start = 0;
 
+	if (!o->show_idle && profile_stack_idle(p, s->stack))
+		return 0;
 	if (o->by_process && n < cap)
 		path[n++] = o->by_program ? th->prog_frame : th->proc_frame;
 	if (o->by_thread && n < cap)
@@ -199,6 +201,7 @@ static bool sample_wanted(const struct profile *p, const struct view_opts *o,
 			  const struct sample_rec *s, struct u64map *kept, frame_id_t *path)
 {
 	return s->count && view_keeps_thread(o, &p->threads[s->thread]) &&
+	       (o->show_idle || !profile_stack_idle(p, s->stack)) &&
 	       sample_kept(p, o, s, kept, path);
 }
 

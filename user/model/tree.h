@@ -43,6 +43,10 @@ struct view_opts {
 	/* NULL, or keep only the samples of this program: a process name as
 	 * interned in the profile (compared by pointer) */
 	const char *only_program;
+	/* --wall: keep the threads that did not run at all during the run
+	 * (profile_stack_idle); left out by default: a pool of idle workers
+	 * would bury the threads that worked under its waiting */
+	bool show_idle;
 };
 #define VIEW_OPTS_INIT { .user = true }
 

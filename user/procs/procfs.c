@@ -3,6 +3,7 @@
 #include "base/util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -337,4 +338,71 @@ uint32_t proc_ns_pid(uint32_t pid)
 	}
 	fclose(f);
 	return ns;
+}
+
+int proc_read_tasks(uint32_t pid, uint32_t *tids, size_t max)
+{
+	char path[64];
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		char *end;
+		unsigned long tid = strtoul(d->d_name, &end, 10);
+
+		if (!d->d_name[0] || *end || !tid || tid > UINT32_MAX)
+			continue;
+		if (n < max)
+			tids[n] = (uint32_t)tid;
+		n++;
+	}
+	closedir(dir);
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int proc_task_wait(uint32_t pid, uint32_t tid, struct proc_task_wait *out)
+{
+	char path[96], buf[512];
+	const char *f;
+	long nr;
+	unsigned long long a0;
+
+	*out = (struct proc_task_wait){ .syscall = -1 };
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	f = stat_fields(buf);
+	if (!f || sscanf(f, " %c", &out->state) != 1)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	if (read_small(AT_FDCWD, path, out->comm, sizeof(out->comm)) > 0)
+		out->comm[strcspn(out->comm, "\n")] = 0;
+	/* "NR arg0 ... sp pc" in a syscall, "-1 sp pc" blocked outside one,
+	 * "running" on a CPU. */
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/syscall", pid, tid);
+	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
+		return 0;
+	if (sscanf(buf, "%ld 0x%llx", &nr, &a0) == 2 && nr >= 0 && nr < INT32_MAX) {
+		out->syscall = (int32_t)nr;
+		out->arg0 = a0;
+	}
+	return 0;
+}
+
+uint32_t proc_fd_type(uint32_t pid, int32_t fd)
+{
+	char path[64];
+	struct stat st;
+
+	if (fd < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, fd);
+	if (stat(path, &st))
+		return 0;
+	return st.st_mode & S_IFMT;
 }

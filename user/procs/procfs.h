@@ -85,6 +85,26 @@ int proc_read_exe(uint32_t pid, char *buf, size_t size);
  * are keyed by pid alone (a BPF map by tgid); about one process instance,
  * ask proc_alive. */
 bool proc_pid_exists(uint32_t pid);
+/* The threads of pid (/proc/PID/task), up to max of them into tids. Returns
+ * how many there are (more than max: the rest were left out), or a negative
+ * errno (-ENOENT: gone). */
+int proc_read_tasks(uint32_t pid, uint32_t *tids, size_t max);
+
+/* Where a thread waits now (--wall: the threads already blocked when
+ * sampling starts), from /proc/PID/task/TID/{stat,syscall,comm}. */
+struct proc_task_wait {
+	char state;		/* stat's state: 'R' running or runnable, 'S', 'D', ... */
+	int32_t syscall;	/* the syscall it is in (the kernel's number), -1 none */
+	uint64_t arg0;		/* that syscall's first argument (an fd for read...) */
+	char comm[16];
+};
+/* Returns 0, or a negative errno (gone). syscall stays -1 where the file
+ * cannot be read (it needs ptrace access to the thread). */
+int proc_task_wait(uint32_t pid, uint32_t tid, struct proc_task_wait *out);
+/* The file type bits (S_IFMT) of what pid's fd names (stat of
+ * /proc/PID/fd/FD), or 0 if unknown. */
+uint32_t proc_fd_type(uint32_t pid, int32_t fd);
+
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 
