@@ -609,6 +609,8 @@ static int check_call_pattern(const struct options *o)
 {
 	const char *p;
 
+	if ((o->slowest != CALLS_KEEP_DEFAULT || o->slower_than_ns) && !o->nr_scope)
+		return cli_usage_error("--slowest and --slower-than are about calls: give --scope FUNC");
 	for (p = o->output ? strchr(o->output, '%') : NULL; p; p = strchr(p + 2, '%'))
 		if (!p[1] || !strchr("ntpd%", p[1]))
 			return cli_option_error("-o", o->output, "%s in the pattern (%%n call "
@@ -622,8 +624,6 @@ static int check_call_pattern(const struct options *o)
 	if (o->nr_scope && !callrec_fn_is_python(o->scope[0]) && !o->nr_pids && !o->command)
 		return cli_usage_error("--scope with a native function probes it in -p PID or "
 				       "-- COMMAND: give one");
-	if ((o->slowest != CALLS_KEEP_DEFAULT || o->slower_than_ns) && !o->nr_scope)
-		return cli_usage_error("--slowest and --slower-than are about calls: give --scope FUNC");
 	return 0;
 }
 

@@ -1,0 +1,103 @@
+# --scope on a Python function, end to end: the real BPF program (wall
+# mode) on a http.server.ThreadingHTTPServer whose slow path sleeps 200 ms
+# then computes ~50 ms and whose fast path computes ~1 ms, driven by a
+# client here, for every CPython of this machine (pyenv 3.10-3.13, Debian's
+# python3.11). Scoped on the handler method, each call is a unit: counted,
+# timed, and written as its own report when slower than --slower-than.
+. "$(dirname "$0")/../lib.sh"
+plan 42
+
+T=$TOP/tests/targets
+PER_PYTHON=7
+N_SLOW=4
+N_FAST=8
+
+pythons=()
+for v in 3.10 3.11 3.12 3.13; do
+	found=
+	for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python$v /root/.pyenv/versions/$v.*/bin/python$v; do
+		[ -x "$p" ] && { found=$p; break; }
+	done
+	if [ -n "$found" ]; then pythons+=("$found"); else skip $PER_PYTHON "no pyenv python$v (looked in ~/.pyenv/versions/$v.*)"; fi
+done
+if [ -x /usr/bin/python3.11 ]; then pythons+=(/usr/bin/python3.11); else skip $PER_PYTHON "no /usr/bin/python3.11"; fi
+
+# folded_share FILE ERE: percentage of the weight on lines with a frame matching ERE.
+folded_share() {
+	awk -v re="^($2)\$" '{ n = $NF; t += n; line = $0; sub(/ [0-9]+$/, "", line);
+		k = split(line, fr, ";"); for (i = 1; i <= k; i++) if (fr[i] ~ re) { h += n; break } }
+		END { printf "%.1f\n", t ? 100 * h / t : 0 }' "$1"
+}
+
+last=
+k=0
+for py in "${pythons[@]}"; do
+	k=$((k + 1))
+	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	tag="$py ($v)"
+	out=$WORK/calls-$k
+	rm -f "$WORK/port"
+	start "$py" "$T/py_http.py" "$WORK/port"
+	for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+	port=$(cat "$WORK/port")
+	# The aggregate goes to stdout (-o is a pattern): the text report.
+	"$ST" -p "$PID" --scope Handler.do_GET --slower-than 150ms -d 6 \
+		-o "$out/%n-%d.folded" >"$WORK/agg.txt" 2>"$WORK/err.txt" &
+	stp=$!
+	wait_sampling "$WORK/err.txt" || echo "# sampletop did not start: $(cat "$WORK/err.txt")"
+	sleep 0.5
+	python3 "$T/py_http_client.py" "$port" $N_SLOW $N_FAST "$WORK/client.txt"
+	wait $stp
+	kill "$PID"
+	last=$out
+
+	n=$(sed -n 's/^Calls of Handler\.do_GET: \([0-9]*\) calls.*/\1/p' "$WORK/agg.txt")
+	check "$tag: calls counted = requests sent ($((N_SLOW + N_FAST)), got '$n')" \
+		test "${n:-0}" -eq $((N_SLOW + N_FAST))
+	files=$(ls "$out" 2>/dev/null | grep -c '\.folded$')
+	check "$tag: --slower-than 150ms wrote each slow call, only those ($N_SLOW, got $files)" \
+		test "$files" -eq $N_SLOW
+	# Durations (%d in the names, ms) against the client's timings, both sorted.
+	ls "$out" | sed 's/^[0-9]*-\([0-9]*\)\.folded$/\1/' | sort -n >"$WORK/durs.txt"
+	awk '$1 == "slow" { print $2 }' "$WORK/client.txt" | sort -n >"$WORK/client_slow.txt"
+	check "$tag: slow calls within 10% of the client's timings ($(paste -sd' ' "$WORK/durs.txt") ms vs $(paste -sd' ' "$WORK/client_slow.txt"))" \
+		awk 'NR == FNR { d[FNR] = $1; n = FNR; next } { c[FNR] = $1; m = FNR }
+			END { if (n != m || n == 0) exit 1
+			      for (i = 1; i <= n; i++) if (d[i] < 0.9 * c[i] || d[i] > 1.1 * c[i]) exit 1 }' \
+		"$WORK/durs.txt" "$WORK/client_slow.txt"
+	# The least disturbed slow call (the shortest): its own tree.
+	f=$(ls "$out" | sort -t- -k2 -n | head -1)
+	# 3.10's time.sleep waits in select(): "[polling]" there.
+	sleep_re='\[sleeping\]'
+	[ "$v" = 3.10 ] && sleep_re='\[sleeping\]|\[polling\]'
+	if [ -n "$f" ]; then
+		s=$(folded_share "$out/$f" "$sleep_re")
+		c=$(folded_share "$out/$f" 'compute( .*)?')
+	else
+		s=0 c=0
+	fi
+	check "$tag: a slow call's tree: the sleep about 80% (got $s%)" within "$s" 70 90
+	check "$tag: ... and the compute about 20% (got $c%)" within "$c" 10 30
+	check_grep "$tag: the aggregate's calls section has the histogram's 200-500 ms bin" \
+		"^  200-500 ms +$N_SLOW " "$WORK/agg.txt"
+	check_no_grep "$tag: no time outside the handler in the aggregate (serve_forever's wait)" \
+		'serve_forever' "$WORK/agg.txt"
+done
+
+# Once (the last interpreter's run): what the files say, and bad usage.
+f=$(ls "$last" 2>/dev/null | head -1)
+check "a call's own report is a folded file of the handler alone" \
+	test -n "$f" -a "$(grep -cv 'Handler.do_GET' "$last/$f" 2>/dev/null)" = 0
+"$ST" -p 1 --slower-than 1s -d 1 >/dev/null 2>"$WORK/e1.txt"
+check_grep "--slower-than without --scope: a usage error" 'about calls: give --scope FUNC' "$WORK/e1.txt"
+"$ST" -p 1 --scope f --slower-than 1s -d 1 >/dev/null 2>"$WORK/e2.txt"
+check_grep "--slower-than without a pattern in -o: a usage error" "give -o a pattern, like 'calls/%n.html'" "$WORK/e2.txt"
+"$ST" -p 1 --scope f --slower-than 2parsecs -d 1 >/dev/null 2>"$WORK/e3.txt"
+check_grep "--slower-than with an unknown unit: a usage error" 'slower-than 2parsecs: unknown unit' "$WORK/e3.txt"
+"$ST" -p 1 --scope f -o 'x/%q.txt' -d 1 >/dev/null 2>"$WORK/e4.txt"
+check_grep "-o with an unknown %: a usage error" 'an unknown % in the pattern' "$WORK/e4.txt"
+"$ST" -p 1 --scope A.b --scope c -d 1 >/dev/null 2>"$WORK/e5.txt"
+check_grep "native and Python --scope functions together: a usage error" 'cannot be scoped together' "$WORK/e5.txt"
+rc=0; "$ST" -a --scope f -d 1 >/dev/null 2>"$WORK/e6.txt" || rc=$?
+check "a native --scope without -p or a command: exit 2 ($rc)" test "$rc" -eq 2
+finish
