@@ -152,6 +152,22 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 	return true;
 }
 
+void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid))
+{
+	struct calls *c = cr->calls;
+
+	for (size_t i = 0; i < c->nr_open;) {
+		struct call *call = c->open[i];
+
+		if (!c->fns[call->fn].python || alive(call->pid, call->tid)) {
+			i++;
+			continue;
+		}
+		/* calls_end moves the last open call here: look at i again. */
+		ended(cr, calls_end(c, call->id, call->end_ns));
+	}
+}
+
 uint64_t callrec_outside(const struct callrec *cr)
 {
 	return cr->outside;

@@ -53,6 +53,11 @@ void callrec_call_record(struct callrec *cr, const struct st_call *c, size_t siz
 bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *comm,
 		   const char *process, uint32_t stack, uint64_t start_ns, uint64_t end_ns,
 		   uint64_t weight, uint64_t call_id);
+/* Ends the open Python calls of threads that exited (alive says which
+ * live), at their last event: a thread that exits just after its call
+ * (a thread per request) sends no event without the frame to end it.
+ * Call it after a drain, which took every record such a thread sent. */
+void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid));
 /* Events dropped by callrec_event. */
 uint64_t callrec_outside(const struct callrec *cr);
 /* Recording stopped at stop_ns: every open call ends (ended called). */

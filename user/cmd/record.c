@@ -542,6 +542,11 @@ static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
 	return THREAD_GONE;
 }
 
+static bool thread_alive(uint32_t pid, uint32_t tid)
+{
+	return thread_state(pid, tid, NULL) == THREAD_ALIVE;
+}
+
 static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR], now = now_ns();
@@ -563,8 +568,13 @@ static void update_meta(struct recorder *r)
 	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
-	if (r->calls)	/* Python calls are cut here: their outside, too */
+	if (r->calls) {	/* Python calls are cut here: their outside, too */
 		r->prof->meta.counters[ST_CNT_SCOPE_OUTSIDE] += callrec_outside(r->calls);
+		/* Not while cold samples wait: one of an exited thread's
+		 * would open its call again. */
+		if (!r->hold || !unwind_hold_count(r->hold))
+			callrec_sweep(r->calls, thread_alive);
+	}
 	r->prof->meta.duration_ns = now - r->start_ns;
 	if (r->wall)
 		wallrec_update_counters(r->wall);
