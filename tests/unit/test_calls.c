@@ -3,10 +3,17 @@
  * and calls across profile_coalesce_exited(). */
 #include "model/calls.h"
 #include "model/tree.h"
+#include "store/store.h"
+#include "report/report.h"
+#include "tui/callsview.h"
+#include "cmd/cli.h"
+#include "cmd/output.h"
+#include "cmd/callrec.h"
 #include "base/util.h"
 
 #include "tap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #define MS 1000000ull
@@ -267,6 +274,197 @@ static void test_call_profile(void)
 	profile_free(p);	/* frees p->calls */
 }
 
+/* A profile with one scoped function, three calls, two kept. */
+static struct profile *calls_fixture(void)
+{
+	struct profile *p = profile_new();
+	frame_id_t a = profile_special_frame(p, FRAME_SPECIAL, "handle");
+	frame_id_t z = profile_special_frame(p, FRAME_SPECIAL, "[sleeping]");
+	frame_id_t s1[] = { a }, s2[] = { a, z };
+	uint32_t t = profile_thread(p, 10, 11, "worker", "srv");
+	uint32_t st1 = profile_stack(p, s1, 1), st2 = profile_stack(p, s2, 2);
+	const uint64_t durs[] = { 250, 1, 240 };
+	uint32_t fn;
+
+	p->meta.freq_hz = 1000;
+	p->calls = calls_new(2);
+	fn = calls_add_fn(p->calls, "Handler.do_GET", true);
+	for (uint64_t i = 0; i < 3; i++) {
+		calls_begin(p->calls, fn, i + 1, 10, 11, "worker", "srv", i * 1000 * MS);
+		profile_add(p, st1, t, durs[i] * MS / 5);
+		calls_add(p->calls, i + 1, st1, durs[i] * MS / 5);
+		profile_add(p, st2, t, durs[i] * MS * 4 / 5);
+		calls_add(p->calls, i + 1, st2, durs[i] * MS * 4 / 5);
+		calls_end(p->calls, i + 1, i * 1000 * MS + durs[i] * MS);
+	}
+	return p;
+}
+
+static char *saved(const struct profile *p, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	store_write(p, f);
+	fclose(f);
+	return buf;
+}
+
+static char *text_of(const struct profile *p)
+{
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	report_text(p, &o, f);
+	fclose(f);
+	return buf;
+}
+
+/* Loading damaged calls: one line of why, no profile. */
+static void check_refused(const char *good, const char *from, const char *to, const char *why)
+{
+	const char *at = strstr(good, from);
+	struct strbuf sb = STRBUF_INIT;
+	struct profile *q = NULL;
+	char err[256] = "";
+	int ret;
+
+	if (!at) {
+		CHECK(0, "fixture holds '%s'", from);
+		return;
+	}
+	strbuf_add(&sb, good, at - good);
+	strbuf_addstr(&sb, to);
+	strbuf_addstr(&sb, at + strlen(from));
+	ret = store_load_buf(sb.buf, sb.len, &q, err, sizeof(err));
+	CHECK(ret == -EINVAL && !q && strstr(err, why), "refused: %s (%s)", why, err);
+	profile_free(q);
+	strbuf_release(&sb);
+}
+
+static void test_store(void)
+{
+	struct profile *p = calls_fixture(), *q = NULL;
+	char err[256] = "", *buf, *buf2, *t1, *t2;
+	size_t len, len2;
+	int ret;
+
+	buf = saved(p, &len);
+	ret = store_load_buf(buf, len, &q, err, sizeof(err));
+	CHECK(ret == 0 && q && q->calls, "a saved profile with calls loads (%s)", err);
+	if (!q) {
+		free(buf);
+		profile_free(p);
+		return;
+	}
+	CHECK(q->calls->nr_fns == 1 && q->calls->fns[0].count == 3 && q->calls->fns[0].python,
+	      "its function, count and kind");
+	CHECK(q->calls->fns[0].nr_slowest == 2 && call_duration(q->calls->fns[0].slowest[0]) ==
+	      250 * MS, "its two slowest calls, slowest first");
+	CHECK(calls_percentile(&q->calls->fns[0], 0.5) == 240 * MS, "its durations (p50 240 ms)");
+	buf2 = saved(q, &len2);
+	CHECK(len == len2 && !memcmp(buf, buf2, len), "saved again: the same bytes");
+	t1 = text_of(p);
+	t2 = text_of(q);
+	CHECK(!strcmp(t1, t2), "its text report, calls section included, is the same");
+	CHECK(strstr(t1, "Calls of Handler.do_GET: 3 calls") != NULL, "the text report's calls line");
+	CHECK(strstr(t1, "call 1: 250.0 ms, thread worker [11] of pid 10") != NULL,
+	      "the slowest call's line");
+	CHECK(strstr(t1, "  200-500 ms            2  ") != NULL, "the histogram's 200-500 ms row");
+	free(t1);
+	free(t2);
+	free(buf2);
+	check_refused(buf, "\"keep\": 2", "\"keep\": 1", "at most \"keep\" calls");
+	check_refused(buf, "\"count\": 3", "\"count\": 4", "histogram");
+	check_refused(buf, "\"max_ns\": 250000000", "\"max_ns\": 240000000", "durations");
+	check_refused(buf, "\"dropped_weight\": 0, \"counts\": \"0:",
+		      "\"dropped_weight\": 0, \"counts\": \"99:", "of its stacks");
+	check_refused(buf, "\"begin_ns\": 0,", "\"begin_ns\": 300000000,", "out of range");
+	check_refused(buf, "\"functions\": [", "\"functions\": 7, \"x\": [", "functions");
+	check_refused(buf, "\"name\": \"Handler.do_GET\"", "\"name\": \"\"", "is empty");
+	free(buf);
+	profile_free(q);
+	profile_free(p);
+}
+
+/* The calls view's list: every kept call, slowest first; Enter opens one. */
+static void test_callsview(void)
+{
+	struct profile *p = calls_fixture();
+	struct callsview *cv = cv_new(p);
+	struct profile *none = profile_new();
+
+	CHECK(!cv_new(none), "no calls: no calls view");
+	profile_free(none);
+	CHECK(cv && cv->nr == 2 && cv->list[0].duration_ns == 250 * MS &&
+	      cv->list[1].duration_ns == 240 * MS, "the kept calls, slowest first");
+	CHECK(!strcmp(cv->list[0].thread, "worker [11]"), "each with its thread");
+	cv->mode = CV_LIST;
+	cv_set_height(cv, 1);
+	CHECK(cv_move(cv, 1) && cv->sel == 1 && cv->top == 1, "moving scrolls a short list");
+	CHECK(cv_open(cv) && cv->mode == CV_CALL && cv->call && cv->call->total == 240 * MS,
+	      "Enter: the call's own profile");
+	CHECK(strstr(cv->title, "Call 3 of Handler.do_GET: 240.0 ms") != NULL, "titled (%s)",
+	      cv->title);
+	cv_show_list(cv);
+	CHECK(cv->mode == CV_LIST && !cv->call, "back to the list");
+	/* A call ends: the list follows, the selection stays on its call. */
+	calls_begin(p->calls, 0, 9, 10, 11, "worker", "srv", 5000 * MS);
+	calls_end(p->calls, 9, 5300 * MS);
+	CHECK(cv_refresh(cv) && cv->nr == 2 && cv->list[0].duration_ns == 300 * MS,
+	      "a slower call that ended comes first");
+	CHECK(cv->list[cv->sel].number != 3 || cv->sel == 1, "the selection follows its call");
+	CHECK(!cv_refresh(cv), "nothing new: no remake");
+	cv_show_aggregate(cv);
+	CHECK(cv->mode == CV_AGGREGATE, "a: the aggregate");
+	cv_free(cv);
+	profile_free(p);
+}
+
+static int parse(struct options *o, const char *const *args, int n)
+{
+	char *argv[16];
+	bool done;
+	int ret;
+
+	for (int i = 0; i < n; i++)
+		argv[i] = (char *)args[i];
+	argv[n] = NULL;
+	options_init(o);
+	ret = cli_parse_record(o, n, argv, &done);
+	return done ? ret : 0;
+}
+
+static void test_cli(void)
+{
+	struct options o;
+	const char *ok[] = { "sampletop", "-p", "1", "--scope", "Handler.do_GET", "--slowest", "5",
+			     "--slower-than", "150ms", "-o", "calls/%n-%d.html" };
+	const char *bad_unit[] = { "sampletop", "-p", "1", "--scope", "f", "--slower-than", "3h" };
+	const char *no_scope[] = { "sampletop", "-p", "1", "-o", "x/%n.txt" };
+	struct call call = { .number = 7, .tid = 12, .pid = 11, .begin_ns = 0, .end_ns = 212600000 };
+	struct strbuf sb = STRBUF_INIT;
+
+	CHECK(parse(&o, ok, ARRAY_SIZE(ok)) == 0 && o.nr_scope == 1 && o.slowest == 5 &&
+	      o.slower_than_ns == 150 * MS && o.wall, "--scope (implies --wall), --slowest, --slower-than");
+	CHECK(cli_is_call_pattern(o.output) && !cli_is_call_pattern("a%%n.txt") &&
+	      !cli_is_call_pattern("plain.txt"), "call patterns told from plain paths");
+	output_call_path("calls/%n-%t-%p-%dms%%.html", &call, &sb);
+	CHECK_STR(sb.buf, "calls/7-12-11-213ms%.html", "a pattern filled in");
+	strbuf_release(&sb);
+	options_free(&o);
+	CHECK(parse(&o, bad_unit, ARRAY_SIZE(bad_unit)) == 2, "--slower-than 3h: unknown unit");
+	options_free(&o);
+	CHECK(parse(&o, no_scope, ARRAY_SIZE(no_scope)) == 2, "a pattern without --scope");
+	options_free(&o);
+	CHECK(callrec_fn_is_python("A.b") && callrec_fn_is_python("py:main") &&
+	      !callrec_fn_is_python("handle_request") && !callrec_fn_is_python("ns::f"),
+	      "Python names: a dot or py:; else native");
+	CHECK_STR(callrec_fn_name("py:main"), "main", "py: taken off");
+}
+
 int main(void)
 {
 	test_percentiles();
@@ -276,5 +474,8 @@ int main(void)
 	test_py_split();
 	test_names();
 	test_call_profile();
+	test_store();
+	test_callsview();
+	test_cli();
 	return tap_done();
 }

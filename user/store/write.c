@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Flush the buffer to the stream every so often to bound memory. */
 #define WRITE_FLUSH_BYTES (1 << 20)
@@ -262,6 +263,29 @@ static void add_numbers(struct writer *w, const char *sep, const char *key, cons
 	strbuf_addch(&w->sb, '"');
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted: their order means nothing, and a profile saved before and after
+ * its percentiles were read (which sorts them) gives the same bytes. */
+static void add_durations(struct writer *w, const struct calls_fn *f)
+{
+	uint64_t *d = f->durs;
+
+	if (!f->sorted && f->nr_durs) {
+		d = xmalloc(f->nr_durs * sizeof(*d));
+		memcpy(d, f->durs, f->nr_durs * sizeof(*d));
+		qsort(d, f->nr_durs, sizeof(*d), cmp_u64);
+	}
+	add_numbers(w, ",\n      ", STORE_K_DURATIONS, d, f->nr_durs);
+	if (d != f->durs)
+		free(d);
+}
+
 static void write_call(struct writer *w, const struct call *c, bool first)
 {
 	struct strbuf *sb = &w->sb;
@@ -312,7 +336,7 @@ static void write_calls(struct writer *w)
 		add_u64_field(sb, ", ", STORE_K_MAX_NS, f->max_ns);
 		add_u64_field(sb, ", ", STORE_K_DURATIONS_DROPPED, f->durations_dropped);
 		add_numbers(w, ", ", STORE_K_HISTOGRAM, f->hist, CALLS_HIST_BINS);
-		add_numbers(w, ",\n      ", STORE_K_DURATIONS, f->durs, f->nr_durs);
+		add_durations(w, f);
 		add_key(sb, ",\n      ", STORE_K_SLOWEST);
 		strbuf_addch(sb, '[');
 		for (size_t k = 0; k < f->nr_slowest; k++)
