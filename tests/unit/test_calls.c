@@ -41,6 +41,16 @@ static void test_percentiles(void)
 	CHECK(calls_percentile(f, 0.9) == 90 * MS, "p90 is 90 ms");
 	CHECK(calls_percentile(f, 0.99) == 99 * MS, "p99 is 99 ms");
 	CHECK(calls_percentile(f, 1.0) == 100 * MS && f->max_ns == 100 * MS, "p100 = max = 100 ms");
+	{
+		struct calls *c3 = calls_new(1);
+		uint32_t f3 = calls_add_fn(c3, "g", false);
+
+		for (uint64_t i = 1; i <= 3; i++)
+			end_call(c3, f3, i, 0, i * MS);
+		CHECK(calls_percentile(&c3->fns[f3], 0.5) == 2 * MS,
+		      "p50 of 1, 2, 3 ms is 2 ms (nearest rank rounds up)");
+		calls_free(c3);
+	}
 	/* A new call after sorting re-sorts. */
 	end_call(c, fn, 1000, 0, 0);
 	CHECK(calls_percentile(f, 0.001) == 0, "a later shorter call is seen by the percentiles");
@@ -100,6 +110,13 @@ static void test_slowest(void)
 	CHECK(call_duration(f->slowest[2]) == 8 * MS, "then 8 ms (7 and 5 evicted)");
 	CHECK(f->slowest[2]->recs[0].stack == 6, "a kept call keeps its samples");
 	CHECK(f->count == 7 && f->max_ns == 9 * MS, "every call counted");
+	/* Another 9 ms call when the slowest are all as slow: the first stay. */
+	calls_begin(c, fn, 200, 1, 2, "t", "p", 0);
+	calls_end(c, 200, 9 * MS);
+	calls_begin(c, fn, 201, 1, 2, "t", "p", 0);
+	calls_end(c, 201, 9 * MS);
+	CHECK(f->slowest[2]->id == 200 && f->slowest[0]->id == 101 && f->slowest[1]->id == 105,
+	      "a call as slow as the kept ones does not evict them");
 	CHECK(!calls_end(c, 999, 0) && c->lost_begin == 1, "ending an unknown call is counted");
 	CHECK(!calls_add(c, 999, 0, 1) && c->lost_begin == 2, "a sample of no call is counted");
 	calls_free(c);
