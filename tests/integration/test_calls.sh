@@ -5,7 +5,7 @@
 # python3.11). Scoped on the handler method, each call is a unit: counted,
 # timed, and written as its own report when slower than --slower-than.
 . "$(dirname "$0")/../lib.sh"
-plan 42
+plan 46
 
 T=$TOP/tests/targets
 PER_PYTHON=7
@@ -75,6 +75,28 @@ for py in "${pythons[@]}"; do
 	check_no_grep "$tag: no time outside the handler in the aggregate (serve_forever's wait)" \
 		'serve_forever' "$WORK/agg.txt"
 done
+
+# A native FUNC through the same options: the uprobes of bpf/scope.bpf.h on
+# scope_work's handle_request (2 threads x 12 calls, 20 ms of CPU or a 30 ms
+# sleep each), timed by the program itself.
+build_target scope_work scope_work.c -O1 -g -fno-inline -fno-optimize-sibling-calls
+"$ST" -q --scope handle_request --slowest 3 --slower-than 25ms -o "$WORK/nat/%n.txt" \
+	-- "$TARGETS/scope_work" 12 2 - >"$WORK/nat.out" 2>"$WORK/nat.err"
+grep -E '^call [0-9]+ [0-9]+ [0-9]+ [0-9]+$' "$WORK/nat.out" >"$WORK/nat.work"
+n=$(sed -n 's/^Calls of handle_request: \([0-9]*\) calls.*/\1/p' "$WORK/nat.out")
+check "native: calls counted = the program's ($(wc -l <"$WORK/nat.work"), got '$n')" \
+	test "${n:-0}" -eq "$(wc -l <"$WORK/nat.work")"
+sed -n 's/^call [0-9]*: \([0-9.]*\) ms, .*/\1/p' "$WORK/nat.out" | sort -n >"$WORK/nat.kept"
+awk '{ print $5 / 1e6 }' "$WORK/nat.work" | sort -n | tail -3 >"$WORK/nat.prog"
+check "native: the 3 slowest kept, each within 2 ms of the program's clock ($(paste -sd' ' "$WORK/nat.kept") vs $(paste -sd' ' "$WORK/nat.prog"))" \
+	awk 'NR == FNR { d[FNR] = $1; n = FNR; next } { if (FNR > n || d[FNR] - $1 > 2 || $1 - d[FNR] > 2) bad = 1; m = FNR }
+		END { exit bad || n != 3 || m != 3 }' "$WORK/nat.kept" "$WORK/nat.prog"
+slow=$(awk '$5 > 25e6' "$WORK/nat.work" | wc -l)
+check "native: --slower-than 25ms wrote one file per slower call ($slow, got $(ls "$WORK/nat" 2>/dev/null | wc -l))" \
+	test "$(ls "$WORK/nat" 2>/dev/null | wc -l)" -eq "$slow"
+f=$(ls "$WORK/nat" 2>/dev/null | head -1)
+check_grep "native: a call's own report names the call and its sleep" '^call [0-9]+ of handle_request' \
+	"$WORK/nat/${f:-none}"
 
 # Once (the last interpreter's run): what the files say, and bad usage.
 if [ -n "$last" ]; then

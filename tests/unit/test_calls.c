@@ -454,6 +454,39 @@ static int parse(struct options *o, const char *const *args, int n)
 	return done ? ret : 0;
 }
 
+/* The recorder's side: Python frames decide; a stack without any (not
+ * recorded) goes to the open call, or is dropped outside. */
+static void test_callrec(void)
+{
+	struct profile *p = profile_new();
+	struct frame py = { .name = "Handler.do_GET", .module = "srv.py", .kind = FRAME_PYTHON };
+	struct frame other = { .name = "serve_forever", .module = "socketserver.py",
+			       .kind = FRAME_PYTHON };
+	frame_id_t h = profile_frame(p, &py), o = profile_frame(p, &other);
+	frame_id_t n = profile_special_frame(p, FRAME_SPECIAL, "[off-CPU, stack not recorded]");
+	uint32_t in = profile_stack(p, (frame_id_t[]){ o, h }, 2);
+	uint32_t out = profile_stack(p, &o, 1), none = profile_stack(p, &n, 1);
+	const char *funcs[] = { "Handler.do_GET" };
+	struct callrec *cr = callrec_new(p, funcs, 1, 4, 1000, NULL, NULL);
+	struct calls_fn *f = &p->calls->fns[0];
+
+	CHECK(f->python && !strcmp(f->name, "Handler.do_GET"), "a dotted name is a Python function");
+	CHECK(!callrec_event(cr, 1, 2, "t", "p", none, 1000, 2000, 1000, 0),
+	      "no Python frame and no call open: outside, dropped");
+	CHECK(!callrec_event(cr, 1, 2, "t", "p", out, 2000, 3000, 1000, 0),
+	      "Python frames without the function: outside, dropped");
+	CHECK(callrec_event(cr, 1, 2, "t", "p", in, 3000, 4000, 1000, 0), "the function: kept");
+	CHECK(callrec_event(cr, 1, 2, "t", "p", none, 4000, 9000, 5000, 0),
+	      "a stack not recorded inside a call: kept, in the call");
+	CHECK(p->calls->nr_open == 1 && f->count == 0, "... which goes on");
+	callrec_event(cr, 1, 2, "t", "p", out, 9000, 10000, 1000, 0);
+	CHECK(f->count == 1 && f->max_ns == 6000 && f->slowest[0]->weight == 6000,
+	      "ended by a stack without the function: 6 us, its 2 events");
+	CHECK(callrec_outside(cr) == 3, "three events outside, counted");
+	callrec_free(cr);
+	profile_free(p);
+}
+
 static void test_cli(void)
 {
 	struct options o;
@@ -494,5 +527,6 @@ int main(void)
 	test_store();
 	test_callsview();
 	test_cli();
+	test_callrec();
 	return tap_done();
 }

@@ -104,7 +104,9 @@ void callrec_call_record(struct callrec *cr, const struct st_call *c, size_t siz
 	}
 }
 
-/* Which Python functions does the stack hold a frame of (a bit each)? */
+/* Which Python functions does the stack hold a frame of (a bit each)?
+ * PY_NONE: it holds no Python frame at all. */
+#define PY_NONE UINT32_MAX
 static uint32_t py_mask(struct callrec *cr, uint32_t stack)
 {
 	const struct profile *p = cr->prof;
@@ -114,18 +116,23 @@ static uint32_t py_mask(struct callrec *cr, uint32_t stack)
 	if (u64map_get(&cr->py_memo, stack, &v))
 		return v - 1;
 	fr = profile_stack_frames(p, stack);
+	bool python = false;
+
 	for (uint32_t i = 0; i < p->stacks[stack].nr; i++) {
 		const struct frame *f = profile_get_frame(p, fr[i]);
 
 		if (f->kind != FRAME_PYTHON)
 			continue;
+		python = true;
 		for (uint32_t k = 0; k < cr->nr_py; k++)
 			if (calls_py_name_matches(f->name, cr->calls->fns[cr->py[k]].name))
 				mask |= 1u << k;
 	}
-	/* 1 + a 32-bit mask may not fit the map's value: the top function
-	 * is then looked up again each time, which is only slower. */
-	if (mask < UINT32_MAX)
+	if (!python)
+		mask = PY_NONE;
+	/* 1 + a 32-bit mask may not fit the map's value: such stacks are
+	 * looked at again each time, which is only slower. */
+	if (mask < UINT32_MAX - 1)
 		u64map_put(&cr->py_memo, stack, mask + 1);
 	return mask;
 }
@@ -140,7 +147,20 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 		calls_add(cr->calls, call_id, stack, weight);
 	if (!cr->nr_py)
 		return true;
-	mask = stack < cr->prof->nr_stacks ? py_mask(cr, stack) : 0;
+	mask = stack < cr->prof->nr_stacks ? py_mask(cr, stack) : PY_NONE;
+	if (mask == PY_NONE) {
+		/* No Python frame at all: its stack was not recorded (a lost
+		 * or capped switch-out, a failed walk). It says nothing of
+		 * the frame: it belongs to the call the thread is in, if any. */
+		mask = 0;
+		for (uint32_t k = 0; k < cr->nr_py; k++)
+			if (calls_find_py_open(cr->calls, cr->py[k], pid, tid))
+				mask |= 1u << k;
+		if (!mask && !call_id) {
+			cr->outside++;
+			return false;
+		}
+	}
 	for (uint32_t k = 0; k < cr->nr_py; k++)
 		ended(cr, calls_py_event(cr->calls, cr->py[k], pid, tid, comm, process,
 					 mask & (1u << k), since_start(cr, start_ns),

@@ -238,8 +238,7 @@ const struct call *calls_end(struct calls *c, uint64_t id, uint64_t t_ns)
 	return call;
 }
 
-/* The open Python call of fn on thread (pid, tid), or NULL. */
-static struct call *py_open(const struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid)
+struct call *calls_find_py_open(const struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid)
 {
 	for (size_t i = 0; i < c->nr_open; i++) {
 		struct call *call = c->open[i];
@@ -254,7 +253,7 @@ const struct call *calls_py_event(struct calls *c, uint32_t fn, uint32_t pid, ui
 				  const char *comm, const char *process, bool in_fn,
 				  uint64_t start_ns, uint64_t end_ns, uint32_t stack, uint64_t weight)
 {
-	struct call *call = py_open(c, fn, pid, tid);
+	struct call *call = calls_find_py_open(c, fn, pid, tid);
 
 	if (!in_fn)
 		return call ? calls_end(c, call->id, call->end_ns) : NULL;

@@ -137,6 +137,8 @@ struct call *calls_find_open(const struct calls *c, uint64_t id);
 const struct call *calls_py_event(struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid,
 				  const char *comm, const char *process, bool in_fn,
 				  uint64_t start_ns, uint64_t end_ns, uint32_t stack, uint64_t weight);
+/* The open Python call of fn on thread (pid, tid), or NULL. */
+struct call *calls_find_py_open(const struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid);
 /* Ends every open call at its last event (Python) or at t_ns (native,
  * still inside at the end of recording), e.g. when recording stops. Calls
  * fn_ended(call, ctx) for each, if given. */
