@@ -407,6 +407,64 @@ static void test_store(void)
 }
 
 /* The calls view's list: every kept call, slowest first; Enter opens one. */
+/* tests/golden/NAME against what was made (UPDATE_GOLDEN=1 rewrites it).
+ * The path is the source's (tests run from the top of the tree). */
+static void check_golden(const char *got, const char *name)
+{
+	struct strbuf path = STRBUF_INIT, want = STRBUF_INIT;
+	const char *src = __FILE__;
+	char buf[4096];
+	FILE *f;
+	size_t n;
+
+	strbuf_add(&path, src, strrchr(src, '/') - src);
+	strbuf_addf(&path, "/../golden/%s", name);
+	if (getenv("UPDATE_GOLDEN") && (f = fopen(path.buf, "w"))) {
+		fputs(got, f);
+		fclose(f);
+	}
+	if ((f = fopen(path.buf, "r"))) {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			strbuf_add(&want, buf, n);
+		fclose(f);
+	}
+	CHECK(!strcmp(got, want.buf), "matches tests/golden/%s", name);
+	strbuf_release(&path);
+	strbuf_release(&want);
+}
+
+/* The calls' parts of the text, HTML and saved reports, fixed. */
+static void test_golden(void)
+{
+	struct profile *p = calls_fixture();
+	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	struct strbuf html = STRBUF_INIT;
+	char *text = text_of(p), *json;
+	size_t len;
+
+	p->meta.wall = true;	/* weights in ns: the trees in seconds */
+	/* A name with markup and a control byte, as --scope may be given. */
+	free(p->calls->fns[0].name);
+	p->calls->fns[0].name = xstrdup("Handler.<b>do_GET\x1b");
+	free(text);
+	text = text_of(p);
+	json = saved(p, &len);
+	/* The calls section alone: the header and tree are the text report's. */
+	check_golden(strstr(text, "\nCalls of") ? strstr(text, "\nCalls of") + 1 : text, "calls.txt");
+	/* The "calls" part alone: the rest is the store's (its version grows). */
+	check_golden(strstr(json, "  \"calls\"") ? strstr(json, "  \"calls\"") : json, "calls.json");
+	report_html_calls(p, &o, &html);
+	check_golden(html.buf, "calls-section.html");
+	CHECK(!strstr(text, "\x1b") && strstr(text, "<b>do_GET\\x1b"),
+	      "the text report escapes the function's name");
+	CHECK(!strstr(html.buf, "<b>") && strstr(html.buf, "&lt;b&gt;do_GET"),
+	      "the HTML page escapes it as markup");
+	strbuf_release(&html);
+	free(text);
+	free(json);
+	profile_free(p);
+}
+
 static void test_callsview(void)
 {
 	struct profile *p = calls_fixture();
@@ -525,6 +583,7 @@ int main(void)
 	test_names();
 	test_call_profile();
 	test_store();
+	test_golden();
 	test_callsview();
 	test_cli();
 	test_callrec();

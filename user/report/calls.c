@@ -192,7 +192,7 @@ static void html_tree(const struct profile *p, const struct report_opts *o, stru
 	to.color = false;
 	report_text_tree(p, &to, &tree);
 	strbuf_addstr(sb, "<pre class=\"calltree\">");
-	strbuf_add_html(sb, tree.buf);
+	report_html_lines(sb, tree.buf);
 	strbuf_addstr(sb, "</pre>\n");
 	strbuf_release(&tree);
 }

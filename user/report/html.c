@@ -245,3 +245,8 @@ int report_html(const struct profile *p, const struct report_opts *o, FILE *out)
 	tree_free(t);
 	return err;
 }
+
+void report_html_lines(struct strbuf *sb, const char *text)
+{
+	add_html_lines(sb, text);
+}

@@ -93,6 +93,9 @@ void report_html_calls(const struct profile *p, const struct report_opts *o, str
  * between the parts; plain ASCII but sep). */
 struct calls_fn;
 void report_calls_summary(struct calls_fn *f, const char *sep, struct strbuf *sb);
+/* Lines of plain text into HTML: each escaped (strbuf_add_html), the
+ * newlines kept. */
+void report_html_lines(struct strbuf *sb, const char *text);
 /* A duration for people: "850 us", "252.4 ms", "1.203 s". */
 void report_duration(uint64_t ns, struct strbuf *sb);
 /* The range of histogram bin i: "<1 us", "200-500 ms", ">=5000 s". */
