@@ -325,8 +325,11 @@ int output_kept_calls(const struct profile *prof, const struct options *o)
 {
 	int ret = 0;
 
-	if (!prof->calls)
-		return 0;
+	if (!prof->calls) {
+		fprintf(stderr, "sampletop: -o names calls (%%n...), but the profile has none: "
+				"record with --scope FUNC\n");
+		return 1;
+	}
 	for (size_t f = 0; f < prof->calls->nr_fns; f++)
 		for (size_t i = 0; i < prof->calls->fns[f].nr_slowest; i++)
 			ret |= output_call(prof, prof->calls->fns[f].slowest[i], o);
