@@ -146,6 +146,34 @@ static void test_recs(void)
 	calls_free(c);
 }
 
+/* Thousands of threads in calls at once, ending in another order than
+ * they began: every lookup finds its own call through the index rebuilds. */
+static void test_many_open(void)
+{
+	struct calls *c = calls_new(2);
+	uint32_t fn = calls_add_fn(c, "f", false), py = calls_add_fn(c, "A.f", true);
+	bool ok = true;
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		calls_begin(c, fn, 1000 + i, 7, 100 + i, "t", "p", 0);
+		calls_py_event(c, py, 7, 100 + i, "t", "p", true, 0, 10, 0, 10);
+	}
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t k = (i * 7) % 3000;	/* a shuffled order */
+
+		ok &= calls_find_open(c, 1000 + k) && calls_find_open(c, 1000 + k)->tid == 100 + k;
+		ok &= calls_find_py_open(c, py, 7, 100 + k) != NULL;
+		ok &= calls_add(c, 1000 + k, 1, 1);
+		ok &= calls_end(c, 1000 + k, k) != NULL;
+		ok &= calls_py_event(c, py, 7, 100 + k, "t", "p", false, 0, 0, 0, 0) != NULL;
+		ok &= !calls_find_open(c, 1000 + k) && !calls_find_py_open(c, py, 7, 100 + k);
+	}
+	CHECK(ok && c->nr_open == 0 && c->fns[fn].count == 3000 && c->fns[py].count == 3000,
+	      "3000 open calls of each kind, found and ended in a shuffled order");
+	CHECK(c->fns[fn].max_ns == 2999 && c->lost_begin == 0, "each with its own end");
+	calls_free(c);
+}
+
 struct ev {
 	bool in;
 	uint64_t start, end;
@@ -580,6 +608,7 @@ int main(void)
 	test_slowest();
 	test_recs();
 	test_py_split();
+	test_many_open();
 	test_names();
 	test_call_profile();
 	test_store();

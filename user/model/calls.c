@@ -42,6 +42,8 @@ void calls_free(struct calls *c)
 	for (size_t i = 0; i < c->nr_open; i++)
 		call_free(c->open[i]);
 	free(c->open);
+	u64map_free(&c->open_by_id);
+	u64map_free(&c->open_by_thread);
 	call_free(c->last);
 	free(c);
 }
@@ -59,14 +61,48 @@ uint32_t calls_add_fn(struct calls *c, const char *name, bool python)
 	return c->nr_fns++;
 }
 
+static uint64_t thread_key(uint32_t tid, uint32_t fn)
+{
+	return (uint64_t)tid << 32 | fn;
+}
+
 static size_t open_index(const struct calls *c, uint64_t id)
 {
-	/* Open calls are few (one per thread at most): a scan beats a map
-	 * that would need deletions. */
-	for (size_t i = 0; i < c->nr_open; i++)
-		if (c->open[i]->id == id)
-			return i;
-	return SIZE_MAX;
+	uint32_t v;
+
+	return u64map_get(&c->open_by_id, id, &v) && v ? v - 1 : SIZE_MAX;
+}
+
+static void index_open(struct calls *c, size_t i)
+{
+	const struct call *call = c->open[i];
+
+	u64map_put(&c->open_by_id, call->id, (uint32_t)i + 1);
+	u64map_put(&c->open_by_thread, thread_key(call->tid, call->fn), (uint32_t)i + 1);
+}
+
+/* Takes open call i out (the last one moves to its slot). */
+static void unlink_open(struct calls *c, size_t i)
+{
+	const struct call *call = c->open[i];
+
+	uint32_t v;
+
+	u64map_put(&c->open_by_id, call->id, 0);
+	/* Unless a later call of the thread took the key (a native call
+	 * whose end was lost stays open beside the next one). */
+	if (u64map_get(&c->open_by_thread, thread_key(call->tid, call->fn), &v) && v == i + 1)
+		u64map_put(&c->open_by_thread, thread_key(call->tid, call->fn), 0);
+	c->open[i] = c->open[--c->nr_open];
+	if (i < c->nr_open)
+		index_open(c, i);
+	if (++c->nr_stale > 64 + 2 * c->nr_open) {
+		u64map_clear(&c->open_by_id);
+		u64map_clear(&c->open_by_thread);
+		for (size_t k = 0; k < c->nr_open; k++)
+			index_open(c, k);
+		c->nr_stale = 0;
+	}
 }
 
 struct call *calls_find_open(const struct calls *c, uint64_t id)
@@ -105,6 +141,7 @@ struct call *calls_begin(struct calls *c, uint32_t fn, uint64_t id, uint32_t pid
 	call = calls_call_new(fn, id, pid, tid, comm, process, t_ns, t_ns);
 	XGROW(c->open, c->alloc_open, c->nr_open + 1);
 	c->open[c->nr_open++] = call;
+	index_open(c, c->nr_open - 1);
 	return call;
 }
 
@@ -210,7 +247,7 @@ const struct call *calls_end(struct calls *c, uint64_t id, uint64_t t_ns)
 		return NULL;
 	}
 	call = c->open[i];
-	c->open[i] = c->open[--c->nr_open];
+	unlink_open(c, i);
 	if (t_ns > call->end_ns)
 		call->end_ns = t_ns;
 	u64map_free(&call->rec_index);
@@ -240,13 +277,11 @@ const struct call *calls_end(struct calls *c, uint64_t id, uint64_t t_ns)
 
 struct call *calls_find_py_open(const struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid)
 {
-	for (size_t i = 0; i < c->nr_open; i++) {
-		struct call *call = c->open[i];
+	uint32_t v;
 
-		if (call->fn == fn && call->pid == pid && call->tid == tid)
-			return call;
-	}
-	return NULL;
+	if (!u64map_get(&c->open_by_thread, thread_key(tid, fn), &v) || !v)
+		return NULL;
+	return c->open[v - 1]->pid == pid ? c->open[v - 1] : NULL;
 }
 
 const struct call *calls_py_event(struct calls *c, uint32_t fn, uint32_t pid, uint32_t tid,

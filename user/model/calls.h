@@ -98,6 +98,11 @@ struct calls {
 	size_t nr_fns, alloc_fns;
 	struct call **open;	/* calls begun and not ended yet */
 	size_t nr_open, alloc_open;
+	/* Their index in open, + 1 (0: ended), by id and by (tid, fn): a
+	 * server has thousands of threads in calls at once. Ended calls stay
+	 * as 0 until there are many, then the maps are made anew. */
+	struct u64map open_by_id, open_by_thread;
+	size_t nr_stale;
 	struct call *last;	/* the last call ended when no list kept it */
 	uint64_t nr_ended;
 	uint64_t next_py_id;	/* the next Python call's id (from CALLS_PY_FIRST_ID) */
