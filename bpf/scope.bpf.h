@@ -69,22 +69,26 @@ static __always_inline bool scope_left(const struct st_scope_thread *t, __u64 sp
  * pointer cannot say (a function the caller calls after a longjmp has its
  * frame where the call's was), but the call's return address can: the
  * uretprobe replaced it with the trampoline at the start of the process's
- * uprobe page, and a return, or a frame made since in that slot, replaced
- * that. When the trampoline is not known, the call goes on. */
-static __always_inline bool scope_sample_left(const struct st_scope_thread *t, __u64 sp)
+ * uprobe page (the "uprobe xol area"), and a return, or a frame made since
+ * in that slot, replaced that. Still the original address: the uretprobe
+ * is being set up, in the kernel. Running in that page, or at the return
+ * address (the kernel restored it before it runs the uretprobe, which
+ * this sample may have interrupted: uprobe programs do not keep others
+ * out): returning now. When the trampoline is not known, the call goes on. */
+static __always_inline bool scope_sample_left(const struct st_scope_thread *t,
+					      struct task_struct *task, struct pt_regs *regs)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tramp = 0, slot;
+	__u64 tramp = 0, slot, ip = BPF_CORE_READ(regs, ip);
 
-	if (scope_left(t, sp))
-		return true;
-	if (!task)
-		return false;
 	if (bpf_core_field_exists(task->mm->uprobes_state.xol_area))
 		tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	if ((tramp && ip - tramp < 4096) || ip == t->ret_addr)
+		return false;
+	if (scope_left(t, BPF_CORE_READ(regs, sp)))
+		return true;
 	if (!tramp || bpf_probe_read_user(&slot, sizeof(slot), (void *)t->entry_sp))
 		return false;
-	return slot != tramp;
+	return slot != tramp && slot != t->ret_addr;
 }
 
 /* Closes the thread's call without its return: ST_CALL_CUT. */
@@ -120,6 +124,7 @@ int scope_enter(struct pt_regs *ctx)
 	v.call_id = __sync_fetch_and_add(last, 1) + 1;
 	v.begin_ns = now;
 	v.entry_sp = sp;
+	bpf_probe_read_user(&v.ret_addr, sizeof(v.ret_addr), (void *)sp);
 	v.start_ns = process_start_ns((struct task_struct *)bpf_get_current_task());
 	v.depth = 1;
 	v.probe = bpf_get_attach_cookie(ctx);
@@ -188,7 +193,7 @@ static __always_inline bool scope_keep(struct st_sample *s)
 	if (t) {
 		task = bpf_get_current_task_btf();
 		regs = task ? (struct pt_regs *)bpf_task_pt_regs(task) : NULL;
-		if (regs && scope_sample_left(t, BPF_CORE_READ(regs, sp))) {
+		if (regs && scope_sample_left(t, task, regs)) {
 			scope_cut(t, tid, s->time_ns);
 			t = NULL;
 		}

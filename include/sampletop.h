@@ -217,6 +217,7 @@ struct st_scope_thread {
 	__u64 call_id;		/* the outermost call the thread is in */
 	__u64 begin_ns;
 	__u64 entry_sp;		/* user rsp at its entry (pointing at the return address) */
+	__u64 ret_addr;		/* the return address there, before the uretprobe's */
 	__u64 start_ns;		/* the process's start */
 	__u32 depth;		/* calls of scoped functions on the stack, >= 1 */
 	__u32 probe;		/* which function the outermost call is of */
