@@ -2,11 +2,13 @@
  * byte back and forth through two pipes, so that each round trip is two
  * blocking reads (two or more switches). Runs for argv[1] seconds (0: until
  * killed; then it prints nothing), prints its pid on stdout at once and,
- * at the end, "rounds PER_SECOND". argv[2] seconds of warm-up first
+ * at the end, "rounds PER_SECOND" and "switches PER_SECOND" (its threads'
+ * context switches, voluntary or not). argv[2] seconds of warm-up first
  * (default 0), not counted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +20,14 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long switches(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw + ru.ru_nivcsw;
 }
 
 static void *echo(void *arg)
@@ -34,6 +44,7 @@ int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 5, warm = argc > 2 ? atof(argv[2]) : 0;
 	unsigned long rounds = 0;
+	long sw0 = 0;
 	double t0, t;
 	pthread_t th;
 	char c = 'x';
@@ -53,9 +64,11 @@ int main(int argc, char **argv)
 		if (warm > 0 && t - t0 >= warm) {
 			warm = 0;
 			rounds = 0;
+			sw0 = switches();
 			t0 = t;
 		} else if (secs > 0 && warm <= 0 && t - t0 >= secs) {
-			printf("rounds %.0f\n", rounds / (t - t0));
+			printf("rounds %.0f\nswitches %.0f\n", rounds / (t - t0),
+			       (switches() - sw0) / (t - t0));
 			return 0;
 		}
 	}

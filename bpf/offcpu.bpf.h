@@ -17,6 +17,10 @@
  *    time_ns of its switch-out sample, which arrived before it in the same
  *    ring; off_ns = 0 when there is none (it left before we attached, its
  *    switch-out record was lost, or the LRU map forgot it), counted.
+ *    A switch-in that fired no sched_switch (see offcpu_untraced_in) is
+ *    sent at the thread's next switch-out, just before its sample, with
+ *    time_ns from the scheduler's accounting: records of a thread always
+ *    alternate off, on, off, on.
  *  - a thread's last switch-out (it exits) sends nothing; a switch-out that
  *    scope_keep() drops sends nothing, and neither does its switch-in. */
 #ifndef OFFCPU_BPF_H
@@ -91,12 +95,14 @@ static __always_inline bool offcpu_take_stack(__u64 now)
 	return true;
 }
 
+/* t: the current task, as bpf_get_current_task_btf() gives it (direct loads,
+ * which cost less than the helper calls of BPF_CORE_READ). */
 static __always_inline __u32 offcpu_task_state(struct task_struct *t)
 {
 	struct task_struct___pre514 *old = (void *)t;
 
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return t->__state;
 	return BPF_CORE_READ(old, state);
 }
 
@@ -135,17 +141,19 @@ static __always_inline bool offcpu_fd_syscall(long nr)
 	return false;
 }
 
-/* What fd is in task's table, from its inode's mode: a few reads, each of
- * which may fail (a table being resized, a closing fd): ST_FD_NONE then. */
+/* What fd is in task's (the current task's) table, from its inode's mode: a
+ * few reads, each of which may fail (a table being resized, a closing fd):
+ * ST_FD_NONE then. */
 static __always_inline __u32 offcpu_fd_kind(struct task_struct *task, int fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt = files ? files->fdt : NULL;
 	struct file **fds, *f = NULL;
 	__u32 mode;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return ST_FD_NONE;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	if (!fds || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return ST_FD_NONE;
 	mode = BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT;
@@ -164,17 +172,17 @@ static __always_inline __u32 offcpu_fd_kind(struct task_struct *task, int fd)
 	return ST_FD_OTHER;
 }
 
-/* Why prev is leaving: its state (0 when it stays runnable: preempted, or
- * woken before it could sleep), the syscall it is in and that syscall's fd.
- * prev is current here. */
+/* Why prev (current, a BTF pointer) is leaving: its state (0 when it stays
+ * runnable: preempted, or woken before it could sleep), the syscall it is in
+ * and that syscall's fd. */
 static __always_inline void offcpu_reasons(struct st_sample *s, struct task_struct *prev,
-					   bool preempt, struct pt_regs *regs)
+					   __u32 state, bool preempt, struct pt_regs *regs)
 {
 	long nr = -1;
 
 	/* A preempted task stays on the run queue whatever its state says (it
 	 * may have been on its way to sleep). */
-	s->off_state = preempt ? 0 : offcpu_task_state(prev);
+	s->off_state = preempt ? 0 : state;
 	s->off_syscall = -1;
 	s->off_fd = -1;
 	s->off_fd_kind = ST_FD_NONE;
@@ -182,49 +190,45 @@ static __always_inline void offcpu_reasons(struct st_sample *s, struct task_stru
 		return;
 	/* The registers saved when it entered the kernel: orig_ax is the
 	 * syscall number, or -1 when it came in on an interrupt or a fault. */
-	nr = BPF_CORE_READ(regs, orig_ax);
+	nr = regs->orig_ax;
 	if (nr < 0 || nr > 0x7fffffff)
 		return;
 	s->off_syscall = nr;
 	if (!offcpu_fd_syscall(nr))
 		return;
-	s->off_fd = (int)BPF_CORE_READ(regs, di);
+	s->off_fd = (int)regs->di;
 	s->off_fd_kind = offcpu_fd_kind(prev, s->off_fd);
 }
 
-/* prev (the current task) leaves the CPU: its switch-out sample. Returns
- * true when it was sent; *keep says whether the scope kept it. */
-static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *prev, bool preempt,
-					      __u64 now, bool *keep)
+/* prev (the current task, from bpf_get_current_task_btf) leaves the CPU:
+ * its switch-out sample. Returns true when it was sent; *keep says whether
+ * the scope kept it. */
+static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *prev, __u32 tgid,
+					      __u32 tid, __u32 state, bool preempt, __u64 now,
+					      bool *keep)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
-	__u32 zero = 0, user_nr = 0, kern_nr = 0, py_nr = 0, tgid, tid;
+	__u32 zero = 0, user_nr = 0, kern_nr = 0, py_nr = 0;
 	struct pt_regs *regs = NULL;
-	unsigned long cur_addr;
+	struct task_struct *leader;
 	struct st_sample *s;
 	bool stacks, stale;
 	long n, size;
 
 	*keep = true;
-	tgid = BPF_CORE_READ(prev, tgid);
-	tid = BPF_CORE_READ(prev, pid);
 	s = bpf_map_lookup_elem(&scratch, &zero);
-	/* Compared through an opaque copy: else clang may read cur's fields
-	 * through prev, which the verifier does not know as a task. */
-	cur_addr = (unsigned long)cur;
-	barrier_var(cur_addr);
-	if (!s || !cur || cur_addr != (unsigned long)prev)
+	if (!s)
 		return false;
-	if (cur->mm)		/* a kernel thread has no user registers to read */
-		regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	if (prev->mm)		/* a kernel thread has no user registers to read */
+		regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	leader = prev->group_leader;
 	s->tgid = tgid;
 	s->tid = tid;
 	s->time_ns = now;
 	s->cpu = bpf_get_smp_processor_id();
 	s->flags = ST_SAMPLE_OFFCPU | ST_SAMPLE_IN_KERNEL;
-	s->start_ns = process_start_ns(prev);
+	s->start_ns = leader ? leader->start_boottime : 0;	/* as process_start_ns() */
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
-	offcpu_reasons(s, prev, preempt, regs);
+	offcpu_reasons(s, prev, state, preempt, regs);
 	if (!scope_keep(s)) {
 		*keep = false;
 		return false;
@@ -289,12 +293,32 @@ static __always_inline bool offcpu_switch_out(void *ctx, struct task_struct *pre
 	return true;
 }
 
+static __always_inline void offcpu_send_oncpu(struct task_struct *t, __u32 tid, __u64 now,
+					      __u64 off_ns)
+{
+	struct st_oncpu *o = bpf_ringbuf_reserve(&samples, sizeof(*o), 0);
+
+	if (!o) {
+		count(ST_CNT_OFF_LOST);
+		return;
+	}
+	o->tgid = BPF_CORE_READ(t, tgid);
+	o->tid = tid;
+	o->time_ns = now;
+	o->cpu = bpf_get_smp_processor_id();
+	o->flags = ST_REC_EVENT;
+	o->kind = ST_EV_ONCPU;
+	o->pad = 0;
+	o->off_ns = off_ns;
+	o->start_ns = process_start_ns(t);
+	bpf_ringbuf_submit(o, 0);
+}
+
 /* next (a target) runs again: its st_oncpu, with when it had left. */
 static __always_inline void offcpu_switch_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = BPF_CORE_READ(next, pid);
 	__u64 *start = bpf_map_lookup_elem(&offcpu_start, &tid), off_ns = OFFCPU_NONE;
-	struct st_oncpu *o;
 
 	if (start) {
 		off_ns = *start;
@@ -304,21 +328,33 @@ static __always_inline void offcpu_switch_in(struct task_struct *next, __u64 now
 		return;
 	if (off_ns == OFFCPU_NONE)
 		count(ST_CNT_OFF_START_MISSED);
-	o = bpf_ringbuf_reserve(&samples, sizeof(*o), 0);
-	if (!o) {
-		count(ST_CNT_OFF_LOST);
-		return;
-	}
-	o->tgid = BPF_CORE_READ(next, tgid);
-	o->tid = tid;
-	o->time_ns = now;
-	o->cpu = bpf_get_smp_processor_id();
-	o->flags = ST_REC_EVENT;
-	o->kind = ST_EV_ONCPU;
-	o->pad = 0;
-	o->off_ns = off_ns;
-	o->start_ns = process_start_ns(next);
-	bpf_ringbuf_submit(o, 0);
+	offcpu_send_oncpu(next, tid, now, off_ns);
+}
+
+/* prev leaves the CPU with a switch-out still pending: the kernel ran it
+ * again without a sched_switch event. Seen here when the task switched
+ * from is one of the host's, outside our pid namespace: perf record -e
+ * sched:sched_switch misses those switches too. The switch-in it missed is
+ * when the scheduler last counted prev arriving (sched_info.last_arrival),
+ * by the run queue's clock (reached through prev's cfs_rq: the runqueues
+ * per-CPU symbol is not in this kernel's kallsyms), carried over to our
+ * clock. Without them, the CPU time of prev's current slice stands in (the
+ * time it ran, less interrupts and steal). Off-CPU time is never
+ * overstated: at worst the interval ends where it began. */
+static __always_inline void offcpu_untraced_in(struct task_struct *prev, __u32 tid, __u64 now,
+					       __u64 off_ns)
+{
+	__u64 arrival = prev->sched_info.last_arrival, clock = 0, ran, in_ns = off_ns;
+
+	if (bpf_core_field_exists(prev->se.cfs_rq) && prev->se.cfs_rq && prev->se.cfs_rq->rq)
+		clock = prev->se.cfs_rq->rq->clock;
+	if (arrival && clock > arrival)
+		ran = clock - arrival;
+	else
+		ran = prev->se.sum_exec_runtime - prev->se.prev_sum_exec_runtime;
+	if (ran < now - off_ns)
+		in_ns = now - ran;
+	offcpu_send_oncpu(prev, tid, in_ns, off_ns);
 }
 
 /* TP_PROTO(bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -328,27 +364,38 @@ SEC("raw_tp/sched_switch")
 int on_switch(struct bpf_raw_tracepoint_args *ctx)
 {
 	bool preempt = ctx->args[0];
-	struct task_struct *prev = (void *)ctx->args[1], *next = (void *)ctx->args[2];
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *next = (void *)ctx->args[2];
+	unsigned long cur_addr = (unsigned long)cur;
+	__u32 tgid, tid, state;
 	__u64 now, start, *slot;
-	__u32 tgid, tid;
 	bool keep;
 
 	if (!want_wall)
 		return 0;
 	now = bpf_ktime_get_ns();
-	tid = BPF_CORE_READ(prev, pid);
-	tgid = BPF_CORE_READ(prev, tgid);
+	/* prev is current here: read through the BTF pointer (plain loads).
+	 * Compared through an opaque copy, or clang may read cur's fields
+	 * through prev, which the verifier does not know as a task. */
+	barrier_var(cur_addr);
+	if (!cur || cur_addr != ctx->args[1])
+		goto next;
+	tid = cur->pid;
+	tgid = cur->tgid;
 	/* The idle task is never a target. */
-	if (tid != 0 && is_target_task(prev, tgid, tid)) {
+	if (tid != 0 && is_target_task(cur, tgid, tid)) {
 		slot = bpf_map_lookup_elem(&offcpu_start, &tid);
-		if (offcpu_task_state(prev) & OFFCPU_TASK_DEAD) {
+		if (slot && *slot > OFFCPU_DROPPED)
+			offcpu_untraced_in(cur, tid, now, *slot);
+		state = offcpu_task_state(cur);
+		if (state & OFFCPU_TASK_DEAD) {
 			/* A dying thread's last switch has no return. */
 			if (slot)
 				bpf_map_delete_elem(&offcpu_start, &tid);
 			goto next;
 		}
 		count(ST_CNT_OFF_SWITCHES);
-		if (offcpu_switch_out(ctx, prev, preempt, now, &keep))
+		if (offcpu_switch_out(ctx, cur, tgid, tid, state, preempt, now, &keep))
 			start = now;
 		else
 			start = keep ? OFFCPU_NONE : OFFCPU_DROPPED;	/* lost, or dropped */

@@ -5,8 +5,8 @@
  *
  *   wall_tool -p PID [-d SECONDS] [-K] [--fp] [--no-wall] [--cap STACKS_PER_SEC] [-q]
  *
- *   off TID COMM TIME_NS state=S sys=N fd=N kind=K flags=0xF user=N kern=N py=N ips=A,B,...
- *   on TID TIME_NS off=OFF_NS
+ *   off TID COMM TIME_NS state=S sys=N fd=N kind=K flags=0xF user=N kern=N py=N ips=A,B,... cpu=N
+ *   on TID TIME_NS off=OFF_NS cpu=N
  *   counter NAME VALUE
  *
  * (ips: the user frames, leaf first, in hex.) -q prints only the counters,
@@ -90,7 +90,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	       s->py_nr);
 	for (unsigned i = 0; i < s->user_nr; i++)
 		printf("%s%llx", i ? "," : "", (unsigned long long)s->ips[i]);
-	printf("\n");
+	printf(" cpu=%u\n", s->cpu);
 }
 
 static void on_oncpu(const struct st_oncpu *o, void *ctx)
@@ -99,8 +99,8 @@ static void on_oncpu(const struct st_oncpu *o, void *ctx)
 
 	t->ons++;
 	if (!t->quiet)
-		printf("on %u %llu off=%llu\n", o->tid, (unsigned long long)o->time_ns,
-		       (unsigned long long)o->off_ns);
+		printf("on %u %llu off=%llu cpu=%u\n", o->tid, (unsigned long long)o->time_ns,
+		       (unsigned long long)o->off_ns, o->cpu);
 }
 
 static void usage(void)

@@ -417,12 +417,12 @@ run "clear; $ST -p $PID --scope Handler.do_GET; echo exit=\$?"
 screen_has "--scope: the live tree comes up" 'CALL TREE' 10
 python3 "$TOP/tests/targets/py_http_client.py" "$(cat "$WORK/port")" 2 2 "$WORK/client.txt"
 keys c
-screen_has "c: the calls view, its function's count and percentiles" '^Handler\.do_GET: 4 calls · total .* · p50 .* · max 2[0-9]{2}\.[0-9] ms' 5
+screen_has "c: the calls view, its function's count and percentiles" '^Handler\.do_GET: 4 calls · total .* · p50 .* · max 2[0-9]{2}\.[0-9] ms' 10
 check_grep "c: the calls' column titles" 'DURATION +CALL +BEGAN +THREAD' "$SCREEN"
 first=$(awk 'NR == 5 { print $1, $2 }' "$SCREEN")
 check "the slowest call first ($first)" test "$(awk 'NR == 5 { print ($2 == "ms" && $1 >= 200) }' "$SCREEN")" = 1
 python3 "$TOP/tests/targets/py_http_client.py" "$(cat "$WORK/port")" 1 0 "$WORK/client2.txt"
-screen_has "calls that end join the list live (5 calls)" '^Handler\.do_GET: 5 calls' 5
+screen_has "calls that end join the list live (5 calls)" '^Handler\.do_GET: 5 calls' 10
 keys Enter
 screen_has "Enter opens the selected call's own tree" '^Call [0-9]+ of Handler\.do_GET: 2[0-9]{2}\.[0-9] ms, .*\(c: calls, a: whole tree\)'
 screen_has "... its sleep, off the CPU, in its tree" '\[sleeping\]'

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *reason(uint32_t state, int32_t nr, uint32_t kind)
 {
@@ -50,130 +51,306 @@ static void test_reasons(void)
 	      "fd kinds from file types");
 }
 
-/* The intervals handed out, in order. */
+/* The pieces handed out, in order. */
 struct got {
-	struct offcpu_interval iv[8];
+	struct offcpu_piece pc[64];
 	int n;
 };
 
-static void collect(const struct offcpu_interval *iv, void *ctx)
+static void collect(const struct offcpu_piece *pc, void *ctx)
 {
 	struct got *g = ctx;
 
-	if (g->n < 8)
-		g->iv[g->n] = *iv;
+	if (g->n < 64)
+		g->pc[g->n] = *pc;
 	g->n++;
 }
 
-static struct offcpu_interval out_rec(uint32_t tid, uint64_t off_ns, uint32_t stack)
+/* A thread of ours: tid 0 is this one (tgkill finds it alive), others
+ * are made up (gone). */
+static struct offcpu_thread me(uint32_t tid)
 {
-	return (struct offcpu_interval){ .tgid = 7, .tid = tid, .off_ns = off_ns, .stack = stack,
-					 .comm = "worker" };
+	struct offcpu_thread th = { .tgid = (uint32_t)getpid(), .tid = tid ? tid : (uint32_t)gettid(),
+				    .comm = "worker" };
+
+	return th;
+}
+
+/* A thread that does not exist: gone. */
+static struct offcpu_thread gone(uint32_t tid)
+{
+	struct offcpu_thread th = { .tgid = 0x3ffffff0, .tid = tid, .comm = "gone" };
+
+	return th;
+}
+
+static uint64_t sum(const struct got *g, int from, int to)
+{
+	uint64_t t = 0;
+
+	for (int i = from; i < to && i < 64; i++)
+		t += g->pc[i].end_ns - g->pc[i].begin_ns;
+	return t;
+}
+
+/* Do the pieces from..to tile [begin, end) in order? */
+static bool tiles(const struct got *g, int from, int to, uint64_t begin, uint64_t end)
+{
+	for (int i = from; i < to; i++) {
+		if (g->pc[i].begin_ns != begin)
+			return false;
+		begin = g->pc[i].end_ns;
+	}
+	return begin == end;
 }
 
 #define NOT_REC 99
 #define START 1000
+#define PERIOD 100
 
 static void test_pairing(void)
 {
-	struct offcpu *o = offcpu_new(START);
 	struct got g = { 0 };
-	struct offcpu_interval iv = out_rec(11, 2000, 5);
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(11);
 	struct offcpu_stats st;
 
-	offcpu_switch_out(o, &iv, collect, &g);
-	CHECK(g.n == 0 && offcpu_held(o) == 1, "a switch-out is held");
-	offcpu_switch_in(o, 7, 11, 2250, 2000, NOT_REC, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].off_ns == 2000 && g.iv[0].on_ns == 2250 && g.iv[0].stack == 5 &&
-		      !g.iv[0].idle,
-	      "its switch-in closes it: [off, on) under its stack");
-	CHECK(offcpu_held(o) == 0, "and frees its slot");
-
-	/* A switch-in with a start that was missed and no thread known at the
-	 * start: it began during the run. */
+	/* Runs from the start (sampled at 1300, 1400), leaves at 2000. */
+	offcpu_sample(o, &a, 1300, 1, 0);
+	offcpu_sample(o, &a, 1400, 2, 0);
+	CHECK(g.n == 0, "a slice's samples wait for its end");
+	offcpu_switch_out(o, &a, 2000, 5, 6, 0);
+	CHECK(g.n == 2 && g.pc[0].on_cpu && g.pc[0].stack == 1 && g.pc[1].stack == 2 &&
+		      tiles(&g, 0, 2, START, 2000),
+	      "its samples share the slice [start, switch-out) evenly");
+	offcpu_switch_in(o, &a, 2250, 2000, NOT_REC);
+	CHECK(g.n == 3 && !g.pc[2].on_cpu && g.pc[2].stack == 5 && tiles(&g, 2, 3, 2000, 2250),
+	      "its switch-in closes the off-CPU interval under the switch-out's stack");
+	/* A burst too short for a sample: where it left the CPU from. */
+	offcpu_switch_out(o, &a, 2300, 7, 8, 77);
+	CHECK(g.n == 4 && g.pc[3].on_cpu && g.pc[3].stack == 8 && tiles(&g, 3, 4, 2250, 2300) &&
+		      g.pc[3].call_id == 77,
+	      "an unsampled slice goes to the switch-out's stack without its reason, in its call");
+	offcpu_switch_in(o, &a, 2400, 2300, NOT_REC);
 	g.n = 0;
-	offcpu_switch_in(o, 7, 12, 3000, 0, NOT_REC, collect, &g);
-	CHECK(g.n == 0 && offcpu_held(o) == 0, "missed start of an unknown thread: nothing");
+	offcpu_stop(o, 3000);
+	CHECK(g.n == 0, "at the stop, a slice without samples has nothing to name it");
+	offcpu_free(o);
 
 	/* The switch-out lost (ring buffer full): length right, no stack. */
-	offcpu_switch_in(o, 7, 13, 3500, 3100, NOT_REC, collect, &g);
-	CHECK(g.n == 0 && offcpu_held(o) == 1, "a switch-in without its switch-out waits");
-	iv = out_rec(13, 3100, 6);
-	offcpu_switch_out(o, &iv, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].stack == 6 && g.iv[0].on_ns - g.iv[0].off_ns == 400,
-	      "a late switch-out (cold) still gives the interval its stack");
-	g.n = 0;
-	offcpu_switch_in(o, 7, 13, 4500, 4100, NOT_REC, collect, &g);
-	iv = out_rec(13, 4600, 6);
-	offcpu_switch_out(o, &iv, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].stack == NOT_REC && g.iv[0].on_ns - g.iv[0].off_ns == 400,
-	      "one that never comes: its length under the not-recorded leaf");
-	/* A switch-out whose switch-in was lost is replaced by the next one. */
-	g.n = 0;
-	iv = out_rec(13, 5000, 8);
-	offcpu_switch_out(o, &iv, collect, &g);
-	offcpu_switch_in(o, 7, 13, 5100, 5000, NOT_REC, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].off_ns == 5000 && g.iv[0].stack == 8,
-	      "the newest switch-out is the one held");
-	/* Open at the end: closed at the stop. */
-	g.n = 0;
-	iv = out_rec(14, 6000, 9);
-	offcpu_switch_out(o, &iv, collect, &g);
-	offcpu_stop(o, 9000, NOT_REC, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].off_ns == 6000 && g.iv[0].on_ns == 9000 && g.iv[0].stack == 9,
+	memset(&g, 0, sizeof(g));
+	o = offcpu_new(START, PERIOD, collect, &g);
+	a = me(13);
+	offcpu_switch_in(o, &a, 1500, 0, NOT_REC);
+	CHECK(g.n == 0, "missed start of a thread unknown at the start: nothing before");
+	offcpu_sample(o, &a, 1600, 1, 0);
+	offcpu_switch_in(o, &a, 3500, 3100, NOT_REC);
+	CHECK(g.n == 2 && tiles(&g, 0, 2, 1500, 3500) && g.pc[1].stack == NOT_REC &&
+		      g.pc[0].stack == 1,
+	      "a switch-in without its switch-out: the slice ends at off_ns, the rest unrecorded");
+	/* Blocked at the end: counts up to the stop. */
+	offcpu_switch_out(o, &a, 4000, 9, 10, 0);
+	offcpu_stop(o, 9000);
+	CHECK(g.pc[g.n - 1].stack == 9 && tiles(&g, g.n - 1, g.n, 4000, 9000),
 	      "a thread blocked at the end counts up to the stop");
 	offcpu_stats(o, &st);
-	CHECK(st.unmatched == 1 && st.not_held == 0, "one interval without its stack, counted");
-	CHECK(offcpu_held(o) == 0, "nothing held after the stop");
+	CHECK(st.no_stack == 1, "one interval without its stack, counted");
+	CHECK(offcpu_threads(o) == 0, "nothing held after the stop");
 	offcpu_free(o);
+}
+
+/* A switch-in that fired no sched_switch comes late, just before the next
+ * switch-out, after samples of its slice. */
+static void test_late_switch_in(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(51);
+
+	offcpu_switch_out(o, &a, 2000, 5, 6, 0);
+	g.n = 0;	/* its time before, on a CPU since the start */
+	offcpu_sample(o, &a, 2100, 1, 0);
+	offcpu_sample(o, &a, 2200, 2, 0);
+	CHECK(g.n == 0, "samples of a thread not switched in yet wait");
+	offcpu_switch_in(o, &a, 2050, 2000, NOT_REC);
+	offcpu_switch_out(o, &a, 2300, 7, 8, 0);
+	CHECK(g.n == 3 && g.pc[0].stack == 5 && !g.pc[0].on_cpu && g.pc[1].stack == 1 &&
+		      g.pc[2].stack == 2 && g.pc[2].on_cpu && tiles(&g, 0, 3, 2000, 2300) &&
+		      g.pc[0].end_ns == 2050,
+	      "the late switch-in ends the interval, the samples share the slice after it");
+	g.n = 0;
+	offcpu_sample(o, &a, 2400, 1, 0);
+	offcpu_switch_in(o, &a, 2450, 2300, NOT_REC);
+	offcpu_switch_out(o, &a, 2500, 7, 8, 0);
+	CHECK(g.n == 2 && g.pc[0].end_ns == 2400 && tiles(&g, 0, 2, 2300, 2500),
+	      "a switch-in estimated after the first sample: the interval ends at the sample");
+	g.n = 0;
+	offcpu_sample(o, &a, 2600, 1, 0);
+	offcpu_switch_out(o, &a, 2700, 7, 8, 0);
+	CHECK(g.n == 2 && g.pc[0].end_ns == 2600 && g.pc[1].on_cpu && tiles(&g, 0, 2, 2500, 2700),
+	      "a switch-in lost: the interval ends at the first sample");
+	offcpu_free(o);
+}
+
+/* Checkpoints hand out what is open, for a live view; the pieces still tile. */
+static void test_checkpoint(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(61);
+
+	offcpu_switch_in(o, &a, 1500, 0, NOT_REC);
+	offcpu_switch_out(o, &a, 2000, 5, 6, 0);
+	g.n = 0;
+	offcpu_checkpoint(o, 2500);
+	CHECK(g.n == 1 && g.pc[0].stack == 5 && tiles(&g, 0, 1, 2000, 2500),
+	      "a thread blocked for long shows its interval so far");
+	offcpu_switch_in(o, &a, 3000, 2000, NOT_REC);
+	offcpu_sample(o, &a, 3100, 1, 0);
+	offcpu_sample(o, &a, 3200, 2, 0);
+	offcpu_checkpoint(o, 3300);
+	CHECK(g.n == 4 && g.pc[1].stack == 5 && g.pc[3].stack == 2 && tiles(&g, 0, 4, 2000, 3300),
+	      "the rest follows, and a running slice's samples so far share it up to then");
+	offcpu_sample(o, &a, 3400, 3, 0);
+	offcpu_switch_out(o, &a, 3500, 7, 8, 0);
+	offcpu_checkpoint(o, 3700);
+	/* Drained after the checkpoint, stamped before it. */
+	offcpu_switch_in(o, &a, 3600, 3500, NOT_REC);
+	offcpu_switch_out(o, &a, 3800, 9, 10, 0);
+	offcpu_stop(o, 3900);
+	CHECK(g.n <= 64 && tiles(&g, 0, g.n, 2000, 3900),
+	      "records from before a checkpoint are clamped to it: no overlap, no gap (%d pieces)",
+	      g.n);
+	offcpu_free(o);
+}
+
+/* A thread's pieces tile the run: its total is the duration. */
+static void test_tiling(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread a = me(31);
+	uint64_t t = START + 7;
+
+	for (int i = 0; i < 100; i++) {
+		offcpu_sample(o, &a, t + 30, 1, 0);
+		if (i % 3 == 0)
+			offcpu_sample(o, &a, t + 60, 2, 0);
+		offcpu_switch_out(o, &a, t + 90, 3, 4, 0);
+		offcpu_switch_in(o, &a, t + 90 + 17 * (i % 5), t + 90, NOT_REC);
+		t += 90 + 17 * (i % 5);
+	}
+	for (int i = 0; i < 3 * OFFCPU_SLICE_SAMPLES; i++)
+		offcpu_sample(o, &a, t + 50 * i + 10, 5, 0);
+	offcpu_stop(o, t + 50 * 3 * OFFCPU_SLICE_SAMPLES);
+	CHECK(g.n > 64 && sum(&g, 0, 64) > 0, "many pieces (%d)", g.n);
+	offcpu_free(o);
+	{
+		/* Count them all again without the cap of struct got. */
+		struct got h = { 0 };
+		uint64_t total = 0, last = START;
+		bool ordered = true;
+
+		o = offcpu_new(START, PERIOD, collect, &h);
+		t = START + 7;
+		for (int i = 0; i < 10; i++) {
+			offcpu_sample(o, &a, t + 30, 1, 0);
+			offcpu_switch_out(o, &a, t + 90, 3, 4, 0);
+			offcpu_switch_in(o, &a, t + 100, t + 90, NOT_REC);
+			t += 100;
+		}
+		for (int i = 0; i < OFFCPU_SLICE_SAMPLES + 5; i++)
+			offcpu_sample(o, &a, t + 50 * i + 10, 5, 0);
+		offcpu_stop(o, t + 50 * (OFFCPU_SLICE_SAMPLES + 5));
+		for (int i = 0; i < h.n && i < 64; i++) {
+			total += h.pc[i].end_ns - h.pc[i].begin_ns;
+			ordered &= h.pc[i].begin_ns == last;
+			last = h.pc[i].end_ns;
+		}
+		CHECK(h.n <= 64 && ordered && total == t + 50 * (OFFCPU_SLICE_SAMPLES + 5) - START,
+		      "pieces tile the run from start to stop, a long slice shared out as it goes "
+		      "(%d pieces, total %llu)", h.n, (unsigned long long)total);
+		offcpu_free(o);
+	}
 }
 
 static void test_start_threads(void)
 {
-	struct offcpu *o = offcpu_new(START);
 	struct got g = { 0 };
-	struct offcpu_interval iv = out_rec(21, 0, 30);
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread t21 = me(21), t22 = me(22), t23 = me(0), t24 = me(24);
 
 	/* 21: blocked at the start, wakes at 1800. 22: never runs. 23: was on a
 	 * CPU (a sample says so). 24: runnable at the start, runs at 1100. */
-	offcpu_start_thread(o, &iv, 31, false);
-	iv = out_rec(22, 0, 32);
-	offcpu_start_thread(o, &iv, 33, false);
-	iv = out_rec(23, 0, 34);
-	offcpu_start_thread(o, &iv, 35, true);
-	iv = out_rec(24, 0, 36);
-	offcpu_start_thread(o, &iv, 37, true);
-	offcpu_switch_in(o, 7, 21, 1800, 0, NOT_REC, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].off_ns == START && g.iv[0].on_ns == 1800 && g.iv[0].stack == 30,
+	offcpu_start_thread(o, &t21, 30, 31, false);
+	offcpu_start_thread(o, &t22, 32, 33, false);
+	offcpu_start_thread(o, &t23, 34, 35, true);
+	offcpu_start_thread(o, &t24, 36, 37, true);
+	offcpu_switch_in(o, &t21, 1800, 0, NOT_REC);
+	CHECK(g.n == 1 && tiles(&g, 0, 1, START, 1800) && g.pc[0].stack == 30,
 	      "blocked at the start: counted from the run's start under its start stack");
-	offcpu_ran(o, 23);
-	offcpu_switch_in(o, 7, 24, 1100, 0, NOT_REC, collect, &g);
-	CHECK(g.n == 2 && g.iv[1].off_ns == START && g.iv[1].stack == 36,
+	offcpu_sample(o, &t23, 1500, 40, 0);
+	offcpu_switch_in(o, &t24, 1100, 0, NOT_REC);
+	CHECK(g.n == 2 && tiles(&g, 1, 2, START, 1100) && g.pc[1].stack == 36,
 	      "runnable at the start: from the start too");
-	offcpu_stop(o, 9000, NOT_REC, collect, &g);
-	CHECK(g.n == 3 && g.iv[2].tid == 22 && g.iv[2].idle && g.iv[2].stack == 33 &&
-		      g.iv[2].off_ns == START && g.iv[2].on_ns == 9000,
-	      "never ran: the whole run under the idle stack");
+	offcpu_stop(o, 9000);
+	CHECK(g.n == 4, "two more pieces at the stop (%d)", g.n - 2);
+	for (int i = 2; i < g.n && i < 64; i++) {
+		if (g.pc[i].th.tid == 22)
+			CHECK(g.pc[i].idle && g.pc[i].stack == 33 && tiles(&g, i, i + 1, START, 9000),
+			      "never ran: the whole run under the idle stack");
+		if (g.pc[i].th.tid == t23.tid)
+			CHECK(g.pc[i].on_cpu && g.pc[i].stack == 40 && tiles(&g, i, i + 1, START, 9000),
+			      "on a CPU from the start to the stop (alive): its sample has it all");
+	}
+	offcpu_free(o);
+}
+
+/* A thread that exits while running sends no switch-out. */
+static void test_gone(void)
+{
+	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
+	struct offcpu_thread d = gone(41);
+
+	offcpu_switch_in(o, &d, 2000, 1900, NOT_REC);
+	offcpu_sample(o, &d, 2050, 1, 0);
+	offcpu_sweep(o, 2050 + OFFCPU_STALE_NS / 2);
+	CHECK(offcpu_threads(o) == 1, "not swept while it may still run");
+	offcpu_sweep(o, 2050 + OFFCPU_STALE_NS + 1);
+	CHECK(offcpu_threads(o) == 0 && g.n == 2 && tiles(&g, 1, 2, 2000, 2050 + PERIOD),
+	      "swept once quiet and gone: its slice ends a period after its last sample");
+	g.n = 0;
+	offcpu_switch_in(o, &d, 3000, 2900, NOT_REC);
+	offcpu_sample(o, &d, 3010, 1, 0);
+	offcpu_exit(o, d.tgid);
+	CHECK(offcpu_threads(o) == 0 && g.n == 2 && tiles(&g, 1, 2, 3000, 3010 + PERIOD),
+	      "its process exited: the same at once");
 	offcpu_free(o);
 }
 
 static void test_cap(void)
 {
-	struct offcpu *o = offcpu_new(START);
 	struct got g = { 0 };
+	struct offcpu *o = offcpu_new(START, PERIOD, collect, &g);
 	struct offcpu_stats st;
+	struct offcpu_thread th;
 
-	for (uint32_t t = 1; t <= OFFCPU_MAX_HELD + 1; t++) {
-		struct offcpu_interval iv = out_rec(t, 2000, 5);
-
-		offcpu_switch_out(o, &iv, collect, &g);
+	for (uint32_t t = 1; t <= OFFCPU_MAX_THREADS + 1; t++) {
+		th = me(t);
+		offcpu_switch_in(o, &th, 1500, 0, NOT_REC);
 	}
 	offcpu_stats(o, &st);
-	CHECK(offcpu_held(o) == OFFCPU_MAX_HELD && st.not_held == 1,
-	      "past the cap a switch-out is not held, and counted");
-	offcpu_switch_in(o, 7, OFFCPU_MAX_HELD + 1, 2600, 2000, NOT_REC, collect, &g);
-	CHECK(g.n == 1 && g.iv[0].stack == NOT_REC && g.iv[0].on_ns - g.iv[0].off_ns == 600,
-	      "its interval keeps its length, without its stack");
+	CHECK(offcpu_threads(o) == OFFCPU_MAX_THREADS && st.no_slot == 1,
+	      "past the cap a thread has no slot, counted");
+	g.n = 0;
+	offcpu_sample(o, &th, 1600, 3, 0);
+	CHECK(g.n == 1 && tiles(&g, 0, 1, 1600, 1600 + PERIOD),
+	      "its samples weigh one period each");
+	offcpu_switch_out(o, &th, 1700, 5, 6, 0);
+	offcpu_switch_in(o, &th, 2300, 1700, NOT_REC);
+	CHECK(g.n == 2 && g.pc[1].stack == NOT_REC && tiles(&g, 1, 2, 1700, 2300),
+	      "its intervals keep their length, without their stack");
 	offcpu_free(o);
 }
 
@@ -211,7 +388,11 @@ int main(void)
 {
 	test_reasons();
 	test_pairing();
+	test_tiling();
+	test_late_switch_in();
+	test_checkpoint();
 	test_start_threads();
+	test_gone();
 	test_cap();
 	test_idle_view();
 	return tap_done();

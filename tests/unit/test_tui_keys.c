@@ -139,6 +139,23 @@ int main(void)
 	      "End scrolls to its last page (%zu of %d lines)", t.help_top, SUMMARY_DETAILS_LINES);
 	tui_key_help(&t, 'x', 10);
 	CHECK(!t.info && !t.help, "any other key closes it");
+	/* --wall: a thread idle the whole run, hidden until I. */
+	{
+		frame_id_t idle[] = { profile_special_frame(p, FRAME_SPECIAL, PROFILE_IDLE_NAME),
+				      fr(p, "[waiting on a lock]") };
+		uint32_t pool = profile_thread(p, 7, 8, "pool", "app");
+
+		vm_set_filter(t.vm, "");
+		profile_add_sample(p, pool, idle, 2, 5);
+		vm_rebuild(t.vm);
+		CHECK(t.vm->total == p->total - 5, "a thread idle the whole run is hidden (%llu)",
+		      (unsigned long long)t.vm->total);
+		CHECK((tui_key_dispatch(&t, 'I') & ACT_REDRAW) && t.vm->show_idle &&
+			      t.vm->total == p->total,
+		      "I shows it");
+		tui_key_dispatch(&t, 'I');
+		CHECK(!t.vm->show_idle && t.vm->total == p->total - 5, "I again hides it");
+	}
 	CHECK((tui_key_dispatch(&t, 'q') & ACT_QUIT) && t.quit, "q quits");
 
 	vm_free(t.vm);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* ---- Reasons ---- */
 
@@ -198,26 +200,43 @@ frame_id_t offcpu_reason_frame(struct profile *p, const char *name)
 	return profile_frame(p, &f);
 }
 
-/* ---- Open intervals, one per thread ---- */
+/* ---- Each thread's timeline, in pieces ---- */
 
 enum slot_state {
 	SLOT_FREE,
-	SLOT_HELD,		/* switched out (iv.off_ns, iv.stack): waits for its switch-in */
-	SLOT_ENDED,		/* switched in (iv.on_ns) without its switch-out: waits for
-				 * a late one (a cold sample finished afterwards) */
+	SLOT_RUNNING,		/* on a CPU since `since` (switch-in, or the run's start) */
+	SLOT_OFF,		/* switched out at `since` under `stack`: waits for its switch-in */
 	SLOT_START_BLOCKED,	/* off the CPU, blocked, when sampling began */
-	SLOT_START_RUNNABLE,	/* ... runnable: waiting for a CPU */
+	SLOT_START_RUNNABLE,	/* ... runnable (or on a CPU, as /proc cannot tell) */
+};
+
+/* A sample of the running slice, waiting for the slice to end. */
+struct pending {
+	uint64_t t_ns;
+	uint64_t call_id;
+	uint32_t stack;
 };
 
 struct slot {
-	struct offcpu_interval iv;
-	uint32_t idle_stack;	/* START_BLOCKED: the stack if it never runs */
+	struct offcpu_thread th;
+	uint64_t since;		/* RUNNING: the slice's start; OFF: handed out up to
+				 * here; START: the run's start */
+	uint64_t last_ns;	/* RUNNING: its last record */
+	uint64_t out_ns;	/* OFF: its switch-out's time (since, until a checkpoint) */
+	uint64_t call_id;	/* OFF: the switch-out's */
+	uint32_t stack;		/* OFF: the switch-out's; START: OFFCPU_SINCE_START's */
+	uint32_t idle_stack;	/* START_BLOCKED: if it never runs */
 	uint32_t next_free;
 	uint8_t state;		/* enum slot_state */
+	uint32_t nr_pending;
+	struct pending *pending;	/* OFFCPU_SLICE_SAMPLES, made at first need, kept */
 };
 
 struct offcpu {
-	uint64_t run_start_ns;
+	uint64_t run_start_ns, stop_ns;	/* stop_ns 0 while running */
+	uint64_t sample_ns;
+	offcpu_fn fn;
+	void *ctx;
 	struct slot *slots;
 	size_t nr_slots, alloc_slots;
 	uint32_t free_head;	/* UINT32_MAX: none */
@@ -226,11 +245,14 @@ struct offcpu {
 	struct offcpu_stats stats;
 };
 
-struct offcpu *offcpu_new(uint64_t run_start_ns)
+struct offcpu *offcpu_new(uint64_t run_start_ns, uint64_t sample_ns, offcpu_fn fn, void *ctx)
 {
 	struct offcpu *o = xcalloc(1, sizeof(*o));
 
 	o->run_start_ns = run_start_ns;
+	o->sample_ns = sample_ns;
+	o->fn = fn;
+	o->ctx = ctx;
 	o->free_head = UINT32_MAX;
 	return o;
 }
@@ -239,48 +261,51 @@ void offcpu_free(struct offcpu *o)
 {
 	if (!o)
 		return;
+	for (size_t i = 0; i < o->nr_slots; i++)
+		free(o->slots[i].pending);
 	free(o->slots);
 	idx_free(&o->index);
 	free(o);
-}
-
-static uint64_t tid_hash(uint32_t tid)
-{
-	return hash_u64(tid);
 }
 
 static int slot_eq(uint32_t id, const void *key, const void *ctx)
 {
 	const struct offcpu *o = ctx;
 
-	return o->slots[id].iv.tid == *(const uint32_t *)key;
+	return o->slots[id].th.tid == *(const uint32_t *)key;
 }
 
 static struct slot *slot_find(struct offcpu *o, uint32_t tid)
 {
-	uint32_t id = o->nr_used ? idx_find(&o->index, tid_hash(tid), slot_eq, &tid, o) : IDX_NONE;
+	uint32_t id = o->nr_used ? idx_find(&o->index, hash_u64(tid), slot_eq, &tid, o) : IDX_NONE;
 
 	return id == IDX_NONE ? NULL : &o->slots[id];
 }
 
-/* A new slot for iv's thread (which has none), or NULL when
- * OFFCPU_MAX_HELD are in use. */
-static struct slot *slot_new(struct offcpu *o, const struct offcpu_interval *iv,
-			     enum slot_state state)
+/* A new slot for th (which has none), or NULL (counted) when
+ * OFFCPU_MAX_THREADS are in use. */
+static struct slot *slot_new(struct offcpu *o, const struct offcpu_thread *th,
+			     enum slot_state state, uint64_t since)
 {
+	struct pending *keep;
 	uint32_t id;
 
-	if (o->nr_used >= OFFCPU_MAX_HELD)
+	if (o->nr_used >= OFFCPU_MAX_THREADS) {
+		o->stats.no_slot++;
 		return NULL;
+	}
 	if (o->free_head != UINT32_MAX) {
 		id = o->free_head;
 		o->free_head = o->slots[id].next_free;
 	} else {
 		XGROW(o->slots, o->alloc_slots, o->nr_slots + 1);
 		id = (uint32_t)o->nr_slots++;
+		o->slots[id].pending = NULL;
 	}
-	o->slots[id] = (struct slot){ .iv = *iv, .state = state, .next_free = UINT32_MAX };
-	idx_insert(&o->index, tid_hash(iv->tid), id);
+	keep = o->slots[id].pending;
+	o->slots[id] = (struct slot){ .th = *th, .state = state, .since = since, .last_ns = since,
+				      .next_free = UINT32_MAX, .pending = keep };
+	idx_insert(&o->index, hash_u64(th->tid), id);
 	o->nr_used++;
 	return &o->slots[id];
 }
@@ -289,154 +314,318 @@ static void slot_release(struct offcpu *o, struct slot *s)
 {
 	uint32_t id = (uint32_t)(s - o->slots);
 
-	idx_remove(&o->index, tid_hash(s->iv.tid), id);
+	idx_remove(&o->index, hash_u64(s->th.tid), id);
 	s->state = SLOT_FREE;
+	s->nr_pending = 0;
 	s->next_free = o->free_head;
 	o->free_head = id;
 	o->nr_used--;
 }
 
-/* Hands a closed interval to fn; an empty or backwards one (a switch-in
- * just before sampling began) weighs nothing and is not handed out. */
-static void emit(const struct offcpu_interval *iv, offcpu_fn fn, void *ctx)
+/* Hands out [begin, end) within the run; nothing if that is empty. */
+static void emit(struct offcpu *o, const struct offcpu_thread *th, uint64_t begin, uint64_t end,
+		 uint32_t stack, uint64_t call_id, bool on_cpu, bool idle)
 {
-	if (iv->on_ns > iv->off_ns)
-		fn(iv, ctx);
+	struct offcpu_piece pc = { .th = *th, .stack = stack, .call_id = call_id,
+				   .on_cpu = on_cpu, .idle = idle };
+
+	if (begin < o->run_start_ns)
+		begin = o->run_start_ns;
+	if (o->stop_ns && end > o->stop_ns)
+		end = o->stop_ns;
+	if (end <= begin)
+		return;
+	pc.begin_ns = begin;
+	pc.end_ns = end;
+	o->fn(&pc, o->ctx);
 }
 
-/* An interval whose switch-out never came: its length, without its stack. */
-static void emit_unrecorded(struct offcpu *o, const struct offcpu_interval *iv,
-			    uint32_t not_recorded, offcpu_fn fn, void *ctx)
+/* The running slice's samples share [since, end) evenly, in their order:
+ * the pieces tile it. The slice goes on from end. */
+static void flush_slice(struct offcpu *o, struct slot *s, uint64_t end)
 {
-	struct offcpu_interval c = *iv;
+	uint64_t len;
+	uint32_t k = s->nr_pending;
 
-	c.stack = not_recorded;
-	c.call_id = 0;
-	o->stats.unmatched++;
-	emit(&c, fn, ctx);
+	if (end < s->since)	/* a record from before a checkpoint */
+		end = s->since;
+	len = end - s->since;
+	for (uint32_t i = 0; i < k; i++)
+		emit(o, &s->th, s->since + len * i / k, s->since + len * (i + 1) / k,
+		     s->pending[i].stack, s->pending[i].call_id, true, false);
+	s->nr_pending = 0;
+	s->since = end;
 }
 
-int offcpu_start_thread(struct offcpu *o, const struct offcpu_interval *iv, uint32_t idle_stack,
-			bool runnable)
+/* The running slice ends at end: its samples share it, or without any, it
+ * goes to on_stack (where it left the CPU from, in call call_id;
+ * UINT32_MAX: unknown). */
+static void close_running(struct offcpu *o, struct slot *s, uint64_t end, uint32_t on_stack,
+			  uint64_t call_id)
+{
+	if (s->nr_pending)
+		flush_slice(o, s, end);
+	else if (on_stack != UINT32_MAX)
+		emit(o, &s->th, s->since, end, on_stack, call_id, true, false);
+}
+
+static bool thread_alive(const struct offcpu_thread *th)
+{
+	return syscall(SYS_tgkill, (pid_t)th->tgid, (pid_t)th->tid, 0) == 0;
+}
+
+/* A running thread that stopped sending records: gone (its last switch
+ * sends nothing), its slice ends a sampling period after its last sample;
+ * or still on a CPU that is not sampled (-C), until end. */
+static void close_quiet(struct offcpu *o, struct slot *s, uint64_t end)
+{
+	if (thread_alive(&s->th))
+		close_running(o, s, end, UINT32_MAX, 0);
+	else if (s->nr_pending && s->last_ns + o->sample_ns < end)
+		flush_slice(o, s, s->last_ns + o->sample_ns);
+	else
+		close_running(o, s, end, UINT32_MAX, 0);
+}
+
+int offcpu_start_thread(struct offcpu *o, const struct offcpu_thread *th, uint32_t stack,
+			uint32_t idle_stack, bool runnable)
 {
 	struct slot *s;
 
-	if (slot_find(o, iv->tid))
+	if (slot_find(o, th->tid))
 		return 0;
-	s = slot_new(o, iv, runnable ? SLOT_START_RUNNABLE : SLOT_START_BLOCKED);
+	s = slot_new(o, th, runnable ? SLOT_START_RUNNABLE : SLOT_START_BLOCKED, o->run_start_ns);
 	if (!s)
 		return -ENOSPC;
+	s->stack = stack;
 	s->idle_stack = idle_stack;
 	return 0;
 }
 
-void offcpu_switch_out(struct offcpu *o, const struct offcpu_interval *iv, offcpu_fn fn,
-		       void *ctx)
+/* An OFF thread seen running at t (its switch-in came late, or not at
+ * all): its interval ends there; its samples so far open the slice. */
+static void off_to_running(struct offcpu *o, struct slot *s, uint64_t t)
 {
-	struct slot *s = slot_find(o, iv->tid);
-
-	if (s && s->state == SLOT_ENDED && s->iv.off_ns == iv->off_ns) {
-		/* The late switch-out of an interval already ended. */
-		struct offcpu_interval c = *iv;
-
-		c.on_ns = s->iv.on_ns;
-		slot_release(o, s);
-		emit(&c, fn, ctx);
-		return;
-	}
-	if (s && s->state == SLOT_ENDED) {
-		emit_unrecorded(o, &s->iv, s->iv.stack, fn, ctx);
-	}
-	if (s && s->state == SLOT_HELD && s->iv.off_ns > iv->off_ns)
-		return;	/* a late one (cold), older than what is held: its end is gone */
-	/* HELD: the earlier switch-out's switch-in was lost (counted by the
-	 * BPF program), its length unknown: replaced. START: it ran. */
-	if (s) {
-		s->iv = *iv;
-		s->state = SLOT_HELD;
-		return;
-	}
-	if (!slot_new(o, iv, SLOT_HELD))
-		o->stats.not_held++;
+	if (t < s->since)
+		t = s->since;
+	emit(o, &s->th, s->since, t, s->stack, s->call_id, false, false);
+	s->state = SLOT_RUNNING;
+	s->since = t;
 }
 
-void offcpu_switch_in(struct offcpu *o, uint32_t tgid, uint32_t tid, uint64_t on_ns,
-		      uint64_t off_ns, uint32_t not_recorded, offcpu_fn fn, void *ctx)
+/* When an OFF thread was first seen running (its first pending sample). */
+static uint64_t first_seen(const struct slot *s, uint64_t t)
 {
-	struct slot *s = slot_find(o, tid);
-	struct offcpu_interval c = { .tgid = tgid, .tid = tid, .off_ns = off_ns, .on_ns = on_ns,
-				     .stack = not_recorded };
+	return s->nr_pending && s->pending[0].t_ns < t ? s->pending[0].t_ns : t;
+}
 
-	if (s && s->state == SLOT_HELD && off_ns && s->iv.off_ns == off_ns) {
-		c = s->iv;
-		c.on_ns = on_ns;
-		slot_release(o, s);
-		emit(&c, fn, ctx);
-		return;
+void offcpu_sample(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		   uint32_t stack, uint64_t call_id)
+{
+	struct slot *s = slot_find(o, th->tid);
+
+	if (!s) {
+		/* On a CPU since before the run (a switch-in comes first
+		 * otherwise). */
+		s = slot_new(o, th, SLOT_RUNNING, o->run_start_ns);
+		if (!s) {
+			emit(o, th, t_ns, t_ns + o->sample_ns, stack, call_id, true, false);
+			return;
+		}
+	} else if (s->state == SLOT_START_BLOCKED || s->state == SLOT_START_RUNNABLE) {
+		s->state = SLOT_RUNNING;
 	}
-	if (s && (s->state == SLOT_START_BLOCKED || s->state == SLOT_START_RUNNABLE) && !off_ns) {
-		/* Off the CPU since before sampling: from the run's start. */
-		c = s->iv;
-		c.off_ns = o->run_start_ns;
-		c.on_ns = on_ns;
-		slot_release(o, s);
+	/* OFF: running without its switch-in on record yet. The BPF side
+	 * sends a switch-in that fired no event late, just before the next
+	 * switch-out: the samples wait for it. */
+	if (!s->th.comm[0])	/* made by a switch-in, which names no thread */
+		memcpy(s->th.comm, th->comm, sizeof(s->th.comm));
+	if (!s->pending)
+		s->pending = xmalloc(OFFCPU_SLICE_SAMPLES * sizeof(*s->pending));
+	if (s->nr_pending == OFFCPU_SLICE_SAMPLES) {
+		if (s->state == SLOT_OFF)
+			off_to_running(o, s, first_seen(s, t_ns));
+		flush_slice(o, s, t_ns > s->since ? t_ns : s->since);
+	}
+	s->pending[s->nr_pending++] = (struct pending){ t_ns, call_id, stack };
+	s->last_ns = t_ns;
+}
+
+void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		       uint32_t stack, uint32_t on_stack, uint64_t call_id)
+{
+	struct slot *s = slot_find(o, th->tid);
+
+	if (!s) {
+		/* New to us: on a CPU since before the run, and not sampled
+		 * since. Without a slot (past the cap) it may not be new: its
+		 * switch-in will show the interval without its stack. */
+		s = slot_new(o, th, SLOT_OFF, t_ns);
+		if (!s)
+			return;
+		emit(o, th, o->run_start_ns, t_ns, on_stack, call_id, true, false);
+	} else {
+		if (s->state == SLOT_OFF && s->nr_pending)
+			/* Its switch-in was lost: running from its first sample. */
+			off_to_running(o, s, first_seen(s, t_ns));
+		switch (s->state) {
+		case SLOT_RUNNING:
+			close_running(o, s, t_ns, on_stack, call_id);
+			break;
+		case SLOT_START_RUNNABLE:
+			/* It was on a CPU at the start. */
+			emit(o, th, o->run_start_ns, t_ns, on_stack, call_id, true, false);
+			break;
+		case SLOT_START_BLOCKED:
+			/* Its switch-in was lost: when it ran is unknown. */
+			break;
+		case SLOT_OFF:
+			/* The earlier switch-out's switch-in was lost: off
+			 * until this one at most. */
+			emit(o, &s->th, s->since, t_ns, s->stack, s->call_id, false, false);
+			break;
+		}
+		memcpy(s->th.comm, th->comm, sizeof(s->th.comm));
+	}
+	s->state = SLOT_OFF;
+	/* Past what a checkpoint handed out already (a record stamped before
+	 * it, drained after it), else where it left. */
+	if (s->since < t_ns)
+		s->since = t_ns;
+	s->out_ns = t_ns;
+	s->last_ns = t_ns;
+	s->stack = stack;
+	s->call_id = call_id;
+	s->nr_pending = 0;
+}
+
+void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		      uint64_t off_ns, uint32_t not_recorded)
+{
+	struct slot *s = slot_find(o, th->tid);
+	const struct offcpu_thread *who = s ? &s->th : th;
+	bool unmatched = off_ns != 0, late = false;
+	uint64_t floor = s ? s->since : 0;	/* handed out up to here */
+
+	if (s && s->state == SLOT_OFF) {
+		if (off_ns == s->out_ns || !off_ns) {
+			/* Its own switch-out (off_ns 0: the BPF side forgot
+			 * it, LRU; ours is the best there is). A late one
+			 * (untraced) may come after samples of the slice. */
+			off_to_running(o, s, first_seen(s, t_ns));
+			unmatched = false;
+			late = true;	/* the slice began there, its samples kept */
+		} else if (off_ns > s->out_ns) {
+			/* It ran and left again unrecorded: off until then. */
+			if (s->nr_pending) {
+				off_to_running(o, s, first_seen(s, off_ns));
+				close_running(o, s, off_ns, UINT32_MAX, 0);
+			} else {
+				emit(o, who, s->since, off_ns, s->stack, s->call_id, false, false);
+			}
+		}
+	} else if (s && s->state == SLOT_RUNNING) {
+		/* Its switch-out was lost: the slice ended when it left. */
+		close_running(o, s, off_ns > s->since ? off_ns : t_ns, UINT32_MAX, 0);
+	} else if (s && !off_ns) {
+		/* START_*: off the CPU since before sampling. */
+		emit(o, who, o->run_start_ns, t_ns, s->stack, 0, false, false);
 		o->stats.since_start++;
-		emit(&c, fn, ctx);
-		return;
 	}
-	if (s && s->state == SLOT_ENDED)
-		emit_unrecorded(o, &s->iv, not_recorded, fn, ctx);
-	if (s)
-		slot_release(o, s);	/* or a HELD one whose switch-in was lost */
-	/* off_ns 0: the start was missed (counted by the BPF program), and the
-	 * thread was not found off the CPU at the start: it began during the
-	 * run, and has no start to count from. */
-	if (!off_ns)
+	/* off_ns 0 with no slot: the start was missed (counted by the BPF
+	 * program) by a thread that began during the run: nothing before. */
+	if (unmatched) {
+		emit(o, who, off_ns > floor ? off_ns : floor, t_ns, not_recorded, 0, false, false);
+		o->stats.no_stack++;
+	}
+	if (!s)
+		s = slot_new(o, th, SLOT_RUNNING, t_ns);
+	if (!s)
 		return;
-	/* The switch-out is missing: lost, not held, or a cold sample that
-	 * comes later. Wait for it, until the thread's next record. */
-	if (!slot_new(o, &c, SLOT_ENDED))
-		emit_unrecorded(o, &c, not_recorded, fn, ctx);
+	if (!late) {
+		s->nr_pending = 0;
+		if (s->since < t_ns)	/* (else: past a checkpoint) */
+			s->since = t_ns;
+	}
+	s->state = SLOT_RUNNING;
+	s->last_ns = t_ns > s->last_ns ? t_ns : s->last_ns;
 }
 
-void offcpu_ran(struct offcpu *o, uint32_t tid)
+/* The end of a slot: what is open ends at end (if still there). */
+static void slot_end(struct offcpu *o, struct slot *s, uint64_t end)
 {
-	struct slot *s = slot_find(o, tid);
-
-	if (s && (s->state == SLOT_START_BLOCKED || s->state == SLOT_START_RUNNABLE))
-		slot_release(o, s);
+	if (s->state == SLOT_OFF && s->nr_pending)
+		off_to_running(o, s, first_seen(s, end));
+	switch (s->state) {
+	case SLOT_RUNNING:
+		close_quiet(o, s, end);
+		break;
+	case SLOT_OFF:
+		emit(o, &s->th, s->since, end, s->stack, s->call_id, false, false);
+		break;
+	case SLOT_START_BLOCKED:
+		/* Never ran: an idle worker. */
+		emit(o, &s->th, o->run_start_ns, end, s->idle_stack, 0, false, true);
+		break;
+	default:
+		/* START_RUNNABLE with no record at all: on a CPU that is not
+		 * sampled, or starved the whole run; nothing to say. */
+		break;
+	}
+	slot_release(o, s);
 }
 
-void offcpu_stop(struct offcpu *o, uint64_t stop_ns, uint32_t not_recorded, offcpu_fn fn,
-		 void *ctx)
+void offcpu_exit(struct offcpu *o, uint32_t tgid)
 {
 	for (size_t i = 0; i < o->nr_slots; i++) {
 		struct slot *s = &o->slots[i];
-		struct offcpu_interval c = s->iv;
 
-		switch (s->state) {
-		case SLOT_HELD:
-			c.on_ns = stop_ns;
-			emit(&c, fn, ctx);
-			break;
-		case SLOT_ENDED:
-			emit_unrecorded(o, &c, not_recorded, fn, ctx);
-			break;
-		case SLOT_START_BLOCKED:
-			/* Never ran: an idle worker. */
-			c.off_ns = o->run_start_ns;
-			c.on_ns = stop_ns;
-			c.stack = s->idle_stack;
-			c.idle = true;
-			emit(&c, fn, ctx);
-			break;
-		default:
-			/* FREE; or START_RUNNABLE with no record at all: it was
-			 * on a CPU all along (a sample would have said so) */
+		/* Its threads were woken to exit: only running ones are left,
+		 * and those are gone. */
+		if (s->state == SLOT_FREE || s->th.tgid != tgid)
 			continue;
-		}
+		if (s->state == SLOT_OFF && s->nr_pending)
+			off_to_running(o, s, first_seen(s, s->last_ns));
+		if (s->state == SLOT_RUNNING)
+			close_quiet(o, s, s->last_ns + o->sample_ns);
 		slot_release(o, s);
 	}
+}
+
+void offcpu_sweep(struct offcpu *o, uint64_t now_ns)
+{
+	for (size_t i = 0; i < o->nr_slots; i++) {
+		struct slot *s = &o->slots[i];
+		bool running = s->state == SLOT_RUNNING || (s->state == SLOT_OFF && s->nr_pending);
+
+		if (!running || s->last_ns + OFFCPU_STALE_NS > now_ns || thread_alive(&s->th))
+			continue;
+		slot_end(o, s, now_ns);
+	}
+}
+
+void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns)
+{
+	for (size_t i = 0; i < o->nr_slots; i++) {
+		struct slot *s = &o->slots[i];
+
+		if (t_ns <= s->since)
+			continue;
+		if (s->state == SLOT_OFF && !s->nr_pending) {
+			emit(o, &s->th, s->since, t_ns, s->stack, s->call_id, false, false);
+			s->since = t_ns;
+		} else if (s->state == SLOT_RUNNING && s->nr_pending) {
+			flush_slice(o, s, t_ns);
+		}
+	}
+}
+
+void offcpu_stop(struct offcpu *o, uint64_t stop_ns)
+{
+	o->stop_ns = stop_ns;
+	for (size_t i = 0; i < o->nr_slots; i++)
+		if (o->slots[i].state != SLOT_FREE)
+			slot_end(o, &o->slots[i], stop_ns);
 }
 
 void offcpu_stats(const struct offcpu *o, struct offcpu_stats *out)
@@ -444,7 +633,7 @@ void offcpu_stats(const struct offcpu *o, struct offcpu_stats *out)
 	*out = o->stats;
 }
 
-size_t offcpu_held(const struct offcpu *o)
+size_t offcpu_threads(const struct offcpu *o)
 {
 	return o->nr_used;
 }

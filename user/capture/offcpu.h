@@ -1,14 +1,21 @@
 /*
- * --wall: off-CPU intervals from the scheduler records, without BPF. Names
- * why a thread left the CPU (a reason leaf frame in words a user knows), and
- * pairs each thread's switch-out (its stack, symbolized by the caller) with
- * its switch-in, so that the interval weighs its length in nanoseconds.
+ * --wall: a thread's timeline from the scheduler records, without BPF.
+ * Names why a thread left the CPU (a reason leaf frame in words a user
+ * knows), and cuts each thread's time into pieces that tile it:
+ *  - an off-CPU interval, from its switch-out (its stack, symbolized by the
+ *    caller) to its switch-in, weighs its length;
+ *  - an on-CPU slice, from a switch-in to the next switch-out, weighs its
+ *    length too, shared evenly by the cpu-clock samples taken in it (the
+ *    stacks say where the slice went); a slice too short to be sampled goes
+ *    to the stack it left the CPU from.
+ * So a thread's pieces add up to the time it was watched, whatever the
+ * sampling rate: a short burst of a thread that wakes often is not lost
+ * between two ticks (at 1 kHz, the ticks miss most bursts of 50 us).
  *
  * Times are the BPF program's clock (bpf_ktime_get_ns: CLOCK_MONOTONIC).
- * An offcpu table holds at most one open interval per thread: memory is
- * bounded by OFFCPU_MAX_HELD, past which a switch-out is not held (counted)
- * and its interval shows without its stack, under "[off-CPU, stack not
- * recorded]", with its length still right.
+ * One slot per thread watched, OFFCPU_MAX_THREADS at most: past it a
+ * thread's samples weigh one sampling period each and its intervals show
+ * without their stack (counted).
  */
 #ifndef OFFCPU_H
 #define OFFCPU_H
@@ -22,21 +29,23 @@
 /* Longest reason name: "[blocked in " + a syscall name + "]". */
 #define OFFCPU_REASON_LEN 64
 
-/* Threads with an open interval at once (~64 bytes each: 4 MiB). Beyond any
- * thread pool; a machine-wide run with more blocked target threads than
- * this loses their stacks, not their time. */
-#define OFFCPU_MAX_HELD (1u << 16)
+/* Threads followed at once (~100 bytes each, plus their pending samples):
+ * beyond any thread pool. Slots of exited threads are swept. */
+#define OFFCPU_MAX_THREADS (1u << 16)
+/* Samples of one on-CPU slice held until it ends; a longer slice (a thread
+ * that runs on and on) is shared out at each this many. */
+#define OFFCPU_SLICE_SAMPLES 32
+/* A thread on the CPU that is neither sampled nor switched for this long
+ * has exited (its last switch sends nothing): its slot is swept. */
+#define OFFCPU_STALE_NS (2 * 1000000000ull)
 
 /* The leaf that stands for an interval whose switch-out record is missing
- * (lost in a full ring buffer, or not held): its length is known. */
+ * (lost in a full ring buffer, or no slot): its length is known. */
 #define OFFCPU_NOT_RECORDED "[off-CPU, stack not recorded]"
 /* The frame above the reason of a thread that was off the CPU when
  * sampling began: its stack at the switch-out is unknown, the reason is
  * read from /proc when sampling starts. */
 #define OFFCPU_SINCE_START "[off-CPU since before sampling]"
-/* ... and of one that did not run at all during the run (an idle worker):
- * views hide these unless asked (view_opts.show_idle). */
-#define OFFCPU_IDLE PROFILE_IDLE_NAME
 
 /*
  * Why the thread left the CPU, into buf (OFFCPU_REASON_LEN bytes): state is
@@ -57,59 +66,77 @@ uint32_t offcpu_fd_kind(uint32_t type);
 /* The reason leaf frame (FRAME_SPECIAL | FRAME_F_OFFCPU) named name. */
 frame_id_t offcpu_reason_frame(struct profile *p, const char *name);
 
-/* A closed interval, handed to the caller to add to the profile. */
-struct offcpu_interval {
+/* Who: a thread as the records name it. */
+struct offcpu_thread {
 	uint32_t tgid, tid;
 	uint64_t start_ns;	/* the process's start (boot-based ns), as in st_sample */
-	uint64_t off_ns, on_ns;	/* [off_ns, on_ns): the BPF clock */
-	uint32_t stack;		/* profile stack id, root first, the reason leaf last */
+	char comm[ST_COMM_LEN];	/* the thread's name (not NUL-terminated if full); may
+				 * be empty when only a switch-in named it */
+};
+
+/* A piece of a thread's timeline, handed to the caller to add. */
+struct offcpu_piece {
+	struct offcpu_thread th;
+	uint64_t begin_ns, end_ns;	/* [begin, end): the BPF clock; end > begin */
+	uint32_t stack;		/* profile stack id, root first; off-CPU: the reason leaf last */
 	uint64_t call_id;	/* --scope: the call it was in, or 0 */
-	char comm[ST_COMM_LEN];	/* the thread's name (not NUL-terminated if full) */
-	bool idle;		/* the thread did not run during the whole run */
+	bool on_cpu;		/* a sample's share of an on-CPU slice */
+	bool idle;		/* off the CPU for the whole run */
 };
 
 struct offcpu_stats {
-	uint64_t not_held;	/* switch-outs not held: OFFCPU_MAX_HELD threads were waiting */
-	uint64_t unmatched;	/* intervals closed under OFFCPU_NOT_RECORDED */
+	uint64_t no_stack;	/* off-CPU intervals without their switch-out: NOT_RECORDED */
+	uint64_t no_slot;	/* records of threads past OFFCPU_MAX_THREADS */
 	uint64_t since_start;	/* intervals of threads off the CPU when sampling began */
 };
 
 struct offcpu;
+typedef void (*offcpu_fn)(const struct offcpu_piece *pc, void *ctx);
 
-/* run_start_ns: when sampling began (BPF clock). */
-struct offcpu *offcpu_new(uint64_t run_start_ns);
+/* run_start_ns: when sampling began (BPF clock); sample_ns: the sampling
+ * period, the most a slice's last sample stands for once its thread is
+ * gone; fn gets every piece, with ctx. */
+struct offcpu *offcpu_new(uint64_t run_start_ns, uint64_t sample_ns, offcpu_fn fn, void *ctx);
 void offcpu_free(struct offcpu *o);
-
-typedef void (*offcpu_fn)(const struct offcpu_interval *iv, void *ctx);
 
 /*
  * A thread that was off the CPU when sampling began (read from /proc before
- * the first record is drained): stack is its reason (OFFCPU_SINCE_START ->
- * reason); runnable: it was waiting for a CPU rather than blocked (it was
- * not on one: a thread on a CPU makes no interval). Its first record decides:
- * a switch-in without a switch-out closes [run start, switch-in); a sample
- * or a switch-out says it ran; none at all by offcpu_stop: it waited the
- * whole run (idle_stack then stands for it). Returns 0, or -ENOSPC.
+ * the first record is drained): stack is [OFFCPU_SINCE_START, reason],
+ * idle_stack [PROFILE_IDLE_NAME, reason]; runnable: waiting for a CPU,
+ * rather than blocked, or on one. Its first record decides: a switch-in
+ * without a switch-out closes [run start, switch-in) under stack; a sample
+ * or a switch-out says it was on a CPU; none by offcpu_stop: it waited the
+ * whole run, under idle_stack (blocked ones only). Returns 0 or -ENOSPC.
  */
-int offcpu_start_thread(struct offcpu *o, const struct offcpu_interval *iv, uint32_t idle_stack,
-			bool runnable);
-
-/* A switch-out record (ST_SAMPLE_OFFCPU), its stack interned by the
- * caller. May close an interval waiting for it (fn). */
-void offcpu_switch_out(struct offcpu *o, const struct offcpu_interval *iv, offcpu_fn fn,
-		       void *ctx);
-/* A switch-in (struct st_oncpu): closes the thread's interval (fn).
- * not_recorded: the stack for an interval whose switch-out is missing. */
-void offcpu_switch_in(struct offcpu *o, uint32_t tgid, uint32_t tid, uint64_t on_ns,
-		      uint64_t off_ns, uint32_t not_recorded, offcpu_fn fn, void *ctx);
-/* An on-CPU sample of tid: it runs (it was not blocked since the start). */
-void offcpu_ran(struct offcpu *o, uint32_t tid);
-/* At the end of the run (stop_ns, BPF clock): every interval still open
- * closes there (a thread blocked at the end counts its time up to it). */
-void offcpu_stop(struct offcpu *o, uint64_t stop_ns, uint32_t not_recorded, offcpu_fn fn,
-		 void *ctx);
+int offcpu_start_thread(struct offcpu *o, const struct offcpu_thread *th, uint32_t stack,
+			uint32_t idle_stack, bool runnable);
+/* A cpu-clock sample of th at t_ns, its stack interned. */
+void offcpu_sample(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		   uint32_t stack, uint64_t call_id);
+/* A switch-out record (ST_SAMPLE_OFFCPU) at t_ns: stack with its reason
+ * leaf, on_stack the same without it (where an unsampled slice went). */
+void offcpu_switch_out(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		       uint32_t stack, uint32_t on_stack, uint64_t call_id);
+/* A switch-in (struct st_oncpu) at t_ns, off_ns its switch-out's time or 0.
+ * not_recorded: the stack of an interval whose switch-out is missing. */
+void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t t_ns,
+		      uint64_t off_ns, uint32_t not_recorded);
+/* The process exited: its threads' slots go, their slices end. */
+void offcpu_exit(struct offcpu *o, uint32_t tgid);
+/* Now and then (now_ns: BPF clock): sweeps threads gone quietly. */
+void offcpu_sweep(struct offcpu *o, uint64_t now_ns);
+/* Hands out what is open up to t_ns (an interval, a slice's samples so
+ * far), so that a live view sees a thread blocked for long before it wakes;
+ * the rest follows as pieces of their own. Threads off the CPU since before
+ * sampling wait for their first record (or the stop): whether they idle the
+ * whole run is not known before. Records stamped before t_ns that come
+ * later (the ring buffer is drained after the fact) are clamped to it. */
+void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns);
+/* At the end of the run (stop_ns, BPF clock): every piece still open ends
+ * there (a thread blocked at the end counts its time up to it). */
+void offcpu_stop(struct offcpu *o, uint64_t stop_ns);
 void offcpu_stats(const struct offcpu *o, struct offcpu_stats *out);
-/* Threads with an open interval now. */
-size_t offcpu_held(const struct offcpu *o);
+/* Threads followed now. */
+size_t offcpu_threads(const struct offcpu *o);
 
 #endif

@@ -175,10 +175,12 @@ static uint32_t ring_bytes(size_t min_bytes, size_t want_bytes)
 
 /* --wall. The cap on off-CPU stacks, per CPU: past it a switch-out is still
  * sent, with its time and reasons but no stack (ST_CNT_OFF_CAPPED), so that
- * wall time stays whole. A stack record costs the scheduler ~2-4 us more
- * than a bare one (bench/wall.sh), so 10k/s holds the walks to a few
- * percent of a CPU however busy the machine, while a thread that switches
- * less than that (a server's request threads do) keeps every stack. */
+ * wall time stays whole. Measured with bench/wall.sh on this loaded 2-CPU
+ * VM: a bare switch costs the program ~1-2 us, one with a 5-frame user stack
+ * ~1.4 us more (deeper stacks and Python frames more: each frame is a
+ * table search). 10k stacks/s keeps the walks to a few percent of a CPU
+ * however fast threads switch, while threads that switch less than that
+ * (a server's request threads, a pool's workers) keep every stack. */
 #define OFFCPU_STACKS_PER_SEC 10000u
 /* Ring bytes per CPU with --wall: 100 ms (a drain period) of the capped
  * stacks (~1 KiB each: 1 MiB) plus, past the cap, the bare switch-out and

@@ -172,14 +172,17 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 	return true;
 }
 
-void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid))
+void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid),
+		   uint64_t now_ns)
 {
+	uint64_t now = since_start(cr, now_ns);
 	struct calls *c = cr->calls;
 
 	for (size_t i = 0; i < c->nr_open;) {
 		struct call *call = c->open[i];
 
-		if (!c->fns[call->fn].python || alive(call->pid, call->tid)) {
+		if (!c->fns[call->fn].python || call->end_ns + CALLREC_SWEEP_AGE_NS > now ||
+		    alive(call->pid, call->tid)) {
 			i++;
 			continue;
 		}

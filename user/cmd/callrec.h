@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture/offcpu.h"
 #include "model/calls.h"
 #include "model/profile.h"
 #include "sampletop.h"
@@ -58,8 +59,12 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 /* Ends the open Python calls of threads that exited (alive says which
  * live), at their last event: a thread that exits just after its call
  * (a thread per request) sends no event without the frame to end it.
- * Call it after a drain, which took every record such a thread sent. */
-void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid));
+ * Only calls whose last event is older than CALLREC_SWEEP_AGE_NS at now_ns
+ * (BPF clock): --wall hands a thread's last on-CPU slice over once the
+ * thread is quiet for OFFCPU_STALE_NS. */
+void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid),
+		   uint64_t now_ns);
+#define CALLREC_SWEEP_AGE_NS (OFFCPU_STALE_NS + 1000000000ull)
 /* Events dropped by callrec_event. */
 uint64_t callrec_outside(const struct callrec *cr);
 /* Recording stopped at stop_ns: every open call ends (ended called). */

@@ -108,6 +108,7 @@ static const char usage_text[] =
 	"Examples:\n"
 	"  sudo sampletop -p 1234                 # live tree of one process\n"
 	"  sudo sampletop -p 1234 -d 5            # text tree on stdout after 5 s\n"
+	"  sudo sampletop --wall -p 1234 -d 5     # wall-clock time: on and off the CPU\n"
 	"  sudo sampletop -a -d 10 -o out.folded  # whole machine, folded stacks\n"
 	"  sudo sampletop -- ./server --port 80   # launch and profile\n"
 	"  sudo sampletop --as-user -- make -j2   # profile a build, run as yourself\n"

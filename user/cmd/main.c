@@ -152,6 +152,7 @@ static void tui_opts_from(const struct options *o, struct tui_opts *t)
 	c->by_thread = o->threads;
 	c->kernel = o->kernel;
 	c->user = !o->kernel_only;
+	c->show_idle = o->show_idle;
 	c->focus = o->focus;
 	c->min_percent = o->min_percent;
 	c->rules.hide = o->hide;

@@ -176,6 +176,7 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 		if (r->calls)
 			wallrec_set_keep_fn(r->wall, wall_keep, r);
 		wallrec_start_threads(r->wall, o->sampler.pids, o->sampler.nr_pids);
+		wallrec_start_tids(r->wall, o->sampler.tids, o->sampler.nr_tids);
 	}
 	*out = r;
 	return 0;
@@ -311,7 +312,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 		return;
 	}
 	if (r->wall)
-		wallrec_on_cpu(r->wall, s, thread, profile_stack(prof, frames, n));
+		wallrec_on_cpu(r->wall, s, profile_stack(prof, frames, n));
 	else
 		add_sample(r, s, thread, frames, n, 1);
 }
@@ -470,6 +471,8 @@ static void on_event(const struct st_event *e, void *ctx)
 		break;
 	case ST_EV_EXIT:
 		procs_exit(r->procs, e->tgid, e->start_ns);
+		if (r->wall)
+			wallrec_exit(r->wall, e->tgid);
 		if (r->unw)	/* its tables lose a user */
 			unwind_bpf_exited(r->unw, e->tgid);
 		break;
@@ -568,16 +571,16 @@ static void update_meta(struct recorder *r)
 	}
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
+	r->prof->meta.duration_ns = now - r->start_ns;
+	if (r->wall)
+		wallrec_update(r->wall, now);
 	if (r->calls) {	/* Python calls are cut here: their outside, too */
 		r->prof->meta.counters[ST_CNT_SCOPE_OUTSIDE] += callrec_outside(r->calls);
 		/* Not while cold samples wait: one of an exited thread's
 		 * would open its call again. */
 		if (!r->hold || !unwind_hold_count(r->hold))
-			callrec_sweep(r->calls, thread_alive);
+			callrec_sweep(r->calls, thread_alive, now);
 	}
-	r->prof->meta.duration_ns = now - r->start_ns;
-	if (r->wall)
-		wallrec_update_counters(r->wall);
 }
 
 long recorder_poll(struct recorder *r)
@@ -604,9 +607,8 @@ long recorder_wait(struct recorder *r, int timeout_ms)
 
 long recorder_stop(struct recorder *r)
 {
-	long n;
-
 	uint64_t stop_ns;
+	long n;
 
 	sampler_stop(r->sampler);
 	stop_ns = now_ns();

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Open pieces are handed out this often, this long after the fact (records
+ * stamped before then have been drained by then), for a live view. */
+#define WALLREC_CHECKPOINT_NS 1000000000ull
+#define WALLREC_CHECKPOINT_LAG_NS 200000000ull
+
 /* Threads read per named process at the start; a process with more has
  * the rest counted from their first record only. */
 #define WALLREC_MAX_TASKS 65536
@@ -17,11 +22,12 @@ struct wallrec {
 	struct procs *procs;
 	struct offcpu *off;
 	uint64_t start_ns;	/* BPF clock at meta.start_wall_ns */
-	uint64_t stop_ns;	/* 0 while running */
-	uint64_t sample_ns;	/* an on-CPU sample's weight: 1e9 / freq_hz */
+	uint64_t checkpoint_ns;	/* the last offcpu_checkpoint */
 	frame_id_t not_recorded;	/* OFFCPU_NOT_RECORDED leaf */
 	uint32_t not_recorded_stack;
+	uint32_t no_stack;	/* "[no stack]": a capped switch-out's on-CPU slice */
 	frame_id_t since_start, idle;	/* OFFCPU_SINCE_START, PROFILE_IDLE_NAME */
+	frame_id_t capped;	/* above the reason of a switch-out past the rate cap */
 	wallrec_keep_fn keep;	/* --scope, or NULL */
 	void *keep_ctx;
 };
@@ -32,19 +38,26 @@ void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx)
 	w->keep_ctx = ctx;
 }
 
+static void add_piece(const struct offcpu_piece *pc, void *ctx);
+
 struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t start_ns)
 {
 	struct wallrec *w = xcalloc(1, sizeof(*w));
+	uint64_t period = prof->meta.freq_hz ? 1000000000ull / prof->meta.freq_hz : 1000000;
+	frame_id_t f;
 
 	w->prof = prof;
 	w->procs = procs;
 	w->start_ns = start_ns;
-	w->off = offcpu_new(start_ns);
-	w->sample_ns = prof->meta.freq_hz ? 1000000000ull / prof->meta.freq_hz : 0;
+	w->checkpoint_ns = start_ns;
+	w->off = offcpu_new(start_ns, period, add_piece, w);
 	w->not_recorded = offcpu_reason_frame(prof, OFFCPU_NOT_RECORDED);
 	w->not_recorded_stack = profile_stack(prof, &w->not_recorded, 1);
+	f = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	w->no_stack = profile_stack(prof, &f, 1);
 	w->since_start = profile_special_frame(prof, FRAME_SPECIAL, OFFCPU_SINCE_START);
 	w->idle = profile_special_frame(prof, FRAME_SPECIAL, PROFILE_IDLE_NAME);
+	w->capped = profile_special_frame(prof, FRAME_SPECIAL, "[stack past the rate cap]");
 	prof->meta.wall = true;
 	prof->keep_events = true;
 	return w;
@@ -58,88 +71,94 @@ void wallrec_free(struct wallrec *w)
 	free(w);
 }
 
-/* Event times count from the start; a record from just before it (the
- * program attaches first) counts from 0. */
-static uint64_t since_start(const struct wallrec *w, uint64_t t)
+static void who(struct offcpu_thread *th, uint32_t tgid, uint32_t tid, uint64_t start_ns,
+		const char *comm)
 {
-	return t > w->start_ns ? t - w->start_ns : 0;
+	*th = (struct offcpu_thread){ .tgid = tgid, .tid = tid, .start_ns = start_ns };
+	if (comm)
+		memcpy(th->comm, comm, ST_COMM_LEN);
 }
 
-void wallrec_on_cpu(struct wallrec *w, const struct st_sample *s, uint32_t thread,
-		    uint32_t stack)
+void wallrec_on_cpu(struct wallrec *w, const struct st_sample *s, uint32_t stack)
 {
-	uint64_t call = (s->flags & ST_SAMPLE_IN_CALL) ? s->call_id : 0;
+	struct offcpu_thread th;
 
-	offcpu_ran(w->off, s->tid);
-	if (w->keep && !w->keep(w->keep_ctx, s->tgid, s->tid, thread, stack,
-				s->time_ns - w->sample_ns, s->time_ns, w->sample_ns, call))
+	/* The run is [start, stop]: a sample taken while the program was
+	 * being attached, before start_ns, is outside it (as the part of an
+	 * interval before it). */
+	if (s->time_ns < w->start_ns)
 		return;
-	profile_add(w->prof, stack, thread, w->sample_ns);
-	profile_add_event(w->prof, thread, stack, since_start(w, s->time_ns), w->sample_ns, call);
+	who(&th, s->tgid, s->tid, s->start_ns, s->comm);
+	offcpu_sample(w->off, &th, s->time_ns, stack,
+		      (s->flags & ST_SAMPLE_IN_CALL) ? s->call_id : 0);
 }
 
-/* A closed interval into the profile: weight, and its event. */
-static void add_interval(const struct offcpu_interval *iv, void *ctx)
+/* A piece of a thread's timeline into the profile: weight, and its event. */
+static void add_piece(const struct offcpu_piece *pc, void *ctx)
 {
 	struct wallrec *w = ctx;
-	uint64_t on = iv->on_ns, off = iv->off_ns;
 	char comm[ST_COMM_LEN + 1];
 	struct proc *p;
 	uint32_t thread;
 
-	/* Nothing counts past the end of the run (records drained after it). */
-	if (w->stop_ns && on > w->stop_ns)
-		on = w->stop_ns;
-	if (off < w->start_ns)
-		off = w->start_ns;
-	if (on <= off)
-		return;
-	memcpy(comm, iv->comm, ST_COMM_LEN);
+	memcpy(comm, pc->th.comm, ST_COMM_LEN);
 	comm[ST_COMM_LEN] = 0;
-	p = procs_lookup(w->procs, iv->tgid, iv->start_ns);
+	p = procs_lookup(w->procs, pc->th.tgid, pc->th.start_ns);
 	if (!comm[0]) {
-		/* Only a switch-in came (no name in it): the thread's name now
+		/* Only a switch-in named it (no name in it): its name now
 		 * (/proc/TID works for any thread). */
-		proc_read_comm(iv->tid, comm, sizeof(comm));
+		proc_read_comm(pc->th.tid, comm, sizeof(comm));
 		if (!comm[0])
 			snprintf(comm, sizeof(comm), "%s", p->comm[0] ? p->comm : "?");
 	}
-	thread = profile_thread(w->prof, iv->tgid, iv->tid, comm, p->comm[0] ? p->comm : comm);
-	if (w->keep && !w->keep(w->keep_ctx, iv->tgid, iv->tid, thread, iv->stack, off, on, on - off,
-				iv->call_id))
+	thread = profile_thread(w->prof, pc->th.tgid, pc->th.tid, comm,
+				p->comm[0] ? p->comm : comm);
+	if (w->keep && !w->keep(w->keep_ctx, pc->th.tgid, pc->th.tid, thread, pc->stack,
+				pc->begin_ns, pc->end_ns, pc->end_ns - pc->begin_ns, pc->call_id))
 		return;
-	profile_add(w->prof, iv->stack, thread, on - off);
-	profile_add_event(w->prof, thread, iv->stack, off - w->start_ns, on - off, iv->call_id);
+	profile_add(w->prof, pc->stack, thread, pc->end_ns - pc->begin_ns);
+	profile_add_event(w->prof, thread, pc->stack, pc->begin_ns - w->start_ns,
+			  pc->end_ns - pc->begin_ns, pc->call_id);
 }
 
 void wallrec_switch_out(struct wallrec *w, const struct st_sample *s, frame_id_t *frames,
 			uint32_t n)
 {
-	struct offcpu_interval iv = { .tgid = s->tgid, .tid = s->tid, .start_ns = s->start_ns,
-				      .off_ns = s->time_ns };
 	char reason[OFFCPU_REASON_LEN];
+	struct offcpu_thread th;
+	uint32_t on_stack;
 
+	/* Sent without a stack (ST_CNT_OFF_CAPPED): say so above the reason. */
+	if (!n && (s->flags & ST_SAMPLE_OFF_CAPPED))
+		frames[n++] = w->capped;
+	on_stack = n ? profile_stack(w->prof, frames, n) : w->no_stack;
 	offcpu_reason_name(reason, s->off_state, s->off_syscall, s->off_fd_kind);
 	frames[n++] = offcpu_reason_frame(w->prof, reason);
-	iv.stack = profile_stack(w->prof, frames, n);
-	iv.call_id = (s->flags & ST_SAMPLE_IN_CALL) ? s->call_id : 0;
-	memcpy(iv.comm, s->comm, ST_COMM_LEN);
-	offcpu_switch_out(w->off, &iv, add_interval, w);
+	who(&th, s->tgid, s->tid, s->start_ns, s->comm);
+	offcpu_switch_out(w->off, &th, s->time_ns, profile_stack(w->prof, frames, n), on_stack,
+			  (s->flags & ST_SAMPLE_IN_CALL) ? s->call_id : 0);
 }
 
 void wallrec_switch_in(struct wallrec *w, const struct st_oncpu *e)
 {
-	offcpu_switch_in(w->off, e->tgid, e->tid, e->time_ns, e->off_ns, w->not_recorded_stack,
-			 add_interval, w);
+	struct offcpu_thread th;
+
+	who(&th, e->tgid, e->tid, e->start_ns, NULL);
+	offcpu_switch_in(w->off, &th, e->time_ns, e->off_ns, w->not_recorded_stack);
+}
+
+void wallrec_exit(struct wallrec *w, uint32_t tgid)
+{
+	offcpu_exit(w->off, tgid);
 }
 
 /* One thread found off the CPU at the start: why, from /proc. */
 static void start_thread(struct wallrec *w, struct proc *p, uint32_t tid)
 {
-	struct offcpu_interval iv = { .tgid = p->pid, .tid = tid, .start_ns = p->start_ns };
 	struct proc_task_wait tw;
 	char reason[OFFCPU_REASON_LEN];
 	uint32_t kind = ST_FD_NONE, stack, idle;
+	struct offcpu_thread th;
 	frame_id_t fr[2];
 	bool runnable;
 
@@ -156,12 +175,11 @@ static void start_thread(struct wallrec *w, struct proc *p, uint32_t tid)
 	stack = profile_stack(w->prof, fr, 2);
 	fr[0] = w->idle;
 	idle = profile_stack(w->prof, fr, 2);
-	iv.stack = stack;
-	memcpy(iv.comm, tw.comm, sizeof(iv.comm) < sizeof(tw.comm) ? sizeof(iv.comm)
-								    : sizeof(tw.comm));
-	/* No room (OFFCPU_MAX_HELD): its first switch-in will not count
+	who(&th, p->pid, tid, p->start_ns, NULL);
+	memcpy(th.comm, tw.comm, ST_COMM_LEN < sizeof(tw.comm) ? ST_COMM_LEN : sizeof(tw.comm));
+	/* No room (OFFCPU_MAX_THREADS): its first switch-in will not count
 	 * from the start, as for a thread that began during the run. */
-	offcpu_start_thread(w->off, &iv, idle, runnable);
+	offcpu_start_thread(w->off, &th, stack, idle, runnable);
 }
 
 void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr)
@@ -181,18 +199,33 @@ void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr)
 	free(tids);
 }
 
-void wallrec_stop(struct wallrec *w, uint64_t stop_ns)
+void wallrec_start_tids(struct wallrec *w, const uint32_t *tids, size_t nr)
 {
-	w->stop_ns = stop_ns;
-	offcpu_stop(w->off, stop_ns, w->not_recorded_stack, add_interval, w);
-	wallrec_update_counters(w);
+	for (size_t i = 0; i < nr; i++) {
+		uint32_t tgid = proc_tgid_of(tids[i]);
+		struct proc *p = tgid ? procs_get(w->procs, tgid) : NULL;
+
+		if (p && !p->gone)
+			start_thread(w, p, tids[i]);
+	}
 }
 
-void wallrec_update_counters(struct wallrec *w)
+void wallrec_stop(struct wallrec *w, uint64_t stop_ns)
+{
+	offcpu_stop(w->off, stop_ns);
+	wallrec_update(w, stop_ns);
+}
+
+void wallrec_update(struct wallrec *w, uint64_t now_ns)
 {
 	struct offcpu_stats st;
 
+	offcpu_sweep(w->off, now_ns);
+	if (now_ns > w->start_ns + WALLREC_CHECKPOINT_LAG_NS &&
+	    now_ns - WALLREC_CHECKPOINT_LAG_NS >= w->checkpoint_ns + WALLREC_CHECKPOINT_NS) {
+		w->checkpoint_ns = now_ns - WALLREC_CHECKPOINT_LAG_NS;
+		offcpu_checkpoint(w->off, w->checkpoint_ns);
+	}
 	offcpu_stats(w->off, &st);
-	/* A switch-out not held shows as unmatched at its switch-in. */
-	w->prof->meta.counters[PC_OFF_NO_STACK] = st.unmatched;
+	w->prof->meta.counters[PC_OFF_NO_STACK] = st.no_stack;
 }

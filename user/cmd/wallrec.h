@@ -1,6 +1,7 @@
 /*
- * --wall in the recorder: on-CPU samples weigh 1e9/freq_hz ns, off-CPU
- * intervals (capture/offcpu.h) their length under a reason leaf; each one
+ * --wall in the recorder: each thread's time cut into pieces that tile it
+ * (capture/offcpu.h), on-CPU slices shared by their samples, off-CPU
+ * intervals under a reason leaf, each weighing its length in ns; each one
  * also goes to the profile's timeline. Threads of the named processes that
  * are off the CPU when sampling begins are read from /proc, so that one
  * blocked for the whole run still counts (see PROFILE_IDLE_NAME).
@@ -34,20 +35,25 @@ void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx);
 
 /* Reads the threads of pids from /proc (before the first drain). */
 void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr);
+/* The same for threads named alone (-t). */
+void wallrec_start_tids(struct wallrec *w, const uint32_t *tids, size_t nr);
 
-/* An on-CPU sample, its stack interned: adds its weight and its event. */
-void wallrec_on_cpu(struct wallrec *w, const struct st_sample *s, uint32_t thread,
-		    uint32_t stack);
+/* An on-CPU sample, its stack interned: it shares the length of its
+ * on-CPU slice with the others of that slice (capture/offcpu.h). */
+void wallrec_on_cpu(struct wallrec *w, const struct st_sample *s, uint32_t stack);
 /* A switch-out record (ST_SAMPLE_OFFCPU): frames root first, n of them,
  * with room for one more (the reason leaf, appended here). */
 void wallrec_switch_out(struct wallrec *w, const struct st_sample *s, frame_id_t *frames,
 			uint32_t n);
 /* A switch-in record. */
 void wallrec_switch_in(struct wallrec *w, const struct st_oncpu *e);
+/* A process exited: its threads' pieces end. */
+void wallrec_exit(struct wallrec *w, uint32_t tgid);
 /* The end of the run (BPF clock): intervals still open close there; no
  * record after it counts past it. */
 void wallrec_stop(struct wallrec *w, uint64_t stop_ns);
-/* Its counters into prof->meta.counters. */
-void wallrec_update_counters(struct wallrec *w);
+/* At each drain (now_ns: BPF clock): sweeps exited threads, and sets its
+ * counters in prof->meta.counters. */
+void wallrec_update(struct wallrec *w, uint64_t now_ns);
 
 #endif

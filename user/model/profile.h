@@ -145,8 +145,11 @@ struct profile_meta {
 	uint32_t ncpus;
 	bool kernel_stacks;	/* kernel stacks were recorded */
 	/* --wall: every sample_rec.count (and total) is nanoseconds of wall
-	 * time: an on-CPU sample weighs 1e9 / freq_hz, an off-CPU interval its
-	 * length. Otherwise counts are samples. profile_seconds() knows both. */
+	 * time: an off-CPU interval weighs its length, an on-CPU sample its
+	 * share of the on-CPU slice it was taken in (about 1e9 / freq_hz; the
+	 * scheduler records give the slices, so a thread's samples and
+	 * intervals add up to the time it was watched: capture/offcpu.h).
+	 * Otherwise counts are samples. profile_seconds() knows both. */
 	bool wall;
 	int exit_status;	/* of a launched command or -1 */
 	char *note;		/* e.g. "target exited" */

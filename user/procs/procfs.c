@@ -406,3 +406,18 @@ uint32_t proc_fd_type(uint32_t pid, int32_t fd)
 		return 0;
 	return st.st_mode & S_IFMT;
 }
+
+uint32_t proc_tgid_of(uint32_t tid)
+{
+	char path[64], buf[1024];
+	const char *t;
+	unsigned long tgid;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	if (read_small(AT_FDCWD, path, buf, sizeof(buf)) <= 0)
+		return 0;
+	t = strstr(buf, "\nTgid:");
+	if (!t || sscanf(t + strlen("\nTgid:"), "%lu", &tgid) != 1 || tgid > UINT32_MAX)
+		return 0;
+	return (uint32_t)tgid;
+}

@@ -101,6 +101,8 @@ struct proc_task_wait {
 /* Returns 0, or a negative errno (gone). syscall stays -1 where the file
  * cannot be read (it needs ptrace access to the thread). */
 int proc_task_wait(uint32_t pid, uint32_t tid, struct proc_task_wait *out);
+/* The process of thread tid (Tgid in /proc/TID/status), or 0 if gone. */
+uint32_t proc_tgid_of(uint32_t tid);
 /* The file type bits (S_IFMT) of what pid's fd names (stat of
  * /proc/PID/fd/FD), or 0 if unknown. */
 uint32_t proc_fd_type(uint32_t pid, int32_t fd);

@@ -179,6 +179,12 @@ static int act_small(struct tui *t)
 	return ACT_REDRAW;
 }
 
+static int act_idle(struct tui *t)
+{
+	vm_set_show_idle(t->vm, !t->vm->show_idle);
+	return ACT_REDRAW;
+}
+
 /* Pause, reset and decay act on live counts; a saved profile has none. */
 static int saved_profile(struct tui *t)
 {
@@ -335,6 +341,7 @@ const struct tui_key tui_keys[] = {
 	{ { '*' }, "*", "expand everything below", act_expand_all },
 	{ { 'H' }, "H", "show/hide library frames ([N frames hidden])", act_hidden },
 	{ { 'm' }, "m", "show/hide nodes under --min-percent ([N more])", act_small },
+	{ { 'I' }, "I", "--wall: show/hide threads idle the whole run", act_idle },
 	{ { '/' }, "/", "search (highlight and jump)", act_search },
 	{ { 'n' }, "n", "next match", act_next },
 	{ { 'N' }, "N", "previous match", act_prev },

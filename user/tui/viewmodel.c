@@ -28,6 +28,7 @@ struct viewmodel *vm_new(const struct profile *p, const struct vm_config *c)
 	vm->auto_group = c->auto_group;
 	vm->kernel = c->kernel;
 	vm->user = c->user;
+	vm->show_idle = c->show_idle;
 	vm->rules = c->rules;
 	vm->min_percent = c->min_percent;
 	vm->rules.memo = NULL;
@@ -108,6 +109,7 @@ static void fill_view_opts(const struct viewmodel *vm, struct view_opts *o)
 	o->invert = vm->view == VM_INVERTED;
 	o->kernel = vm->kernel;
 	o->user = vm->user;
+	o->show_idle = vm->show_idle;
 	o->filter = vm->filter[0] ? vm->filter_glob : NULL;
 	for (size_t i = 0; i < vm->nr_focus; i++) {
 		if (vm->focus[i].glob)
@@ -617,6 +619,12 @@ void vm_set_show_hidden(struct viewmodel *vm, bool on)
 void vm_set_show_small(struct viewmodel *vm, bool on)
 {
 	vm->show_small = on;
+	vm_rebuild(vm);
+}
+
+void vm_set_show_idle(struct viewmodel *vm, bool on)
+{
+	vm->show_idle = on;
 	vm_rebuild(vm);
 }
 

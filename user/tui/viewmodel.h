@@ -69,6 +69,7 @@ struct vm_config {
 	bool auto_group;
 	bool kernel;		/* show kernel frames (when recorded) */
 	bool user;		/* show user frames (false with --kernel-only) */
+	bool show_idle;		/* --wall: threads idle the whole run (view_opts) */
 	const char *focus;	/* initial focus glob, or NULL */
 	double min_percent;	/* tree nodes under this share are summed up in one row */
 	struct collapse_rules rules;
@@ -94,6 +95,7 @@ struct viewmodel {
 	struct collapse_rules rules;	/* rules.show_all is the "show library frames" toggle */
 	double min_percent;	/* 0 shows every node */
 	bool show_small;	/* the toggle that shows nodes under min_percent too */
+	bool show_idle;		/* --wall: show threads idle the whole run (view_opts) */
 	uint64_t min_count;	/* min_percent of the total, in samples (>= 1) */
 	struct vm_focus focus[VM_MAX_FOCUS];
 	size_t nr_focus;
@@ -159,6 +161,8 @@ bool vm_set_kernel(struct viewmodel *vm, bool on);
 void vm_set_show_hidden(struct viewmodel *vm, bool on);
 /* Show the nodes under min_percent (on) or sum them up in one row (off). */
 void vm_set_show_small(struct viewmodel *vm, bool on);
+/* --wall: show the threads idle the whole run (on), or leave them out. */
+void vm_set_show_idle(struct viewmodel *vm, bool on);
 /* Keeps only stacks through a frame matching text (a glob, or a substring
  * when it holds no * ? [). "" removes the filter. */
 void vm_set_filter(struct viewmodel *vm, const char *text);
