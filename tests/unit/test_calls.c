@@ -549,9 +549,14 @@ static void test_callrec(void)
 	struct frame other = { .name = "serve_forever", .module = "socketserver.py",
 			       .kind = FRAME_PYTHON };
 	frame_id_t h = profile_frame(p, &py), o = profile_frame(p, &other);
-	frame_id_t n = profile_special_frame(p, FRAME_SPECIAL, "[off-CPU, stack not recorded]");
+	struct frame nr = { .name = "[off-CPU, stack not recorded]", .module = "",
+			    .kind = FRAME_SPECIAL, .flags = FRAME_F_OFFCPU };
+	frame_id_t n = profile_frame(p, &nr), ex = profile_special_frame(p, FRAME_SPECIAL, "[exiting]");
+	struct frame clone = { .name = "clone3", .module = "libc.so.6", .kind = FRAME_NATIVE };
+	frame_id_t cl = profile_frame(p, &clone);
 	uint32_t in = profile_stack(p, (frame_id_t[]){ o, h }, 2);
 	uint32_t out = profile_stack(p, &o, 1), none = profile_stack(p, &n, 1);
+	uint32_t native = profile_stack(p, &cl, 1), exiting = profile_stack(p, &ex, 1);
 	const char *funcs[] = { "Handler.do_GET" };
 	struct callrec *cr = callrec_new(p, funcs, 1, 4, 1000, NULL, NULL);
 	struct calls_fn *f = &p->calls->fns[0];
@@ -564,11 +569,18 @@ static void test_callrec(void)
 	CHECK(callrec_event(cr, 1, 2, "t", "p", in, 3000, 4000, 1000, 0), "the function: kept");
 	CHECK(callrec_event(cr, 1, 2, "t", "p", none, 4000, 9000, 5000, 0),
 	      "a stack not recorded inside a call: kept, in the call");
-	CHECK(p->calls->nr_open == 1 && f->count == 0, "... which goes on");
-	callrec_event(cr, 1, 2, "t", "p", out, 9000, 10000, 1000, 0);
-	CHECK(f->count == 1 && f->max_ns == 6000 && f->slowest[0]->weight == 6000,
-	      "ended by a stack without the function: 6 us, its 2 events");
-	CHECK(callrec_outside(cr) == 3, "three events outside, counted");
+	CHECK(p->calls->nr_open == 1, "... which goes on");
+	callrec_event(cr, 1, 2, "t", "p", native, 9000, 9500, 500, 0);
+	CHECK(f->count == 1 && f->max_ns == 6000, "native frames alone (not in Python): it ends");
+	callrec_event(cr, 1, 2, "t", "p", in, 10000, 11000, 1000, 0);
+	callrec_event(cr, 1, 2, "t", "p", none, 11000, 13000, 2000, 0);
+	callrec_event(cr, 1, 2, "t", "p", out, 13000, 14000, 1000, 0);
+	CHECK(f->count == 2 && f->max_ns == 6000 && f->slowest[1]->weight == 3000,
+	      "ended by a stack without the function: 3 us, its 2 events");
+	callrec_event(cr, 1, 2, "t", "p", in, 20000, 21000, 1000, 0);
+	callrec_event(cr, 1, 2, "t", "p", exiting, 21000, 500000, 479000, 0);
+	CHECK(f->count == 3 && p->calls->nr_open == 0, "[exiting] ends a call (the thread left it)");
+	CHECK(callrec_outside(cr) == 5, "five events outside, counted");
 	callrec_free(cr);
 	profile_free(p);
 }

@@ -105,7 +105,11 @@ void callrec_call_record(struct callrec *cr, const struct st_call *c, size_t siz
 }
 
 /* Which Python functions does the stack hold a frame of (a bit each)?
- * PY_NONE: it holds no Python frame at all. */
+ * PY_NONE: its stack was not recorded (an off-CPU interval whose switch-out
+ * was lost or past the rate cap, a slice without a stack: synthetic frames
+ * only, ending in an off-CPU reason or "[no stack]"): it says nothing of
+ * where the thread was. Native frames without Python ones, or "[exiting]",
+ * say it was not in Python, as much as other Python frames do. */
 #define PY_NONE UINT32_MAX
 static uint32_t py_mask(struct callrec *cr, uint32_t stack)
 {
@@ -116,19 +120,21 @@ static uint32_t py_mask(struct callrec *cr, uint32_t stack)
 	if (u64map_get(&cr->py_memo, stack, &v))
 		return v - 1;
 	fr = profile_stack_frames(p, stack);
-	bool python = false;
+	uint32_t nr = p->stacks[stack].nr;
+	const struct frame *leaf = nr ? profile_get_frame(p, fr[nr - 1]) : NULL;
+	bool code = !leaf || !((leaf->flags & FRAME_F_OFFCPU) || !strcmp(leaf->name, "[no stack]"));
 
-	for (uint32_t i = 0; i < p->stacks[stack].nr; i++) {
+	for (uint32_t i = 0; i < nr; i++) {
 		const struct frame *f = profile_get_frame(p, fr[i]);
 
+		code |= f->kind != FRAME_SPECIAL;
 		if (f->kind != FRAME_PYTHON)
 			continue;
-		python = true;
 		for (uint32_t k = 0; k < cr->nr_py; k++)
 			if (calls_py_name_matches(f->name, cr->calls->fns[cr->py[k]].name))
 				mask |= 1u << k;
 	}
-	if (!python)
+	if (!code)
 		mask = PY_NONE;
 	/* 1 + a 32-bit mask may not fit the map's value: such stacks are
 	 * looked at again each time, which is only slower. */
@@ -149,9 +155,9 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 		return true;
 	mask = stack < cr->prof->nr_stacks ? py_mask(cr, stack) : PY_NONE;
 	if (mask == PY_NONE) {
-		/* No Python frame at all: its stack was not recorded (a lost
-		 * or capped switch-out, a failed walk). It says nothing of
-		 * the frame: it belongs to the call the thread is in, if any. */
+		/* No code frame at all: its stack was not recorded (a lost
+		 * or capped switch-out). It says nothing of the frame: it
+		 * belongs to the call the thread is in, if any. */
 		mask = 0;
 		for (uint32_t k = 0; k < cr->nr_py; k++)
 			if (calls_find_py_open(cr->calls, cr->py[k], pid, tid))

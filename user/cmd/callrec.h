@@ -49,9 +49,9 @@ void callrec_call_record(struct callrec *cr, const struct st_call *c, size_t siz
  * profile; call_id: the native call BPF tagged it with, or 0. Returns
  * whether it counts in the profile: false for an event outside every call
  * of a Python function when only Python functions are scoped (counted in
- * callrec_outside). An event whose stack holds no Python frame at all (not
- * recorded, or not walked) neither begins nor ends a Python call: it goes
- * to the thread's open call, or is outside.
+ * callrec_outside). An event whose stack holds no code frame at all (its
+ * stack not recorded: only synthetic frames) neither begins nor ends a
+ * Python call: it goes to the thread's open call, or is outside.
  */
 bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *comm,
 		   const char *process, uint32_t stack, uint64_t start_ns, uint64_t end_ns,

@@ -69,7 +69,8 @@ struct recorder {
 static void on_event(const struct st_event *e, void *ctx);
 static void on_call(const struct st_call *c, void *ctx);
 static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
-		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id);
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id,
+		      bool on_cpu);
 static void on_oncpu(const struct st_oncpu *e, void *ctx);
 static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
 		    const uint8_t *stack, void *ctx);
@@ -218,12 +219,24 @@ static void build_known_once(struct recorder *r, struct proc *p)
 	unwind_bpf_build_known(r->unw, p);
 }
 
+/* A sample's share of an on-CPU slice longer than this many sampling
+ * periods does not stretch a Python call's bounds past one period: a share
+ * is about one period of CPU, and a longer one comes from a slice that ran
+ * on unseen (a thread that exited without a switch-out is flushed up to the
+ * next checkpoint), not from the code its sample names. */
+#define WALL_SHARE_PERIODS 2
+
 /* --wall with --scope: each piece of the timeline goes by the calls first. */
 static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
-		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id)
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id,
+		      bool on_cpu)
 {
 	struct recorder *r = ctx;
 	const struct thread *th = &r->prof->threads[thread];
+	uint64_t period = r->prof->meta.freq_hz ? 1000000000ull / r->prof->meta.freq_hz : 0;
+
+	if (on_cpu && period && end_ns - start_ns > WALL_SHARE_PERIODS * period)
+		end_ns = start_ns + period;
 
 	return callrec_event(r->calls, pid, tid, th->comm, th->process, stack, start_ns, end_ns,
 			     weight, call_id);

@@ -114,7 +114,8 @@ static void add_piece(const struct offcpu_piece *pc, void *ctx)
 	thread = profile_thread(w->prof, pc->th.tgid, pc->th.tid, comm,
 				p->comm[0] ? p->comm : comm);
 	if (w->keep && !w->keep(w->keep_ctx, pc->th.tgid, pc->th.tid, thread, pc->stack,
-				pc->begin_ns, pc->end_ns, pc->end_ns - pc->begin_ns, pc->call_id))
+				pc->begin_ns, pc->end_ns, pc->end_ns - pc->begin_ns, pc->call_id,
+				pc->on_cpu))
 		return;
 	profile_add(w->prof, pc->stack, thread, pc->end_ns - pc->begin_ns);
 	profile_add_event(w->prof, thread, pc->stack, pc->begin_ns - w->start_ns,

@@ -27,10 +27,11 @@ void wallrec_free(struct wallrec *w);
 
 /* --scope (cmd/callrec.h) has its say on each piece of the timeline
  * before it is added: [start_ns, end_ns) on the BPF clock, its stack, and
- * the native call BPF tagged it with (0: none). False drops it. */
+ * the native call BPF tagged it with (0: none), on_cpu for a sample's
+ * share of an on-CPU slice. False drops it. */
 typedef bool (*wallrec_keep_fn)(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread,
 				uint32_t stack, uint64_t start_ns, uint64_t end_ns, uint64_t weight,
-				uint64_t call_id);
+				uint64_t call_id, bool on_cpu);
 void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx);
 
 /* Reads the threads of pids from /proc (before the first drain). */
