@@ -5,7 +5,7 @@
 # python3.11). Scoped on the handler method, each call is a unit: counted,
 # timed, and written as its own report when slower than --slower-than.
 . "$(dirname "$0")/../lib.sh"
-plan 46
+plan 49
 
 T=$TOP/tests/targets
 PER_PYTHON=7
@@ -46,6 +46,9 @@ for py in "${pythons[@]}"; do
 	n=$(sed -n 's/^Calls of Handler\.do_GET: \([0-9]*\) calls.*/\1/p' "$WORK/agg.txt")
 	check "$tag: calls counted = requests sent ($((N_SLOW + N_FAST)), got '$n')" \
 		test "${n:-0}" -eq $((N_SLOW + N_FAST))
+	[ "${n:-0}" -eq $((N_SLOW + N_FAST)) ] || { sed -n '2,3p;/^Calls of/,/^Slowest/p' "$WORK/agg.txt";
+		grep -E '^call [0-9]+:' "$WORK/agg.txt"; cat "$WORK/client.txt"; } | sed 's/^/#   /'
+
 	files=$(ls "$out" 2>/dev/null | grep -c '\.folded$')
 	check "$tag: --slower-than 150ms wrote each slow call, only those ($N_SLOW, got $files)" \
 		test "$files" -eq $N_SLOW
@@ -97,6 +100,15 @@ check "native: --slower-than 25ms wrote one file per slower call ($slow, got $(l
 f=$(ls "$WORK/nat" 2>/dev/null | head -1)
 check_grep "native: a call's own report names the call and its sleep" '^call [0-9]+ of handle_request' \
 	"$WORK/nat/${f:-none}"
+
+# The HTML page of a scoped run: the calls table, each kept call's tree.
+"$ST" -q --scope handle_request --slowest 3 -o "$WORK/nat.html" -- "$TARGETS/scope_work" 6 1 - >/dev/null
+check_grep "html: the calls section with the function's summary" \
+	'^<h2>Calls of handle_request</h2>$' "$WORK/nat.html"
+check "html: the table links to the 3 slowest calls' trees" \
+	test "$(grep -cE '^<tr><td><a href="#call-[0-9]+">[0-9]+</a></td><td>[0-9.]+ ms</td>' "$WORK/nat.html")" -eq 3
+check "html: ... and each tree is there, under its call (3)" \
+	test "$(grep -cE '^<h3 id="call-[0-9]+">call [0-9]+: [0-9.]+ ms' "$WORK/nat.html")" -eq 3
 
 # Once (the last interpreter's run): what the files say, and bad usage.
 if [ -n "$last" ]; then

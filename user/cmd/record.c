@@ -219,13 +219,6 @@ static void build_known_once(struct recorder *r, struct proc *p)
 	unwind_bpf_build_known(r->unw, p);
 }
 
-/* A sample's share of an on-CPU slice longer than this many sampling
- * periods does not stretch a Python call's bounds past one period: a share
- * is about one period of CPU, and a longer one comes from a slice that ran
- * on unseen (a thread that exited without a switch-out is flushed up to the
- * next checkpoint), not from the code its sample names. */
-#define WALL_SHARE_PERIODS 2
-
 /* --wall with --scope: each piece of the timeline goes by the calls first. */
 static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
 		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id,
@@ -233,10 +226,8 @@ static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, ui
 {
 	struct recorder *r = ctx;
 	const struct thread *th = &r->prof->threads[thread];
-	uint64_t period = r->prof->meta.freq_hz ? 1000000000ull / r->prof->meta.freq_hz : 0;
 
-	if (on_cpu && period && end_ns - start_ns > WALL_SHARE_PERIODS * period)
-		end_ns = start_ns + period;
+	(void)on_cpu;
 
 	return callrec_event(r->calls, pid, tid, th->comm, th->process, stack, start_ns, end_ns,
 			     weight, call_id);
@@ -319,6 +310,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
+	if (r->calls && r->wall)	/* before the pieces this record may close */
+		callrec_seen(r->calls, s->tid, s->time_ns);
 	if (s->flags & ST_SAMPLE_OFFCPU) {
 		if (r->wall)	/* held until the thread runs again; room for its reason */
 			wallrec_switch_out(r->wall, s, frames, n);
@@ -335,6 +328,8 @@ static void on_oncpu(const struct st_oncpu *e, void *ctx)
 {
 	struct recorder *r = ctx;
 
+	if (r->calls && r->wall)
+		callrec_seen(r->calls, e->tid, e->time_ns);
 	if (r->wall)
 		wallrec_switch_in(r->wall, e);
 }
