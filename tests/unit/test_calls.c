@@ -518,7 +518,24 @@ static void test_callsview(void)
 	calls_end(p->calls, 9, 5300 * MS);
 	CHECK(cv_refresh(cv) && cv->nr == 2 && cv->list[0].duration_ns == 300 * MS,
 	      "a slower call that ended comes first");
-	CHECK(cv->list[cv->sel].number != 3 || cv->sel == 1, "the selection follows its call");
+	CHECK(cv->sel == 0, "the selection on the first row stays there, on the slowest");
+	{
+		struct profile *p2 = profile_new();
+		struct callsview *cv2;
+
+		p2->calls = calls_new(3);
+		calls_add_fn(p2->calls, "f", false);
+		end_call(p2->calls, 0, 1, 0, 100 * MS);
+		end_call(p2->calls, 0, 2, 0, 200 * MS);
+		cv2 = cv_new(p2);
+		cv_set_height(cv2, 5);
+		cv_move(cv2, 1);
+		end_call(p2->calls, 0, 3, 0, 300 * MS);
+		CHECK(cv_refresh(cv2) && cv2->sel == 2 && cv2->list[2].duration_ns == 100 * MS,
+		      "moved down, the selection follows its call");
+		cv_free(cv2);
+		profile_free(p2);
+	}
 	CHECK(!cv_refresh(cv), "nothing new: no remake");
 	cv_show_aggregate(cv);
 	CHECK(cv->mode == CV_AGGREGATE, "a: the aggregate");

@@ -79,11 +79,14 @@ bool cv_refresh(struct callsview *cv)
 	}
 	strbuf_release(&sb);
 	qsort(cv->list, cv->nr, sizeof(*cv->list), cmp_entry);
-	/* The selection follows its call while the list reorders. */
-	cv->sel = 0;
-	for (size_t i = 0; i < cv->nr; i++)
-		if (cv->list[i].number == sel_number)
-			cv->sel = i;
+	/* On the first row it stays there, on the slowest call (as top's
+	 * first row); moved down, it follows its call while the list reorders. */
+	if (cv->sel) {
+		cv->sel = 0;
+		for (size_t i = 0; i < cv->nr; i++)
+			if (cv->list[i].number == sel_number)
+				cv->sel = i;
+	}
 	cv_move(cv, 0);
 	return true;
 }
