@@ -6,7 +6,10 @@
 # program through tests/integration/wall_tool.c), under the same without the
 # stack rate cap, under `perf record -e sched:sched_switch -g`, and under
 # plain cpu mode (sampletop -p), interleaved over RUNS rounds (medians).
-# Prints the slowdowns, each profiler's own CPU, and the sched_switch
+# Prints the slowdowns (in the target's CPU time per round trip, which other
+# load on this shared machine hardly moves: the program runs in the
+# switching thread's time; and in round trips per second, which it does),
+# each profiler's own CPU, and the sched_switch
 # program's own time per run and per target switch (kernel run-time
 # statistics held on by bench/bpf_stats.c for two extra runs only).
 # perf needs tracefs: mounted at /sys/kernel/tracing for the run if it is
@@ -82,6 +85,7 @@ one() {
 	wait
 	awk '/^rounds/ { print $2 }' "$W/pp" >>"$W/$mode"
 	awk '/^switches/ { print $2 }' "$W/pp" >>"$W/${mode}_sw"
+	awk '/^cpu_ns_per_round/ { print $2 }' "$W/pp" >>"$W/${mode}_ns"
 	if [ ${#prof[@]} -gt 0 ]; then
 		awk -v d="$dur" '{ printf "%.2f\n", 100 * ($1 + $2) / d }' "$W/time" >>"$W/${mode}_cpu"
 	fi
@@ -93,12 +97,18 @@ for i in $(seq "$RUNS"); do
 done
 alone=$(median <"$W/alone")
 echo "wall.runs: $RUNS of ${T}s, both threads on CPU $PIN"
-echo "wall.rounds_per_sec_alone: $alone"
+echo "wall.rounds_per_sec_alone: $alone (runs: $(tr '\n' ' ' <"$W/alone"))"
 echo "wall.switches_per_sec_alone: $(median <"$W/alone_sw")"
-for m in cpu wall wall_nocap perf; do
+alone_ns=$(median <"$W/alone_ns")
+echo "wall.cpu_ns_per_round_alone: $alone_ns (runs: $(tr '\n' ' ' <"$W/alone_ns"))"
+for m in $modes; do
+	[ "$m" = alone ] && continue
 	r=$(median <"$W/$m")
-	echo "wall.rounds_per_sec_$m: $r"
+	echo "wall.rounds_per_sec_$m: $r (runs: $(tr '\n' ' ' <"$W/$m"))"
 	echo "wall.slowdown_$m: $(ratio "$alone" "$r")"
+	n=$(median <"$W/${m}_ns")
+	echo "wall.cpu_ns_per_round_$m: $n (runs: $(tr '\n' ' ' <"$W/${m}_ns"))"
+	echo "wall.cpu_slowdown_$m: $(ratio "$n" "$alone_ns")"
 	echo "wall.profiler_cpu_percent_$m: $(median <"$W/${m}_cpu")"
 done
 

@@ -103,6 +103,30 @@ static __always_inline __u64 sample_wakeup(const struct st_sample *s)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
+/* Writes the current task's kernel stack after s's user_nr user frames
+ * (ctx: the program's context); returns its frame count. */
+static __always_inline __u32 capture_kernel_stack(void *ctx, struct st_sample *s, __u32 user_nr)
+{
+	/* user_nr's range comes through the unwinder's bpf_loop callback,
+	 * which the verifier cannot follow, and clang may rewrite a clamp
+	 * it thinks is redundant: a mask behind a barrier survives both.
+	 * With ST_MAX_USER_FRAMES == 511 the mask is the identity here. */
+	__u32 kidx = user_nr, kern_nr;
+	long n;
+
+	barrier_var(kidx);
+	kidx &= ST_MAX_USER_FRAMES;
+	n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
+	if (n < 0) {
+		count(ST_CNT_KERN_STACK_ERR);
+		return 0;
+	}
+	kern_nr = n / sizeof(__u64);
+	if (kern_nr >= ST_MAX_FRAMES)
+		s->flags |= ST_SAMPLE_KERN_TRUNCATED;
+	return kern_nr;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -153,24 +177,8 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	if (user_nr > ST_MAX_USER_FRAMES)
 		user_nr = ST_MAX_USER_FRAMES;
 
-	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL)) {
-		/* user_nr's range comes through the unwinder's bpf_loop callback,
-		 * which the verifier cannot follow, and clang may rewrite a clamp
-		 * it thinks is redundant: a mask behind a barrier survives both.
-		 * With ST_MAX_USER_FRAMES == 511 the mask is the identity here. */
-		__u32 kidx = user_nr;
-
-		barrier_var(kidx);
-		kidx &= ST_MAX_USER_FRAMES;
-		n = bpf_get_stack(ctx, &s->ips[kidx], ST_MAX_FRAMES * sizeof(__u64), 0);
-		if (n < 0) {
-			count(ST_CNT_KERN_STACK_ERR);
-		} else {
-			kern_nr = n / sizeof(__u64);
-			if (kern_nr >= ST_MAX_FRAMES)
-				s->flags |= ST_SAMPLE_KERN_TRUNCATED;
-		}
-	}
+	if (want_kernel && (s->flags & ST_SAMPLE_IN_KERNEL))
+		kern_nr = capture_kernel_stack(ctx, s, user_nr);
 	if (kern_nr > ST_MAX_FRAMES)
 		kern_nr = ST_MAX_FRAMES;
 

@@ -3,17 +3,20 @@
  * process, drains for a while and prints every switch-out and switch-in
  * record of it as one line, then the counters.
  *
- *   wall_tool -p PID [-d SECONDS] [-K] [--fp] [--no-wall] [--cap STACKS_PER_SEC] [-q]
+ *   wall_tool -p PID [-d SECONDS] [-K] [--fp] [--py] [--no-wall] [--cap STACKS_PER_SEC] [-q]
  *
  *   off TID COMM TIME_NS state=S sys=N fd=N kind=K flags=0xF user=N kern=N py=N ips=A,B,... cpu=N
  *   on TID TIME_NS off=OFF_NS cpu=N
  *   counter NAME VALUE
  *
- * (ips: the user frames, leaf first, in hex.) -q prints only the counters,
+ * (ips: the user frames, leaf first, in hex; --py: PID is a CPython, whose
+ * frames are walked too: py counts them.) -q prints only the counters,
  * and how many records of each kind arrived. Links with the sampler and the
  * unwinder (make lib-objs). */
 #include "capture/sampler.h"
 #include "model/profile.h"
+#include "procs/procs.h"
+#include "python/python.h"
 #include "unwind/unwind_bpf.h"
 
 #include <errno.h>
@@ -26,6 +29,7 @@
 
 struct tool {
 	struct unwind_bpf *unw;
+	struct python *py;	/* --py */
 	uint32_t pid;
 	bool quiet;
 	uint64_t offs, ons, capped;
@@ -53,9 +57,11 @@ static int bind_unwind(struct sampler *s, void *ctx)
 	struct sampler_map_fds fds;
 	int err;
 
+	sampler_map_fds(s, &fds);
+	if (t->py)
+		python_set_info_map(t->py, fds.py_procs);
 	if (!t->unw)
 		return 0;
-	sampler_map_fds(s, &fds);
 	err = unwind_bpf_bind(t->unw, &fds);
 	return err ? err : unwind_bpf_push(t->unw, t->pid);
 }
@@ -105,7 +111,7 @@ static void on_oncpu(const struct st_oncpu *o, void *ctx)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wall_tool -p PID [-d SECONDS] [-K] [--fp] [--no-wall] "
+	fprintf(stderr, "usage: wall_tool -p PID [-d SECONDS] [-K] [--fp] [--py] [--no-wall] "
 			"[--cap STACKS_PER_SEC] [-q]\n");
 	exit(2);
 }
@@ -114,7 +120,11 @@ int main(int argc, char **argv)
 {
 	struct sampler_opts o = { .freq_hz = 1000, .user = true, .wall = true,
 				  .unwind = ST_UNWIND_AUTO };
+	struct python_opts pyo = { .mode = PYTHON_MERGE };
+	struct profile *prof = NULL;
+	struct procs *procs = NULL;
 	struct tool t = { 0 };
+	bool py = false;
 	uint64_t c[ST_CNT_NR], end;
 	struct sampler *s;
 	double secs = 2;
@@ -130,6 +140,8 @@ int main(int argc, char **argv)
 			o.kernel = true;
 		else if (!strcmp(argv[i], "--fp"))
 			o.unwind = ST_UNWIND_FP;
+		else if (!strcmp(argv[i], "--py"))
+			py = true;
 		else if (!strcmp(argv[i], "--no-wall"))
 			o.wall = false;
 		else if (!strcmp(argv[i], "--cap") && i + 1 < argc)
@@ -145,12 +157,21 @@ int main(int argc, char **argv)
 	o.nr_pids = 1;
 	if (o.unwind != ST_UNWIND_FP)
 		t.unw = unwind_bpf_new();
+	if (py) {
+		prof = profile_new();
+		procs = procs_new();
+		t.py = python_new(prof, &pyo, -1);
+		python_watch(t.py, procs, procs_get(procs, t.pid));
+	}
 	o.before_attach = bind_unwind;
 	o.before_attach_ctx = &t;
 	err = sampler_open(&o, &s, &why);
 	if (err) {
 		fprintf(stderr, "wall_tool: %s (%s)\n", why ? why : "cannot start", strerror(-err));
 		unwind_bpf_free(t.unw);
+		python_free(t.py);
+		procs_free(procs);
+		profile_free(prof);
 		return 1;
 	}
 	sampler_set_oncpu_fn(s, on_oncpu);
@@ -173,5 +194,8 @@ int main(int argc, char **argv)
 	       t.capped);
 	sampler_free(s);
 	unwind_bpf_free(t.unw);
+	python_free(t.py);
+	procs_free(procs);
+	profile_free(prof);
 	return 0;
 }

@@ -185,11 +185,15 @@ static uint32_t ring_bytes(size_t min_bytes, size_t want_bytes)
 /* Ring bytes per CPU with --wall: 100 ms (a drain period) of the capped
  * stacks (~1 KiB each: 1 MiB) plus, past the cap, the bare switch-out and
  * switch-in records of 50k switches/s (88 + 56 bytes: 720 KiB), with the
- * cpu-clock samples' own 1 MiB on top. */
+ * cpu-clock samples' own 1 MiB on top. Never more than WALL_RINGBUF_MAX
+ * in all (a 64-CPU machine would want 256 MiB of locked kernel memory): past
+ * it, a record that finds no room is counted (ST_CNT_OFF_LOST). */
 #define WALL_RINGBUF_BYTES_PER_CPU (4u << 20)
+#define WALL_RINGBUF_MAX (64u << 20)
 /* Threads with a switch-out on record (LRU: the least recent is forgotten
- * first, its interval then counted as a missed start). */
-#define OFFCPU_THREADS_MIN (4 * ST_MAX_TARGETS)
+ * first, its interval then counted as a missed start): 32k threads, ~2 MiB
+ * of kernel memory, allocated with --wall only. */
+#define OFFCPU_THREADS (8 * ST_MAX_TARGETS)
 
 /* The options reach the BPF program as read-only data, set before load. */
 static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o)
@@ -223,6 +227,8 @@ static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o
 /* Map sizes are fixed before load. */
 static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, int ncpus)
 {
+	size_t ring = (size_t)ncpus * ST_RINGBUF_BYTES_PER_CPU;
+
 	/* Room for every pid and tid named, with the default as a floor. */
 	bpf_map__set_max_entries(skel->maps.targets, max_entries_for(o->nr_pids, ncpus));
 	bpf_map__set_max_entries(skel->maps.tid_targets, max_entries_for(o->nr_tids, ncpus));
@@ -244,12 +250,13 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 	}
 	if (!o->scope)
 		bpf_map__set_max_entries(skel->maps.scope_threads, 1);
-	bpf_map__set_max_entries(skel->maps.samples,
-				 ring_bytes(ST_RINGBUF_BYTES_PER_CPU,
-					    (size_t)ncpus * (o->wall ? WALL_RINGBUF_BYTES_PER_CPU
-								     : ST_RINGBUF_BYTES_PER_CPU)));
-	bpf_map__set_max_entries(skel->maps.offcpu_start,
-				 o->wall ? max_entries_for(OFFCPU_THREADS_MIN, ncpus) : 1);
+	if (o->wall && ring < WALL_RINGBUF_MAX) {
+		ring = (size_t)ncpus * WALL_RINGBUF_BYTES_PER_CPU;
+		if (ring > WALL_RINGBUF_MAX)
+			ring = WALL_RINGBUF_MAX;
+	}
+	bpf_map__set_max_entries(skel->maps.samples, ring_bytes(ST_RINGBUF_BYTES_PER_CPU, ring));
+	bpf_map__set_max_entries(skel->maps.offcpu_start, o->wall ? OFFCPU_THREADS : 1);
 	bpf_map__set_max_entries(skel->maps.execs,
 				 ring_bytes(64u << 10, (size_t)ncpus * ST_EXECS_BYTES_PER_CPU));
 	/* Stack copies: one slot per CPU, and a ring for ~500 ms of them on
