@@ -205,6 +205,36 @@ struct st_call {
 	__u64 begin_ns;
 	__u64 start_ns;		/* the process's start (boot-based ns) */
 };
+/* In st_call.flags of an ST_EV_CALL_END: the return was never seen (a
+ * longjmp or exception unwound past the call, the thread exited inside it,
+ * or sampling stopped first): time_ns is when that was noticed, an upper
+ * bound of the call's end. */
+#define ST_CALL_CUT (1u << 0)
+
+/* --scope: a thread inside a call (value of the scope_threads map, by tid;
+ * no entry: outside every call). Userspace reads what is left at the stop. */
+struct st_scope_thread {
+	__u64 call_id;		/* the outermost call the thread is in */
+	__u64 begin_ns;
+	__u64 entry_sp;		/* user rsp at its entry (pointing at the return address) */
+	__u64 ret_addr;		/* the return address there, before the uretprobe's */
+	__u64 start_ns;		/* the process's start */
+	__u32 depth;		/* calls of scoped functions on the stack, >= 1 */
+	__u32 probe;		/* which function the outermost call is of */
+	__u32 tgid;
+	__u32 pad;
+};
+
+/* --scope: threads inside a call at once (the call-depth map); a thread
+ * that finds it full is not scoped, counted (ST_CNT_SCOPE_FULL). */
+#define ST_SCOPE_MAX_THREADS 16384
+/* Scoped functions (probe indexes) at most. */
+#define ST_SCOPE_MAX_PROBES 64
+/* A thread whose user stack pointer is above its call's entry one by less
+ * than this has left the call without its return being seen (longjmp, an
+ * exception): the call is cut. Farther away it is taken for another stack
+ * (a signal stack, a coroutine's), and the call stays open. */
+#define ST_SCOPE_STACK_SPAN (8ull << 20)
 
 /* A freshly exec'd process just sampled, for the maps snapshot thread
  * (ring buffer "execs"). */

@@ -145,6 +145,21 @@ wait_sampling() {
 	return 1
 }
 
+# find_pythons N: the CPythons sampletop reads (pyenv 3.10-3.13, Debian's
+# python3.11) into the array pythons; N checks skipped for each one missing.
+find_pythons() {
+	local v p found
+	pythons=()
+	for v in 3.10 3.11 3.12 3.13; do
+		found=
+		for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python$v /root/.pyenv/versions/$v.*/bin/python$v; do
+			[ -x "$p" ] && { found=$p; break; }
+		done
+		if [ -n "$found" ]; then pythons+=("$found"); else skip "$1" "no pyenv python$v (looked in ~/.pyenv/versions/$v.*)"; fi
+	done
+	if [ -x /usr/bin/python3.11 ]; then pythons+=(/usr/bin/python3.11); else skip "$1" "no /usr/bin/python3.11"; fi
+}
+
 finish() {
 	echo "# $_n checks, $_failed failed"
 	[ "$_failed" -eq 0 ]

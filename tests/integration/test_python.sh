@@ -14,15 +14,7 @@ share_re() {
 		END { if (total == 0) print 0; else printf "%.2f\n", 100 * hit / total }' "$1"
 }
 
-pythons=()
-for v in 3.10 3.11 3.12 3.13; do
-	found=
-	for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$v.*/bin/python$v /root/.pyenv/versions/$v.*/bin/python$v; do
-		[ -x "$p" ] && { found=$p; break; }
-	done
-	if [ -n "$found" ]; then pythons+=("$found"); else skip $PER_PYTHON "no pyenv python$v (looked in ~/.pyenv/versions/$v.*)"; fi
-done
-if [ -x /usr/bin/python3.11 ]; then pythons+=(/usr/bin/python3.11); else skip $PER_PYTHON "no /usr/bin/python3.11"; fi
+find_pythons $PER_PYTHON
 [ ${#pythons[@]} -gt 0 ] || { skip 11 "no CPython 3.10-3.13 on this machine"; finish; exit; }
 
 gcc -O2 -g -fPIC -shared -fno-omit-frame-pointer -o "$WORK/libpyspin.so" "$T/pyspin.c" ||

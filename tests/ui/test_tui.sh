@@ -1,7 +1,7 @@
 # The live view in a real terminal: tmux runs build/sampletop against a real
 # target with known hot functions; we type keys and read the screen.
 . "$(dirname "$0")/../lib.sh"
-plan 127
+plan 137
 
 command -v tmux >/dev/null || bail "the live view needs tmux to be tested (scripts/deps.sh --test installs it)"
 
@@ -406,4 +406,30 @@ screen_has "control characters and invalid UTF-8 in a name are shown escaped" '^
 check_no_grep "the raw escape never reaches the terminal" $'\033\\[2J' "$WORK/ansi"
 keys q
 screen_has "and q still exits 0" '^exit=0$'
+# --scope: the calls view, live, on a Python http.server (its handler's
+# calls: 2 of ~250 ms, 2 of ~1 ms, then one more slow one while watching).
+PY=$(command -v python3)
+rm -f "$WORK/port"
+start "$PY" "$TOP/tests/targets/py_http.py" "$WORK/port"
+for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+session 100 24
+run "clear; $ST -p $PID --scope Handler.do_GET; echo exit=\$?"
+screen_has "--scope: the live tree comes up" 'CALL TREE' 10
+python3 "$TOP/tests/targets/py_http_client.py" "$(cat "$WORK/port")" 2 2 "$WORK/client.txt"
+keys c
+screen_has "c: the calls view, its function's count and percentiles" '^Handler\.do_GET: 4 calls · total .* · p50 .* · max 2[0-9]{2}\.[0-9] ms' 10
+check_grep "c: the calls' column titles" 'DURATION +CALL +BEGAN +THREAD' "$SCREEN"
+first=$(awk 'NR == 5 { print $1, $2 }' "$SCREEN")
+check "the slowest call first ($first)" test "$(awk 'NR == 5 { print ($2 == "ms" && $1 >= 200) }' "$SCREEN")" = 1
+python3 "$TOP/tests/targets/py_http_client.py" "$(cat "$WORK/port")" 1 0 "$WORK/client2.txt"
+screen_has "calls that end join the list live (5 calls)" '^Handler\.do_GET: 5 calls' 10
+keys Enter
+screen_has "Enter opens the selected call's own tree" '^Call [0-9]+ of Handler\.do_GET: 2[0-9]{2}\.[0-9] ms, .*\(c: calls, a: whole tree\)'
+screen_has "... its sleep, off the CPU, in its tree" '\[sleeping\]'
+keys a
+screen_lacks "a: back to the whole tree" '^Call [0-9]+ of Handler'
+check_grep "... the aggregate's column titles" 'CALL TREE' "$SCREEN"
+keys q
+screen_has "--scope: q exits 0" '^exit=0$'
+kill "$PID"
 finish

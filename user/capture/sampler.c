@@ -21,6 +21,9 @@ _Static_assert(sizeof(struct st_sample) ==
 _Static_assert(sizeof(struct st_event) == 64, "st_event layout");
 _Static_assert(offsetof(struct st_event, flags) == offsetof(struct st_sample, flags),
 	       "st_event shares the sample's flags");
+_Static_assert(sizeof(struct st_call) == 56 &&
+		       offsetof(struct st_call, kind) == offsetof(struct st_event, kind),
+	       "st_call layout: its kind where an event's is");
 _Static_assert(sizeof(struct st_oncpu) == 48 &&
 		       offsetof(struct st_oncpu, flags) == offsetof(struct st_sample, flags) &&
 		       offsetof(struct st_oncpu, kind) == offsetof(struct st_event, kind),
@@ -44,8 +47,15 @@ struct sampler {
 	sampler_event_fn event_fn;
 	sampler_oncpu_fn oncpu_fn;
 	sampler_cold_fn cold_fn;
+	sampler_call_fn call_fn;
 	void *ctx;
 	long drained;
+	/* --scope: a uprobe and a uretprobe per function entry probed */
+	struct bpf_link **scope_links;
+	int nr_scope_links;
+	struct bpf_link *scope_exit_link;	/* closes the call of an exiting thread */
+	uint64_t stop_ns;	/* sampler_stop's time (CLOCK_MONOTONIC); 0: running */
+	bool calls_closed;	/* the calls open at the stop were ended */
 };
 
 static int perf_open_cpu_clock(uint32_t freq, int cpu)
@@ -73,7 +83,12 @@ static int on_rb(void *ctx, void *data, size_t size)
 	struct sampler *s = ctx;
 	const struct st_sample *smp = data;
 
-	if (size >= sizeof(struct st_oncpu) && (smp->flags & ST_REC_EVENT) &&
+	if (size >= sizeof(struct st_call) && (smp->flags & ST_REC_EVENT) &&
+	    (((const struct st_call *)data)->kind == ST_EV_CALL_BEGIN ||
+	     ((const struct st_call *)data)->kind == ST_EV_CALL_END)) {
+		if (s->call_fn)
+			s->call_fn(data, s->ctx);
+	} else if (size >= sizeof(struct st_oncpu) && (smp->flags & ST_REC_EVENT) &&
 	    ((const struct st_event *)data)->kind == ST_EV_ONCPU) {
 		if (s->oncpu_fn)
 			s->oncpu_fn(data, s->ctx);
@@ -197,6 +212,11 @@ static void set_options(struct sampletop_bpf *skel, const struct sampler_opts *o
 	skel->rodata->cgroup_level = o->cgroup.level;
 	skel->rodata->cgroup_id = o->cgroup.id;
 	skel->rodata->unwind_mode = o->unwind;
+	skel->rodata->want_scope = o->scope;
+	/* Without --scope the probe programs are not even loaded. */
+	bpf_program__set_autoload(skel->progs.scope_enter, o->scope);
+	bpf_program__set_autoload(skel->progs.scope_return, o->scope);
+	bpf_program__set_autoload(skel->progs.scope_on_exit, o->scope);
 	skel->rodata->want_wall = o->wall;
 	skel->rodata->offcpu_stack_cost_ns =
 		1000000000ull / (o->wall_stacks_per_sec ? o->wall_stacks_per_sec : OFFCPU_STACKS_PER_SEC);
@@ -228,6 +248,8 @@ static void size_maps(struct sampletop_bpf *skel, const struct sampler_opts *o, 
 		bpf_map__set_max_entries(skel->maps.unwind_rows,
 					 (mem - pages * sizeof(struct st_upage)) / sizeof(struct st_ucrow2));
 	}
+	if (!o->scope)
+		bpf_map__set_max_entries(skel->maps.scope_threads, 1);
 	if (o->wall && ring < WALL_RINGBUF_MAX) {
 		ring = (size_t)ncpus * WALL_RINGBUF_BYTES_PER_CPU;
 		if (ring > WALL_RINGBUF_MAX)
@@ -434,6 +456,10 @@ void sampler_free(struct sampler *s)
 		close(s->epfd);
 	for (size_t i = 0; i < ARRAY_SIZE(s->tp_links); i++)
 		bpf_link__destroy(s->tp_links[i]);
+	for (int i = 0; i < s->nr_scope_links; i++)
+		bpf_link__destroy(s->scope_links[i]);
+	free(s->scope_links);
+	bpf_link__destroy(s->scope_exit_link);
 	bpf_link__destroy(s->switch_link);
 	for (int i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);
@@ -451,10 +477,94 @@ void sampler_stop(struct sampler *s)
 	 * written there completes first. */
 	for (int i = 0; i < s->nr_links; i++)
 		ioctl(s->pfds[i], PERF_EVENT_IOC_DISABLE, 0);
+	/* No call begins or ends after this either: those still open are
+	 * ended at the last drain. */
+	for (int i = 0; i < s->nr_scope_links; i++)
+		bpf_link__destroy(s->scope_links[i]);
+	s->nr_scope_links = 0;
+	bpf_link__destroy(s->scope_exit_link);
+	s->scope_exit_link = NULL;
+	s->stop_ns = now_ns();
 	/* A switch already being recorded on another CPU may still send its
 	 * record: the last drain takes it. */
 	bpf_link__destroy(s->switch_link);
 	s->switch_link = NULL;
+}
+
+int sampler_attach_scope(struct sampler *s, const char *path, uint64_t offset, uint32_t probe,
+			 int pid, const char **why)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = probe);
+	struct bpf_link *enter, *ret;
+	int err;
+
+	if (!s->skel->rodata->want_scope || probe >= ST_SCOPE_MAX_PROBES) {
+		*why = "no --scope probe slot for this function";
+		return -EINVAL;
+	}
+	if (!s->scope_exit_link) {
+		s->scope_exit_link = bpf_program__attach(s->skel->progs.scope_on_exit);
+		if (!s->scope_exit_link) {
+			*why = "cannot attach to the sched_process_exit tracepoint";
+			return -errno;
+		}
+	}
+	enter = bpf_program__attach_uprobe_opts(s->skel->progs.scope_enter, pid, path, offset, &uo);
+	if (!enter) {
+		err = -errno;
+		*why = "cannot attach a uprobe to the function";
+		return err;
+	}
+	uo.retprobe = true;
+	ret = bpf_program__attach_uprobe_opts(s->skel->progs.scope_return, pid, path, offset, &uo);
+	if (!ret) {
+		err = -errno;
+		bpf_link__destroy(enter);
+		*why = "cannot attach a uretprobe to the function";
+		return err;
+	}
+	s->scope_links = xrealloc(s->scope_links, (s->nr_scope_links + 2) * sizeof(*s->scope_links));
+	s->scope_links[s->nr_scope_links++] = enter;
+	s->scope_links[s->nr_scope_links++] = ret;
+	return 0;
+}
+
+void sampler_set_call_fn(struct sampler *s, sampler_call_fn fn)
+{
+	s->call_fn = fn;
+}
+
+/* Once stopped and drained: the calls still open end at the stop, cut (the
+ * thread is still inside, or left it without a return the probe saw). */
+static void close_open_calls(struct sampler *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.scope_threads);
+	struct st_scope_thread t;
+	__u32 tid, next;
+	bool first = true;
+
+	if (!s->stop_ns || s->calls_closed || !s->skel->rodata->want_scope)
+		return;
+	s->calls_closed = true;
+	while (!bpf_map_get_next_key(fd, first ? NULL : &tid, &next)) {
+		struct st_call c = { 0 };
+
+		first = false;
+		tid = next;
+		if (bpf_map_lookup_elem(fd, &tid, &t))
+			continue;
+		c.tgid = t.tgid;
+		c.tid = tid;
+		c.time_ns = s->stop_ns;
+		c.flags = ST_REC_EVENT | ST_CALL_CUT;
+		c.kind = ST_EV_CALL_END;
+		c.probe = t.probe;
+		c.call_id = t.call_id;
+		c.begin_ns = t.begin_ns;
+		c.start_ns = t.start_ns;
+		if (s->call_fn)
+			s->call_fn(&c, s->ctx);
+	}
 }
 
 int sampler_add_pid(struct sampler *s, uint32_t pid)
@@ -470,6 +580,7 @@ long sampler_drain(struct sampler *s, sampler_fn fn, void *ctx)
 	s->ctx = ctx;
 	s->drained = 0;
 	err = ring_buffer__consume(s->rb);
+	close_open_calls(s);
 	return err < 0 ? err : s->drained;
 }
 
@@ -508,6 +619,7 @@ long sampler_poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)
 	if (epoll_wait(s->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
 		return -errno;
 	err = ring_buffer__consume(s->rb);
+	close_open_calls(s);
 	return err < 0 ? err : s->drained;
 }
 

@@ -36,6 +36,8 @@ struct sampler_opts {
 	struct cgroup_target cgroup;
 	uint8_t unwind;		/* enum st_unwind_mode (0: frame pointers) */
 	uint64_t unwind_mem;	/* bytes for the unwind rows and pages maps; 0: the default */
+	bool scope;		/* --scope: keep only samples inside calls of the functions
+				 * sampler_attach_scope() probes */
 	bool wall;		/* --wall: off-CPU intervals from sched_switch too */
 	uint32_t wall_stacks_per_sec;	/* the cap on off-CPU stacks per CPU; 0: the default */
 	/* Called once loaded, before the perf events are attached (fill maps
@@ -79,6 +81,19 @@ void sampler_set_oncpu_fn(struct sampler *s, sampler_oncpu_fn fn);
 typedef void (*sampler_cold_fn)(const struct st_ucold *c, const struct st_sample *s, size_t size,
 				const uint8_t *stack, void *ctx);
 void sampler_set_cold_fn(struct sampler *s, sampler_cold_fn fn);
+/* --scope (opened with o->scope): probes the function whose entry is at
+ * file offset offset of the object at path, as scoped function number
+ * probe (< ST_SCOPE_MAX_PROBES; st_call.probe), in process pid only, or in
+ * every process that runs the file when pid is -1 (a command not started
+ * yet; the target filter still applies). Returns 0 or a negative errno
+ * with *why set. */
+int sampler_attach_scope(struct sampler *s, const char *path, uint64_t offset, uint32_t probe,
+			 int pid, const char **why);
+/* Outermost calls beginning and ending (struct st_call), in order with the
+ * samples, to fn with the drain's ctx. Calls still open when sampling
+ * stops end then, flagged ST_CALL_CUT, in the last drain. */
+typedef void (*sampler_call_fn)(const struct st_call *c, void *ctx);
+void sampler_set_call_fn(struct sampler *s, sampler_call_fn fn);
 /* The ring buffer of exec'd targets (struct st_exec), for snapshot.h. */
 int sampler_execs_fd(const struct sampler *s);
 /* Waits up to timeout_ms for a record sent with a wake-up (BPF_RB_FORCE_WAKEUP),

@@ -1,5 +1,6 @@
 /* Option parsing for the record command and the subcommands. */
 #include "cmd/cli.h"
+#include "cmd/callrec.h"
 #include "python/python.h"
 #include "base/util.h"
 
@@ -59,6 +60,15 @@ static const char usage_text[] =
 	"                            sampled least recently are evicted\n"
 	"      --python MODE         Python frames of CPython 3.10-3.13: merge (in place\n"
 	"                            of the interpreter's frames), only, off (default merge)\n"
+	"\n"
+	"Calls (each call of a function a unit of its own; implies --wall):\n"
+	"      --scope FUNC          count only time inside calls of FUNC, and show\n"
+	"                            each call: a native symbol (C, C++, Rust), or a\n"
+	"                            Python qualified name (with a dot, or py:NAME)\n"
+	"      --slowest N           keep the N slowest calls whole (default 20)\n"
+	"      --slower-than TIME    write each call slower than TIME (150ms, 0.2s)\n"
+	"                            as its own report, to -o's pattern (%n call\n"
+	"                            number, %t thread, %p process, %d duration ms)\n"
 	"\n"
 	"Output:\n"
 	"  -o, --output FILE         write the report to FILE\n"
@@ -136,6 +146,9 @@ enum {
 	OPT_COUNTERS,
 	OPT_NO_UNWIND_CACHE,
 	OPT_UNWIND_MEM,
+	OPT_SCOPE,
+	OPT_SLOWEST,
+	OPT_SLOWER_THAN,
 	OPT_WALL,
 	OPT_SHOW_IDLE,
 };
@@ -158,6 +171,9 @@ static const struct option long_opts[] = {
 	{ "unwind-mem", required_argument, NULL, OPT_UNWIND_MEM },
 	{ "python", required_argument, NULL, OPT_PYTHON },
 	{ "no-unwind-cache", no_argument, NULL, OPT_NO_UNWIND_CACHE },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "slowest", required_argument, NULL, OPT_SLOWEST },
+	{ "slower-than", required_argument, NULL, OPT_SLOWER_THAN },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "tui", no_argument, NULL, OPT_TUI },
@@ -194,6 +210,7 @@ void options_init(struct options *o)
 	o->min_percent = 0.5;
 	o->unwind = UNWIND_AUTO;
 	o->tui = TUI_AUTO;
+	o->slowest = CALLS_KEEP_DEFAULT;
 }
 
 void options_free(struct options *o)
@@ -330,6 +347,9 @@ static void add_wants(struct strbuf *sb, int c)
 	case OPT_HIDE:
 	case OPT_SHOW: strbuf_addstr(sb, "a glob, like 'malloc*'"); break;
 	case OPT_MIN_PERCENT: strbuf_addstr(sb, "a percentage, 0 to 100"); break;
+	case OPT_SCOPE: strbuf_addstr(sb, "a function: a symbol, or Class.method in Python"); break;
+	case OPT_SLOWEST: strbuf_addf(sb, "a number of calls, 0 to %u", CALLS_KEEP_MAX); break;
+	case OPT_SLOWER_THAN: strbuf_addstr(sb, "a time, like 150ms, 0.2s or 500us"); break;
 	default: strbuf_addstr(sb, "see --help"); break;
 	}
 }
@@ -514,6 +534,100 @@ static int parse_duration(struct options *o, const struct opt_arg *a)
 	return 0;
 }
 
+/* --slower-than: a number with a unit (ns, us, ms, s; none: seconds),
+ * from a microsecond to an hour. */
+static int parse_slower_than(struct options *o, const struct opt_arg *a)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 } };
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(a->value, &end);
+	if (end == a->value || errno || !*a->value || strchr(" \t", *a->value))
+		return bad_value(a, "not a time");
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].ns;
+		if (!(v >= 1e3 && v <= 3600e9))
+			return cli_option_error(a->name, a->value, "must be 1us to 1 hour");
+		o->slower_than_ns = (uint64_t)v;
+		return 0;
+	}
+	return bad_value(a, "unknown unit (ns, us, ms or s)");
+}
+
+/* --scope: a native symbol or a Python qualified name, one kind per run
+ * (the kernel keeps only native calls' samples; Python calls are cut in
+ * userspace from every sample). */
+static int add_scope(struct options *o, const struct opt_arg *a)
+{
+	const char *name = callrec_fn_name(a->value);
+
+	if (!*name || strpbrk(name, " \t\n"))
+		return bad_value(a, "not a function name");
+	if (o->nr_scope == MAX_SCOPE)
+		return cli_option_error(a->name, a->value, "too many functions (at most %d)",
+					MAX_SCOPE);
+	if (o->nr_scope && callrec_fn_is_python(o->scope[0]) != callrec_fn_is_python(a->value))
+		return cli_option_error(a->name, a->value,
+					"native and Python functions cannot be scoped together");
+	o->scope[o->nr_scope++] = a->value;
+	o->wall = true;	/* a call's time is wall time: its waits count */
+	return 0;
+}
+
+static int parse_slowest(struct options *o, const struct opt_arg *a)
+{
+	double v;
+
+	if (parse_number(a->value, &v))
+		return bad_value(a, "not a number");
+	if (!(v >= 0 && v <= CALLS_KEEP_MAX) || v != (uint32_t)v)
+		return cli_option_error(a->name, a->value, "must be a whole number, 0 to %u",
+					CALLS_KEEP_MAX);
+	o->slowest = v;
+	return 0;
+}
+
+bool cli_is_call_pattern(const char *path)
+{
+	for (const char *p = path ? strchr(path, '%') : NULL; p; p = strchr(p + 2, '%')) {
+		if (p[1] && strchr("ntpd", p[1]))
+			return true;
+		if (!p[1])
+			break;
+	}
+	return false;
+}
+
+/* -o as a per-call pattern: known directives only, and only with --scope. */
+static int check_call_pattern(const struct options *o)
+{
+	const char *p;
+
+	if ((o->slowest != CALLS_KEEP_DEFAULT || o->slower_than_ns) && !o->nr_scope)
+		return cli_usage_error("--slowest and --slower-than are about calls: give --scope FUNC");
+	for (p = o->output ? strchr(o->output, '%') : NULL; p; p = strchr(p + 2, '%'))
+		if (!p[1] || !strchr("ntpd%", p[1]))
+			return cli_option_error("-o", o->output, "%s in the pattern (%%n call "
+						"number, %%t thread, %%p process, %%d duration "
+						"in ms, %%%% a %%)", p[1] ? "an unknown %" : "a lone %");
+	if (cli_is_call_pattern(o->output) && !o->nr_scope)
+		return cli_option_error("-o", o->output, "a pattern names calls: give --scope FUNC");
+	if (o->slower_than_ns && !cli_is_call_pattern(o->output))
+		return cli_usage_error("--slower-than writes each call to its own file: give -o "
+				       "a pattern, like 'calls/%%n.html'");
+	if (o->nr_scope && !callrec_fn_is_python(o->scope[0]) && !o->nr_pids && !o->command)
+		return cli_usage_error("--scope with a native function probes it in -p PID or "
+				       "-- COMMAND: give one");
+	return 0;
+}
+
 static int parse_unwind(struct options *o, const struct opt_arg *a)
 {
 	if (!strcmp(a->value, "auto"))
@@ -625,6 +739,9 @@ static int record_option(struct options *o, const struct opt_arg *a)
 		return 0;
 	case OPT_UNWIND: return parse_unwind(o, a);
 	case OPT_PYTHON: return parse_python(o, a);
+	case OPT_SCOPE: return add_scope(o, a);
+	case OPT_SLOWEST: return parse_slowest(o, a);
+	case OPT_SLOWER_THAN: return parse_slower_than(o, a);
 	case OPT_TUI: o->tui = TUI_ON; return 0;
 	case OPT_NO_TUI: o->tui = TUI_OFF; return 0;
 	}
@@ -812,6 +929,8 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 	if (*done)
 		return ret;
 	ret = check_targets(o, argc, argv);
+	if (!ret)
+		ret = check_call_pattern(o);
 	*done = ret != 0;
 	return ret;
 }

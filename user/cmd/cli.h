@@ -25,6 +25,8 @@ enum unwind_mode { UNWIND_AUTO, UNWIND_DWARF, UNWIND_FP };
 enum tui_mode { TUI_AUTO, TUI_ON, TUI_OFF };
 
 #define MAX_GLOBS 64
+/* --scope functions in one run (the BPF side numbers its probes in a byte). */
+#define MAX_SCOPE 8
 
 struct options {
 	/* what to profile */
@@ -53,6 +55,11 @@ struct options {
 	bool no_unwind_cache;	/* --no-unwind-cache */
 	uint64_t unwind_mem;	/* --unwind-mem bytes; 0: the default */
 	int python;		/* enum python_mode */
+	/* --scope (each call of these functions is a unit of its own) */
+	const char *scope[MAX_SCOPE];	/* the functions as given, in argv */
+	size_t nr_scope;
+	uint32_t slowest;	/* --slowest: calls kept whole per function */
+	uint64_t slower_than_ns;	/* --slower-than: write each slower call; 0 none */
 
 	/* output */
 	const char *output;	/* -o, in argv; NULL: stdout */
@@ -120,6 +127,9 @@ int cli_max_freq(const char *path, uint32_t *hz);
 int cli_option_error(const char *option, const char *value, const char *fmt, ...) PRINTF(3, 4);
 /* A usage error about the command line as a whole: "sampletop: why". Returns 2. */
 int cli_usage_error(const char *fmt, ...) PRINTF(1, 2);
+
+/* Does -o hold a per-call pattern (%n, %t, %p, %d: see output_call_path)? */
+bool cli_is_call_pattern(const char *path);
 
 /* Parses "1,2,5-7" and appends the numbers to *out (malloc'ed; *nr counts
  * them; the caller frees *out). Returns 0, or -EINVAL with *out freed and

@@ -414,6 +414,15 @@ static int resolve_filters(struct record *r)
 	return 0;
 }
 
+/* --slower-than: each slower call goes to -o's pattern as it ends. */
+static void call_ended(const struct profile *p, const struct call *call, void *ctx)
+{
+	const struct options *o = ctx;
+
+	if (call_duration(call) > o->slower_than_ns)
+		output_call(p, call, o);
+}
+
 /* The rest of the recorder's options, straight from the command line. */
 static void fill_recorder_opts(struct record *r)
 {
@@ -446,6 +455,39 @@ static void fill_recorder_opts(struct record *r)
 	ro->sampler.unwind_mem = o->unwind_mem;
 	ro->python.mode = o->python;
 	ro->python.lines = o->lines;
+	ro->sampler.scope = o->nr_scope && !callrec_fn_is_python(o->scope[0]);
+	ro->scope = o->scope;
+	ro->nr_scope = o->nr_scope;
+	ro->slowest = o->slowest;
+	if (o->slower_than_ns) {
+		ro->call_ended = call_ended;
+		ro->call_ended_ctx = o;
+	}
+}
+
+/* --scope with native functions: a uprobe pair on each, in each -p process
+ * or in the program -- COMMAND runs (probe numbers in --scope order).
+ * Returns 0 or 1 after one line. */
+static int attach_scopes(struct record *r)
+{
+	const struct options *o = &r->o;
+	struct strbuf msg = STRBUF_INIT;
+	int err = 0;
+
+	if (!r->ro.sampler.scope)
+		return 0;
+	for (uint32_t i = 0; i < o->nr_scope && !err; i++) {
+		const char *fn = callrec_fn_name(o->scope[i]);
+
+		for (size_t k = 0; k < o->nr_pids && !err; k++)
+			err = recorder_scope_native(r->rec, fn, i, o->pids[k], NULL, &msg);
+		if (!o->nr_pids)
+			err = recorder_scope_native(r->rec, fn, i, 0, o->command[0], &msg);
+	}
+	if (err)
+		fprintf(stderr, "sampletop: %s\n", msg.buf);
+	strbuf_release(&msg);
+	return err ? 1 : 0;
 }
 
 /* The profile and the recorder that fills it: sampling starts here.
@@ -467,6 +509,8 @@ static int open_recording(struct record *r, int argc, char **argv)
 		fprintf(stderr, "sampletop: warning: kernel addresses are hidden "
 				"(kernel.kptr_restrict, or no CAP_SYSLOG); kernel frames will "
 				"show as [unknown]\n");
+	if (attach_scopes(r))
+		return 1;
 	r->live.prof = r->prof;
 	r->live.rec = r->rec;
 	r->live.pids = r->o.pids;
@@ -574,9 +618,16 @@ static int finish_recording(struct record *r)
 	r->rec = NULL;
 	if (o->command && profile_many_pids(r->prof))
 		o->processes = true;
+	/* -o as a per-call pattern: the kept calls go there (unless each
+	 * slower one already did), the aggregate where it goes without -o. */
+	if (cli_is_call_pattern(o->output)) {
+		if (!o->slower_than_ns)
+			ret = output_kept_calls(r->prof, o);
+		o->output = NULL;
+	}
 	/* The live view writes a report only when -o names one. */
 	if (!r->tui || o->output)
-		ret = output_report(r->prof, o, NULL);
+		ret |= output_report(r->prof, o, NULL);
 	if (!ret && r->live.child_status > 0)
 		ret = r->live.child_status;
 	return ret;
@@ -618,7 +669,7 @@ static int cmd_record(int argc, char **argv)
 	if (!ret)
 		ret = resolve_filters(&r);
 	/* Last: a bad option must not leave an empty -o file behind. */
-	if (!ret)
+	if (!ret && !cli_is_call_pattern(r.o.output))
 		ret = output_check(r.o.output);
 	if (ret)
 		goto out;
@@ -695,6 +746,8 @@ static int cmd_report(int argc, char **argv)
 		o.processes = true;
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
+	else if (prof && cli_is_call_pattern(o.output))	/* the kept calls, each to a file */
+		ret = output_kept_calls(prof, &o);
 	else
 		ret = prof ? output_report(prof, &o, o.args[0]) : 1;
 out:

@@ -6,6 +6,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -238,6 +239,101 @@ int output_report(const struct profile *prof, const struct options *o, const cha
 	else
 		save_fallback(prof, o, out == stdout ? NULL : o->output);
 	return 1;
+}
+
+void output_call_path(const char *pattern, const struct call *call, struct strbuf *sb)
+{
+	for (const char *p = pattern; *p; p++) {
+		if (*p != '%' || !p[1]) {
+			strbuf_addch(sb, *p);
+			continue;
+		}
+		switch (*++p) {
+		case 'n': strbuf_add_u64(sb, call->number); break;
+		case 't': strbuf_add_u64(sb, call->tid); break;
+		case 'p': strbuf_add_u64(sb, call->pid); break;
+		case 'd': strbuf_add_u64(sb, (call_duration(call) + 500000) / 1000000); break;
+		default: strbuf_addch(sb, *p); break;	/* %%, and what the CLI refused */
+		}
+	}
+}
+
+/* mkdir -p of the directories in path (not its last part); new ones go to
+ * the sudo user as files do. Returns 0 or -errno. */
+static int make_dirs(const char *path)
+{
+	char *dir = xstrdup(path);
+	int err = 0;
+
+	for (char *s = strchr(dir + 1, '/'); s && !err; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (mkdir(dir, 0755) == 0) {
+			int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				give_to_sudo_user(fd, dir);
+				close(fd);
+			}
+		} else if (errno != EEXIST) {
+			err = -errno;
+		}
+		*s = '/';
+	}
+	free(dir);
+	return err;
+}
+
+int output_call(const struct profile *prof, const struct call *call, const struct options *o)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fmt = o->format >= 0 ? o->format : report_format_by_path(o->output), err;
+	struct report_opts ro;
+	struct outfile of;
+	struct profile *q;
+	FILE *out;
+
+	if (fmt < 0)
+		fmt = FMT_TEXT;
+	output_call_path(o->output, call, &path);
+	err = make_dirs(path.buf);
+	out = err ? NULL : output_open(&of, path.buf, &err);
+	if (out) {
+		q = calls_call_profile(prof, call);
+		options_report(o, &ro, false);
+		err = output_close(&of, out, report_write(q, fmt, &ro, out));
+		profile_free(q);
+	}
+	if (err) {
+		/* The call stays in the aggregate (its percentiles, and its
+		 * tree if it is among the slowest): said, not fatal. */
+		output_failed(path.buf, err);
+	} else if (!o->quiet) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, "sampletop: wrote ");
+		strbuf_add_escaped(&sb, path.buf);
+		strbuf_addf(&sb, " (call %llu, %.1f ms)", (unsigned long long)call->number,
+			    (double)call_duration(call) / 1e6);
+		fprintf(stderr, "%s\n", sb.buf);
+		strbuf_release(&sb);
+	}
+	strbuf_release(&path);
+	return err ? 1 : 0;
+}
+
+int output_kept_calls(const struct profile *prof, const struct options *o)
+{
+	int ret = 0;
+
+	if (!prof->calls) {
+		fprintf(stderr, "sampletop: -o names calls (%%n...), but the profile has none: "
+				"record with --scope FUNC\n");
+		return 1;
+	}
+	for (size_t f = 0; f < prof->calls->nr_fns; f++)
+		for (size_t i = 0; i < prof->calls->fns[f].nr_slowest; i++)
+			ret |= output_call(prof, prof->calls->fns[f].slowest[i], o);
+	return ret;
 }
 
 /* Find out now, not after a long run, that the report cannot be written:

@@ -13,6 +13,7 @@
 
 #include "base/outfile.h"
 #include "cmd/cli.h"
+#include "model/calls.h"
 #include "model/profile.h"
 
 /*
@@ -23,6 +24,21 @@
  * Returns the exit code: 0, or 1 after the failure's lines.
  */
 int output_report(const struct profile *prof, const struct options *o, const char *source);
+
+/*
+ * One call as its own report (--scope with an -o pattern): the path is the
+ * pattern with %n (the call's number, in the order calls ended), %t (its
+ * thread id), %p (its process id), %d (its duration in whole ms) and %%
+ * filled in; the directories in it are made; the format is -f's, else the
+ * pattern's extension's. Says what it wrote unless quiet, or why not.
+ * Returns 0, or 1 after one line.
+ */
+int output_call(const struct profile *prof, const struct call *call, const struct options *o);
+/* The pattern's path for a call, into sb. */
+void output_call_path(const char *pattern, const struct call *call, struct strbuf *sb);
+/* Writes every call kept whole (the slowest of each function) to o's pattern.
+ * Returns 0 or 1. */
+int output_kept_calls(const struct profile *prof, const struct options *o);
 
 /* Before a recording: can path be written? Tried with a temporary file
  * beside it, removed at once, so the old file is untouched. Returns 0, or 1

@@ -8,6 +8,7 @@
 #include "unwind/unwind_hold.h"
 #include "unwind/unwind_table.h"
 #include "unwind/unwind_user.h"
+#include "symbols/funcaddr.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -54,6 +55,9 @@ struct recorder {
 	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
 	bool hold_merges;	/* the live view is paused: no merge */
+	struct callrec *calls;	/* --scope, or NULL */
+	sampler_call_fn call_fn;	/* --scope: recorder_opts.call_fn */
+	void *call_ctx;
 	struct wallrec *wall;	/* --wall, else NULL */
 };
 
@@ -63,6 +67,10 @@ struct recorder {
 #define COALESCE_THREADS 4096
 
 static void on_event(const struct st_event *e, void *ctx);
+static void on_call(const struct st_call *c, void *ctx);
+static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id,
+		      bool on_cpu);
 static void on_oncpu(const struct st_oncpu *e, void *ctx);
 static void on_cold(const struct st_ucold *c, const struct st_sample *s, size_t size,
 		    const uint8_t *stack, void *ctx);
@@ -129,6 +137,9 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	}
 	sampler_set_event_fn(r->sampler, on_event);
 	sampler_set_cold_fn(r->sampler, on_cold);
+	r->call_fn = o->call_fn;
+	r->call_ctx = o->call_ctx;
+	sampler_set_call_fn(r->sampler, on_call);
 	if (o->sampler.wall)
 		sampler_set_oncpu_fn(r->sampler, on_oncpu);
 	err = snapshots_start(sampler_execs_fd(r->sampler), &r->snaps);
@@ -156,10 +167,15 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	prof->meta.freq_hz = o->sampler.freq_hz;
 	prof->meta.kernel_stacks = o->sampler.kernel;
 	prof->meta.ncpus = sampler_nr_cpus(r->sampler);
+	if (o->nr_scope)
+		r->calls = callrec_new(prof, o->scope, o->nr_scope, o->slowest, r->start_ns,
+				       o->call_ended, o->call_ended_ctx);
 	if (o->sampler.wall) {
 		/* start_ns is the BPF clock (CLOCK_MONOTONIC) read next to
 		 * start_wall_ns: event times count from both. */
 		r->wall = wallrec_new(prof, r->procs, r->start_ns);
+		if (r->calls)
+			wallrec_set_keep_fn(r->wall, wall_keep, r);
 		wallrec_start_threads(r->wall, o->sampler.pids, o->sampler.nr_pids);
 		wallrec_start_tids(r->wall, o->sampler.tids, o->sampler.nr_tids);
 	}
@@ -181,6 +197,7 @@ void recorder_free(struct recorder *r)
 	symbolizer_free(r->sym);
 	python_free(r->py);
 	procs_free(r->procs);
+	callrec_free(r->calls);
 	free(r);
 }
 
@@ -200,6 +217,37 @@ static void build_known_once(struct recorder *r, struct proc *p)
 		return;
 	*built_at = p->read_ns;
 	unwind_bpf_build_known(r->unw, p);
+}
+
+/* --wall with --scope: each piece of the timeline goes by the calls first. */
+static bool wall_keep(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread, uint32_t stack,
+		      uint64_t start_ns, uint64_t end_ns, uint64_t weight, uint64_t call_id,
+		      bool on_cpu)
+{
+	struct recorder *r = ctx;
+	const struct thread *th = &r->prof->threads[thread];
+
+	(void)on_cpu;
+
+	return callrec_event(r->calls, pid, tid, th->comm, th->process, stack, start_ns, end_ns,
+			     weight, call_id);
+}
+
+/* Adds one sample of the timeline: --scope's calls have their say first
+ * (a sample outside every Python call is dropped). */
+static void add_sample(struct recorder *r, const struct st_sample *s, uint32_t thread,
+		       const frame_id_t *frames, uint32_t n, uint64_t weight)
+{
+	uint32_t stack = profile_stack(r->prof, frames, n);
+	const struct thread *th = &r->prof->threads[thread];
+	uint64_t period = r->prof->meta.freq_hz ? 1000000000ull / r->prof->meta.freq_hz : 0;
+
+	if (r->calls &&
+	    !callrec_event(r->calls, s->tgid, s->tid, th->comm, th->process, stack,
+			   s->time_ns - period, s->time_ns, weight,
+			   s->flags & ST_SAMPLE_IN_CALL ? s->call_id : 0))
+		return;
+	profile_add(r->prof, stack, thread, weight);
 }
 
 static void on_sample(const struct st_sample *s, size_t size, void *ctx)
@@ -262,6 +310,8 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
+	if (r->calls && r->wall)	/* before the pieces this record may close */
+		callrec_seen(r->calls, s->tid, s->time_ns);
 	if (s->flags & ST_SAMPLE_OFFCPU) {
 		if (r->wall)	/* held until the thread runs again; room for its reason */
 			wallrec_switch_out(r->wall, s, frames, n);
@@ -270,7 +320,7 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	if (r->wall)
 		wallrec_on_cpu(r->wall, s, profile_stack(prof, frames, n));
 	else
-		profile_add_sample(prof, thread, frames, n, 1);
+		add_sample(r, s, thread, frames, n, 1);
 }
 
 /* --wall: a thread runs again, which ends its off-CPU interval. */
@@ -278,6 +328,8 @@ static void on_oncpu(const struct st_oncpu *e, void *ctx)
 {
 	struct recorder *r = ctx;
 
+	if (r->calls && r->wall)
+		callrec_seen(r->calls, e->tid, e->time_ns);
 	if (r->wall)
 		wallrec_switch_in(r->wall, e);
 }
@@ -435,6 +487,55 @@ static void on_event(const struct st_event *e, void *ctx)
 	}
 }
 
+/* --scope: a call of a scoped function began or ended (struct st_call,
+ * sizes checked by the sampler), in order with the samples tagged with its
+ * id; the last drain after recorder_stop() ends those still open
+ * (ST_CALL_CUT). The one place call records leave the recorder. */
+static void on_call(const struct st_call *c, void *ctx)
+{
+	struct recorder *r = ctx;
+
+	if (r->calls)
+		callrec_call_record(r->calls, c, sizeof(*c));
+	if (r->call_fn)
+		r->call_fn(c, r->call_ctx);
+}
+
+int recorder_scope_native(struct recorder *r, const char *func, uint32_t probe, uint32_t pid,
+			  const char *cmd, struct strbuf *msg)
+{
+	struct funcaddr *fa = xmalloc(sizeof(*fa));
+	char path[PATH_MAX];
+	const char *why = NULL;
+	int err;
+
+	if (pid) {
+		err = funcaddr_find_pid(pid, func, fa);
+	} else if (funcaddr_command_path(cmd, path, sizeof(path))) {
+		strbuf_addstr(msg, "--scope: cannot find the program ");
+		strbuf_add_escaped(msg, cmd);
+		free(fa);
+		return -ENOENT;
+	} else {
+		err = funcaddr_find_file(path, func, fa);
+	}
+	if (err) {
+		funcaddr_explain(func, err, fa, msg);
+		free(fa);
+		return err;
+	}
+	for (uint32_t i = 0; !err && i < fa->nr; i++)
+		err = sampler_attach_scope(r->sampler, fa->loc[i].path, fa->loc[i].offset, probe,
+					   pid ? (int)pid : -1, &why);
+	if (err) {
+		strbuf_addstr(msg, "--scope ");
+		strbuf_add_escaped(msg, func);
+		strbuf_addf(msg, ": %s (%s)", why, strerror(-err));
+	}
+	free(fa);
+	return err;
+}
+
 /* Pushing unwind tables can take a while (a new object's table is built):
  * at most once per this period, or at once when a sample met a mapped file
  * without a table (the BPF program wakes us for those, rate-limited): a
@@ -450,6 +551,11 @@ static enum thread_state thread_state(uint32_t pid, uint32_t tid, void *ctx)
 	if (proc_pid_exists(pid))
 		return THREAD_PROCESS_ALIVE;
 	return THREAD_GONE;
+}
+
+static bool thread_alive(uint32_t pid, uint32_t tid)
+{
+	return thread_state(pid, tid, NULL) == THREAD_ALIVE;
 }
 
 static void update_meta(struct recorder *r)
@@ -476,6 +582,13 @@ static void update_meta(struct recorder *r)
 	r->prof->meta.duration_ns = now - r->start_ns;
 	if (r->wall)
 		wallrec_update(r->wall, now);
+	if (r->calls) {	/* Python calls are cut here: their outside, too */
+		r->prof->meta.counters[ST_CNT_SCOPE_OUTSIDE] += callrec_outside(r->calls);
+		/* Not while cold samples wait: one of an exited thread's
+		 * would open its call again. */
+		if (!r->hold || !unwind_hold_count(r->hold))
+			callrec_sweep(r->calls, thread_alive, now);
+	}
 }
 
 long recorder_poll(struct recorder *r)
@@ -516,6 +629,9 @@ long recorder_stop(struct recorder *r)
 		wallrec_stop(r->wall, stop_ns);
 		r->prof->meta.duration_ns = stop_ns - r->start_ns;
 	}
+	/* Last: the intervals closed just above belong to calls too. */
+	if (r->calls)
+		callrec_stop(r->calls, stop_ns);
 	return n;
 }
 

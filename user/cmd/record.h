@@ -8,13 +8,25 @@
 
 #include "model/profile.h"
 #include "python/python.h"
+#include "cmd/callrec.h"
 #include "capture/sampler.h"
 #include "symbols/symbolizer.h"
+#include "base/util.h"
 
 struct recorder_opts {
 	struct sampler_opts sampler;
 	struct symbolizer_opts sym;
 	struct python_opts python;
+	/* --scope: the functions (as given), the slowest calls kept of each,
+	 * and what to call as each call ends (NULL: nothing) */
+	const char *const *scope;
+	size_t nr_scope;
+	uint32_t slowest;
+	callrec_ended_fn call_ended;
+	void *call_ended_ctx;
+	/* --scope (sampler.scope): each call record, with call_ctx */
+	sampler_call_fn call_fn;
+	void *call_ctx;
 };
 
 struct recorder;
@@ -44,6 +56,14 @@ void recorder_command_started(struct recorder *r, uint32_t pid);
  * that a frozen tree keeps naming live frames; merged once released. */
 void recorder_hold_merges(struct recorder *r, bool hold);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
+/* --scope (opened with sampler.scope): probes native function func as
+ * scoped function number probe: in process pid, or with pid 0 in the
+ * program that command cmd (argv[0]) runs, before it is launched (then in
+ * every process running that file, the target filter applying). Returns 0,
+ * or a negative errno (-ENOENT: no such function) with one line for the
+ * user appended to msg (names escaped; without "sampletop: "). */
+int recorder_scope_native(struct recorder *r, const char *func, uint32_t probe, uint32_t pid,
+			  const char *cmd, struct strbuf *msg);
 /* The unwind tables fed to BPF, or NULL with --unwind=fp. */
 struct unwind_bpf *recorder_unwind_bpf(struct recorder *r);
 

@@ -28,7 +28,15 @@ struct wallrec {
 	uint32_t no_stack;	/* "[no stack]": a capped switch-out's on-CPU slice */
 	frame_id_t since_start, idle;	/* OFFCPU_SINCE_START, PROFILE_IDLE_NAME */
 	frame_id_t capped;	/* above the reason of a switch-out past the rate cap */
+	wallrec_keep_fn keep;	/* --scope, or NULL */
+	void *keep_ctx;
 };
+
+void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx)
+{
+	w->keep = fn;
+	w->keep_ctx = ctx;
+}
 
 static void add_piece(const struct offcpu_piece *pc, void *ctx);
 
@@ -105,6 +113,10 @@ static void add_piece(const struct offcpu_piece *pc, void *ctx)
 	}
 	thread = profile_thread(w->prof, pc->th.tgid, pc->th.tid, comm,
 				p->comm[0] ? p->comm : comm);
+	if (w->keep && !w->keep(w->keep_ctx, pc->th.tgid, pc->th.tid, thread, pc->stack,
+				pc->begin_ns, pc->end_ns, pc->end_ns - pc->begin_ns, pc->call_id,
+				pc->on_cpu))
+		return;
 	profile_add(w->prof, pc->stack, thread, pc->end_ns - pc->begin_ns);
 	profile_add_event(w->prof, thread, pc->stack, pc->begin_ns - w->start_ns,
 			  pc->end_ns - pc->begin_ns, pc->call_id);

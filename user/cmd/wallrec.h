@@ -9,6 +9,7 @@
 #ifndef WALLREC_H
 #define WALLREC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,15 @@ struct wallrec;
  * Sets prof->meta.wall and keep_events. The profile and procs outlive it. */
 struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t start_ns);
 void wallrec_free(struct wallrec *w);
+
+/* --scope (cmd/callrec.h) has its say on each piece of the timeline
+ * before it is added: [start_ns, end_ns) on the BPF clock, its stack, and
+ * the native call BPF tagged it with (0: none), on_cpu for a sample's
+ * share of an on-CPU slice. False drops it. */
+typedef bool (*wallrec_keep_fn)(void *ctx, uint32_t pid, uint32_t tid, uint32_t thread,
+				uint32_t stack, uint64_t start_ns, uint64_t end_ns, uint64_t weight,
+				uint64_t call_id, bool on_cpu);
+void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx);
 
 /* Reads the threads of pids from /proc (before the first drain). */
 void wallrec_start_threads(struct wallrec *w, const uint32_t *pids, size_t nr);

@@ -1,5 +1,6 @@
 /* The profile model: interning of strings, frames, stacks, threads, samples. */
 #include "model/profile.h"
+#include "model/calls.h"
 #include "base/util.h"
 
 #include <stdlib.h>
@@ -80,6 +81,7 @@ void profile_free(struct profile *p)
 	free(p->threads);
 	free(p->samples);
 	free(p->events);
+	calls_free(p->calls);
 	free(p->free_frames);
 	free(p->free_strs);
 	idx_free(&p->str_index);

@@ -176,6 +176,8 @@ struct prof_event {
 	uint64_t call;		/* --scope call id, 0 for none */
 };
 
+struct calls;
+
 struct profile {
 	struct profile_meta meta;
 	uint32_t max_stacks, max_frames;	/* caps; tests may lower them */
@@ -211,6 +213,10 @@ struct profile {
 	bool keep_events;
 	struct prof_event *events;
 	size_t nr_events, alloc_events;
+
+	/* --scope: the calls of the scoped functions (model/calls.h), or
+	 * NULL; owned (profile_free frees it). */
+	struct calls *calls;
 
 	struct u64map unnamed_used;	/* [unknown] frames in a stack: counted once */
 

@@ -31,6 +31,7 @@ struct html_ctx {
 	uint32_t nr_nodes;
 	FILE *out;
 	int err;
+	const struct report_opts *o;	/* NULL for a diff */
 };
 
 static uint32_t page_frame(struct html_ctx *c, frame_id_t f)
@@ -187,14 +188,18 @@ static void add_page_tail(struct html_ctx *c, const struct profile *p, uint64_t 
 		    p->meta.wall ? "true" : "false", c->base ? "true" : "false",
 		    (unsigned long long)base_total);
 	strbuf_addstr(sb, html_page_js);
-	strbuf_addstr(sb, "</script>\n</body>\n</html>\n");
+	strbuf_addstr(sb, "</script>\n");
+	if (c->o)	/* --scope: the calls table and the slowest calls' trees */
+		report_html_calls(p, c->o, sb);
+	strbuf_addstr(sb, "</body>\n</html>\n");
 }
 
 int report_html_tree(const struct profile *p, const struct tree *t, const uint64_t *base,
 		     uint64_t base_total, const char *title, const char *header,
 		     const struct report_opts *o, FILE *out)
 {
-	struct html_ctx c = { .t = t, .base = base, .nodes = STRBUF_INIT, .out = out };
+	struct html_ctx c = { .t = t, .base = base, .nodes = STRBUF_INIT, .out = out,
+			      .o = base ? NULL : o };
 	struct strbuf sb = STRBUF_INIT, details = STRBUF_INIT;
 	double min_pct = o->min_percent < HTML_MIN_PERCENT ? o->min_percent : HTML_MIN_PERCENT;
 	int err;
@@ -244,4 +249,9 @@ int report_html(const struct profile *p, const struct report_opts *o, FILE *out)
 	strbuf_release(&header);
 	tree_free(t);
 	return err;
+}
+
+void report_html_lines(struct strbuf *sb, const char *text)
+{
+	add_html_lines(sb, text);
 }

@@ -82,6 +82,25 @@ int report_html_tree(const struct profile *p, const struct tree *t, const uint64
  * -ENOTSUP for other formats. */
 int report_diff(const struct profile *a, const struct profile *b, const char *name_a,
 		const char *name_b, enum report_format fmt, const struct report_opts *o, FILE *out);
+/* The call tree of p as the text report draws it (no header), into sb. */
+void report_text_tree(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
+
+/* --scope (report/calls.c): the calls section of the text report, of the
+ * HTML page (a table, and each kept call's tree), nothing without calls. */
+void report_text_calls(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
+void report_html_calls(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
+/* "40 calls, total 5.1 s, p50 1.2 ms, p90 ..., p99 ..., max ..." (sep
+ * between the parts; plain ASCII but sep). */
+struct calls_fn;
+void report_calls_summary(struct calls_fn *f, const char *sep, struct strbuf *sb);
+/* Lines of plain text into HTML: each escaped (strbuf_add_html), the
+ * newlines kept. */
+void report_html_lines(struct strbuf *sb, const char *text);
+/* A duration for people: "850 us", "252.4 ms", "1.203 s". */
+void report_duration(uint64_t ns, struct strbuf *sb);
+/* The range of histogram bin i: "<1 us", "200-500 ms", ">=5000 s". */
+void report_hist_label(uint32_t bin, struct strbuf *sb);
+
 int report_speedscope(const struct profile *p, const struct report_opts *o, FILE *out);
 int report_pprof(const struct profile *p, const struct report_opts *o, FILE *out);
 

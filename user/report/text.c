@@ -227,6 +227,7 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	if (!c.t->total)
 		strbuf_addstr(&c.out, "No samples.\n");
 	walk_roots(&c);
+	report_text_calls(p, o, &c.out);
 	if (fwrite(c.out.buf, 1, c.out.len, out) != c.out.len)
 		err = -EIO;
 	strbuf_release(&c.out);
@@ -235,4 +236,23 @@ int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 	tree_free(c.t);
 	collapse_rules_release(&c.rules);
 	return err;
+}
+
+void report_text_tree(const struct profile *p, const struct report_opts *o, struct strbuf *sb)
+{
+	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT,
+			      .label = STRBUF_INIT };
+
+	report_collapse_rules(p, o, false, &c.rules);
+	c.t = tree_build(p, &o->view);
+	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0) ?: 1;
+	if (!c.t->total)
+		strbuf_addstr(&c.out, "No samples.\n");
+	walk_roots(&c);
+	strbuf_add(sb, c.out.buf, c.out.len);
+	strbuf_release(&c.out);
+	strbuf_release(&c.prefix);
+	strbuf_release(&c.label);
+	tree_free(c.t);
+	collapse_rules_release(&c.rules);
 }

@@ -75,6 +75,30 @@
 #define STORE_K_THREAD "thread"
 #define STORE_K_COUNTS "counts"
 
+/* "calls" (--scope; absent without it): {"keep": N, "lost_begin": N,
+ * "functions": [{"name", "python", "count", "total_ns", "max_ns",
+ * "durations": "ns ns ...", "durations_dropped", "histogram": "n n ..."
+ * (CALLS_HIST_BINS bins), "slowest": [{"number", "id", "pid", "tid",
+ * "comm", "process", "begin_ns", "end_ns", "counts": "stack:weight ...",
+ * "dropped_weight"}]}]} */
+#define STORE_K_CALLS "calls"
+#define STORE_K_KEEP "keep"
+#define STORE_K_LOST_BEGIN "lost_begin"
+#define STORE_K_FUNCTIONS "functions"
+#define STORE_K_PYTHON "python"
+#define STORE_K_COUNT "count"
+#define STORE_K_TOTAL_NS "total_ns"
+#define STORE_K_MAX_NS "max_ns"
+#define STORE_K_DURATIONS "durations"
+#define STORE_K_DURATIONS_DROPPED "durations_dropped"
+#define STORE_K_HISTOGRAM "histogram"
+#define STORE_K_SLOWEST "slowest"
+#define STORE_K_NUMBER "number"
+#define STORE_K_ID "id"
+#define STORE_K_BEGIN_NS "begin_ns"
+#define STORE_K_END_NS "end_ns"
+#define STORE_K_DROPPED_WEIGHT "dropped_weight"
+
 /* A frame kind's name ("special" for one this version does not know). */
 const char *store_kind_name(enum frame_kind kind);
 /* The kind named s, or -1. */

@@ -3,6 +3,7 @@
  * name comes from format.h. */
 #include "store/store.h"
 #include "store/format.h"
+#include "model/calls.h"
 #include "model/tree.h"
 #include "base/util.h"
 
@@ -458,6 +459,196 @@ static int load_sample(struct loader *l, json_t *o, size_t i)
 	return 0;
 }
 
+/* Functions a saved profile's "calls" may hold: far more than --scope takes. */
+#define STORE_MAX_CALL_FNS 256
+
+/* A boolean field; absent: false. */
+static int get_bool(struct loader *l, json_t *o, const char *key, const char *what, bool *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v && !json_is_boolean(v))
+		return fail(l, "%s: \"%s\" is not true or false", what, key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* A kept call: {"number", "id", "pid", "tid", "comm", "process", "begin_ns",
+ * "end_ns", "dropped_weight", "counts": "stack:weight ..."}. */
+static int load_call(struct loader *l, json_t *o, uint32_t fn, const char *fwhat, size_t i)
+{
+	json_int_t num, id, pid, tid, begin, end, dropped;
+	const char *comm, *process;
+	char what[160], *comm_copy;
+	const char *s, *e;
+	struct call *call;
+	json_t *c;
+	int err;
+
+	snprintf(what, sizeof(what), "%s: slowest call %zu", fwhat, i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_int(l, o, STORE_K_NUMBER, what, 1, INT64_MAX, false, 0, &num)) ||
+	    (err = get_int(l, o, STORE_K_ID, what, 0, INT64_MAX, false, 0, &id)) ||
+	    (err = get_int(l, o, STORE_K_PID, what, 0, UINT32_MAX, false, 0, &pid)) ||
+	    (err = get_int(l, o, STORE_K_TID, what, 0, UINT32_MAX, false, 0, &tid)) ||
+	    (err = get_int(l, o, STORE_K_BEGIN_NS, what, 0, INT64_MAX, false, 0, &begin)) ||
+	    (err = get_int(l, o, STORE_K_END_NS, what, begin, INT64_MAX, false, 0, &end)) ||
+	    (err = get_int(l, o, STORE_K_DROPPED_WEIGHT, what, 0, INT64_MAX, true, 0, &dropped)) ||
+	    (err = get_str(l, o, STORE_K_COMM, what, false, &comm)))
+		return err;
+	comm_copy = xstrdup(comm);	/* get_str's result lasts until its next call */
+	err = get_str(l, o, STORE_K_PROCESS, what, false, &process);
+	if (err) {
+		free(comm_copy);
+		return err;
+	}
+	call = calls_call_new(fn, id, pid, tid, comm_copy, process, begin, end);
+	free(comm_copy);
+	call->number = num;
+	call->dropped_weight = dropped;
+	call->weight = dropped;
+	c = json_object_get(o, STORE_K_COUNTS);
+	if (!json_is_string(c)) {
+		calls_keep_loaded(l->p->calls, UINT32_MAX, call);	/* frees it */
+		return fail(l, "%s: \"%s\" is not a string", what, STORE_K_COUNTS);
+	}
+	s = json_string_value(c);
+	e = s + json_string_length(c);
+	while (s < e) {
+		uint64_t stack, weight;
+
+		if (parse_number(&s, e, UINT32_MAX, &stack) || s == e || *s++ != ':' ||
+		    parse_number(&s, e, INT64_MAX, &weight) || (s < e && (*s++ != ' ' || s == e)) ||
+		    stack >= l->nr_stacks || weight > INT64_MAX - call->weight ||
+		    call->nr_recs >= CALLS_MAX_CALL_STACKS) {
+			calls_keep_loaded(l->p->calls, UINT32_MAX, call);
+			return fail(l, "%s: \"%s\" is not \"stack:weight ...\" of its stacks", what,
+				    STORE_K_COUNTS);
+		}
+		calls_call_add(call, l->stack_map[stack], weight);
+	}
+	if (!calls_keep_loaded(l->p->calls, fn, call))
+		return fail(l, "%s: more slowest calls than \"%s\"", what, STORE_K_KEEP);
+	return 0;
+}
+
+/* Reads a string of numbers (each at most max) into a new array of at most
+ * cap; returns how many, or -1 (malformed, or more than cap). */
+static int get_numbers(json_t *v, uint64_t max, size_t cap, uint64_t **out)
+{
+	size_t room;
+	int n;
+
+	*out = NULL;
+	if (!json_is_string(v))
+		return -1;
+	/* Every number but the last takes two characters or more. */
+	room = json_string_length(v) / 2 + 1;
+	if (room > cap)
+		room = cap;
+	*out = xmalloc((room + 1) * sizeof(**out));
+	n = parse_numbers(v, *out, (int)room, max);
+	if (n < 0 || (size_t)n > room) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return n;
+}
+
+static int load_call_fn(struct loader *l, json_t *o, size_t i)
+{
+	json_int_t count, total, max, dropped;
+	uint64_t *hist = NULL, *durs = NULL, sum = 0;
+	struct calls_fn *f;
+	const char *name;
+	char what[64];
+	json_t *slow, *v;
+	bool python = false;
+	uint32_t fn;
+	size_t k;
+	int n, err;
+
+	snprintf(what, sizeof(what), "calls: function %zu", i);
+	if (!json_is_object(o))
+		return fail(l, "%s is not an object", what);
+	if ((err = get_str(l, o, STORE_K_NAME, what, false, &name)))
+		return err;
+	if (!*name)
+		return fail(l, "%s: \"%s\" is empty", what, STORE_K_NAME);
+	fn = calls_add_fn(l->p->calls, name, false);
+	f = &l->p->calls->fns[fn];
+	if ((err = get_bool(l, o, STORE_K_PYTHON, what, &python)) ||
+	    (err = get_int(l, o, STORE_K_COUNT, what, 0, INT64_MAX, false, 0, &count)) ||
+	    (err = get_int(l, o, STORE_K_TOTAL_NS, what, 0, INT64_MAX, false, 0, &total)) ||
+	    (err = get_int(l, o, STORE_K_MAX_NS, what, 0, INT64_MAX, false, 0, &max)) ||
+	    (err = get_int(l, o, STORE_K_DURATIONS_DROPPED, what, 0, count, true, 0, &dropped)))
+		return err;
+	f->python = python;
+	f->count = count;
+	f->total_ns = total;
+	f->max_ns = max;
+	f->durations_dropped = dropped;
+	n = get_numbers(json_object_get(o, STORE_K_HISTOGRAM), INT64_MAX, CALLS_HIST_BINS, &hist);
+	for (int b = 0; b < n; b++)
+		sum += f->hist[b] = hist[b];
+	free(hist);
+	if (n != CALLS_HIST_BINS || sum != (uint64_t)count)
+		return fail(l, "%s: \"%s\" is not %d counts adding up to \"%s\"", what,
+			    STORE_K_HISTOGRAM, CALLS_HIST_BINS, STORE_K_COUNT);
+	n = get_numbers(json_object_get(o, STORE_K_DURATIONS), max, CALLS_MAX_DURATIONS, &durs);
+	if (n < 0 || (uint64_t)n + dropped != (uint64_t)count) {
+		free(durs);
+		return fail(l, "%s: \"%s\" is not \"%s\" less \"%s\" durations of at most "
+			       "\"%s\"", what, STORE_K_DURATIONS, STORE_K_COUNT,
+			    STORE_K_DURATIONS_DROPPED, STORE_K_MAX_NS);
+	}
+	f->durs = durs;
+	f->nr_durs = f->alloc_durs = n;
+	slow = json_object_get(o, STORE_K_SLOWEST);
+	if (!json_is_array(slow) || json_array_size(slow) > l->p->calls->keep ||
+	    json_array_size(slow) > (size_t)count)
+		return fail(l, "%s: \"%s\" is not an array of at most \"%s\" calls", what,
+			    STORE_K_SLOWEST, STORE_K_KEEP);
+	json_array_foreach(slow, k, v) {
+		if ((err = load_call(l, v, fn, what, k)))
+			return err;
+		if (call_duration(f->slowest[f->nr_slowest - 1]) > (uint64_t)max)
+			return fail(l, "%s: slowest call %zu is longer than \"%s\"", what, k,
+				    STORE_K_MAX_NS);
+	}
+	return 0;
+}
+
+/* "calls" (--scope), after the stacks it names; absent: none. */
+static int load_calls(struct loader *l, json_t *root)
+{
+	json_t *c = json_object_get(root, STORE_K_CALLS), *fns, *v;
+	json_int_t keep, lost;
+	size_t i;
+	int err;
+
+	if (!c)
+		return 0;
+	if (!json_is_object(c))
+		return fail(l, "\"%s\" is not an object", STORE_K_CALLS);
+	if ((err = get_int(l, c, STORE_K_KEEP, "calls", 0, CALLS_KEEP_MAX, false, 0, &keep)) ||
+	    (err = get_int(l, c, STORE_K_LOST_BEGIN, "calls", 0, INT64_MAX, true, 0, &lost)))
+		return err;
+	fns = json_object_get(c, STORE_K_FUNCTIONS);
+	if (!json_is_array(fns) || json_array_size(fns) > STORE_MAX_CALL_FNS)
+		return fail(l, "calls: \"%s\" is not an array of at most %d", STORE_K_FUNCTIONS,
+			    STORE_MAX_CALL_FNS);
+	l->p->calls = calls_new(keep);
+	l->p->calls->lost_begin = lost;
+	json_array_foreach(fns, i, v) {
+		if ((err = load_call_fn(l, v, i)))
+			return err;
+	}
+	return 0;
+}
+
 /* Each top-level table: check it is an array, size the id map, load each. */
 static int load_array(struct loader *l, json_t *root, const char *key, size_t *nr, void **map,
 		      size_t elem, int (*one)(struct loader *, json_t *, size_t))
@@ -519,6 +710,7 @@ static int load_root(struct loader *l, json_t *root)
 	    (err = load_array(l, root, STORE_K_STACKS, &l->nr_stacks, (void **)&l->stack_map,
 			      sizeof(*l->stack_map), load_stack)) ||
 	    (err = load_array(l, root, STORE_K_SAMPLES, &nr_samples, NULL, 0, load_sample)) ||
+	    (err = load_calls(l, root)) ||
 	    (err = get_int(l, root, STORE_K_TOTAL, "profile", 0, INT64_MAX, false, 0, &total)))
 		return err;
 	if ((uint64_t)total != l->p->total)

@@ -6,10 +6,12 @@
  */
 #include "store/store.h"
 #include "store/format.h"
+#include "model/calls.h"
 #include "base/util.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Flush the buffer to the stream every so often to bound memory. */
 #define WRITE_FLUSH_BYTES (1 << 20)
@@ -287,6 +289,105 @@ static void write_samples(struct writer *w)
 	free(order);
 }
 
+/* A string of numbers, like "stacks": "1 2 3". */
+static void add_numbers(struct writer *w, const char *sep, const char *key, const uint64_t *v,
+			size_t n)
+{
+	add_key(&w->sb, sep, key);
+	strbuf_addch(&w->sb, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_addch(&w->sb, ' ');
+		strbuf_add_u64(&w->sb, v[i]);
+		flush(w, WRITE_FLUSH_BYTES);
+	}
+	strbuf_addch(&w->sb, '"');
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted: their order means nothing, and a profile saved before and after
+ * its percentiles were read (which sorts them) gives the same bytes. */
+static void add_durations(struct writer *w, const struct calls_fn *f)
+{
+	uint64_t *d = f->durs;
+
+	if (!f->sorted && f->nr_durs) {
+		d = xmalloc(f->nr_durs * sizeof(*d));
+		memcpy(d, f->durs, f->nr_durs * sizeof(*d));
+		qsort(d, f->nr_durs, sizeof(*d), cmp_u64);
+	}
+	add_numbers(w, ",\n      ", STORE_K_DURATIONS, d, f->nr_durs);
+	if (d != f->durs)
+		free(d);
+}
+
+static void write_call(struct writer *w, const struct call *c, bool first)
+{
+	struct strbuf *sb = &w->sb;
+
+	add_u64_field(sb, first ? "\n        {" : ",\n        {", STORE_K_NUMBER, c->number);
+	add_u64_field(sb, ", ", STORE_K_ID, c->id);
+	add_u64_field(sb, ", ", STORE_K_PID, c->pid);
+	add_u64_field(sb, ", ", STORE_K_TID, c->tid);
+	add_str_field(sb, ", ", STORE_K_COMM, c->comm);
+	add_str_field(sb, ", ", STORE_K_PROCESS, c->process);
+	add_u64_field(sb, ", ", STORE_K_BEGIN_NS, c->begin_ns);
+	add_u64_field(sb, ", ", STORE_K_END_NS, c->end_ns);
+	add_u64_field(sb, ", ", STORE_K_DROPPED_WEIGHT, c->dropped_weight);
+	add_key(sb, ", ", STORE_K_COUNTS);
+	strbuf_addch(sb, '"');
+	for (size_t i = 0; i < c->nr_recs; i++) {
+		if (i)
+			strbuf_addch(sb, ' ');
+		strbuf_add_u64(sb, c->recs[i].stack);	/* stacks are written in id order */
+		strbuf_addch(sb, ':');
+		strbuf_add_u64(sb, c->recs[i].weight);
+		flush(w, WRITE_FLUSH_BYTES);
+	}
+	strbuf_addstr(sb, "\"}");
+}
+
+/* --scope: per function its durations and its slowest calls (format.h). */
+static void write_calls(struct writer *w)
+{
+	const struct calls *c = w->p->calls;
+	struct strbuf *sb = &w->sb;
+
+	if (!c)
+		return;
+	add_key(sb, NEXT_TOP, STORE_K_CALLS);
+	add_u64_field(sb, "{", STORE_K_KEEP, c->keep);
+	add_u64_field(sb, ", ", STORE_K_LOST_BEGIN, c->lost_begin);
+	add_key(sb, ", ", STORE_K_FUNCTIONS);
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < c->nr_fns; i++) {
+		const struct calls_fn *f = &c->fns[i];
+
+		add_str_field(sb, i ? NEXT_ENTRY "{" : FIRST_ENTRY "{", STORE_K_NAME, f->name);
+		add_key(sb, ", ", STORE_K_PYTHON);
+		strbuf_addstr(sb, f->python ? "true" : "false");
+		add_u64_field(sb, ", ", STORE_K_COUNT, f->count);
+		add_u64_field(sb, ", ", STORE_K_TOTAL_NS, f->total_ns);
+		add_u64_field(sb, ", ", STORE_K_MAX_NS, f->max_ns);
+		add_u64_field(sb, ", ", STORE_K_DURATIONS_DROPPED, f->durations_dropped);
+		add_numbers(w, ", ", STORE_K_HISTOGRAM, f->hist, CALLS_HIST_BINS);
+		add_durations(w, f);
+		add_key(sb, ",\n      ", STORE_K_SLOWEST);
+		strbuf_addch(sb, '[');
+		for (size_t k = 0; k < f->nr_slowest; k++)
+			write_call(w, f->slowest[k], k == 0);
+		strbuf_addstr(sb, "]}");
+		flush(w, WRITE_FLUSH_BYTES);
+	}
+	strbuf_addstr(sb, "\n  ]}");
+}
+
 int store_write(const struct profile *p, FILE *out)
 {
 	struct writer w = { .p = p, .sb = STRBUF_INIT, .out = out };
@@ -304,6 +405,7 @@ int store_write(const struct profile *p, FILE *out)
 	if (p->keep_events)
 		write_timeline(&w);
 	write_samples(&w);
+	write_calls(&w);
 	strbuf_addstr(&w.sb, "\n}\n");
 	flush(&w, 0);
 	strbuf_release(&w.sb);

@@ -368,6 +368,11 @@ struct sym_obj *symcache_file(struct symcache *s, const char *path)
 	}
 }
 
+const struct elf_obj *symcache_elf(const struct sym_obj *o)
+{
+	return o->elf;
+}
+
 int symcache_offset_to_vaddr(const struct sym_obj *o, uint64_t off, uint64_t *vaddr)
 {
 	return elf_obj_offset_to_vaddr(o->elf, off, vaddr);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "symbols/dwarf_lines.h"
+#include "symbols/elf_syms.h"
 #include "procs/procs.h"
 #include "model/profile.h"
 
@@ -42,6 +43,10 @@ struct sym_obj *symcache_file(struct symcache *c, const char *path);
 /* The kernel's vDSO (ours: the same for every 64-bit process), if a mapping
  * of this size can be it. NULL otherwise. */
 struct sym_obj *symcache_vdso(struct symcache *c, uint64_t size);
+
+/* The parsed object (its symbols with those of its debug file), valid
+ * until the next call that may load or evict objects. */
+const struct elf_obj *symcache_elf(const struct sym_obj *o);
 
 /* File offset -> ELF virtual address. Returns 0 or -ENOENT. */
 int symcache_offset_to_vaddr(const struct sym_obj *o, uint64_t off, uint64_t *vaddr);

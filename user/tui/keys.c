@@ -247,6 +247,79 @@ static int act_redraw(struct tui *t)
 	return ACT_REDRAW;
 }
 
+/* A call's tree goes; the aggregate's comes back, rebuilt (calls and
+ * merges went on meanwhile). */
+void tui_calls_close(struct tui *t)
+{
+	if (!t->agg_vm)
+		return;
+	vm_free(t->vm);
+	t->vm = t->agg_vm;
+	t->agg_vm = NULL;
+	vm_rebuild(t->vm);
+}
+
+/* c: the calls list; from it, back to the whole tree. */
+static int act_calls(struct tui *t)
+{
+	if (!t->cv) {
+		snprintf(t->vm->msg, sizeof(t->vm->msg),
+			 "No calls: record with --scope FUNC to see each call");
+		return ACT_REDRAW;
+	}
+	tui_calls_close(t);
+	if (t->cv->mode == CV_LIST)
+		cv_show_aggregate(t->cv);
+	else
+		cv_show_list(t->cv);
+	return ACT_REDRAW;
+}
+
+/* a: the whole tree, from the calls list or a call's tree. */
+static int act_aggregate(struct tui *t)
+{
+	if (!t->cv || t->cv->mode == CV_AGGREGATE)
+		return ACT_NONE;
+	tui_calls_close(t);
+	cv_show_aggregate(t->cv);
+	return ACT_REDRAW;
+}
+
+int tui_key_calls(struct tui *t, int ch, int page)
+{
+	struct callsview *cv = t->cv;
+
+	switch (ch) {
+	case KEY_UP:
+	case 'k': return cv_move(cv, -1) ? ACT_REDRAW : ACT_NONE;
+	case KEY_DOWN:
+	case 'j': return cv_move(cv, 1) ? ACT_REDRAW : ACT_NONE;
+	case KEY_PPAGE: return cv_move(cv, -page) ? ACT_REDRAW : ACT_NONE;
+	case KEY_NPAGE: return cv_move(cv, page) ? ACT_REDRAW : ACT_NONE;
+	case KEY_HOME:
+	case 'g': return cv_move(cv, -(long)cv->nr) ? ACT_REDRAW : ACT_NONE;
+	case KEY_END:
+	case 'G': return cv_move(cv, (long)cv->nr) ? ACT_REDRAW : ACT_NONE;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (!cv_open(cv))
+			return ACT_NONE;
+		t->agg_vm = t->vm;
+		t->vm = vm_new(cv->call, t->vm_config);
+		vm_rebuild(t->vm);
+		return ACT_REDRAW;
+	case 'c': return act_calls(t);
+	case 'a': return act_aggregate(t);
+	}
+	/* Quit, help, counters, pause, redraw: as in the tree; the rest are
+	 * the tree's, which is not on screen. */
+	if ((ch > 0 && ch < 256 && strchr("q?hi ", ch)) || ch == KEY_F(1) || ch == KEY_F(10) ||
+	    ch == 27 || ch == CTRL('l'))
+		return tui_key_dispatch(t, ch);
+	return ACT_NONE;
+}
+
 static int act_quit(struct tui *t)
 {
 	t->quit = true;
@@ -288,6 +361,8 @@ const struct tui_key tui_keys[] = {
 	{ { CTRL('l') }, "Ctrl-L", "redraw the screen", act_redraw },
 	{ { '?', 'h', KEY_F(1) }, "? h F1", "this help", act_help },
 	{ { 'i' }, "i", "every counter (lost, partial stacks...) and what it means", act_info },
+	{ { 'c' }, "c", "--scope: the calls by duration (Enter: a call's tree); again: back", act_calls },
+	{ { 'a' }, "a", "--scope: back to the whole tree from the calls", act_aggregate },
 	{ { 'q', KEY_F(10) }, "q F10", "quit (writes the report if -o was given)", act_quit },
 };
 const size_t tui_nr_keys = sizeof(tui_keys) / sizeof(tui_keys[0]);

@@ -299,6 +299,10 @@ static void draw_status(struct screen *s)
 	} else if (vm->msg[0]) {
 		strbuf_addstr(&sb, vm->msg);
 		a = A_BOLD;
+	} else if (s->t.cv && s->t.cv->mode == CV_CALL) {
+		strbuf_addstr(&sb, s->t.cv->title);	/* escaped when made */
+		strbuf_addstr(&sb, "  (c: calls, a: whole tree)");
+		a = A_BOLD;
 	} else {
 		if (!s->t.src)
 			strbuf_addstr(&sb, "Saved profile");
@@ -543,12 +547,72 @@ static void draw_info(struct screen *s)
 	strbuf_release(&sb);
 }
 
+/* The calls view (--scope): the function's summary, then its kept calls,
+ * slowest first. */
+static void draw_calls(struct screen *s)
+{
+	struct callsview *cv = s->t.cv;
+	attr_t bar = pair_attr(s, PAIR_BAR, A_REVERSE);
+	struct strbuf sb = STRBUF_INIT;
+	int x, h = list_height();
+
+	cv_set_height(cv, h ? h : 1);
+	draw_header(s);
+	if (cv->nr) {
+		const struct calls *c = s->t.prof->calls;
+		uint32_t fn = cv->list[cv->sel].fn;
+
+		strbuf_add_escaped(&sb, c->fns[fn].name);
+		strbuf_addstr(&sb, ": ");
+		report_calls_summary(&c->fns[fn], s->utf8 ? " \u00b7 " : ", ", &sb);
+	} else {
+		strbuf_addstr(&sb, "No call has ended yet");
+	}
+	x = put(2, 0, COLS, sb.buf, A_BOLD);
+	fill(2, x, A_NORMAL);
+	x = putf(3, 0, COLS, bar, "%10s  %-6s %10s  %s", "DURATION", "CALL", "BEGAN", "THREAD");
+	fill(3, x, bar);
+	for (int i = 0; i < h; i++) {
+		size_t r = cv->top + i;
+		attr_t a = r == cv->sel ? pair_attr(s, PAIR_SEL, A_REVERSE) : A_NORMAL;
+		const struct cv_entry *e = r < cv->nr ? &cv->list[r] : NULL;
+
+		strbuf_reset(&sb);
+		if (e) {
+			struct strbuf d = STRBUF_INIT;
+
+			report_duration(e->duration_ns, &d);
+			strbuf_addf(&sb, "%10s  %-6llu %+9.3fs  %s", d.buf,
+				    (unsigned long long)e->number, (double)e->begin_ns / 1e9, e->thread);
+			strbuf_release(&d);
+		}
+		x = put(HEAD_LINES + i, 0, COLS, sb.buf, a);
+		fill(HEAD_LINES + i, x, a);
+	}
+	strbuf_release(&sb);
+	x = 0;
+	{
+		static const char *const keys[][2] = {
+			{ "Enter", "Call" }, { "a", "Tree" }, { "q", "Quit" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(keys) && x < COLS && LINES > HEAD_LINES; i++) {
+			x = put(LINES - 1, x, COLS, keys[i][0], A_BOLD);
+			x = putf(LINES - 1, x, COLS, bar, "%-6s", keys[i][1]);
+			x = put(LINES - 1, x, COLS, " ", A_NORMAL);
+		}
+		fill(LINES - 1, x, A_NORMAL);
+	}
+}
+
 static void draw(struct screen *s)
 {
 	if (s->t.help) {
 		draw_help(s);
 	} else if (s->t.info) {
 		draw_info(s);
+	} else if (s->t.cv && s->t.cv->mode == CV_LIST) {
+		draw_calls(s);
 	} else {
 		vm_set_height(s->t.vm, list_height() ? list_height() : 1);
 		draw_header(s);
@@ -597,6 +661,8 @@ static int on_key(struct screen *s, int ch)
 		return tui_key_help(&s->t, ch, LINES > 3 ? LINES - 3 : 1);
 	if (s->t.prompt)
 		return tui_key_prompt(&s->t, ch);
+	if (s->t.cv && s->t.cv->mode == CV_LIST)
+		return tui_key_calls(&s->t, ch, list_height() ? list_height() : 1);
 	if (ch == KEY_MOUSE)
 		return on_mouse(s);
 	return tui_key_dispatch(&s->t, ch);
@@ -639,10 +705,13 @@ static int screen_open(struct screen *s, struct tui_args *a)
 	s->t.prof = a->prof;
 	s->t.src = a->src;
 	s->t.vm = vm_new(a->prof, &a->opts->view);
+	s->t.vm_config = &a->opts->view;
+	s->t.cv = cv_new(a->prof);
 	err = screen_start(s, a->opts);
 	if (err) {
 		a->why = "cannot open the terminal for the live view (try --no-tui)";
 		vm_free(s->t.vm);
+		cv_free(s->t.cv);
 		return err;
 	}
 	vm_rebuild(s->t.vm);
@@ -661,7 +730,9 @@ static void screen_close(struct screen *s)
 {
 	screen_restore();
 	util_set_fatal_hook(NULL);
+	tui_calls_close(&s->t);
 	vm_free(s->t.vm);
+	cv_free(s->t.cv);
 	summary_memo_release(&s->memo);
 }
 
@@ -760,6 +831,8 @@ static void refresh_view(struct screen *s, uint64_t now)
 		rebuild(s, now);
 	if (s->t.decay && src)
 		src->decay(src->ctx, DECAY_NUM, DECAY_DEN);
+	if (s->t.cv && !s->t.paused)	/* calls that ended join the list */
+		cv_refresh(s->t.cv);
 	s->dirty = true;
 }
 

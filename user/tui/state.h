@@ -13,6 +13,7 @@
 #include "model/profile.h"
 #include "tui/screen.h"
 #include "tui/viewmodel.h"
+#include "tui/callsview.h"
 
 enum tui_prompt { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER };
 
@@ -33,6 +34,11 @@ struct tui {
 	uint64_t drained;	/* since the last refresh */
 	uint64_t rebuild_every;	/* ns between tree rebuilds: 1 s, more for huge profiles */
 	uint32_t generation;	/* the profile's when the tree was built */
+	/* --scope: the calls view (NULL without calls); while a call's tree
+	 * is shown, vm is that tree's and agg_vm the aggregate's, kept aside */
+	struct callsview *cv;
+	struct viewmodel *agg_vm;
+	const struct vm_config *vm_config;	/* how a call's tree opens */
 };
 
 /* Flags that key actions return: what to redraw, and what to ask of the
@@ -61,6 +67,11 @@ int tui_key_dispatch(struct tui *t, int ch);
 /* Keys while a prompt is open / while the help or counters screen is up. */
 int tui_key_prompt(struct tui *t, int ch);
 int tui_key_help(struct tui *t, int ch, int page);
+
+/* The calls view's keys (the list is up), and leaving a call's tree for
+ * the aggregate's (also at the end: the aggregate vm is the one freed). */
+int tui_key_calls(struct tui *t, int ch, int page);
+void tui_calls_close(struct tui *t);
 
 /* Carries out what acts (enum tui_act flags) ask of the source; returns acts.
  * Defined by the screen (screen.c), whose loop calls it after each key. */
