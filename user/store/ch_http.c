@@ -12,7 +12,7 @@
 
 struct ch_conn {
 	CURL *curl;
-	char *base;	  /* http://HOST:PORT/?database=DB&query= */
+	char *base;	  /* http://HOST:PORT/?query= */
 	long timeout_ms;
 	long status;
 	struct strbuf body;	/* response of the running call */
@@ -234,7 +234,9 @@ struct ch_conn *ch_open(const struct ch_url *u, const char *password, long timeo
 		free(c);
 		return NULL;
 	}
-	strbuf_addf(&base, "http://%s:%u/?database=%s&query=", u->host, u->port, u->db);
+	/* No database= parameter: statements name DB.table, and the database
+	 * need not exist yet (CREATE DATABASE runs over this connection). */
+	strbuf_addf(&base, "http://%s:%u/?query=", u->host, u->port);
 	c->base = strbuf_detach(&base);
 	c->timeout_ms = timeout_ms;
 	if (timeout_ms > 0 && timeout_ms < connect_ms)
@@ -329,7 +331,7 @@ int ch_exec(struct ch_conn *c, const char *sql, const char *data, size_t len,
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	} else {
 		/* Only the query: it is the body (no URL length limit). */
-		url.len -= strlen("&query=");
+		url.len -= strlen("?query=");
 		url.buf[url.len] = '\0';
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, sql);
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(sql));

@@ -48,7 +48,8 @@ int ch_password(const char *file, char **out, char *err, size_t errlen);
 /* One keep-alive connection to the server of u (copied: u may be freed
  * after). timeout_ms bounds each ch_exec as a whole (0: no bound beyond the
  * connect timeout). Returns NULL only when libcurl cannot be set up.
- * A connection is used by one thread at a time. */
+ * A connection is used by one thread at a time. Statements name their
+ * tables DB.table: the connection sets no database (u->db need not exist). */
 struct ch_conn *ch_open(const struct ch_url *u, const char *password, long timeout_ms);
 
 /* POSTs sql (with data appended as the body after the query when non-NULL, for
