@@ -878,7 +878,8 @@ uint64_t spool_close(struct spool *s)
 	return left;
 }
 
-void spool_default_dir(const char *key, char *buf, size_t n)
+void spool_dir_for(const char *base, const char *key, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s/%016" PRIx64, SPOOL_DIR_BASE, hash_bytes(key, strlen(key), HASH_SEED));
+	snprintf(buf, n, "%s/%016" PRIx64, base ? base : SPOOL_DIR_BASE,
+		 hash_bytes(key, strlen(key), HASH_SEED));
 }

@@ -165,8 +165,9 @@ void spool_stats(struct spool *s, struct spool_stats *st);
  */
 uint64_t spool_close(struct spool *s);
 
-/* The default directory of a destination: SPOOL_DIR_BASE/<hash of key>. */
-void spool_default_dir(const char *key, char *buf, size_t n);
+/* The directory of a destination: BASE/<hash of key> (base NULL:
+ * SPOOL_DIR_BASE), key naming the destination and the agent's stream. */
+void spool_dir_for(const char *base, const char *key, char *buf, size_t n);
 
 /*
  * Parses one spool file's bytes: 0 with *m, *data (pointing into buf) and
