@@ -935,14 +935,14 @@ static int stop_senders(struct agent *a)
 		spool_stats(d->spool, &st);
 		left = spool_close(d->spool);
 		d->spool = NULL;
-		if (left || st.dropped_windows || st.corrupt)
+		if (left || st.dropped_windows)
 			ret = 1;
 		if (!a->o.quiet || ret)
-			say("%s: %" PRIu64 " windows sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
+			say("%s: %" PRIu64 " windows: %" PRIu64 " sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
 			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (spool "
 			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; spool peak %" PRIu64
 			    " bytes",
-			    d->shown, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
+			    d->shown, st.pushed, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
 			    d->sent_rows[CH_T_STACKS], d->sent_bytes, st.dropped_windows,
 			    st.dropped_samples, left,
 			    !left ? "" : d->spool_dir[0] ? " (kept in the spool for the next start)"

@@ -302,8 +302,6 @@ static void link_tail(struct spool *s, struct spool_entry *e)
 	s->tail = e;
 	s->st.queued++;
 	s->st.queued_bytes += e->len;
-	if (s->st.queued_bytes > s->st.max_bytes)
-		s->st.max_bytes = s->st.queued_bytes;
 }
 
 static void unlink_entry(struct spool *s, struct spool_entry *e)
@@ -404,6 +402,8 @@ void spool_push(struct spool *s, const struct spool_meta *m, const void *data, s
 	s->st.mem_bytes += len;
 	s->st.pushed++;
 	enforce_caps(s);
+	if (s->st.queued_bytes > s->st.max_bytes)
+		s->st.max_bytes = s->st.queued_bytes;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -485,6 +485,7 @@ static int recover(struct spool *s, struct strbuf *warn)
 	free(ids);
 	load_dropped(s, warn);
 	enforce_caps(s);
+	s->st.max_bytes = s->st.queued_bytes;
 	return 0;
 }
 
