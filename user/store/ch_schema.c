@@ -49,6 +49,52 @@ void ch_schema_distributed_sql(struct strbuf *sb, const char *db, enum ch_table 
 		    ch_table_names[t], cluster, db, ch_table_names[t], tables[t].shard_key);
 }
 
+int ch_parse_version(const char *text, int *major, int *minor)
+{
+	const char *p = text;
+	long v[2];
+
+	for (int i = 0; i < 2; i++) {
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -EPROTO;
+		errno = 0;
+		v[i] = strtol(p, &end, 10);
+		if (errno || v[i] > 100000)
+			return -EPROTO;
+		p = end;
+		if (i == 0 && *p++ != '.')
+			return -EPROTO;
+	}
+	*major = (int)v[0];
+	*minor = (int)v[1];
+	return 0;
+}
+
+int ch_parse_part_line(const char *line, char *table, size_t tlen, char *id, size_t idlen)
+{
+	static const char *const ours[] = { "samples", "stacks", "windows", "samples_local",
+					    "stacks_local", "windows_local" };
+	const char *tab = strchr(line, '\t');
+	size_t n, k;
+
+	if (!tab)
+		return -EPROTO;
+	n = tab - line;
+	for (k = 0; k < ARRAY_SIZE(ours); k++)
+		if (strlen(ours[k]) == n && !memcmp(ours[k], line, n))
+			break;
+	/* A day partition's id is YYYYMMDD: nothing else is dropped. */
+	if (k == ARRAY_SIZE(ours) || strlen(tab + 1) != 8 || strspn(tab + 1, "0123456789") != 8 ||
+	    n >= tlen || idlen < 9)
+		return -EPROTO;
+	memcpy(table, line, n);
+	table[n] = '\0';
+	memcpy(id, tab + 1, 9);
+	return 0;
+}
+
 int ch_server_version(struct ch_conn *c, int *major, int *minor, char *err, size_t errlen)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -59,7 +105,7 @@ int ch_server_version(struct ch_conn *c, int *major, int *minor, char *err, size
 		set_err(err, errlen, "asking the server's version", buf);
 		goto out;
 	}
-	if (sscanf(out.buf, "%d.%d", major, minor) != 2) {
+	if (ch_parse_version(out.buf, major, minor)) {
 		struct strbuf shown = STRBUF_INIT;
 
 		out.buf[strcspn(out.buf, "\n")] = '\0';
@@ -185,8 +231,8 @@ int ch_schema_expire(struct ch_conn *c, const char *db, unsigned retention_days,
 		if (!nl)
 			break;
 		*nl = '\0';
-		/* Only names we asked for come back; anything else is skipped. */
-		if (sscanf(line, "%63[a-z_]\t%15[0-9]", table, id) != 2)
+		/* Only our tables' day partitions: anything else is skipped. */
+		if (ch_parse_part_line(line, table, sizeof(table), id, sizeof(id)))
 			continue;
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "ALTER TABLE %s.%s DROP PARTITION ID '%s'", db, table, id);

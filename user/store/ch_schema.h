@@ -32,6 +32,14 @@ void ch_schema_distributed_sql(struct strbuf *sb, const char *db, enum ch_table 
  * (-EPROTO: an answer that is no version). */
 int ch_server_version(struct ch_conn *c, int *major, int *minor, char *err, size_t errlen);
 
+/* "18.16.1..." -> 18, 16 (the answer to SELECT version(), hostile).
+ * Returns 0 or -EPROTO. */
+int ch_parse_version(const char *text, int *major, int *minor);
+/* A line "TABLE<tab>PARTITION_ID" of system.parts (hostile): 0 when TABLE
+ * is one of the store's tables and the id a day's (8 digits), copied out;
+ * else -EPROTO. */
+int ch_parse_part_line(const char *line, char *table, size_t tlen, char *id, size_t idlen);
+
 /* Creates the database and the tables that are missing. cluster NULL: one
  * server, MergeTree tables DB.samples... ; else the MergeTree tables
  * DB.samples_local... and Distributed tables DB.samples... over cluster
