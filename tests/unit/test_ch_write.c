@@ -341,13 +341,17 @@ static void test_schema_sql(void)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ch_schema_table_sql(&sb, "prof", CH_T_SAMPLES, "");
+	ch_schema_table_sql(&sb, "prof", CH_T_SAMPLES, "", 0);
 	CHECK(strstr(sb.buf, "CREATE TABLE IF NOT EXISTS prof.samples (") &&
 		      strstr(sb.buf, "PARTITION BY day ORDER BY (service, program, host, "
-				     "window_start, stack_hash)"),
-	      "samples: partitioned by day, ordered for service queries");
+				     "window_start, stack_hash)") && !strstr(sb.buf, "TTL"),
+	      "samples: partitioned by day, ordered for service queries, no TTL asked");
 	strbuf_reset(&sb);
-	ch_schema_table_sql(&sb, "prof", CH_T_STACKS, "_local");
+	ch_schema_table_sql(&sb, "prof", CH_T_WINDOWS, "", 14);
+	CHECK(strstr(sb.buf, "ORDER BY (host, window_start) TTL day + toIntervalDay(14)"),
+	      "a TTL after the keys when asked (servers from 19.6)");
+	strbuf_reset(&sb);
+	ch_schema_table_sql(&sb, "prof", CH_T_STACKS, "_local", 0);
 	CHECK(strstr(sb.buf, "prof.stacks_local") && strstr(sb.buf, "ReplacingMergeTree()"),
 	      "stacks_local: ReplacingMergeTree (a stack re-sent collapses)");
 	strbuf_reset(&sb);

@@ -34,11 +34,14 @@ static void set_err(char *err, size_t errlen, const char *what, const char *why)
 	snprintf(err, errlen, "%s: %s", what, why);
 }
 
-void ch_schema_table_sql(struct strbuf *sb, const char *db, enum ch_table t, const char *suffix)
+void ch_schema_table_sql(struct strbuf *sb, const char *db, enum ch_table t, const char *suffix,
+			 unsigned ttl_days)
 {
 	strbuf_addf(sb, "CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = %s PARTITION BY day "
 		    "ORDER BY %s", db, ch_table_names[t], suffix, tables[t].columns,
 		    tables[t].engine, tables[t].order);
+	if (ttl_days)
+		strbuf_addf(sb, " TTL day + toIntervalDay(%u)", ttl_days);
 }
 
 void ch_schema_distributed_sql(struct strbuf *sb, const char *db, enum ch_table t,
@@ -132,42 +135,54 @@ static int run(struct ch_conn *c, const char *sql, struct strbuf *out, const cha
 }
 
 /* Is DB.name a MergeTree table (not a Distributed one, not missing)? */
-static int is_merge_tree(struct ch_conn *c, const char *db, const char *name, bool *yes,
-			 char *err, size_t errlen)
+/* Does DB.name exist? */
+static int table_exists(struct ch_conn *c, const char *db, const char *name, bool *yes,
+			char *err, size_t errlen)
 {
 	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&sql, "SELECT engine FROM system.tables WHERE database = '%s' AND name = '%s'",
-		    db, name);
-	ret = run(c, sql.buf, &out, "reading system.tables", err, errlen);
-	*yes = !ret && strstr(out.buf, "MergeTree") != NULL;
+	strbuf_addf(&sql, "EXISTS TABLE %s.%s", db, name);
+	ret = run(c, sql.buf, &out, "looking for the tables", err, errlen);
+	*yes = !ret && out.buf[0] == '1';
 	strbuf_release(&sql);
 	strbuf_release(&out);
 	return ret;
 }
 
-static int set_ttl(struct ch_conn *c, const char *db, const char *suffix, unsigned days,
-		   char *err, size_t errlen)
+/* Do the store's MergeTree tables here have a TTL? (samples_local on a
+ * shard, else samples.) */
+static int has_ttl(struct ch_conn *c, const char *db, bool *yes, char *err, size_t errlen)
 {
-	struct strbuf sql = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
+	bool local;
+	int ret = table_exists(c, db, "samples_local", &local, err, errlen);
+
+	if (!ret) {
+		strbuf_addf(&sql, "SHOW CREATE TABLE %s.%s", db, local ? "samples_local" : "samples");
+		ret = run(c, sql.buf, &out, "reading the table's definition", err, errlen);
+	}
+	*yes = !ret && strstr(out.buf, " TTL ") != NULL;
+	strbuf_release(&sql);
+	strbuf_release(&out);
+	return ret;
+}
+
+/* Are all the tables there? Then nothing is created: an agent may run as a
+ * user with no right to create (INSERT only, on current servers). */
+static int all_there(struct ch_conn *c, const char *db, const char *cluster, bool *yes,
+		     char *err, size_t errlen)
+{
+	char name[64];
 	int ret = 0;
 
-	for (int t = 0; !ret && t < CH_T_NR; t++) {
-		bool mt;
-
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s%s", ch_table_names[t], suffix);
-		ret = is_merge_tree(c, db, name.buf, &mt, err, errlen);
-		if (ret || !mt)
-			continue;
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "ALTER TABLE %s.%s MODIFY TTL day + toIntervalDay(%u)", db,
-			    name.buf, days);
-		ret = run(c, sql.buf, NULL, "setting the retention (TTL)", err, errlen);
+	*yes = true;
+	for (int t = 0; !ret && *yes && t < CH_T_NR; t++) {
+		snprintf(name, sizeof(name), "%s%s", ch_table_names[t], cluster ? "_local" : "");
+		ret = table_exists(c, db, name, yes, err, errlen);
+		if (!ret && *yes && cluster)
+			ret = table_exists(c, db, ch_table_names[t], yes, err, errlen);
 	}
-	strbuf_release(&sql);
-	strbuf_release(&name);
 	return ret;
 }
 
@@ -177,13 +192,24 @@ int ch_schema_create(struct ch_conn *c, const char *db, const char *cluster,
 	struct strbuf sql = STRBUF_INIT;
 	const char *suffix = cluster ? "_local" : "";
 	int major, minor, ret;
+	unsigned ttl_days;
+	bool there;
 
 	*ttl = false;
-	strbuf_addf(&sql, "CREATE DATABASE IF NOT EXISTS %s", db);
-	ret = run(c, sql.buf, NULL, "creating the database", err, errlen);
-	for (int t = 0; !ret && t < CH_T_NR; t++) {
+	ret = ch_server_version(c, &major, &minor, err, errlen);
+	if (ret)
+		return ret;
+	ttl_days = major > CH_TTL_MAJOR || (major == CH_TTL_MAJOR && minor >= CH_TTL_MINOR)
+			   ? retention_days
+			   : 0;
+	ret = all_there(c, db, cluster, &there, err, errlen);
+	if (!ret && !there) {
+		strbuf_addf(&sql, "CREATE DATABASE IF NOT EXISTS %s", db);
+		ret = run(c, sql.buf, NULL, "creating the database", err, errlen);
+	}
+	for (int t = 0; !ret && !there && t < CH_T_NR; t++) {
 		strbuf_reset(&sql);
-		ch_schema_table_sql(&sql, db, t, suffix);
+		ch_schema_table_sql(&sql, db, t, suffix, ttl_days);
 		ret = run(c, sql.buf, NULL, "creating a table", err, errlen);
 		if (ret || !cluster)
 			continue;
@@ -192,15 +218,10 @@ int ch_schema_create(struct ch_conn *c, const char *db, const char *cluster,
 		ret = run(c, sql.buf, NULL, "creating a Distributed table", err, errlen);
 	}
 	strbuf_release(&sql);
-	if (ret || !retention_days)
-		return ret;
-	ret = ch_server_version(c, &major, &minor, err, errlen);
-	if (ret)
-		return ret;
-	if (major < CH_TTL_MAJOR || (major == CH_TTL_MAJOR && minor < CH_TTL_MINOR))
-		return 0;
-	ret = set_ttl(c, db, suffix, retention_days, err, errlen);
-	*ttl = !ret;
+	/* Tables made earlier keep the retention they were made with (see
+	 * the man page): MODIFY TTL would rewrite every part at each start. */
+	if (!ret && ttl_days)
+		ret = has_ttl(c, db, ttl, err, errlen);
 	return ret;
 }
 
