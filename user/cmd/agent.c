@@ -153,11 +153,16 @@ static void say(const char *fmt, ...)
 {
 	va_list ap;
 
+	struct strbuf sb = STRBUF_INIT;
+
+	/* One write: the senders' threads say things too. */
+	strbuf_addstr(&sb, "sampletop: agent: ");
 	va_start(ap, fmt);
-	fputs("sampletop: agent: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
 }
 
 static int dest_schema(struct dest *d, char *err, size_t errlen)
@@ -764,7 +769,7 @@ static int check_servers(struct agent *a)
 			return 1;
 		}
 		if (ret)
-			say("%s: %s; windows are kept in memory and sent once it answers",
+			say("%s: %s; windows are spooled and sent in order once it answers",
 			    d->shown, err);
 		d->failing = ret != 0;
 		snprintf(d->last_err, sizeof(d->last_err), "%s", ret ? err : "");
