@@ -41,7 +41,7 @@ summary() {
 	made) i=1 ;; windows) i=2 ;; samples) i=3 ;; dropped) i=4 ;; dropped_samples) i=5 ;;
 	left) i=6 ;; *) i=7 ;;
 	esac
-	sed -nE 's/.* ([0-9]+) windows: ([0-9]+) sent \(([0-9]+) samples;.*\), ([0-9]+) dropped \(spool full: ([0-9]+) samples\), ([0-9]+) not sent.*spool peak ([0-9]+) bytes$/\1 \2 \3 \4 \5 \6 \7/p' \
+	sed -nE 's/.* ([0-9]+) windows sent \(([0-9]+) samples;.*\), ([0-9]+) dropped \(spool full: ([0-9]+) samples\), ([0-9]+) not sent.*; ([0-9]+) windows made, spool peak ([0-9]+) bytes$/\6 \1 \2 \3 \4 \5 \7/p' \
 		"$WORK/$1.err" | tail -1 | cut -d' ' -f"$i"
 }
 # store NAME HOST: "windows samples distinct-seqs max-seq spool_dropped" of HOST.

@@ -943,17 +943,17 @@ static int stop_senders(struct agent *a)
 		if (left || st.dropped_windows)
 			ret = 1;
 		if (!a->o.quiet || ret)
-			say("%s: %" PRIu64 " windows: %" PRIu64 " sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
+			say("%s: %" PRIu64 " windows sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
 			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (spool "
-			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; spool peak %" PRIu64
-			    " bytes",
-			    d->shown, st.pushed, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
+			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; %" PRIu64
+			    " windows made, spool peak %" PRIu64 " bytes",
+			    d->shown, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
 			    d->sent_rows[CH_T_STACKS], d->sent_bytes, st.dropped_windows,
 			    st.dropped_samples, left,
 			    !left ? "" : d->spool_dir[0] ? " (kept in the spool for the next start)"
 							 : " (lost: memory only)",
 			    left && d->failing ? ": " : "", left && d->failing ? d->last_err : "",
-			    st.max_bytes);
+			    st.pushed, st.max_bytes);
 	}
 	return ret;
 }
