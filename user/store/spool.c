@@ -451,10 +451,11 @@ static int recover(struct spool *s, struct strbuf *warn)
 		ids[nr++] = id;
 	}
 	closedir(dir);
-	qsort(ids, nr, sizeof(*ids), cmp_u64);
 	/* New files after every old one, good or not. */
-	if (nr)
+	if (nr) {
+		qsort(ids, nr, sizeof(*ids), cmp_u64);
 		s->next_id = ids[nr - 1] + 1;
+	}
 	for (size_t i = 0; i < nr; i++) {
 		char name[64];
 		void *buf = NULL;
