@@ -247,6 +247,27 @@ static void set_aside(struct spool *s, const char *name, const char *why, struct
 	}
 }
 
+/* Reads and checks window file id: 0 with *buf (malloc'ed, the caller
+ * frees it), *m and the payload in it, or a negative errno with why. */
+static int read_window(struct spool *s, uint64_t id, void **buf, struct spool_meta *m,
+		       const void **data, size_t *len, const char **why)
+{
+	char name[64];
+	size_t size;
+	int r;
+
+	*buf = NULL;
+	file_name(id, name, sizeof(name));
+	r = read_at(s, name, buf, &size, why);
+	if (!r)
+		r = spool_file_parse(*buf, size, m, data, len, why);
+	if (r) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return r;
+}
+
 static void save_dropped(struct spool *s)
 {
 	char buf[64];
@@ -457,18 +478,17 @@ static int recover(struct spool *s, struct strbuf *warn)
 		s->next_id = ids[nr - 1] + 1;
 	}
 	for (size_t i = 0; i < nr; i++) {
-		char name[64];
-		void *buf = NULL;
-		size_t size, len;
-		const void *data;
-		const char *why;
 		struct spool_meta m;
 		struct spool_entry *e;
+		const void *data;
+		const char *why;
+		void *buf;
+		size_t len;
 
-		file_name(ids[i], name, sizeof(name));
-		if (read_at(s, name, &buf, &size, &why) < 0 ||
-		    spool_file_parse(buf, size, &m, &data, &len, &why) < 0) {
-			free(buf);
+		if (read_window(s, ids[i], &buf, &m, &data, &len, &why) < 0) {
+			char name[64];
+
+			file_name(ids[i], name, sizeof(name));
 			set_aside(s, name, why, warn);
 			continue;
 		}
@@ -477,10 +497,10 @@ static int recover(struct spool *s, struct strbuf *warn)
 		e->meta = m;
 		e->id = ids[i];
 		e->len = len;
-		e->file_bytes = size;
+		e->file_bytes = SPOOL_HDR + len;
 		link_tail(s, e);
 		s->st.disk_windows++;
-		s->st.disk_bytes += size;
+		s->st.disk_bytes += e->file_bytes;
 		s->st.recovered++;
 	}
 	free(ids);
@@ -650,28 +670,26 @@ int spool_take(struct spool *s, struct spool_window *w, unsigned timeout_ms)
 			w->data = e->data;
 			w->len = e->len;
 		} else {
-			char name[64];
-			void *buf = NULL;
-			size_t size, len;
+			struct spool_meta m;
 			const void *data;
 			const char *why;
-			struct spool_meta m;
+			void *buf;
+			size_t len;
+			int r;
 
 			/* Read without the lock: the entry is taken, so neither
 			 * dropped nor moved meanwhile. */
 			e->out = true;
 			s->taken = true;
-			file_name(e->id, name, sizeof(name));
 			pthread_mutex_unlock(&s->lock);
-			int r = read_at(s, name, &buf, &size, &why);
-
-			if (!r)
-				r = spool_file_parse(buf, size, &m, &data, &len, &why);
+			r = read_window(s, e->id, &buf, &m, &data, &len, &why);
 			pthread_mutex_lock(&s->lock);
 			e->out = false;
 			s->taken = false;
 			if (r < 0) {
-				free(buf);
+				char name[64];
+
+				file_name(e->id, name, sizeof(name));
 				set_aside(s, name, why, NULL);
 				unlink_entry(s, e);
 				free(e);
