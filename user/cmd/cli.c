@@ -21,6 +21,7 @@ static const char usage_text[] =
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
 	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
+	"       sampletop agent --to clickhouse://[USER@]HOST:PORT/DB [OPTIONS]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"
@@ -452,8 +453,7 @@ static int add_ids(const struct opt_arg *a, uint32_t **ids, size_t *nr, const ch
 	return 0;
 }
 
-/* A size in bytes, with an optional K, M or G (powers of 1024), in [lo, hi]. */
-static int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	unsigned shift = 0;
 	char *end;

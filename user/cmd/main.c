@@ -2,6 +2,7 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
 #include "cmd/addr2line.h"
+#include "cmd/agent.h"
 #include "capture/cgroup.h"
 #include "cmd/cli.h"
 #include "cmd/live.h"
@@ -822,6 +823,7 @@ static const struct subcommand subcommands[] = {
 	{ "addr2line", addr2line_main },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
+	{ "agent", agent_main },
 };
 
 int main(int argc, char **argv)

@@ -106,7 +106,9 @@ uint32_t proc_tgid_of(uint32_t tid);
 /* The file type bits (S_IFMT) of what pid's fd names (stat of
  * /proc/PID/fd/FD), or 0 if unknown. */
 uint32_t proc_fd_type(uint32_t pid, int32_t fd);
-
+/* /proc/PID/cgroup (its cgroup path in each hierarchy) into buf, in one
+ * read (a longer text is cut). Returns 0 or a negative errno (gone). */
+int proc_read_cgroup(uint32_t pid, char *buf, size_t size);
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 
