@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 ARCH := x86
 
-PKGS := libbpf libelf libdw ncursesw zlib liblzma jansson
+PKGS := libbpf libelf libdw ncursesw zlib liblzma jansson libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -9,12 +9,13 @@
 set -euo pipefail
 
 build_pkgs=(make clang llvm gcc pkg-config bpftool libbpf-dev libelf-dev libdw-dev
-	    libncurses-dev zlib1g-dev liblzma-dev libiberty-dev libjansson-dev)
+	    libncurses-dev zlib1g-dev liblzma-dev libiberty-dev libjansson-dev libcurl4-openssl-dev)
 # Debian's libc has no symbol for __libc_start_call_main, under every
 # sample: without its debug symbols each stack holds an [unknown] frame.
 demo_pkgs=(libc6-dbg)
 test_pkgs=(tmux binutils elfutils linux-perf golang-go chromium libclang-rt-14-dev
-	   rustc g++ util-linux procps jq libc6-dbg lld nodejs xz-utils)
+	   rustc g++ util-linux procps jq libc6-dbg lld nodejs xz-utils
+	   clickhouse-server clickhouse-client curl)
 
 want=("${build_pkgs[@]}")
 case "${1:-}" in
