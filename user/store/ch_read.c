@@ -787,7 +787,6 @@ int ch_reader_load(struct ch_reader *r, const struct ch_query *q, int64_t now, c
 	err[0] = 0;
 	memset(&r->st, 0, sizeof(r->st));
 	r->nr_rows = 0;
-	profile_reset_counts(r->p);
 
 	strbuf_reset(&r->sql);
 	ch_read_samples_sql(r->db, q, r->max_rows + 1, &r->sql);
@@ -826,6 +825,8 @@ int ch_reader_load(struct ch_reader *r, const struct ch_query *q, int64_t now, c
 	}
 	if (freq_lo == UINT32_MAX)
 		freq_lo = freq_hi;
+	/* Every query answered: only now the counts change. */
+	profile_reset_counts(r->p);
 	add_rows(r, wall, was_cut ? &cut : NULL);
 	set_meta(r, q, now, &w, wall, freq_lo, freq_hi);
 	return 0;

@@ -119,12 +119,13 @@ void ch_reader_set_max_rows(struct ch_reader *r, size_t max_rows);
 
 /*
  * Replaces the profile's counts with what q selects (now: unix seconds, for
- * the meta of an open range): zeroes every count, reads the rows, names new
- * stacks, reads the windows' counters, and sets meta (target with the
- * filters, start, duration, frequency, wall, counters, note). Frames and
- * stacks interned before stay. Returns 0, or a negative errno with a
- * one-line reason in err (the server's message, or what was wrong with a
- * row); on error the profile's counts are zero.
+ * the meta of an open range): reads the rows, names new stacks, reads the
+ * windows' counters, then zeroes every count, adds the rows and sets meta
+ * (target with the filters, start, duration, frequency, wall, counters,
+ * note). Frames and stacks interned before stay. Returns 0, or a negative
+ * errno with a one-line reason in err (the server's message, or what was
+ * wrong with a row); on error the counts and meta are as before (a live
+ * view keeps its last tree).
  */
 int ch_reader_load(struct ch_reader *r, const struct ch_query *q, int64_t now, char *err,
 		   size_t errlen);
