@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
 	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
+	"       sampletop agent --to clickhouse://[USER@]HOST:PORT/DB [OPTIONS]\n"
 	"\n"
 	"A sampling profiler: samples the stacks of running code with eBPF at a\n"
 	"fixed rate and shows where the time goes as a call tree.\n"

@@ -2,6 +2,7 @@
  * Exit codes: 0 success, 1 runtime error, 2 usage error; a launched
  * command's non-zero exit status is passed on. */
 #include "cmd/addr2line.h"
+#include "cmd/agent.h"
 #include "capture/cgroup.h"
 #include "cmd/chsource.h"
 #include "cmd/cli.h"
@@ -848,6 +849,7 @@ static const struct subcommand subcommands[] = {
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
 	{ "live", cmd_live },
+	{ "agent", agent_main },
 };
 
 int main(int argc, char **argv)

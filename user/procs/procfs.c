@@ -308,6 +308,16 @@ void proc_read_comm(uint32_t pid, char *buf, size_t size)
 	fclose(f);
 }
 
+int proc_read_cgroup(uint32_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	n = read_small(AT_FDCWD, path, buf, size);
+	return n < 0 ? (int)n : n == 0 ? -ESRCH : 0;
+}
+
 uint32_t proc_ns_pid(uint32_t pid)
 {
 	char path[64], line[256];

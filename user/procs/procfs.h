@@ -85,6 +85,9 @@ int proc_read_exe(uint32_t pid, char *buf, size_t size);
  * are keyed by pid alone (a BPF map by tgid); about one process instance,
  * ask proc_alive. */
 bool proc_pid_exists(uint32_t pid);
+/* /proc/PID/cgroup (its cgroup path in each hierarchy) into buf, in one
+ * read (a longer text is cut). Returns 0 or a negative errno (gone). */
+int proc_read_cgroup(uint32_t pid, char *buf, size_t size);
 /* The process's pid in its own pid namespace (last NSpid), or pid. */
 uint32_t proc_ns_pid(uint32_t pid);
 

@@ -1,0 +1,977 @@
+/* sampletop agent: the recorder on the whole machine, a window of its
+ * profile every --window seconds turned into rows (ch_write) and handed
+ * through a bounded queue to one sender thread per --to, which inserts
+ * them over HTTP. Sampling never waits for the network: a slow or dead
+ * server only fills the queue, whose drops are counted and reported. */
+#include "cmd/agent.h"
+#include "cmd/cli.h"
+#include "cmd/record.h"
+#include "procs/procfs.h"
+#include "store/ch_http.h"
+#include "store/ch_schema.h"
+#include "store/ch_write.h"
+#include "base/hashtab.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* 49 Hz: within the 19-100 Hz of continuous profilers, and prime, so that
+ * sampling does not fall in step with the 10 ms, 50 ms, 100 ms periods of
+ * timers and of the kernel's tick (a multiple such as 50 Hz would land on
+ * the same phase of a periodic task each time and see it always or never).
+ * It is half the cost of 97 Hz and still gives ~490 samples per busy CPU in
+ * a 10 s window: a function at 5% of a CPU shows with ~25 samples. */
+#define AGENT_DEFAULT_FREQ 49
+#define AGENT_DEFAULT_WINDOW_MS 10000
+#define AGENT_MIN_WINDOW_MS 1000
+#define AGENT_MAX_WINDOW_MS 3600000
+#define AGENT_MAX_TO 8
+#define AGENT_MAX_LABELS 32
+#define AGENT_LABEL_MAX 256
+/* Each HTTP call may take this long before the server counts as down. */
+#define AGENT_TIMEOUT_MS 10000
+/* The in-memory queue of each --to: an hour of 10 s windows, at most 64
+ * MiB; past either the oldest windows not yet being sent are dropped. */
+#define AGENT_QUEUE_WINDOWS 360
+#define AGENT_QUEUE_BYTES (64u << 20)
+/* Back-off between attempts while a server fails: doubled each time. */
+#define AGENT_BACKOFF_MIN_MS 500
+#define AGENT_BACKOFF_MAX_MS 30000
+/* On stop, how long the senders keep trying to deliver what is queued. */
+#define AGENT_FLUSH_MS 10000
+/* Old partitions are looked for at start and then this often (no TTL). */
+#define AGENT_EXPIRE_PERIOD_NS (3600ull * 1000000000ull)
+#define AGENT_DRAIN_MS 100
+#define AGENT_SERVICE_MAX 96
+
+static volatile sig_atomic_t agent_stop;
+
+static void on_signal(int sig)
+{
+	agent_stop = sig;
+}
+
+/* ---- The queue between the window loop and one sender ----
+ * push (the window loop) / peek, then done (the sender). The head stays in
+ * the queue while it is being sent (busy), so a retry resumes it; drops
+ * for room take the oldest window that is not busy. The spool
+ * (store/spool.h) takes this place with the same four calls. */
+struct agent_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct ch_batch *v;	/* v[0] is the oldest */
+	size_t nr, cap, bytes, max_bytes;
+	bool busy;		/* v[0] is with the sender */
+	bool closing;		/* no more pushes: the sender ends once empty */
+	uint64_t deadline_ns;	/* closing: give up sending after this */
+	uint64_t dropped;	/* windows dropped for room */
+};
+
+static void aq_init(struct agent_queue *q, size_t cap, size_t max_bytes)
+{
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	q->v = xcalloc(cap, sizeof(*q->v));
+	q->cap = cap;
+	q->max_bytes = max_bytes;
+}
+
+static void aq_free(struct agent_queue *q)
+{
+	for (size_t i = 0; i < q->nr; i++)
+		ch_batch_release(&q->v[i]);
+	free(q->v);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+}
+
+static void aq_remove(struct agent_queue *q, size_t i)
+{
+	q->bytes -= ch_batch_size(&q->v[i]);
+	ch_batch_release(&q->v[i]);
+	memmove(&q->v[i], &q->v[i + 1], (q->nr - i - 1) * sizeof(*q->v));
+	q->nr--;
+}
+
+/* Takes b (its data now the queue's). Returns how many windows were
+ * dropped to make room. */
+static uint64_t aq_push(struct agent_queue *q, struct ch_batch *b)
+{
+	uint64_t dropped = 0;
+	size_t size = ch_batch_size(b);
+
+	pthread_mutex_lock(&q->lock);
+	while (q->nr && (q->nr == q->cap || q->bytes + size > q->max_bytes)) {
+		size_t victim = q->busy ? 1 : 0;
+
+		if (victim >= q->nr)
+			break;
+		aq_remove(q, victim);
+		dropped++;
+	}
+	if (q->nr < q->cap) {
+		q->v[q->nr++] = *b;
+		q->bytes += size;
+	} else {
+		ch_batch_release(b);	/* cap 1 and busy: this one goes */
+		dropped++;
+	}
+	q->dropped += dropped;
+	memset(b, 0, sizeof(*b));
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return dropped;
+}
+
+/* The oldest window, kept in the queue (busy) until aq_done; NULL after
+ * timeout_ms without one, or once closing and empty. */
+static struct ch_batch *aq_peek(struct agent_queue *q, int timeout_ms)
+{
+	struct ch_batch *b = NULL;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!q->nr && !q->closing)
+		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT)
+			break;
+	if (q->nr) {
+		q->busy = true;
+		b = &q->v[0];
+	}
+	pthread_mutex_unlock(&q->lock);
+	return b;
+}
+
+/* The sender is done with the head: sent (removed) or to be retried. */
+static void aq_done(struct agent_queue *q, bool sent)
+{
+	pthread_mutex_lock(&q->lock);
+	if (sent)
+		aq_remove(q, 0);
+	q->busy = false;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void aq_close(struct agent_queue *q, uint64_t deadline_ns)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closing = true;
+	q->deadline_ns = deadline_ns;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Sleeps ms, or until the queue closes past its deadline. */
+static void aq_sleep(struct agent_queue *q, long ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+
+	while (now_ns() < end) {
+		pthread_mutex_lock(&q->lock);
+		bool give_up = q->closing && now_ns() >= q->deadline_ns;
+		pthread_mutex_unlock(&q->lock);
+		if (give_up)
+			return;
+		usleep(50000);
+	}
+}
+
+static bool aq_give_up(struct agent_queue *q)
+{
+	bool r;
+
+	pthread_mutex_lock(&q->lock);
+	r = q->closing && (!q->nr || now_ns() >= q->deadline_ns);
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
+/* ---- One destination (--to) and its sender thread ---- */
+struct dest {
+	struct ch_url url;
+	char shown[300];	/* the URL for messages */
+	struct ch_conn *conn;
+	struct agent_queue q;
+	pthread_t thread;
+	bool started;
+	bool schema_ok, ttl;
+	unsigned retention_days;
+	uint64_t next_expire_ns;
+	bool quiet;
+	/* the sender's own, read by the main thread after the join */
+	uint64_t sent_windows, sent_rows[CH_T_NR], sent_bytes, failures;
+	bool failing;
+	char last_err[600];
+};
+
+static void say(const char *fmt, ...) PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("sampletop: agent: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int dest_schema(struct dest *d, char *err, size_t errlen)
+{
+	int ret = ch_schema_create(d->conn, d->url.db, NULL, d->retention_days, &d->ttl, err,
+				   errlen);
+
+	d->schema_ok = !ret;
+	return ret;
+}
+
+static void dest_expire(struct dest *d)
+{
+	char err[600];
+	unsigned dropped = 0;
+
+	if (d->ttl || !d->retention_days || now_ns() < d->next_expire_ns)
+		return;
+	d->next_expire_ns = now_ns() + AGENT_EXPIRE_PERIOD_NS;
+	if (ch_schema_expire(d->conn, d->url.db, d->retention_days, wall_ns() / 1000000000ull,
+			     &dropped, err, sizeof(err)))
+		say("%s: %s", d->shown, err);
+	else if (dropped && !d->quiet)
+		say("%s: dropped %u day partitions older than %u days", d->shown, dropped,
+		    d->retention_days);
+}
+
+/* Inserts what is left of b, table by table; b->done moves on with each. */
+static int send_batch(struct dest *d, struct ch_batch *b, char *err, size_t errlen)
+{
+	char sql[200];
+	int ret;
+
+	if (!d->schema_ok && (ret = dest_schema(d, err, errlen)))
+		return ret;
+	for (; b->done < CH_T_NR; b->done++) {
+		size_t len = b->len[b->done], off = ch_batch_offset(b, b->done);
+
+		if (!len)
+			continue;
+		snprintf(sql, sizeof(sql), "INSERT INTO %s.%s FORMAT JSONEachRow", d->url.db,
+			 ch_table_names[b->done]);
+		ret = ch_exec(d->conn, sql, b->data + off, len, NULL, err, errlen);
+		if (ret)
+			return ret;
+		d->sent_rows[b->done] += b->rows[b->done];
+		d->sent_bytes += len;
+	}
+	return 0;
+}
+
+static void *sender_main(void *arg)
+{
+	struct dest *d = arg;
+	long backoff = 0;
+	char err[600];
+
+	while (!aq_give_up(&d->q)) {
+		struct ch_batch *b = aq_peek(&d->q, 1000);
+		int ret;
+
+		if (!b) {
+			if (d->schema_ok)
+				dest_expire(d);
+			continue;
+		}
+		ret = send_batch(d, b, err, sizeof(err));
+		if (!ret) {
+			aq_done(&d->q, true);
+			d->sent_windows++;
+			if (d->failing && !d->quiet)
+				say("%s: sending again", d->shown);
+			d->failing = false;
+			backoff = 0;
+			continue;
+		}
+		aq_done(&d->q, false);
+		d->failures++;
+		/* Said once per kind of failure, not on every retry. */
+		if (!d->failing || strcmp(err, d->last_err))
+			say("%s: %s; windows are kept in memory and sent once it answers", d->shown,
+			    err);
+		d->failing = true;
+		snprintf(d->last_err, sizeof(d->last_err), "%s", err);
+		backoff = backoff ? backoff * 2 : AGENT_BACKOFF_MIN_MS;
+		if (backoff > AGENT_BACKOFF_MAX_MS)
+			backoff = AGENT_BACKOFF_MAX_MS;
+		aq_sleep(&d->q, backoff);
+	}
+	return NULL;
+}
+
+/* ---- The service of each process, from its cgroup ---- */
+struct svc_gen {
+	struct u64map map;	/* pid -> index in names */
+	char (*names)[AGENT_SERVICE_MAX];
+	size_t nr, alloc;
+};
+
+/* This window's lookups, and the last window's (for processes that have
+ * exited since: their service is still known). */
+struct svc_cache {
+	struct svc_gen cur, prev;
+};
+
+static const char *svc_put(struct svc_gen *g, uint32_t pid, const char *name)
+{
+	XGROW(g->names, g->alloc, g->nr + 1);
+	snprintf(g->names[g->nr], AGENT_SERVICE_MAX, "%s", name);
+	u64map_put(&g->map, pid, g->nr);
+	return g->names[g->nr++];
+}
+
+static const char *service_of(uint32_t pid, void *ctx)
+{
+	struct svc_cache *c = ctx;
+	char text[4096], name[AGENT_SERVICE_MAX];
+	uint32_t i;
+
+	if (u64map_get(&c->cur.map, pid, &i))
+		return c->cur.names[i];
+	if (proc_read_cgroup(pid, text, sizeof(text)) == 0) {
+		ch_service_from_cgroup(text, name, sizeof(name));
+		return svc_put(&c->cur, pid, name);
+	}
+	if (u64map_get(&c->prev.map, pid, &i))
+		return svc_put(&c->cur, pid, c->prev.names[i]);
+	return svc_put(&c->cur, pid, "");
+}
+
+static void svc_next_window(struct svc_cache *c)
+{
+	struct svc_gen t = c->prev;
+
+	c->prev = c->cur;
+	c->cur = t;
+	u64map_clear(&c->cur.map);
+	c->cur.nr = 0;
+}
+
+static void svc_free(struct svc_cache *c)
+{
+	u64map_free(&c->cur.map);
+	u64map_free(&c->prev.map);
+	free(c->cur.names);
+	free(c->prev.names);
+}
+
+/* ---- Options ---- */
+struct agent_opts {
+	const char *to[AGENT_MAX_TO];
+	size_t nr_to;
+	const char *password_file;
+	uint32_t freq_hz;
+	uint32_t window_ms;
+	const char *labels[AGENT_MAX_LABELS];	/* "key=value", in argv */
+	size_t nr_labels;
+	unsigned retention_days;
+	const char *init_cluster;
+	double duration_s;
+	long timeout_ms;
+	bool kernel;
+	bool quiet;
+	int verbose;
+};
+
+static const char agent_usage[] =
+	"Usage: sampletop agent --to clickhouse://[USER@]HOST:PORT/DB [--to URL...] [OPTIONS]\n"
+	"       sampletop agent --init-cluster NAME --to URL1 --to URL2 ...\n"
+	"\n"
+	"Profiles every process of this machine continuously and sends a window of\n"
+	"samples every --window seconds to each ClickHouse server (HTTP port; the\n"
+	"database and its tables are created when missing). A server that is down,\n"
+	"slow or refusing does not stop sampling: windows wait in memory and are\n"
+	"sent in order once it answers; what had to be dropped is counted.\n"
+	"\n"
+	"Options:\n"
+	"      --to URL              clickhouse://[USER@]HOST[:PORT][/DB] (port 8123,\n"
+	"                            database sampletop when not given); may repeat:\n"
+	"                            every window goes to every --to\n"
+	"      --password-file FILE  the password: the first line of FILE (else the\n"
+	"                            environment variable SAMPLETOP_CLICKHOUSE_PASSWORD;\n"
+	"                            never in the URL)\n"
+	"      --window SECONDS      window length, 1 to 3600, with s or m (default 10s)\n"
+	"  -F, --freq HZ             samples per second per CPU (default 49)\n"
+	"      --label KEY=VALUE     a label on every row (may repeat); host=NAME\n"
+	"                            replaces the host name\n"
+	"      --retention DAYS      keep this many days (default 14; 0: forever): a TTL\n"
+	"                            on servers from 19.6, else the agent drops older\n"
+	"                            day partitions itself, hourly\n"
+	"      --init-cluster NAME   create the store on each --to as a shard of the\n"
+	"                            cluster NAME (local tables and Distributed tables\n"
+	"                            over them), then exit\n"
+	"      --timeout SECONDS     a server that takes longer counts as down (default 10)\n"
+	"  -K, --kernel              record kernel stacks too\n"
+	"  -d, --duration SECONDS    stop after this long (default: until SIGTERM/Ctrl-C)\n"
+	"  -q, --quiet               only errors on stderr\n"
+	"  -v, --verbose             a line per window\n"
+	"  -h, --help                this help\n"
+	"\n"
+	"Examples:\n"
+	"  sampletop agent --to clickhouse://ch1:8123/prof --label env=prod\n"
+	"  SAMPLETOP_CLICKHOUSE_PASSWORD=... sampletop agent --to clickhouse://writer@ch1:8123/prof\n"
+	"  sampletop agent --init-cluster prof --to clickhouse://ch1:8123/prof "
+	"--to clickhouse://ch2:8123/prof\n";
+
+enum { OPT_TO = 256, OPT_PASSWORD_FILE, OPT_WINDOW, OPT_LABEL, OPT_RETENTION,
+       OPT_INIT_CLUSTER, OPT_TIMEOUT };
+
+static const struct option agent_long_opts[] = {
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "init-cluster", required_argument, NULL, OPT_INIT_CLUSTER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "kernel", no_argument, NULL, 'K' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* "10", "10s", "1.5m", "500ms" -> milliseconds. Returns 0 or -EINVAL. */
+static int parse_seconds(const char *s, double *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0))
+		return -EINVAL;
+	if (!*end || !strcmp(end, "s"))
+		*ms = v * 1000;
+	else if (!strcmp(end, "ms"))
+		*ms = v;
+	else if (!strcmp(end, "m"))
+		*ms = v * 60000;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int check_label(const char *l)
+{
+	const char *eq = strchr(l, '=');
+
+	if (!eq || eq == l)
+		return cli_option_error("--label", l, "wants KEY=VALUE, like env=prod");
+	for (const char *c = l; c < eq; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.'))
+			return cli_option_error("--label", l,
+						"the key holds letters, digits, '_', '-', '.'");
+	if (strlen(l) >= AGENT_LABEL_MAX)
+		return cli_option_error("--label", l, "longer than %d bytes", AGENT_LABEL_MAX - 1);
+	return 0;
+}
+
+static int parse_agent(struct agent_opts *o, int argc, char **argv, bool *done)
+{
+	double v;
+	char *end;
+	int c;
+
+	*done = false;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":F:Kd:qvh", agent_long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TO:
+			if (o->nr_to == AGENT_MAX_TO)
+				return cli_option_error("--to", optarg, "at most %d servers",
+							AGENT_MAX_TO);
+			o->to[o->nr_to++] = optarg;
+			break;
+		case OPT_PASSWORD_FILE:
+			o->password_file = optarg;
+			break;
+		case OPT_WINDOW:
+			if (parse_seconds(optarg, &v) || v < AGENT_MIN_WINDOW_MS ||
+			    v > AGENT_MAX_WINDOW_MS)
+				return cli_option_error("--window", optarg,
+							"wants 1 to 3600 seconds, like 10s or 1m");
+			o->window_ms = (uint32_t)v;
+			break;
+		case 'F': {
+			uint32_t max;
+
+			cli_max_freq(NULL, &max);
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (end == optarg || *end || errno || !(v >= 1 && v <= max) ||
+			    v != (uint32_t)v)
+				return cli_option_error("-F", optarg,
+							"wants a whole number of Hz, 1 to %u", max);
+			o->freq_hz = (uint32_t)v;
+			break;
+		}
+		case OPT_LABEL:
+			if (check_label(optarg))
+				return 2;
+			if (o->nr_labels == AGENT_MAX_LABELS)
+				return cli_option_error("--label", optarg, "at most %d labels",
+							AGENT_MAX_LABELS);
+			o->labels[o->nr_labels++] = optarg;
+			break;
+		case OPT_RETENTION:
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (end != optarg && !strcmp(end, "d"))
+				end++;
+			if (end == optarg || *end || errno || !(v >= 0 && v <= 36500) ||
+			    v != (unsigned)v)
+				return cli_option_error("--retention", optarg,
+							"wants whole days, 0 (forever) to 36500");
+			o->retention_days = (unsigned)v;
+			break;
+		case OPT_INIT_CLUSTER:
+			for (const char *p = optarg; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '_'))
+					return cli_option_error("--init-cluster", optarg,
+								"a cluster name of the server's "
+								"remote_servers (letters, digits, _)");
+			if (!*optarg || strlen(optarg) > CH_NAME_MAX)
+				return cli_option_error("--init-cluster", optarg,
+							"a cluster name, 1 to %d characters",
+							CH_NAME_MAX);
+			o->init_cluster = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds(optarg, &v) || v < 100 || v > 600000)
+				return cli_option_error("--timeout", optarg,
+							"wants 0.1 to 600 seconds");
+			o->timeout_ms = (long)v;
+			break;
+		case 'K':
+			o->kernel = true;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &v) || v < 1 || v > 365 * 86400e3)
+				return cli_option_error("-d", optarg,
+							"wants 0.001 to 31536000 seconds");
+			o->duration_s = v / 1000;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			fputs(agent_usage, stdout);
+			*done = true;
+			return 0;
+		case ':':
+			return cli_option_error(argv[optind - 1], NULL, "wants a value");
+		default:
+			return cli_option_error(argv[optind - 1], NULL,
+						"unknown option of agent (see sampletop agent --help)");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("agent takes no operands ('%s'); see sampletop agent --help",
+				       argv[optind]);
+	if (!o->nr_to)
+		return cli_usage_error("agent wants --to clickhouse://[USER@]HOST:PORT/DB "
+				       "(see sampletop agent --help)");
+	return 0;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	size_t kx = strcspn(x, "="), ky = strcspn(y, "=");
+	int c = memcmp(x, y, kx < ky ? kx : ky);
+
+	return c ? c : kx < ky ? -1 : kx > ky;
+}
+
+/* ---- The agent run ---- */
+struct agent {
+	struct agent_opts o;
+	char *password;
+	struct dest *dests;
+	size_t nr_dests;
+	char host[256];
+	const char *labels[AGENT_MAX_LABELS];	/* sorted, host= left out */
+	size_t nr_labels;
+	struct profile *prof;
+	struct recorder *rec;
+	struct ch_writer *writer;
+	struct svc_cache svc;
+	uint64_t seq, agent_start_s;
+	uint64_t last_counters[PC_NR];
+	uint64_t dropped_seen;
+	uint64_t samples_total, rows_total, bytes_total;
+};
+
+/* host= sets the host name; the rest are sorted by key; a key given twice
+ * is refused (which value would a query see?). Returns 0 or 2. */
+static int setup_labels(struct agent *a)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(a->host, sizeof(a->host), "%s", host);
+	for (size_t i = 0; i < a->o.nr_labels; i++) {
+		const char *l = a->o.labels[i];
+
+		if (!strncmp(l, "host=", 5)) {
+			if (!l[5])
+				return cli_option_error("--label", l, "an empty host name");
+			snprintf(a->host, sizeof(a->host), "%s", l + 5);
+			continue;
+		}
+		a->labels[a->nr_labels++] = l;
+	}
+	qsort(a->labels, a->nr_labels, sizeof(*a->labels), label_cmp);
+	for (size_t i = 1; i < a->nr_labels; i++)
+		if (!label_cmp(&a->labels[i - 1], &a->labels[i]))
+			return cli_option_error("--label", a->labels[i], "this key is given twice");
+	return 0;
+}
+
+/* Parses every --to and reads the password. Returns 0, 1 or 2. */
+static int setup_dests(struct agent *a)
+{
+	char err[512];
+	int ret;
+
+	a->dests = xcalloc(a->o.nr_to, sizeof(*a->dests));
+	for (size_t i = 0; i < a->o.nr_to; i++) {
+		struct dest *d = &a->dests[i];
+
+		if (ch_url_parse(a->o.to[i], &d->url, err, sizeof(err)))
+			return cli_option_error("--to", NULL, "%s", err);	/* may hold a password */
+		a->nr_dests++;
+		ch_url_format(&d->url, d->shown, sizeof(d->shown));
+		d->retention_days = a->o.retention_days;
+		d->quiet = a->o.quiet;
+		aq_init(&d->q, AGENT_QUEUE_WINDOWS, AGENT_QUEUE_BYTES);
+	}
+	ret = ch_password(a->o.password_file, &a->password, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "sampletop: --password-file: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		a->dests[i].conn = ch_open(&a->dests[i].url, a->password, a->o.timeout_ms);
+		if (!a->dests[i].conn) {
+			fprintf(stderr, "sampletop: cannot set up libcurl\n");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* --init-cluster: the local and Distributed tables on every shard. */
+static int init_cluster(struct agent *a)
+{
+	char err[600];
+	int ret = 0;
+
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct dest *d = &a->dests[i];
+		bool ttl;
+
+		if (ch_schema_create(d->conn, d->url.db, a->o.init_cluster, a->o.retention_days,
+				     &ttl, err, sizeof(err))) {
+			fprintf(stderr, "sampletop: %s: %s\n", d->shown, err);
+			ret = 1;
+			continue;
+		}
+		if (!a->o.quiet)
+			printf("%s: tables of cluster %s ready (%s)\n", d->shown, a->o.init_cluster,
+			       ttl ? "retention by TTL" : a->o.retention_days
+								? "retention by the agents"
+								: "kept forever");
+	}
+	return ret;
+}
+
+/* At start, each server: tables created when missing. A server that
+ * answers with an error (a refused password, no right to create) stops
+ * the agent now, with its message: that will not heal by waiting. One
+ * that does not answer is tried again by its sender. Returns 0 or 1. */
+static int check_servers(struct agent *a)
+{
+	char err[600];
+
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct dest *d = &a->dests[i];
+		int ret = dest_schema(d, err, sizeof(err));
+
+		if (ret == -EREMOTEIO) {
+			fprintf(stderr, "sampletop: %s: %s\n", d->shown, err);
+			return 1;
+		}
+		if (ret)
+			say("%s: %s; windows are kept in memory and sent once it answers",
+			    d->shown, err);
+		d->failing = ret != 0;
+		snprintf(d->last_err, sizeof(d->last_err), "%s", ret ? err : "");
+	}
+	return 0;
+}
+
+static int start_senders(struct agent *a)
+{
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		int err = pthread_create(&a->dests[i].thread, NULL, sender_main, &a->dests[i]);
+
+		if (err) {
+			fprintf(stderr, "sampletop: cannot start a sender thread: %s\n",
+				strerror(err));
+			return 1;
+		}
+		a->dests[i].started = true;
+	}
+	return 0;
+}
+
+static int open_recorder(struct agent *a, int argc, char **argv)
+{
+	struct recorder_opts ro;
+	struct strbuf cmd = STRBUF_INIT;
+	const char *why = NULL;
+	int err;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.sampler.freq_hz = a->o.freq_hz;
+	ro.sampler.user = true;
+	ro.sampler.kernel = a->o.kernel;
+	ro.sampler.unwind = ST_UNWIND_AUTO;
+	ro.sym.kernel = a->o.kernel;
+	ro.python.mode = PYTHON_MERGE;
+	a->prof = profile_new();
+	a->prof->meta.hostname = xstrdup(a->host);
+	a->prof->meta.target = xstrdup("all processes");
+	strbuf_addstr(&cmd, "sampletop");
+	for (int i = 0; i < argc; i++)
+		strbuf_addf(&cmd, " %s", argv[i]);
+	a->prof->meta.command = strbuf_detach(&cmd);
+	err = recorder_open(a->prof, &ro, &a->rec, &why);
+	if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", why ? why : "cannot start sampling",
+			strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/* The window just ended: its rows to every queue, the counts reset. */
+static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall)
+{
+	uint64_t delta[PC_NR], dropped = 0;
+	struct ch_window win = {
+		.start_ns = start_wall,
+		.window_ms = (uint32_t)((end_wall - start_wall + 500000) / 1000000),
+		.seq = ++a->seq,
+		.agent_start_s = a->agent_start_s,
+		.host = a->host,
+		.labels = a->labels,
+		.nr_labels = a->nr_labels,
+		.counters = delta,
+		.service = service_of,
+		.service_ctx = &a->svc,
+	};
+	struct ch_batch b;
+
+	for (int i = 0; i < PC_NR; i++) {
+		uint64_t cur = a->prof->meta.counters[i];
+
+		delta[i] = cur >= a->last_counters[i] ? cur - a->last_counters[i] : cur;
+		a->last_counters[i] = cur;
+	}
+	win.lost = delta[ST_CNT_RINGBUF_FULL];
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		pthread_mutex_lock(&a->dests[i].q.lock);
+		dropped += a->dests[i].q.dropped;
+		pthread_mutex_unlock(&a->dests[i].q.lock);
+	}
+	win.spool_dropped = dropped;
+	/* A dropped window may have carried the first use of a stack. */
+	if (dropped != a->dropped_seen)
+		ch_writer_forget_stacks(a->writer);
+	a->dropped_seen = dropped;
+	ch_write_window(a->writer, a->prof, &win, &b);
+	profile_reset_counts(a->prof);
+	svc_next_window(&a->svc);
+	a->rows_total += b.rows[CH_T_SAMPLES];
+	a->bytes_total += ch_batch_size(&b);
+	if (a->o.verbose)
+		say("window %llu: %llu samples rows, %llu new stacks, %zu bytes",
+		    (unsigned long long)b.seq, (unsigned long long)b.rows[CH_T_SAMPLES],
+		    (unsigned long long)b.rows[CH_T_STACKS], ch_batch_size(&b));
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct ch_batch copy;
+		uint64_t n;
+
+		if (i + 1 < a->nr_dests)
+			ch_batch_copy(&copy, &b);
+		else
+			copy = b;
+		n = aq_push(&a->dests[i].q, &copy);
+		if (n)
+			say("%s: queue full: dropped %llu window(s) (%llu so far)", a->dests[i].shown,
+			    (unsigned long long)n, (unsigned long long)a->dests[i].q.dropped);
+	}
+}
+
+static void run_windows(struct agent *a)
+{
+	uint64_t window_ns = (uint64_t)a->o.window_ms * 1000000ull;
+	uint64_t start_wall = wall_ns(), next = now_ns() + window_ns;
+	uint64_t deadline = a->o.duration_s ? now_ns() + (uint64_t)(a->o.duration_s * 1e9) : 0;
+
+	while (!agent_stop) {
+		uint64_t now = now_ns();
+		int wait_ms = (int)((next - now) / 1000000);
+
+		if (deadline && now >= deadline)
+			break;
+		if (now >= next) {
+			uint64_t end_wall = wall_ns();
+
+			flush_window(a, start_wall, end_wall);
+			start_wall = end_wall;
+			next += window_ns;
+			if (next <= now)	/* a stall longer than a window: skip ahead */
+				next = now + window_ns;
+			continue;
+		}
+		if (recorder_wait(a->rec, wait_ms < AGENT_DRAIN_MS ? wait_ms : AGENT_DRAIN_MS) < 0)
+			break;
+	}
+	recorder_stop(a->rec);
+	flush_window(a, start_wall, wall_ns());
+}
+
+/* Stops the senders (after they had AGENT_FLUSH_MS to send what is
+ * queued) and says what became of the windows. Returns 0, or 1 when some
+ * were dropped or not sent. */
+static int stop_senders(struct agent *a)
+{
+	uint64_t deadline = now_ns() + AGENT_FLUSH_MS * 1000000ull;
+	int ret = 0;
+
+	for (size_t i = 0; i < a->nr_dests; i++)
+		aq_close(&a->dests[i].q, deadline);
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct dest *d = &a->dests[i];
+
+		if (d->started)
+			pthread_join(d->thread, NULL);
+		d->started = false;
+		if (d->q.nr || d->q.dropped)
+			ret = 1;
+		if (!a->o.quiet || d->q.nr || d->q.dropped)
+			say("%s: %llu windows sent (%llu samples rows, %llu stacks rows, %llu bytes), "
+			    "%llu dropped (queue full), %zu not sent%s%s",
+			    d->shown, (unsigned long long)d->sent_windows,
+			    (unsigned long long)d->sent_rows[CH_T_SAMPLES],
+			    (unsigned long long)d->sent_rows[CH_T_STACKS],
+			    (unsigned long long)d->sent_bytes, (unsigned long long)d->q.dropped,
+			    d->q.nr, d->q.nr ? ": " : "", d->q.nr ? d->last_err : "");
+	}
+	return ret;
+}
+
+static void agent_free(struct agent *a)
+{
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct dest *d = &a->dests[i];
+
+		if (d->started) {
+			aq_close(&d->q, 0);
+			pthread_join(d->thread, NULL);
+		}
+		ch_close(d->conn);
+		ch_url_free(&d->url);
+		aq_free(&d->q);
+	}
+	free(a->dests);
+	recorder_free(a->rec);
+	profile_free(a->prof);
+	ch_writer_free(a->writer);
+	svc_free(&a->svc);
+	if (a->password) {
+		memset(a->password, 0, strlen(a->password));
+		free(a->password);
+	}
+}
+
+int agent_main(int argc, char **argv)
+{
+	struct agent a = { .o = { .freq_hz = AGENT_DEFAULT_FREQ,
+				  .window_ms = AGENT_DEFAULT_WINDOW_MS,
+				  .retention_days = CH_DEFAULT_RETENTION_DAYS,
+				  .timeout_ms = AGENT_TIMEOUT_MS } };
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool done;
+	int ret;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = parse_agent(&a.o, argc, argv, &done);
+	if (done || ret)
+		goto out;
+	ret = setup_labels(&a);
+	if (!ret)
+		ret = setup_dests(&a);
+	if (ret)
+		goto out;
+	if (a.o.init_cluster) {
+		ret = init_cluster(&a);
+		goto out;
+	}
+	ret = check_servers(&a);
+	if (!ret)
+		ret = open_recorder(&a, argc, argv);
+	if (!ret)
+		ret = start_senders(&a);
+	if (ret)
+		goto out;
+	a.writer = ch_writer_new();
+	a.agent_start_s = wall_ns() / 1000000000ull;
+	if (!a.o.quiet) {
+		say("sampling all processes at %u Hz as host %s, a window every %.3g s to %zu "
+		    "server(s); SIGTERM or Ctrl-C to stop", a.o.freq_hz, a.host,
+		    a.o.window_ms / 1000.0, a.nr_dests);
+	}
+	run_windows(&a);
+	ret = stop_senders(&a);
+out:
+	agent_free(&a);
+	return ret;
+}
