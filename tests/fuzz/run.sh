@@ -12,7 +12,7 @@ shift 2>/dev/null
 CC=${FUZZ_CC:-clang}
 FLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all
        -I"$TOP/user" -I"$TOP/include" -I"$TOP/build" $(pkg-config --cflags libbpf libelf libdw ncursesw))
-LIBS=($(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm -lpthread)
+LIBS=($(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm -lpthread)
 
 # Every userspace source but main.c, instrumented, so that a target can use
 # any module; sampler.c needs the BPF skeletons that `make` generates.
