@@ -114,9 +114,25 @@ bench: test-deps all
 fuzz: all
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The binary, the man page, the agent's systemd unit (its ExecStart names
+# SBINDIR) with its environment file (kept when it exists: it holds the
+# site's settings), and bash completion. systemd and bash-completion look
+# under /usr/local as well as /usr, so the PREFIX default works for both.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+
 install: $(OUTPUT)/sampletop
-	install -D -m 0755 $(OUTPUT)/sampletop $(DESTDIR)$(PREFIX)/sbin/sampletop
-	install -D -m 0644 man/sampletop.8 $(DESTDIR)$(PREFIX)/share/man/man8/sampletop.8
+	install -D -m 0755 $(OUTPUT)/sampletop $(DESTDIR)$(SBINDIR)/sampletop
+	install -D -m 0644 man/sampletop.8 $(DESTDIR)$(MANDIR)/man8/sampletop.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/sampletop-agent.service > $(DESTDIR)$(UNITDIR)/sampletop-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sampletop-agent.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/sampletop-agent ] || \
+		install -D -m 0644 packaging/sampletop-agent.default $(DESTDIR)$(SYSCONFDIR)/default/sampletop-agent
+	install -D -m 0644 packaging/sampletop.bash-completion $(DESTDIR)$(COMPLETIONDIR)/sampletop
 
 format:
 	clang-format -i $(USER_SRCS) $(wildcard user/*.h user/*/*.h) bpf/*.c include/*.h

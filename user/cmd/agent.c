@@ -1,8 +1,9 @@
 /* sampletop agent: the recorder on the whole machine, a window of its
  * profile every --window seconds turned into rows (ch_write) and handed
- * through a bounded queue to one sender thread per --to, which inserts
- * them over HTTP. Sampling never waits for the network: a slow or dead
- * server only fills the queue, whose drops are counted and reported. */
+ * to the spool of each --to (store/spool.h: memory, then a directory),
+ * whose sender thread inserts them over HTTP, in order, with back-off.
+ * Sampling never waits for the network: a slow or dead server only fills
+ * the spool, whose drops are counted and reported. */
 #include "cmd/agent.h"
 #include "cmd/cli.h"
 #include "cmd/record.h"
@@ -10,16 +11,19 @@
 #include "store/ch_http.h"
 #include "store/ch_schema.h"
 #include "store/ch_write.h"
+#include "store/spool.h"
 #include "base/hashtab.h"
 #include "base/util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <limits.h>
 #include <unistd.h>
 
 /* 49 Hz: within the 19-100 Hz of continuous profilers, and prime, so that
@@ -37,13 +41,9 @@
 #define AGENT_LABEL_MAX 256
 /* Each HTTP call may take this long before the server counts as down. */
 #define AGENT_TIMEOUT_MS 10000
-/* The in-memory queue of each --to: an hour of 10 s windows, at most 64
- * MiB; past either the oldest windows not yet being sent are dropped. */
-#define AGENT_QUEUE_WINDOWS 360
-#define AGENT_QUEUE_BYTES (64u << 20)
-/* Back-off between attempts while a server fails: doubled each time. */
-#define AGENT_BACKOFF_MIN_MS 500
-#define AGENT_BACKOFF_MAX_MS 30000
+/* Memory for each --to's spool before windows go to disk. */
+#define AGENT_SPOOL_MEM_MIN (64u << 10)
+#define AGENT_SPOOL_MAX_MAX (1ull << 40)
 /* On stop, how long the senders keep trying to deliver what is queued. */
 #define AGENT_FLUSH_MS 10000
 /* Old partitions are looked for at start and then this often (no TTL). */
@@ -58,146 +58,71 @@ static void on_signal(int sig)
 	agent_stop = sig;
 }
 
-/* ---- The queue between the window loop and one sender ----
- * push (the window loop) / peek, then done (the sender). The head stays in
- * the queue while it is being sent (busy), so a retry resumes it; drops
- * for room take the oldest window that is not busy. The spool
- * (store/spool.h) takes this place with the same four calls. */
-struct agent_queue {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct ch_batch *v;	/* v[0] is the oldest */
-	size_t nr, cap, bytes, max_bytes;
-	bool busy;		/* v[0] is with the sender */
-	bool closing;		/* no more pushes: the sender ends once empty */
-	uint64_t deadline_ns;	/* closing: give up sending after this */
-	uint64_t dropped;	/* windows dropped for room */
-};
+/* ---- A window in the spool: its batch as bytes ----
+ * Six little-endian u64 (rows and bytes of each table), then the rows. */
+#define AGENT_SPOOL_HDR (2 * CH_T_NR * 8)
 
-static void aq_init(struct agent_queue *q, size_t cap, size_t max_bytes)
+static void spool_payload(const struct ch_batch *b, struct strbuf *out)
 {
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
-	q->v = xcalloc(cap, sizeof(*q->v));
-	q->cap = cap;
-	q->max_bytes = max_bytes;
+	unsigned char h[AGENT_SPOOL_HDR];
+
+	for (int t = 0; t < CH_T_NR; t++)
+		for (int i = 0; i < 8; i++) {
+			h[t * 8 + i] = b->rows[t] >> (8 * i);
+			h[(CH_T_NR + t) * 8 + i] = (uint64_t)b->len[t] >> (8 * i);
+		}
+	strbuf_add(out, h, sizeof(h));
+	strbuf_add(out, b->data, ch_batch_size(b));
 }
 
-static void aq_free(struct agent_queue *q)
+/* A view of a spooled window as a batch (data not owned). -EBADMSG when
+ * the lengths do not add up. */
+static int spool_batch(const struct spool_window *w, struct ch_batch *b)
 {
-	for (size_t i = 0; i < q->nr; i++)
-		ch_batch_release(&q->v[i]);
-	free(q->v);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
-}
+	const unsigned char *p = w->data;
+	uint64_t total = 0;
 
-static void aq_remove(struct agent_queue *q, size_t i)
-{
-	q->bytes -= ch_batch_size(&q->v[i]);
-	ch_batch_release(&q->v[i]);
-	memmove(&q->v[i], &q->v[i + 1], (q->nr - i - 1) * sizeof(*q->v));
-	q->nr--;
-}
-
-/* Takes b (its data now the queue's). Returns how many windows were
- * dropped to make room. */
-static uint64_t aq_push(struct agent_queue *q, struct ch_batch *b)
-{
-	uint64_t dropped = 0;
-	size_t size = ch_batch_size(b);
-
-	pthread_mutex_lock(&q->lock);
-	while (q->nr && (q->nr == q->cap || q->bytes + size > q->max_bytes)) {
-		size_t victim = q->busy ? 1 : 0;
-
-		if (victim >= q->nr)
-			break;
-		aq_remove(q, victim);
-		dropped++;
-	}
-	if (q->nr < q->cap) {
-		q->v[q->nr++] = *b;
-		q->bytes += size;
-	} else {
-		ch_batch_release(b);	/* cap 1 and busy: this one goes */
-		dropped++;
-	}
-	q->dropped += dropped;
 	memset(b, 0, sizeof(*b));
-	pthread_cond_broadcast(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-	return dropped;
-}
+	if (w->len < AGENT_SPOOL_HDR)
+		return -EBADMSG;
+	for (int t = 0; t < CH_T_NR; t++) {
+		uint64_t rows = 0, len = 0;
 
-/* The oldest window, kept in the queue (busy) until aq_done; NULL after
- * timeout_ms without one, or once closing and empty. */
-static struct ch_batch *aq_peek(struct agent_queue *q, int timeout_ms)
-{
-	struct ch_batch *b = NULL;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
+		for (int i = 0; i < 8; i++) {
+			rows |= (uint64_t)p[t * 8 + i] << (8 * i);
+			len |= (uint64_t)p[(CH_T_NR + t) * 8 + i] << (8 * i);
+		}
+		if (len > w->len - AGENT_SPOOL_HDR - total)
+			return -EBADMSG;
+		b->rows[t] = rows;
+		b->len[t] = len;
+		total += len;
 	}
-	pthread_mutex_lock(&q->lock);
-	while (!q->nr && !q->closing)
-		if (pthread_cond_timedwait(&q->cond, &q->lock, &ts) == ETIMEDOUT)
-			break;
-	if (q->nr) {
-		q->busy = true;
-		b = &q->v[0];
-	}
-	pthread_mutex_unlock(&q->lock);
-	return b;
+	if (total != w->len - AGENT_SPOOL_HDR)
+		return -EBADMSG;
+	b->seq = w->meta.seq;
+	b->data = (char *)p + AGENT_SPOOL_HDR;
+	return 0;
 }
 
-/* The sender is done with the head: sent (removed) or to be retried. */
-static void aq_done(struct agent_queue *q, bool sent)
+/* The number after "key": in a window row (0 when absent), and where it is. */
+static uint64_t row_u64(const char *row, size_t len, const char *key, size_t *at, size_t *end)
 {
-	pthread_mutex_lock(&q->lock);
-	if (sent)
-		aq_remove(q, 0);
-	q->busy = false;
-	pthread_mutex_unlock(&q->lock);
-}
+	char pat[64];
+	const char *k;
+	uint64_t v = 0;
+	size_t i;
 
-static void aq_close(struct agent_queue *q, uint64_t deadline_ns)
-{
-	pthread_mutex_lock(&q->lock);
-	q->closing = true;
-	q->deadline_ns = deadline_ns;
-	pthread_cond_broadcast(&q->cond);
-	pthread_mutex_unlock(&q->lock);
-}
-
-/* Sleeps ms, or until the queue closes past its deadline. */
-static void aq_sleep(struct agent_queue *q, long ms)
-{
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
-
-	while (now_ns() < end) {
-		pthread_mutex_lock(&q->lock);
-		bool give_up = q->closing && now_ns() >= q->deadline_ns;
-		pthread_mutex_unlock(&q->lock);
-		if (give_up)
-			return;
-		usleep(50000);
-	}
-}
-
-static bool aq_give_up(struct agent_queue *q)
-{
-	bool r;
-
-	pthread_mutex_lock(&q->lock);
-	r = q->closing && (!q->nr || now_ns() >= q->deadline_ns);
-	pthread_mutex_unlock(&q->lock);
-	return r;
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	k = memmem(row, len, pat, strlen(pat));
+	if (!k)
+		return 0;
+	i = k - row + strlen(pat);
+	*at = i;
+	for (; i < len && row[i] >= '0' && row[i] <= '9'; i++)
+		v = v * 10 + (row[i] - '0');
+	*end = i;
+	return v;
 }
 
 /* ---- One destination (--to) and its sender thread ---- */
@@ -205,9 +130,8 @@ struct dest {
 	struct ch_url url;
 	char shown[300];	/* the URL for messages */
 	struct ch_conn *conn;
-	struct agent_queue q;
-	pthread_t thread;
-	bool started;
+	struct spool *spool;
+	char spool_dir[PATH_MAX];
 	bool schema_ok, ttl;
 	unsigned retention_days;
 	uint64_t next_expire_ns;
@@ -216,6 +140,12 @@ struct dest {
 	uint64_t sent_windows, sent_rows[CH_T_NR], sent_bytes, failures;
 	bool failing;
 	char last_err[600];
+	/* The window being sent (seq, start) and its tables already in: a
+	 * retry resumes there, so no table gets a window's rows twice. */
+	uint64_t part_seq, part_start;
+	unsigned part_done;
+	/* the main thread's: the spool's counts last told */
+	uint64_t dropped_told, corrupt_told;
 };
 
 static void say(const char *fmt, ...) PRINTF(1, 2);
@@ -223,11 +153,16 @@ static void say(const char *fmt, ...)
 {
 	va_list ap;
 
+	struct strbuf sb = STRBUF_INIT;
+
+	/* One write: the senders' threads say things too. */
+	strbuf_addstr(&sb, "sampletop: agent: ");
 	va_start(ap, fmt);
-	fputs("sampletop: agent: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
 }
 
 static int dest_schema(struct dest *d, char *err, size_t errlen)
@@ -279,45 +214,72 @@ static int send_batch(struct dest *d, struct ch_batch *b, char *err, size_t errl
 	return 0;
 }
 
-static void *sender_main(void *arg)
+/* The spool's sender: one window, its tables from where the last try
+ * stopped, with the drops it carries in its window row. */
+static int dest_send(void *ctx, const struct spool_window *w, char *err, size_t errlen)
 {
-	struct dest *d = arg;
-	long backoff = 0;
-	char err[600];
+	struct dest *d = ctx;
+	struct ch_batch b;
+	struct strbuf patched = STRBUF_INIT;
+	int ret;
 
-	while (!aq_give_up(&d->q)) {
-		struct ch_batch *b = aq_peek(&d->q, 1000);
-		int ret;
-
-		if (!b) {
-			if (d->schema_ok)
-				dest_expire(d);
-			continue;
-		}
-		ret = send_batch(d, b, err, sizeof(err));
-		if (!ret) {
-			aq_done(&d->q, true);
-			d->sent_windows++;
-			if (d->failing && !d->quiet)
-				say("%s: sending again", d->shown);
-			d->failing = false;
-			backoff = 0;
-			continue;
-		}
-		aq_done(&d->q, false);
-		d->failures++;
-		/* Said once per kind of failure, not on every retry. */
-		if (!d->failing || strcmp(err, d->last_err))
-			say("%s: %s; windows are kept in memory and sent once it answers", d->shown,
-			    err);
-		d->failing = true;
-		snprintf(d->last_err, sizeof(d->last_err), "%s", err);
-		backoff = backoff ? backoff * 2 : AGENT_BACKOFF_MIN_MS;
-		if (backoff > AGENT_BACKOFF_MAX_MS)
-			backoff = AGENT_BACKOFF_MAX_MS;
-		aq_sleep(&d->q, backoff);
+	if (spool_batch(w, &b)) {
+		snprintf(err, errlen, "a spooled window that does not parse");
+		return SPOOL_REJECTED;
 	}
-	return NULL;
+	if (w->meta.seq == d->part_seq && w->meta.start_ns == d->part_start)
+		b.done = d->part_done;
+	if (w->dropped_windows) {
+		size_t off = ch_batch_offset(&b, CH_T_WINDOWS), at = 0, end = 0;
+
+		row_u64(b.data + off, b.len[CH_T_WINDOWS], "spool_dropped", &at, &end);
+		if (end) {
+			strbuf_add(&patched, b.data, off + at);
+			strbuf_add_u64(&patched, w->dropped_windows);
+			strbuf_add(&patched, b.data + off + end, b.len[CH_T_WINDOWS] - end);
+			b.len[CH_T_WINDOWS] += patched.len - ch_batch_size(&b);
+			b.data = patched.buf;
+		}
+	}
+	if (d->schema_ok)
+		dest_expire(d);
+	ret = send_batch(d, &b, err, errlen);
+	strbuf_release(&patched);
+	d->part_seq = w->meta.seq;
+	d->part_start = w->meta.start_ns;
+	d->part_done = ret ? b.done : 0;
+	if (!ret) {
+		d->sent_windows++;
+		return 0;
+	}
+	d->failures++;
+	/* Tables dropped meanwhile come back with the next try. */
+	if (ret == -EREMOTEIO)
+		d->schema_ok = false;
+	/* 400: the server cannot take these rows, ever; holding them would
+	 * hold up every later window. */
+	if (ret == -EREMOTEIO && ch_last_status(d->conn) == 400)
+		return SPOOL_REJECTED;
+	return ret;
+}
+
+/* Said once per kind of failure, not on every retry, and when it works again. */
+static void dest_state(void *ctx, const char *err, unsigned retry_ms, const struct spool_stats *st)
+{
+	struct dest *d = ctx;
+
+	if (!err) {
+		if (!d->quiet)
+			say("%s: sending again (%" PRIu64 " windows spooled)", d->shown, st->queued);
+		d->failing = false;
+		return;
+	}
+	if (!d->failing || strcmp(err, d->last_err))
+		say("%s: %s; %" PRIu64 " windows (%" PRIu64 " bytes) spooled, sent in order once "
+		    "it answers (next try in %.1f s)",
+		    d->shown, err, st->queued, st->queued_bytes, retry_ms / 1000.0);
+	d->failing = true;
+	snprintf(d->last_err, sizeof(d->last_err), "%s", err);
 }
 
 /* ---- The service of each process, from its cgroup ---- */
@@ -389,6 +351,8 @@ struct agent_opts {
 	const char *init_cluster;
 	double duration_s;
 	long timeout_ms;
+	const char *spool_dir;	/* NULL: SPOOL_DIR_BASE */
+	uint64_t spool_max, spool_mem;
 	bool kernel;
 	bool quiet;
 	int verbose;
@@ -401,8 +365,9 @@ static const char agent_usage[] =
 	"Profiles every process of this machine continuously and sends a window of\n"
 	"samples every --window seconds to each ClickHouse server (HTTP port; the\n"
 	"database and its tables are created when missing). A server that is down,\n"
-	"slow or refusing does not stop sampling: windows wait in memory and are\n"
-	"sent in order once it answers; what had to be dropped is counted.\n"
+	"slow or refusing does not stop sampling: windows wait in a spool (memory,\n"
+	"then disk) and are sent in order once it answers; what had to be dropped\n"
+	"is counted.\n"
 	"\n"
 	"Options:\n"
 	"      --to URL              clickhouse://[USER@]HOST[:PORT][/DB] (port 8123,\n"
@@ -422,6 +387,13 @@ static const char agent_usage[] =
 	"                            cluster NAME (local tables and Distributed tables\n"
 	"                            over them), then exit\n"
 	"      --timeout SECONDS     a server that takes longer counts as down (default 10)\n"
+	"      --spool-dir DIR       where windows wait when a server is down, one\n"
+	"                            directory per --to below DIR (default\n"
+	"                            /var/lib/sampletop/spool)\n"
+	"      --spool-max SIZE      disk for the windows of each --to, with K, M or G\n"
+	"                            (default 512M; 0: memory only); past it the\n"
+	"                            oldest windows are dropped and counted\n"
+	"      --spool-mem SIZE      memory for them before they go to disk (default 64M)\n"
 	"  -K, --kernel              record kernel stacks too\n"
 	"  -d, --duration SECONDS    stop after this long (default: until SIGTERM/Ctrl-C)\n"
 	"  -q, --quiet               only errors on stderr\n"
@@ -435,7 +407,7 @@ static const char agent_usage[] =
 	"--to clickhouse://ch2:8123/prof\n";
 
 enum { OPT_TO = 256, OPT_PASSWORD_FILE, OPT_WINDOW, OPT_LABEL, OPT_RETENTION,
-       OPT_INIT_CLUSTER, OPT_TIMEOUT };
+       OPT_INIT_CLUSTER, OPT_TIMEOUT, OPT_SPOOL_DIR, OPT_SPOOL_MAX, OPT_SPOOL_MEM };
 
 static const struct option agent_long_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
@@ -446,6 +418,9 @@ static const struct option agent_long_opts[] = {
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "init-cluster", required_argument, NULL, OPT_INIT_CLUSTER },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
+	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+	{ "spool-mem", required_argument, NULL, OPT_SPOOL_MEM },
 	{ "kernel", no_argument, NULL, 'K' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -569,6 +544,24 @@ static int parse_agent(struct agent_opts *o, int argc, char **argv, bool *done)
 							"wants 0.1 to 600 seconds");
 			o->timeout_ms = (long)v;
 			break;
+		case OPT_SPOOL_DIR:
+			if (optarg[0] != '/')
+				return cli_option_error("--spool-dir", optarg,
+							"wants an absolute directory");
+			o->spool_dir = optarg;
+			break;
+		case OPT_SPOOL_MAX:
+			if (parse_size(optarg, 0, AGENT_SPOOL_MAX_MAX, &o->spool_max))
+				return cli_option_error("--spool-max", optarg,
+							"wants bytes with K, M or G, up to 1T");
+			if (!o->spool_max)
+				o->spool_max = UINT64_MAX;	/* memory only */
+			break;
+		case OPT_SPOOL_MEM:
+			if (parse_size(optarg, AGENT_SPOOL_MEM_MIN, AGENT_SPOOL_MAX_MAX, &o->spool_mem))
+				return cli_option_error("--spool-mem", optarg,
+							"wants 64K to 1T, with K, M or G");
+			break;
 		case 'K':
 			o->kernel = true;
 			break;
@@ -674,7 +667,6 @@ static int setup_dests(struct agent *a)
 		ch_url_format(&d->url, d->shown, sizeof(d->shown));
 		d->retention_days = a->o.retention_days;
 		d->quiet = a->o.quiet;
-		aq_init(&d->q, AGENT_QUEUE_WINDOWS, AGENT_QUEUE_BYTES);
 	}
 	ret = ch_password(a->o.password_file, &a->password, err, sizeof(err));
 	if (ret) {
@@ -688,6 +680,50 @@ static int setup_dests(struct agent *a)
 			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Each --to's spool, in its own directory (one per destination and host,
+ * so that two agents of one machine, labelled as two hosts, keep apart);
+ * windows a previous run left there go out first. Returns 0 or 1. */
+static int open_spools(struct agent *a)
+{
+	struct strbuf key = STRBUF_INIT, warn = STRBUF_INIT;
+	char err[PATH_MAX + 200] = "";
+
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct dest *d = &a->dests[i];
+		struct spool_opts so = { .mem_max = a->o.spool_mem };
+		struct spool_stats st;
+
+		if (a->o.spool_max != UINT64_MAX) {
+			strbuf_reset(&key);
+			strbuf_addf(&key, "%s\n%s", d->shown, a->host);
+			spool_dir_for(a->o.spool_dir, key.buf, d->spool_dir, sizeof(d->spool_dir));
+			so.dir = d->spool_dir;
+			so.disk_max = a->o.spool_max;
+		}
+		strbuf_reset(&warn);
+		if (spool_open(&so, &d->spool, &warn, err, sizeof(err))) {
+			fprintf(stderr, "sampletop: %s: %s\n", d->shown, err);
+			break;
+		}
+		if (warn.len)
+			fprintf(stderr, "%s", warn.buf);	/* names escaped by the spool */
+		spool_stats(d->spool, &st);
+		d->corrupt_told = st.corrupt;
+		if (st.corrupt)
+			say("%s: %" PRIu64 " damaged spool file(s) skipped (kept as *.bad)", d->shown,
+			    st.corrupt);
+		if (st.recovered && !a->o.quiet)
+			say("%s: %" PRIu64 " window(s) (%" PRIu64 " bytes) left by the last run in %s, "
+			    "sent first", d->shown, st.recovered, st.queued_bytes, d->spool_dir);
+	}
+	strbuf_release(&key);
+	strbuf_release(&warn);
+	for (size_t i = 0; i < a->nr_dests; i++)
+		if (!a->dests[i].spool)
+			return 1;
 	return 0;
 }
 
@@ -733,7 +769,7 @@ static int check_servers(struct agent *a)
 			return 1;
 		}
 		if (ret)
-			say("%s: %s; windows are kept in memory and sent once it answers",
+			say("%s: %s; windows are spooled and sent in order once it answers",
 			    d->shown, err);
 		d->failing = ret != 0;
 		snprintf(d->last_err, sizeof(d->last_err), "%s", ret ? err : "");
@@ -744,14 +780,14 @@ static int check_servers(struct agent *a)
 static int start_senders(struct agent *a)
 {
 	for (size_t i = 0; i < a->nr_dests; i++) {
-		int err = pthread_create(&a->dests[i].thread, NULL, sender_main, &a->dests[i]);
+		struct spool_sender snd = { dest_send, dest_state, &a->dests[i] };
+		int err = spool_start(a->dests[i].spool, &snd);
 
 		if (err) {
 			fprintf(stderr, "sampletop: cannot start a sender thread: %s\n",
-				strerror(err));
+				strerror(-err));
 			return 1;
 		}
-		a->dests[i].started = true;
 	}
 	return 0;
 }
@@ -789,7 +825,7 @@ static int open_recorder(struct agent *a, int argc, char **argv)
 /* The window just ended: its rows to every queue, the counts reset. */
 static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall)
 {
-	uint64_t delta[PC_NR], dropped = 0;
+	uint64_t delta[PC_NR];
 	struct ch_window win = {
 		.start_ns = start_wall,
 		.window_ms = (uint32_t)((end_wall - start_wall + 500000) / 1000000),
@@ -803,6 +839,9 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 		.service_ctx = &a->svc,
 	};
 	struct ch_batch b;
+	struct strbuf payload = STRBUF_INIT;
+	struct spool_meta m;
+	size_t at = 0, end = 0;
 
 	for (int i = 0; i < PC_NR; i++) {
 		uint64_t cur = a->prof->meta.counters[i];
@@ -811,16 +850,9 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 		a->last_counters[i] = cur;
 	}
 	win.lost = delta[ST_CNT_RINGBUF_FULL];
-	for (size_t i = 0; i < a->nr_dests; i++) {
-		pthread_mutex_lock(&a->dests[i].q.lock);
-		dropped += a->dests[i].q.dropped;
-		pthread_mutex_unlock(&a->dests[i].q.lock);
-	}
-	win.spool_dropped = dropped;
-	/* A dropped window may have carried the first use of a stack. */
-	if (dropped != a->dropped_seen)
-		ch_writer_forget_stacks(a->writer);
-	a->dropped_seen = dropped;
+	/* spool_dropped: set when sent, to the drops since the last window
+	 * delivered (the spool counts them). */
+	win.spool_dropped = 0;
 	ch_write_window(a->writer, a->prof, &win, &b);
 	profile_reset_counts(a->prof);
 	svc_next_window(&a->svc);
@@ -830,19 +862,35 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 		say("window %llu: %llu samples rows, %llu new stacks, %zu bytes",
 		    (unsigned long long)b.seq, (unsigned long long)b.rows[CH_T_SAMPLES],
 		    (unsigned long long)b.rows[CH_T_STACKS], ch_batch_size(&b));
+	spool_payload(&b, &payload);
+	m.seq = b.seq;
+	m.start_ns = start_wall;
+	m.samples = row_u64(b.data + ch_batch_offset(&b, CH_T_WINDOWS), b.len[CH_T_WINDOWS],
+			    "samples", &at, &end);
+	a->samples_total += m.samples;
+	ch_batch_release(&b);
 	for (size_t i = 0; i < a->nr_dests; i++) {
-		struct ch_batch copy;
-		uint64_t n;
+		struct dest *d = &a->dests[i];
+		struct spool_stats st;
 
-		if (i + 1 < a->nr_dests)
-			ch_batch_copy(&copy, &b);
-		else
-			copy = b;
-		n = aq_push(&a->dests[i].q, &copy);
-		if (n)
-			say("%s: queue full: dropped %llu window(s) (%llu so far)", a->dests[i].shown,
-			    (unsigned long long)n, (unsigned long long)a->dests[i].q.dropped);
+		spool_push(d->spool, &m, payload.buf, payload.len);
+		spool_stats(d->spool, &st);
+		/* A window dropped, or a damaged file skipped, may have carried
+		 * the first use of a stack: send every stack again. */
+		if (st.dropped_windows != d->dropped_told || st.corrupt != d->corrupt_told)
+			ch_writer_forget_stacks(a->writer);
+		if (st.dropped_windows != d->dropped_told)
+			say("%s: spool full (%" PRIu64 " windows, %" PRIu64 " bytes): dropped %" PRIu64
+			    " oldest window(s), %" PRIu64 " windows and %" PRIu64 " samples so far",
+			    d->shown, st.queued, st.queued_bytes, st.dropped_windows - d->dropped_told,
+			    st.dropped_windows, st.dropped_samples);
+		if (st.corrupt != d->corrupt_told)
+			say("%s: %" PRIu64 " damaged spool file(s) skipped (kept as *.bad)", d->shown,
+			    st.corrupt - d->corrupt_told);
+		d->dropped_told = st.dropped_windows;
+		d->corrupt_told = st.corrupt;
 	}
+	strbuf_release(&payload);
 }
 
 static void run_windows(struct agent *a)
@@ -874,32 +922,38 @@ static void run_windows(struct agent *a)
 	flush_window(a, start_wall, wall_ns());
 }
 
-/* Stops the senders (after they had AGENT_FLUSH_MS to send what is
- * queued) and says what became of the windows. Returns 0, or 1 when some
- * were dropped or not sent. */
+/* Gives the senders AGENT_FLUSH_MS to send what is spooled, stops them,
+ * leaves the rest on disk for the next start, and says what became of
+ * the windows. Returns 0, or 1 when some were dropped or not sent. */
 static int stop_senders(struct agent *a)
 {
 	uint64_t deadline = now_ns() + AGENT_FLUSH_MS * 1000000ull;
 	int ret = 0;
 
-	for (size_t i = 0; i < a->nr_dests; i++)
-		aq_close(&a->dests[i].q, deadline);
 	for (size_t i = 0; i < a->nr_dests; i++) {
 		struct dest *d = &a->dests[i];
+		uint64_t now = now_ns(), left;
+		struct spool_stats st;
 
-		if (d->started)
-			pthread_join(d->thread, NULL);
-		d->started = false;
-		if (d->q.nr || d->q.dropped)
+		spool_drain(d->spool, now < deadline ? (deadline - now) / 1000000 : 0);
+		spool_shutdown(d->spool);
+		spool_stats(d->spool, &st);
+		left = spool_close(d->spool);
+		d->spool = NULL;
+		if (left || st.dropped_windows || st.corrupt)
 			ret = 1;
-		if (!a->o.quiet || d->q.nr || d->q.dropped)
-			say("%s: %llu windows sent (%llu samples rows, %llu stacks rows, %llu bytes), "
-			    "%llu dropped (queue full), %zu not sent%s%s",
-			    d->shown, (unsigned long long)d->sent_windows,
-			    (unsigned long long)d->sent_rows[CH_T_SAMPLES],
-			    (unsigned long long)d->sent_rows[CH_T_STACKS],
-			    (unsigned long long)d->sent_bytes, (unsigned long long)d->q.dropped,
-			    d->q.nr, d->q.nr ? ": " : "", d->q.nr ? d->last_err : "");
+		if (!a->o.quiet || ret)
+			say("%s: %" PRIu64 " windows sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
+			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (spool "
+			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; spool peak %" PRIu64
+			    " bytes",
+			    d->shown, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
+			    d->sent_rows[CH_T_STACKS], d->sent_bytes, st.dropped_windows,
+			    st.dropped_samples, left,
+			    !left ? "" : d->spool_dir[0] ? " (kept in the spool for the next start)"
+							 : " (lost: memory only)",
+			    left && d->failing ? ": " : "", left && d->failing ? d->last_err : "",
+			    st.max_bytes);
 	}
 	return ret;
 }
@@ -909,13 +963,9 @@ static void agent_free(struct agent *a)
 	for (size_t i = 0; i < a->nr_dests; i++) {
 		struct dest *d = &a->dests[i];
 
-		if (d->started) {
-			aq_close(&d->q, 0);
-			pthread_join(d->thread, NULL);
-		}
+		spool_close(d->spool);
 		ch_close(d->conn);
 		ch_url_free(&d->url);
-		aq_free(&d->q);
 	}
 	free(a->dests);
 	recorder_free(a->rec);
@@ -956,6 +1006,8 @@ int agent_main(int argc, char **argv)
 		goto out;
 	}
 	ret = check_servers(&a);
+	if (!ret)
+		ret = open_spools(&a);
 	if (!ret)
 		ret = open_recorder(&a, argc, argv);
 	if (!ret)

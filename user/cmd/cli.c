@@ -423,8 +423,7 @@ static int add_ids(const struct opt_arg *a, uint32_t **ids, size_t *nr, const ch
 	return 0;
 }
 
-/* A size in bytes, with an optional K, M or G (powers of 1024), in [lo, hi]. */
-static int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	unsigned shift = 0;
 	char *end;

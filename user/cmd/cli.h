@@ -124,4 +124,8 @@ int cli_usage_error(const char *fmt, ...) PRINTF(1, 2);
  * NULL and *nr 0, the numbers given in dropped too. */
 int parse_id_list(const char *s, uint32_t **out, size_t *nr);
 
+/* A size in bytes, with an optional K, M or G (powers of 1024), in [lo, hi]:
+ * 0 with *out, or -EINVAL. */
+int parse_size(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 #endif

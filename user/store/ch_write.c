@@ -181,6 +181,15 @@ static void add_u64(struct strbuf *sb, const char *key, uint64_t v)
 	strbuf_add_u64(sb, v);
 }
 
+/* A hash, quoted: UInt64 past 2^53 (or 2^63) is lost or refused by many
+ * JSON readers; ClickHouse reads a quoted UInt64 as it writes one. */
+static void add_hash(struct strbuf *sb, uint64_t v)
+{
+	strbuf_addstr(sb, ",\"stack_hash\":\"");
+	strbuf_add_u64(sb, v);
+	strbuf_addch(sb, '"');
+}
+
 static void add_str(struct strbuf *sb, const char *key, const char *v)
 {
 	strbuf_addf(sb, ",\"%s\":", key);
@@ -206,7 +215,7 @@ static void stack_row(struct strbuf *sb, const struct profile *p, uint32_t stack
 
 	strbuf_addch(sb, '{');
 	add_day(sb, start_s);
-	add_u64(sb, "stack_hash", hash);
+	add_hash(sb, hash);
 	strbuf_addstr(sb, ",\"names\":[");
 	for (uint32_t i = 0; i < nr; i++) {
 		if (i)
@@ -290,7 +299,7 @@ void ch_write_window(struct ch_writer *w, const struct profile *p, const struct 
 		add_str(&part[CH_T_SAMPLES], "program", a->program);
 		add_u64(&part[CH_T_SAMPLES], "pid", a->pid);
 		add_labels(&part[CH_T_SAMPLES], win);
-		add_u64(&part[CH_T_SAMPLES], "stack_hash", hash);
+		add_hash(&part[CH_T_SAMPLES], hash);
 		add_u64(&part[CH_T_SAMPLES], "samples", samples);
 		add_u64(&part[CH_T_SAMPLES], "wall_ns", wall);
 		add_u64(&part[CH_T_SAMPLES], "freq_hz", p->meta.freq_hz);
