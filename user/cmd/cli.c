@@ -19,6 +19,7 @@ static const char usage_text[] =
 	"                 [-u USER] [--comm NAME] [--cgroup PATH]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
+	"       sampletop live clickhouse://HOST:PORT/DB [--since TIME] [--where KEY=VALUE]\n"
 	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
 	"       sampletop agent --to clickhouse://[USER@]HOST:PORT/DB [OPTIONS]\n"
 	"\n"
@@ -101,6 +102,7 @@ static const char usage_text[] =
 	"  sudo sampletop -p 1234 -d 10 -o p.json # save the profile, then:\n"
 	"  sampletop report p.json -o p.html      # re-render it (any format, any view)\n"
 	"  sampletop diff old.json new.json       # what grew, what shrank\n"
+	"  sampletop report clickhouse://ch1:8123/prof --since 1h --where service=nginx.service\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 bad usage; with -- COMMAND, the\n"
 	"command's own non-zero exit status.\n";
