@@ -1,6 +1,7 @@
 /* Reading the ClickHouse store: times and filters, the SQL they make (every
  * value an escaped literal), and canned JSONEachRow answers loaded into a
  * profile, hostile ones refused with a reason. */
+#include "cmd/chsource.h"
 #include "report/report.h"
 #include "report_fixture.h"
 #include "store/ch_read.h"
@@ -393,8 +394,58 @@ static void test_caps(void)
 	strbuf_release(&k);
 }
 
+/* Splits s at spaces into argv (static storage) for chsource_take_options. */
+static int take(const char *s, char ***argv, struct chsource_opts *o)
+{
+	static char buf[512], *v[32];
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
+		v[argc++] = t;
+	v[argc] = NULL;
+	*argv = v;
+	return chsource_take_options(&argc, v, o) ? -1 : argc;
+}
+
+static void test_options(void)
+{
+	struct chsource_opts o;
+	char **v;
+	int n;
+
+	n = take("report clickhouse://h/db --since 1h --where host=a -f folded", &v, &o);
+	CHECK(n == 4 && !strcmp(v[1], "clickhouse://h/db") && !strcmp(v[2], "-f") &&
+		      o.nr_urls == 1 && !strcmp(o.src[0].since, "1h") && o.src[0].nr_where == 1 &&
+		      !strcmp(o.src[0].where[0], "host=a"),
+	      "report: the store options taken out, attached to the URL");
+	n = take("diff --since=2h --where service=x clickhouse://h/db --where host=a "
+		 "clickhouse://h/db --where host=b --until 10m -o d.html", &v, &o);
+	CHECK(n == 5 && !strcmp(v[3], "-o") && o.nr_urls == 2 &&
+		      !strcmp(o.src[CHSOURCE_MAX].since, "2h") &&
+		      !strcmp(o.src[CHSOURCE_MAX].where[0], "service=x") &&
+		      !strcmp(o.src[0].where[0], "host=a") && !o.src[0].until &&
+		      !strcmp(o.src[1].where[0], "host=b") && !strcmp(o.src[1].until, "10m"),
+	      "diff: options before the first URL are every source's, after one its own");
+	n = take("live clickhouse://h/db --window 2 --password-file pw", &v, &o);
+	CHECK(n == 2 && o.window_s == 2 && !strcmp(o.password_file, "pw"),
+	      "live: --window and --password-file");
+	n = take("report x.json --threads -- --since 1h", &v, &o);
+	CHECK(n == 6 && o.nr_urls == 0 && !o.src[CHSOURCE_MAX].since, "nothing taken after --");
+	CHECK(take("report x.json --since 1h", &v, &o) < 0, "a store option after a saved profile: refused");
+	CHECK(take("diff clickhouse://a/b clickhouse://a/b clickhouse://a/b", &v, &o) < 0,
+	      "three stores: refused");
+	CHECK(take("report clickhouse://a/b --where", &v, &o) < 0, "a store option without its value: refused");
+	CHECK(take("live clickhouse://a/b --window 0", &v, &o) < 0, "--window 0: refused");
+	CHECK(take("report x.json --counters", &v, &o) == 3 && !chsource_check_unused(&o, "report"),
+	      "a saved profile alone: no store option, nothing unused");
+	CHECK(take("report --since 1h x.json", &v, &o) == 2, "--since before a saved profile: taken");
+	CHECK(chsource_check_unused(&o, "report") == 2, "--since without a store: a usage error");
+}
+
 int main(void)
 {
+	test_options();
 	test_times();
 	test_where_sql();
 	test_load();
