@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the store reader (user/store/ch_read.c) on hostile
  * server answers. The input is the answers of one load, split at NUL bytes:
- * [config byte] samples rows \0 stacks rows \0 windows row \0 total row.
+ * [config byte] samples rows \0 stacks rows \0 windows row \0 total row
+ * \0 counters rows.
  * Whatever they hold, ch_reader_load either refuses with a reason, leaving
  * the counts as they were, or gives a profile that every report writer can
  * render. Seeds: tests/fuzz/corpus/fuzz_ch_read/.
@@ -14,8 +15,8 @@
 #include <string.h>
 
 struct answers {
-	const char *part[4];
-	size_t len[4];
+	const char *part[5];
+	size_t len[5];
 };
 
 static int fuzz_exec(void *ctx, const char *sql, struct strbuf *out, char *err, size_t errlen)
@@ -24,6 +25,7 @@ static int fuzz_exec(void *ctx, const char *sql, struct strbuf *out, char *err, 
 	int k = !strncmp(sql, "SELECT hex(host)", 16)		  ? 0
 		: !strncmp(sql, "SELECT toString(stack_hash)", 27) ? 1
 		: !strncmp(sql, "SELECT toString(count())", 24)	  ? 2
+		: !strncmp(sql, "SELECT hex(name)", 16)		  ? 4
 								  : 3;
 
 	strbuf_add(out, a->part[k], a->len[k]);
@@ -33,7 +35,7 @@ static int fuzz_exec(void *ctx, const char *sql, struct strbuf *out, char *err, 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct report_opts o = { .view = VIEW_OPTS_INIT, .min_percent = 0 };
-	struct answers a = { { "", "", "", "" }, { 0 } };
+	struct answers a = { { "", "", "", "", "" }, { 0 } };
 	struct ch_query q = { .since_s = 1795856400 };
 	struct profile *p;
 	struct ch_reader *r;
@@ -45,7 +47,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	s = (const char *)data + 1;
 	end = (const char *)data + size;
-	for (int k = 0; k < 4 && s <= end; k++) {
+	for (int k = 0; k < 5 && s <= end; k++) {
 		const char *nul = memchr(s, 0, end - s);
 
 		a.part[k] = s;

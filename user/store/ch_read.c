@@ -345,18 +345,26 @@ void ch_read_windows_sql(const char *db, const struct ch_query *q, struct strbuf
 			   "toString(sum(lost)) AS lost, toString(sum(spool_dropped)) AS dropped, "
 			   "toString(min(toUInt32(window_start))) AS t0, "
 			   "toString(max(toUInt32(window_start) + intDiv(window_ms, 1000))) AS t1");
-	/* The agent writes each window's non-zero counters as a JSON object
-	 * under the names saved profiles use. */
-	for (int i = 0; i < PC_NR; i++) {
-		if (!prof_counter_names[i])
-			continue;
-		strbuf_addstr(sql, ", toString(sum(visitParamExtractUInt(counters, ");
-		ch_sql_string(sql, prof_counter_names[i]);
-		strbuf_addf(sql, "))) AS c%d", i);
-	}
 	add_table(sql, db, "windows");
 	add_where(sql, q, false);
 	strbuf_addstr(sql, " FORMAT JSONEachRow");
+}
+
+void ch_read_counters_sql(const char *db, const struct ch_query *q, struct strbuf *sql)
+{
+	/* The agent writes each window's non-zero counters as a flat JSON
+	 * object of the names saved profiles use ({"lost_ringbuf_full":3}).
+	 * 18.16 has no JSON functions that list keys: two regular
+	 * expressions split it, once per row (a visitParam per counter name
+	 * would scan every row once per name), and rows where they disagree
+	 * are left out rather than fail the query. */
+	strbuf_addstr(sql, "SELECT hex(name) AS k, toString(sum(v)) AS n FROM (SELECT ks, vs FROM "
+			   "(SELECT extractAll(counters, '\"([a-z_0-9]+)\":') AS ks, "
+			   "arrayMap(x -> toUInt64OrZero(x), extractAll(counters, ':([0-9]+)')) AS vs");
+	add_table(sql, db, "windows");
+	add_where(sql, q, false);
+	strbuf_addstr(sql, ") WHERE length(ks) = length(vs)) ARRAY JOIN ks AS name, vs AS v "
+			   "GROUP BY name FORMAT JSONEachRow");
 }
 
 /* --- the answers ------------------------------------------------------ */
@@ -648,7 +656,6 @@ struct windows {
 static int load_windows_row(struct ch_reader *r, json_t *row, size_t line, void *arg)
 {
 	struct windows *w = arg;
-	char key[16];
 	int err;
 
 	if ((err = get_u64(r, row, line, "n", UINT64_MAX, &w->n)) ||
@@ -658,14 +665,26 @@ static int load_windows_row(struct ch_reader *r, json_t *row, size_t line, void 
 	    (err = get_u64(r, row, line, "t0", UINT32_MAX, &w->t0)) ||
 	    (err = get_u64(r, row, line, "t1", UINT64_MAX, &w->t1)))
 		return err;
+	return 0;
+}
+
+/* {"k": hex name, "n": sum}: a counter this build knows, or ignored (a
+ * newer agent's). */
+static int load_counter_row(struct ch_reader *r, json_t *row, size_t line, void *arg)
+{
+	struct windows *w = arg;
+	uint64_t n;
+	bool cut;
+	int err;
+
+	if ((err = get_u64(r, row, line, "n", UINT64_MAX, &n)) ||
+	    (err = get_hex(r, json_object_get(row, "k"), line, "a counter name", 64, &cut)))
+		return err;
 	for (int i = 0; i < PC_NR; i++) {
-		if (!prof_counter_names[i])
-			continue;
-		snprintf(key, sizeof(key), "c%d", i);
-		/* Absent: a server that answered another reader's query. */
-		if (json_object_get(row, key) &&
-		    (err = get_u64(r, row, line, key, UINT64_MAX, &w->counters[i])))
-			return err;
+		if (prof_counter_names[i] && !cut && !strcmp(prof_counter_names[i], r->tmp.buf)) {
+			w->counters[i] = n;
+			break;
+		}
 	}
 	return 0;
 }
@@ -810,6 +829,11 @@ int ch_reader_load(struct ch_reader *r, const struct ch_query *q, int64_t now, c
 	strbuf_reset(&r->sql);
 	ch_read_windows_sql(r->db, q, &r->sql);
 	if ((ret = run(r)) || (ret = each_line(r, &r->out, load_windows_row, &w, 1, &lines)))
+		return ret;
+	strbuf_reset(&r->sql);
+	ch_read_counters_sql(r->db, q, &r->sql);
+	if ((ret = run(r)) ||
+	    (ret = each_line(r, &r->out, load_counter_row, &w, PC_NR * 4, &lines)))
 		return ret;
 	r->st.windows = w.n;
 	r->st.hosts = w.hosts;

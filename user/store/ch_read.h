@@ -91,8 +91,10 @@ void ch_read_samples_sql(const char *db, const struct ch_query *q, size_t limit,
 			 struct strbuf *sql);
 /* The names of n stack hashes. */
 void ch_read_stacks_sql(const char *db, const uint64_t *hashes, size_t n, struct strbuf *sql);
-/* The totals of the windows in range (counters, lost, spool drops). */
+/* The totals of the windows in range (count, hosts, span, lost, spool drops). */
 void ch_read_windows_sql(const char *db, const struct ch_query *q, struct strbuf *sql);
+/* The windows' counters summed by name. */
+void ch_read_counters_sql(const char *db, const struct ch_query *q, struct strbuf *sql);
 /* The total weight of the samples rows, asked only when the rows were cut. */
 void ch_read_total_sql(const char *db, const struct ch_query *q, struct strbuf *sql);
 
