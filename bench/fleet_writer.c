@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	struct ch_url u;
 	struct ch_conn *c;
 	struct ch_writer **w;
-	uint64_t *base, base_total = 0, nrows[CH_T_NR] = { 0 }, bytes = 0, pprof_bytes = 0;
+	uint64_t counters[PC_NR], *base, base_total = 0, nrows[CH_T_NR] = { 0 }, bytes = 0, pprof_bytes = 0;
 	double t_build = 0, t_send = 0, t0;
 	char err[600], host[32];
 	int hosts, windows, pprof_windows = 0;
@@ -115,6 +115,10 @@ int main(int argc, char **argv)
 	base = malloc(p->nr_samples * sizeof(*base));
 	for (size_t i = 0; i < p->nr_samples; i++)
 		base_total += base[i] = p->samples[i].count;
+	/* Each window's counters: the recording's, scaled to a window, as an
+	 * agent's window row carries them. */
+	for (int i = 0; i < PC_NR; i++)
+		counters[i] = base_total ? p->meta.counters[i] * WINDOW_SAMPLES / base_total : 0;
 	w = calloc(hosts, sizeof(*w));
 	for (int h = 0; h < hosts; h++)
 		w[h] = ch_writer_new();
@@ -130,6 +134,7 @@ int main(int argc, char **argv)
 				.host = host,
 				.labels = labels,
 				.nr_labels = 1,
+				.counters = counters,
 				.service = service_of,
 			};
 			struct ch_batch b;
@@ -178,8 +183,9 @@ int main(int argc, char **argv)
 	       (nrows[0] + nrows[1] + nrows[2]) / (t_send > 0 ? t_send : 1));
 	printf("fleet.ingest_host_windows_per_s: %.0f\n",
 	       (double)hosts * windows / (t_send > 0 ? t_send : 1));
+	printf("fleet.pprof_gz_bytes_per_window: %.0f\n", (double)pprof_bytes / pprof_windows);
 	printf("fleet.pprof_gz_bytes_per_host_hour: %.0f\n",
-	       (double)pprof_bytes / pprof_windows * windows * 3600000.0 / WINDOW_MS / windows);
+	       (double)pprof_bytes / pprof_windows * 3600000.0 / WINDOW_MS);
 	for (int h = 0; h < hosts; h++)
 		ch_writer_free(w[h]);
 	free(w);
