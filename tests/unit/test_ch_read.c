@@ -324,6 +324,7 @@ static void test_hostile(void)
 
 	refused("{\"h\":", NULL, "row 1: not JSON", "a cut row");
 	refused("[1]\n", NULL, "row 1: not an object", "an array row");
+	refused("{\"h\":\x1b[31m}\n", NULL, "\\x1b", "a bad row's bytes in the message, escaped");
 	refused("{\"h\":\"61\",\"g\":\"62\",\"p\":1,\"s\":\"1\",\"n\":\"99999999999999999999\","
 		"\"w\":\"0\",\"f\":99}", NULL, "\"n\" is not a number", "a number past 64 bits");
 	refused("{\"h\":\"61\",\"g\":\"62\",\"p\":-1,\"s\":\"1\",\"n\":\"1\",\"w\":\"0\",\"f\":99}",

@@ -392,8 +392,15 @@ static int each_line(struct ch_reader *r, const struct strbuf *out,
 				return fail(r, "row %zu: longer than %u bytes", line,
 					    CH_READ_MAX_LINE);
 			row = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
-			if (!row)
-				return fail(r, "row %zu: not JSON (%s)", line, je.text);
+			if (!row) {
+				/* jansson quotes the bytes it met: the server's. */
+				struct strbuf why = STRBUF_INIT;
+
+				strbuf_add_escaped(&why, je.text);
+				err = fail(r, "row %zu: not JSON (%s)", line, why.buf);
+				strbuf_release(&why);
+				return err;
+			}
 			err = json_is_object(row) ? fn(r, row, line, arg)
 						  : fail(r, "row %zu: not an object", line);
 			json_decref(row);
