@@ -114,7 +114,7 @@ SAMPLETOP_CLICKHOUSE_PASSWORD=wrong "$ST" agent --spool-dir "$WORK/spool" --to "
 rc=$?
 check "a refused password: exit 1 (rc $rc)" test "$rc" = 1
 check_grep "... with the server's message (escaped, its first line)" \
-	"^sampletop: clickhouse://sampletop@127.0.0.1:$P/st2: creating the database: Code: 193, .*Wrong password for user sampletop$" "$WORK/pw.err"
+	"^sampletop: clickhouse://sampletop@127.0.0.1:$P/st2: [a-z' ]+: Code: 193, .*Wrong password for user sampletop$" "$WORK/pw.err"
 printf '%s\n' "$CH_TEST_PASSWORD" >"$WORK/pw"
 "$ST" agent --spool-dir "$WORK/spool" --to "clickhouse://sampletop@127.0.0.1:$P/st2" --password-file "$WORK/pw" -d 3 --window 1s -q \
 	2>"$WORK/pw2.err"

@@ -341,13 +341,17 @@ static void test_schema_sql(void)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	ch_schema_table_sql(&sb, "prof", CH_T_SAMPLES, "");
+	ch_schema_table_sql(&sb, "prof", CH_T_SAMPLES, "", 0);
 	CHECK(strstr(sb.buf, "CREATE TABLE IF NOT EXISTS prof.samples (") &&
 		      strstr(sb.buf, "PARTITION BY day ORDER BY (service, program, host, "
-				     "window_start, stack_hash)"),
-	      "samples: partitioned by day, ordered for service queries");
+				     "window_start, stack_hash)") && !strstr(sb.buf, "TTL"),
+	      "samples: partitioned by day, ordered for service queries, no TTL asked");
 	strbuf_reset(&sb);
-	ch_schema_table_sql(&sb, "prof", CH_T_STACKS, "_local");
+	ch_schema_table_sql(&sb, "prof", CH_T_WINDOWS, "", 14);
+	CHECK(strstr(sb.buf, "ORDER BY (host, window_start) TTL day + toIntervalDay(14)"),
+	      "a TTL after the keys when asked (servers from 19.6)");
+	strbuf_reset(&sb);
+	ch_schema_table_sql(&sb, "prof", CH_T_STACKS, "_local", 0);
 	CHECK(strstr(sb.buf, "prof.stacks_local") && strstr(sb.buf, "ReplacingMergeTree()"),
 	      "stacks_local: ReplacingMergeTree (a stack re-sent collapses)");
 	strbuf_reset(&sb);
@@ -358,6 +362,39 @@ static void test_schema_sql(void)
 	strbuf_release(&sb);
 }
 
+static void test_server_answers(void)
+{
+	char err[128], table[64], id[16];
+	int maj = -1, min = -1;
+	static const char body18[] = "Code: 193, e.displayText() = DB::Exception: Wrong password "
+				     "for user x, e.what() = DB::Exception\nmore";
+
+	ch_error_message(body18, strlen(body18), 401, err, sizeof(err));
+	CHECK_STR(err, "Code: 193, e.displayText() = DB::Exception: Wrong password for user x",
+		  "18.16's error: its first line without the e.what() tail");
+	ch_error_message("bad\x1b[2Jname\r\nx", 16, 500, err, sizeof(err));
+	CHECK_STR(err, "bad\\x1b[2Jname", "a terminal escape in an error is escaped");
+	ch_error_message("", 0, 502, err, sizeof(err));
+	CHECK_STR(err, "the server answered HTTP 502", "an empty body: the status");
+	CHECK(ch_parse_version("18.16.1\n", &maj, &min) == 0 && maj == 18 && min == 16,
+	      "version 18.16.1");
+	CHECK(ch_parse_version("24.3.2.23\n", &maj, &min) == 0 && maj == 24 && min == 3,
+	      "version 24.3.2.23");
+	CHECK(ch_parse_version("99999999999999999999.1", &maj, &min) == -EPROTO &&
+		      ch_parse_version("x.1", &maj, &min) == -EPROTO &&
+		      ch_parse_version("18", &maj, &min) == -EPROTO,
+	      "no version: overflow, letters, no minor");
+	CHECK(ch_parse_part_line("samples_local\t20261101", table, sizeof(table), id,
+				 sizeof(id)) == 0 && !strcmp(table, "samples_local") &&
+		      !strcmp(id, "20261101"),
+	      "a day partition of a store table");
+	CHECK(ch_parse_part_line("query_log\t20261101", table, sizeof(table), id, sizeof(id)) &&
+		      ch_parse_part_line("samples\t2026110'; DROP", table, sizeof(table), id,
+					 sizeof(id)) &&
+		      ch_parse_part_line("samples\tall", table, sizeof(table), id, sizeof(id)),
+	      "not ours or not a day: never dropped");
+}
+
 int main(void)
 {
 	test_rows();
@@ -366,5 +403,6 @@ int main(void)
 	test_service();
 	test_url();
 	test_schema_sql();
+	test_server_answers();
 	return tap_done();
 }

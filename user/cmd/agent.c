@@ -853,6 +853,15 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 	/* spool_dropped: set when sent, to the drops since the last window
 	 * delivered (the spool counts them). */
 	win.spool_dropped = 0;
+	/* A window still spooled may yet be dropped, and with it the first
+	 * use of a stack: while any is, every window carries all its stacks. */
+	for (size_t i = 0; i < a->nr_dests; i++) {
+		struct spool_stats st;
+
+		spool_stats(a->dests[i].spool, &st);
+		if (st.queued)
+			ch_writer_forget_stacks(a->writer);
+	}
 	ch_write_window(a->writer, a->prof, &win, &b);
 	profile_reset_counts(a->prof);
 	svc_next_window(&a->svc);
@@ -875,8 +884,8 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 
 		spool_push(d->spool, &m, payload.buf, payload.len);
 		spool_stats(d->spool, &st);
-		/* A window dropped, or a damaged file skipped, may have carried
-		 * the first use of a stack: send every stack again. */
+		/* A window dropped at once (larger than the caps) may have
+		 * carried the first use of a stack: send every stack again. */
 		if (st.dropped_windows != d->dropped_told || st.corrupt != d->corrupt_told)
 			ch_writer_forget_stacks(a->writer);
 		if (st.dropped_windows != d->dropped_told)
@@ -940,20 +949,20 @@ static int stop_senders(struct agent *a)
 		spool_stats(d->spool, &st);
 		left = spool_close(d->spool);
 		d->spool = NULL;
-		if (left || st.dropped_windows || st.corrupt)
+		if (left || st.dropped_windows)
 			ret = 1;
 		if (!a->o.quiet || ret)
 			say("%s: %" PRIu64 " windows sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
 			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (spool "
-			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; spool peak %" PRIu64
-			    " bytes",
+			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; %" PRIu64
+			    " windows made, spool peak %" PRIu64 " bytes",
 			    d->shown, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
 			    d->sent_rows[CH_T_STACKS], d->sent_bytes, st.dropped_windows,
 			    st.dropped_samples, left,
 			    !left ? "" : d->spool_dir[0] ? " (kept in the spool for the next start)"
 							 : " (lost: memory only)",
 			    left && d->failing ? ": " : "", left && d->failing ? d->last_err : "",
-			    st.max_bytes);
+			    st.pushed, st.max_bytes);
 	}
 	return ret;
 }

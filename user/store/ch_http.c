@@ -258,19 +258,21 @@ struct ch_conn *ch_open(const struct ch_url *u, const char *password, long timeo
 	return c;
 }
 
-/* The server's error: its first line, escaped, without the
- * ", e.what() = DB::Exception" tail that 18.16 adds and says nothing. */
-static void server_message(struct ch_conn *c, char *err, size_t errlen)
+void ch_error_message(const char *body, size_t len, long status, char *err, size_t errlen)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = strcspn(c->body.buf, "\r\n");
-	char *line = xstrndup(c->body.buf, n);
-	char *tail = strstr(line, ", e.what() = ");
+	size_t n = 0;
+	char *line, *tail;
 
+	while (n < len && body[n] && body[n] != '\r' && body[n] != '\n')
+		n++;
+	line = xstrndup(body, n);
+	/* 18.16 ends its messages with ", e.what() = DB::Exception": nothing new. */
+	tail = strstr(line, ", e.what() = ");
 	if (tail)
 		*tail = '\0';
 	if (!*line)
-		strbuf_addf(&sb, "the server answered HTTP %ld", c->status);
+		strbuf_addf(&sb, "the server answered HTTP %ld", status);
 	else
 		strbuf_add_escaped(&sb, line);
 	set_err(err, errlen, "%s", sb.buf);
@@ -343,7 +345,7 @@ int ch_exec(struct ch_conn *c, const char *sql, const char *data, size_t len,
 		return transport_error(c, rc, err, errlen);
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
 	if (c->status != 200) {
-		server_message(c, err, errlen);
+		ch_error_message(c->body.buf, c->body.len, c->status, err, errlen);
 		ret = -EREMOTEIO;
 	} else if (out) {
 		strbuf_add(out, c->body.buf, c->body.len);

@@ -62,6 +62,10 @@ struct ch_conn *ch_open(const struct ch_url *u, const char *password, long timeo
  * CH_MAX_RESPONSE), -EIO (any other transport failure). */
 int ch_exec(struct ch_conn *c, const char *sql, const char *data, size_t len,
 	    struct strbuf *out, char *err, size_t errlen);
+/* The message of a server's error answer (body of len bytes, hostile):
+ * its first line, escaped, without 18.16's ", e.what() = ..." tail; "the
+ * server answered HTTP <status>" when it has none. Into err. */
+void ch_error_message(const char *body, size_t len, long status, char *err, size_t errlen);
 /* The HTTP status of the last ch_exec (0 when no answer came). */
 long ch_last_status(const struct ch_conn *c);
 void ch_close(struct ch_conn *c);

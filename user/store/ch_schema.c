@@ -34,11 +34,14 @@ static void set_err(char *err, size_t errlen, const char *what, const char *why)
 	snprintf(err, errlen, "%s: %s", what, why);
 }
 
-void ch_schema_table_sql(struct strbuf *sb, const char *db, enum ch_table t, const char *suffix)
+void ch_schema_table_sql(struct strbuf *sb, const char *db, enum ch_table t, const char *suffix,
+			 unsigned ttl_days)
 {
 	strbuf_addf(sb, "CREATE TABLE IF NOT EXISTS %s.%s%s (%s) ENGINE = %s PARTITION BY day "
 		    "ORDER BY %s", db, ch_table_names[t], suffix, tables[t].columns,
 		    tables[t].engine, tables[t].order);
+	if (ttl_days)
+		strbuf_addf(sb, " TTL day + toIntervalDay(%u)", ttl_days);
 }
 
 void ch_schema_distributed_sql(struct strbuf *sb, const char *db, enum ch_table t,
@@ -47,6 +50,52 @@ void ch_schema_distributed_sql(struct strbuf *sb, const char *db, enum ch_table 
 	strbuf_addf(sb, "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local ENGINE = "
 		    "Distributed(%s, %s, %s_local, %s)", db, ch_table_names[t], db,
 		    ch_table_names[t], cluster, db, ch_table_names[t], tables[t].shard_key);
+}
+
+int ch_parse_version(const char *text, int *major, int *minor)
+{
+	const char *p = text;
+	long v[2];
+
+	for (int i = 0; i < 2; i++) {
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -EPROTO;
+		errno = 0;
+		v[i] = strtol(p, &end, 10);
+		if (errno || v[i] > 100000)
+			return -EPROTO;
+		p = end;
+		if (i == 0 && *p++ != '.')
+			return -EPROTO;
+	}
+	*major = (int)v[0];
+	*minor = (int)v[1];
+	return 0;
+}
+
+int ch_parse_part_line(const char *line, char *table, size_t tlen, char *id, size_t idlen)
+{
+	static const char *const ours[] = { "samples", "stacks", "windows", "samples_local",
+					    "stacks_local", "windows_local" };
+	const char *tab = strchr(line, '\t');
+	size_t n, k;
+
+	if (!tab)
+		return -EPROTO;
+	n = tab - line;
+	for (k = 0; k < ARRAY_SIZE(ours); k++)
+		if (strlen(ours[k]) == n && !memcmp(ours[k], line, n))
+			break;
+	/* A day partition's id is YYYYMMDD: nothing else is dropped. */
+	if (k == ARRAY_SIZE(ours) || strlen(tab + 1) != 8 || strspn(tab + 1, "0123456789") != 8 ||
+	    n >= tlen || idlen < 9)
+		return -EPROTO;
+	memcpy(table, line, n);
+	table[n] = '\0';
+	memcpy(id, tab + 1, 9);
+	return 0;
 }
 
 int ch_server_version(struct ch_conn *c, int *major, int *minor, char *err, size_t errlen)
@@ -59,7 +108,7 @@ int ch_server_version(struct ch_conn *c, int *major, int *minor, char *err, size
 		set_err(err, errlen, "asking the server's version", buf);
 		goto out;
 	}
-	if (sscanf(out.buf, "%d.%d", major, minor) != 2) {
+	if (ch_parse_version(out.buf, major, minor)) {
 		struct strbuf shown = STRBUF_INIT;
 
 		out.buf[strcspn(out.buf, "\n")] = '\0';
@@ -86,42 +135,54 @@ static int run(struct ch_conn *c, const char *sql, struct strbuf *out, const cha
 }
 
 /* Is DB.name a MergeTree table (not a Distributed one, not missing)? */
-static int is_merge_tree(struct ch_conn *c, const char *db, const char *name, bool *yes,
-			 char *err, size_t errlen)
+/* Does DB.name exist? */
+static int table_exists(struct ch_conn *c, const char *db, const char *name, bool *yes,
+			char *err, size_t errlen)
 {
 	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
 	int ret;
 
-	strbuf_addf(&sql, "SELECT engine FROM system.tables WHERE database = '%s' AND name = '%s'",
-		    db, name);
-	ret = run(c, sql.buf, &out, "reading system.tables", err, errlen);
-	*yes = !ret && strstr(out.buf, "MergeTree") != NULL;
+	strbuf_addf(&sql, "EXISTS TABLE %s.%s", db, name);
+	ret = run(c, sql.buf, &out, "looking for the tables", err, errlen);
+	*yes = !ret && out.buf[0] == '1';
 	strbuf_release(&sql);
 	strbuf_release(&out);
 	return ret;
 }
 
-static int set_ttl(struct ch_conn *c, const char *db, const char *suffix, unsigned days,
-		   char *err, size_t errlen)
+/* Do the store's MergeTree tables here have a TTL? (samples_local on a
+ * shard, else samples.) */
+static int has_ttl(struct ch_conn *c, const char *db, bool *yes, char *err, size_t errlen)
 {
-	struct strbuf sql = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
+	bool local;
+	int ret = table_exists(c, db, "samples_local", &local, err, errlen);
+
+	if (!ret) {
+		strbuf_addf(&sql, "SHOW CREATE TABLE %s.%s", db, local ? "samples_local" : "samples");
+		ret = run(c, sql.buf, &out, "reading the table's definition", err, errlen);
+	}
+	*yes = !ret && strstr(out.buf, " TTL ") != NULL;
+	strbuf_release(&sql);
+	strbuf_release(&out);
+	return ret;
+}
+
+/* Are all the tables there? Then nothing is created: an agent may run as a
+ * user with no right to create (INSERT only, on current servers). */
+static int all_there(struct ch_conn *c, const char *db, const char *cluster, bool *yes,
+		     char *err, size_t errlen)
+{
+	char name[64];
 	int ret = 0;
 
-	for (int t = 0; !ret && t < CH_T_NR; t++) {
-		bool mt;
-
-		strbuf_reset(&name);
-		strbuf_addf(&name, "%s%s", ch_table_names[t], suffix);
-		ret = is_merge_tree(c, db, name.buf, &mt, err, errlen);
-		if (ret || !mt)
-			continue;
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "ALTER TABLE %s.%s MODIFY TTL day + toIntervalDay(%u)", db,
-			    name.buf, days);
-		ret = run(c, sql.buf, NULL, "setting the retention (TTL)", err, errlen);
+	*yes = true;
+	for (int t = 0; !ret && *yes && t < CH_T_NR; t++) {
+		snprintf(name, sizeof(name), "%s%s", ch_table_names[t], cluster ? "_local" : "");
+		ret = table_exists(c, db, name, yes, err, errlen);
+		if (!ret && *yes && cluster)
+			ret = table_exists(c, db, ch_table_names[t], yes, err, errlen);
 	}
-	strbuf_release(&sql);
-	strbuf_release(&name);
 	return ret;
 }
 
@@ -131,13 +192,24 @@ int ch_schema_create(struct ch_conn *c, const char *db, const char *cluster,
 	struct strbuf sql = STRBUF_INIT;
 	const char *suffix = cluster ? "_local" : "";
 	int major, minor, ret;
+	unsigned ttl_days;
+	bool there;
 
 	*ttl = false;
-	strbuf_addf(&sql, "CREATE DATABASE IF NOT EXISTS %s", db);
-	ret = run(c, sql.buf, NULL, "creating the database", err, errlen);
-	for (int t = 0; !ret && t < CH_T_NR; t++) {
+	ret = ch_server_version(c, &major, &minor, err, errlen);
+	if (ret)
+		return ret;
+	ttl_days = major > CH_TTL_MAJOR || (major == CH_TTL_MAJOR && minor >= CH_TTL_MINOR)
+			   ? retention_days
+			   : 0;
+	ret = all_there(c, db, cluster, &there, err, errlen);
+	if (!ret && !there) {
+		strbuf_addf(&sql, "CREATE DATABASE IF NOT EXISTS %s", db);
+		ret = run(c, sql.buf, NULL, "creating the database", err, errlen);
+	}
+	for (int t = 0; !ret && !there && t < CH_T_NR; t++) {
 		strbuf_reset(&sql);
-		ch_schema_table_sql(&sql, db, t, suffix);
+		ch_schema_table_sql(&sql, db, t, suffix, ttl_days);
 		ret = run(c, sql.buf, NULL, "creating a table", err, errlen);
 		if (ret || !cluster)
 			continue;
@@ -146,15 +218,10 @@ int ch_schema_create(struct ch_conn *c, const char *db, const char *cluster,
 		ret = run(c, sql.buf, NULL, "creating a Distributed table", err, errlen);
 	}
 	strbuf_release(&sql);
-	if (ret || !retention_days)
-		return ret;
-	ret = ch_server_version(c, &major, &minor, err, errlen);
-	if (ret)
-		return ret;
-	if (major < CH_TTL_MAJOR || (major == CH_TTL_MAJOR && minor < CH_TTL_MINOR))
-		return 0;
-	ret = set_ttl(c, db, suffix, retention_days, err, errlen);
-	*ttl = !ret;
+	/* Tables made earlier keep the retention they were made with (see
+	 * the man page): MODIFY TTL would rewrite every part at each start. */
+	if (!ret && ttl_days)
+		ret = has_ttl(c, db, ttl, err, errlen);
 	return ret;
 }
 
@@ -185,8 +252,8 @@ int ch_schema_expire(struct ch_conn *c, const char *db, unsigned retention_days,
 		if (!nl)
 			break;
 		*nl = '\0';
-		/* Only names we asked for come back; anything else is skipped. */
-		if (sscanf(line, "%63[a-z_]\t%15[0-9]", table, id) != 2)
+		/* Only our tables' day partitions: anything else is skipped. */
+		if (ch_parse_part_line(line, table, sizeof(table), id, sizeof(id)))
 			continue;
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "ALTER TABLE %s.%s DROP PARTITION ID '%s'", db, table, id);

@@ -247,6 +247,27 @@ static void set_aside(struct spool *s, const char *name, const char *why, struct
 	}
 }
 
+/* Reads and checks window file id: 0 with *buf (malloc'ed, the caller
+ * frees it), *m and the payload in it, or a negative errno with why. */
+static int read_window(struct spool *s, uint64_t id, void **buf, struct spool_meta *m,
+		       const void **data, size_t *len, const char **why)
+{
+	char name[64];
+	size_t size;
+	int r;
+
+	*buf = NULL;
+	file_name(id, name, sizeof(name));
+	r = read_at(s, name, buf, &size, why);
+	if (!r)
+		r = spool_file_parse(*buf, size, m, data, len, why);
+	if (r) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return r;
+}
+
 static void save_dropped(struct spool *s)
 {
 	char buf[64];
@@ -302,8 +323,6 @@ static void link_tail(struct spool *s, struct spool_entry *e)
 	s->tail = e;
 	s->st.queued++;
 	s->st.queued_bytes += e->len;
-	if (s->st.queued_bytes > s->st.max_bytes)
-		s->st.max_bytes = s->st.queued_bytes;
 }
 
 static void unlink_entry(struct spool *s, struct spool_entry *e)
@@ -404,6 +423,8 @@ void spool_push(struct spool *s, const struct spool_meta *m, const void *data, s
 	s->st.mem_bytes += len;
 	s->st.pushed++;
 	enforce_caps(s);
+	if (s->st.queued_bytes > s->st.max_bytes)
+		s->st.max_bytes = s->st.queued_bytes;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -451,23 +472,23 @@ static int recover(struct spool *s, struct strbuf *warn)
 		ids[nr++] = id;
 	}
 	closedir(dir);
-	qsort(ids, nr, sizeof(*ids), cmp_u64);
 	/* New files after every old one, good or not. */
-	if (nr)
+	if (nr) {
+		qsort(ids, nr, sizeof(*ids), cmp_u64);
 		s->next_id = ids[nr - 1] + 1;
+	}
 	for (size_t i = 0; i < nr; i++) {
-		char name[64];
-		void *buf = NULL;
-		size_t size, len;
-		const void *data;
-		const char *why;
 		struct spool_meta m;
 		struct spool_entry *e;
+		const void *data;
+		const char *why;
+		void *buf;
+		size_t len;
 
-		file_name(ids[i], name, sizeof(name));
-		if (read_at(s, name, &buf, &size, &why) < 0 ||
-		    spool_file_parse(buf, size, &m, &data, &len, &why) < 0) {
-			free(buf);
+		if (read_window(s, ids[i], &buf, &m, &data, &len, &why) < 0) {
+			char name[64];
+
+			file_name(ids[i], name, sizeof(name));
 			set_aside(s, name, why, warn);
 			continue;
 		}
@@ -476,15 +497,16 @@ static int recover(struct spool *s, struct strbuf *warn)
 		e->meta = m;
 		e->id = ids[i];
 		e->len = len;
-		e->file_bytes = size;
+		e->file_bytes = SPOOL_HDR + len;
 		link_tail(s, e);
 		s->st.disk_windows++;
-		s->st.disk_bytes += size;
+		s->st.disk_bytes += e->file_bytes;
 		s->st.recovered++;
 	}
 	free(ids);
 	load_dropped(s, warn);
 	enforce_caps(s);
+	s->st.max_bytes = s->st.queued_bytes;
 	return 0;
 }
 
@@ -648,28 +670,26 @@ int spool_take(struct spool *s, struct spool_window *w, unsigned timeout_ms)
 			w->data = e->data;
 			w->len = e->len;
 		} else {
-			char name[64];
-			void *buf = NULL;
-			size_t size, len;
+			struct spool_meta m;
 			const void *data;
 			const char *why;
-			struct spool_meta m;
+			void *buf;
+			size_t len;
+			int r;
 
 			/* Read without the lock: the entry is taken, so neither
 			 * dropped nor moved meanwhile. */
 			e->out = true;
 			s->taken = true;
-			file_name(e->id, name, sizeof(name));
 			pthread_mutex_unlock(&s->lock);
-			int r = read_at(s, name, &buf, &size, &why);
-
-			if (!r)
-				r = spool_file_parse(buf, size, &m, &data, &len, &why);
+			r = read_window(s, e->id, &buf, &m, &data, &len, &why);
 			pthread_mutex_lock(&s->lock);
 			e->out = false;
 			s->taken = false;
 			if (r < 0) {
-				free(buf);
+				char name[64];
+
+				file_name(e->id, name, sizeof(name));
 				set_aside(s, name, why, NULL);
 				unlink_entry(s, e);
 				free(e);

@@ -80,7 +80,7 @@ struct spool_stats {
 	uint64_t failures;		/* failed sends */
 	uint64_t rejected;		/* windows the server refused, dropped */
 	uint64_t retry_ms;		/* the current back-off, 0 when the last send worked */
-	uint64_t max_bytes;		/* the most the spool held at once */
+	uint64_t max_bytes;		/* the most the spool held at once (caps applied) */
 };
 
 struct spool_opts {
