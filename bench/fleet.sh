@@ -8,7 +8,10 @@
 # (system.parts) beside the same windows as gzip'd pprof files, and the time
 # of `sampletop report URL --since 1h --where service=app.service` merging
 # all 200 hosts (target: under 3 s on this 2-core machine).
-# Environment: FLEET_HOSTS (200), FLEET_WINDOWS (360). Lines are "key: value".
+# Environment: FLEET_HOSTS (200), FLEET_WINDOWS (360), FLEET_PROFILE (a saved
+# profile to replay instead of recording one: the figures scale with its
+# number of stacks, fleet.recorded_stacks, so compare runs on the same one).
+# Lines are "key: value".
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
@@ -36,18 +39,23 @@ ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$BUILD" -I"$TOP/include" -I"$TOP/user"
 	$(pkg-config --libs $PKGS) -liberty -lm -lpthread
 
 # The recorded profile: the whole machine with the demo workload running.
-gcc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap \
-	-o "$tmp/hot_fp" "$TOP/tests/targets/hot.c"
-"$tmp/hot_fp" 0 &
-workload=$!
-if "$BUILD/sampletop" -a -F 49 -d 10 -q -o "$tmp/rec.json" 2>"$tmp/rec.err"; then
-	echo "fleet.profile: recorded (-a, 49 Hz, 10 s)"
+if [ -n "${FLEET_PROFILE:-}" ]; then
+	cp "$FLEET_PROFILE" "$tmp/rec.json"
+	echo "fleet.profile: $FLEET_PROFILE"
 else
-	cp "$TOP/tests/golden/fixture.json" "$tmp/rec.json"
-	echo "fleet.profile: tests/golden/fixture.json (recording failed: $(head -1 "$tmp/rec.err"))"
+	gcc -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap \
+		-o "$tmp/hot_fp" "$TOP/tests/targets/hot.c"
+	"$tmp/hot_fp" 0 &
+	workload=$!
+	if "$BUILD/sampletop" -a -F 49 -d 10 -q -o "$tmp/rec.json" 2>"$tmp/rec.err"; then
+		echo "fleet.profile: recorded (-a, 49 Hz, 10 s)"
+	else
+		cp "$TOP/tests/golden/fixture.json" "$tmp/rec.json"
+		echo "fleet.profile: tests/golden/fixture.json (recording failed: $(head -1 "$tmp/rec.err"))"
+	fi
+	kill "$workload" 2>/dev/null
+	workload=
 fi
-kill "$workload" 2>/dev/null
-workload=
 
 p=$(ch_free_port)
 ch_start bench "$p" $((p + 1))
