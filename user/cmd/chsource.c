@@ -232,6 +232,7 @@ int chsource_load(const struct chsource_opts *o, size_t k, const char *url, stru
 	struct profile *p;
 	char why[1024];
 	int64_t now = time(NULL);
+	uint64_t t0;
 	int ret;
 
 	*out = NULL;
@@ -239,8 +240,17 @@ int chsource_load(const struct chsource_opts *o, size_t k, const char *url, stru
 		return ret;
 	p = profile_new();
 	ret = store_open(&s, o, url, p);
+	t0 = now_ns();
 	if (!ret && ch_reader_load(s.reader, &q, now, why, sizeof(why)))
 		ret = read_failed(&s, why);
+	if (!ret && o->verbose) {
+		struct ch_read_stats st;
+
+		ch_reader_stats(s.reader, &st);
+		fprintf(stderr, "sampletop: %s: %zu rows of %zu windows from %zu hosts, %zu stacks "
+				"named, in %zu queries and %.2f s\n", s.name, st.rows, st.windows,
+			st.hosts, p->nr_stacks, st.queries, (now_ns() - t0) / 1e9);
+	}
 	store_close(&s);
 	ch_query_free(&q);
 	if (ret) {

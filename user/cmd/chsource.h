@@ -40,6 +40,7 @@ struct chsource_opts {
 	size_t nr_urls;			/* clickhouse:// operands seen */
 	const char *password_file;
 	double window_s;		/* --window; 0: not given */
+	bool verbose;			/* -v (set by the caller): what each read did */
 };
 
 /* Does s name the store? */

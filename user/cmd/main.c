@@ -704,6 +704,7 @@ static int cmd_report(int argc, char **argv)
 	ret = cli_parse_view(&o, "report", argc, argv, &done);
 	if (done)
 		goto out;
+	so.verbose = o.verbose;
 	if (o.nr_args != 1) {
 		ret = cli_usage_error("report wants one saved profile, a .json report, or a "
 				      "clickhouse:// store (see sampletop report --help)");
@@ -746,6 +747,7 @@ static int cmd_diff(int argc, char **argv)
 	ret = cli_parse_view(&o, "diff", argc, argv, &done);
 	if (done)
 		goto out;
+	so.verbose = o.verbose;
 	ret = 2;
 	if (o.nr_args != 2) {
 		cli_usage_error("diff wants two saved profiles, BEFORE.json AFTER.json, or "
