@@ -714,8 +714,10 @@ static int cmd_report(int argc, char **argv)
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	prof = load_source(&so, &k, o.args[0], &ret);
-	/* As when recording: several processes are grouped by process. */
-	if (prof && profile_many_pids(prof))
+	/* As when recording: several processes are grouped by process; the
+	 * store's always, so that each row says its host (one pid may run on
+	 * every host). */
+	if (prof && (profile_many_pids(prof) || chsource_is_url(o.args[0])))
 		o.processes = true;
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
@@ -766,7 +768,9 @@ static int cmd_diff(int argc, char **argv)
 	if (!(a = load_source(&so, &k, o.args[0], &ret)) ||
 	    !(b = load_source(&so, &k, o.args[1], &ret)))
 		goto out;
-	if (profile_many_pids(a) || profile_many_pids(b))
+	/* Not for the store: its process names hold the host, so two hosts'
+	 * processes would never match (--processes still asks for them). */
+	if ((profile_many_pids(a) || profile_many_pids(b)) && !so.nr_urls)
 		o.processes = true;
 	out = output_open(&of, o.output, &err);
 	if (out) {
