@@ -24,21 +24,26 @@ U1=clickhouse://127.0.0.1:$P/st
 U2=clickhouse://127.0.0.1:$((P + 2))/st
 setup "agent --init-cluster" "$B" agent --init-cluster fleet --to "$U1" --to "$U2" -q
 
-# The run: both agents and a local recording sample the same 60 s, at
-# 999 Hz: enough samples that sampling noise stays well under a point.
+# The run: both agents sample the whole machine, at 999 Hz, for longer
+# than the local recording of the workload, which starts once they run; the
+# store is read over the local recording's own time range (the workload's
+# shares move a little with the machine's load over time: the same seconds
+# must be compared).
 RUN=60
 start "$TARGETS/hot_fp" 0
 HOT=$PID
 # Niced: the workload keeps most of a CPU, so that its samples are many.
 start nice -n 10 "$TARGETS/threads" 0
 T0=$(date -u +%s)
-"$B" agent --to "$U1" --label host=a --label env=test -F 999 --window 2 -d $RUN -q \
+"$B" agent --to "$U1" --label host=a --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
 	>"$WORK/agent-a.out" 2>&1 &
 AA=$!
-"$B" agent --to "$U2" --label host=b --label env=test -F 999 --window 2 -d $RUN -q \
+"$B" agent --to "$U2" --label host=b --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
 	>"$WORK/agent-b.out" 2>&1 &
 AB=$!
-"$B" -p "$HOT" -F 999 -d $RUN -q -o "$WORK/local.folded" 2>"$WORK/local.err"
+sleep 4
+"$B" -p "$HOT" -F 999 -d $RUN -q -o "$WORK/local.json" 2>"$WORK/local.err"
+"$B" report "$WORK/local.json" -f folded >"$WORK/local.folded"
 wait $AA
 RA=$?
 wait $AB
@@ -70,7 +75,14 @@ check "rows of both hosts are stored on both shards (hashed by host)" settled
 # --- report over the Distributed table: the acceptance ---
 # This workload's process only: the agents see the whole machine, where
 # other runs of hot_fp may come and go.
-"$B" report "$U1" --where program=hot_fp --where pid=$HOT -o "$WORK/fleet.folded" -q
+utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
+ls_ns=$(grep -oE '"start_wall_ns": *[0-9]+' "$WORK/local.json" | grep -oE '[0-9]+$')
+dur_ns=$(grep -oE '"duration_ns": *[0-9]+' "$WORK/local.json" | grep -oE '[0-9]+$')
+LS=$(( (ls_ns + 500000000) / 1000000000 ))
+LE=$(( (ls_ns + dur_ns + 500000000) / 1000000000 ))
+echo "# local recording: $(utc $LS) to $(utc $LE)"
+"$B" report "$U1" --where program=hot_fp --where pid=$HOT --since "$(utc $LS)" --until "$(utc $LE)" \
+	-o "$WORK/fleet.folded" -q
 for f in hot_a hot_b hot_c; do
 	l=$(share "$WORK/local.folded" $f)
 	s=$(share "$WORK/fleet.folded" $f)
@@ -119,7 +131,6 @@ else
 fi
 
 # --- ranges: --since/--until and diff of two ranges ---
-utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S; }
 MID=$(utc $((T0 + RUN / 2)))
 "$B" report "$U1" --where program=hot_fp --since "$(utc $((T0 - 60)))" >"$WORK/all.txt"
 "$B" diff --where program=hot_fp "$U1" --until "$MID" "$U1" --since "$MID" >"$WORK/diff.txt" 2>&1
