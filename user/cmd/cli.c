@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"                 [-u USER] [--comm NAME] [--cgroup PATH]\n"
 	"       sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [-o OUT.html] [VIEW OPTIONS]\n"
+	"       sampletop live clickhouse://HOST:PORT/DB [--since TIME] [--where KEY=VALUE]\n"
 	"       sampletop addr2line -e FILE [--lines] [--no-demangle] [ADDR...]\n"
 	"       sampletop agent --to clickhouse://[USER@]HOST:PORT/DB [OPTIONS]\n"
 	"\n"
@@ -117,6 +118,7 @@ static const char usage_text[] =
 	"  sudo sampletop -p 1234 -d 10 -o p.json # save the profile, then:\n"
 	"  sampletop report p.json -o p.html      # re-render it (any format, any view)\n"
 	"  sampletop diff old.json new.json       # what grew, what shrank\n"
+	"  sampletop report clickhouse://ch1:8123/prof --since 1h --where service=nginx.service\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 bad usage; with -- COMMAND, the\n"
 	"command's own non-zero exit status.\n";
@@ -938,6 +940,9 @@ int cli_parse_record(struct options *o, int argc, char **argv, bool *done)
 static const char report_usage[] =
 	"Usage: sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS]\n"
 	"       sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS]\n"
+	"       sampletop report clickhouse://[USER@]HOST:PORT/DB [STORE OPTIONS] ...\n"
+	"       sampletop diff URL [STORE OPTIONS] URL [STORE OPTIONS] ...\n"
+	"       sampletop live URL [--window SECONDS] [STORE OPTIONS] [VIEW OPTIONS]\n"
 	"\n"
 	"report re-renders a saved profile (a .json report: -o FILE.json) in any\n"
 	"format with any view options; the text tree goes to stdout without -o.\n"
@@ -953,13 +958,27 @@ static const char report_usage[] =
 	"      --min-percent P, --ascii, --counters, --show-idle, --color/--no-color:\n"
 	"                            as for recording (see sampletop --help)\n"
 	"\n"
-	"Exit status: 0 success, 1 error (e.g. a damaged profile), 2 bad usage.\n";
+	"A clickhouse:// URL in place of a file reads the store the agents fill:\n"
+	"  --since TIME, --until TIME  window starts in [since, until): a time ago\n"
+	"                            (90s, 10m, 1h, 2d, 1w) or UTC (2026-11-28T10:00)\n"
+	"  --where KEY=VALUE         host, service, program, pid or a label (env=prod);\n"
+	"                            one key's values are ORed, different keys ANDed\n"
+	"  --password-file FILE      else $SAMPLETOP_CLICKHOUSE_PASSWORD\n"
+	"  --window SECONDS          live: re-read every so often (default 10; range\n"
+	"                            default: --since 5m)\n"
+	"Store options after a URL are that source's, before the first URL every\n"
+	"source's: diff URL --since 2h --until 1h URL --since 1h (two ranges),\n"
+	"diff --since 1h URL --where host=a URL --where host=b (two hosts).\n"
+	"\n"
+	"Exit status: 0 success, 1 error (e.g. a damaged profile, a server's\n"
+	"error), 2 bad usage.\n";
 
 int cli_parse_view(struct options *o, const char *cmd, int argc, char **argv, bool *done)
 {
 	static const struct parser parsers[] = {
 		{ "sampletop report", ":o:f:qvhVK", report_usage, report_option },
 		{ "sampletop diff", ":o:f:qvhVK", report_usage, diff_option },
+		{ "sampletop live", ":o:f:qvhVK", report_usage, report_option },
 		{ "sampletop addr2line", ":o:f:e:qvhVK", report_usage, addr2line_option },
 	};
 	const struct parser *p = &parsers[0];

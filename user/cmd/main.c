@@ -4,6 +4,7 @@
 #include "cmd/addr2line.h"
 #include "cmd/agent.h"
 #include "capture/cgroup.h"
+#include "cmd/chsource.h"
 #include "cmd/cli.h"
 #include "cmd/live.h"
 #include "cmd/output.h"
@@ -723,34 +724,60 @@ static int view_saved(struct profile *prof, const struct options *o)
 	return o->output ? output_report(prof, o, o->args[0]) : 0;
 }
 
-/* sampletop report FILE [--format F] [-o OUT] [VIEW OPTIONS] */
+/* A saved profile, or the k-th clickhouse:// source (k counts them).
+ * Returns the profile, or NULL with *ret the exit code (printed). */
+static struct profile *load_source(const struct chsource_opts *so, size_t *k, const char *path,
+				   int *ret)
+{
+	struct profile *p = NULL;
+
+	if (chsource_is_url(path)) {
+		*ret = chsource_load(so, (*k)++, path, &p);
+		return p;
+	}
+	p = load_profile(path);
+	*ret = p ? 0 : 1;
+	return p;
+}
+
+/* sampletop report FILE|URL [--format F] [-o OUT] [STORE OPTIONS] [VIEW OPTIONS] */
 static int cmd_report(int argc, char **argv)
 {
+	struct chsource_opts so;
 	struct options o;
 	struct profile *prof = NULL;
+	size_t k = 0;
 	bool done;
 	int ret;
 
 	options_init(&o);
+	ret = chsource_take_options(&argc, argv, &so);
+	if (ret)
+		goto out;
 	ret = cli_parse_view(&o, "report", argc, argv, &done);
 	if (done)
 		goto out;
+	so.verbose = o.verbose;
 	if (o.nr_args != 1) {
-		ret = cli_usage_error("report wants one saved profile, a .json report "
-				      "(see sampletop report --help)");
+		ret = cli_usage_error("report wants one saved profile, a .json report, or a "
+				      "clickhouse:// store (see sampletop report --help)");
 		goto out;
 	}
+	if ((ret = chsource_check_unused(&so, "report")))
+		goto out;
 	signal(SIGPIPE, SIG_IGN);
-	prof = load_profile(o.args[0]);
-	/* As when recording: several processes are grouped by process. */
-	if (prof && profile_many_pids(prof))
+	prof = load_source(&so, &k, o.args[0], &ret);
+	/* As when recording: several processes are grouped by process; the
+	 * store's always, so that each row says its host (one pid may run on
+	 * every host). */
+	if (prof && (profile_many_pids(prof) || chsource_is_url(o.args[0])))
 		o.processes = true;
 	if (prof && o.tui == TUI_ON)
 		ret = view_saved(prof, &o);
 	else if (prof && cli_is_call_pattern(o.output))	/* the kept calls, each to a file */
 		ret = output_kept_calls(prof, &o);
-	else
-		ret = prof ? output_report(prof, &o, o.args[0]) : 1;
+	else if (prof)
+		ret = output_report(prof, &o, o.args[0]);
 out:
 	profile_free(prof);
 	options_free(&o);
@@ -760,6 +787,8 @@ out:
 /* sampletop diff BEFORE AFTER [--format text|html] [-o OUT] [VIEW OPTIONS] */
 static int cmd_diff(int argc, char **argv)
 {
+	struct chsource_opts so;
+	size_t k = 0;
 	struct options o;
 	struct profile *a = NULL, *b = NULL;
 	struct report_opts ro;
@@ -769,26 +798,34 @@ static int cmd_diff(int argc, char **argv)
 	int ret, fmt, err = 0;
 
 	options_init(&o);
+	ret = chsource_take_options(&argc, argv, &so);
+	if (ret)
+		goto out;
 	ret = cli_parse_view(&o, "diff", argc, argv, &done);
 	if (done)
 		goto out;
+	so.verbose = o.verbose;
 	ret = 2;
 	if (o.nr_args != 2) {
-		cli_usage_error("diff wants two saved profiles, BEFORE.json AFTER.json "
-				"(see sampletop diff --help)");
+		cli_usage_error("diff wants two saved profiles, BEFORE.json AFTER.json, or "
+				"clickhouse:// sources (see sampletop diff --help)");
 		goto out;
 	}
+	if (chsource_check_unused(&so, "diff"))
+		goto out;
 	fmt = o.format >= 0 ? o.format : o.output ? report_format_by_path(o.output) : FMT_TEXT;
 	if (fmt != FMT_TEXT && fmt != FMT_HTML) {
 		cli_option_error("-o", o.output, "diff writes text or html, not %s",
 				 fmt < 0 ? "that file type" : report_format_name(fmt));
 		goto out;
 	}
-	ret = 1;
 	signal(SIGPIPE, SIG_IGN);
-	if (!(a = load_profile(o.args[0])) || !(b = load_profile(o.args[1])))
+	if (!(a = load_source(&so, &k, o.args[0], &ret)) ||
+	    !(b = load_source(&so, &k, o.args[1], &ret)))
 		goto out;
-	if (profile_many_pids(a) || profile_many_pids(b))
+	/* Not for the store: its process names hold the host, so two hosts'
+	 * processes would never match (--processes still asks for them). */
+	if ((profile_many_pids(a) || profile_many_pids(b)) && !so.nr_urls)
 		o.processes = true;
 	out = output_open(&of, o.output, &err);
 	if (out) {
@@ -813,6 +850,55 @@ out:
 	return ret;
 }
 
+/* sampletop live URL [--window S] [STORE OPTIONS] [VIEW OPTIONS]: the live
+ * view over the store, re-read every window; with -o, the report after q. */
+static int cmd_live(int argc, char **argv)
+{
+	struct chsource_opts so;
+	struct chsource_live *l = NULL;
+	struct profile *prof = NULL;
+	struct tui_source src;
+	struct tui_opts to;
+	struct options o;
+	bool done;
+	int ret, err;
+
+	options_init(&o);
+	ret = chsource_take_options(&argc, argv, &so);
+	if (ret)
+		goto out;
+	ret = cli_parse_view(&o, "live", argc, argv, &done);
+	if (done)
+		goto out;
+	if (o.nr_args != 1 || !chsource_is_url(o.args[0])) {
+		ret = cli_usage_error("live wants one clickhouse://HOST:PORT/DB store "
+				      "(see sampletop live --help)");
+		goto out;
+	}
+	install_signals();
+	ret = chsource_live_open(&so, o.args[0], &l, &prof, &src);
+	if (ret)
+		goto out;
+	/* A fleet: grouped by program and process, as -a is. */
+	o.processes = true;
+	tui_opts_from(&o, &to);
+	struct tui_args ta = { prof, &src, &to, &stop_signal };
+	err = tui_run(&ta);
+	if (chsource_live_error(l)) {
+		fprintf(stderr, "sampletop: %s: %s\n", o.args[0], chsource_live_error(l));
+		ret = 1;
+	} else if (err) {
+		fprintf(stderr, "sampletop: %s (%s)\n", ta.why, strerror(-err));
+		ret = 1;
+	} else if (o.output) {
+		ret = output_report(prof, &o, NULL);
+	}
+out:
+	chsource_live_free(l);
+	options_free(&o);
+	return ret;
+}
+
 struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -823,6 +909,7 @@ static const struct subcommand subcommands[] = {
 	{ "addr2line", addr2line_main },
 	{ "report", cmd_report },
 	{ "diff", cmd_diff },
+	{ "live", cmd_live },
 	{ "agent", agent_main },
 };
 
