@@ -107,7 +107,7 @@ static void test_wall(void)
 	      "wall html: counts are shown as seconds of ns");
 	CHECK(html && strstr(html, "\n[\"[sleeping]\",\"\",\"\",4]"),
 	      "wall html: an off-CPU leaf is a frame of its own kind (drawn apart)");
-	CHECK(html && !strstr(html, " samples (") && strstr(html, "60 samples, 4 off-CPU intervals"),
+	CHECK(html && !strstr(html, " samples (") && strstr(html, "60 samples, 5 off-CPU intervals"),
 	      "wall html: no count of ns called samples");
 	free(html);
 	test_wall_speedscope(w, &o);
