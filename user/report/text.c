@@ -219,32 +219,20 @@ void report_text_header(const struct profile *p, const struct report_opts *o, st
 
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 {
-	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT,
-			      .label = STRBUF_INIT };
+	struct strbuf sb = STRBUF_INIT;
 	int err = 0;
 
-	report_collapse_rules(p, o, false, &c.rules);
-	c.t = tree_build(p, &o->view);
-	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
-	if (c.min_count == 0)
-		c.min_count = 1;
-	report_text_header(p, o, &c.out);
+	report_text_header(p, o, &sb);
 	if (o->counters) {
-		strbuf_addstr(&c.out, "\n" SUMMARY_DETAILS_TITLE ":\n");
-		summary_details(p, &c.out);
+		strbuf_addstr(&sb, "\n" SUMMARY_DETAILS_TITLE ":\n");
+		summary_details(p, &sb);
 	}
-	strbuf_addch(&c.out, '\n');
-	if (!c.t->total)
-		strbuf_addstr(&c.out, "No samples.\n");
-	walk_roots(&c);
-	report_text_calls(p, o, &c.out);
-	if (fwrite(c.out.buf, 1, c.out.len, out) != c.out.len)
+	strbuf_addch(&sb, '\n');
+	report_text_tree(p, o, &sb);
+	report_text_calls(p, o, &sb);
+	if (fwrite(sb.buf, 1, sb.len, out) != sb.len)
 		err = -EIO;
-	strbuf_release(&c.out);
-	strbuf_release(&c.prefix);
-	strbuf_release(&c.label);
-	tree_free(c.t);
-	collapse_rules_release(&c.rules);
+	strbuf_release(&sb);
 	return err;
 }
 
