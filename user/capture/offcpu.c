@@ -142,54 +142,35 @@ static const char *fd_word(uint32_t fd_kind, bool socket_only)
 	}
 }
 
+/* The name of each kind with a fixed one; reads and writes add the fd's. */
+static const char *const kind_names[] = {
+	[R_SLEEP] = "[sleeping]",
+	[R_LOCK] = "[waiting on a lock]",
+	[R_POLL] = "[polling]",
+	[R_CHILD] = "[waiting for a child]",
+	[R_ACCEPT] = "[accepting]",
+	[R_CONNECT] = "[connecting]",
+};
+
 void offcpu_reason_name(char *buf, uint32_t state, int32_t syscall, uint32_t fd_kind)
 {
 	const struct syscall_info *s = syscall_info(syscall);
 
 	/* Preempted (or woken before it slept): runnable, in a run queue. */
-	if (state == 0) {
+	if (state == 0)
 		snprintf(buf, OFFCPU_REASON_LEN, "[waiting for a CPU]");
-		return;
-	}
-	if (syscall < 0) {
+	else if (syscall < 0)
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in the kernel]");
-		return;
-	}
-	if (!s) {
+	else if (!s)
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in syscall %d]", syscall);
-		return;
-	}
-	switch (s->kind) {
-	case R_SLEEP:
-		snprintf(buf, OFFCPU_REASON_LEN, "[sleeping]");
-		break;
-	case R_LOCK:
-		snprintf(buf, OFFCPU_REASON_LEN, "[waiting on a lock]");
-		break;
-	case R_READ:
-	case R_RECV:
+	else if (s->kind == R_READ || s->kind == R_RECV)
 		snprintf(buf, OFFCPU_REASON_LEN, "[reading%s]", fd_word(fd_kind, s->kind == R_RECV));
-		break;
-	case R_WRITE:
-	case R_SEND:
+	else if (s->kind == R_WRITE || s->kind == R_SEND)
 		snprintf(buf, OFFCPU_REASON_LEN, "[writing%s]", fd_word(fd_kind, s->kind == R_SEND));
-		break;
-	case R_POLL:
-		snprintf(buf, OFFCPU_REASON_LEN, "[polling]");
-		break;
-	case R_CHILD:
-		snprintf(buf, OFFCPU_REASON_LEN, "[waiting for a child]");
-		break;
-	case R_ACCEPT:
-		snprintf(buf, OFFCPU_REASON_LEN, "[accepting]");
-		break;
-	case R_CONNECT:
-		snprintf(buf, OFFCPU_REASON_LEN, "[connecting]");
-		break;
-	default:
+	else if (s->kind < ARRAY_SIZE(kind_names) && kind_names[s->kind])
+		snprintf(buf, OFFCPU_REASON_LEN, "%s", kind_names[s->kind]);
+	else
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in %s]", s->name);
-		break;
-	}
 }
 
 frame_id_t offcpu_reason_frame(struct profile *p, const char *name)
