@@ -17,7 +17,7 @@ V1=$TOP/tests/golden/fixture-v1.json
 check "report of a wall profile: exit 0" test $? -eq 0 -a ! -s "$WORK/err"
 check_grep "text: Duration beside CPU time" '^Recorded: .*   Duration: 2\.000 s   CPU time: 0\.600 s   Frequency: 100 Hz$' "$WORK/w.txt"
 check_grep "text: the wall line says on and off the CPU" '^Wall-clock time: 4\.000 s in 2 threads: 0\.600 s on the CPU, 3\.400 s off it' "$WORK/w.txt"
-check_grep "text: counts as intervals and samples, not ns as samples" '^60 samples, 4 off-CPU intervals · none lost' "$WORK/w.txt"
+check_grep "text: counts as intervals and samples, not ns as samples" '^60 samples, 5 off-CPU intervals · none lost · 2% of samples and intervals with partial stacks' "$WORK/w.txt"
 check_grep "text: the off-CPU leaf in seconds, in words" '^ +│  └─ 1\.000 \[sleeping\]$' "$WORK/w.txt"
 "$ST" report "$WALL" --color >"$WORK/c.txt"
 check "text --color: off-CPU leaves in blue" grep -q $'1.000\033\\[0m \033\\[34m\\[sleeping\\]\033\\[0m' "$WORK/c.txt"
@@ -123,7 +123,7 @@ if command -v tmux >/dev/null; then
 		sleep 0.1
 	done
 	check_grep "live view: Duration beside CPU time in the header" 'Duration 2\.00 s, CPU 0\.60 s' "$WORK/screen"
-	check_grep "live view: no count of ns called samples" '· 60 samples, 4 off-CPU intervals ·' "$WORK/screen"
+	check_grep "live view: no count of ns called samples" '· 60 samples, 5 off-CPU intervals ·' "$WORK/screen"
 	"${TM[@]}" capture-pane -p -e -t w >"$WORK/screen.sgr"
 	check "live view: the off-CPU leaf drawn dim (cyan), apart from the hot rows" \
 		grep -qa $'1\\.00s  *\033\\[36m\\[sleeping\\]' "$WORK/screen.sgr"

@@ -598,18 +598,18 @@ static void test_callrec(void)
 	callrec_event(cr, 1, 2, "t", "p", exiting, 21000, 500000, 479000, 0);
 	CHECK(f->count == 3 && p->calls->nr_open == 0, "[exiting] ends a call (the thread left it)");
 	CHECK(callrec_outside(cr) == 5, "five events outside, counted");
-	/* A slice handed over long after the thread's last record (it exited
-	 * without a switch-out) stretches no call past a period of it. */
+	/* A call blocked from its thread's last record (a switch-out) until
+	 * the stop lasts until the stop, as its tree does. (The pieces of a
+	 * thread gone quietly end a period after its last sample: offcpu.c.) */
 	p->meta.freq_hz = 1000;
 	callrec_free(cr);
 	cr = callrec_new(p, funcs, 1, 4, 0, NULL, NULL);
 	f = &p->calls->fns[1];
-	callrec_seen(cr, 2, 30 * MS);
 	callrec_event(cr, 1, 2, "t", "p", in, 29 * MS, 30 * MS, MS, 0);
-	callrec_event(cr, 1, 2, "t", "p", in, 30 * MS, 700 * MS, 670 * MS, 0);
+	callrec_event(cr, 1, 2, "t", "p", in, 30 * MS, 900 * MS, 870 * MS, 0);
 	callrec_stop(cr, 900 * MS);
-	CHECK(f->count == 1 && f->max_ns == 2 * MS,
-	      "a call within a period of its thread's last record (2 ms, got %llu ns)",
+	CHECK(f->count == 1 && f->max_ns == 871 * MS && f->slowest[0]->weight == 871 * MS,
+	      "a call blocked at the stop: its duration is its weight (871 ms, got %llu ns)",
 	      (unsigned long long)f->max_ns);
 	callrec_free(cr);
 	profile_free(p);

@@ -326,6 +326,28 @@ static void test_gone(void)
 	offcpu_exit(o, d.tgid);
 	CHECK(offcpu_threads(o) == 0 && g.n == 2 && tiles(&g, 1, 2, 3000, 3010 + PERIOD),
 	      "its process exited: the same at once");
+	/* A checkpoint long after its last sample: the slice handed out
+	 * reaches a period past it, not the checkpoint. */
+	g.n = 0;
+	offcpu_switch_in(o, &d, 4000, 3900, NOT_REC);
+	offcpu_sample(o, &d, 4050, 1, 0);
+	offcpu_sample(o, &d, 4150, 2, 0);
+	offcpu_checkpoint(o, 90000);
+	offcpu_checkpoint(o, 95000);
+	offcpu_sweep(o, 4150 + OFFCPU_STALE_NS + 1);
+	CHECK(offcpu_threads(o) == 0 && g.n == 3 && tiles(&g, 1, 3, 4000, 4150 + PERIOD),
+	      "gone quietly, then a checkpoint: its slice still ends a period after its last "
+	      "sample (%d pieces, on-CPU %llu ns)", g.n, (unsigned long long)sum(&g, 1, g.n));
+	/* Its switch-out lost, a switch-in long after the last sample: the
+	 * time between is off the CPU, stack not recorded (counted). */
+	g.n = 0;
+	offcpu_switch_in(o, &d, 5000, 4900, NOT_REC);
+	offcpu_sample(o, &d, 5050, 1, 0);
+	offcpu_switch_in(o, &d, 8000, 0, NOT_REC);
+	CHECK(g.n == 3 && g.pc[1].on_cpu && tiles(&g, 1, 2, 5000, 5050 + PERIOD) &&
+		      g.pc[2].stack == NOT_REC && !g.pc[2].on_cpu && tiles(&g, 2, 3, 5050 + PERIOD, 8000),
+	      "a switch-out lost: the slice ends a period after its last sample, the rest is off");
+	offcpu_exit(o, d.tgid);
 	offcpu_free(o);
 }
 

@@ -107,7 +107,7 @@ static void test_wall(void)
 	      "wall html: counts are shown as seconds of ns");
 	CHECK(html && strstr(html, "\n[\"[sleeping]\",\"\",\"\",4]"),
 	      "wall html: an off-CPU leaf is a frame of its own kind (drawn apart)");
-	CHECK(html && !strstr(html, " samples (") && strstr(html, "60 samples, 4 off-CPU intervals"),
+	CHECK(html && !strstr(html, " samples (") && strstr(html, "60 samples, 5 off-CPU intervals"),
 	      "wall html: no count of ns called samples");
 	free(html);
 	test_wall_speedscope(w, &o);
@@ -146,6 +146,26 @@ static void test_wall(void)
 	      "wall diff: two wall profiles compared in wall-clock seconds");
 	CHECK(!err && strstr(buf, "[waiting on a lock]") && !strstr(buf, " samples,"),
 	      "wall diff: off-CPU time compared too, no samples counted");
+	{
+		/* An idle pool worker after: hidden as in the tree, so the
+		 * shares stay what they were. */
+		frame_id_t idle[] = { profile_special_frame(w2, FRAME_SPECIAL, PROFILE_IDLE_NAME),
+				      fx_offcpu(w2, "[waiting on a lock]") };
+		char *rows = strstr(buf, "\n  total:"), *buf2 = NULL;
+		size_t len2;
+
+		fx_event(w2, profile_thread(w2, 100, 102, "pool", "app"), idle, ARRAY_SIZE(idle),
+			 0, 6000 * FX_MS);
+		f = open_memstream(&buf2, &len2);
+		err = report_diff(w, w2, "a.json", "b.json", FMT_TEXT, &o, f);
+		fclose(f);
+		CHECK(!err && rows && strstr(buf2, "\n  total:") &&
+			      !strcmp(rows, strstr(buf2, "\n  total:")),
+		      "wall diff: an idle thread hidden changes no share");
+		if (err || !rows || !strstr(buf2, "\n  total:") || strcmp(rows, strstr(buf2, "\n  total:")))
+			printf("# before:\n%s# after:\n%s", buf, buf2);
+		free(buf2);
+	}
 	free(buf);
 	f = open_memstream(&buf, &len);
 	err = report_diff(cpu, w, "cpu.json", "wall.json", FMT_TEXT, &o, f);

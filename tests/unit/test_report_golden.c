@@ -144,6 +144,17 @@ int main(void)
 	o.view.by_thread = true;
 	o.view.kernel = true;
 	golden(p, FMT_TEXT, &o, "fixture-wall-threads-kernel.txt");
+	/* A pool worker idle the whole run: left out of the tree and of the
+	 * wall line by default, which says so; --show-idle shows it in both. */
+	frame_id_t idle[] = { profile_special_frame(p, FRAME_SPECIAL, PROFILE_IDLE_NAME),
+			      fx_offcpu(p, "[waiting on a lock]") };
+
+	fx_event(p, profile_thread(p, 100, 102, "pool", "app"), idle, ARRAY_SIZE(idle), 0,
+		 2000 * FX_MS);
+	o = (struct report_opts){ .view = VIEW_OPTS_INIT, .min_percent = 0.5 };
+	golden(p, FMT_TEXT, &o, "fixture-wall-idle.txt");
+	o.view.show_idle = true;
+	golden(p, FMT_TEXT, &o, "fixture-wall-idle-shown.txt");
 	profile_free(p);
 	return tap_done();
 }

@@ -86,6 +86,30 @@ static void test_words(void)
 	summary_memo_release(&memo);
 	profile_free(p);
 
+	/* --wall: the shares say what they are of. Partial stacks: of the
+	 * samples and off-CPU intervals counted beside them (100 intervals past
+	 * the cap, without a stack, were a "100%" of the 60 samples); unnamed
+	 * frames: of the time. */
+	p = fx_wall_profile();
+	p->meta.counters[ST_CNT_OFF_CAPPED] = 100;
+	p->meta.counters[ST_CNT_OFF_START_MISSED] = 16;
+	l = joined(p, 0, 0);
+	CHECK_STR(l, "60 samples, 120 off-CPU intervals · none lost · "
+		  "64% of samples and intervals with partial stacks · all frames named",
+		  "wall: intervals with a stack, past the cap and without a start; partial stacks "
+		  "of both");
+	free(l);
+	{
+		frame_id_t w_unk[] = { unknown_frame(p, 0x1800) };
+
+		profile_add_sample(p, 0, w_unk, 1, 1000 * FX_MS);
+	}
+	l = joined(p, 0, 0);
+	CHECK(strstr(l, " · 20% of the time with unnamed frames") != NULL,
+	      "wall: unnamed frames, a share of the time (1 s of 5; got '%s')", l);
+	free(l);
+	profile_free(p);
+
 	p = profile_new();
 	l = joined(p, 0, 0);
 	CHECK_STR(l, "0 samples · none lost", "an empty profile: no shares of nothing");

@@ -142,54 +142,35 @@ static const char *fd_word(uint32_t fd_kind, bool socket_only)
 	}
 }
 
+/* The name of each kind with a fixed one; reads and writes add the fd's. */
+static const char *const kind_names[] = {
+	[R_SLEEP] = "[sleeping]",
+	[R_LOCK] = "[waiting on a lock]",
+	[R_POLL] = "[polling]",
+	[R_CHILD] = "[waiting for a child]",
+	[R_ACCEPT] = "[accepting]",
+	[R_CONNECT] = "[connecting]",
+};
+
 void offcpu_reason_name(char *buf, uint32_t state, int32_t syscall, uint32_t fd_kind)
 {
 	const struct syscall_info *s = syscall_info(syscall);
 
 	/* Preempted (or woken before it slept): runnable, in a run queue. */
-	if (state == 0) {
+	if (state == 0)
 		snprintf(buf, OFFCPU_REASON_LEN, "[waiting for a CPU]");
-		return;
-	}
-	if (syscall < 0) {
+	else if (syscall < 0)
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in the kernel]");
-		return;
-	}
-	if (!s) {
+	else if (!s)
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in syscall %d]", syscall);
-		return;
-	}
-	switch (s->kind) {
-	case R_SLEEP:
-		snprintf(buf, OFFCPU_REASON_LEN, "[sleeping]");
-		break;
-	case R_LOCK:
-		snprintf(buf, OFFCPU_REASON_LEN, "[waiting on a lock]");
-		break;
-	case R_READ:
-	case R_RECV:
+	else if (s->kind == R_READ || s->kind == R_RECV)
 		snprintf(buf, OFFCPU_REASON_LEN, "[reading%s]", fd_word(fd_kind, s->kind == R_RECV));
-		break;
-	case R_WRITE:
-	case R_SEND:
+	else if (s->kind == R_WRITE || s->kind == R_SEND)
 		snprintf(buf, OFFCPU_REASON_LEN, "[writing%s]", fd_word(fd_kind, s->kind == R_SEND));
-		break;
-	case R_POLL:
-		snprintf(buf, OFFCPU_REASON_LEN, "[polling]");
-		break;
-	case R_CHILD:
-		snprintf(buf, OFFCPU_REASON_LEN, "[waiting for a child]");
-		break;
-	case R_ACCEPT:
-		snprintf(buf, OFFCPU_REASON_LEN, "[accepting]");
-		break;
-	case R_CONNECT:
-		snprintf(buf, OFFCPU_REASON_LEN, "[connecting]");
-		break;
-	default:
+	else if (s->kind < ARRAY_SIZE(kind_names) && kind_names[s->kind])
+		snprintf(buf, OFFCPU_REASON_LEN, "%s", kind_names[s->kind]);
+	else
 		snprintf(buf, OFFCPU_REASON_LEN, "[blocked in %s]", s->name);
-		break;
-	}
 }
 
 frame_id_t offcpu_reason_frame(struct profile *p, const char *name)
@@ -374,17 +355,23 @@ static bool thread_alive(const struct offcpu_thread *th)
 	return syscall(SYS_tgkill, (pid_t)th->tgid, (pid_t)th->tid, 0) == 0;
 }
 
+/* How far a running slice's samples reach without a switch record to end
+ * it: a period past the last one. A thread still on the CPU is sampled
+ * again by then; one gone quietly is not, and its last samples must not
+ * stand for the time until a checkpoint or a late switch-in. */
+static uint64_t sampled_until(const struct offcpu *o, const struct slot *s, uint64_t end)
+{
+	uint64_t reach = s->last_ns + o->sample_ns;
+
+	return reach < end ? reach : end;
+}
+
 /* A running thread that stopped sending records: gone (its last switch
  * sends nothing), its slice ends a sampling period after its last sample;
  * or still on a CPU that is not sampled (-C), until end. */
 static void close_quiet(struct offcpu *o, struct slot *s, uint64_t end)
 {
-	if (thread_alive(&s->th))
-		close_running(o, s, end, UINT32_MAX, 0);
-	else if (s->nr_pending && s->last_ns + o->sample_ns < end)
-		flush_slice(o, s, s->last_ns + o->sample_ns);
-	else
-		close_running(o, s, end, UINT32_MAX, 0);
+	close_running(o, s, thread_alive(&s->th) ? end : sampled_until(o, s, end), UINT32_MAX, 0);
 }
 
 int offcpu_start_thread(struct offcpu *o, const struct offcpu_thread *th, uint32_t stack,
@@ -525,8 +512,16 @@ void offcpu_switch_in(struct offcpu *o, const struct offcpu_thread *th, uint64_t
 			}
 		}
 	} else if (s && s->state == SLOT_RUNNING) {
-		/* Its switch-out was lost: the slice ended when it left. */
-		close_running(o, s, off_ns > s->since ? off_ns : t_ns, UINT32_MAX, 0);
+		/* Its switch-out was lost: the slice ended when it left, or
+		 * if that is unknown too, by its last sample's period; the
+		 * rest is off the CPU, its stack not recorded. */
+		uint64_t end = off_ns > s->since ? off_ns : sampled_until(o, s, t_ns);
+
+		close_running(o, s, end, UINT32_MAX, 0);
+		if (end < t_ns) {
+			off_ns = end;
+			unmatched = true;
+		}
 	} else if (s && !off_ns) {
 		/* START_*: off the CPU since before sampling. */
 		emit(o, who, o->run_start_ns, t_ns, s->stack, 0, false, false);
@@ -615,7 +610,8 @@ void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns)
 			emit(o, &s->th, s->since, t_ns, s->stack, s->call_id, false, false);
 			s->since = t_ns;
 		} else if (s->state == SLOT_RUNNING && s->nr_pending) {
-			flush_slice(o, s, t_ns);
+			/* Not past its samples' reach: its thread may be gone. */
+			flush_slice(o, s, sampled_until(o, s, t_ns));
 		}
 	}
 }

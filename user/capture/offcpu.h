@@ -126,7 +126,9 @@ void offcpu_exit(struct offcpu *o, uint32_t tgid);
 /* Now and then (now_ns: BPF clock): sweeps threads gone quietly. */
 void offcpu_sweep(struct offcpu *o, uint64_t now_ns);
 /* Hands out what is open up to t_ns (an interval, a slice's samples so
- * far), so that a live view sees a thread blocked for long before it wakes;
+ * far, up to a period past the last: its thread may have exited, which
+ * sends no switch-out), so that a live view sees a thread blocked for long
+ * before it wakes;
  * the rest follows as pieces of their own. Threads off the CPU since before
  * sampling wait for their first record (or the stop): whether they idle the
  * whole run is not known before. Records stamped before t_ns that come

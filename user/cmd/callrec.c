@@ -18,11 +18,6 @@ struct callrec {
 	struct u64map py_memo;	/* stack -> 1 + mask of the Python functions it holds */
 	uint64_t start_ns;
 	uint64_t outside;
-	uint64_t period_ns;	/* the sampling period */
-	/* tid -> index in seen: the thread's last record (callrec_seen) */
-	struct u64map seen_idx;
-	uint64_t *seen;
-	size_t nr_seen, alloc_seen;
 	callrec_ended_fn ended;
 	void *ctx;
 };
@@ -47,7 +42,6 @@ struct callrec *callrec_new(struct profile *p, const char *const *funcs, size_t 
 		p->calls = calls_new(keep);
 	cr->calls = p->calls;
 	cr->start_ns = start_ns;
-	cr->period_ns = p->meta.freq_hz ? 1000000000ull / p->meta.freq_hz : 0;
 	cr->ended = ended;
 	cr->ctx = ctx;
 	for (size_t i = 0; i < nr; i++) {
@@ -67,8 +61,6 @@ void callrec_free(struct callrec *cr)
 	if (!cr)
 		return;
 	u64map_free(&cr->py_memo);
-	u64map_free(&cr->seen_idx);
-	free(cr->seen);
 	free(cr);
 }
 
@@ -151,59 +143,15 @@ static uint32_t py_mask(struct callrec *cr, uint32_t stack)
 	return mask;
 }
 
-/* Threads remembered past which the old ones are forgotten (a thread per
- * request makes many), and how old "old" is. */
-#define CALLREC_SEEN_MAX 8192
-#define CALLREC_SEEN_KEEP_NS (10 * 1000000000ull)
-
-void callrec_seen(struct callrec *cr, uint32_t tid, uint64_t t_ns)
-{
-	uint32_t i;
-
-	if (!cr->nr_py)
-		return;
-	if (u64map_get(&cr->seen_idx, tid, &i)) {
-		if (t_ns > cr->seen[i])
-			cr->seen[i] = t_ns;
-		return;
-	}
-	if (cr->nr_seen >= CALLREC_SEEN_MAX) {
-		/* Keep the threads seen lately, in place. */
-		uint64_t *old = cr->seen;
-		struct u64map idx = cr->seen_idx;
-		size_t n = 0;
-
-		cr->seen = xmalloc((cr->nr_seen + 1) * sizeof(*cr->seen));
-		cr->seen_idx = (struct u64map){ 0 };
-		for (size_t k = 0; k < idx.cap; k++) {
-			if (!idx.used[k] || old[idx.vals[k]] + CALLREC_SEEN_KEEP_NS < t_ns)
-				continue;
-			cr->seen[n] = old[idx.vals[k]];
-			u64map_put(&cr->seen_idx, idx.keys[k], (uint32_t)n++);
-		}
-		u64map_free(&idx);
-		free(old);
-		cr->nr_seen = n;
-		cr->alloc_seen = cr->nr_seen + 1;
-	}
-	XGROW(cr->seen, cr->alloc_seen, cr->nr_seen + 1);
-	cr->seen[cr->nr_seen] = t_ns;
-	u64map_put(&cr->seen_idx, tid, (uint32_t)cr->nr_seen++);
-}
-
 bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *comm,
 		   const char *process, uint32_t stack, uint64_t start_ns, uint64_t end_ns,
 		   uint64_t weight, uint64_t call_id)
 {
-	uint32_t mask, i;
+	uint32_t mask;
 
-	/* Within a period of the thread's last record: see callrec_seen. */
-	if (u64map_get(&cr->seen_idx, tid, &i) && end_ns > cr->seen[i] + cr->period_ns) {
-		end_ns = cr->seen[i] + cr->period_ns;
-		if (start_ns > end_ns)
-			start_ns = end_ns;
-	}
-
+	/* The pieces keep within their thread's records (capture/offcpu.c:
+	 * a slice without a switch-out ends a period after its last sample),
+	 * so a Python call's bounds are theirs. */
 	if (call_id)
 		calls_add(cr->calls, call_id, stack, weight);
 	if (!cr->nr_py)

@@ -65,12 +65,6 @@ bool callrec_event(struct callrec *cr, uint32_t pid, uint32_t tid, const char *c
 void callrec_sweep(struct callrec *cr, bool (*alive)(uint32_t pid, uint32_t tid),
 		   uint64_t now_ns);
 #define CALLREC_SWEEP_AGE_NS (OFFCPU_STALE_NS + 1000000000ull)
-/* A record of thread tid at t_ns (a sample, a switch-out or a switch-in,
- * BPF clock): the thread was seen then. --wall hands on-CPU slices over
- * later, and the slice of a thread that exited without a switch-out is
- * stretched to the next checkpoint or sweep: callrec_event keeps a Python
- * call's bounds within a sampling period of the thread's last record. */
-void callrec_seen(struct callrec *cr, uint32_t tid, uint64_t t_ns);
 /* Events dropped by callrec_event. */
 uint64_t callrec_outside(const struct callrec *cr);
 /* Recording stopped at stop_ns: every open call ends (ended called). */

@@ -310,8 +310,6 @@ static void on_sample(const struct st_sample *s, size_t size, void *ctx)
 	for (uint32_t i = 0; i < n; i++)
 		if (profile_get_frame(prof, frames[i])->flags & FRAME_F_UNKNOWN)
 			prof->meta.counters[PC_UNNAMED_FRAMES]++;
-	if (r->calls && r->wall)	/* before the pieces this record may close */
-		callrec_seen(r->calls, s->tid, s->time_ns);
 	if (s->flags & ST_SAMPLE_OFFCPU) {
 		if (r->wall)	/* held until the thread runs again; room for its reason */
 			wallrec_switch_out(r->wall, s, frames, n);
@@ -328,8 +326,6 @@ static void on_oncpu(const struct st_oncpu *e, void *ctx)
 {
 	struct recorder *r = ctx;
 
-	if (r->calls && r->wall)
-		callrec_seen(r->calls, e->tid, e->time_ns);
 	if (r->wall)
 		wallrec_switch_in(r->wall, e);
 }

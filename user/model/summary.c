@@ -208,6 +208,15 @@ static uint64_t samples_taken(const struct profile *p)
 	return n ? n : p->total;
 }
 
+/* --wall: the off-CPU intervals on record, with a stack, past the cap
+ * without one, or without their start (a switch-in alone says how long). */
+static uint64_t wall_intervals(const struct profile *p)
+{
+	const uint64_t *c = p->meta.counters;
+
+	return c[ST_CNT_OFF_RECORDED] + c[ST_CNT_OFF_CAPPED] + c[ST_CNT_OFF_START_MISSED];
+}
+
 void summary_of_profile(struct summary *s, const struct profile *p, uint64_t rate,
 			struct summary_memo *memo)
 {
@@ -215,11 +224,12 @@ void summary_of_profile(struct summary *s, const struct profile *p, uint64_t rat
 	uint64_t partial = 0, unnamed;
 	char num[32], num2[32], pct[16];
 
-	/* --wall: counts are nanoseconds; say what was recorded instead. */
+	/* --wall: counts are nanoseconds; say what was recorded instead, and
+	 * what each share is of (partial stacks: of these two; unnamed
+	 * frames: of the time). */
 	if (p->meta.wall)
 		summary_add(s, SP_SAMPLES, "%s samples, %s off-CPU intervals",
-			    count_str(num, c[ST_CNT_RECORDED]),
-			    count_str(num2, c[ST_CNT_OFF_RECORDED]));
+			    count_str(num, c[ST_CNT_RECORDED]), count_str(num2, wall_intervals(p)));
 	else if (rate)
 		summary_add(s, SP_SAMPLES, "%s samples (%s/s)", count_str(num, p->total),
 			    count_str(num2, rate));
@@ -233,8 +243,9 @@ void summary_of_profile(struct summary *s, const struct profile *p, uint64_t rat
 		if (infos[i].group == SG_PARTIAL)
 			partial += c[i];
 	if (partial) {
-		share_str(pct, partial, samples_taken(p));
-		summary_add(s, SP_PARTIAL, "%s with partial stacks", pct);
+		share_str(pct, partial, samples_taken(p) + (p->meta.wall ? wall_intervals(p) : 0));
+		summary_add(s, SP_PARTIAL, "%s%s with partial stacks", pct,
+			    p->meta.wall ? " of samples and intervals" : "");
 	} else if (p->total) {
 		summary_add(s, SP_PARTIAL, "no partial stacks");
 	}
@@ -242,7 +253,8 @@ void summary_of_profile(struct summary *s, const struct profile *p, uint64_t rat
 		unnamed = summary_unnamed_samples(p, memo);
 		if (unnamed) {
 			share_str(pct, unnamed, p->total);
-			summary_add(s, SP_UNNAMED, "%s with unnamed frames", pct);
+			summary_add(s, SP_UNNAMED, "%s%s with unnamed frames", pct,
+				    p->meta.wall ? " of the time" : "");
 		} else {
 			summary_add(s, SP_UNNAMED, "all frames named");
 		}

@@ -200,9 +200,7 @@ static void sum_totals(struct tree *t)
 static bool sample_wanted(const struct profile *p, const struct view_opts *o,
 			  const struct sample_rec *s, struct u64map *kept, frame_id_t *path)
 {
-	return s->count && view_keeps_thread(o, &p->threads[s->thread]) &&
-	       (o->show_idle || !profile_stack_idle(p, s->stack)) &&
-	       sample_kept(p, o, s, kept, path);
+	return view_keeps_sample(p, o, s) && sample_kept(p, o, s, kept, path);
 }
 
 /* Fills programs with those whose samples in the view come from two or

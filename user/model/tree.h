@@ -87,6 +87,16 @@ static inline bool view_keeps_thread(const struct view_opts *o, const struct thr
 	       (!o->only_program || th->process == o->only_program);
 }
 
+/* Does the view keep sample s before its frames are looked at: its thread,
+ * and --wall's threads idle the whole run only with show_idle? For every
+ * view that sums samples itself (the tree, diff). */
+static inline bool view_keeps_sample(const struct profile *p, const struct view_opts *o,
+				     const struct sample_rec *s)
+{
+	return s->count && view_keeps_thread(o, &p->threads[s->thread]) &&
+	       (o->show_idle || !profile_stack_idle(p, s->stack));
+}
+
 /*
  * The name a view shows for frame f of tree t, raw (escape it to display):
  * the frame's name, and for a program split into processes its count,

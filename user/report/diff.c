@@ -74,10 +74,12 @@ static void add_profile(struct merged *m, const struct profile *src, const struc
 		top = 0;
 	for (size_t i = 0; i < src->nr_samples; i++) {
 		const struct sample_rec *s = &src->samples[i];
-		uint32_t n = s->count ? tree_sample_path(src, o, s, path, ARRAY_SIZE(path)) : 0;
+		bool kept = view_keeps_sample(src, o, s);
+		uint32_t n = kept ? tree_sample_path(src, o, s, path, ARRAY_SIZE(path)) : 0;
 		uint32_t node = 0;
 
-		if (!s->count || (!n && (o->filter || o->focus)) ||
+		/* The tree's rules: a sample left out there is not counted here. */
+		if (!kept || (!n && (o->filter || o->focus)) ||
 		    (cpu_only && profile_stack_offcpu(src, s->stack)))
 			continue;
 		if (o->invert)

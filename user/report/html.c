@@ -239,7 +239,7 @@ int report_html(const struct profile *p, const struct report_opts *o, FILE *out)
 	size_t nl;
 	int err;
 
-	report_text_header(p, o->ascii, &header);
+	report_text_header(p, o, &header);
 	/* The header's first line is the title. */
 	nl = strcspn(header.buf, "\n");
 	strbuf_add(&title, header.buf, nl);

@@ -49,8 +49,9 @@ const char *report_format_name(enum report_format fmt);
 
 /* The header every human-readable report starts with: the target, the time,
  * duration, CPU time and frequency, and what was lost in one line of words
- * (model/summary.h; ascii: ", " between its parts instead of " · "). */
-void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb);
+ * (model/summary.h; o->ascii: ", " between its parts instead of " · ";
+ * --wall: o->view.show_idle says whether idle threads count, as in the tree). */
+void report_text_header(const struct profile *p, const struct report_opts *o, struct strbuf *sb);
 
 /*
  * For the writers: the library-collapsing rules o implies, with a verdict

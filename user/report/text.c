@@ -159,26 +159,36 @@ static void walk_roots(struct text_ctx *c)
 }
 
 /* --wall: what the tree adds up, on and off the CPU, over how many threads
- * (their wall times add up past the duration). */
-static void add_wall_line(const struct profile *p, struct strbuf *sb)
+ * (their wall times add up past the duration). Threads idle the whole run
+ * count as the tree shows them: hidden unless show_idle, said either way. */
+static void add_wall_line(const struct profile *p, bool show_idle, struct strbuf *sb)
 {
 	uint64_t cpu = profile_cpu_weight(p);
+	uint32_t nr_idle;
+	uint64_t idle = profile_idle_weight(p, &nr_idle);
+	uint64_t total = show_idle ? p->total : p->total - idle;
 	size_t threads = 0;
 	uint8_t *seen = xcalloc(p->nr_threads + 1, 1);
 
 	for (size_t i = 0; i < p->nr_samples; i++)
-		if (p->samples[i].count && !seen[p->samples[i].thread]) {
+		if (p->samples[i].count && !seen[p->samples[i].thread] &&
+		    (show_idle || !profile_stack_idle(p, p->samples[i].stack))) {
 			seen[p->samples[i].thread] = 1;
 			threads++;
 		}
 	free(seen);
-	strbuf_addf(sb, "Wall-clock time: %.3f s in %zu thread%s: %.3f s on the CPU, %.3f s off it "
-			"(why: the [bracketed] leaves)\n",
-		    profile_seconds(p, p->total), threads, threads == 1 ? "" : "s",
-		    profile_seconds(p, cpu), profile_seconds(p, p->total - cpu));
+	strbuf_addf(sb, "Wall-clock time: %.3f s in %zu thread%s", profile_seconds(p, total), threads,
+		    threads == 1 ? "" : "s");
+	if (nr_idle && show_idle)
+		strbuf_addf(sb, " (%u idle the whole run)", nr_idle);
+	else if (nr_idle)
+		strbuf_addf(sb, " (%u idle thread%s hidden: --show-idle)", nr_idle,
+			    nr_idle == 1 ? "" : "s");
+	strbuf_addf(sb, ": %.3f s on the CPU, %.3f s off it (why: the [bracketed] leaves)\n",
+		    profile_seconds(p, cpu), profile_seconds(p, total - cpu));
 }
 
-void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
+void report_text_header(const struct profile *p, const struct report_opts *o, struct strbuf *sb)
 {
 	const struct profile_meta *m = &p->meta;
 	time_t when = m->start_wall_ns / 1000000000ull;
@@ -195,11 +205,11 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 	strbuf_addf(sb, "Recorded: %s   Duration: %.3f s   CPU time: %.3f s   Frequency: %u Hz\n",
 		    date, secs, profile_seconds(p, profile_cpu_weight(p)), m->freq_hz);
 	if (m->wall)
-		add_wall_line(p, sb);
+		add_wall_line(p, o->view.show_idle, sb);
 	/* A rate of samples only where counts are samples. */
 	summary_of_profile(&sum, p, secs > 0 && !m->wall ? (uint64_t)(p->total / secs + 0.5) : 0,
 			   NULL);
-	summary_join(&sum, ascii ? ", " : " \u00b7 ", 0, sb);
+	summary_join(&sum, o->ascii ? ", " : " \u00b7 ", 0, sb);
 	strbuf_addch(sb, '\n');
 	if (m->note) {
 		strbuf_add_escaped(sb, m->note);
@@ -209,32 +219,20 @@ void report_text_header(const struct profile *p, bool ascii, struct strbuf *sb)
 
 int report_text(const struct profile *p, const struct report_opts *o, FILE *out)
 {
-	struct text_ctx c = { .p = p, .o = o, .out = STRBUF_INIT, .prefix = STRBUF_INIT,
-			      .label = STRBUF_INIT };
+	struct strbuf sb = STRBUF_INIT;
 	int err = 0;
 
-	report_collapse_rules(p, o, false, &c.rules);
-	c.t = tree_build(p, &o->view);
-	c.min_count = (uint64_t)ceil(c.t->total * o->min_percent / 100.0);
-	if (c.min_count == 0)
-		c.min_count = 1;
-	report_text_header(p, o->ascii, &c.out);
+	report_text_header(p, o, &sb);
 	if (o->counters) {
-		strbuf_addstr(&c.out, "\n" SUMMARY_DETAILS_TITLE ":\n");
-		summary_details(p, &c.out);
+		strbuf_addstr(&sb, "\n" SUMMARY_DETAILS_TITLE ":\n");
+		summary_details(p, &sb);
 	}
-	strbuf_addch(&c.out, '\n');
-	if (!c.t->total)
-		strbuf_addstr(&c.out, "No samples.\n");
-	walk_roots(&c);
-	report_text_calls(p, o, &c.out);
-	if (fwrite(c.out.buf, 1, c.out.len, out) != c.out.len)
+	strbuf_addch(&sb, '\n');
+	report_text_tree(p, o, &sb);
+	report_text_calls(p, o, &sb);
+	if (fwrite(sb.buf, 1, sb.len, out) != sb.len)
 		err = -EIO;
-	strbuf_release(&c.out);
-	strbuf_release(&c.prefix);
-	strbuf_release(&c.label);
-	tree_free(c.t);
-	collapse_rules_release(&c.rules);
+	strbuf_release(&sb);
 	return err;
 }
 
