@@ -6,6 +6,7 @@
  * longjmp (its uretprobe never fires).
  *
  * Usage: scope_work CALLS THREADS GO_FILE|- [jump]
+ *        scope_work bench M GO_FILE|-   (CPU ns per call of an empty function)
  * Waits for GO_FILE to exist ("-": starts at once), then prints one line
  * per call: "call TID BEGIN_NS END_NS DURATION_NS", the same for each
  * nanosleep ("sleep ..."), and "done" last. */
@@ -65,6 +66,32 @@ __attribute__((noinline)) void handle_request(int i, int depth)
 	__asm__ volatile("" ::: "memory");	/* no tail call */
 }
 
+/* The probes' cost: an empty call, timed M times in a row. */
+__attribute__((noinline)) void tiny_request(int i)
+{
+	sink += i;
+	__asm__ volatile("" ::: "memory");
+}
+
+/* CPU time, not wall time: on a busy machine the wait for a CPU is not
+ * the probes' (their traps run on the thread's CPU time). */
+static unsigned long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void bench(int m)
+{
+	unsigned long long t0 = cpu_ns();
+
+	for (int i = 0; i < m; i++)
+		tiny_request(i);
+	printf("ns_per_call %.1f\n", (double)(cpu_ns() - t0) / m);
+}
+
 static void *worker(void *arg)
 {
 	long tid = syscall(SYS_gettid);
@@ -92,6 +119,12 @@ int main(int argc, char **argv)
 
 	if (argc < 4)
 		return 2;
+	if (!strcmp(argv[1], "bench")) {	/* scope_work bench M GO_FILE|- */
+		while (strcmp(argv[3], "-") && access(argv[3], F_OK))
+			usleep(2000);
+		bench(atoi(argv[2]));
+		return 0;
+	}
 	calls = atoi(argv[1]);
 	threads = atoi(argv[2]);
 	jump = argc > 4 && !strcmp(argv[4], "jump");
