@@ -1,16 +1,17 @@
 # The agent against real ClickHouse servers that fail: (a) a server
 # restarted mid-run, (b) a server that hangs (SIGSTOP), (c) a refused
 # password, (d) a spool that fills while the server is down, (e) windows
-# left on disk by one run and sent by the next. Every window is counted on
+# left on disk by one run and sent by the next, (f) a server that refuses
+# the rows themselves. Every window is counted on
 # both sides: the agent's own summary, and the store's windows and samples
 # tables. The scenarios run side by side (a server and an agent each,
 # labelled as their own host) to keep the suite near a minute and a half.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib_clickhouse.sh"
-plan 34
+plan 36
 
 if ! ch_available; then
-	skip 34 "clickhouse-server or curl is not installed (scripts/deps.sh --test)"
+	skip 36 "clickhouse-server or curl is not installed (scripts/deps.sh --test)"
 	finish
 	exit
 fi
@@ -41,7 +42,7 @@ summary() {
 	made) i=1 ;; windows) i=2 ;; samples) i=3 ;; dropped) i=4 ;; dropped_samples) i=5 ;;
 	left) i=6 ;; *) i=7 ;;
 	esac
-	sed -nE 's/.* ([0-9]+) windows sent \(([0-9]+) samples;.*\), ([0-9]+) dropped \(spool full: ([0-9]+) samples\), ([0-9]+) not sent.*; ([0-9]+) windows made, spool peak ([0-9]+) bytes$/\6 \1 \2 \3 \4 \5 \7/p' \
+	sed -nE 's/.* ([0-9]+) windows sent \(([0-9]+) samples;.*\), ([0-9]+) dropped \([0-9]+ spool full, [0-9]+ refused by the server: ([0-9]+) samples\), ([0-9]+) not sent.*; ([0-9]+) windows made, spool peak ([0-9]+) bytes$/\6 \1 \2 \3 \4 \5 \7/p' \
 		"$WORK/$1.err" | tail -1 | cut -d' ' -f"$i"
 }
 # store NAME HOST: "windows samples distinct-seqs max-seq spool_dropped" of HOST.
@@ -78,6 +79,23 @@ timeout 30 "$ST" agent -d 2 -q --to "clickhouse://sampletop@127.0.0.1:$PA/$DB" -
 	--label host=fault-c --spool-dir "$WORK/spool" 2>"$WORK/c2.err"
 rc=$?
 check "(c) the right password from a file: the agent runs (exit $rc)" test "$rc" -eq 0
+
+# (f) a server that refuses the rows themselves: a windows table made by
+# hand with a column of another type (a Date where the agent sends a number).
+ch_query restart "CREATE DATABASE bad" >/dev/null
+ch_query restart "CREATE TABLE bad.windows (day Date, window_start DateTime, window_ms UInt32,
+	host String, labels Array(String), seq UInt64, agent_start DateTime, samples UInt64,
+	wall_ns UInt64, lost UInt64, spool_dropped Date, counters String)
+	ENGINE = MergeTree() PARTITION BY day ORDER BY (host, window_start)" >/dev/null
+timeout 40 "$ST" agent --window 1 -d 4 --label host=fault-f --spool-dir "$WORK/spool" \
+	--to "clickhouse://127.0.0.1:$PA/bad" 2>"$WORK/f.err"
+rc=$?
+echo "# (f) agent: $(summary f made) windows made, $(summary f windows) sent, $(summary f dropped) dropped"
+check_grep "(f) rows the server cannot parse: its message is shown" \
+	"bad: Code: (6|26|27|38|41|72|117), .*[Cc]annot parse.*; the server refuses window [0-9]+'s rows: dropped \(counted\)" "$WORK/f.err"
+check "(f) those windows are dropped and counted, not retried for ever (exit $rc)" \
+	test "$rc" -eq 1 -a "$(summary f windows)" = 0 -a "$(summary f dropped)" = "$(summary f made)" \
+	-a "$(summary f made)" -ge 3 -a -z "$(grep 'spool full (' "$WORK/f.err")"
 
 wait "$pid_e"
 check_grep "(e) the first run leaves its windows in the spool" \
