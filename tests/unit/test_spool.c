@@ -141,6 +141,25 @@ static void test_memory_cap(void)
 	CHECK(spool_close(s) == 0, "memory only: close leaves none");
 }
 
+static void test_newest_kept(void)
+{
+	struct spool *s = open_spool(NULL, 100, 0, NULL);
+	struct spool_window w;
+	struct spool_stats st;
+
+	push(s, 1, 500);
+	spool_stats(s, &st);
+	CHECK(st.queued == 1 && st.dropped_windows == 0,
+	      "the newest window stays, even alone over the cap");
+	push(s, 2, 500);
+	spool_stats(s, &st);
+	CHECK(st.queued == 1 && st.dropped_windows == 1 && spool_take(s, &w, 0) == 1 &&
+		      w.meta.seq == 2 && w.dropped_windows == 1,
+	      "until the next one comes: then it is the oldest, and dropped");
+	spool_done(s, &w, true);
+	spool_close(s);
+}
+
 static void test_disk_cap(void)
 {
 	const char *dir = new_dir();
@@ -435,6 +454,7 @@ int main(void)
 	}
 	test_memory_order();
 	test_memory_cap();
+	test_newest_kept();
 	test_disk_cap();
 	test_restart();
 	test_dropped_persists();

@@ -372,10 +372,13 @@ static void drop_entry(struct spool *s, struct spool_entry *e)
 	save_dropped(s);
 }
 
-/* The oldest entry in memory (on_disk false) or on disk, not taken. */
+/* The oldest entry in memory (on_disk false) or on disk, neither taken nor
+ * the newest: the window just made always stays in memory until the next
+ * one comes (the sender may take it meanwhile), also when it alone is over
+ * the caps. */
 static struct spool_entry *oldest(struct spool *s, bool on_disk)
 {
-	for (struct spool_entry *e = s->head; e; e = e->next)
+	for (struct spool_entry *e = s->head; e && e != s->tail; e = e->next)
 		if (!e->out && !e->data == on_disk)
 			return e;
 	return NULL;
