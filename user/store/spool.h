@@ -21,8 +21,10 @@
  * A lock file keeps a second agent out of the same directory.
  *
  * Threads: every function may be called from any thread; a mutex guards the
- * queue. spool_push() never waits on the network (it may write one file
- * when memory is over its cap); only the sender thread sends.
+ * queue. Once the sender runs (spool_start), only its thread writes files:
+ * spool_push() never waits on the network nor on the disk, and memory may
+ * exceed mem_max until the sender, between sends, moves windows to disk.
+ * Before that (and in tests) pushes write the files themselves.
  */
 #ifndef SPOOL_H
 #define SPOOL_H
