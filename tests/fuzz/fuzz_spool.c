@@ -29,6 +29,21 @@ static void plant(const char *name, const unsigned char *data, size_t size)
 	close(fd);
 }
 
+/* At exit: the directory and what the spool left in it. */
+static void remove_dir(void)
+{
+	static const char *const names[] = { "00000000000000000001.win",
+					      "00000000000000000001.win.bad", "dropped",
+					      "dropped.bad", "lock" };
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct spool_opts o = { .dir = dir, .mem_max = 1 << 20, .disk_max = 1 << 20 };
@@ -42,8 +57,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	size_t len;
 	int r;
 
-	if (!made++ && !mkdtemp(dir))
-		abort();
+	if (!made++) {
+		if (!mkdtemp(dir))
+			abort();
+		atexit(remove_dir);
+	}
 	r = spool_file_parse(data, size, &m, &payload, &len, &why);
 	if (r == 0 && (len > size || (const unsigned char *)payload + len != data + size))
 		abort();

@@ -4,7 +4,7 @@
 # completion function on a few command lines): every subcommand of main.c's
 # table and every option of the option tables in user/cmd/ completes.
 . "$(dirname "$0")/../lib.sh"
-plan 23
+plan 25
 
 D=$WORK/dest
 make -s -C "$TOP" install DESTDIR="$D" OUTPUT="$BUILD" >"$WORK/make.out" 2>&1
@@ -121,4 +121,6 @@ check "--unwind completes its modes" test "$(comp --unwind '' | tr '\n' ' ')" = 
 check "report --inv completes --invert" test "$(comp report --inv)" = "--invert"
 check "after --, the command to launch" grep -qx bash <(comp -- bas)
 check "-u completes user names" test "$(comp -u roo | head -1)" = root
+check "agent --to completes the URL's scheme" test "$(comp agent --to '')" = "clickhouse://"
+check "agent --spool-dir completes directories" grep -qx /tmp <(comp agent --spool-dir /tm)
 finish

@@ -141,6 +141,25 @@ static void test_memory_cap(void)
 	CHECK(spool_close(s) == 0, "memory only: close leaves none");
 }
 
+static void test_newest_kept(void)
+{
+	struct spool *s = open_spool(NULL, 100, 0, NULL);
+	struct spool_window w;
+	struct spool_stats st;
+
+	push(s, 1, 500);
+	spool_stats(s, &st);
+	CHECK(st.queued == 1 && st.dropped_windows == 0,
+	      "the newest window stays, even alone over the cap");
+	push(s, 2, 500);
+	spool_stats(s, &st);
+	CHECK(st.queued == 1 && st.dropped_windows == 1 && spool_take(s, &w, 0) == 1 &&
+		      w.meta.seq == 2 && w.dropped_windows == 1,
+	      "until the next one comes: then it is the oldest, and dropped");
+	spool_done(s, &w, true);
+	spool_close(s);
+}
+
 static void test_disk_cap(void)
 {
 	const char *dir = new_dir();
@@ -427,6 +446,50 @@ static void test_sender(void)
 	spool_close(s);
 }
 
+/* With the sender running, files are its thread's job: pushes only queue
+ * in memory, and the sender spills (here while it backs off from a server
+ * that always fails). The caps and the order hold as before. */
+static void test_async_spill(void)
+{
+	struct fake f = { .fail_first = 1 << 30 };
+	struct spool_sender snd = { fake_send, NULL, &f };
+	const char *dir = new_dir();
+	struct spool *s = open_spool(dir, 1000, 2000, NULL);
+	struct spool_stats st;
+	char want[256] = "";
+	bool ok;
+
+	spool_start(s, &snd);
+	for (int i = 1; i <= 20; i++) {
+		push(s, i, 300);
+		usleep(2000);
+	}
+	for (int i = 0; i < 200; i++) {
+		spool_stats(s, &st);
+		if (st.mem_bytes <= 1000 + 300 && st.spilled)
+			break;
+		usleep(10000);
+	}
+	CHECK(st.spilled > 0 && st.mem_bytes <= 1300 && st.disk_bytes <= 2000,
+	      "the sender spills: memory %" PRIu64 " B (cap 1000, and one taken), disk %" PRIu64
+	      " B (cap 2000), %" PRIu64 " spilled", st.mem_bytes, st.disk_bytes, st.spilled);
+	CHECK(st.queued + st.dropped_windows == 20 && st.dropped_windows > 0,
+	      "every window queued or dropped and counted (%" PRIu64 " + %" PRIu64 ")", st.queued,
+	      st.dropped_windows);
+	spool_shutdown(s);
+	spool_stats(s, &st);	/* final: the sender may have dropped one more */
+	for (uint64_t i = st.dropped_windows + 1; i <= 20; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%" PRIu64,
+			 want[0] ? "," : "", i);
+	CHECK(count_files(dir, ".win") > 0, "windows on disk (%d files)", count_files(dir, ".win"));
+	spool_close(s);
+	/* (A larger disk cap: close wrote the windows in memory to disk too.) */
+	s = open_spool(dir, 1000, 0, NULL);
+	CHECK_STR(take_all(s, &ok), want, "after a restart, the newest windows in order, the oldest dropped");
+	CHECK(ok, "their payloads intact");
+	spool_close(s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -435,6 +498,7 @@ int main(void)
 	}
 	test_memory_order();
 	test_memory_cap();
+	test_newest_kept();
 	test_disk_cap();
 	test_restart();
 	test_dropped_persists();
@@ -442,6 +506,7 @@ int main(void)
 	test_unsafe_dir();
 	test_file_parse();
 	test_sender();
+	test_async_spill();
 	char cmd[300];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);

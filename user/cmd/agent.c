@@ -145,7 +145,7 @@ struct dest {
 	uint64_t part_seq, part_start;
 	unsigned part_done;
 	/* the main thread's: the spool's counts last told */
-	uint64_t dropped_told, corrupt_told;
+	uint64_t dropped_told, full_told, corrupt_told;
 };
 
 static void say(const char *fmt, ...) PRINTF(1, 2);
@@ -214,6 +214,25 @@ static int send_batch(struct dest *d, struct ch_batch *b, char *err, size_t errl
 	return 0;
 }
 
+/* Did the server refuse the rows themselves (it never will take them, and
+ * holding them would hold up every later window)? HTTP 400 on current
+ * servers; 18.16 answers 500 with the code of a parse error: 6, 26, 27,
+ * 38, 41, 72 (CANNOT_PARSE_*), 117 (INCORRECT_DATA). */
+static bool rows_refused(long status, const char *err)
+{
+	static const int codes[] = { 6, 26, 27, 38, 41, 72, 117 };
+	int code;
+
+	if (status == 400)
+		return true;
+	if (sscanf(err, "Code: %d,", &code) != 1)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (code == codes[i])
+			return true;
+	return false;
+}
+
 /* The spool's sender: one window, its tables from where the last try
  * stopped, with the drops it carries in its window row. */
 static int dest_send(void *ctx, const struct spool_window *w, char *err, size_t errlen)
@@ -256,10 +275,11 @@ static int dest_send(void *ctx, const struct spool_window *w, char *err, size_t 
 	/* Tables dropped meanwhile come back with the next try. */
 	if (ret == -EREMOTEIO)
 		d->schema_ok = false;
-	/* 400: the server cannot take these rows, ever; holding them would
-	 * hold up every later window. */
-	if (ret == -EREMOTEIO && ch_last_status(d->conn) == 400)
+	if (ret == -EREMOTEIO && rows_refused(ch_last_status(d->conn), err)) {
+		say("%s: %s; the server refuses window %" PRIu64 "'s rows: dropped (counted)",
+		    d->shown, err, w->meta.seq);
 		return SPOOL_REJECTED;
+	}
 	return ret;
 }
 
@@ -881,6 +901,7 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 	for (size_t i = 0; i < a->nr_dests; i++) {
 		struct dest *d = &a->dests[i];
 		struct spool_stats st;
+		uint64_t full;
 
 		spool_push(d->spool, &m, payload.buf, payload.len);
 		spool_stats(d->spool, &st);
@@ -888,11 +909,14 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 		 * carried the first use of a stack: send every stack again. */
 		if (st.dropped_windows != d->dropped_told || st.corrupt != d->corrupt_told)
 			ch_writer_forget_stacks(a->writer);
-		if (st.dropped_windows != d->dropped_told)
+		/* Windows the server refused were told by the sender. */
+		full = st.dropped_windows - st.rejected;
+		if (full != d->full_told)
 			say("%s: spool full (%" PRIu64 " windows, %" PRIu64 " bytes): dropped %" PRIu64
 			    " oldest window(s), %" PRIu64 " windows and %" PRIu64 " samples so far",
-			    d->shown, st.queued, st.queued_bytes, st.dropped_windows - d->dropped_told,
+			    d->shown, st.queued, st.queued_bytes, full - d->full_told,
 			    st.dropped_windows, st.dropped_samples);
+		d->full_told = full;
 		if (st.corrupt != d->corrupt_told)
 			say("%s: %" PRIu64 " damaged spool file(s) skipped (kept as *.bad)", d->shown,
 			    st.corrupt - d->corrupt_told);
@@ -953,12 +977,13 @@ static int stop_senders(struct agent *a)
 			ret = 1;
 		if (!a->o.quiet || ret)
 			say("%s: %" PRIu64 " windows sent (%" PRIu64 " samples; %" PRIu64 " samples rows, "
-			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (spool "
-			    "full: %" PRIu64 " samples), %" PRIu64 " not sent%s%s%s; %" PRIu64
+			    "%" PRIu64 " stacks rows, %" PRIu64 " bytes), %" PRIu64 " dropped (%" PRIu64
+			    " spool full, %" PRIu64 " refused by the server: %" PRIu64 " samples), %"
+			    PRIu64 " not sent%s%s%s; %" PRIu64
 			    " windows made, spool peak %" PRIu64 " bytes",
 			    d->shown, st.sent, st.sent_samples, d->sent_rows[CH_T_SAMPLES],
 			    d->sent_rows[CH_T_STACKS], d->sent_bytes, st.dropped_windows,
-			    st.dropped_samples, left,
+			    st.dropped_windows - st.rejected, st.rejected, st.dropped_samples, left,
 			    !left ? "" : d->spool_dir[0] ? " (kept in the spool for the next start)"
 							 : " (lost: memory only)",
 			    left && d->failing ? ": " : "", left && d->failing ? d->last_err : "",

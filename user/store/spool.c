@@ -38,6 +38,7 @@ struct spool_entry {
 	size_t len;		/* payload bytes */
 	uint64_t file_bytes;	/* on disk: the file's size; else 0 */
 	bool out;		/* taken by the sender */
+	bool spilling;		/* being written to disk by the sender, unlocked */
 };
 
 struct spool {
@@ -52,6 +53,10 @@ struct spool {
 	uint64_t pend_windows, pend_samples;	/* drops not yet carried */
 	struct spool_stats st;
 	bool shutdown, taken;
+	/* With the sender running, files are written by its thread only (the
+	 * window thread never waits on the disk): spills, and the drop count
+	 * (dropped_dirty says it changed). */
+	bool async, dropped_dirty;
 	unsigned drains;		/* spool_drain() calls: each cuts a back-off short */
 	void *taken_buf;		/* the file read back for the taken window */
 	struct spool_sender snd;
@@ -268,20 +273,45 @@ static int read_window(struct spool *s, uint64_t id, void **buf, struct spool_me
 	return r;
 }
 
-static void save_dropped(struct spool *s)
+static void write_dropped(struct spool *s, uint64_t windows, uint64_t samples)
 {
 	char buf[64];
 	int n;
 
-	if (s->dirfd < 0)
-		return;
-	if (!s->pend_windows) {
+	if (!windows) {
 		unlinkat(s->dirfd, SPOOL_DROPPED, 0);
 		return;
 	}
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", s->pend_windows,
-		     s->pend_samples);
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", windows, samples);
 	write_at(s, SPOOL_DROPPED, buf, n, NULL, 0);
+}
+
+/* The drop count changed (lock held): written now, or by the sender. */
+static void save_dropped(struct spool *s)
+{
+	if (s->dirfd < 0)
+		return;
+	if (s->async)
+		s->dropped_dirty = true;
+	else
+		write_dropped(s, s->pend_windows, s->pend_samples);
+}
+
+/* The sender's part of save_dropped (lock not held). */
+static void flush_dropped(struct spool *s)
+{
+	uint64_t w, smp;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->dropped_dirty) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	s->dropped_dirty = false;
+	w = s->pend_windows;
+	smp = s->pend_samples;
+	pthread_mutex_unlock(&s->lock);
+	write_dropped(s, w, smp);
 }
 
 static void load_dropped(struct spool *s, struct strbuf *warn)
@@ -372,21 +402,39 @@ static void drop_entry(struct spool *s, struct spool_entry *e)
 	save_dropped(s);
 }
 
-/* The oldest entry in memory (on_disk false) or on disk, not taken. */
+/* The oldest entry in memory (on_disk false) or on disk, neither taken nor
+ * the newest: the window just made always stays in memory until the next
+ * one comes (the sender may take it meanwhile), also when it alone is over
+ * the caps. */
 static struct spool_entry *oldest(struct spool *s, bool on_disk)
 {
-	for (struct spool_entry *e = s->head; e; e = e->next)
-		if (!e->out && !e->data == on_disk)
+	for (struct spool_entry *e = s->head; e && e != s->tail; e = e->next)
+		if (!e->out && !e->spilling && !e->data == on_disk)
 			return e;
 	return NULL;
 }
 
-/* Moves windows from memory to disk, and drops the oldest, until both caps hold. */
+/* e, written to its file, leaves memory. */
+static void on_disk_now(struct spool *s, struct spool_entry *e)
+{
+	s->st.mem_windows--;
+	s->st.mem_bytes -= e->len;
+	s->st.disk_windows++;
+	s->st.disk_bytes += e->file_bytes;
+	s->st.spilled++;
+	free(e->data);
+	e->data = NULL;
+}
+
+/* Moves windows from memory to disk, and drops the oldest, until both caps
+ * hold. With the sender running and a directory, memory is left to it
+ * (spill()): then only files are dropped here, which needs no write. */
 static void enforce_caps(struct spool *s)
 {
 	struct spool_entry *e;
 
-	while (s->st.mem_bytes > s->mem_max && (e = oldest(s, false))) {
+	while (s->st.mem_bytes > s->mem_max && !(s->async && s->dirfd >= 0) &&
+	       (e = oldest(s, false))) {
 		if (s->dirfd < 0 || e->len + SPOOL_HDR > s->disk_max) {
 			drop_entry(s, e);
 			continue;
@@ -396,16 +444,45 @@ static void enforce_caps(struct spool *s)
 			drop_entry(s, e);
 			continue;
 		}
-		s->st.mem_windows--;
-		s->st.mem_bytes -= e->len;
-		s->st.disk_windows++;
-		s->st.disk_bytes += e->file_bytes;
-		s->st.spilled++;
-		free(e->data);
-		e->data = NULL;
+		on_disk_now(s, e);
 	}
 	while (s->st.disk_bytes > s->disk_max && (e = oldest(s, true)))
 		drop_entry(s, e);
+}
+
+/* The sender's part of enforce_caps: windows over the memory cap go to
+ * disk, each file written without the lock (a spilling entry is neither
+ * taken nor dropped meanwhile, and only this thread frees its data). */
+static void spill(struct spool *s)
+{
+	struct spool_entry *e;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->dirfd >= 0 && s->st.mem_bytes > s->mem_max && (e = oldest(s, false))) {
+		int err = -EFBIG;
+
+		if (e->len + SPOOL_HDR <= s->disk_max) {
+			e->spilling = true;
+			pthread_mutex_unlock(&s->lock);
+			err = write_entry(s, e);
+			pthread_mutex_lock(&s->lock);
+			e->spilling = false;
+		}
+		if (err) {
+			s->st.disk_errors += err != -EFBIG;
+			drop_entry(s, e);
+			continue;
+		}
+		on_disk_now(s, e);
+		enforce_caps(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	flush_dropped(s);
+}
+
+static bool spill_due(struct spool *s)
+{
+	return s->async && s->dirfd >= 0 && s->st.mem_bytes > s->mem_max;
 }
 
 void spool_push(struct spool *s, const struct spool_meta *m, const void *data, size_t len)
@@ -777,9 +854,16 @@ static void backoff_wait(struct spool *s, unsigned ms)
 	pthread_mutex_lock(&s->lock);
 	drains = s->drains;
 	s->st.retry_ms = ms;
-	while (!s->shutdown && s->drains == drains &&
-	       !pthread_cond_timedwait(&s->cond, &s->lock, &until))
-		;
+	while (!s->shutdown && s->drains == drains) {
+		if (spill_due(s)) {
+			pthread_mutex_unlock(&s->lock);
+			spill(s);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &until))
+			break;
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -793,7 +877,10 @@ static void *sender_main(void *arg)
 		struct spool_window w;
 		struct spool_stats st;
 		char err[512] = "";
-		int r = spool_take(s, &w, 1000);
+		int r;
+
+		spill(s);
+		r = spool_take(s, &w, 1000);
 
 		if (r == -ESHUTDOWN)
 			break;
@@ -843,9 +930,14 @@ int spool_start(struct spool *s, const struct spool_sender *snd)
 	if (s->thread_started)
 		return -EBUSY;
 	s->snd = *snd;
+	pthread_mutex_lock(&s->lock);
+	s->async = true;
+	pthread_mutex_unlock(&s->lock);
 	err = pthread_create(&s->thread, NULL, sender_main, s);
-	if (err)
+	if (err) {
+		s->async = false;
 		return -err;
+	}
 	s->thread_started = true;
 	return 0;
 }
@@ -876,6 +968,10 @@ void spool_shutdown(struct spool *s)
 		pthread_join(s->thread, NULL);
 		s->thread_started = false;
 	}
+	pthread_mutex_lock(&s->lock);
+	s->async = false;
+	enforce_caps(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t spool_close(struct spool *s)

@@ -8,7 +8,9 @@
  * the oldest in-memory windows move to files in the spool directory, up to
  * disk_max bytes; past that the oldest windows are dropped, and counted (the
  * count travels with the next window sent, see struct spool_window). With
- * no directory the spool is memory only and drops past mem_max.
+ * no directory the spool is memory only and drops past mem_max. The newest
+ * window stays in memory until the next one comes, even alone over the caps
+ * (memory may exceed mem_max by that one window).
  *
  * The directory holds one file per window, named by a sequence number that
  * survives restarts, so that the windows a previous run left are sent first,
@@ -19,8 +21,10 @@
  * A lock file keeps a second agent out of the same directory.
  *
  * Threads: every function may be called from any thread; a mutex guards the
- * queue. spool_push() never waits on the network (it may write one file
- * when memory is over its cap); only the sender thread sends.
+ * queue. Once the sender runs (spool_start), only its thread writes files:
+ * spool_push() never waits on the network nor on the disk, and memory may
+ * exceed mem_max until the sender, between sends, moves windows to disk.
+ * Before that (and in tests) pushes write the files themselves.
  */
 #ifndef SPOOL_H
 #define SPOOL_H
