@@ -11,9 +11,9 @@ tmp=$(mktemp -d /tmp/sampletop-bench.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$BUILD" -I"$TOP/include" -I"$TOP/user" \
-	$(pkg-config --cflags libbpf libelf libdw ncursesw zlib liblzma jansson) \
+	$(pkg-config --cflags libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) \
 	-o "$tmp/reports_bench" "$TOP/bench/reports_bench.c" $objs \
-	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm -lpthread
+	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm -lpthread
 echo "reports.cpus: $(nproc)"
 echo "reports.loadavg: $(cut -d' ' -f1 /proc/loadavg)"
 "$tmp/reports_bench" "$tmp"

@@ -15,7 +15,7 @@ trap 'kill "${pids[@]}" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
 gcc -O1 -fno-inline -fno-optimize-sibling-calls -o "$W/work" "$TOP/tests/targets/scope_work.c" -lpthread
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/user" -I"$TOP/include" -I"$BUILD" \
 	"$TOP/tests/integration/scope_tool.c" $(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs) \
-	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm -lpthread \
+	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm -lpthread \
 	-o "$W/tool"
 
 plain() { "$W/work" bench "$M" - | awk '{ print $2 }'; }

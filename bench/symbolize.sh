@@ -58,6 +58,6 @@ printf 'symbolize.same_name_as_addr2line: %s/%s\n' \
 # In-process: cold again (fresh symbolizer) and warm lookups per second.
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/user" -I"$TOP/include" -I"$TOP/build" \
 	"$TOP/bench/symbolize.c" $(make -s -C "$TOP" OUTPUT="$TOP/build" lib-objs) \
-	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm -lpthread \
+	$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm -lpthread \
 	-o "$W/symbench"
 "$W/symbench" "$LIB" 100 <"$W/addrs"

@@ -18,7 +18,7 @@ trap '"${TM[@]}" kill-server 2>/dev/null; kill "${pids[@]}" 2>/dev/null; rm -rf 
 # (1) Rendering, linked with the same objects as the unit tests.
 make -s -C "$TOP" all unit-bins >/dev/null
 objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
-pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
+pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson libcurl"
 # shellcheck disable=SC2086
 cc -g -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP/user" -I"$BUILD" \
 	$(pkg-config --cflags $pkgs) "$TOP/bench/tui_render.c" $objs \

@@ -13,7 +13,7 @@ ST=$BUILD/sampletop
 W=$(mktemp -d /tmp/sampletop-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
-pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
+pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson libcurl"
 ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I"$BUILD" -I"$TOP/include" -I"$TOP/user" \
 	$(pkg-config --cflags $pkgs) -o "$W/unwind_build" "$TOP/bench/unwind_build.c" $objs \
 	$(pkg-config --libs $pkgs) -liberty -lm -lpthread

@@ -39,7 +39,7 @@ trap cleanup EXIT
 
 make -s -C "$TOP" all >/dev/null
 objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
-pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
+pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson libcurl"
 # shellcheck disable=SC2086
 cc -g -O2 -std=gnu11 -D_GNU_SOURCE -I"$TOP/include" -I"$TOP/user" -I"$BUILD" \
 	$(pkg-config --cflags $pkgs) "$TOP/tests/integration/wall_tool.c" $objs \

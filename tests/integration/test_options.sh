@@ -69,7 +69,7 @@ bad "sampletop: --min-percent x: not a number (a percentage, 0 to 100)" \
 	report "$WORK/p.json" -o "$O" --min-percent x
 bad "sampletop: --pid: not an option of sampletop report (see sampletop report --help)" \
 	report "$WORK/p.json" -o "$O" --pid 1
-bad "sampletop: report wants one saved profile, a .json report (see sampletop report --help)" \
+bad "sampletop: report wants one saved profile, a .json report, or a clickhouse:// store (see sampletop report --help)" \
 	report -o "$O"
 bad "sampletop: -f json: not a diff format (diff writes text or html)" \
 	diff "$WORK/a.json" "$WORK/b.json" -o "$O" -f json
