@@ -10,7 +10,7 @@ build_target offcpu offcpu.c -O2 -g -no-pie
 build_target offcpu_fp offcpu.c -O2 -g -no-pie -fno-omit-frame-pointer
 
 # The tool links with the same objects as the unit tests (ASan ones in build/san).
-pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson"
+pkgs="libbpf libelf libdw ncursesw zlib liblzma jansson libcurl"
 case $BUILD in */san) san="-fsanitize=address,undefined -fno-omit-frame-pointer" ;; *) san= ;; esac
 objs=$(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs)
 # shellcheck disable=SC2086

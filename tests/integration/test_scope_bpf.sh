@@ -14,7 +14,7 @@ TOOL=$TARGETS/scope_tool
 if [ ! -x "$TOOL" ] || [ "$TOP/tests/integration/scope_tool.c" -nt "$TOOL" ] || [ "$ST" -nt "$TOOL" ]; then
 	${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP/user" -I"$TOP/include" -I"$BUILD" \
 		"$TOP/tests/integration/scope_tool.c" $(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs) \
-		$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson) -liberty -lm \
+		$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm \
 		-lpthread -o "$TOOL" || bail "cannot build scope_tool"
 fi
 
