@@ -143,7 +143,10 @@ static __always_inline void uret_begin(struct ust_state *st, __u32 tid)
 	if (bpf_core_field_exists(task->utask->return_instances) &&
 	    bpf_core_field_exists(ri->stack) && bpf_core_field_exists(ri->orig_ret_vaddr) &&
 	    bpf_core_field_exists(ri->next)) {
-		ri = BPF_CORE_READ(task, utask, return_instances);
+		/* Direct loads (no helper call): every sample pays them. */
+		if (!task->utask)
+			return;
+		ri = task->utask->return_instances;
 		if (!ri)
 			return;
 		st->ri = (__u64)ri;
