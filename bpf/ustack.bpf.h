@@ -122,7 +122,10 @@ struct {
  * each original in the thread's uprobe task, innermost first, with the
  * user rsp at the hijack (the return address's slot); as perf's callchain
  * code does, a trampoline met is mapped back to it. The kernel nests them
- * at most 64 deep (MAX_URETPROBE_DEPTH). */
+ * at most 64 deep (MAX_URETPROBE_DEPTH). Not mapped: a sample taken while
+ * the trampoline itself runs (its few instructions; the leaf is then in
+ * "[uprobes]" and the walk ends there). With frame pointers only
+ * (bpf_get_stack) the kernel does the same mapping itself. */
 #define URET_MAX_DEPTH 64
 
 /* scope.bpf.h: where tid's outermost --scope call has its return address,
@@ -132,7 +135,7 @@ static __always_inline bool scope_ret_slot(__u32 tid, __u64 *slot, __u64 *ret);
 
 /* Sets st->tramp (and st->ri, the innermost pending instance) when the
  * current thread has uretprobes pending: else no trampoline can be on its
- * stack, and the walk pays one load. */
+ * stack, and the walk pays two loads. */
 static __always_inline void uret_begin(struct ust_state *st, __u32 tid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
