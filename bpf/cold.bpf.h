@@ -81,6 +81,59 @@ static long cold_copy_page(__u32 i, void *arg)
 	return 0;
 }
 
+struct cold_uret_ctx {
+	struct cold_buf *b;
+	__u64 ri, tramp, base;
+	__u32 len;
+};
+
+/* Writes orig over the copy's word at addr if it holds the trampoline. */
+static __always_inline void cold_uret_put(struct cold_uret_ctx *c, __u64 addr, __u64 orig)
+{
+	__u64 *word;
+	__u32 off;
+
+	if (!c->b || addr < c->base || addr - c->base + 8 > c->len)
+		return;
+	off = (addr - c->base) & (ST_COLD_STACK_MAX - 1);
+	word = (__u64 *)&c->b->stack[off];
+	if (*word == c->tramp)
+		*word = orig;
+}
+
+/* bpf_loop body: one pending uretprobe instance (see uret_fix). */
+static long cold_uret_step(__u32 i, void *arg)
+{
+	struct cold_uret_ctx *c = arg;
+	struct return_instance *ri = (struct return_instance *)c->ri;
+
+	if (!ri)
+		return 1;
+	cold_uret_put(c, BPF_CORE_READ(ri, stack), BPF_CORE_READ(ri, orig_ret_vaddr));
+	c->ri = (__u64)BPF_CORE_READ(ri, next);
+	return 0;
+}
+
+/* The copy as the stack would be without pending uretprobes: every slot
+ * still holding the trampoline gets its original return address back, so
+ * that userspace's walk of it (user/unwind/unwind_user.c) goes on past
+ * them as the walk here does. */
+static __always_inline void cold_uret_fix(struct ust_state *st, struct cold_buf *b, __u64 base,
+					  __u32 len)
+{
+	struct cold_uret_ctx c = { .b = b, .ri = st->ri, .tramp = st->tramp, .base = base,
+				   .len = len };
+
+	if (!st->tramp)
+		return;
+	if (!st->ri) {
+		if (st->scope_slot)
+			cold_uret_put(&c, st->scope_slot, st->scope_ret);
+		return;
+	}
+	bpf_loop(URET_MAX_DEPTH, cold_uret_step, &c, 0);
+}
+
 /* Copies the stack above the stopped frame's rsp (and the few bytes below
  * it on its page, see struct st_ucold) into this CPU's slot.
  * Returns 0, or -1 when the cold ring buffer has no room for the record (the
@@ -111,6 +164,7 @@ static __always_inline int cold_copy(struct st_sample *s, struct ust_state *st)
 		c.end = 1;
 	}
 	bpf_loop(ST_COLD_STACK_MAX / 4096 + 1, cold_copy_page, &c, 0);
+	cold_uret_fix(st, c.b, c.sp, c.off);
 	c.b->hdr = (struct st_ucold){ .ip = st->ip, .sp = st->sp, .bp = st->bp, .base = c.sp,
 				      .stack_len = c.off, .exact = st->exact, .stack_end = c.end };
 	return 0;

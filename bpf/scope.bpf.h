@@ -175,6 +175,23 @@ int BPF_PROG(scope_on_exit, struct task_struct *task, bool group_dead)
 	return 0;
 }
 
+/* See ustack.bpf.h: the stack walk's fallback where the kernel's list of
+ * pending uretprobes cannot be read (only the outermost call's return
+ * address is mapped back then). */
+static __always_inline bool scope_ret_slot(__u32 tid, __u64 *slot, __u64 *ret)
+{
+	struct st_scope_thread *t;
+
+	if (!want_scope)
+		return false;
+	t = bpf_map_lookup_elem(&scope_threads, &tid);
+	if (!t)
+		return false;
+	*slot = t->entry_sp;
+	*ret = t->ret_addr;
+	return true;
+}
+
 /* Tags s with the call its thread is in (ST_SAMPLE_IN_CALL, call_id);
  * false when scoping is on and the thread is outside every call: drop it.
  * Used by the cpu-clock program and the off-CPU (sched_switch) program,

@@ -103,6 +103,9 @@ struct ust_state {
 	__u8 vma_busy;		/* a pc missed the found mappings, and bpf_find_vma could not
 				 * tell (used already in this sample, or its lock taken) */
 	__u8 cold;		/* enum cold_state (cold.bpf.h) */
+	__u64 tramp;		/* the uretprobe trampoline, when one may be on the stack */
+	__u64 ri;		/* the next pending struct return_instance to match */
+	__u64 scope_slot, scope_ret;	/* without ri: --scope's outermost call's */
 };
 
 struct {
@@ -111,6 +114,97 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ust_state);
 } unwind_state SEC(".maps");
+
+/* Pending uretprobes (--scope's, or another tool's) replaced the return
+ * addresses of their calls on the stack with the trampoline at the start
+ * of the process's uprobe page (the "[uprobes]" mapping), which has no
+ * table: the walk would end there, losing every caller. The kernel keeps
+ * each original in the thread's uprobe task, innermost first, with the
+ * user rsp at the hijack (the return address's slot); as perf's callchain
+ * code does, a trampoline met is mapped back to it. The kernel nests them
+ * at most 64 deep (MAX_URETPROBE_DEPTH). Not mapped: a sample taken while
+ * the trampoline itself runs (its few instructions; the leaf is then in
+ * "[uprobes]" and the walk ends there). With frame pointers only
+ * (bpf_get_stack) the kernel does the same mapping itself. */
+#define URET_MAX_DEPTH 64
+
+/* scope.bpf.h: where tid's outermost --scope call has its return address,
+ * and the original one; false outside every call. For a kernel whose
+ * uprobe task cannot be read. */
+static __always_inline bool scope_ret_slot(__u32 tid, __u64 *slot, __u64 *ret);
+
+/* Sets st->tramp (and st->ri, the innermost pending instance) when the
+ * current thread has uretprobes pending: else no trampoline can be on its
+ * stack, and the walk pays two loads. */
+static __always_inline void uret_begin(struct ust_state *st, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri = NULL;
+
+	if (!task || !bpf_core_field_exists(task->mm->uprobes_state.xol_area))
+		return;
+	if (bpf_core_field_exists(task->utask->return_instances) &&
+	    bpf_core_field_exists(ri->stack) && bpf_core_field_exists(ri->orig_ret_vaddr) &&
+	    bpf_core_field_exists(ri->next)) {
+		/* Direct loads (no helper call): every sample pays them. */
+		if (!task->utask)
+			return;
+		ri = task->utask->return_instances;
+		if (!ri)
+			return;
+		st->ri = (__u64)ri;
+	} else if (!scope_ret_slot(tid, &st->scope_slot, &st->scope_ret)) {
+		return;
+	}
+	st->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+}
+
+struct uret_search {
+	__u64 ri, slot, orig;
+	__u8 found;
+};
+
+/* bpf_loop body: the first pending instance whose slot is u->slot; those
+ * before it are stale (left by longjmp, freed by the kernel later). */
+static long uret_search_step(__u32 i, void *arg)
+{
+	struct uret_search *u = arg;
+	struct return_instance *ri = (struct return_instance *)u->ri;
+
+	if (!ri)
+		return 1;
+	u->ri = (__u64)BPF_CORE_READ(ri, next);
+	if (BPF_CORE_READ(ri, stack) != u->slot)
+		return 0;
+	u->orig = BPF_CORE_READ(ri, orig_ret_vaddr);
+	u->found = 1;
+	return 1;
+}
+
+/* *ra was read at slot: the trampoline becomes the original return
+ * address. No instance at that slot: the next one in order (the stack and
+ * the list are both innermost first), as the kernel's callchain does. */
+static __always_inline void uret_fix(struct ust_state *st, __u64 slot, __u64 *ra)
+{
+	struct uret_search u = { .ri = st->ri, .slot = slot };
+	struct return_instance *ri = (struct return_instance *)st->ri;
+
+	if (!st->tramp || *ra != st->tramp)
+		return;
+	if (!ri) {
+		if (slot == st->scope_slot)
+			*ra = st->scope_ret;
+		return;
+	}
+	bpf_loop(URET_MAX_DEPTH, uret_search_step, &u, 0);
+	if (u.found) {
+		*ra = u.orig;
+		st->ri = u.ri;
+		return;
+	}
+	*ra = BPF_CORE_READ(ri, orig_ret_vaddr);
+	st->ri = (__u64)BPF_CORE_READ(ri, next);
+}
 
 #include "cold.bpf.h"
 
@@ -370,6 +464,7 @@ static __always_inline int unwind_fp_step(struct ust_state *st)
 		return 1;
 	}
 	count(ST_CNT_UNWIND_FP_FRAMES);
+	uret_fix(st, bp + 8, &ra);
 	st->sp = bp + 16;
 	st->bp = next_bp;
 	st->ip = ra;
@@ -474,6 +569,7 @@ static long unwind_step(__u32 i, void *arg)
 		count(ST_CNT_UNWIND_READ_ERR);
 		return 1;
 	}
+	uret_fix(st, cfa - 8, &ra);
 	st->sp = cfa;
 	st->ip = ra;
 	st->exact = 0;
@@ -536,8 +632,10 @@ static __always_inline struct ust_state *unwind_begin(struct ust_ctx *c, struct 
 		c->vmas = get_vmas(tgid);
 	}
 	c->st = bpf_map_lookup_elem(&unwind_state, &zero);
-	if (c->st)
+	if (c->st) {
 		*c->st = (struct ust_state){ .exact = 1, .cold = cold };
+		uret_begin(c->st, s->tid);
+	}
 	return c->st;
 }
 

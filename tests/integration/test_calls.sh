@@ -5,7 +5,7 @@
 # python3.11). Scoped on the handler method, each call is a unit: counted,
 # timed, and written as its own report when slower than --slower-than.
 . "$(dirname "$0")/../lib.sh"
-plan 49
+plan 52
 
 T=$TOP/tests/targets
 PER_PYTHON=7
@@ -100,6 +100,21 @@ check "native: --slower-than 25ms wrote one file per slower call ($slow, got $(l
 f=$(ls "$WORK/nat" 2>/dev/null | head -1)
 check_grep "native: a call's own report names the call and its sleep" '^call [0-9]+ of handle_request' \
 	"$WORK/nat/${f:-none}"
+# The uretprobe replaced each call's return address with its trampoline (the
+# "[uprobes]" page); the stack walk maps it back, so a call's tree reaches
+# its callers (worker, under main or the thread's start) instead of ending
+# in an "[unknown] [unmapped]" root, and the recursion (every third call
+# nests twice: three trampolines on one stack) shows three levels.
+check "native: no '[unknown] [unmapped]' frame in the scoped tree (the uretprobe trampoline mapped back: $(grep -c '\[unmapped\]' "$WORK/nat.out") lines)" \
+	test "$(grep -c '\[unmapped\]' "$WORK/nat.out")" -eq 0
+check "native: the tree reaches the callers: worker under main and under the thread start" \
+	awk '/ main  scope_work$/ { m = 1 } m && / worker  scope_work$/ { w1 = 1; m = 0 }
+		/^[0-9.]+ clone3?  / { c = 1 } c && / worker  scope_work$/ { w2 = 1; c = 0 }
+		END { exit !(w1 && w2) }' "$WORK/nat.out"
+check "native: recursion: handle_request nested three deep under worker (three trampolines on one stack)" \
+	awk '/^Calls of / { exit } / worker  scope_work$/ { d = 0; last = 0; next }
+		/ handle_request  scope_work$/ { p = index($0, "handle_request")
+			if (p > last) { last = p; if (++d >= 3) found = 1 } } END { exit !found }' "$WORK/nat.out"
 
 # The HTML page of a scoped run: the calls table, each kept call's tree.
 "$ST" -q --scope handle_request --slowest 3 -o "$WORK/nat.html" -- "$TARGETS/scope_work" 6 1 - >/dev/null

@@ -6,11 +6,11 @@
 # there from the start. perf --call-graph dwarf on the same command, if
 # present, is printed beside.
 . "$(dirname "$0")/../lib.sh"
-plan 9
+plan 11
 
 CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
 if [ ! -x "$CC1" ] || [ "$CC1" = cc1 ]; then
-	skip 9 "no cc1 (gcc's compiler proper) here"
+	skip 11 "no cc1 (gcc's compiler proper) here"
 	finish
 	exit
 fi
@@ -58,7 +58,7 @@ gen_c() {
 }
 
 setup "generated C files" sh -c "$(declare -f gen_c); gen_c 300 >'$WORK/big.c' && gen_c 40 >'$WORK/small.c'"
-setup "fresh copies of cc1" sh -c "$(declare -f fresh_cc1); CC1='$CC1' BIN='$BIN'; fresh_cc1 cc1short && fresh_cc1 cc1cold && fresh_cc1 cc1perf && fresh_cc1 cc1kern"
+setup "fresh copies of cc1" sh -c "$(declare -f fresh_cc1); CC1='$CC1' BIN='$BIN'; fresh_cc1 cc1short && fresh_cc1 cc1cold && fresh_cc1 cc1perf && fresh_cc1 cc1kern && fresh_cc1 cc1scope"
 # The warm one is the cold one's file (a hard link): its table is built
 # during the cold run, so it runs with it in place from its first sample.
 setup "a hard link to the cold copy" ln "$BIN/cc1cold" "$BIN/cc1warm"
@@ -130,6 +130,22 @@ else
 	grep '^cc1kern;' "$WORK/kern.folded" | grep -F '_[k]' | grep -v '^cc1kern;_start;' | head -5 |
 		cut -c1-200 | sed 's/^/#   /'
 fi
+
+# The same cold, under --scope c_parse_file: the uretprobe's trampoline in
+# place of c_parse_file's return address is mapped back in the stack copy
+# too (bpf/cold.bpf.h), so userspace's walk goes on to _start through the
+# real caller, not through an "[unknown] [unmapped]" frame.
+"$ST" -q --scope c_parse_file -o "$WORK/scope.json" -- "$BIN/cc1scope" -quiet -O2 "$WORK/small.c" \
+	-o /dev/null >/dev/null 2>"$WORK/scope.err"
+"$ST" report "$WORK/scope.json" --processes -o "$WORK/scope.folded" 2>>"$WORK/scope.err"
+"$ST" report "$WORK/scope.json" --counters -o "$WORK/scope.txt" 2>>"$WORK/scope.err"
+cold=$(counter "$WORK/scope.txt" cold_unwound)
+um=$(grep -c '\[unmapped\]' "$WORK/scope.folded")
+echo "# scoped cold run: $(samples_of "$WORK/scope.folded" cc1scope) us of wall time," \
+	"${cold:-0} cold, ${um} stacks through [unmapped]"
+check "--scope on a cold program: its samples are taken cold (${cold:-0})" test "${cold:-0}" -ge 3
+check "... and no stack goes through the uretprobe trampoline as [unmapped] ($um): c_parse_file under its caller" test "$um" -eq 0 -a \
+	"$(grep -c '^cc1scope;_start;.*;c_common_parse_file();c_parse_file()' "$WORK/scope.folded")" -gt 0
 
 # 2. The same program cold, then warm (its table in place from its first
 # sample), in one sampletop run: the parse phase, which runs in the cold

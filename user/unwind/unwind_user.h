@@ -8,6 +8,9 @@
  * ST_UNWIND_AUTO does. Memory is read only from the copy, every read
  * bounds-checked: the copy comes from the profiled process and may hold
  * anything. Each walk takes at most the number of frames asked for.
+ * Return addresses that a pending uretprobe replaced with its trampoline
+ * (--scope's, or another tool's) were put back in the copy by BPF
+ * (bpf/cold.bpf.h): the copy reads as if there were no uretprobes.
  */
 #ifndef UNWIND_USER_H
 #define UNWIND_USER_H
