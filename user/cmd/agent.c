@@ -869,12 +869,14 @@ static void renew_profile(struct agent *a)
 	}
 	ch_writer_new_profile(a->writer);
 	a->prof = p;
-	profile_free(old);
 	a->renew_seq = a->seq;
 	a->renewals++;
 	if (a->o.verbose)
-		say("a fresh profile after window %llu (renewal %llu)",
-		    (unsigned long long)a->seq, (unsigned long long)a->renewals);
+		say("a fresh profile after window %llu (renewal %llu; the old one held %zu stacks, "
+		    "%zu frames, %zu strings, %zu threads)", (unsigned long long)a->seq,
+		    (unsigned long long)a->renewals, old->nr_stacks, old->nr_frames, old->nr_strs,
+		    old->nr_threads);
+	profile_free(old);
 }
 
 static bool renew_due(const struct agent *a)
@@ -1099,6 +1101,10 @@ int agent_main(int argc, char **argv)
 		    a.o.window_ms / 1000.0, a.nr_dests);
 	}
 	run_windows(&a);
+	if (a.o.verbose)
+		say("the profile holds %zu stacks, %zu frames, %zu strings, %zu threads "
+		    "(%llu renewals)", a.prof->nr_stacks, a.prof->nr_frames, a.prof->nr_strs,
+		    a.prof->nr_threads, (unsigned long long)a.renewals);
 	ret = stop_senders(&a);
 out:
 	agent_free(&a);
