@@ -5,11 +5,11 @@
 # agents as two hosts through the Distributed tables.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib_clickhouse.sh"
-plan 36
+plan 37
 trap 'ch_stop_all; cleanup' EXIT
 
 if ! ch_available; then
-	skip 36 "clickhouse-server or curl missing (scripts/deps.sh --test installs them)"
+	skip 37 "clickhouse-server or curl missing (scripts/deps.sh --test installs them)"
 	finish
 	exit
 fi
@@ -146,10 +146,15 @@ OFF=$PID
 nth=$(ls /proc/$OFF/task | wc -l)
 start "$TARGETS/forker" 400 30
 FORK=$PID
+PYT=
+if command -v python3 >/dev/null; then
+	start python3 "$TOP/tests/targets/py_hot.py" 14
+	PYT=$PID
+fi
 SAMPLETOP_COALESCE_THREADS=1 SAMPLETOP_AGENT_RENEW=1 "$ST" agent --spool-dir "$WORK/spool" \
 	--to "clickhouse://127.0.0.1:$P/st4" --wall --window 2s -d 11 -q -v 2>"$WORK/wall.err"
 rc=$?
-kill "$OFF" "$FORK" 2>/dev/null
+kill "$OFF" "$FORK" $PYT 2>/dev/null
 read -r nrows nwall < <(q one "SELECT count(), countIf(wall_ns > 0) FROM st4.samples WHERE pid = $OFF")
 check "--wall: the agent ran (rc $rc) and offcpu's rows carry wall_ns ($nwall of $nrows)" \
 	test "$rc" = 0 -a "$nwall" -gt 0 -a "$nwall" = "$nrows"
@@ -171,6 +176,13 @@ check_grep "a fresh profile after each window (-v says so)" 'a fresh profile aft
 read -r nw4 wsl miss < <(q one "SELECT (SELECT count() FROM st4.windows), uniqExact(window_start), (SELECT count() FROM st4.samples WHERE stack_hash NOT IN (SELECT stack_hash FROM st4.stacks)) FROM st4.samples WHERE pid = $OFF AND stack_hash IN (SELECT stack_hash FROM st4.stacks WHERE names[length(names)] = '[sleeping]' AND has(names, 'sleeper_nap'))")
 check "... every window across the renewals has sleeper_nap [sleeping] ($wsl of $nw4) and every row's stack stored ($miss missing)" \
 	test "$wsl" = "$nw4" -a "$nw4" -ge 5 -a "$miss" = 0
+if [ -n "$PYT" ]; then
+	pyw=$(q one "SELECT uniqExact(window_start) FROM st4.samples WHERE pid = $PYT AND samples > 0 AND stack_hash IN (SELECT stack_hash FROM st4.stacks WHERE has(names, 'hot_loop') AND has(kinds, 2))")
+	check "... Python frames named again after each renewal: hot_loop in $pyw of $nw4 windows" \
+		test "$pyw" -ge $((nw4 - 1))
+else
+	skip "no python3"
+fi
 read -r fk f0 < <(q one "SELECT countIf(program = 'forker' AND pid != 0), countIf(pid = 0) FROM st4.samples")
 check "exited threads merged between windows only: forker's children keep their pid, no pid 0 row ($fk rows, $f0 with pid 0)" \
 	test "$fk" -gt 0 -a "$f0" = 0
