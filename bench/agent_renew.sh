@@ -6,6 +6,9 @@
 # stacks (default 1: after every window), both -a at 49 Hz with 10 s
 # windows for AGENT_RENEW_SECONDS (default 600). Prints each one's RSS every
 # minute, its peak (VmHWM), its CPU seconds and the rows it sent.
+# AGENT_RENEW_CHURN=1: with bench/stack_churn.c running meanwhile, a
+# program whose every sample has a new stack (a machine whose stacks do
+# not repeat: what the renewal is for).
 # Needs clickhouse-server and curl (scripts/deps.sh --test); root (BPF).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +22,12 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; ch_stop_all;
 ch_available || { echo "# agent_renew: clickhouse-server or curl missing: skipped"; exit 0; }
 P=$(ch_free_port)
 ch_start renew "$P" $((P + 1)) || exit 1
+if [ "${AGENT_RENEW_CHURN:-0}" = 1 ]; then
+	${CC:-gcc} -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -o "$W/stack_churn" \
+		"$TOP/bench/stack_churn.c" || exit 1
+	"$W/stack_churn" "$SECS" &
+	pids+=($!)
+fi
 SAMPLETOP_AGENT_RENEW=4000000000 "$ST" agent --spool-dir "$W/spool" --to "clickhouse://127.0.0.1:$P/renew" \
 	--label host=keep -d "$SECS" -q -v 2>"$W/keep.err" &
 pids+=($!)
