@@ -31,20 +31,22 @@ fi
 SAMPLETOP_AGENT_RENEW=4000000000 "$ST" agent --spool-dir "$W/spool" --to "clickhouse://127.0.0.1:$P/renew" \
 	--label host=keep -d "$SECS" -q -v 2>"$W/keep.err" &
 pids+=($!)
+KEEP=$!
 SAMPLETOP_AGENT_RENEW=$EVERY "$ST" agent --spool-dir "$W/spool" --to "clickhouse://127.0.0.1:$P/renew" \
 	--label host=renew -d "$SECS" -q -v 2>"$W/renew.err" &
 pids+=($!)
+RENEW=$!
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null; }
 printf '# %6s  %14s  %14s\n' "t (s)" "no renewal RSS" "renewing RSS"
 for ((t = 60; t < SECS; t += 60)); do
 	sleep 60
-	printf '# %6d  %11s kB  %11s kB\n' "$t" "$(kb "${pids[0]}" VmRSS)" "$(kb "${pids[1]}" VmRSS)"
+	printf '# %6d  %11s kB  %11s kB\n' "$t" "$(kb "$KEEP" VmRSS)" "$(kb "$RENEW" VmRSS)"
 done
 sleep $((SECS - t + 60 - 3))
 printf '# peak RSS (VmHWM): no renewal %s kB, renewing %s kB; CPU: %s s, %s s\n' \
-	"$(kb "${pids[0]}" VmHWM)" "$(kb "${pids[1]}" VmHWM)" "$(cpu "${pids[0]}")" "$(cpu "${pids[1]}")"
-wait "${pids[@]}"
+	"$(kb "$KEEP" VmHWM)" "$(kb "$RENEW" VmHWM)" "$(cpu "$KEEP")" "$(cpu "$RENEW")"
+wait "$KEEP" "$RENEW"
 echo "# renewals: $(grep -c 'a fresh profile' "$W/renew.err"); the last: $(grep 'a fresh profile' "$W/renew.err" | tail -1 | sed 's/.*(//; s/)$//')"
 echo "# at the end, no renewal: $(grep -h 'the profile holds' "$W/keep.err" | sed 's/.*holds //')"
 echo "# at the end, renewing:   $(grep -h 'the profile holds' "$W/renew.err" | sed 's/.*holds //')"
