@@ -5,15 +5,17 @@
 # agents as two hosts through the Distributed tables.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/lib_clickhouse.sh"
-plan 28
+plan 37
 trap 'ch_stop_all; cleanup' EXIT
 
 if ! ch_available; then
-	skip 28 "clickhouse-server or curl missing (scripts/deps.sh --test installs them)"
+	skip 37 "clickhouse-server or curl missing (scripts/deps.sh --test installs them)"
 	finish
 	exit
 fi
 build_target hot_fp hot.c -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-shrink-wrap
+build_target offcpu_fp offcpu.c -O2 -g -no-pie -fno-omit-frame-pointer
+build_target forker forker.c -O2 -g -fno-omit-frame-pointer
 
 # q SERVER SQL: one value (TabSeparated), "ERR" when the query fails.
 q() { ch_query "$1" "$2" 2>/dev/null || echo ERR; }
@@ -134,6 +136,56 @@ rc=$?
 check "no server: the agent samples on and exits 1 at the end (rc $rc)" test "$rc" = 1
 check_grep "... counting the windows not sent, with the transport error" \
 	'0 windows sent .* [1-9][0-9]* not sent .*: .*connection refused' "$WORK/dead.err"
+# --wall: the offcpu target's threads sleep, wait on a pipe, a lock and
+# the CPU; rows carry their wall time. Exited threads merged after every
+# window (SAMPLETOP_COALESCE_THREADS=1) while forker's children come and go,
+# and a fresh profile after every window (SAMPLETOP_AGENT_RENEW=1 distinct
+# stack), whose open off-CPU intervals carry over.
+start "$TARGETS/offcpu_fp" 0
+OFF=$PID
+nth=$(ls /proc/$OFF/task | wc -l)
+start "$TARGETS/forker" 400 30
+FORK=$PID
+PYT=
+if command -v python3 >/dev/null; then
+	start python3 "$TOP/tests/targets/py_hot.py" 14
+	PYT=$PID
+fi
+SAMPLETOP_COALESCE_THREADS=1 SAMPLETOP_AGENT_RENEW=1 "$ST" agent --spool-dir "$WORK/spool" \
+	--to "clickhouse://127.0.0.1:$P/st4" --wall --window 2s -d 11 -q -v 2>"$WORK/wall.err"
+rc=$?
+kill "$OFF" "$FORK" $PYT 2>/dev/null
+read -r nrows nwall < <(q one "SELECT count(), countIf(wall_ns > 0) FROM st4.samples WHERE pid = $OFF")
+check "--wall: the agent ran (rc $rc) and offcpu's rows carry wall_ns ($nwall of $nrows)" \
+	test "$rc" = 0 -a "$nwall" -gt 0 -a "$nwall" = "$nrows"
+sleeping=$(q one "SELECT sum(wall_ns) FROM st4.samples WHERE pid = $OFF AND stack_hash IN (SELECT stack_hash FROM st4.stacks WHERE names[length(names)] = '[sleeping]' AND has(names, 'sleeper_nap'))")
+check "... with [sleeping] under sleeper_nap among its stacks (${sleeping:-0} ns)" test "${sleeping:-0}" -gt 0
+# Whole windows (not the first nor the last): offcpu's wall time = the
+# window's length x its $nth threads (the pieces of open intervals come
+# each second, a few hundred ms late: a window may lend to the next).
+ratio=$(q one "SELECT round(sum(s.wall_ns) / (SELECT sum(window_ms) FROM st4.windows WHERE seq > 1 AND seq < (SELECT max(seq) FROM st4.windows)) / 1e6, 2) FROM st4.samples AS s WHERE pid = $OFF AND window_start IN (SELECT window_start FROM st4.windows WHERE seq > 1 AND seq < (SELECT max(seq) FROM st4.windows))")
+check "... the whole windows' wall time is their length x $nth threads (x $ratio)" \
+	awk -v r="$ratio" -v n="$nth" 'BEGIN { exit !(r >= n * 0.85 && r <= n * 1.15) }'
+read -r offs ons < <(q one "SELECT sumIf(samples, names[length(names)] IN ('[sleeping]', '[waiting on a lock]', '[reading pipe]')), sumIf(samples, has(names, 'spin_forever')) FROM st4.samples ANY LEFT JOIN (SELECT stack_hash, names FROM st4.stacks) USING stack_hash WHERE pid = $OFF")
+check "... samples are the on-CPU samples: none under the off-CPU leaves ($offs), $ons under spin_forever" \
+	test "$offs" = 0 -a "$ons" -gt 0
+ws=$(q one "SELECT sum(samples), sum(wall_ns) FROM st4.windows")
+ss=$(q one "SELECT sum(samples), sum(wall_ns) FROM st4.samples")
+check "... the windows' samples and wall_ns match their rows ($ws; $ss)" test "$ws" = "$ss"
+check_grep "a fresh profile after each window (-v says so)" 'a fresh profile after window 4 ' "$WORK/wall.err"
+read -r nw4 wsl miss < <(q one "SELECT (SELECT count() FROM st4.windows), uniqExact(window_start), (SELECT count() FROM st4.samples WHERE stack_hash NOT IN (SELECT stack_hash FROM st4.stacks)) FROM st4.samples WHERE pid = $OFF AND stack_hash IN (SELECT stack_hash FROM st4.stacks WHERE names[length(names)] = '[sleeping]' AND has(names, 'sleeper_nap'))")
+check "... every window across the renewals has sleeper_nap [sleeping] ($wsl of $nw4) and every row's stack stored ($miss missing)" \
+	test "$wsl" = "$nw4" -a "$nw4" -ge 5 -a "$miss" = 0
+if [ -n "$PYT" ]; then
+	pyw=$(q one "SELECT uniqExact(window_start) FROM st4.samples WHERE pid = $PYT AND samples > 0 AND stack_hash IN (SELECT stack_hash FROM st4.stacks WHERE has(names, 'hot_loop') AND has(kinds, 2))")
+	check "... Python frames named again after each renewal: hot_loop in $pyw of $nw4 windows" \
+		test "$pyw" -ge $((nw4 - 1))
+else
+	skip "no python3"
+fi
+read -r fk f0 < <(q one "SELECT countIf(program = 'forker' AND pid != 0), countIf(pid = 0) FROM st4.samples")
+check "exited threads merged between windows only: forker's children keep their pid, no pid 0 row ($fk rows, $f0 with pid 0)" \
+	test "$fk" -gt 0 -a "$f0" = 0
 ch_stop one
 
 # Two shards: --init-cluster, then two agents as hosts a and b writing

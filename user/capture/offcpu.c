@@ -633,3 +633,19 @@ size_t offcpu_threads(const struct offcpu *o)
 {
 	return o->nr_used;
 }
+
+void offcpu_remap_stacks(struct offcpu *o, uint32_t (*fn)(void *ctx, uint32_t stack), void *ctx)
+{
+	for (size_t i = 0; i < o->nr_slots; i++) {
+		struct slot *s = &o->slots[i];
+
+		if (s->state == SLOT_FREE)
+			continue;
+		if (s->state != SLOT_RUNNING && s->stack != UINT32_MAX)
+			s->stack = fn(ctx, s->stack);
+		if (s->state == SLOT_START_BLOCKED && s->idle_stack != UINT32_MAX)
+			s->idle_stack = fn(ctx, s->idle_stack);
+		for (uint32_t k = 0; s->state == SLOT_RUNNING && k < s->nr_pending; k++)
+			s->pending[k].stack = fn(ctx, s->pending[k].stack);
+	}
+}

@@ -138,6 +138,9 @@ void offcpu_checkpoint(struct offcpu *o, uint64_t t_ns);
  * there (a thread blocked at the end counts its time up to it). */
 void offcpu_stop(struct offcpu *o, uint64_t stop_ns);
 void offcpu_stats(const struct offcpu *o, struct offcpu_stats *out);
+/* Every profile stack id it holds (open intervals, samples of running
+ * slices) becomes fn(ctx, id): the profile was replaced by another. */
+void offcpu_remap_stacks(struct offcpu *o, uint32_t (*fn)(void *ctx, uint32_t stack), void *ctx);
 /* Threads followed now. */
 size_t offcpu_threads(const struct offcpu *o);
 

@@ -50,6 +50,16 @@
 #define AGENT_EXPIRE_PERIOD_NS (3600ull * 1000000000ull)
 #define AGENT_DRAIN_MS 100
 #define AGENT_SERVICE_MAX 96
+/* The profile never forgets a stack, frame or string (a window only
+ * zeroes its counts): on a busy machine it would grow for days up to its
+ * caps. Past these many distinct stacks or frames, or this many windows,
+ * the agent starts a fresh one (recorder_retarget). The figures bound it
+ * to a few tens of MB, while a calm machine, whose stacks repeat, renews
+ * hourly at the default window, at the cost of naming its frames again.
+ * SAMPLETOP_AGENT_RENEW=STACKS (hidden, for tests) sets a smaller one. */
+#define AGENT_RENEW_STACKS 200000
+#define AGENT_RENEW_FRAMES 200000
+#define AGENT_RENEW_WINDOWS 360
 
 static volatile sig_atomic_t agent_stop;
 
@@ -374,6 +384,7 @@ struct agent_opts {
 	const char *spool_dir;	/* NULL: SPOOL_DIR_BASE */
 	uint64_t spool_max, spool_mem;
 	bool kernel;
+	bool wall;
 	bool quiet;
 	int verbose;
 };
@@ -415,6 +426,8 @@ static const char agent_usage[] =
 	"                            oldest windows are dropped and counted\n"
 	"      --spool-mem SIZE      memory for them before they go to disk (default 64M)\n"
 	"  -K, --kernel              record kernel stacks too\n"
+	"      --wall                wall-clock time too: off-CPU intervals under their\n"
+	"                            reason (\"[sleeping]\", ...); rows carry wall_ns\n"
 	"  -d, --duration SECONDS    stop after this long (default: until SIGTERM/Ctrl-C)\n"
 	"  -q, --quiet               only errors on stderr\n"
 	"  -v, --verbose             a line per window\n"
@@ -427,7 +440,8 @@ static const char agent_usage[] =
 	"--to clickhouse://ch2:8123/prof\n";
 
 enum { OPT_TO = 256, OPT_PASSWORD_FILE, OPT_WINDOW, OPT_LABEL, OPT_RETENTION,
-       OPT_INIT_CLUSTER, OPT_TIMEOUT, OPT_SPOOL_DIR, OPT_SPOOL_MAX, OPT_SPOOL_MEM };
+       OPT_INIT_CLUSTER, OPT_TIMEOUT, OPT_SPOOL_DIR, OPT_SPOOL_MAX, OPT_SPOOL_MEM,
+       OPT_WALL };
 
 static const struct option agent_long_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
@@ -442,6 +456,7 @@ static const struct option agent_long_opts[] = {
 	{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 	{ "spool-mem", required_argument, NULL, OPT_SPOOL_MEM },
 	{ "kernel", no_argument, NULL, 'K' },
+	{ "wall", no_argument, NULL, OPT_WALL },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -585,6 +600,9 @@ static int parse_agent(struct agent_opts *o, int argc, char **argv, bool *done)
 		case 'K':
 			o->kernel = true;
 			break;
+		case OPT_WALL:
+			o->wall = true;
+			break;
 		case 'd':
 			if (parse_seconds(optarg, &v) || v < 1 || v > 365 * 86400e3)
 				return cli_option_error("-d", optarg,
@@ -643,6 +661,9 @@ struct agent {
 	uint64_t last_counters[PC_NR];
 	uint64_t dropped_seen;
 	uint64_t samples_total, rows_total, bytes_total;
+	size_t renew_stacks;	/* distinct stacks that start a fresh profile */
+	uint64_t renew_seq;	/* the window after which it was last renewed */
+	uint64_t renewals;
 };
 
 /* host= sets the host name; the rest are sorted by key; a key given twice
@@ -823,6 +844,7 @@ static int open_recorder(struct agent *a, int argc, char **argv)
 	ro.sampler.freq_hz = a->o.freq_hz;
 	ro.sampler.user = true;
 	ro.sampler.kernel = a->o.kernel;
+	ro.sampler.wall = a->o.wall;
 	ro.sampler.unwind = ST_UNWIND_AUTO;
 	ro.sym.kernel = a->o.kernel;
 	ro.python.mode = PYTHON_MERGE;
@@ -839,7 +861,49 @@ static int open_recorder(struct agent *a, int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
+	/* --wall turned the timeline on (wallrec_new): a service running for
+	 * days keeps only the weights, which the windows need. */
+	a->prof->keep_events = false;
+	/* Exited threads are merged (pid 0, one record per name) between
+	 * windows only: a window's rows keep the pid, program and service of
+	 * a thread that exited in it (flush_window merges after writing). */
+	recorder_hold_merges(a->rec, true);
 	return 0;
+}
+
+/* A fresh profile in place of a->prof, which has just been written out
+ * (counts zero): same meta and cumulative counters, none of its stacks,
+ * frames, strings or threads. */
+static void renew_profile(struct agent *a)
+{
+	struct profile *old = a->prof, *p = profile_new();
+
+	p->meta = old->meta;	/* its strings move over */
+	old->meta.target = old->meta.command = old->meta.hostname = NULL;
+	old->meta.kernel = old->meta.note = NULL;
+	p->max_stacks = old->max_stacks;
+	p->max_frames = old->max_frames;
+	if (recorder_retarget(a->rec, p)) {
+		profile_free(p);
+		return;
+	}
+	ch_writer_new_profile(a->writer);
+	a->prof = p;
+	a->renew_seq = a->seq;
+	a->renewals++;
+	if (a->o.verbose)
+		say("a fresh profile after window %llu (renewal %llu; the old one held %zu stacks, "
+		    "%zu frames, %zu strings, %zu threads)", (unsigned long long)a->seq,
+		    (unsigned long long)a->renewals, old->nr_stacks, old->nr_frames, old->nr_strs,
+		    old->nr_threads);
+	profile_free(old);
+}
+
+static bool renew_due(const struct agent *a)
+{
+	return a->prof->nr_stacks >= a->renew_stacks ||
+	       a->prof->nr_frames >= AGENT_RENEW_FRAMES ||
+	       a->seq - a->renew_seq >= AGENT_RENEW_WINDOWS;
 }
 
 /* The window just ended: its rows to every queue, the counts reset. */
@@ -884,6 +948,9 @@ static void flush_window(struct agent *a, uint64_t start_wall, uint64_t end_wall
 	}
 	ch_write_window(a->writer, a->prof, &win, &b);
 	profile_reset_counts(a->prof);
+	if (renew_due(a))
+		renew_profile(a);
+	recorder_merge_exited(a->rec);
 	svc_next_window(&a->svc);
 	a->rows_total += b.rows[CH_T_SAMPLES];
 	a->bytes_total += ch_batch_size(&b);
@@ -1049,6 +1116,9 @@ int agent_main(int argc, char **argv)
 	if (ret)
 		goto out;
 	a.writer = ch_writer_new();
+	a.renew_stacks = AGENT_RENEW_STACKS;
+	if (getenv("SAMPLETOP_AGENT_RENEW"))
+		a.renew_stacks = strtoul(getenv("SAMPLETOP_AGENT_RENEW"), NULL, 10) ?: 1;
 	a.agent_start_s = wall_ns() / 1000000000ull;
 	if (!a.o.quiet) {
 		say("sampling all processes at %u Hz as host %s, a window every %.3g s to %zu "
@@ -1056,6 +1126,10 @@ int agent_main(int argc, char **argv)
 		    a.o.window_ms / 1000.0, a.nr_dests);
 	}
 	run_windows(&a);
+	if (a.o.verbose)
+		say("the profile holds %zu stacks, %zu frames, %zu strings, %zu threads "
+		    "(%llu renewals)", a.prof->nr_stacks, a.prof->nr_frames, a.prof->nr_strs,
+		    a.prof->nr_threads, (unsigned long long)a.renewals);
 	ret = stop_senders(&a);
 out:
 	agent_free(&a);

@@ -54,6 +54,7 @@ struct recorder {
 	frame_id_t no_stack, truncated, gone, user_mode, in_exec, exiting;
 	uint32_t cmd_pid;	/* -- COMMAND's process, until it exec'd; 0 after */
 	size_t coalesce_at;	/* thread records that trigger profile_coalesce_exited */
+	size_t coalesce_base;	/* its first value */
 	bool hold_merges;	/* the live view is paused: no merge */
 	struct callrec *calls;	/* --scope, or NULL */
 	sampler_call_fn call_fn;	/* --scope: recorder_opts.call_fn */
@@ -92,6 +93,21 @@ static int bind_unwind_fds(struct sampler *s, void *ctx)
 	for (size_t i = 0; !err && i < r->nr_push; i++)
 		unwind_bpf_push(r->unw, r->push[i]);
 	return err;
+}
+
+/* The recorder's own frames, in r->prof. */
+static void special_frames(struct recorder *r)
+{
+	struct profile *prof = r->prof;
+
+	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
+	/* --kernel-only: time spent in user mode, whose stack was not asked for. */
+	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
+	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	/* In the kernel with no user stack to walk: execve, or exit. */
+	r->in_exec = profile_special_frame(prof, FRAME_SPECIAL, "[in exec]");
+	r->exiting = profile_special_frame(prof, FRAME_SPECIAL, "[exiting]");
+	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
 }
 
 int recorder_open(struct profile *prof, const struct recorder_opts *o, struct recorder **out,
@@ -150,18 +166,12 @@ int recorder_open(struct profile *prof, const struct recorder_opts *o, struct re
 	}
 	procs_set_snapshots(r->procs, r->snaps);
 	r->sym = symbolizer_new(prof, &o->sym);
-	r->no_stack = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
-	/* --kernel-only: time spent in user mode, whose stack was not asked for. */
-	r->user_mode = profile_special_frame(prof, FRAME_SPECIAL, "[in user mode]");
+	special_frames(r);
 	r->kernel_only = !o->sampler.user;
-	r->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
-	/* In the kernel with no user stack to walk: execve, or exit. */
-	r->in_exec = profile_special_frame(prof, FRAME_SPECIAL, "[in exec]");
-	r->exiting = profile_special_frame(prof, FRAME_SPECIAL, "[exiting]");
-	r->gone = profile_special_frame(prof, FRAME_SPECIAL, "[process exited before it was read]");
-	r->coalesce_at = COALESCE_THREADS;
+	r->coalesce_base = COALESCE_THREADS;
 	if (getenv("SAMPLETOP_COALESCE_THREADS"))
-		r->coalesce_at = strtoul(getenv("SAMPLETOP_COALESCE_THREADS"), NULL, 10) ?: 1;
+		r->coalesce_base = strtoul(getenv("SAMPLETOP_COALESCE_THREADS"), NULL, 10) ?: 1;
+	r->coalesce_at = r->coalesce_base;
 	r->start_ns = now_ns();
 	prof->meta.start_wall_ns = wall_ns();
 	prof->meta.freq_hz = o->sampler.freq_hz;
@@ -554,6 +564,15 @@ static bool thread_alive(uint32_t pid, uint32_t tid)
 	return thread_state(pid, tid, NULL) == THREAD_ALIVE;
 }
 
+void recorder_merge_exited(struct recorder *r)
+{
+	if (r->prof->nr_threads >= r->coalesce_at) {
+		profile_coalesce_exited(r->prof, thread_state, NULL);
+		if (r->coalesce_at < 2 * r->prof->nr_threads)
+			r->coalesce_at = 2 * r->prof->nr_threads;
+	}
+}
+
 static void update_meta(struct recorder *r)
 {
 	uint64_t c[ST_CNT_NR], now = now_ns();
@@ -568,11 +587,8 @@ static void update_meta(struct recorder *r)
 		r->prof->meta.counters[PC_UNWIND_EVICTED] = us.evicted;
 	}
 	python_sweep(r->py);
-	if (!r->hold_merges && r->prof->nr_threads >= r->coalesce_at) {
-		profile_coalesce_exited(r->prof, thread_state, NULL);
-		if (r->coalesce_at < 2 * r->prof->nr_threads)
-			r->coalesce_at = 2 * r->prof->nr_threads;
-	}
+	if (!r->hold_merges)
+		recorder_merge_exited(r);
 	sampler_counters(r->sampler, c);
 	memcpy(r->prof->meta.counters, c, sizeof(c));
 	r->prof->meta.duration_ns = now - r->start_ns;
@@ -647,6 +663,20 @@ void recorder_command_started(struct recorder *r, uint32_t pid)
 	r->cmd_pid = pid;	/* set before the first drain: no sample is read yet */
 	if (r->unw)
 		unwind_bpf_push_after_exec(r->unw, pid);
+}
+
+int recorder_retarget(struct recorder *r, struct profile *prof)
+{
+	if (r->calls)	/* its calls hold stack and thread ids of the old one */
+		return -EOPNOTSUPP;
+	if (r->wall)	/* first: it copies its open intervals' stacks from r->prof */
+		wallrec_retarget(r->wall, prof);
+	r->prof = prof;
+	symbolizer_retarget(r->sym, prof);
+	python_retarget(r->py, prof);
+	special_frames(r);
+	r->coalesce_at = r->coalesce_base;
+	return 0;
 }
 
 void recorder_hold_merges(struct recorder *r, bool hold)

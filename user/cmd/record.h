@@ -55,6 +55,16 @@ void recorder_command_started(struct recorder *r, uint32_t pid);
 /* While held (the live view is paused), exited threads are not merged, so
  * that a frozen tree keeps naming live frames; merged once released. */
 void recorder_hold_merges(struct recorder *r, bool hold);
+/* Merges exited threads now when there are enough of them, held or not
+ * (the agent holds merges and calls this right after writing a window, so
+ * that a window's rows keep the pid of a thread that exited in it). */
+void recorder_merge_exited(struct recorder *r);
+/* Records into prof from now on, a fresh profile whose meta the caller
+ * set: every frame and stack id cached (symbolizer, Python, --wall's open
+ * intervals, copied over) is made again in it. The old profile must still
+ * be alive during the call; the caller frees it after. A long run renews
+ * its profile this way to keep its memory flat. -EOPNOTSUPP with --scope. */
+int recorder_retarget(struct recorder *r, struct profile *prof);
 struct symbolizer *recorder_symbolizer(struct recorder *r);
 /* --scope (opened with sampler.scope): probes native function func as
  * scoped function number probe: in process pid, or with pid 0 in the

@@ -40,17 +40,12 @@ void wallrec_set_keep_fn(struct wallrec *w, wallrec_keep_fn fn, void *ctx)
 
 static void add_piece(const struct offcpu_piece *pc, void *ctx);
 
-struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t start_ns)
+/* Its own frames and stacks, in prof. */
+static void special_frames(struct wallrec *w, struct profile *prof)
 {
-	struct wallrec *w = xcalloc(1, sizeof(*w));
-	uint64_t period = prof->meta.freq_hz ? 1000000000ull / prof->meta.freq_hz : 1000000;
 	frame_id_t f;
 
 	w->prof = prof;
-	w->procs = procs;
-	w->start_ns = start_ns;
-	w->checkpoint_ns = start_ns;
-	w->off = offcpu_new(start_ns, period, add_piece, w);
 	w->not_recorded = offcpu_reason_frame(prof, OFFCPU_NOT_RECORDED);
 	w->not_recorded_stack = profile_stack(prof, &w->not_recorded, 1);
 	f = profile_special_frame(prof, FRAME_SPECIAL, "[no stack]");
@@ -58,9 +53,41 @@ struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t 
 	w->since_start = profile_special_frame(prof, FRAME_SPECIAL, OFFCPU_SINCE_START);
 	w->idle = profile_special_frame(prof, FRAME_SPECIAL, PROFILE_IDLE_NAME);
 	w->capped = profile_special_frame(prof, FRAME_SPECIAL, "[stack past the rate cap]");
+}
+
+struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t start_ns)
+{
+	struct wallrec *w = xcalloc(1, sizeof(*w));
+	uint64_t period = prof->meta.freq_hz ? 1000000000ull / prof->meta.freq_hz : 1000000;
+
+	w->procs = procs;
+	w->start_ns = start_ns;
+	w->checkpoint_ns = start_ns;
+	w->off = offcpu_new(start_ns, period, add_piece, w);
+	special_frames(w, prof);
 	prof->meta.wall = true;
 	prof->keep_events = true;
 	return w;
+}
+
+struct remap {
+	struct profile *from, *to;
+};
+
+static uint32_t remap_stack(void *ctx, uint32_t stack)
+{
+	struct remap *m = ctx;
+
+	return profile_copy_stack(m->to, m->from, stack);
+}
+
+void wallrec_retarget(struct wallrec *w, struct profile *prof)
+{
+	struct remap m = { w->prof, prof };
+
+	offcpu_remap_stacks(w->off, remap_stack, &m);
+	special_frames(w, prof);
+	prof->meta.wall = true;
 }
 
 void wallrec_free(struct wallrec *w)

@@ -24,6 +24,9 @@ struct wallrec;
  * Sets prof->meta.wall and keep_events. The profile and procs outlive it. */
 struct wallrec *wallrec_new(struct profile *prof, struct procs *procs, uint64_t start_ns);
 void wallrec_free(struct wallrec *w);
+/* Adds to prof from now on; the stacks of open intervals are copied from
+ * the old profile (still alive: the caller frees it after). */
+void wallrec_retarget(struct wallrec *w, struct profile *prof);
 
 /* --scope (cmd/callrec.h) has its say on each piece of the timeline
  * before it is added: [start_ns, end_ns) on the BPF clock, its stack, and

@@ -443,6 +443,20 @@ uint32_t profile_stack(struct profile *p, const frame_id_t *frames, uint32_t nr)
 	return p->overflow_stack;
 }
 
+uint32_t profile_copy_stack(struct profile *dst, const struct profile *src, uint32_t stack)
+{
+	const frame_id_t *fr = profile_stack_frames(src, stack);
+	uint32_t nr = src->stacks[stack].nr;
+	frame_id_t *ids = xmalloc((nr ? nr : 1) * sizeof(*ids));
+	uint32_t id;
+
+	for (uint32_t i = 0; i < nr; i++)
+		ids[i] = profile_frame(dst, profile_get_frame(src, fr[i]));
+	id = profile_stack(dst, ids, nr);
+	free(ids);
+	return id;
+}
+
 static int sample_eq(uint32_t id, const void *key, const void *ctx)
 {
 	const struct profile *p = ctx;

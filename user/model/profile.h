@@ -271,6 +271,8 @@ typedef enum thread_state (*profile_thread_state_fn)(uint32_t pid, uint32_t tid,
 size_t profile_coalesce_exited(struct profile *p, profile_thread_state_fn state, void *ctx);
 
 uint32_t profile_stack(struct profile *p, const frame_id_t *frames_root_first, uint32_t nr);
+/* Stack id `stack` of src, interned in dst (its frames copied by value). */
+uint32_t profile_copy_stack(struct profile *dst, const struct profile *src, uint32_t stack);
 /* Adds count samples of stack on thread. */
 void profile_add(struct profile *p, uint32_t stack, uint32_t thread, uint64_t count);
 /* Convenience: intern the stack, then add. */

@@ -102,6 +102,31 @@ struct python *python_new(struct profile *prof, const struct python_opts *o, int
 	return py;
 }
 
+void python_retarget(struct python *py, struct profile *prof)
+{
+	struct frame f = { .name = "[unknown python code]", .module = "", .kind = FRAME_PYTHON,
+			   .flags = FRAME_F_UNKNOWN };
+
+	py->prof = prof;
+	py->unknown = profile_frame(prof, &f);
+	py->truncated = profile_special_frame(prof, FRAME_SPECIAL, "[truncated stack]");
+	/* The code objects read stay: their frames are made again from them. */
+	for (size_t i = 0; i < py->nr_procs; i++) {
+		struct py_proc *pp = py->procs[i];
+
+		for (size_t k = 0; pp && k < pp->nr_codes; k++) {
+			struct py_code *c = &pp->codes[k];
+
+			if (c->def_frame == FRAME_NONE)
+				continue;
+			f = (struct frame){ .kind = FRAME_PYTHON, .name = c->code.name,
+					    .module = c->code.file, .file = c->code.file,
+					    .line = c->code.firstlineno };
+			c->def_frame = profile_frame(prof, &f);
+		}
+	}
+}
+
 static void py_proc_free(struct py_proc *pp)
 {
 	if (!pp)

@@ -34,6 +34,9 @@ struct python;
 /* info_map_fd: the BPF py_procs map (pid -> struct st_py_info), or -1 until
  * python_set_info_map() gives it (processes found before are told then). */
 struct python *python_new(struct profile *prof, const struct python_opts *o, int info_map_fd);
+/* Makes frames in prof from now on (the caller frees the old profile
+ * after): the cached code objects' frames are made again in it. */
+void python_retarget(struct python *py, struct profile *prof);
 void python_set_info_map(struct python *py, int info_map_fd);
 void python_free(struct python *py);
 /* Now and then forgets processes that exited; call it between drains. */

@@ -79,6 +79,13 @@ void ch_writer_free(struct ch_writer *w)
 	free(w);
 }
 
+void ch_writer_new_profile(struct ch_writer *w)
+{
+	free(w->hash_of);
+	w->hash_of = NULL;
+	w->alloc_hash = 0;
+}
+
 void ch_writer_forget_stacks(struct ch_writer *w)
 {
 	u64map_clear(&w->sent);

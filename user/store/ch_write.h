@@ -67,6 +67,10 @@ void ch_writer_free(struct ch_writer *w);
 /* Forget what was sent: every stack goes again with its next use (after
  * the spool dropped a window, whose stacks rows may never have arrived). */
 void ch_writer_forget_stacks(struct ch_writer *w);
+/* The next windows come from another profile (the agent renewed its own):
+ * the hashes cached by stack id go; what was sent today, kept by hash,
+ * stays valid. */
+void ch_writer_new_profile(struct ch_writer *w);
 
 /* The rows of the window p holds (every sample_rec count, by (stack,
  * program, pid)) into *out (filled: the caller releases it). With

@@ -27,6 +27,7 @@ struct symbolizer {
 	uint32_t nr_loose;	/* [unmapped] and [exited] frames made, by address */
 	struct procs *procs;	/* the one it serves, whose instances carry a sym_proc */
 	int attach;		/* our index in their attached[] */
+	uint32_t gen;		/* bumped by symbolizer_retarget */
 };
 
 /* What the symbolizer keeps per process instance (procs frees it with the
@@ -34,6 +35,7 @@ struct symbolizer {
 struct sym_proc {
 	struct u64map ip_frames;	/* ip -> profile frame id, or chain | CHAIN_BIT */
 	uint32_t maps_gen;		/* of the maps ip_frames was filled from */
+	uint32_t gen;			/* the symbolizer's gen when filled */
 	struct perfmap *perfmap;	/* JIT symbols (/tmp/perf-NSPID.map), or NULL */
 	bool perfmap_tried;
 	size_t perfmap_skipped;		/* its skipped lines already counted */
@@ -64,12 +66,15 @@ static struct sym_proc *sym_proc_of(struct symbolizer *s, struct procs *ps, stru
 	if (!sp) {
 		sp = xcalloc(1, sizeof(*sp));
 		sp->maps_gen = p->maps_gen;
+		sp->gen = s->gen;
 		p->attached[s->attach] = sp;
 	}
-	/* Other maps (exec, dlopen): what an address names may have changed. */
-	if (sp->maps_gen != p->maps_gen) {
+	/* Other maps (exec, dlopen): what an address names may have changed;
+	 * another profile: its frame ids are another's. */
+	if (sp->maps_gen != p->maps_gen || sp->gen != s->gen) {
 		u64map_clear(&sp->ip_frames);
 		sp->maps_gen = p->maps_gen;
+		sp->gen = s->gen;
 	}
 	return sp;
 }
@@ -104,6 +109,16 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->chains);
 	idx_free(&s->chain_index);
 	free(s);
+}
+
+void symbolizer_retarget(struct symbolizer *s, struct profile *prof)
+{
+	s->prof = prof;
+	u64map_clear(&s->kframes);
+	s->nr_chains = 0;
+	idx_clear(&s->chain_index);
+	s->nr_loose = 0;
+	s->gen++;	/* each process's ip_frames, emptied at its next use */
 }
 
 /* "[unknown] module+0xoff", or for a function (is_fn) "[unknown] module (fn@0xoff)". */

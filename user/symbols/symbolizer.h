@@ -31,6 +31,9 @@ struct symbolizer;
 
 struct symbolizer *symbolizer_new(struct profile *prof, const struct symbolizer_opts *o);
 void symbolizer_free(struct symbolizer *s);
+/* Names frames into prof from now on (the caller frees the old profile
+ * after): every cached frame id is forgotten, the symbols stay loaded. */
+void symbolizer_retarget(struct symbolizer *s, struct profile *prof);
 
 /* The frames of a user-space address of process p, outermost first (with
  * lines, the function then the calls inlined into it). is_return: ip is a
