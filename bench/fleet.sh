@@ -61,7 +61,7 @@ p=$(ch_free_port)
 ch_start bench "$p" $((p + 1))
 URL=clickhouse://127.0.0.1:$p/fleet
 # The agent's own schema, as `sampletop agent --to URL` makes it.
-"$BUILD/sampletop" agent --to "$URL" -d 1 -q -F 1 >/dev/null 2>&1 || true
+"$BUILD/sampletop" agent --spool-dir "$tmp/spool" --to "$URL" -d 1 -q -F 1 >/dev/null 2>&1 || true
 ch_query bench "TRUNCATE TABLE fleet.samples" >/dev/null
 ch_query bench "TRUNCATE TABLE fleet.stacks" >/dev/null
 ch_query bench "TRUNCATE TABLE fleet.windows" >/dev/null

@@ -35,10 +35,10 @@ HOT=$PID
 # Niced: the workload keeps most of a CPU, so that its samples are many.
 start nice -n 10 "$TARGETS/threads" 0
 T0=$(date -u +%s)
-"$B" agent --to "$U1" --label host=a --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
+"$B" agent --spool-dir "$WORK/spool-a" --to "$U1" --label host=a --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
 	>"$WORK/agent-a.out" 2>&1 &
 AA=$!
-"$B" agent --to "$U2" --label host=b --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
+"$B" agent --spool-dir "$WORK/spool-b" --to "$U2" --label host=b --label env=test -F 999 --window 2 -d $((RUN + 10)) -q \
 	>"$WORK/agent-b.out" 2>&1 &
 AB=$!
 sleep 4
