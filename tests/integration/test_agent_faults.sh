@@ -158,8 +158,9 @@ check "(b) samples: $(summary b samples) sent, $(field "$s" 2) in the store" \
 	test "$(summary b samples)" = "$(field "$s" 2)"
 check "(b) every window once (a timed-out insert is not stored twice)" \
 	test "$(field "$s" 1)" = "$(field "$s" 3)" -a "$(field "$s" 1)" = "$(field "$s" 4)"
-check "(b) the samples rows add up to the windows' samples" \
-	test "$(q hang "SELECT sum(samples) FROM $DB.samples WHERE host = 'fault-b'")" = "$(field "$s" 2)"
+sb=$(q hang "SELECT sum(samples) FROM $DB.samples WHERE host = 'fault-b'")
+check "(b) the samples rows add up to the windows' samples ($sb, $(field "$s" 2))" \
+	test "$sb" = "$(field "$s" 2)"
 
 # (d) The full spool.
 s=$(store full d)

@@ -9,6 +9,7 @@
 #include "cmd/record.h"
 #include "procs/procfs.h"
 #include "store/ch_http.h"
+#include "store/ch_read.h"
 #include "store/ch_schema.h"
 #include "store/ch_write.h"
 #include "store/spool.h"
@@ -154,6 +155,10 @@ struct dest {
 	 * retry resumes there, so no table gets a window's rows twice. */
 	uint64_t part_seq, part_start;
 	unsigned part_done;
+	/* The last try of that table timed out: the server may have taken
+	 * the rows all the same. Asked before they are sent again. */
+	bool part_unsure;
+	const char *host;	/* the agent's, as its rows say */
 	/* the main thread's: the spool's counts last told */
 	uint64_t dropped_told, full_told, corrupt_told;
 };
@@ -224,6 +229,58 @@ static int send_batch(struct dest *d, struct ch_batch *b, char *err, size_t errl
 	return 0;
 }
 
+/* After a timed-out insert of table t of b: are its rows in already? An
+ * insert the server took but answered too late must not go in twice (a
+ * plain MergeTree does not deduplicate). The window row is known by host,
+ * agent start and seq, the samples rows by host and window start; stacks
+ * may go twice (a ReplacingMergeTree, read with any()). Through a
+ * Distributed table rows queued for a shard are not seen yet: there a
+ * window can still be stored twice (at least once, as the man page says).
+ * Returns 1 (in), 0 (not in: send), or a negative errno (ask again later). */
+static int rows_in(struct dest *d, const struct ch_batch *b, enum ch_table t, char *err,
+		   size_t errlen)
+{
+	size_t off = ch_batch_offset(b, CH_T_WINDOWS), at, end;
+	struct strbuf sql = STRBUF_INIT, out = STRBUF_INIT;
+	uint64_t start_s, seq, agent_start;
+	int ret;
+
+	if (t == CH_T_STACKS)
+		return 0;
+	start_s = row_u64(b->data + off, b->len[CH_T_WINDOWS], "window_start", &at, &end);
+	seq = row_u64(b->data + off, b->len[CH_T_WINDOWS], "seq", &at, &end);
+	agent_start = row_u64(b->data + off, b->len[CH_T_WINDOWS], "agent_start", &at, &end);
+	strbuf_addf(&sql, "SELECT count() FROM %s.%s WHERE host = ", d->url.db, ch_table_names[t]);
+	ch_sql_string(&sql, d->host);
+	if (t == CH_T_WINDOWS)
+		strbuf_addf(&sql, " AND agent_start = toDateTime(%" PRIu64 ") AND seq = %" PRIu64,
+			    agent_start, seq);
+	else
+		strbuf_addf(&sql, " AND window_start = toDateTime(%" PRIu64 ")", start_s);
+	strbuf_addstr(&sql, " FORMAT TabSeparated");
+	ret = ch_exec(d->conn, sql.buf, NULL, 0, &out, err, errlen);
+	if (!ret)
+		ret = out.len && out.buf[0] >= '1' && out.buf[0] <= '9';
+	if (ret == 0) {
+		/* Not in yet, but the timed-out insert may still be running
+		 * (a server that hung and came back works through what it
+		 * had read): then ask again later. */
+		strbuf_reset(&sql);
+		strbuf_reset(&out);
+		strbuf_addf(&sql, "SELECT count() FROM system.processes WHERE query LIKE "
+			    "'INSERT INTO %s.%s FORMAT%%' FORMAT TabSeparated", d->url.db,
+			    ch_table_names[t]);
+		ret = ch_exec(d->conn, sql.buf, NULL, 0, &out, err, errlen);
+		if (!ret && out.len && out.buf[0] >= '1' && out.buf[0] <= '9') {
+			snprintf(err, errlen, "an insert that timed out is still running");
+			ret = -EAGAIN;
+		}
+	}
+	strbuf_release(&sql);
+	strbuf_release(&out);
+	return ret;
+}
+
 /* Did the server refuse the rows themselves (it never will take them, and
  * holding them would hold up every later window)? HTTP 400 on current
  * servers; 18.16 answers 500 with the code of a parse error: 6, 26, 27,
@@ -272,11 +329,23 @@ static int dest_send(void *ctx, const struct spool_window *w, char *err, size_t 
 	}
 	if (d->schema_ok)
 		dest_expire(d);
-	ret = send_batch(d, &b, err, errlen);
+	ret = 0;
+	if (d->part_unsure && b.done == d->part_done && b.done < CH_T_NR &&
+	    w->meta.seq == d->part_seq && w->meta.start_ns == d->part_start) {
+		ret = rows_in(d, &b, b.done, err, errlen);
+		if (ret == 1) {
+			d->sent_rows[b.done] += b.rows[b.done];
+			b.done++;
+		}
+		ret = ret < 0 ? ret : 0;
+	}
+	if (!ret)
+		ret = send_batch(d, &b, err, errlen);
 	strbuf_release(&patched);
 	d->part_seq = w->meta.seq;
 	d->part_start = w->meta.start_ns;
 	d->part_done = ret ? b.done : 0;
+	d->part_unsure = ret == -ETIMEDOUT || (ret && d->part_unsure);
 	if (!ret) {
 		d->sent_windows++;
 		return 0;
@@ -708,6 +777,7 @@ static int setup_dests(struct agent *a)
 		ch_url_format(&d->url, d->shown, sizeof(d->shown));
 		d->retention_days = a->o.retention_days;
 		d->quiet = a->o.quiet;
+		d->host = a->host;
 	}
 	ret = ch_password(a->o.password_file, &a->password, err, sizeof(err));
 	if (ret) {
