@@ -12,7 +12,10 @@ plan 31
 build_target scope_work scope_work.c -O1 -g -fno-inline -fno-optimize-sibling-calls
 TOOL=$TARGETS/scope_tool
 if [ ! -x "$TOOL" ] || [ "$TOP/tests/integration/scope_tool.c" -nt "$TOOL" ] || [ "$ST" -nt "$TOOL" ]; then
-	${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$TOP/user" -I"$TOP/include" -I"$BUILD" \
+	# The sanitizer pass links the ASan objects of build/san: with their flags.
+	case $BUILD in */san) san="-fsanitize=address,undefined -fno-omit-frame-pointer" ;; *) san= ;; esac
+	# shellcheck disable=SC2086
+	${CC:-cc} -O2 -g $san -std=gnu11 -D_GNU_SOURCE -I"$TOP/user" -I"$TOP/include" -I"$BUILD" \
 		"$TOP/tests/integration/scope_tool.c" $(make -s -C "$TOP" OUTPUT="$BUILD" lib-objs) \
 		$(pkg-config --libs libbpf libelf libdw ncursesw zlib liblzma jansson libcurl) -liberty -lm \
 		-lpthread -o "$TOOL" || bail "cannot build scope_tool"
